@@ -1,0 +1,61 @@
+/**
+ * The single table: one source of truth for its key schema, its indexes and the named access
+ * patterns. The CDK stateful stack builds the table from this module and the repositories build
+ * their keys from it, so index and attribute names cannot drift.
+ */
+export const tableSchema = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB deletes expired items (TTL). */
+  ttlAttribute: 'expiresAt',
+  indexes: {
+    /** Overloaded sparse index: only items that take part in a GSI1 pattern carry gsi1pk. */
+    gsi1: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  },
+} as const;
+
+/** Rank of each timeline kind inside one instant, so a webhook sorts before the events it caused. */
+const kindRank = {
+  webhook: 0,
+  event: 1,
+  run: 2,
+  state: 3,
+  promise: 4,
+  compensation: 5,
+  'purchase-order': 6,
+  'price-change': 7,
+} as const;
+
+const KEY_PREFIX = {
+  order: 'ORDER',
+  sku: 'SKU',
+  presale: 'PRESALE',
+  ticket: 'TICKET',
+  customer: 'CUSTOMER',
+  product: 'PRODUCT',
+} as const;
+
+/**
+ * Named access patterns. Every key the application writes or reads is built here.
+ *
+ * | pattern                     | index | pk                           | sk                          |
+ * |-----------------------------|-------|------------------------------|-----------------------------|
+ * | delivery by id (dedupe)     | table | DELIVERY#<source>#<id>       | DELIVERY                    |
+ * | deliveries not yet published| gsi1  | DELIVERY#RECEIVED            | <receivedAt>#<source>#<id>  |
+ * | timeline of a business key  | table | <TYPE>#<id>                  | TL#<at>#<rank>#<ref>        |
+ * | SKU of an inventory item    | table | INVITEM#<inventoryItemId>    | SKU                         |
+ */
+export const keys = {
+  delivery: (source: string, deliveryId: string) => ({ pk: `DELIVERY#${source}#${deliveryId}`, sk: 'DELIVERY' }),
+  pendingDelivery: (receivedAt: string, source: string, deliveryId: string) => ({
+    gsi1pk: 'DELIVERY#RECEIVED',
+    gsi1sk: `${receivedAt}#${source}#${deliveryId}`,
+  }),
+  businessKey: (type: keyof typeof KEY_PREFIX, id: string) => `${KEY_PREFIX[type]}#${id}`,
+  timelinePrefix: 'TL#',
+  timelineEntry: (type: keyof typeof KEY_PREFIX, id: string, at: string, kind: keyof typeof kindRank, ref: string) => ({
+    pk: `${KEY_PREFIX[type]}#${id}`,
+    sk: `TL#${at}#${kindRank[kind]}#${ref}`,
+  }),
+  inventoryItem: (inventoryItemId: string) => ({ pk: `INVITEM#${inventoryItemId}`, sk: 'SKU' }),
+} as const;

@@ -1,0 +1,167 @@
+import * as z from '../shared/zod.ts';
+import { MoneySchema } from '../shared/money.ts';
+import type { BusinessKey } from './envelope.ts';
+
+/**
+ * The canonical events: one zod schema per detail type, shared by producers (webhook
+ * normalization, workflows) and consumers (timeline, workflows). Detail types are past tense;
+ * sources are `storeflow.<domain>`.
+ */
+const iso = z.iso.datetime({ offset: true });
+const id = z.string().check(z.minLength(1));
+const count = z.int().check(z.nonnegative());
+const nullableString = z.nullable(z.string());
+
+const LineSchema = z.object({
+  sku: nullableString,
+  productId: nullableString,
+  variantId: nullableString,
+  title: z.string(),
+  quantity: count,
+  unitPrice: MoneySchema,
+});
+
+const OrderSchema = z.object({
+  orderId: id,
+  orderName: nullableString,
+  shopDomain: nullableString,
+  customerId: nullableString,
+  total: MoneySchema,
+  subtotal: MoneySchema,
+  lines: z.array(LineSchema),
+  shippingRegion: nullableString,
+  placedAt: iso,
+});
+
+const ShippedLineSchema = z.object({ sku: nullableString, quantity: count });
+
+export const eventSchemas = {
+  OrderPlaced: OrderSchema,
+  OrderPaid: z.extend(OrderSchema, { paidAt: iso }),
+  OrderCancelled: z.object({
+    orderId: id,
+    reason: nullableString,
+    cancelledAt: iso,
+    skus: z.array(z.string()),
+  }),
+  ShipmentDispatched: z.object({
+    orderId: id,
+    shipmentId: nullableString,
+    carrier: nullableString,
+    trackingNumber: nullableString,
+    lines: z.array(ShippedLineSchema),
+    dispatchedAt: iso,
+  }),
+  OrderDelivered: z.object({ orderId: id, shipmentId: nullableString, deliveredAt: iso }),
+  RefundIssued: z.object({
+    orderId: id,
+    refundId: id,
+    amount: MoneySchema,
+    lines: z.array(ShippedLineSchema),
+    refundedAt: iso,
+  }),
+  StockLevelChanged: z.object({
+    sku: nullableString,
+    inventoryItemId: id,
+    locationId: id,
+    available: z.nullable(z.int()),
+    changedAt: iso,
+  }),
+  ProductUpdated: z.object({
+    productId: id,
+    title: z.string(),
+    variants: z.array(
+      z.object({ variantId: id, sku: nullableString, inventoryItemId: nullableString, price: MoneySchema }),
+    ),
+    updatedAt: iso,
+  }),
+  PresaleDepositPaid: z.object({ orderId: id, presaleId: id, customerId: id, amount: MoneySchema, paidAt: iso }),
+  PresaleBalancePaid: z.object({ orderId: id, amount: MoneySchema, paidAt: iso }),
+  PresaleCancelled: z.object({ orderId: id, reason: z.string(), cancelledAt: iso }),
+  TicketOpened: z.object({
+    ticketId: id,
+    orderId: nullableString,
+    customerId: nullableString,
+    subject: nullableString,
+    openedAt: iso,
+  }),
+  TicketResponded: z.object({ ticketId: id, orderId: nullableString, respondedAt: iso }),
+  TicketResolved: z.object({ ticketId: id, orderId: nullableString, resolvedAt: iso }),
+  InstallationCompleted: z.object({ orderId: id, sku: nullableString, completedAt: iso }),
+  CompetitorPriceObserved: z.object({
+    sku: id,
+    competitor: id,
+    price: MoneySchema,
+    url: nullableString,
+    observedAt: iso,
+  }),
+} as const;
+
+export type DetailType = keyof typeof eventSchemas;
+export type EventData<T extends DetailType> = z.infer<(typeof eventSchemas)[T]>;
+
+/** The source (`storeflow.<domain>`) each detail type is published under. */
+export const eventSources: Record<DetailType, string> = {
+  OrderPlaced: 'storeflow.orders',
+  OrderPaid: 'storeflow.orders',
+  OrderCancelled: 'storeflow.orders',
+  RefundIssued: 'storeflow.orders',
+  ShipmentDispatched: 'storeflow.fulfilment',
+  OrderDelivered: 'storeflow.fulfilment',
+  StockLevelChanged: 'storeflow.inventory',
+  ProductUpdated: 'storeflow.catalog',
+  PresaleDepositPaid: 'storeflow.presale',
+  PresaleBalancePaid: 'storeflow.presale',
+  PresaleCancelled: 'storeflow.presale',
+  TicketOpened: 'storeflow.aftersales',
+  TicketResponded: 'storeflow.aftersales',
+  TicketResolved: 'storeflow.aftersales',
+  InstallationCompleted: 'storeflow.aftersales',
+  CompetitorPriceObserved: 'storeflow.pricing',
+};
+
+const order = (orderId: string | null | undefined): BusinessKey[] => (orderId ? [{ type: 'order', id: orderId }] : []);
+const skus = (values: ReadonlyArray<string | null | undefined>): BusinessKey[] =>
+  [...new Set(values.filter((s): s is string => Boolean(s)))].map((sku) => ({ type: 'sku', id: sku }));
+
+type KeysOf = { [T in DetailType]: (data: EventData<T>) => BusinessKey[] };
+
+/** The business keys an event concerns: the timeline records it under each of them. */
+export const eventKeys: KeysOf = {
+  OrderPlaced: (d) => [...order(d.orderId), ...skus(d.lines.map((l) => l.sku))],
+  OrderPaid: (d) => [...order(d.orderId), ...skus(d.lines.map((l) => l.sku))],
+  OrderCancelled: (d) => [...order(d.orderId), ...skus(d.skus)],
+  ShipmentDispatched: (d) => [...order(d.orderId), ...skus(d.lines.map((l) => l.sku))],
+  OrderDelivered: (d) => order(d.orderId),
+  RefundIssued: (d) => [...order(d.orderId), ...skus(d.lines.map((l) => l.sku))],
+  StockLevelChanged: (d) => skus([d.sku]),
+  ProductUpdated: (d) => [{ type: 'product', id: d.productId }, ...skus(d.variants.map((v) => v.sku))],
+  PresaleDepositPaid: (d) => [...order(d.orderId), { type: 'presale', id: d.presaleId }],
+  PresaleBalancePaid: (d) => order(d.orderId),
+  PresaleCancelled: (d) => order(d.orderId),
+  TicketOpened: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
+  TicketResponded: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
+  TicketResolved: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
+  InstallationCompleted: (d) => [...order(d.orderId), ...skus([d.sku])],
+  CompetitorPriceObserved: (d) => skus([d.sku]),
+};
+
+export function isDetailType(value: string): value is DetailType {
+  return Object.hasOwn(eventSchemas, value);
+}
+
+/** A canonical event ready to publish: validated data plus its metadata. */
+export interface CanonicalEvent<T extends DetailType = DetailType> {
+  readonly detailType: T;
+  readonly source: string;
+  readonly data: EventData<T>;
+}
+
+export function canonicalEvent<T extends DetailType>(detailType: T, data: EventData<T>): CanonicalEvent<T> {
+  const parsed = eventSchemas[detailType].parse(data) as EventData<T>;
+  return { detailType, source: eventSources[detailType], data: parsed };
+}
+
+export function keysOf(event: CanonicalEvent): BusinessKey[] {
+  return (eventKeys[event.detailType] as (d: unknown) => BusinessKey[])(event.data);
+}

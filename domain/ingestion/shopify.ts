@@ -1,0 +1,293 @@
+import * as z from '../shared/zod.ts';
+import { type CanonicalEvent, canonicalEvent } from '../events/catalog.ts';
+import type { BusinessKey } from '../events/envelope.ts';
+import { ValidationError } from '../shared/errors.ts';
+import { fromDecimalString, type Money, MoneyError } from '../shared/money.ts';
+import { parseOrThrow } from '../shared/validation.ts';
+
+/** The Shopify topics storeflow subscribes to (SPEC §1). */
+export const SHOPIFY_TOPICS = [
+  'orders/create',
+  'orders/paid',
+  'orders/cancelled',
+  'orders/fulfilled',
+  'fulfillments/create',
+  'fulfillments/update',
+  'refunds/create',
+  'inventory_levels/update',
+  'products/update',
+] as const;
+export type ShopifyTopic = (typeof SHOPIFY_TOPICS)[number];
+
+export function isShopifyTopic(value: string): value is ShopifyTopic {
+  return (SHOPIFY_TOPICS as readonly string[]).includes(value);
+}
+
+/** Shopify ids are 64-bit integers: kept as exact decimal strings. */
+const shopifyId = z.pipe(
+  z.union([z.string().check(z.regex(/^\d+$/, 'must be a numeric id')), z.int().check(z.nonnegative())]),
+  z.transform(String),
+);
+const optionalId = z.pipe(
+  z.nullish(shopifyId),
+  z.transform((v) => v ?? null),
+);
+const decimal = z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a decimal amount such as "199.00"'));
+const timestamp = z.iso.datetime({ offset: true });
+const currency = z.string().check(z.regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO-4217 code'));
+const count = z.int().check(z.nonnegative());
+const maybeString = z.nullish(z.string());
+
+const LineItem = z.object({
+  sku: maybeString,
+  product_id: optionalId,
+  variant_id: optionalId,
+  title: z._default(z.string(), ''),
+  quantity: count,
+  price: decimal,
+});
+
+const Order = z.object({
+  id: shopifyId,
+  name: maybeString,
+  currency,
+  total_price: decimal,
+  subtotal_price: z.nullish(decimal),
+  created_at: timestamp,
+  processed_at: z.nullish(timestamp),
+  updated_at: z.nullish(timestamp),
+  cancelled_at: z.nullish(timestamp),
+  cancel_reason: maybeString,
+  customer: z.nullish(z.object({ id: shopifyId })),
+  line_items: z.array(LineItem),
+  shipping_address: z.nullish(z.object({ province: maybeString, country_code: maybeString })),
+});
+
+const FulfillmentLine = z.object({ sku: maybeString, quantity: count });
+const Fulfillment = z.object({
+  id: shopifyId,
+  order_id: shopifyId,
+  created_at: timestamp,
+  updated_at: z.nullish(timestamp),
+  tracking_company: maybeString,
+  tracking_number: maybeString,
+  shipment_status: maybeString,
+  line_items: z._default(z.array(FulfillmentLine), []),
+});
+
+const Refund = z.object({
+  id: shopifyId,
+  order_id: shopifyId,
+  created_at: timestamp,
+  refund_line_items: z._default(
+    z.array(
+      z.object({
+        quantity: count,
+        line_item: z.nullish(z.object({ sku: maybeString })),
+        subtotal_set: z.nullish(z.object({ shop_money: z.object({ currency_code: currency }) })),
+      }),
+    ),
+    [],
+  ),
+  transactions: z._default(
+    z.array(z.object({ amount: decimal, currency: z.nullish(currency), kind: z.string(), status: z.string() })),
+    [],
+  ),
+});
+
+const InventoryLevel = z.object({
+  inventory_item_id: shopifyId,
+  location_id: shopifyId,
+  available: z.nullable(z.int()),
+  updated_at: timestamp,
+});
+
+const Product = z.object({
+  id: shopifyId,
+  title: z.string(),
+  updated_at: timestamp,
+  variants: z._default(
+    z.array(z.object({ id: shopifyId, sku: maybeString, price: decimal, inventory_item_id: optionalId })),
+    [],
+  ),
+});
+
+/** What normalization needs to know beyond the payload. */
+export interface ShopifyContext {
+  readonly shopDomain: string | null;
+  /** The store's currency for payloads that carry none (products). */
+  readonly storeCurrency: string;
+  /** Resolves a Shopify inventory item to its SKU (learned from products/update). */
+  skuForInventoryItem(inventoryItemId: string): Promise<string | null>;
+}
+
+function toMoney(value: string, cur: string, field: string): Money {
+  try {
+    return fromDecimalString(value, cur);
+  } catch (error) {
+    if (error instanceof MoneyError) throw ValidationError.field(field, error.message);
+    throw error;
+  }
+}
+
+/** Shopify prefers the gid when the numeric id would not survive a float round-trip. */
+function orderFields(order: z.infer<typeof Order>, ctx: ShopifyContext) {
+  const lines = order.line_items.map((line, i) => ({
+    sku: line.sku || null,
+    productId: line.product_id,
+    variantId: line.variant_id,
+    title: line.title,
+    quantity: line.quantity,
+    unitPrice: toMoney(line.price, order.currency, `line_items.${i}.price`),
+  }));
+  const total = toMoney(order.total_price, order.currency, 'total_price');
+  return {
+    orderId: order.id,
+    orderName: order.name ?? null,
+    shopDomain: ctx.shopDomain,
+    customerId: order.customer?.id ?? null,
+    total,
+    subtotal: order.subtotal_price ? toMoney(order.subtotal_price, order.currency, 'subtotal_price') : total,
+    lines,
+    shippingRegion: order.shipping_address?.province ?? order.shipping_address?.country_code ?? null,
+    placedAt: order.created_at,
+  };
+}
+
+/**
+ * Normalizes one Shopify delivery into zero or more canonical events. A payload that breaks its
+ * topic's schema is a ValidationError naming the field.
+ */
+export async function normalizeShopify(
+  topic: ShopifyTopic,
+  payload: unknown,
+  ctx: ShopifyContext,
+): Promise<Normalized> {
+  const events = await toEvents(topic, payload, ctx);
+  return { events, extraKeys: extraKeys(topic, payload) };
+}
+
+/** What a delivery turns into: canonical events, and keys it concerns that no event names. */
+export interface Normalized {
+  readonly events: CanonicalEvent[];
+  readonly extraKeys: BusinessKey[];
+}
+
+function extraKeys(topic: ShopifyTopic, payload: unknown): BusinessKey[] {
+  if (topic !== 'fulfillments/update') return [];
+  return [{ type: 'order', id: parseOrThrow(Fulfillment, payload).order_id }];
+}
+
+async function toEvents(topic: ShopifyTopic, payload: unknown, ctx: ShopifyContext): Promise<CanonicalEvent[]> {
+  switch (topic) {
+    case 'orders/create': {
+      const order = parseOrThrow(Order, payload);
+      return [canonicalEvent('OrderPlaced', orderFields(order, ctx))];
+    }
+    case 'orders/paid': {
+      const order = parseOrThrow(Order, payload);
+      const paidAt = order.processed_at ?? order.updated_at ?? order.created_at;
+      return [canonicalEvent('OrderPaid', { ...orderFields(order, ctx), paidAt })];
+    }
+    case 'orders/cancelled': {
+      const order = parseOrThrow(Order, payload);
+      if (!order.cancelled_at) throw ValidationError.field('cancelled_at', 'is required for orders/cancelled');
+      return [
+        canonicalEvent('OrderCancelled', {
+          orderId: order.id,
+          reason: order.cancel_reason ?? null,
+          cancelledAt: order.cancelled_at,
+          skus: order.line_items.map((l) => l.sku).filter((s): s is string => Boolean(s)),
+        }),
+      ];
+    }
+    case 'orders/fulfilled': {
+      const order = parseOrThrow(Order, payload);
+      return [
+        canonicalEvent('ShipmentDispatched', {
+          orderId: order.id,
+          shipmentId: null,
+          carrier: null,
+          trackingNumber: null,
+          lines: order.line_items.map((l) => ({ sku: l.sku || null, quantity: l.quantity })),
+          dispatchedAt: order.updated_at ?? order.created_at,
+        }),
+      ];
+    }
+    case 'fulfillments/create': {
+      const f = parseOrThrow(Fulfillment, payload);
+      return [
+        canonicalEvent('ShipmentDispatched', {
+          orderId: f.order_id,
+          shipmentId: f.id,
+          carrier: f.tracking_company ?? null,
+          trackingNumber: f.tracking_number ?? null,
+          lines: f.line_items.map((l) => ({ sku: l.sku || null, quantity: l.quantity })),
+          dispatchedAt: f.created_at,
+        }),
+      ];
+    }
+    case 'fulfillments/update': {
+      const f = parseOrThrow(Fulfillment, payload);
+      // Only a delivered shipment is a business fact storeflow acts on; other updates stay on
+      // the timeline as the webhook itself.
+      if (f.shipment_status !== 'delivered') return [];
+      return [
+        canonicalEvent('OrderDelivered', {
+          orderId: f.order_id,
+          shipmentId: f.id,
+          deliveredAt: f.updated_at ?? f.created_at,
+        }),
+      ];
+    }
+    case 'refunds/create': {
+      const r = parseOrThrow(Refund, payload);
+      const refunds = r.transactions.filter((t) => t.kind === 'refund' && t.status === 'success');
+      const cur =
+        refunds.find((t) => t.currency)?.currency ??
+        r.refund_line_items.find((l) => l.subtotal_set)?.subtotal_set?.shop_money.currency_code;
+      if (!cur) throw ValidationError.field('transactions', 'no currency on any refund transaction or line');
+      const amount = refunds.reduce(
+        (sum, t, i) => sum + toMoney(t.amount, cur, `transactions.${i}.amount`).amount,
+        0,
+      );
+      return [
+        canonicalEvent('RefundIssued', {
+          orderId: r.order_id,
+          refundId: r.id,
+          amount: { amount, currency: cur },
+          lines: r.refund_line_items.map((l) => ({ sku: l.line_item?.sku || null, quantity: l.quantity })),
+          refundedAt: r.created_at,
+        }),
+      ];
+    }
+    case 'inventory_levels/update': {
+      const level = parseOrThrow(InventoryLevel, payload);
+      return [
+        canonicalEvent('StockLevelChanged', {
+          sku: await ctx.skuForInventoryItem(level.inventory_item_id),
+          inventoryItemId: level.inventory_item_id,
+          locationId: level.location_id,
+          available: level.available,
+          changedAt: level.updated_at,
+        }),
+      ];
+    }
+    case 'products/update': {
+      const p = parseOrThrow(Product, payload);
+      return [
+        canonicalEvent('ProductUpdated', {
+          productId: p.id,
+          title: p.title,
+          variants: p.variants.map((v, i) => ({
+            variantId: v.id,
+            sku: v.sku || null,
+            inventoryItemId: v.inventory_item_id,
+            price: toMoney(v.price, ctx.storeCurrency, `variants.${i}.price`),
+          })),
+          updatedAt: p.updated_at,
+        }),
+      ];
+    }
+  }
+}

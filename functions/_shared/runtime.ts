@@ -1,0 +1,45 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Logger } from '@aws-lambda-powertools/logger';
+import * as z from '#domain/shared/zod';
+import { createDocumentClient } from '#adapters/dynamodb/client';
+import { systemClock } from '#domain/shared/clock';
+
+/**
+ * Module-scope wiring shared by the handlers: configuration read once from the environment
+ * (a missing variable fails the cold start naming it), one logger and one client per service.
+ * AWS SDK clients pick up AWS_ENDPOINT_URL, which is how the local runtime points them at itself.
+ */
+const ConfigSchema = z.object({
+  TABLE_NAME: z.string().check(z.minLength(1)),
+  EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
+  STORE_CURRENCY: z._default(z.string().check(z.regex(/^[A-Z]{3}$/)), 'CNY'),
+});
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env) {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const fields = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid function configuration: ${fields}`);
+  }
+  return result.data;
+}
+
+export function requireEnv(value: string | undefined, name: string): string {
+  if (!value) throw new Error(`invalid function configuration: ${name} is required`);
+  return value;
+}
+
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'storeflow' });
+export const clock = systemClock;
+
+let documentClient: ReturnType<typeof createDocumentClient> | undefined;
+export function db() {
+  documentClient ??= createDocumentClient();
+  return documentClient;
+}
+
+let eventBridge: EventBridgeClient | undefined;
+export function eventBridgeClient() {
+  eventBridge ??= new EventBridgeClient({});
+  return eventBridge;
+}

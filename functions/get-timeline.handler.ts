@@ -1,0 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
+import { ValidationError } from '#domain/shared/errors';
+import { readTimeline } from '#domain/timeline/use-cases';
+import { requireOperator } from './_shared/auth.ts';
+import { type HttpResult, httpErrors, json } from './_shared/http.ts';
+import { db, loadConfig, logger } from './_shared/runtime.ts';
+
+/** GET /api/orders/{orderId}/timeline and GET /api/skus/{sku}/timeline. */
+const read = readTimeline({ timeline: new DynamoTimelineRepository(db(), loadConfig().TABLE_NAME) });
+
+export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
+  .use(injectLambdaContext(logger))
+  .use(httpErrors(logger))
+  .use(requireOperator())
+  .handler(async (event) => {
+    const { orderId, sku } = event.pathParameters ?? {};
+    const key = orderId ? { type: 'order' as const, id: orderId } : sku ? { type: 'sku' as const, id: sku } : null;
+    if (!key) throw ValidationError.field('path', 'expected /api/orders/{orderId}/timeline or /api/skus/{sku}/timeline');
+    const page = await read(key, event.queryStringParameters);
+    return json(200, {
+      items: page.items.map(({ at, kind, name, detail }) => ({ at, kind, name, detail })),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    });
+  });
