@@ -17,8 +17,16 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(requireOperator())
   .handler(async (event) => {
     const { orderId, sku } = event.pathParameters ?? {};
-    const key = orderId ? { type: 'order' as const, id: orderId } : sku ? { type: 'sku' as const, id: sku } : null;
-    if (!key) throw ValidationError.field('path', 'expected /api/orders/{orderId}/timeline or /api/skus/{sku}/timeline');
+    const key = orderId
+      ? { type: 'order' as const, id: orderId }
+      : sku
+        ? { type: 'sku' as const, id: sku }
+        : null;
+    if (!key)
+      throw ValidationError.field(
+        'path',
+        'expected /api/orders/{orderId}/timeline or /api/skus/{sku}/timeline',
+      );
     const page = await read(key, event.queryStringParameters);
     return json(200, {
       items: page.items.map(({ at, kind, name, detail }) => ({ at, kind, name, detail })),

@@ -15,6 +15,10 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(httpErrors(logger))
   .handler(async (event) => {
     const result = await ingest({ headers: lowerCaseHeaders(event.headers), body: rawBody(event) });
-    logger.info('shopify webhook', { deliveryId: result.deliveryId, outcome: result.outcome, events: result.eventIds.length });
+    logger.info('shopify webhook', {
+      deliveryId: result.deliveryId,
+      outcome: result.outcome,
+      events: result.eventIds.length,
+    });
     return json(200, result);
   });

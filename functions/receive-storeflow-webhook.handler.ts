@@ -8,13 +8,20 @@ import { ingestionDeps } from './_shared/ingestion.ts';
 import { logger } from './_shared/runtime.ts';
 
 /** POST /webhooks/storeflow — verify (with the 300 s replay window), dedupe, normalize, publish. */
-const ingest = ingestStoreflowWebhook({ ...ingestionDeps(), secret: webhookSecret('STOREFLOW_WEBHOOK_SECRET') });
+const ingest = ingestStoreflowWebhook({
+  ...ingestionDeps(),
+  secret: webhookSecret('STOREFLOW_WEBHOOK_SECRET'),
+});
 
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(httpErrors(logger))
   .handler(async (event) => {
     const result = await ingest({ headers: lowerCaseHeaders(event.headers), body: rawBody(event) });
-    logger.info('storeflow webhook', { deliveryId: result.deliveryId, outcome: result.outcome, events: result.eventIds.length });
+    logger.info('storeflow webhook', {
+      deliveryId: result.deliveryId,
+      outcome: result.outcome,
+      events: result.eventIds.length,
+    });
     return json(200, result);
   });

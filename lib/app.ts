@@ -1,4 +1,4 @@
-import { App, Aspects, type AppProps, Tags, Validations } from 'aws-cdk-lib';
+import { App, type AppProps, Aspects, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AsyncEdgeGuard } from './aspects/async-edge-guard.ts';
 import { stageConfig } from './config.ts';

@@ -4,7 +4,9 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 export type StageName = 'dev' | 'prod';
 
 /** How the operations API (`/api/*`) authenticates callers on AWS. */
-export type OperatorAuth = { readonly kind: 'iam' } | { readonly kind: 'jwt'; readonly issuer: string; readonly audience: string[] };
+export type OperatorAuth =
+  | { readonly kind: 'iam' }
+  | { readonly kind: 'jwt'; readonly issuer: string; readonly audience: string[] };
 
 /** Everything that differs between stages, decided once in the composition root. */
 export interface StageConfig {
@@ -47,14 +49,16 @@ const stages: Record<StageName, Omit<StageConfig, 'operatorAuth' | 'storeCurrenc
  */
 export function stageConfig(context: (key: string) => unknown): StageConfig {
   const stage = (context('stage') ?? 'dev') as string;
-  if (stage !== 'dev' && stage !== 'prod') throw new Error(`context "stage" must be dev or prod, got "${stage}"`);
+  if (stage !== 'dev' && stage !== 'prod')
+    throw new Error(`context "stage" must be dev or prod, got "${stage}"`);
   const issuer = context('jwtIssuer') as string | undefined;
   const audience = context('jwtAudience') as string | undefined;
   if (Boolean(issuer) !== Boolean(audience)) {
     throw new Error('context "jwtIssuer" and "jwtAudience" must be given together');
   }
   const currency = (context('storeCurrency') ?? 'CNY') as string;
-  if (!/^[A-Z]{3}$/.test(currency)) throw new Error(`context "storeCurrency" must be an ISO-4217 code, got "${currency}"`);
+  if (!/^[A-Z]{3}$/.test(currency))
+    throw new Error(`context "storeCurrency" must be an ISO-4217 code, got "${currency}"`);
   return {
     ...stages[stage],
     storeCurrency: currency,

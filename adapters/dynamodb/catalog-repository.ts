@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CatalogRepository } from '#domain/ingestion/accept-delivery';
 import { keys } from './schema.ts';
 
@@ -16,7 +16,9 @@ export class DynamoCatalogRepository implements CatalogRepository {
     return typeof result.Item?.skuCode === 'string' ? result.Item.skuCode : null;
   }
 
-  async rememberInventoryItems(items: ReadonlyArray<{ inventoryItemId: string; sku: string }>): Promise<void> {
+  async rememberInventoryItems(
+    items: ReadonlyArray<{ inventoryItemId: string; sku: string }>,
+  ): Promise<void> {
     await Promise.all(
       items.map((item) =>
         this.db.send(

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeliveryRecord, DeliverySource, DeliveryStore } from '#domain/ingestion/accept-delivery';
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
@@ -10,7 +10,9 @@ export class DynamoDeliveryStore implements DeliveryStore {
     private readonly tableName: string,
   ) {}
 
-  async claim(record: DeliveryRecord): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRecord }> {
+  async claim(
+    record: DeliveryRecord,
+  ): Promise<{ claimed: true } | { claimed: false; existing: DeliveryRecord }> {
     try {
       await this.db.send(
         new PutCommand({
@@ -39,7 +41,12 @@ export class DynamoDeliveryStore implements DeliveryStore {
     return { claimed: false, existing: toRecord(existing.Item) };
   }
 
-  async takeOver(source: DeliverySource, deliveryId: string, now: string, leaseUntil: string): Promise<boolean> {
+  async takeOver(
+    source: DeliverySource,
+    deliveryId: string,
+    now: string,
+    leaseUntil: string,
+  ): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({

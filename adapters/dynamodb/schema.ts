@@ -46,14 +46,23 @@ const KEY_PREFIX = {
  * | SKU of an inventory item    | table | INVITEM#<inventoryItemId>    | SKU                         |
  */
 export const keys = {
-  delivery: (source: string, deliveryId: string) => ({ pk: `DELIVERY#${source}#${deliveryId}`, sk: 'DELIVERY' }),
+  delivery: (source: string, deliveryId: string) => ({
+    pk: `DELIVERY#${source}#${deliveryId}`,
+    sk: 'DELIVERY',
+  }),
   pendingDelivery: (receivedAt: string, source: string, deliveryId: string) => ({
     gsi1pk: 'DELIVERY#RECEIVED',
     gsi1sk: `${receivedAt}#${source}#${deliveryId}`,
   }),
   businessKey: (type: keyof typeof KEY_PREFIX, id: string) => `${KEY_PREFIX[type]}#${id}`,
   timelinePrefix: 'TL#',
-  timelineEntry: (type: keyof typeof KEY_PREFIX, id: string, at: string, kind: keyof typeof kindRank, ref: string) => ({
+  timelineEntry: (
+    type: keyof typeof KEY_PREFIX,
+    id: string,
+    at: string,
+    kind: keyof typeof kindRank,
+    ref: string,
+  ) => ({
     pk: `${KEY_PREFIX[type]}#${id}`,
     sk: `TL#${at}#${kindRank[kind]}#${ref}`,
   }),

@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { BusinessKey } from '#domain/events/envelope';
 import { ValidationError } from '#domain/shared/errors';
 import type { TimelineEntry, TimelinePage, TimelineRepository } from '#domain/timeline/timeline';
@@ -70,7 +70,10 @@ function encodeCursor(lastKey: Record<string, unknown>): string {
 
 function decodeCursor(cursor: string, pk: string): Record<string, string> {
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { pk?: unknown; sk?: unknown };
+    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      pk?: unknown;
+      sk?: unknown;
+    };
     if (parsed.pk === pk && typeof parsed.sk === 'string') return { pk, sk: parsed.sk };
   } catch {
     // fall through to the validation error

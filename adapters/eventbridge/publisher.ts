@@ -1,4 +1,8 @@
-import { type EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
 import type { EventPublisher, PublishableEvent } from '#domain/ingestion/accept-delivery';
 
 /** PutEvents takes at most 10 entries per call. */
@@ -30,7 +34,9 @@ export class EventBridgePublisher implements EventPublisher {
         const failed = pending.filter((_, i) => result.Entries?.[i]?.ErrorCode);
         if (attempt >= ATTEMPTS) {
           const codes = [...new Set(result.Entries?.map((e) => e.ErrorCode).filter(Boolean))].join(', ');
-          throw new Error(`PutEvents failed for ${failed.length} event(s) after ${ATTEMPTS} attempts: ${codes}`);
+          throw new Error(
+            `PutEvents failed for ${failed.length} event(s) after ${ATTEMPTS} attempts: ${codes}`,
+          );
         }
         pending = failed;
       }

@@ -1,5 +1,5 @@
-import * as z from '../shared/zod.ts';
 import { MoneySchema } from '../shared/money.ts';
+import * as z from '../shared/zod.ts';
 import type { BusinessKey } from './envelope.ts';
 
 /**
@@ -75,7 +75,13 @@ export const eventSchemas = {
     ),
     updatedAt: iso,
   }),
-  PresaleDepositPaid: z.object({ orderId: id, presaleId: id, customerId: id, amount: MoneySchema, paidAt: iso }),
+  PresaleDepositPaid: z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    amount: MoneySchema,
+    paidAt: iso,
+  }),
   PresaleBalancePaid: z.object({ orderId: id, amount: MoneySchema, paidAt: iso }),
   PresaleCancelled: z.object({ orderId: id, reason: z.string(), cancelledAt: iso }),
   TicketOpened: z.object({
@@ -120,7 +126,8 @@ export const eventSources: Record<DetailType, string> = {
   CompetitorPriceObserved: 'storeflow.pricing',
 };
 
-const order = (orderId: string | null | undefined): BusinessKey[] => (orderId ? [{ type: 'order', id: orderId }] : []);
+const order = (orderId: string | null | undefined): BusinessKey[] =>
+  orderId ? [{ type: 'order', id: orderId }] : [];
 const skus = (values: ReadonlyArray<string | null | undefined>): BusinessKey[] =>
   [...new Set(values.filter((s): s is string => Boolean(s)))].map((sku) => ({ type: 'sku', id: sku }));
 

@@ -124,13 +124,17 @@ export const acceptDelivery =
     if (!claim.claimed) {
       const existing = claim.existing;
       const eventIds = existing.events.map((e) => e.detail.metadata.eventId);
-      if (existing.status === 'PUBLISHED') return { outcome: 'duplicate', deliveryId: input.deliveryId, eventIds };
+      if (existing.status === 'PUBLISHED')
+        return { outcome: 'duplicate', deliveryId: input.deliveryId, eventIds };
       const retryAfter = Math.max(1, Math.ceil((Date.parse(existing.leaseUntil) - now.getTime()) / 1000));
       if (Date.parse(existing.leaseUntil) > now.getTime()) {
         throw new DeliveryInProgressError(`delivery ${input.deliveryId} is being processed`, retryAfter);
       }
       if (!(await deps.deliveries.takeOver(input.source, input.deliveryId, nowIso, leaseUntil))) {
-        throw new DeliveryInProgressError(`delivery ${input.deliveryId} is being processed`, DELIVERY_LEASE_SECONDS);
+        throw new DeliveryInProgressError(
+          `delivery ${input.deliveryId} is being processed`,
+          DELIVERY_LEASE_SECONDS,
+        );
       }
       // Finish what the first request started, with the events it recorded.
       record = existing;
@@ -163,7 +167,11 @@ export const acceptDelivery =
 async function rememberInventoryItems(catalog: CatalogRepository, events: readonly PublishableEvent[]) {
   const items = events
     .filter((e) => e.detailType === 'ProductUpdated')
-    .flatMap((e) => (e.detail.data as { variants: Array<{ sku: string | null; inventoryItemId: string | null }> }).variants)
+    .flatMap(
+      (e) =>
+        (e.detail.data as { variants: Array<{ sku: string | null; inventoryItemId: string | null }> })
+          .variants,
+    )
     .flatMap((v) => (v.sku && v.inventoryItemId ? [{ inventoryItemId: v.inventoryItemId, sku: v.sku }] : []));
   if (items.length > 0) await catalog.rememberInventoryItems(items);
 }

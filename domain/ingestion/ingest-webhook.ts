@@ -39,7 +39,12 @@ const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex')
 
 /** `POST /webhooks/shopify`: verify, parse, normalize, accept exactly once. */
 export const ingestShopifyWebhook =
-  (deps: IngestDeps & { readonly storeCurrency: string; readonly catalog: Pick<CatalogRepository, 'skuForInventoryItem'> }) =>
+  (
+    deps: IngestDeps & {
+      readonly storeCurrency: string;
+      readonly catalog: Pick<CatalogRepository, 'skuForInventoryItem'>;
+    },
+  ) =>
   async (webhook: RawWebhook): Promise<AcceptResult> => {
     checkSize(webhook.body);
     verifyShopifySignature(webhook.body, webhook.headers['x-shopify-hmac-sha256'], await deps.secret());
@@ -47,7 +52,10 @@ export const ingestShopifyWebhook =
     const deliveryId = requiredHeader(webhook.headers, 'X-Shopify-Webhook-Id');
     const shopDomain = webhook.headers['x-shopify-shop-domain']?.trim() || null;
     if (!isShopifyTopic(topic)) {
-      throw ValidationError.field('X-Shopify-Topic', `unsupported topic "${topic}"; expected one of ${SHOPIFY_TOPICS.join(', ')}`);
+      throw ValidationError.field(
+        'X-Shopify-Topic',
+        `unsupported topic "${topic}"; expected one of ${SHOPIFY_TOPICS.join(', ')}`,
+      );
     }
     const payload = parseJsonPreservingBigIntegers(webhook.body.toString('utf8'));
     const normalized = await normalizeShopify(topic, payload, {
@@ -72,7 +80,12 @@ export const ingestStoreflowWebhook =
   (deps: IngestDeps) =>
   async (webhook: RawWebhook): Promise<AcceptResult> => {
     checkSize(webhook.body);
-    verifyStoreflowSignature(webhook.body, webhook.headers['storeflow-signature'], await deps.secret(), deps.clock.now());
+    verifyStoreflowSignature(
+      webhook.body,
+      webhook.headers['storeflow-signature'],
+      await deps.secret(),
+      deps.clock.now(),
+    );
     const envelope = parseStoreflowEnvelope(parseJsonPreservingBigIntegers(webhook.body.toString('utf8')));
     const events = normalizeStoreflow(envelope);
     return deps.accept({

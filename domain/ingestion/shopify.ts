@@ -1,9 +1,9 @@
-import * as z from '../shared/zod.ts';
 import { type CanonicalEvent, canonicalEvent } from '../events/catalog.ts';
 import type { BusinessKey } from '../events/envelope.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { fromDecimalString, type Money, MoneyError } from '../shared/money.ts';
 import { parseOrThrow } from '../shared/validation.ts';
+import * as z from '../shared/zod.ts';
 
 /** The Shopify topics storeflow subscribes to (SPEC §1). */
 export const SHOPIFY_TOPICS = [
@@ -90,7 +90,9 @@ const Refund = z.object({
     [],
   ),
   transactions: z._default(
-    z.array(z.object({ amount: decimal, currency: z.nullish(currency), kind: z.string(), status: z.string() })),
+    z.array(
+      z.object({ amount: decimal, currency: z.nullish(currency), kind: z.string(), status: z.string() }),
+    ),
     [],
   ),
 });
@@ -178,7 +180,11 @@ function extraKeys(topic: ShopifyTopic, payload: unknown): BusinessKey[] {
   return [{ type: 'order', id: parseOrThrow(Fulfillment, payload).order_id }];
 }
 
-async function toEvents(topic: ShopifyTopic, payload: unknown, ctx: ShopifyContext): Promise<CanonicalEvent[]> {
+async function toEvents(
+  topic: ShopifyTopic,
+  payload: unknown,
+  ctx: ShopifyContext,
+): Promise<CanonicalEvent[]> {
   switch (topic) {
     case 'orders/create': {
       const order = parseOrThrow(Order, payload);
@@ -191,7 +197,8 @@ async function toEvents(topic: ShopifyTopic, payload: unknown, ctx: ShopifyConte
     }
     case 'orders/cancelled': {
       const order = parseOrThrow(Order, payload);
-      if (!order.cancelled_at) throw ValidationError.field('cancelled_at', 'is required for orders/cancelled');
+      if (!order.cancelled_at)
+        throw ValidationError.field('cancelled_at', 'is required for orders/cancelled');
       return [
         canonicalEvent('OrderCancelled', {
           orderId: order.id,

@@ -14,7 +14,8 @@ function constantTimeEqual(expected: Buffer, actual: Buffer): boolean {
 /** Shopify: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body with the app secret. */
 export function verifyShopifySignature(rawBody: Buffer, header: string | undefined, secret: string): void {
   if (!header) throw new SignatureError('missing X-Shopify-Hmac-Sha256 header');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(header.trim())) throw new SignatureError('malformed X-Shopify-Hmac-Sha256 header');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(header.trim()))
+    throw new SignatureError('malformed X-Shopify-Hmac-Sha256 header');
   const expected = createHmac('sha256', secret).update(rawBody).digest();
   if (!constantTimeEqual(expected, Buffer.from(header.trim(), 'base64'))) {
     throw new SignatureError('X-Shopify-Hmac-Sha256 does not match the body');
@@ -53,10 +54,7 @@ export function verifyStoreflowSignature(
   if (timestamp === undefined || signatures.length === 0) {
     throw new SignatureError('malformed Storeflow-Signature header: expected t=<unix seconds>,v1=<hex>');
   }
-  const expected = createHmac('sha256', secret)
-    .update(`${timestamp}.`)
-    .update(rawBody)
-    .digest();
+  const expected = createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
   const matched = signatures
     .map((s) => constantTimeEqual(expected, Buffer.from(s, 'hex')))
     .reduce((a, b) => a || b, false);

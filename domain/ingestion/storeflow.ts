@@ -1,12 +1,14 @@
-import * as z from '../shared/zod.ts';
 import { type CanonicalEvent, canonicalEvent } from '../events/catalog.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { MoneySchema } from '../shared/money.ts';
 import { parseOrThrow } from '../shared/validation.ts';
+import * as z from '../shared/zod.ts';
 
 /** The generic signed envelope: `{ id, type, occurredAt, data }`; `id` is the dedupe key. */
 export const StoreflowEnvelopeSchema = z.object({
-  id: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters')),
+  id: z
+    .string()
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters')),
   type: z.string().check(z.minLength(1, 'must not be empty')),
   occurredAt: z.iso.datetime({ offset: true }),
   data: z.record(z.string(), z.unknown()),
@@ -24,7 +26,12 @@ export const storeflowDataSchemas = {
   'presale.deposit_paid': z.object({ orderId: id, presaleId: id, customerId: id, amount: MoneySchema }),
   'presale.balance_paid': z.object({ orderId: id, amount: MoneySchema }),
   'presale.cancelled': z.object({ orderId: id, reason: id }),
-  'ticket.opened': z.object({ ticketId: id, orderId: optionalId, customerId: optionalId, subject: optionalId }),
+  'ticket.opened': z.object({
+    ticketId: id,
+    orderId: optionalId,
+    customerId: optionalId,
+    subject: optionalId,
+  }),
   'ticket.responded': z.object({ ticketId: id, orderId: optionalId }),
   'ticket.resolved': z.object({ ticketId: id, orderId: optionalId }),
   'installation.completed': z.object({ orderId: id, sku: optionalId }),
@@ -45,7 +52,10 @@ export const STOREFLOW_TYPES = Object.keys(storeflowDataSchemas) as StoreflowTyp
 export function parseStoreflowEnvelope(payload: unknown): StoreflowEnvelope {
   const envelope = parseOrThrow(StoreflowEnvelopeSchema, payload);
   if (!Object.hasOwn(storeflowDataSchemas, envelope.type)) {
-    throw ValidationError.field('type', `unknown event type "${envelope.type}"; expected one of ${STOREFLOW_TYPES.join(', ')}`);
+    throw ValidationError.field(
+      'type',
+      `unknown event type "${envelope.type}"; expected one of ${STOREFLOW_TYPES.join(', ')}`,
+    );
   }
   return envelope;
 }

@@ -12,7 +12,7 @@ export interface Money {
 export const CurrencySchema = z
   .string()
   .check(
-    z.regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO-4217 code such as CNY'),
+    z.regex(/^[A-Z]{3}$/, { error: 'must be a 3-letter ISO-4217 code such as CNY', abort: true }),
     z.refine(isKnownCurrency, 'is not an ISO-4217 currency'),
   );
 
@@ -48,7 +48,8 @@ export function minorUnitDigits(currency: string): number {
 }
 
 export function money(amount: number, currency: string): Money {
-  if (!Number.isSafeInteger(amount)) throw new MoneyError(`amount ${amount} is not an integer of minor units`);
+  if (!Number.isSafeInteger(amount))
+    throw new MoneyError(`amount ${amount} is not an integer of minor units`);
   return { amount, currency };
 }
 
@@ -65,14 +66,17 @@ export function fromDecimalString(value: string, currency: string): Money {
   if (significant.length > digits) {
     throw new MoneyError(`"${value}" has more than ${digits} decimals for ${currency}`);
   }
-  const minor = BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0').slice(0, digits) || '0');
+  const minor =
+    BigInt(whole) * 10n ** BigInt(digits) + BigInt(fraction.padEnd(digits, '0').slice(0, digits) || '0');
   const amount = Number(sign ? -minor : minor);
   return money(amount, currency);
 }
 
 export function toDecimalString(m: Money): string {
   const digits = minorUnitDigits(m.currency);
-  const abs = Math.abs(m.amount).toString().padStart(digits + 1, '0');
+  const abs = Math.abs(m.amount)
+    .toString()
+    .padStart(digits + 1, '0');
   const whole = digits === 0 ? abs : abs.slice(0, -digits);
   const fraction = digits === 0 ? '' : `.${abs.slice(-digits)}`;
   return `${m.amount < 0 ? '-' : ''}${whole}${fraction}`;

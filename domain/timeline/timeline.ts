@@ -37,10 +37,7 @@ export interface TimelineRepository {
 }
 
 /** Fan a fact out to every key it concerns, once per distinct key. */
-export function entriesFor(
-  keys: readonly BusinessKey[],
-  fact: Omit<TimelineEntry, 'key'>,
-): TimelineEntry[] {
+export function entriesFor(keys: readonly BusinessKey[], fact: Omit<TimelineEntry, 'key'>): TimelineEntry[] {
   const seen = new Set<string>();
   const entries: TimelineEntry[] = [];
   for (const key of keys) {

@@ -1,7 +1,7 @@
-import * as z from '../shared/zod.ts';
 import { eventSchemas, isDetailType, keysOf } from '../events/catalog.ts';
 import { type BusinessKey, EventMetadataSchema } from '../events/envelope.ts';
 import { parseOrThrow } from '../shared/validation.ts';
+import * as z from '../shared/zod.ts';
 import { entriesFor, type TimelinePage, type TimelineRepository } from './timeline.ts';
 
 const BusinessKeySchema = z.object({
@@ -42,7 +42,12 @@ export const recordEventOnTimeline =
       at: metadata.publishedAt,
       kind: 'event',
       name: detailType,
-      detail: { eventId: metadata.eventId, source: event.source, correlationId: metadata.correlationId, data },
+      detail: {
+        eventId: metadata.eventId,
+        source: event.source,
+        correlationId: metadata.correlationId,
+        data,
+      },
       ref: metadata.eventId,
     });
     await deps.timeline.record(entries);

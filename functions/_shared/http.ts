@@ -1,5 +1,5 @@
-import type { MiddlewareObj } from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import {
   ConflictError,
@@ -64,7 +64,11 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEventV2
     onError: async (request) => {
       const response = errorResponse(request.error);
       if (response.statusCode === 500) logger.error('unhandled error', request.error as Error);
-      else logger.warn('request refused', { status: response.statusCode, reason: (request.error as Error).message });
+      else
+        logger.warn('request refused', {
+          status: response.statusCode,
+          reason: (request.error as Error).message,
+        });
       request.response = response;
     },
   };
@@ -77,7 +81,9 @@ export function rawBody(event: APIGatewayProxyEventV2): Buffer {
 }
 
 /** Header names lower-cased (payload format 2.0 already does; local callers might not). */
-export function lowerCaseHeaders(headers: APIGatewayProxyEventV2['headers'] | undefined): Record<string, string | undefined> {
+export function lowerCaseHeaders(
+  headers: APIGatewayProxyEventV2['headers'] | undefined,
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(headers ?? {})) out[name.toLowerCase()] = value;
   return out;

@@ -12,7 +12,10 @@ export function ingestionDeps() {
   const catalog = new DynamoCatalogRepository(db(), table);
   const accept = acceptDelivery({
     deliveries: new DynamoDeliveryStore(db(), table),
-    publisher: new EventBridgePublisher(eventBridgeClient(), requireEnv(config.EVENT_BUS_NAME, 'EVENT_BUS_NAME')),
+    publisher: new EventBridgePublisher(
+      eventBridgeClient(),
+      requireEnv(config.EVENT_BUS_NAME, 'EVENT_BUS_NAME'),
+    ),
     timeline: new DynamoTimelineRepository(db(), table),
     catalog,
     clock,

@@ -1,8 +1,8 @@
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Logger } from '@aws-lambda-powertools/logger';
-import * as z from '#domain/shared/zod';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createDocumentClient } from '#adapters/dynamodb/client';
 import { systemClock } from '#domain/shared/clock';
+import * as z from '#domain/shared/zod';
 
 /**
  * Module-scope wiring shared by the handlers: configuration read once from the environment

@@ -1,9 +1,9 @@
+import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { fileURLToPath } from 'node:url';
 import type { StageConfig } from '../config.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -80,6 +80,7 @@ export const bundlingOptions = {
   sourceMap: false,
   mainFields: ['module', 'main'] as string[],
   externalModules: [] as string[],
-  banner: "import { createRequire as __storeflowCreateRequire } from 'node:module'; const require = __storeflowCreateRequire(import.meta.url);",
+  banner:
+    "import { createRequire as __storeflowCreateRequire } from 'node:module'; const require = __storeflowCreateRequire(import.meta.url);",
   forceDockerBundling: false,
 } as const;

@@ -11,9 +11,9 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -57,7 +57,8 @@ export class AppStack extends Stack {
     });
     Validations.of(failures).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the event-rule targets and async Lambda invocations.',
+      reason:
+        'This queue is itself the dead-letter queue of the event-rule targets and async Lambda invocations.',
     });
     new Alarm(this, 'AsyncFailuresAlarm', {
       alarmDescription: 'A storeflow event or async invocation failed every retry and waits in the DLQ',
@@ -161,7 +162,10 @@ export class AppStack extends Stack {
         authorizer,
       });
     };
-    const webhookRoutes = [...route(ROUTES.shopifyWebhook, shopify), ...route(ROUTES.storeflowWebhook, storeflow)];
+    const webhookRoutes = [
+      ...route(ROUTES.shopifyWebhook, shopify),
+      ...route(ROUTES.storeflowWebhook, storeflow),
+    ];
     route(ROUTES.orderTimeline, getTimeline, operator);
     route(ROUTES.skuTimeline, getTimeline, operator);
     for (const webhookRoute of webhookRoutes) {

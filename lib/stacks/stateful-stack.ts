@@ -1,5 +1,12 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, type ITable, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  type ITable,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -57,8 +64,14 @@ export class StatefulStack extends Stack {
     pin(archive, 'StoreflowEventArchive');
     this.bus = bus;
 
-    this.shopifySecret = this.webhookSecret('ShopifyWebhookSecret', 'Shopify app secret that signs X-Shopify-Hmac-Sha256');
-    this.storeflowSecret = this.webhookSecret('StoreflowWebhookSecret', 'Secret that signs Storeflow-Signature webhooks');
+    this.shopifySecret = this.webhookSecret(
+      'ShopifyWebhookSecret',
+      'Shopify app secret that signs X-Shopify-Hmac-Sha256',
+    );
+    this.storeflowSecret = this.webhookSecret(
+      'StoreflowWebhookSecret',
+      'Secret that signs Storeflow-Signature webhooks',
+    );
 
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
