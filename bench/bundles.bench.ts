@@ -1,0 +1,68 @@
+/**
+ * Each handler's deployed bundle: its size (minified, AWS SDK bundled, as `cdk synth` builds it)
+ * and its cold import time in a fresh Node process, beside an empty Node start measured in the
+ * same run. Fails when a bundle exceeds the 500 KB budget.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { synthesize } from '../lib/synth.ts';
+
+const BUDGET_BYTES = 500 * 1024;
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Wall time of one fresh `node` process running `code`, in ms. */
+function timeNode(code: string, env: NodeJS.ProcessEnv): number {
+  const start = process.hrtime.bigint();
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], { env, stdio: 'ignore' });
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+export async function run(): Promise<{ ok: boolean }> {
+  const outdir = mkdtempSync(join(tmpdir(), 'storeflow-bench-'));
+  try {
+    const assembly = synthesize(outdir);
+    const env = {
+      PATH: process.env.PATH,
+      TABLE_NAME: 'bench',
+      EVENT_BUS_NAME: 'bench',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    };
+    const empty = median(Array.from({ length: RUNS }, () => timeNode('', env)));
+    const rows: Array<{ name: string; bytes: number; importMs: number }> = [];
+    for (const stack of assembly.stacks) {
+      const resources = (stack.template as { Resources: Record<string, { Type: string; Metadata?: Record<string, string> }> })
+        .Resources;
+      for (const [id, resource] of Object.entries(resources)) {
+        if (resource.Type !== 'AWS::Lambda::Function') continue;
+        const bundle = join(outdir, resource.Metadata?.['aws:asset:path'] ?? '', 'index.mjs');
+        const code = `await import(${JSON.stringify(pathToFileURL(bundle).href)});`;
+        timeNode(code, env); // warm the file cache; not counted
+        const importMs = median(Array.from({ length: RUNS }, () => timeNode(code, env)));
+        rows.push({ name: id.replace(/Function[0-9A-F]{8}$/, ''), bytes: statSync(bundle).size, importMs });
+      }
+    }
+    console.log(`\nHandler bundles (median of ${RUNS} fresh processes; baseline: empty node start ${empty.toFixed(1)} ms)`);
+    console.log('| handler | bundle KiB | budget | cold start + import ms | vs empty node | import alone ms |');
+    console.log('|---|---:|:---:|---:|---:|---:|');
+    for (const r of rows) {
+      console.log(
+        `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} | ${r.bytes <= BUDGET_BYTES ? 'ok' : 'OVER'} | ${r.importMs.toFixed(1)} | ${(r.importMs / empty).toFixed(2)}x | ${(r.importMs - empty).toFixed(1)} |`,
+      );
+    }
+    return { ok: rows.every((r) => r.bytes <= BUDGET_BYTES) };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
