@@ -42,8 +42,9 @@ export async function run(): Promise<{ ok: boolean }> {
     const empty = median(Array.from({ length: RUNS }, () => timeNode('', env)));
     const rows: Array<{ name: string; bytes: number; importMs: number }> = [];
     for (const stack of assembly.stacks) {
-      const resources = (stack.template as { Resources: Record<string, { Type: string; Metadata?: Record<string, string> }> })
-        .Resources;
+      const resources = (
+        stack.template as { Resources: Record<string, { Type: string; Metadata?: Record<string, string> }> }
+      ).Resources;
       for (const [id, resource] of Object.entries(resources)) {
         if (resource.Type !== 'AWS::Lambda::Function') continue;
         const bundle = join(outdir, resource.Metadata?.['aws:asset:path'] ?? '', 'index.mjs');
@@ -53,8 +54,12 @@ export async function run(): Promise<{ ok: boolean }> {
         rows.push({ name: id.replace(/Function[0-9A-F]{8}$/, ''), bytes: statSync(bundle).size, importMs });
       }
     }
-    console.log(`\nHandler bundles (median of ${RUNS} fresh processes; baseline: empty node start ${empty.toFixed(1)} ms)`);
-    console.log('| handler | bundle KiB | budget | cold start + import ms | vs empty node | import alone ms |');
+    console.log(
+      `\nHandler bundles (median of ${RUNS} fresh processes; baseline: empty node start ${empty.toFixed(1)} ms)`,
+    );
+    console.log(
+      '| handler | bundle KiB | budget | cold start + import ms | vs empty node | import alone ms |',
+    );
     console.log('|---|---:|:---:|---:|---:|---:|');
     for (const r of rows) {
       console.log(

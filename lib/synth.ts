@@ -10,7 +10,9 @@ const root = fileURLToPath(new URL('../', import.meta.url));
  * caller's, into `outdir`. Used by the CLI and the benchmarks so they see what deploys.
  */
 export function synthesize(outdir: string, context: Record<string, unknown> = {}): CloudAssembly {
-  const cdkJson = JSON.parse(readFileSync(`${root}cdk.json`, 'utf8')) as { context?: Record<string, unknown> };
+  const cdkJson = JSON.parse(readFileSync(`${root}cdk.json`, 'utf8')) as {
+    context?: Record<string, unknown>;
+  };
   const { app } = createApp({
     outdir,
     // As the CLI does: record each asset's path in the template metadata.

@@ -8,7 +8,19 @@ describe('storeflow dev options', () => {
   });
 
   it('reads every option', () => {
-    expect(parseDevOptions(['--port', '0', '--data', '/tmp/x', '--clock', 'virtual', '--quiet', '--stage', 'prod'])).toEqual({
+    expect(
+      parseDevOptions([
+        '--port',
+        '0',
+        '--data',
+        '/tmp/x',
+        '--clock',
+        'virtual',
+        '--quiet',
+        '--stage',
+        'prod',
+      ]),
+    ).toEqual({
       port: 0,
       data: '/tmp/x',
       clock: 'virtual',
@@ -18,7 +30,9 @@ describe('storeflow dev options', () => {
   });
 
   it('names the option and the reason on bad input', () => {
-    expect(() => parseDevOptions(['--port', '70000'])).toThrow(new UsageError('--port: "70000" is not a port number (0-65535)'));
+    expect(() => parseDevOptions(['--port', '70000'])).toThrow(
+      new UsageError('--port: "70000" is not a port number (0-65535)'),
+    );
     expect(() => parseDevOptions(['--clock', 'fast'])).toThrow(/--clock: "fast" must be real or virtual/);
     expect(() => parseDevOptions(['--nope'])).toThrow(/Unknown option '--nope'/);
   });
