@@ -1,0 +1,53 @@
+// One Lambda sandbox: a worker thread with its own environment and module state. It imports the
+// function's bundle once (the cold start) and then serves one invocation at a time.
+
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { file, exportName } = workerData;
+let handler;
+
+async function load() {
+  const mod = await import(pathToFileURL(file).href);
+  const fn = mod[exportName] ?? mod.default?.[exportName];
+  if (typeof fn !== 'function') {
+    const error = new Error(`${file} does not export a function named ${exportName}`);
+    error.name = 'Runtime.HandlerNotFound';
+    throw error;
+  }
+  return fn;
+}
+
+parentPort.on('message', async ({ id, event, context }) => {
+  const started = Date.now();
+  const lambdaContext = {
+    ...context,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, context.deadlineMs - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+  try {
+    handler ??= await load();
+    const result = await handler(event, lambdaContext);
+    parentPort.postMessage({
+      id,
+      ok: true,
+      result: result === undefined ? null : result,
+      ms: Date.now() - started,
+    });
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    parentPort.postMessage({
+      id,
+      ok: false,
+      error: {
+        errorType: e.name || 'Error',
+        errorMessage: e.message,
+        trace: String(e.stack ?? '').split('\n'),
+      },
+      ms: Date.now() - started,
+    });
+  }
+});

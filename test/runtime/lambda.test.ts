@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalFunction, type LocalFunctionSpec } from '../../local/runtime/lambda.ts';
+
+let dir: string;
+const opened: LocalFunction[] = [];
+
+function fn(source: string, overrides: Partial<LocalFunctionSpec> = {}, options = {}) {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(file, source);
+  const f = new LocalFunction(
+    {
+      name: 'fn',
+      arn: 'arn:aws:lambda:us-east-1:000000000000:function:fn',
+      file,
+      exportName: 'handler',
+      environment: {},
+      timeoutSeconds: 3,
+      memorySize: 128,
+      ...overrides,
+    },
+    options,
+  );
+  opened.push(f);
+  return f;
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'storeflow-lambda-'));
+});
+afterAll(async () => {
+  await Promise.all(opened.map((f) => f.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const counter = `let n = 0; export const handler = async (event, ctx) => ({ n: ++n, echo: event, env: process.env.GREETING ?? null, fn: ctx.functionName, leaked: process.env.OTHER ?? null });`;
+
+describe('a local Lambda sandbox', () => {
+  it('starts cold, then stays warm with its module state', async () => {
+    const f = fn(counter, { environment: { GREETING: 'hi' } });
+    const first = await f.invoke({ a: 1 });
+    const second = await f.invoke({ a: 2 });
+    expect(first).toMatchObject({
+      ok: true,
+      cold: true,
+      result: { n: 1, echo: { a: 1 }, env: 'hi', fn: 'fn' },
+    });
+    expect(second).toMatchObject({ ok: true, cold: false, result: { n: 2, echo: { a: 2 } } });
+  });
+
+  it('gives each function its own environment, never the runtime’s or another function’s', async () => {
+    process.env.OTHER = 'runtime secret';
+    const a = fn(counter, { environment: { GREETING: 'a' } });
+    const b = fn(counter, { environment: { GREETING: 'b' } });
+    const [ra, rb] = await Promise.all([a.invoke({}), b.invoke({})]);
+    expect(ra).toMatchObject({ ok: true, result: { env: 'a', leaked: null } });
+    expect(rb).toMatchObject({ ok: true, result: { env: 'b', leaked: null } });
+    delete process.env.OTHER;
+  });
+
+  it('runs concurrent invocations in separate sandboxes', async () => {
+    const f = fn(
+      `let n = 0; export const handler = async () => { n++; await new Promise((r) => setImmediate(r)); return n; };`,
+    );
+    const results = await Promise.all([f.invoke({}), f.invoke({}), f.invoke({})]);
+    expect(results.every((r) => r.ok && r.cold)).toBe(true);
+  });
+
+  it('reports a thrown error the way Lambda does', async () => {
+    const f = fn(
+      `class PaymentDeclined extends Error { name = 'PaymentDeclined' }; export const handler = async () => { throw new PaymentDeclined('card expired'); };`,
+    );
+    const result = await f.invoke({});
+    expect(result).toMatchObject({
+      ok: false,
+      error: { errorType: 'PaymentDeclined', errorMessage: 'card expired' },
+    });
+    expect(result.ok ? [] : result.error.trace).toEqual(
+      expect.arrayContaining([expect.stringContaining('card expired')]),
+    );
+  });
+
+  it('enforces the timeout by discarding the sandbox; the next call is cold', async () => {
+    const f = fn(
+      `let n = 0; export const handler = async (e) => { n++; if (e.hang) await new Promise(() => {}); return n; };`,
+      {},
+      { timeoutMs: 100 },
+    );
+    expect(await f.invoke({})).toMatchObject({ ok: true, cold: true, result: 1 });
+    const timedOut = await f.invoke({ hang: true });
+    expect(timedOut).toMatchObject({
+      ok: false,
+      error: { errorType: 'Sandbox.Timedout', errorMessage: 'Task timed out after 0.10 seconds' },
+    });
+    expect(await f.invoke({})).toMatchObject({ ok: true, cold: true, result: 1 });
+  });
+
+  it('names a missing handler export', async () => {
+    const f = fn(`export const other = () => 1;`);
+    expect(await f.invoke({})).toMatchObject({ ok: false, error: { errorType: 'Runtime.HandlerNotFound' } });
+  });
+});
