@@ -1,0 +1,13 @@
+export type { Clock, TimerHandle } from './clock.ts';
+export { realClock, VirtualClock } from './clock.ts';
+export type { EngineOptions, TaskContext, TaskHandler } from './engine.ts';
+export { createEngine, Engine } from './engine.ts';
+export { ApiError, ERR, StatesError, TaskFailure } from './errors.ts';
+export type { ServiceCall, TaskRoutes } from './handlers.ts';
+export { awsSdkRoutes, createTaskRouter } from './handlers.ts';
+export { createSfnHttpHandler, startSfnServer } from './http.ts';
+export type { Frame, JournalRecord, Snapshot, Store } from './model.ts';
+export type { FileStoreOptions } from './store.ts';
+export { FileStore, MemoryStore } from './store.ts';
+export type { HistoryEvent, Json } from './types.ts';
+export { validateDefinition } from './validate.ts';

@@ -1,0 +1,137 @@
+import type { ExecutionStatus, HistoryEvent, Json } from './types.ts';
+
+export interface StateMachineRecord {
+  arn: string;
+  name: string;
+  definition: string;
+  roleArn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  creationDate: number;
+  updateDate?: number;
+  revisionId: string;
+  description?: string;
+}
+
+export interface ExecMeta {
+  arn: string;
+  name: string;
+  smArn: string;
+  smName: string;
+  definition: string;
+  input: string;
+  status: ExecutionStatus;
+  type: 'STANDARD' | 'EXPRESS';
+  startDate: number;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  redriveCount: number;
+  redriveDate?: number;
+  /** Set when started by a parent's `states:startExecution` task: notify it on close. */
+  parent?: { exec: string; frame: string; seq: number; sync: 0 | 1 | 2 };
+  /** Express sync executions are never journaled. */
+  ephemeral?: boolean;
+}
+
+/** What a frame is doing in its current state. */
+export type Phase =
+  /** about to enter `state` (emit StateEntered) */
+  | { k: 'enter' }
+  /** about to (re)run the state's action after a retry back-off (no StateEntered) */
+  | { k: 'run' }
+  | { k: 'wait'; due: number; out: Json; assign?: Record<string, Json> }
+  | { k: 'retry'; due: number }
+  | {
+      k: 'task';
+      /** event id of TaskScheduled: also the idempotency key */
+      seq: number;
+      resource: string;
+      params: Json;
+      token?: string;
+      /** callback pattern: the handler returned, now waiting for SendTask* */
+      submitted?: boolean;
+      timeoutAt?: number;
+      heartbeatSeconds?: number;
+      heartbeatAt?: number;
+      /** `states:startExecution.sync`: the child execution */
+      child?: string;
+    }
+  | {
+      k: 'branches';
+      /** event id when the Parallel/Map started: child frame ids derive from it */
+      seq: number;
+      kind: 'Parallel' | 'Map';
+      total: number;
+      done: number;
+      failed: number;
+      results: (Json | null)[];
+      /** Map: items and the next one to start (MaxConcurrency) */
+      items?: Json[];
+      next?: number;
+      running?: number;
+      /** effective input (after InputPath/Parameters) */
+      input: Json;
+      /** when a child failed and the state did not handle it: the failure that closed this frame */
+      failure?: { error: string; cause: string };
+    }
+  /** closed by a failure/abort: kept for redrive */
+  | { k: 'parked'; error?: string; cause?: string };
+
+export interface Frame {
+  id: string;
+  parent?: string;
+  /** branch index (Parallel) or item index (Map) in the parent */
+  slot?: number;
+  /** path inside the definition to the object holding StartAt/States */
+  path: (string | number)[];
+  state: string;
+  /** raw input of the current state */
+  input: Json;
+  vars: Record<string, Json>;
+  phase: Phase;
+  /** attempts per retrier index for the current state */
+  retries: number[];
+  retryCount: number;
+  enteredAt: number;
+  /** Map iteration item (for $$.Map.Item) */
+  item?: { index: number; value: Json };
+  /** finished successfully (kept only until the parent consumes it) */
+}
+
+export type JournalRecord =
+  | { t: 'sm'; sm: StateMachineRecord }
+  | { t: 'smdel'; arn: string }
+  | { t: 'x'; e: string; m?: ExecMeta; f?: Frame[]; d?: string[]; h?: HistoryEvent[] };
+
+export interface ExecSnapshot {
+  meta: ExecMeta;
+  frames: Frame[];
+  events: HistoryEvent[];
+}
+
+export interface Snapshot {
+  gen: number;
+  stateMachines: StateMachineRecord[];
+  executions: ExecSnapshot[];
+}
+
+/** Where committed transitions go. */
+export interface Store {
+  /** true when append+flush survive a process kill */
+  readonly durable: boolean;
+  /** Load the last snapshot and the journal records after it. */
+  open(): Promise<{ snapshot?: Snapshot; records: JournalRecord[] }>;
+  /** Queue a record (ordered). Not durable until flush() resolves. */
+  append(rec: JournalRecord): void;
+  /** Resolve once every record appended so far is durable (group commit). */
+  flush(): Promise<void>;
+  /** Records appended since the last compaction. */
+  readonly sinceCompact: number;
+  /**
+   * Write a snapshot of the whole state and start a fresh journal. `capture` runs synchronously and
+   * returns the snapshot body (a JSON object text without `gen`).
+   */
+  compact(capture: () => string): Promise<void>;
+  close(): Promise<void>;
+}
