@@ -1,4 +1,4 @@
-import { type CanonicalEvent, canonicalEvent } from '../events/catalog.ts';
+import { type CanonicalEvent, canonicalEvent, type DetailType, type EventData } from '../events/catalog.ts';
 import { ValidationError } from '../shared/errors.ts';
 import { MoneySchema } from '../shared/money.ts';
 import { parseOrThrow } from '../shared/validation.ts';
@@ -60,46 +60,26 @@ export function parseStoreflowEnvelope(payload: unknown): StoreflowEnvelope {
   return envelope;
 }
 
-/** Normalizes a verified storeflow envelope into canonical events. */
+/** Each storeflow type's canonical event and the field that carries the envelope's `occurredAt`. */
+const canonicalOf: Record<StoreflowType, { detailType: DetailType; at: string }> = {
+  'presale.deposit_paid': { detailType: 'PresaleDepositPaid', at: 'paidAt' },
+  'presale.balance_paid': { detailType: 'PresaleBalancePaid', at: 'paidAt' },
+  'presale.cancelled': { detailType: 'PresaleCancelled', at: 'cancelledAt' },
+  'ticket.opened': { detailType: 'TicketOpened', at: 'openedAt' },
+  'ticket.responded': { detailType: 'TicketResponded', at: 'respondedAt' },
+  'ticket.resolved': { detailType: 'TicketResolved', at: 'resolvedAt' },
+  'installation.completed': { detailType: 'InstallationCompleted', at: 'completedAt' },
+  'delivery.completed': { detailType: 'OrderDelivered', at: 'deliveredAt' },
+  'competitor.price_observed': { detailType: 'CompetitorPriceObserved', at: 'observedAt' },
+};
+
+/**
+ * Normalizes a verified storeflow envelope into canonical events: the data is validated against
+ * its type's schema (errors name `data.<field>`), then the canonical event's own schema.
+ */
 export function normalizeStoreflow(envelope: StoreflowEnvelope): CanonicalEvent[] {
   const type = envelope.type as StoreflowType;
-  const at = envelope.occurredAt;
-  switch (type) {
-    case 'presale.deposit_paid': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('PresaleDepositPaid', { ...d, paidAt: at })];
-    }
-    case 'presale.balance_paid': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('PresaleBalancePaid', { ...d, paidAt: at })];
-    }
-    case 'presale.cancelled': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('PresaleCancelled', { ...d, cancelledAt: at })];
-    }
-    case 'ticket.opened': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('TicketOpened', { ...d, openedAt: at })];
-    }
-    case 'ticket.responded': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('TicketResponded', { ...d, respondedAt: at })];
-    }
-    case 'ticket.resolved': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('TicketResolved', { ...d, resolvedAt: at })];
-    }
-    case 'installation.completed': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('InstallationCompleted', { ...d, completedAt: at })];
-    }
-    case 'delivery.completed': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('OrderDelivered', { ...d, deliveredAt: at })];
-    }
-    case 'competitor.price_observed': {
-      const d = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
-      return [canonicalEvent('CompetitorPriceObserved', { ...d, observedAt: at })];
-    }
-  }
+  const data = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
+  const { detailType, at } = canonicalOf[type];
+  return [canonicalEvent(detailType, { ...data, [at]: envelope.occurredAt } as EventData<DetailType>)];
 }

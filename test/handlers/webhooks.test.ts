@@ -103,6 +103,19 @@ function detailOf(entry: PutEventsRequestEntry) {
   };
 }
 
+/** A refused request: the given status, and nothing stored or published. */
+async function expectRefused(
+  call: () => Promise<{ statusCode?: number; json: Record<string, unknown> }>,
+  status: number,
+) {
+  const before = await dynamo.scanAll();
+  const res = await call();
+  expect(res.statusCode).toBe(status);
+  expect(await dynamo.scanAll()).toEqual(before);
+  expect(published()).toEqual([]);
+  return res;
+}
+
 describe('POST /webhooks/shopify with real Shopify payloads', () => {
   it('orders/create → OrderPlaced with the exact 64-bit order id, money in fen and the order on the timeline', async () => {
     const res = await callShopify('orders/create', fixture('shopify/orders-create.json'));
@@ -243,18 +256,6 @@ describe('POST /webhooks/shopify with real Shopify payloads', () => {
 });
 
 describe('POST /webhooks/shopify refusals change nothing stored', () => {
-  async function expectRefused(
-    call: () => Promise<{ statusCode?: number; json: Record<string, unknown> }>,
-    status: number,
-  ) {
-    const before = await dynamo.scanAll();
-    const res = await call();
-    expect(res.statusCode).toBe(status);
-    expect(await dynamo.scanAll()).toEqual(before);
-    expect(published()).toEqual([]);
-    return res;
-  }
-
   it('a forged signature → 401', async () => {
     const body = fixture('shopify/orders-paid.json');
     const res = await expectRefused(
@@ -406,18 +407,6 @@ describe('POST /webhooks/storeflow', () => {
     expect(res.statusCode).toBe(200);
     expect(published().map((e) => e.DetailType)).toEqual([detailType]);
   });
-
-  async function expectRefused(
-    call: () => Promise<{ statusCode?: number; json: Record<string, unknown> }>,
-    status: number,
-  ) {
-    const before = await dynamo.scanAll();
-    const res = await call();
-    expect(res.statusCode).toBe(status);
-    expect(await dynamo.scanAll()).toEqual(before);
-    expect(published()).toEqual([]);
-    return res;
-  }
 
   it('a forged signature → 401', async () => {
     await expectRefused(() => callStoreflow(deposit('evt-forged'), { secret: 'wrong' }), 401);

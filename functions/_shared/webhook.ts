@@ -1,0 +1,26 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { AcceptResult } from '#domain/ingestion/accept-delivery';
+import type { RawWebhook } from '#domain/ingestion/ingest-webhook';
+import { type HttpResult, httpErrors, json, lowerCaseHeaders, rawBody } from './http.ts';
+import { logger } from './runtime.ts';
+
+/**
+ * The HTTP shell shared by the webhook endpoints: logger context, the domain-error table, the
+ * raw body and lower-cased headers in, the accept result out (200 once durably recorded).
+ */
+export function webhookHandler(source: string, ingest: (webhook: RawWebhook) => Promise<AcceptResult>) {
+  return middy<APIGatewayProxyEventV2, HttpResult>()
+    .use(injectLambdaContext(logger))
+    .use(httpErrors(logger))
+    .handler(async (event) => {
+      const result = await ingest({ headers: lowerCaseHeaders(event.headers), body: rawBody(event) });
+      logger.info(`${source} webhook`, {
+        deliveryId: result.deliveryId,
+        outcome: result.outcome,
+        events: result.eventIds.length,
+      });
+      return json(200, result);
+    });
+}
