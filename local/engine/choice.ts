@@ -34,18 +34,26 @@ const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/
 export const isTimestamp = (v: unknown): v is string =>
   typeof v === 'string' && TS_RE.test(v) && !Number.isNaN(Date.parse(v));
 
-const wildcard = (pattern: string, s: string): boolean => {
-  let re = '^';
+const wildcardCache = new Map<string, RegExp>();
+const wildcardRe = (pattern: string): RegExp => {
+  let re = wildcardCache.get(pattern);
+  if (re) return re;
+  let src = '^';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '\\')) {
-      re += `\\${pattern[i + 1]}`;
+      src += `\\${pattern[i + 1]}`;
       i++;
-    } else if (c === '*') re += '.*';
-    else re += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    } else if (c === '*') src += '.*';
+    else src += c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   }
-  return new RegExp(`${re}$`, 's').test(s);
+  re = new RegExp(`${src}$`, 's');
+  if (wildcardCache.size > 10_000) wildcardCache.clear();
+  wildcardCache.set(pattern, re);
+  return re;
 };
+
+const wildcard = (pattern: string, s: string): boolean => wildcardRe(pattern).test(s);
 
 const cmp = (op: string, a: Json, b: Json): boolean => {
   const kind = op.startsWith('String')
@@ -84,6 +92,25 @@ const cmp = (op: string, a: Json, b: Json): boolean => {
   return false;
 };
 
+/**
+ * The comparator of a leaf rule, found once per rule object (definitions are immutable): a list with
+ * just that operator, or every comparator when none is present (the loop below then reports it).
+ */
+const leafOps = new WeakMap<object, readonly (typeof COMPARATORS)[number][]>();
+const leafOp = (rule: Record<string, unknown>): readonly (typeof COMPARATORS)[number][] => {
+  let ops = leafOps.get(rule);
+  if (ops) return ops;
+  ops = COMPARATORS;
+  for (const op of COMPARATORS) {
+    if (op in rule || `${op}Path` in rule) {
+      ops = [op];
+      break;
+    }
+  }
+  leafOps.set(rule, ops);
+  return ops;
+};
+
 /** Evaluate a JSONPath Choice rule (boolean expression). */
 export const evalRule = (rule: Record<string, unknown>, scope: Scope): boolean => {
   if (Array.isArray(rule.And))
@@ -91,6 +118,7 @@ export const evalRule = (rule: Record<string, unknown>, scope: Scope): boolean =
   if (Array.isArray(rule.Or)) return (rule.Or as Record<string, unknown>[]).some((r) => evalRule(r, scope));
   if (rule.Not) return !evalRule(rule.Not as Record<string, unknown>, scope);
   const variable = rule.Variable as string;
+  const found = leafOp(rule);
   let value: Json | undefined;
   let present = true;
   try {
@@ -99,7 +127,7 @@ export const evalRule = (rule: Record<string, unknown>, scope: Scope): boolean =
     if (!(e instanceof PathMissing)) throw e;
     present = false;
   }
-  for (const op of COMPARATORS) {
+  for (const op of found) {
     if (op in rule) {
       const expected = rule[op] as Json;
       if (op === 'IsPresent') return present === expected;

@@ -69,6 +69,23 @@ interface Tx {
 
 type Job = () => Promise<void> | void;
 
+/** Aborts a running task; the AbortController behind `ctx.signal` is created only if a handler reads it. */
+class Abort {
+  aborted = false;
+  private ac?: AbortController;
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+  abort(): void {
+    this.aborted = true;
+    this.ac?.abort();
+  }
+}
+
 const TERMINAL: ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS forbids control characters in names
 const NAME_RE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
@@ -76,13 +93,76 @@ const STATES_START = /^arn:aws:states:::states:startExecution(\.sync(:2)?|\.wait
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-/** resourceType/resource as Step Functions reports them in history events */
-const describeResource = (resource: string): { resourceType: string; resource: string; lambda: boolean } => {
+/** A frame runs at most this many states per job before it yields to other jobs. */
+const STATES_PER_JOB = 200;
+/** The run queue yields to the event loop (I/O, timers, API callers) after this much busy time. */
+const SLICE_MS = 5;
+
+interface ResourceInfo {
+  resourceType: string;
+  resource: string;
+  lambda: boolean;
+  /** `states:startExecution[...]`, run by the engine itself */
+  startsExecution: boolean;
+}
+const resourceInfos = new Map<string, ResourceInfo>();
+
+/** resourceType/resource as Step Functions reports them in history events (parsed once per ARN) */
+const describeResource = (resource: string): ResourceInfo => {
+  let info = resourceInfos.get(resource);
+  if (info) return info;
   const m = /^arn:aws[a-z-]*:states:[^:]*:[^:]*:([^:]+):(.+)$/.exec(resource);
-  if (m) return { resourceType: m[1]!, resource: m[2]!, lambda: false };
-  if (/^arn:aws[a-z-]*:lambda:/.test(resource)) return { resourceType: 'lambda', resource, lambda: true };
-  return { resourceType: 'unknown', resource, lambda: false };
+  const startsExecution = STATES_START.test(resource);
+  if (m) info = { resourceType: m[1]!, resource: m[2]!, lambda: false, startsExecution };
+  else if (/^arn:aws[a-z-]*:lambda:/.test(resource))
+    info = { resourceType: 'lambda', resource, lambda: true, startsExecution };
+  else info = { resourceType: 'unknown', resource, lambda: false, startsExecution };
+  if (resourceInfos.size > 10_000) resourceInfos.clear();
+  resourceInfos.set(resource, info);
+  return info;
 };
+
+/**
+ * A history field holding a JSON document as text (`input`, `output`, `parameters`, assigned
+ * variables). The text is produced on first use — GetExecutionHistory, a journal record, a snapshot —
+ * instead of on every transition. Safe because state values are never mutated in place: every step
+ * builds new objects (templates, ResultPath copy-on-write) and handlers get a copy.
+ */
+class JsonText {
+  private text?: string;
+  constructor(private readonly value: unknown) {}
+  toJSON(): string {
+    if (this.text === undefined) this.text = JSON.stringify(this.value);
+    return this.text;
+  }
+}
+
+/** Expand the deferred fields of a history event (a copy; stored events are left as they are). */
+const expandDetails = (v: unknown): unknown => {
+  if (v instanceof JsonText) return v.toJSON();
+  if (Array.isArray(v)) return v.map(expandDetails);
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = expandDetails(x);
+    return out;
+  }
+  return v;
+};
+
+/** Parsed definitions, shared by every execution of the same definition text (never mutated). */
+const parsedDefs = new Map<string, MachineDef>();
+const parseDefinition = (text: string): MachineDef => {
+  let def = parsedDefs.get(text);
+  if (!def) {
+    def = JSON.parse(text) as MachineDef;
+    if (parsedDefs.size > 1000) parsedDefs.clear();
+    parsedDefs.set(text, def);
+  }
+  return def;
+};
+
+/** Effective QueryLanguage per state object (a state object sits at one place in one definition). */
+const stateLanguages = new WeakMap<StateDef, QueryLanguage>();
 
 const fieldOf = (st: StateDef, k: string): unknown => st[k];
 
@@ -99,7 +179,7 @@ export class Engine {
   private execs = new Map<string, Exec>();
   private tokens = new Map<string, { exec: string; frame: string; seq: number }>();
   private timers = new Map<string, TimerHandle[]>();
-  private aborts = new Map<string, AbortController>();
+  private aborts = new Map<string, Abort>();
   private closeWaiters = new Map<string, (() => void)[]>();
 
   private queue: (Job | undefined)[] = [];
@@ -144,6 +224,8 @@ export class Engine {
   }
 
   private async pump(): Promise<void> {
+    let sliceStart = performance.now();
+    let jobs = 0;
     while (this.head < this.queue.length) {
       const job = this.queue[this.head]!;
       this.queue[this.head++] = undefined;
@@ -152,11 +234,17 @@ export class Engine {
         this.head = 0;
       }
       try {
+        // most jobs complete synchronously (Pass/Choice/... chains): no await, no microtask hop
         const r = job();
         if (r) await r;
       } catch (e) {
         // an engine bug must not kill the loop
         console.error('[sfn-engine] internal error', e);
+      }
+      // fairness: let I/O, timers and API callers in while a long backlog is being worked off
+      if ((++jobs & 31) === 0 && performance.now() - sliceStart > SLICE_MS) {
+        await new Promise<void>((r) => setImmediate(r));
+        sliceStart = performance.now();
       }
     }
     this.queue = [];
@@ -184,12 +272,16 @@ export class Engine {
 
   private run<T>(fn: () => Promise<T> | T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.schedule(async () => {
+      this.schedule(() => {
+        let r: Promise<T> | T;
         try {
-          resolve(await fn());
+          r = fn();
         } catch (e) {
           reject(e);
+          return;
         }
+        if (r instanceof Promise) return r.then(resolve, reject);
+        resolve(r);
       });
     });
   }
@@ -208,11 +300,12 @@ export class Engine {
     });
   }
 
-  private async driveJob(exec: Exec, frameId: string): Promise<void> {
+  private driveJob(exec: Exec, frameId: string): Promise<void> | undefined {
     const frame = exec.frames.get(frameId);
     if (!frame || exec.meta.status !== 'RUNNING') return;
     const tx = this.tx(exec);
-    await this.drive(tx, frame);
+    const p = this.drive(tx, frame);
+    if (p) return p.then(() => this.commit(tx));
     this.commit(tx);
   }
 
@@ -222,7 +315,11 @@ export class Engine {
 
   private commit(tx: Tx): void {
     const { exec } = tx;
-    if (!exec.meta.ephemeral && (tx.events.length || tx.frames.size || tx.deleted.size || tx.meta)) {
+    if (
+      !exec.meta.ephemeral &&
+      this.store.recording !== false &&
+      (tx.events.length || tx.frames.size || tx.deleted.size || tx.meta)
+    ) {
       const rec: JournalRecord = { t: 'x', e: exec.meta.arn };
       if (tx.meta) rec.m = exec.meta;
       const f = [...tx.frames].filter((x) => !tx.deleted.has(x.id) && exec.frames.get(x.id) === x);
@@ -259,7 +356,8 @@ export class Engine {
   private emit(tx: Tx, type: string, details?: Record<string, unknown>): HistoryEvent {
     const { exec } = tx;
     const id = exec.events.length + 1;
-    const ev: HistoryEvent = { id, previousEventId: id - 1, timestamp: this.clock.now(), type, ...details };
+    const ev: HistoryEvent = { id, previousEventId: id - 1, timestamp: this.clock.now(), type };
+    if (details) for (const k in details) ev[k] = details[k];
     exec.events.push(ev);
     tx.events.push(ev);
     return ev;
@@ -291,7 +389,7 @@ export class Engine {
   private makeExec(meta: ExecMeta, events: HistoryEvent[], frames: Frame[]): Exec {
     return {
       meta,
-      def: JSON.parse(meta.definition) as MachineDef,
+      def: parseDefinition(meta.definition),
       inputJson: JSON.parse(meta.input) as Json,
       frames: new Map(frames.map((f) => [f.id, f])),
       events,
@@ -422,7 +520,7 @@ export class Engine {
     const tx = this.tx(exec);
     const st = this.stateDef(exec, frame);
     this.finishState(tx, frame, st, ph.out, ph.assign);
-    return this.drive(tx, frame).then(() => this.commit(tx));
+    return this.driveAndCommit(tx, frame);
   }
 
   private onRetryDue(exec: Exec, frameId: string, due: number): Promise<void> | undefined {
@@ -431,7 +529,7 @@ export class Engine {
     frame.phase = { k: 'run' };
     const tx = this.tx(exec);
     this.touch(tx, frame);
-    return this.drive(tx, frame).then(() => this.commit(tx));
+    return this.driveAndCommit(tx, frame);
   }
 
   private async onTaskTimeout(
@@ -480,6 +578,15 @@ export class Engine {
 
   private queryLanguage(exec: Exec, frame: Frame, st: StateDef): QueryLanguage {
     if (st.QueryLanguage) return st.QueryLanguage as QueryLanguage;
+    let ql = stateLanguages.get(st);
+    if (!ql) {
+      ql = this.inheritedLanguage(exec, frame);
+      stateLanguages.set(st, ql);
+    }
+    return ql;
+  }
+
+  private inheritedLanguage(exec: Exec, frame: Frame): QueryLanguage {
     // inherit along the path: nearest enclosing state/branch with a QueryLanguage
     let ql: QueryLanguage = exec.def.QueryLanguage ?? 'JSONPath';
     let cur: unknown = exec.def;
@@ -512,19 +619,12 @@ export class Engine {
   }
 
   private scope(exec: Exec, frame: Frame, data: Json, token?: string): Scope {
-    // the context object is built only when a `$$` path actually reads it
-    let ctx: Json | undefined;
-    const build = () => {
-      ctx ??= this.context(exec, frame, token);
-      return ctx;
-    };
-    return {
-      data,
-      vars: frame.vars,
-      get ctx() {
-        return build();
-      },
-    };
+    return new LazyScope(this, exec, frame, data, token);
+  }
+
+  /** @internal the `$$` context object of a frame (LazyScope builds it on first read) */
+  contextOf(exec: Exec, frame: Frame, token?: string): JsonObject {
+    return this.context(exec, frame, token);
   }
 
   private jscope(exec: Exec, frame: Frame, extra: JsonObject = {}, token?: string): JsonataScope {
@@ -534,23 +634,32 @@ export class Engine {
     };
   }
 
-  /** Run a frame's states while it can make progress without waiting. */
-  private async drive(tx: Tx, frame: Frame): Promise<void> {
+  /**
+   * Run a frame's states while it can make progress without waiting. States that complete
+   * synchronously (JSONPath Pass/Choice/Succeed/Fail, starting a Task/Wait, ...) run in a plain loop;
+   * only a state that really awaits (JSONata, Map item selection) returns a promise, and the loop
+   * continues after it. At most STATES_PER_JOB states per job, then the frame is re-queued.
+   */
+  private drive(tx: Tx, frame: Frame, ran = 0): Promise<void> | undefined {
     const { exec } = tx;
-    let n = 0;
+    let n = ran;
     while ((frame.phase.k === 'enter' || frame.phase.k === 'run') && exec.meta.status === 'RUNNING') {
       if (exec.frames.get(frame.id) !== frame) return;
-      if (++n > 200) {
+      if (++n > STATES_PER_JOB) {
         // be fair to other executions: continue later
         this.scheduleFrame(exec, frame);
         return;
       }
       this.touch(tx, frame);
-      await this.runState(tx, frame);
+      const p = this.runState(tx, frame);
+      if (p) {
+        const done = n;
+        return p.then(() => this.drive(tx, frame, done));
+      }
     }
   }
 
-  private async runState(tx: Tx, frame: Frame): Promise<void> {
+  private runState(tx: Tx, frame: Frame): Promise<void> | undefined {
     const { exec } = tx;
     let st: StateDef;
     try {
@@ -566,62 +675,63 @@ export class Engine {
       this.emit(tx, `${st.Type}StateEntered`, {
         stateEnteredEventDetails: {
           name: frame.state,
-          input: JSON.stringify(frame.input),
+          input: new JsonText(frame.input),
           inputDetails: { truncated: false },
         },
       });
     }
     const ql = this.queryLanguage(exec, frame, st);
     try {
-      if (ql === 'JSONata') await this.runJsonata(tx, frame, st);
-      else {
-        const p = this.runJsonPath(tx, frame, st);
-        if (p) await p;
-      }
+      const p = ql === 'JSONata' ? this.runJsonata(tx, frame, st) : this.runJsonPath(tx, frame, st);
+      if (p) return p.catch((e: unknown) => this.stateThrew(tx, frame, e));
     } catch (e) {
-      const err =
-        e instanceof StatesError ? e : new StatesError(ERR.Runtime, (e as Error)?.message ?? String(e));
-      await this.stateError(tx, frame, err);
+      return this.stateThrew(tx, frame, e);
     }
+  }
+
+  private stateThrew(tx: Tx, frame: Frame, e: unknown): Promise<void> | undefined {
+    const err =
+      e instanceof StatesError ? e : new StatesError(ERR.Runtime, (e as Error)?.message ?? String(e));
+    return this.stateError(tx, frame, err);
   }
 
   private runJsonPath(tx: Tx, frame: Frame, st: StateDef): Promise<void> | undefined {
     const { exec } = tx;
     const input = frame.input;
-    const sc = (data: Json, token?: string) => this.scope(exec, frame, data, token);
-    const eff = applyPath(st.InputPath, input, sc(input), 'InputPath');
+    const eff = applyPath(st.InputPath, input, this.scope(exec, frame, input), 'InputPath');
     switch (st.Type) {
       case 'Pass': {
         let result: Json = eff;
         if ('Result' in st) result = st.Result as Json;
-        else if (st.Parameters !== undefined) result = evalTemplate(st.Parameters, sc(eff));
+        else if (st.Parameters !== undefined)
+          result = evalTemplate(st.Parameters, this.scope(exec, frame, eff));
         const assign =
           st.Assign !== undefined
-            ? (evalTemplate(st.Assign, sc(input), ERR.Runtime) as JsonObject)
+            ? (evalTemplate(st.Assign, this.scope(exec, frame, input), ERR.Runtime) as JsonObject)
             : undefined;
-        const out = this.resultPath(st, input, result, sc);
+        const out = this.resultPath(exec, frame, st, input, result);
         this.finishState(tx, frame, st, out, assign);
         return;
       }
       case 'Succeed': {
-        const out = applyPath(st.OutputPath, eff, sc(eff), 'OutputPath');
+        const out = applyPath(st.OutputPath, eff, this.scope(exec, frame, eff), 'OutputPath');
         this.finishState(tx, frame, st, out, undefined, null);
         return;
       }
       case 'Fail': {
         const error =
           st.ErrorPath !== undefined
-            ? evalDynamic(st.ErrorPath as string, sc(input), 'ErrorPath', ERR.Runtime)
+            ? evalDynamic(st.ErrorPath as string, this.scope(exec, frame, input), 'ErrorPath', ERR.Runtime)
             : st.Error;
         const cause =
           st.CausePath !== undefined
-            ? evalDynamic(st.CausePath as string, sc(input), 'CausePath', ERR.Runtime)
+            ? evalDynamic(st.CausePath as string, this.scope(exec, frame, input), 'CausePath', ERR.Runtime)
             : st.Cause;
         this.failState(tx, frame, String(error ?? ''), cause === undefined ? '' : String(cause));
         return;
       }
       case 'Choice': {
-        const s = sc(eff);
+        const s = this.scope(exec, frame, eff);
         for (const rule of st.Choices as Record<string, unknown>[]) {
           if (evalRule(rule, s)) {
             const assign =
@@ -646,7 +756,7 @@ export class Engine {
         );
       }
       case 'Wait': {
-        const s = sc(eff);
+        const s = this.scope(exec, frame, eff);
         let due: number;
         if (st.Seconds !== undefined) due = this.clock.now() + (st.Seconds as number) * 1000;
         else if (st.Timestamp !== undefined) due = this.parseTs(st.Timestamp);
@@ -664,7 +774,7 @@ export class Engine {
         }
         const assign =
           st.Assign !== undefined
-            ? (evalTemplate(st.Assign, sc(input), ERR.Runtime) as JsonObject)
+            ? (evalTemplate(st.Assign, this.scope(exec, frame, input), ERR.Runtime) as JsonObject)
             : undefined;
         const out = applyPath(st.OutputPath, eff, s, 'OutputPath');
         this.startWait(tx, frame, st, due, out, assign);
@@ -672,28 +782,32 @@ export class Engine {
       }
       case 'Task': {
         const token = this.isCallback(st.Resource as string) ? this.newToken() : undefined;
-        const params = st.Parameters !== undefined ? evalTemplate(st.Parameters, sc(eff, token)) : eff;
-        const timeout = this.numberField(st, 'TimeoutSeconds', sc(eff));
-        const hb = this.numberField(st, 'HeartbeatSeconds', sc(eff));
+        const params =
+          st.Parameters !== undefined
+            ? evalTemplate(st.Parameters, this.scope(exec, frame, eff, token))
+            : eff;
+        const timeout = this.numberField(st, 'TimeoutSeconds', this.scope(exec, frame, eff));
+        const hb = this.numberField(st, 'HeartbeatSeconds', this.scope(exec, frame, eff));
         this.startTask(tx, frame, st.Resource as string, params, timeout, hb, token);
         return;
       }
       case 'Parallel': {
-        const params = st.Parameters !== undefined ? evalTemplate(st.Parameters, sc(eff)) : eff;
+        const params =
+          st.Parameters !== undefined ? evalTemplate(st.Parameters, this.scope(exec, frame, eff)) : eff;
         this.startParallel(tx, frame, st, params);
         return;
       }
       case 'Map': {
         let items: Json = eff;
         if (st.ItemsPath !== undefined)
-          items = this.readRuntimePath(st.ItemsPath as string, sc(eff), 'ItemsPath');
+          items = this.readRuntimePath(st.ItemsPath as string, this.scope(exec, frame, eff), 'ItemsPath');
         if (!Array.isArray(items)) {
           throw new StatesError(
             ERR.Runtime,
             `Map state ${frame.state}: the items value is not an array: ${JSON.stringify(items)}`,
           );
         }
-        const mc = this.numberField(st, 'MaxConcurrency', sc(eff)) ?? 0;
+        const mc = this.numberField(st, 'MaxConcurrency', this.scope(exec, frame, eff)) ?? 0;
         return this.startMap(tx, frame, st, items, eff, mc);
       }
     }
@@ -837,12 +951,13 @@ export class Engine {
     return randomBytes(48).toString('base64url');
   }
 
-  private resultPath(st: StateDef, input: Json, result: Json, sc: (d: Json) => Scope): Json {
+  private resultPath(exec: Exec, frame: Frame, st: StateDef, input: Json, result: Json): Json {
     let out: Json;
     if (st.ResultPath === null) out = input;
     else if (st.ResultPath === undefined) out = result;
     else out = writePath(st.ResultPath as string, input, result);
-    return applyPath(st.OutputPath, out, sc(out), 'OutputPath');
+    if (st.OutputPath === undefined) return out;
+    return applyPath(st.OutputPath, out, this.scope(exec, frame, out), 'OutputPath');
   }
 
   /**
@@ -859,14 +974,14 @@ export class Engine {
   ): void {
     const details: Record<string, unknown> = {
       name: frame.state,
-      output: JSON.stringify(output),
+      output: new JsonText(output),
       outputDetails: { truncated: false },
     };
     if (assign && Object.keys(assign).length) {
-      const av: Record<string, string> = {};
+      const av: Record<string, JsonText> = {};
       for (const [k, v] of Object.entries(assign)) {
         frame.vars[k] = v;
-        av[k] = JSON.stringify(v);
+        av[k] = new JsonText(v);
       }
       details.assignedVariables = av;
       details.assignedVariablesDetails = { truncated: false };
@@ -917,7 +1032,7 @@ export class Engine {
       this.emit(tx, 'LambdaFunctionScheduled', {
         lambdaFunctionScheduledEventDetails: {
           resource,
-          input: JSON.stringify(params),
+          input: new JsonText(params),
           inputDetails: { truncated: false },
           ...(timeout ? { timeoutInSeconds: timeout } : {}),
         },
@@ -929,7 +1044,7 @@ export class Engine {
           resourceType: d.resourceType,
           resource: d.resource,
           region: this.region,
-          parameters: JSON.stringify(params),
+          parameters: new JsonText(params),
           ...(timeout ? { timeoutInSeconds: timeout } : {}),
           ...(heartbeat ? { heartbeatInSeconds: heartbeat } : {}),
         },
@@ -968,55 +1083,64 @@ export class Engine {
   private invoke(exec: Exec, frame: Frame): void {
     const ph = frame.phase;
     if (ph.k !== 'task') return;
-    const seq = ph.seq;
     const k = this.key(exec, frame.id);
-    const ac = new AbortController();
+    const ac = new Abort();
     this.aborts.set(k, ac);
-    const current = () => {
-      const f = exec.frames.get(frame.id);
-      return f && f.phase.k === 'task' && f.phase.seq === seq && exec.meta.status === 'RUNNING'
-        ? f
-        : undefined;
-    };
     this.inflight++;
-    const done = () => {
-      this.inflight--;
-      if (this.aborts.get(k) === ac) this.aborts.delete(k);
-      this.checkIdle();
+    this.callHandler(exec, frame, ph, ac).then(
+      () => this.invoked(k, ac),
+      (e) => {
+        console.error('[sfn-engine] task invocation failed', e);
+        this.invoked(k, ac);
+      },
+    );
+  }
+
+  private invoked(k: string, ac: Abort): void {
+    this.inflight--;
+    if (this.aborts.get(k) === ac) this.aborts.delete(k);
+    this.checkIdle();
+  }
+
+  private async callHandler(
+    exec: Exec,
+    frame: Frame,
+    ph: Extract<Frame['phase'], { k: 'task' }>,
+    ac: Abort,
+  ): Promise<void> {
+    const seq = ph.seq;
+    if (this.store.durable) await this.store.flush();
+    const f = exec.frames.get(frame.id);
+    if (f?.phase.k !== 'task' || f.phase.seq !== seq || exec.meta.status !== 'RUNNING') return;
+    if (ac.aborted) return;
+    if (describeResource(ph.resource).startsExecution) {
+      await this.run(() => this.startChildTask(exec, frame.id, seq));
+      return;
+    }
+    const ctx: TaskContext = {
+      ...(ph.token ? { taskToken: ph.token } : {}),
+      executionArn: exec.meta.arn,
+      stateName: frame.state,
+      get signal() {
+        return ac.signal;
+      },
+      idempotencyKey: `${exec.meta.arn}#${frame.id}#${seq}`,
+      heartbeat: this.heartbeater(exec, frame.id, seq),
     };
-    const flush = this.store.durable ? this.store.flush() : undefined;
-    const go = async () => {
-      if (flush) await flush;
-      if (!current() || ac.signal.aborted) return;
-      if (STATES_START.test(ph.resource)) {
-        await this.run(() => this.startChildTask(exec, frame.id, seq));
-        return;
-      }
-      const ctx: TaskContext = {
-        ...(ph.token ? { taskToken: ph.token } : {}),
-        executionArn: exec.meta.arn,
-        stateName: frame.state,
-        signal: ac.signal,
-        idempotencyKey: `${exec.meta.arn}#${frame.id}#${seq}`,
-        heartbeat: () => {
-          this.schedule(() => this.heartbeatNow(exec, frame.id, seq));
-        },
-      };
-      let result: unknown;
-      try {
-        result = await this.handler(ph.resource, clone(ph.params), ctx);
-      } catch (e) {
-        const err = toStatesError(e);
-        this.schedule(() => this.onTaskFailed(exec, frame.id, seq, err));
-        return;
-      }
-      if (ph.token) this.schedule(() => this.onTaskSubmitted(exec, frame.id, seq, result));
-      else this.schedule(() => this.onTaskSucceeded(exec, frame.id, seq, result));
-    };
-    go().then(done, (e) => {
-      console.error('[sfn-engine] task invocation failed', e);
-      done();
-    });
+    let result: unknown;
+    try {
+      result = await this.handler(ph.resource, clone(ph.params), ctx);
+    } catch (e) {
+      const err = toStatesError(e);
+      this.schedule(() => this.onTaskFailed(exec, frame.id, seq, err));
+      return;
+    }
+    if (ph.token) this.schedule(() => this.onTaskSubmitted(exec, frame.id, seq, result));
+    else this.schedule(() => this.onTaskSucceeded(exec, frame.id, seq, result));
+  }
+
+  private heartbeater(exec: Exec, frameId: string, seq: number): () => void {
+    return () => this.schedule(() => this.heartbeatNow(exec, frameId, seq));
   }
 
   private heartbeatNow(exec: Exec, frameId: string, seq: number): void {
@@ -1047,7 +1171,19 @@ export class Engine {
     this.commit(tx);
   }
 
-  private async onTaskSucceeded(exec: Exec, frameId: string, seq: number, result: unknown): Promise<void> {
+  /** Drive the frame on, then commit the transaction (synchronously when nothing awaits). */
+  private driveAndCommit(tx: Tx, frame: Frame): Promise<void> | undefined {
+    const p = this.drive(tx, frame);
+    if (p) return p.then(() => this.commit(tx));
+    this.commit(tx);
+  }
+
+  private onTaskSucceeded(
+    exec: Exec,
+    frameId: string,
+    seq: number,
+    result: unknown,
+  ): Promise<void> | undefined {
     const frame = exec.frames.get(frameId);
     if (frame?.phase.k !== 'task' || frame.phase.seq !== seq || exec.meta.status !== 'RUNNING') return;
     const d = describeResource(frame.phase.resource);
@@ -1070,12 +1206,17 @@ export class Engine {
       });
     }
     frame.phase = { k: 'run' };
-    await this.applyResult(tx, frame, out);
-    await this.drive(tx, frame);
-    this.commit(tx);
+    const p = this.applyResult(tx, frame, out);
+    if (p) return p.then(() => this.driveAndCommit(tx, frame));
+    return this.driveAndCommit(tx, frame);
   }
 
-  private async onTaskFailed(exec: Exec, frameId: string, seq: number, err: StatesError): Promise<void> {
+  private onTaskFailed(
+    exec: Exec,
+    frameId: string,
+    seq: number,
+    err: StatesError,
+  ): Promise<void> | undefined {
     const frame = exec.frames.get(frameId);
     if (frame?.phase.k !== 'task' || frame.phase.seq !== seq || exec.meta.status !== 'RUNNING') return;
     const d = describeResource(frame.phase.resource);
@@ -1096,43 +1237,52 @@ export class Engine {
       });
     }
     frame.phase = { k: 'run' };
-    await this.stateError(tx, frame, err);
-    await this.drive(tx, frame);
-    this.commit(tx);
+    const p = this.stateError(tx, frame, err);
+    if (p) return p.then(() => this.driveAndCommit(tx, frame));
+    return this.driveAndCommit(tx, frame);
   }
 
   /** Task/Parallel/Map result processing, then leave the state. Errors go to Retry/Catch. */
-  private async applyResult(tx: Tx, frame: Frame, result: Json): Promise<void> {
+  private applyResult(tx: Tx, frame: Frame, result: Json): Promise<void> | undefined {
     const { exec } = tx;
     const st = this.stateDef(exec, frame);
+    if (this.queryLanguage(exec, frame, st) === 'JSONata') {
+      return (async () => {
+        try {
+          const s = this.jscope(exec, frame, { result });
+          const out = st.Output !== undefined ? await evalJsonataTemplate(st.Output, s, 'Output') : result;
+          const assign =
+            st.Assign !== undefined
+              ? ((await evalJsonataTemplate(st.Assign, s, 'Assign')) as JsonObject)
+              : undefined;
+          this.finishState(tx, frame, st, out, assign);
+        } catch (e) {
+          await this.resultFailed(tx, frame, e);
+        }
+      })();
+    }
     try {
-      if (this.queryLanguage(exec, frame, st) === 'JSONata') {
-        const s = this.jscope(exec, frame, { result });
-        const out = st.Output !== undefined ? await evalJsonataTemplate(st.Output, s, 'Output') : result;
-        const assign =
-          st.Assign !== undefined
-            ? ((await evalJsonataTemplate(st.Assign, s, 'Assign')) as JsonObject)
-            : undefined;
-        this.finishState(tx, frame, st, out, assign);
-      } else {
-        const sc = (d: Json) => this.scope(exec, frame, d);
-        const selected =
-          st.ResultSelector !== undefined ? evalTemplate(st.ResultSelector, sc(result)) : result;
-        const assign =
-          st.Assign !== undefined
-            ? (evalTemplate(st.Assign, sc(selected), ERR.Runtime) as JsonObject)
-            : undefined;
-        const out = this.resultPath(st, frame.input, selected, sc);
-        this.finishState(tx, frame, st, out, assign);
-      }
+      const selected =
+        st.ResultSelector !== undefined
+          ? evalTemplate(st.ResultSelector, this.scope(exec, frame, result))
+          : result;
+      const assign =
+        st.Assign !== undefined
+          ? (evalTemplate(st.Assign, this.scope(exec, frame, selected), ERR.Runtime) as JsonObject)
+          : undefined;
+      const out = this.resultPath(exec, frame, st, frame.input, selected);
+      this.finishState(tx, frame, st, out, assign);
     } catch (e) {
-      const err = e instanceof StatesError ? e : new StatesError(ERR.Runtime, String(e));
-      await this.stateError(tx, frame, err);
+      return this.resultFailed(tx, frame, e);
     }
   }
 
+  private resultFailed(tx: Tx, frame: Frame, e: unknown): Promise<void> | undefined {
+    return this.stateError(tx, frame, e instanceof StatesError ? e : new StatesError(ERR.Runtime, String(e)));
+  }
+
   /** Retry / Catch / fail for an error raised in the frame's current state. */
-  private async stateError(tx: Tx, frame: Frame, err: StatesError): Promise<void> {
+  private stateError(tx: Tx, frame: Frame, err: StatesError): Promise<void> | undefined {
     const { exec } = tx;
     const st = this.stateDef(exec, frame);
     this.touch(tx, frame);
@@ -1164,30 +1314,37 @@ export class Engine {
         if (!errorMatches(c.ErrorEquals as string[], err.error)) continue;
         this.dropChildren(tx, frame);
         const errorOutput: JsonObject = { Error: err.error, Cause: err.cause };
-        try {
-          if (this.queryLanguage(exec, frame, st) === 'JSONata') {
-            const s = this.jscope(exec, frame, { errorOutput });
-            const out =
-              c.Output !== undefined ? await evalJsonataTemplate(c.Output, s, 'Output') : errorOutput;
-            const assign =
-              c.Assign !== undefined
-                ? ((await evalJsonataTemplate(c.Assign, s, 'Assign')) as JsonObject)
-                : undefined;
-            this.finishState(tx, frame, st, out, assign, c.Next as string);
-          } else {
-            const s = this.scope(exec, frame, errorOutput);
-            const assign =
-              c.Assign !== undefined ? (evalTemplate(c.Assign, s, ERR.Runtime) as JsonObject) : undefined;
-            const out =
-              c.ResultPath === null
-                ? frame.input
-                : c.ResultPath === undefined
-                  ? errorOutput
-                  : writePath(c.ResultPath as string, frame.input, errorOutput);
-            this.finishState(tx, frame, st, out, assign, c.Next as string);
-          }
-        } catch (e) {
+        const caught = (e: unknown) =>
           this.failFrame(tx, frame, e instanceof StatesError ? e : new StatesError(ERR.Runtime, String(e)));
+        if (this.queryLanguage(exec, frame, st) === 'JSONata') {
+          return (async () => {
+            try {
+              const s = this.jscope(exec, frame, { errorOutput });
+              const out =
+                c.Output !== undefined ? await evalJsonataTemplate(c.Output, s, 'Output') : errorOutput;
+              const assign =
+                c.Assign !== undefined
+                  ? ((await evalJsonataTemplate(c.Assign, s, 'Assign')) as JsonObject)
+                  : undefined;
+              this.finishState(tx, frame, st, out, assign, c.Next as string);
+            } catch (e) {
+              caught(e);
+            }
+          })();
+        }
+        try {
+          const s = this.scope(exec, frame, errorOutput);
+          const assign =
+            c.Assign !== undefined ? (evalTemplate(c.Assign, s, ERR.Runtime) as JsonObject) : undefined;
+          const out =
+            c.ResultPath === null
+              ? frame.input
+              : c.ResultPath === undefined
+                ? errorOutput
+                : writePath(c.ResultPath as string, frame.input, errorOutput);
+          this.finishState(tx, frame, st, out, assign, c.Next as string);
+        } catch (e) {
+          caught(e);
         }
         return;
       }
@@ -1247,7 +1404,7 @@ export class Engine {
         i,
         [...base, i],
         b.StartAt,
-        clone(input),
+        input, // values are immutable: branches share the input
       );
       exec.frames.set(child.id, child);
       this.touch(tx, child);
@@ -1255,14 +1412,14 @@ export class Engine {
     });
   }
 
-  private async startMap(
+  private startMap(
     tx: Tx,
     frame: Frame,
     _st: StateDef,
     items: Json[],
     input: Json,
     maxConcurrency: number,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const { exec } = tx;
     const seq = exec.events.length + 1;
     this.emit(tx, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } });
@@ -1280,11 +1437,8 @@ export class Engine {
       input,
     };
     void maxConcurrency;
-    if (items.length === 0) {
-      await this.completeBranches(tx, frame);
-      return;
-    }
-    await this.startItems(tx, frame);
+    if (items.length === 0) return this.completeBranches(tx, frame);
+    return this.startItems(tx, frame);
   }
 
   private mapMaxConcurrency(exec: Exec, frame: Frame, st: StateDef): number {
@@ -1300,56 +1454,101 @@ export class Engine {
     return 0;
   }
 
-  private async startItems(tx: Tx, frame: Frame): Promise<void> {
+  /** Start Map iterations up to MaxConcurrency (asynchronous only for a JSONata ItemSelector). */
+  private startItems(tx: Tx, frame: Frame): Promise<void> | undefined {
     const { exec } = tx;
     const ph = frame.phase;
     if (ph.k !== 'branches' || ph.kind !== 'Map' || !ph.items) return;
     const st = this.stateDef(exec, frame);
+    const ql = this.queryLanguage(exec, frame, st);
+    const selector = st.ItemSelector ?? st.Parameters;
+    const select =
+      selector === undefined
+        ? undefined
+        : ql === 'JSONata'
+          ? (probe: Frame) => evalJsonataTemplate(selector, this.jscope(exec, probe), 'ItemSelector')
+          : (probe: Frame) => evalTemplate(selector, this.scope(exec, probe, ph.input));
+    return this.startItemsWith(tx, frame, st, select);
+  }
+
+  private startItemsWith(
+    tx: Tx,
+    frame: Frame,
+    st: StateDef,
+    select: ((probe: Frame) => Json | Promise<Json>) | undefined,
+  ): Promise<void> | undefined {
+    const { exec } = tx;
+    const ph = frame.phase;
+    if (ph.k !== 'branches' || ph.kind !== 'Map' || !ph.items) return;
+    const items = ph.items;
     const max = this.mapMaxConcurrency(exec, frame, st);
     const proc = (st.ItemProcessor ?? st.Iterator) as MachineDef;
     const procKey = st.ItemProcessor ? 'ItemProcessor' : 'Iterator';
-    const ql = this.queryLanguage(exec, frame, st);
-    const selector = st.ItemSelector ?? st.Parameters;
-    while ((ph.next ?? 0) < ph.total && (max <= 0 || (ph.running ?? 0) < max)) {
-      const i = ph.next ?? 0;
-      ph.next = i + 1;
-      ph.running = (ph.running ?? 0) + 1;
-      const value = ph.items[i]!;
-      let itemInput: Json = value;
-      if (selector !== undefined) {
-        const probe: Frame = { ...frame, item: { index: i, value } };
-        itemInput =
-          ql === 'JSONata'
-            ? await evalJsonataTemplate(selector, this.jscope(exec, probe), 'ItemSelector')
-            : evalTemplate(selector, this.scope(exec, probe, ph.input));
+    const next = (): Promise<void> | undefined => {
+      while ((ph.next ?? 0) < ph.total && (max <= 0 || (ph.running ?? 0) < max)) {
+        const i = ph.next ?? 0;
+        ph.next = i + 1;
+        ph.running = (ph.running ?? 0) + 1;
+        const value = items[i]!;
+        if (!select) {
+          this.spawnItem(tx, frame, i, value, value, proc, procKey);
+          continue;
+        }
+        const selected = select({ ...frame, item: { index: i, value } });
+        if (selected instanceof Promise) {
+          return selected.then((itemInput) => {
+            this.spawnItem(tx, frame, i, value, itemInput, proc, procKey);
+            return next();
+          });
+        }
+        this.spawnItem(tx, frame, i, value, selected, proc, procKey);
       }
-      const child = this.newFrame(
-        frame,
-        this.childId(frame, ph.seq, i),
-        i,
-        [...frame.path, 'States', frame.state, procKey],
-        proc.StartAt,
-        itemInput,
-      );
-      child.item = { index: i, value };
-      exec.frames.set(child.id, child);
-      this.touch(tx, child);
-      this.emit(tx, 'MapIterationStarted', {
-        mapIterationStartedEventDetails: { name: frame.state, index: i },
-      });
-      tx.after.push(() => this.scheduleFrame(exec, child));
-    }
+    };
+    return next();
   }
 
-  private async completeBranches(tx: Tx, frame: Frame): Promise<void> {
+  private spawnItem(
+    tx: Tx,
+    frame: Frame,
+    i: number,
+    value: Json,
+    itemInput: Json,
+    proc: MachineDef,
+    procKey: string,
+  ): void {
+    const { exec } = tx;
+    const ph = frame.phase;
+    if (ph.k !== 'branches') return;
+    const child = this.newFrame(
+      frame,
+      this.childId(frame, ph.seq, i),
+      i,
+      [...frame.path, 'States', frame.state, procKey],
+      proc.StartAt,
+      itemInput,
+    );
+    child.item = { index: i, value };
+    exec.frames.set(child.id, child);
+    this.touch(tx, child);
+    this.emit(tx, 'MapIterationStarted', {
+      mapIterationStartedEventDetails: { name: frame.state, index: i },
+    });
+    tx.after.push(() => this.scheduleFrame(exec, child));
+  }
+
+  private completeBranches(tx: Tx, frame: Frame): Promise<void> | undefined {
     const ph = frame.phase;
     if (ph.k !== 'branches') return;
     this.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded');
     const results = ph.results as Json[];
     frame.phase = { k: 'run' };
-    await this.applyResult(tx, frame, results);
-    if ((frame.phase as Frame['phase']).k === 'enter')
-      tx.after.push(() => this.scheduleFrame(tx.exec, frame));
+    const p = this.applyResult(tx, frame, results);
+    if (p) return p.then(() => this.continueAfterBranches(tx, frame));
+    this.continueAfterBranches(tx, frame);
+  }
+
+  private continueAfterBranches(tx: Tx, frame: Frame): void {
+    if (frame.phase.k === 'enter') tx.after.push(() => this.scheduleFrame(tx.exec, frame));
   }
 
   /** Remove every descendant frame (the state is being retried, caught or abandoned). */
@@ -1417,13 +1616,15 @@ export class Engine {
   }
 
   /** After a child finished: start more Map items or complete the Parallel/Map state. */
-  private async branchProgress(exec: Exec, parentId: string): Promise<void> {
+  private branchProgress(exec: Exec, parentId: string): Promise<void> | undefined {
     const parent = exec.frames.get(parentId);
     if (parent?.phase.k !== 'branches' || parent.phase.failure || exec.meta.status !== 'RUNNING') return;
     const ph = parent.phase;
     const tx = this.tx(exec);
-    if (ph.done + ph.failed >= ph.total) await this.completeBranches(tx, parent);
-    else if (ph.kind === 'Map') await this.startItems(tx, parent);
+    let p: Promise<void> | undefined;
+    if (ph.done + ph.failed >= ph.total) p = this.completeBranches(tx, parent);
+    else if (ph.kind === 'Map') p = this.startItems(tx, parent);
+    if (p) return p.then(() => this.commit(tx));
     this.commit(tx);
   }
 
@@ -1805,7 +2006,7 @@ export class Engine {
       }
       throw new ApiError('ExecutionAlreadyExists', `Execution Already Exists: '${arn}'`);
     }
-    const def = JSON.parse(sm.definition) as MachineDef;
+    const def = parseDefinition(sm.definition);
     const meta: ExecMeta = {
       arn,
       name: execName,
@@ -1980,7 +2181,10 @@ export class Engine {
     includeExecutionData?: boolean;
   }) {
     const x = this.getExec(req.executionArn);
-    let events = x.events.map((e) => ({ ...e, timestamp: new Date(e.timestamp) }));
+    let events = x.events.map((e) => ({
+      ...(expandDetails(e) as HistoryEvent),
+      timestamp: new Date(e.timestamp),
+    }));
     if (req.reverseOrder) events = events.reverse();
     if (req.includeExecutionData === false) events = events.map(stripData);
     const { page, nextToken } = paginate(events, req.maxResults, req.nextToken);
@@ -2145,6 +2349,25 @@ export class Engine {
 
   /** Drop a field helper for typed access (kept for handlers). */
   static field = fieldOf;
+}
+
+/** A JSONPath scope whose context object (`$$`) is built only when a path actually reads it. */
+class LazyScope implements Scope {
+  private context?: Json;
+  readonly vars: Record<string, Json>;
+  constructor(
+    private readonly engine: Engine,
+    private readonly exec: Exec,
+    private readonly frame: Frame,
+    readonly data: Json,
+    private readonly token?: string,
+  ) {
+    this.vars = frame.vars;
+  }
+  get ctx(): Json {
+    if (this.context === undefined) this.context = this.engine.contextOf(this.exec, this.frame, this.token);
+    return this.context;
+  }
 }
 
 const stripData = <T extends Record<string, unknown>>(e: T): T => {

@@ -21,6 +21,8 @@ interface Compiled {
   root: '$' | '$$';
   segs: Seg[];
   definite: boolean;
+  /** only `.name` / `[n]` segments: read by a direct walk, no intermediate node lists */
+  simple: boolean;
 }
 
 const cache = new Map<string, Compiled>();
@@ -106,7 +108,8 @@ export const compilePath = (path: string): Compiled => {
     } else throw new Error(`unexpected '${c}' in path ${path}`);
   }
   const definite = segs.every((s) => s.k === 'name' || s.k === 'index' || s.k === 'length');
-  const compiled = { root, segs, definite };
+  const simple = segs.every((s) => s.k === 'name' || s.k === 'index');
+  const compiled = { root, segs, definite, simple };
   cache.set(path, compiled);
   return compiled;
 };
@@ -289,6 +292,21 @@ export const query = (path: string, data: Json): Json[] => {
 export const readPath = (path: string, data: Json, ctx?: Json): Json => {
   const c = compilePath(path);
   const root = c.root === '$$' ? (ctx ?? null) : data;
+  if (c.simple) {
+    let cur: Json = root;
+    for (const s of c.segs) {
+      if (s.k === 'name') {
+        if (!isObject(cur) || !Object.hasOwn(cur, s.name)) throw new PathMissing(path);
+        cur = cur[s.name]!;
+      } else if (s.k === 'index') {
+        if (!Array.isArray(cur)) throw new PathMissing(path);
+        const idx = s.i < 0 ? cur.length + s.i : s.i;
+        if (idx < 0 || idx >= cur.length) throw new PathMissing(path);
+        cur = cur[idx]!;
+      }
+    }
+    return cur;
+  }
   let nodes: Json[] = [root];
   for (const s of c.segs) {
     nodes = applySeg(s, nodes);

@@ -120,6 +120,8 @@ export interface Snapshot {
 export interface Store {
   /** true when append+flush survive a process kill */
   readonly durable: boolean;
+  /** false when append() keeps nothing: the engine then skips building journal records */
+  readonly recording?: boolean;
   /** Load the last snapshot and the journal records after it. */
   open(): Promise<{ snapshot?: Snapshot; records: JournalRecord[] }>;
   /** Queue a record (ordered). Not durable until flush() resolves. */

@@ -13,25 +13,54 @@ export interface Scope {
 
 const VAR_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)(.*)$/s;
 
+/** A path classified once: context (`$$`), variable (`$name...`) or data (`$...`). */
+type Resolver =
+  | { k: 'ctx'; p: string }
+  | { k: 'var'; p: string; name: string; rest: string }
+  | { k: 'data'; p: string };
+const resolvers = new Map<string, Resolver>();
+
+const resolverOf = (path: string): Resolver => {
+  let r = resolvers.get(path);
+  if (r) return r;
+  const p = path.trim();
+  const m = VAR_RE.exec(p);
+  if (p.startsWith('$$')) r = { k: 'ctx', p };
+  else if (m && p[1] !== '.' && p[1] !== '[') r = { k: 'var', p, name: m[1]!, rest: `$${m[2]}` };
+  else r = { k: 'data', p };
+  if (resolvers.size > 50_000) resolvers.clear();
+  resolvers.set(path, r);
+  return r;
+};
+
 /** Read a path that may be `$...`, `$$...` or a variable reference `$var.a.b`. Throws PathMissing. */
 export const resolvePath = (path: string, scope: Scope): Json => {
-  const p = path.trim();
-  if (p.startsWith('$$')) return readPath(p, scope.data, scope.ctx);
-  const m = VAR_RE.exec(p);
-  if (m && p[1] !== '.' && p[1] !== '[') {
-    const name = m[1]!;
-    if (!Object.hasOwn(scope.vars, name)) throw new PathMissing(p);
-    return readPath(`$${m[2]}`, scope.vars[name]!);
+  const r = resolverOf(path);
+  if (r.k === 'ctx') return readPath(r.p, scope.data, scope.ctx);
+  if (r.k === 'var') {
+    if (!Object.hasOwn(scope.vars, r.name)) throw new PathMissing(r.p);
+    return readPath(r.rest, scope.vars[r.name]!);
   }
-  return readPath(p, scope.data);
+  return readPath(r.p, scope.data);
 };
 
 export const isVariablePath = (p: string): boolean => VAR_RE.test(p.trim()) && !/^\$[.[]/.test(p.trim());
 
 /** Evaluate a string value of a `.$` field: an intrinsic function or a path. */
+const intrinsicCache = new Map<string, boolean>();
+const isIntrinsicCached = (expr: string): boolean => {
+  let v = intrinsicCache.get(expr);
+  if (v === undefined) {
+    v = isIntrinsic(expr);
+    if (intrinsicCache.size > 50_000) intrinsicCache.clear();
+    intrinsicCache.set(expr, v);
+  }
+  return v;
+};
+
 export const evalDynamic = (expr: string, scope: Scope, field: string, errName: string): Json => {
   try {
-    if (isIntrinsic(expr)) {
+    if (isIntrinsicCached(expr)) {
       return evalIntrinsic(expr, (p) => resolvePath(p, scope));
     }
     return resolvePath(expr, scope);
@@ -46,6 +75,25 @@ export const evalDynamic = (expr: string, scope: Scope, field: string, errName: 
   }
 };
 
+/**
+ * A payload template object, analysed once (definitions are immutable and shared): for each key, in
+ * order, the output key and either the dynamic expression (`key.$`) or the nested template.
+ */
+type TplEntry = { out: string; key: string; expr?: string; sub?: unknown };
+const compiledTemplates = new WeakMap<object, TplEntry[]>();
+
+const templateEntries = (tpl: JsonObject): TplEntry[] => {
+  let entries = compiledTemplates.get(tpl);
+  if (entries) return entries;
+  entries = [];
+  for (const [k, v] of Object.entries(tpl)) {
+    if (k.endsWith('.$') && typeof v === 'string') entries.push({ out: k.slice(0, -2), key: k, expr: v });
+    else entries.push({ out: k, key: k, sub: v });
+  }
+  compiledTemplates.set(tpl, entries);
+  return entries;
+};
+
 /** Parameters / ResultSelector / ItemSelector / Assign (JSONPath) payload templates. */
 export const evalTemplate = (
   tpl: unknown,
@@ -55,12 +103,9 @@ export const evalTemplate = (
   if (Array.isArray(tpl)) return tpl.map((x) => evalTemplate(x, scope, errName));
   if (!isObject(tpl as Json)) return tpl as Json;
   const out: JsonObject = {};
-  for (const [k, v] of Object.entries(tpl as JsonObject)) {
-    if (k.endsWith('.$') && typeof v === 'string') {
-      out[k.slice(0, -2)] = evalDynamic(v, scope, k, errName);
-    } else {
-      out[k] = evalTemplate(v, scope, errName);
-    }
+  for (const e of templateEntries(tpl as JsonObject)) {
+    out[e.out] =
+      e.expr !== undefined ? evalDynamic(e.expr, scope, e.key, errName) : evalTemplate(e.sub, scope, errName);
   }
   return out;
 };

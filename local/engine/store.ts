@@ -29,6 +29,9 @@ export class MemoryStore implements Store {
   private snapshot?: string;
   sinceCompact = 0;
   constructor(private readonly opts: { retain?: boolean } = {}) {}
+  get recording(): boolean {
+    return this.opts.retain === true;
+  }
   async open() {
     return {
       snapshot: this.snapshot ? (JSON.parse(this.snapshot) as Snapshot) : undefined,
