@@ -3,6 +3,15 @@ import { ERR, StatesError } from './errors.ts';
 import type { Json } from './types.ts';
 import { deepEqual, isObject } from './types.ts';
 
+/** States.Hash / $hash algorithm names → node:crypto names. */
+export const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
+  MD5: 'md5',
+  'SHA-1': 'sha1',
+  'SHA-256': 'sha256',
+  'SHA-384': 'sha384',
+  'SHA-512': 'sha512',
+};
+
 /** Parsed intrinsic argument. */
 type Arg = { k: 'lit'; v: Json } | { k: 'path'; p: string } | { k: 'call'; fn: string; args: Arg[] };
 
@@ -264,13 +273,7 @@ export const callIntrinsic = (fn: string, a: Json[]): Json => {
     case 'States.Hash': {
       need(fn, a, 2);
       const [data, alg] = a;
-      const algs: Record<string, string> = {
-        MD5: 'md5',
-        'SHA-1': 'sha1',
-        'SHA-256': 'sha256',
-        'SHA-384': 'sha384',
-        'SHA-512': 'sha512',
-      };
+      const algs = HASH_ALGORITHMS;
       if (typeof alg !== 'string' || !algs[alg]) fail(fn, `unsupported algorithm ${String(alg)}`);
       if (data === null || data === undefined) fail(fn, 'data must not be null');
       const str = typeof data === 'string' ? data : JSON.stringify(data);

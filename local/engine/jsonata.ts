@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import jsonata from 'jsonata';
 import { ERR, StatesError } from './errors.ts';
+import { HASH_ALGORITHMS } from './intrinsics.ts';
 import type { Json, JsonObject } from './types.ts';
 import { isObject } from './types.ts';
 
@@ -43,13 +44,7 @@ const register = (e: Compiled) => {
   e.registerFunction(
     'hash',
     (data: unknown, alg: string) => {
-      const algs: Record<string, string> = {
-        MD5: 'md5',
-        'SHA-1': 'sha1',
-        'SHA-256': 'sha256',
-        'SHA-384': 'sha384',
-        'SHA-512': 'sha512',
-      };
+      const algs = HASH_ALGORITHMS;
       const a = algs[alg];
       if (!a) return fail(`$hash: unsupported algorithm ${alg}`);
       return createHash(a)
