@@ -25,13 +25,12 @@ export class MoneyError extends Error {
   override readonly name = 'MoneyError';
 }
 
+let knownCurrencies: ReadonlySet<string> | undefined;
+
+/** ISO-4217 codes this runtime's Intl knows; built once, since every money value is checked. */
 function isKnownCurrency(code: string): boolean {
-  try {
-    new Intl.NumberFormat('en', { style: 'currency', currency: code });
-    return Intl.supportedValuesOf('currency').includes(code);
-  } catch {
-    return false;
-  }
+  knownCurrencies ??= new Set(Intl.supportedValuesOf('currency'));
+  return knownCurrencies.has(code);
 }
 
 const digitsCache = new Map<string, number>();
