@@ -6,7 +6,7 @@ import { ApiError, ERR, errorMatches, StatesError, toStatesError } from './error
 import type { JsonataScope } from './jsonata.ts';
 import { evalExpr, evalJsonataTemplate, isJsonataExpr } from './jsonata.ts';
 import { writePath } from './jsonpath.ts';
-import type { ExecMeta, Frame, JournalRecord, Snapshot, StateMachineRecord, Store } from './model.ts';
+import type { ExecMeta, Frame, JournalRecord, StateMachineRecord, Store } from './model.ts';
 import type { Scope } from './payload.ts';
 import { applyPath, evalDynamic, evalTemplate, resolvePath } from './payload.ts';
 import { MemoryStore } from './store.ts';
@@ -26,6 +26,8 @@ export interface TaskContext {
   /** present for `.waitForTaskToken` resources */
   taskToken?: string;
   executionArn: string;
+  /** ARN of the execution's state machine */
+  stateMachineArn?: string;
   stateName: string;
   /** aborted when the task times out, the execution stops, or a sibling branch fails */
   signal: AbortSignal;
@@ -166,6 +168,49 @@ const stateLanguages = new WeakMap<StateDef, QueryLanguage>();
 
 const fieldOf = (st: StateDef, k: string): unknown => st[k];
 
+/** Frames and history events per snapshot record (bounds the length of one snapshot line). */
+const SNAPSHOT_BATCH = 256;
+
+interface CapturedExec {
+  meta: ExecMeta;
+  frames: Frame[];
+  /** the live (append-only) history and its length at capture time */
+  events: HistoryEvent[];
+  eventCount: number;
+}
+
+/** A frame as of now: its mutable parts copied (values inside are immutable and shared). */
+const copyFrame = (f: Frame): Frame => {
+  const ph = f.phase;
+  return {
+    ...f,
+    vars: { ...f.vars },
+    retries: [...f.retries],
+    phase: ph.k === 'branches' ? { ...ph, results: [...ph.results] } : { ...ph },
+  };
+};
+
+/**
+ * Snapshot records, produced lazily: every state machine, then per execution its meta with the first
+ * frames, further frame batches, and its history in batches — the journal's record shapes, so
+ * recovery replays a snapshot like a journal.
+ */
+function* snapshotRecords(machines: StateMachineRecord[], execs: CapturedExec[]): Generator<JournalRecord> {
+  for (const sm of machines) yield { t: 'sm', sm };
+  for (const x of execs) {
+    const e = x.meta.arn;
+    const first: JournalRecord = { t: 'x', e, m: x.meta };
+    if (x.frames.length) first.f = x.frames.slice(0, SNAPSHOT_BATCH);
+    yield first;
+    for (let i = SNAPSHOT_BATCH; i < x.frames.length; i += SNAPSHOT_BATCH) {
+      yield { t: 'x', e, f: x.frames.slice(i, i + SNAPSHOT_BATCH) };
+    }
+    for (let i = 0; i < x.eventCount; i += SNAPSHOT_BATCH) {
+      yield { t: 'x', e, h: x.events.slice(i, Math.min(i + SNAPSHOT_BATCH, x.eventCount)) };
+    }
+  }
+}
+
 export class Engine {
   readonly clock: Clock;
   readonly store: Store;
@@ -188,7 +233,12 @@ export class Engine {
   private queued = new Set<string>();
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
-  private compacting = false;
+  /** the compaction in progress; resolves (never rejects) with its error, if any */
+  private compaction?: Promise<{ error: unknown } | undefined>;
+  /** compact once the store has this many records since the last compaction (backs off on failure) */
+  private compactAt: number;
+  /** consecutive failed compactions */
+  compactFailures = 0;
   private unsettle?: () => void;
   private closed = false;
   /** counts committed transitions (state exits), for benchmarks */
@@ -206,6 +256,7 @@ export class Engine {
       });
     this.random = opts.random ?? Math.random;
     this.compactEvery = opts.compactEvery ?? 20_000;
+    this.compactAt = this.compactEvery;
     this.unsettle = this.clock.onSettle?.(() => this.idle());
   }
 
@@ -257,12 +308,18 @@ export class Engine {
     if (this.pumping || this.inflight > 0 || this.idleWaiters.length === 0) return;
     const ws = this.idleWaiters;
     this.idleWaiters = [];
-    void this.store.flush().then(() => {
-      for (const w of ws) w();
-    });
+    void this.store
+      .flush()
+      .then(() => this.compaction)
+      .then(() => {
+        for (const w of ws) w();
+      });
   }
 
-  /** Resolves when no step is queued and no task handler is running (everything blocked or done). */
+  /**
+   * Resolves when no step is queued and no task handler is running (everything blocked or done), the
+   * journal is flushed and no snapshot is being written.
+   */
   idle(): Promise<void> {
     return new Promise<void>((r) => {
       this.idleWaiters.push(r);
@@ -333,24 +390,68 @@ export class Engine {
   }
 
   private maybeCompact(): void {
-    if (this.compacting || this.store.sinceCompact < this.compactEvery) return;
-    this.compacting = true;
-    void this.store
-      .compact(() => this.captureSnapshot())
-      .catch((e) => console.error('[sfn-engine] compaction failed', e))
-      .finally(() => {
-        this.compacting = false;
-      });
+    if (this.compaction || this.store.sinceCompact < this.compactAt) return;
+    void this.startCompaction();
   }
 
-  private captureSnapshot(): string {
-    const body: Omit<Snapshot, 'gen'> = {
-      stateMachines: [...this.machines.values()],
-      executions: [...this.execs.values()]
-        .filter((x) => !x.meta.ephemeral)
-        .map((x) => ({ meta: x.meta, frames: [...x.frames.values()], events: x.events })),
-    };
-    return JSON.stringify(body);
+  private startCompaction(): Promise<{ error: unknown } | undefined> {
+    const run = this.store
+      .compact(() => this.captureSnapshot())
+      .then(
+        () => {
+          this.compactAt = this.compactEvery;
+          this.compactFailures = 0;
+          return undefined;
+        },
+        (error: unknown) => {
+          // back off: the next attempt comes after another compactEvery records, not on every commit
+          this.compactAt = this.store.sinceCompact + this.compactEvery;
+          if (this.compactFailures++ === 0) {
+            console.error(
+              `[sfn-engine] compaction failed; retrying after ${this.compactEvery} more records (repeated failures are not logged)`,
+              error,
+            );
+          }
+          return { error };
+        },
+      )
+      .finally(() => {
+        this.compaction = undefined;
+      });
+    this.compaction = run;
+    return run;
+  }
+
+  /**
+   * Write a snapshot now, whatever `compactEvery` says (after a compaction already in progress), e.g.
+   * before a planned shutdown. Rejects if it fails.
+   */
+  async compact(): Promise<void> {
+    while (this.compaction) await this.compaction;
+    const r = await this.startCompaction();
+    if (r) throw r.error;
+  }
+
+  /**
+   * Capture the whole state synchronously, at one instant, for a snapshot. The store serializes the
+   * returned records lazily while the engine keeps running, so everything mutable is copied here:
+   * execution metas and frames (phase counters, results, vars and retry counters change in place).
+   * State values, history events and state machine records are never mutated and are shared; history
+   * only grows, so its length at capture time is enough.
+   */
+  private captureSnapshot(): Iterable<JournalRecord> {
+    const machines = [...this.machines.values()];
+    const execs: CapturedExec[] = [];
+    for (const x of this.execs.values()) {
+      if (x.meta.ephemeral) continue;
+      execs.push({
+        meta: { ...x.meta },
+        frames: Array.from(x.frames.values(), copyFrame),
+        events: x.events,
+        eventCount: x.events.length,
+      });
+    }
+    return snapshotRecords(machines, execs);
   }
 
   private emit(tx: Tx, type: string, details?: Record<string, unknown>): HistoryEvent {
@@ -372,12 +473,7 @@ export class Engine {
   /** Load state from the store and resume every open execution. */
   async recover(): Promise<void> {
     const { snapshot, records } = await this.store.open();
-    if (snapshot) {
-      for (const sm of snapshot.stateMachines) this.machines.set(sm.arn, sm);
-      for (const x of snapshot.executions) {
-        this.execs.set(x.meta.arn, this.makeExec(x.meta, x.events, x.frames));
-      }
-    }
+    for (const r of snapshot?.records ?? []) this.replay(r);
     for (const r of records) this.replay(r);
     for (const exec of this.execs.values()) {
       if (exec.meta.status !== 'RUNNING') continue;
@@ -1120,6 +1216,7 @@ export class Engine {
     const ctx: TaskContext = {
       ...(ph.token ? { taskToken: ph.token } : {}),
       executionArn: exec.meta.arn,
+      stateMachineArn: exec.meta.smArn,
       stateName: frame.state,
       get signal() {
         return ac.signal;
@@ -2130,8 +2227,14 @@ export class Engine {
     };
   }
 
+  /*
+   * Reads answer only once what they show is durable (a flush of the records already appended;
+   * a no-op when nothing is pending), so a caller never sees a state a crash would take back.
+   */
   async describeExecution(req: { executionArn: string }) {
-    return this.describeExecutionNow(this.getExec(req.executionArn));
+    const r = this.describeExecutionNow(this.getExec(req.executionArn));
+    await this.durable();
+    return r;
   }
 
   private redriveStatus(x: Exec): 'REDRIVABLE' | 'NOT_REDRIVABLE' | 'REDRIVABLE_BY_MAP_RUN' {
@@ -2157,6 +2260,7 @@ export class Engine {
       )
       .sort((a, b) => b.meta.startDate - a.meta.startDate);
     const { page, nextToken } = paginate(all, req.maxResults, req.nextToken);
+    await this.durable();
     return {
       executions: page.map((x) => ({
         executionArn: x.meta.arn,
@@ -2188,6 +2292,7 @@ export class Engine {
     if (req.reverseOrder) events = events.reverse();
     if (req.includeExecutionData === false) events = events.map(stripData);
     const { page, nextToken } = paginate(events, req.maxResults, req.nextToken);
+    await this.durable();
     return { events: page, ...(nextToken ? { nextToken } : {}) };
   }
 

@@ -12,10 +12,17 @@ export const HASH_ALGORITHMS: Readonly<Record<string, string>> = {
   'SHA-512': 'sha512',
 };
 
-/** Parsed intrinsic argument. */
-type Arg = { k: 'lit'; v: Json } | { k: 'path'; p: string } | { k: 'call'; fn: string; args: Arg[] };
+/**
+ * Parsed intrinsic argument. A string literal keeps, besides its value, its pieces around the
+ * unescaped `{}` placeholders (what States.Format fills in): `\\{` is a brace, not a placeholder.
+ */
+type Arg =
+  | { k: 'lit'; v: Json; pieces?: string[] }
+  | { k: 'path'; p: string }
+  | { k: 'call'; fn: string; args: Arg[] };
 
 const cache = new Map<string, Arg>();
+const CACHE_MAX = 10_000;
 
 export const FUNCTIONS = [
   'States.Format',
@@ -85,22 +92,31 @@ class Parser {
     const rest = this.s.slice(this.i);
     const c = rest[0];
     if (c === "'") {
-      let out = '';
+      // escapes: \' \{ \} \\ (anything else after a backslash is an error, as in AWS)
+      const pieces: string[] = [];
+      let cur = '';
       let j = this.i + 1;
       for (; j < this.s.length; j++) {
         const ch = this.s[j]!;
         if (ch === '\\') {
           const nx = this.s[j + 1];
-          // keep \{ \} escaped for States.Format to interpret; unescape \' and \\
-          if (nx === '{' || nx === '}') out += `\\${nx}`;
-          else out += nx ?? '';
+          if (nx !== "'" && nx !== '{' && nx !== '}' && nx !== '\\') {
+            this.i = j;
+            this.fail("invalid escape sequence (only \\' \\{ \\} \\\\ are allowed)");
+          }
+          cur += nx;
           j++;
         } else if (ch === "'") break;
-        else out += ch;
+        else if (ch === '{' && this.s[j + 1] === '}') {
+          pieces.push(cur);
+          cur = '';
+          j++;
+        } else cur += ch;
       }
       if (j >= this.s.length) this.fail('unterminated string');
+      pieces.push(cur);
       this.i = j + 1;
-      return { k: 'lit', v: out };
+      return { k: 'lit', v: pieces.join('{}'), ...(pieces.length > 1 ? { pieces } : {}) };
     }
     if (rest.startsWith('States.')) return this.call();
     if (c === '$') {
@@ -138,6 +154,7 @@ export const parseIntrinsic = (s: string): Arg => {
   const r = p.call();
   p.ws();
   if (p.i !== s.length) p.fail('trailing characters');
+  if (cache.size > CACHE_MAX) cache.clear();
   cache.set(s, r);
   return r;
 };
@@ -169,34 +186,26 @@ const seeded = (seed: number) => {
   };
 };
 
-export const formatTemplate = (fn: string, tpl: string, values: Json[]): string => {
-  let out = '';
-  let k = 0;
-  for (let i = 0; i < tpl.length; i++) {
-    const c = tpl[i]!;
-    if (
-      c === '\\' &&
-      (tpl[i + 1] === '{' || tpl[i + 1] === '}' || tpl[i + 1] === '\\' || tpl[i + 1] === "'")
-    ) {
-      out += tpl[i + 1];
-      i++;
-    } else if (c === '{' && tpl[i + 1] === '}') {
-      if (k >= values.length) fail(fn, 'more placeholders than arguments');
-      const v = values[k++]!;
-      if (v !== null && typeof v === 'object') fail(fn, 'arguments must be string, number, boolean or null');
-      out += v === null ? 'null' : String(v);
-      i++;
-    } else out += c;
+/** States.Format: the template's pieces (split at its placeholders) joined by the values. */
+export const formatPieces = (fn: string, pieces: readonly string[], values: Json[]): string => {
+  if (values.length !== pieces.length - 1) {
+    fail(fn, `the template has ${pieces.length - 1} placeholders but ${values.length} values were given`);
   }
-  if (k !== values.length) fail(fn, 'number of arguments does not match the placeholders');
+  let out = pieces[0]!;
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k]!;
+    if (v !== null && typeof v === 'object') fail(fn, 'arguments must be string, number, boolean or null');
+    out += (v === null ? 'null' : String(v)) + pieces[k + 1]!;
+  }
   return out;
 };
 
 export const callIntrinsic = (fn: string, a: Json[]): Json => {
   switch (fn) {
     case 'States.Format': {
+      // a template value (read from a path) has no escapes: every {} is a placeholder
       if (a.length < 1 || typeof a[0] !== 'string') fail(fn, 'first argument must be a string');
-      return formatTemplate(fn, a[0] as string, a.slice(1));
+      return formatPieces(fn, (a[0] as string).split('{}'), a.slice(1));
     }
     case 'States.StringToJson': {
       need(fn, a, 1);
@@ -291,17 +300,22 @@ export const callIntrinsic = (fn: string, a: Json[]): Json => {
     }
     case 'States.MathRandom': {
       need(fn, a, [2, 3]);
-      const [s, e, seed] = a;
-      if (!isInt(s!) || !isInt(e!) || s >= e) fail(fn, 'expected integers start < end');
+      const [s0, e0, seed] = a;
+      if (typeof s0 !== 'number' || typeof e0 !== 'number') fail(fn, 'expected numbers start < end');
+      // AWS rounds non-integer start/end values to the nearest integer
+      const s = Math.round(s0 as number);
+      const e = Math.round(e0 as number);
+      if (s >= e) fail(fn, 'expected start < end');
       if (seed !== undefined && !isInt(seed)) fail(fn, 'seed must be an integer');
       const r = seed === undefined ? Math.random() : seeded(seed as number)();
-      return (s as number) + Math.floor(r * ((e as number) - (s as number)));
+      return s + Math.floor(r * (e - s));
     }
     case 'States.MathAdd': {
       need(fn, a, 2);
       const [x, y] = a;
-      if (!isInt(x!) || !isInt(y!)) fail(fn, 'expected two integers');
-      return (x as number) + (y as number);
+      if (typeof x !== 'number' || typeof y !== 'number') fail(fn, 'expected two numbers');
+      // AWS rounds non-integer arguments to the nearest integer (Java Math.round: half up)
+      return Math.round(x as number) + Math.round(y as number) || 0;
     }
     case 'States.StringSplit': {
       need(fn, a, 2);
@@ -331,16 +345,10 @@ export const evalIntrinsic = (expr: string, resolve: (path: string) => Json): Js
     if (a.k === 'lit') return a.v;
     if (a.k === 'path') return resolve(a.p);
     const args = a.args.map(run);
-    if (a.fn === 'States.Format' && a.args[0]?.k !== 'lit' && typeof args[0] === 'string') {
-      // a template read from a path has no escaping beyond the data itself
-      return formatTemplate(a.fn, (args[0] as string).replace(/\\/g, '\\\\'), args.slice(1));
-    }
-    if (a.fn !== 'States.Format') {
-      // string literals only carry \{ \} escapes for Format
-      for (let i = 0; i < a.args.length; i++) {
-        const x = a.args[i]!;
-        if (x.k === 'lit' && typeof x.v === 'string') args[i] = x.v.replace(/\\([{}])/g, '$1');
-      }
+    const tpl = a.args[0];
+    if (a.fn === 'States.Format' && tpl?.k === 'lit' && typeof tpl.v === 'string') {
+      // a literal template: its escaped braces are text, its unescaped {} placeholders
+      return formatPieces(a.fn, tpl.pieces ?? [tpl.v], args.slice(1));
     }
     return callIntrinsic(a.fn, args);
   };

@@ -110,6 +110,7 @@ export const compilePath = (path: string): Compiled => {
   const definite = segs.every((s) => s.k === 'name' || s.k === 'index' || s.k === 'length');
   const simple = segs.every((s) => s.k === 'name' || s.k === 'index');
   const compiled = { root, segs, definite, simple };
+  if (cache.size > 10_000) cache.clear();
   cache.set(path, compiled);
   return compiled;
 };
@@ -300,7 +301,7 @@ export const readPath = (path: string, data: Json, ctx?: Json): Json => {
         cur = cur[s.name]!;
       } else if (s.k === 'index') {
         if (!Array.isArray(cur)) throw new PathMissing(path);
-        const idx = s.i < 0 ? cur.length + s.i : s.i;
+        const idx: number = s.i < 0 ? cur.length + s.i : s.i;
         if (idx < 0 || idx >= cur.length) throw new PathMissing(path);
         cur = cur[idx]!;
       }
@@ -324,6 +325,13 @@ export class PathMissing extends Error {
   }
 }
 
+/** Set an own property (also for a key named `__proto__`, which plain assignment would not create). */
+const setOwn = (o: Record<string, Json>, k: string, v: Json): void => {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
+};
+
 /** Write `value` at reference path `path` into a copy of `data` (ResultPath semantics). */
 export const writePath = (path: string, data: Json, value: Json): Json => {
   const c = compilePath(path);
@@ -340,25 +348,30 @@ export const writePath = (path: string, data: Json, value: Json): Json => {
   }
   let cur: Json = rootCopy;
   for (let i = 0; i < c.segs.length; i++) {
-    const s = c.segs[i]!;
+    const s: Seg = c.segs[i]!;
     const last = i === c.segs.length - 1;
     if (s.k === 'name' && isObject(cur)) {
-      if (last) cur[s.name] = value;
+      if (last) setOwn(cur, s.name, value);
       else {
         const nxt: Json | undefined = cur[s.name];
         const copy: Json = isObject(nxt) ? { ...nxt } : Array.isArray(nxt) ? [...nxt] : {};
         if (nxt !== undefined && !isObject(nxt) && !Array.isArray(nxt)) {
           throw new StatesError('States.ResultPathMatchFailure', `Unable to apply ResultPath "${path}"`);
         }
-        cur[s.name] = copy;
+        setOwn(cur, s.name, copy);
         cur = copy;
       }
-    } else if (s.k === 'index' && Array.isArray(cur) && s.i < cur.length) {
-      if (last) cur[s.i] = value;
+    } else if (s.k === 'index' && Array.isArray(cur) && s.i >= -cur.length && s.i < cur.length) {
+      // an existing element only (negative counts from the end, as when reading)
+      const idx: number = s.i < 0 ? cur.length + s.i : s.i;
+      if (last) cur[idx] = value;
       else {
-        const nxt: Json = cur[s.i]!;
-        const copy: Json = isObject(nxt) ? { ...nxt } : Array.isArray(nxt) ? [...nxt] : {};
-        cur[s.i] = copy;
+        const nxt: Json = cur[idx]!;
+        if (!isObject(nxt) && !Array.isArray(nxt)) {
+          throw new StatesError('States.ResultPathMatchFailure', `Unable to apply ResultPath "${path}"`);
+        }
+        const copy: Json = isObject(nxt) ? { ...nxt } : [...nxt];
+        cur[idx] = copy;
         cur = copy;
       }
     } else {

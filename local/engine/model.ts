@@ -104,16 +104,15 @@ export type JournalRecord =
   | { t: 'smdel'; arn: string }
   | { t: 'x'; e: string; m?: ExecMeta; f?: Frame[]; d?: string[]; h?: HistoryEvent[] };
 
-export interface ExecSnapshot {
-  meta: ExecMeta;
-  frames: Frame[];
-  events: HistoryEvent[];
-}
-
+/**
+ * A loaded snapshot: its generation and its records, in order. A snapshot is written as the same
+ * record shapes as the journal: every state machine (`sm`), then per execution one `x` record with
+ * its meta and (a batch of) its frames, followed by `x` records carrying further frame batches and
+ * its history in batches (`h`). Replaying them rebuilds the captured state.
+ */
 export interface Snapshot {
   gen: number;
-  stateMachines: StateMachineRecord[];
-  executions: ExecSnapshot[];
+  records: JournalRecord[];
 }
 
 /** Where committed transitions go. */
@@ -131,9 +130,12 @@ export interface Store {
   /** Records appended since the last compaction. */
   readonly sinceCompact: number;
   /**
-   * Write a snapshot of the whole state and start a fresh journal. `capture` runs synchronously and
-   * returns the snapshot body (a JSON object text without `gen`).
+   * Write a snapshot of the whole state and start a fresh journal. `capture` runs synchronously, at
+   * one instant, and returns the snapshot's records as a lazy sequence: the store serializes them one
+   * at a time (one line each) while it writes, so no single string holds the whole state, and the
+   * engine keeps running meanwhile (so the sequence must not read live mutable state).
+   * Rejects if the snapshot could not be written; the previous snapshot and journals stay valid.
    */
-  compact(capture: () => string): Promise<void>;
+  compact(capture: () => Iterable<JournalRecord>): Promise<void>;
   close(): Promise<void>;
 }

@@ -117,7 +117,7 @@ describe('recovery', () => {
   it('FileStore: waits, retry back-off and callbacks survive restarts (with compaction)', async () => {
     const dir = tmp();
     await scenario(() => new FileStore(dir));
-    expect(existsSync(join(dir, 'snapshot.json'))).toBe(true);
+    expect(existsSync(join(dir, 'snapshot.jsonl'))).toBe(true);
     expect(readdirSync(dir).filter((f) => f.startsWith('journal-'))).toHaveLength(1);
   });
 
