@@ -1,0 +1,1773 @@
+/**
+ * The local EventBridge: event buses with rules, targets, retries, dead-letter queues, archives and replays, rule
+ * schedules and EventBridge Scheduler schedules, durable in a directory and driven by a {@link Clock}.
+ *
+ * Durability. Everything in flight lives in `<dir>/events.jsonl` (a {@link Journal} of idempotent upserts): each
+ * accepted event that matched a rule, each (event, rule, target) delivery with its attempt count, first-seen time
+ * and next due time, each schedule's next occurrence, each replay. `putEvents` returns only after that is committed,
+ * so after a crash (kill -9) a new instance on the same directory retries every delivery not yet delivered or
+ * dead-lettered, keeping its attempt count and age. Archived events live in `<dir>/archive.jsonl`. Both journals are
+ * compacted (`rewrite`) once they hold far more records than are live.
+ *
+ * Delivery is at least once: a delivery whose result was not recorded before a crash is attempted again.
+ *
+ * Retries. A failed `deliver` is retried after 1 s, 2 s, 4 s, ... doubling up to 3 minutes, without jitter (AWS uses
+ * exponential back-off with jitter; this keeps tests deterministic). Retries stop when MaximumRetryAttempts retries
+ * (default 185) have failed, or when the next retry would fall after MaximumEventAgeInSeconds (default 86400) from
+ * when the event was received; the event then goes to the target's dead-letter queue if it has one (with the
+ * RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION and RETRY_ATTEMPTS attributes; Scheduler
+ * sends SCHEDULE_ARN instead of RULE_ARN), else it is dropped and logged. An input transformation error, or a
+ * `deliver` rejection marked `retryable: false` (see {@link DeliveryError}), skips the retries.
+ *
+ * Archives and replays. An event put on a bus is archived by every archive of that bus whose pattern it matches
+ * (events being replayed are not archived again: AWS's archive rule has `"replay-name": [{"exists": false}]`).
+ * StartReplay re-sends the archived events whose `time` is in [EventStartTime, EventEndTime) to the enabled
+ * pattern rules of the destination bus (only those in FilterArns when given), each with a top-level `replay-name`
+ * field, matched by the rules' patterns as usual. Events past an archive's retention are purged.
+ *
+ * Schedules. A rule with a ScheduleExpression sends `{"detail-type": "Scheduled Event", "source": "aws.events",
+ * "resources": [ruleArn], "detail": {}}` to its targets (through their Input settings); a rule's rate counts from
+ * when the rule was first seen. A Scheduler schedule sends its target Input (context attributes substituted) to its
+ * target. Each schedule's next occurrence is persisted: an occurrence that came due while the process was down
+ * fires once when it starts (several missed ones are coalesced into that one firing, which carries the first missed
+ * occurrence's time), then the schedule continues from the next occurrence after now. An occurrence is committed
+ * together with its deliveries, so a restart neither loses nor repeats it. A Scheduler `at()` time that had already
+ * passed when the schedule was first seen does not fire. Flexible time windows are ignored (targets run on time).
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Clock, TimerHandle } from '../engine/clock.ts';
+import { Journal } from '../runtime/journal.ts';
+import { type CompiledPattern, compilePattern, type EventBridgeEvent, EventPatternError } from './pattern.ts';
+import {
+  firstOccurrence,
+  isoSeconds,
+  isValidTimeZone,
+  occurrenceAfter,
+  parseScheduleExpression,
+  ScheduleExpressionError,
+  type ScheduleTiming,
+} from './schedule.ts';
+import {
+  compileTargetInput,
+  renderSchedulerInput,
+  type TargetInputRenderer,
+  TransformError,
+} from './transform.ts';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public types
+
+export interface RetryPolicy {
+  /** 0-185, default 185 */
+  readonly maximumRetryAttempts?: number;
+  /** 60-86400, default 86400 */
+  readonly maximumEventAgeInSeconds?: number;
+}
+
+export interface TargetSpec {
+  readonly id: string;
+  readonly arn: string;
+  readonly input?: string;
+  readonly inputPath?: string;
+  readonly inputTransformer?: {
+    readonly inputPathsMap?: Readonly<Record<string, string>>;
+    readonly inputTemplate: string;
+  };
+  readonly retryPolicy?: RetryPolicy;
+  /** an SQS queue ARN */
+  readonly deadLetterArn?: string;
+}
+
+export interface RuleSpec {
+  readonly name: string;
+  readonly arn: string;
+  /** the bus name (or ARN) */
+  readonly busName: string;
+  /** object or JSON text */
+  readonly eventPattern?: unknown;
+  readonly scheduleExpression?: string;
+  readonly state: 'ENABLED' | 'DISABLED';
+  readonly description?: string;
+  readonly targets: readonly TargetSpec[];
+}
+
+export interface ArchiveSpec {
+  readonly name: string;
+  readonly arn: string;
+  /** the source bus ARN (or name) */
+  readonly busArn: string;
+  readonly eventPattern?: unknown;
+  /** 0 or absent: keep forever */
+  readonly retentionDays?: number;
+}
+
+export interface SchedulerScheduleSpec {
+  readonly name: string;
+  readonly groupName?: string;
+  readonly arn: string;
+  readonly scheduleExpression: string;
+  /** IANA time zone for cron() and at(); default UTC */
+  readonly timezone?: string;
+  /** ISO 8601 */
+  readonly startDate?: string;
+  readonly endDate?: string;
+  readonly state: 'ENABLED' | 'DISABLED';
+  /** accepted and ignored: the local runtime invokes on time */
+  readonly flexibleWindowMinutes?: number;
+  readonly target: {
+    readonly arn: string;
+    /** passed as-is, after substituting `<aws.scheduler.*>` context attributes; default `{}` */
+    readonly input?: string;
+    readonly retryPolicy?: RetryPolicy;
+    readonly deadLetterArn?: string;
+  };
+  readonly actionAfterCompletion?: 'NONE' | 'DELETE';
+}
+
+/** What `deliver` is told about a delivery. */
+export interface DeliveryInfo {
+  /** rule name (rule targets) */
+  readonly rule?: string;
+  readonly ruleArn?: string;
+  readonly targetId?: string;
+  /** schedule name (Scheduler targets) */
+  readonly schedule?: string;
+  readonly scheduleArn?: string;
+  /** 1 for the first attempt */
+  readonly attempt: number;
+  readonly eventId?: string;
+  readonly replayName?: string;
+}
+
+export interface EventBridgeOptions {
+  /** where the journals live (created if missing) */
+  readonly dir: string;
+  readonly clock: Clock;
+  readonly region: string;
+  readonly account: string;
+  /** custom buses; `default` always exists */
+  readonly buses: readonly { readonly name: string; readonly arn: string }[];
+  readonly rules: readonly RuleSpec[];
+  readonly archives: readonly ArchiveSpec[];
+  readonly schedules: readonly SchedulerScheduleSpec[];
+  /**
+   * Deliver one payload (the JSON text after Input / InputPath / InputTransformer) to a target ARN. Resolve:
+   * delivered; reject: failed, retried per the target's retry policy (unless the error says `retryable: false`).
+   */
+  deliver(targetArn: string, payload: string, info: DeliveryInfo): Promise<void>;
+  /** Send a failed event to a dead-letter queue (an SQS queue ARN) with the attributes EventBridge adds. */
+  sendToDeadLetter(queueArn: string, body: string, attributes: Record<string, string>): Promise<void>;
+  log?(line: string): void;
+  /** compact the journal after this many appended records (default 10 000) */
+  readonly compactEvery?: number;
+  /** fdatasync each commit (default true) */
+  readonly fsync?: boolean;
+}
+
+export interface PutEventsRequestEntry {
+  readonly Source?: string;
+  readonly DetailType?: string;
+  readonly Detail?: string;
+  readonly Resources?: readonly string[];
+  /** a Date, ISO 8601 text, or epoch seconds (as the AWS SDK sends it) */
+  readonly Time?: Date | string | number;
+  /** name or ARN; default `default` */
+  readonly EventBusName?: string;
+  readonly TraceHeader?: string;
+}
+
+export type PutEventsResultEntry =
+  | { readonly EventId: string }
+  | { readonly ErrorCode: string; readonly ErrorMessage: string };
+
+export interface PutEventsResult {
+  readonly FailedEntryCount: number;
+  readonly Entries: PutEventsResultEntry[];
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface EventBridgeStats {
+  readonly buses: number;
+  readonly rules: number;
+  readonly archives: number;
+  readonly schedules: number;
+  readonly eventsAccepted: number;
+  readonly entriesFailed: number;
+  readonly pendingDeliveries: number;
+  readonly delivered: number;
+  readonly retries: number;
+  readonly deadLettered: number;
+  readonly dropped: number;
+  readonly scheduleFirings: number;
+  readonly archivedEvents: number;
+  readonly replays: number;
+}
+
+export interface StartReplayRequest {
+  readonly ReplayName?: string;
+  readonly Description?: string;
+  readonly EventSourceArn?: string;
+  readonly EventStartTime?: Date | string | number;
+  readonly EventEndTime?: Date | string | number;
+  readonly Destination?: { readonly Arn?: string; readonly FilterArns?: readonly string[] };
+}
+
+export interface LocalEventBridge {
+  /** PutEvents: resolves once the accepted events and their deliveries are durable. */
+  putEvents(entries: readonly PutEventsRequestEntry[]): Promise<PutEventsResult>;
+  /** The awsJson1_1 API: `target` is the X-Amz-Target operation (`PutEvents` or `AWSEvents.PutEvents`). */
+  handle(target: string, body: unknown): Promise<ApiResponse>;
+  startReplay(request: StartReplayRequest): Promise<Record<string, unknown>>;
+  describeReplay(name: string): Record<string, unknown>;
+  stats(): EventBridgeStats;
+  /** One line per bus, rule, archive and schedule, for a start-up summary. */
+  describe(): string[];
+  /** Resolves when no delivery, commit, replay or schedule firing is in flight. */
+  idle(): Promise<void>;
+  /** Stops timers and flushes the journals. Deliveries still in flight are retried by the next instance. */
+  close(): Promise<void>;
+}
+
+/** An API error: `type` is the `__type` EventBridge returns (ValidationException, ResourceNotFoundException, ...). */
+export class EventBridgeError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/**
+ * A `deliver` failure that carries a dead-letter ERROR_CODE (e.g. `NO_RESOURCE`, `THROTTLING`) and whether it is
+ * worth retrying (AWS sends permission and missing-resource errors straight to the DLQ).
+ */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'ERROR_FROM_TARGET',
+    readonly retryable = true,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+const DEFAULT_MAX_RETRIES = 185;
+const DEFAULT_MAX_AGE_SECONDS = 86_400;
+const BASE_DELAY_MS = 1_000;
+const MAX_DELAY_MS = 180_000;
+const MAX_ENTRIES = 10;
+const MAX_REQUEST_BYTES = 256 * 1024;
+const DAY_MS = 86_400_000;
+
+/** Wait before the retry that follows failed attempt `attempt` (1-based): 1 s doubling, capped at 3 minutes. */
+export const retryDelayMs = (attempt: number): number =>
+  Math.min(BASE_DELAY_MS * 2 ** Math.max(0, attempt - 1), MAX_DELAY_MS);
+
+/** Creates the bus, replays its journal and resumes pending deliveries, schedules and replays. */
+export async function createEventBridge(opts: EventBridgeOptions): Promise<LocalEventBridge> {
+  const bridge = new Bridge(opts);
+  await bridge.init();
+  return bridge;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Journal records (idempotent upserts)
+
+type StoredEventRecord = { t: 'e'; i: string; bus: string; ev: EventBridgeEvent; ing: number };
+type DeliveryRecord = {
+  t: 'd';
+  k: string;
+  /** stored event (rule deliveries) */
+  i?: string;
+  rule?: string;
+  tgt?: string;
+  /** schedule key and occurrence (Scheduler deliveries) */
+  sch?: string;
+  at?: number;
+  /** attempts made */
+  n: number;
+  due: number;
+  first: number;
+  err?: { code: string; message: string };
+};
+type DoneRecord = { t: 'x'; k: string };
+type ScheduleRecord = { t: 's'; k: string; fp: string; anchor: number; next: number | null; last?: number };
+type ReplayRecord = { t: 'r'; replay: Replay };
+type Rec = StoredEventRecord | DeliveryRecord | DoneRecord | ScheduleRecord | ReplayRecord;
+type ArchiveRecord = { t: 'a'; ar: string; i: string; tm: number; ing: number; ev: EventBridgeEvent };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runtime structures
+
+interface Bus {
+  readonly name: string;
+  readonly arn: string;
+  readonly rules: RuleRt[];
+  readonly archives: ArchiveRt[];
+}
+
+interface TargetRt {
+  readonly spec: TargetSpec;
+  readonly render: TargetInputRenderer;
+  readonly maxRetries: number;
+  readonly maxAgeMs: number;
+}
+
+interface RuleRt {
+  readonly spec: RuleSpec;
+  readonly bus: Bus;
+  readonly pattern: CompiledPattern | undefined;
+  readonly targets: Map<string, TargetRt>;
+  readonly enabled: boolean;
+}
+
+interface ArchivedEvent {
+  readonly i: string;
+  readonly tm: number;
+  readonly ing: number;
+  readonly ev: EventBridgeEvent;
+  readonly size: number;
+}
+
+interface ArchiveRt {
+  readonly spec: ArchiveSpec;
+  readonly bus: Bus;
+  readonly pattern: CompiledPattern | undefined;
+  readonly events: Map<string, ArchivedEvent>;
+  bytes: number;
+}
+
+interface ScheduleRt {
+  readonly key: string;
+  readonly kind: 'rule' | 'scheduler';
+  readonly name: string;
+  readonly arn: string;
+  readonly timing: ScheduleTiming;
+  /** fingerprint of what determines the occurrences: a change restarts the schedule */
+  readonly fp: string;
+  readonly enabled: boolean;
+  readonly rule?: RuleRt;
+  readonly spec?: SchedulerScheduleSpec;
+  readonly maxRetries: number;
+  readonly maxAgeMs: number;
+  anchor: number;
+  next: number | undefined;
+  last?: number;
+  timer?: TimerHandle;
+}
+
+interface StoredEvent {
+  readonly i: string;
+  readonly bus: string;
+  readonly ev: EventBridgeEvent;
+  readonly ing: number;
+  refs: number;
+}
+
+interface Delivery {
+  readonly k: string;
+  readonly i?: string;
+  readonly rule?: string;
+  readonly tgt?: string;
+  readonly sch?: string;
+  readonly at?: number;
+  n: number;
+  due: number;
+  readonly first: number;
+  err?: { code: string; message: string };
+  timer?: TimerHandle;
+  running?: boolean;
+}
+
+interface Replay {
+  name: string;
+  arn: string;
+  description?: string;
+  archiveArn: string;
+  busArn: string;
+  filterArns?: string[];
+  start: number;
+  end: number;
+  state: 'STARTING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+  reason?: string;
+  replayStart: number;
+  replayEnd?: number;
+  lastReplayed?: number;
+  events?: number;
+}
+
+/** How to deliver one delivery: resolved from its rule/target or schedule. */
+interface Resolved {
+  readonly arn: string;
+  readonly label: string;
+  readonly maxRetries: number;
+  readonly maxAgeMs: number;
+  readonly dlq?: string;
+  readonly dlqAttributes: Record<string, string>;
+  payload(attempt: number): string;
+  dlqBody(): string;
+  info(attempt: number): DeliveryInfo;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const utf8 = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** A uuid-shaped id derived from `seed` (so a re-created occurrence keeps its event id). */
+function uuidFrom(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function retryLimits(
+  policy: RetryPolicy | undefined,
+  where: string,
+): { maxRetries: number; maxAgeMs: number } {
+  const retries = policy?.maximumRetryAttempts ?? DEFAULT_MAX_RETRIES;
+  const age = policy?.maximumEventAgeInSeconds ?? DEFAULT_MAX_AGE_SECONDS;
+  if (!Number.isInteger(retries) || retries < 0 || retries > 185) {
+    throw new Error(`${where}: MaximumRetryAttempts must be 0-185, got ${retries}`);
+  }
+  if (!Number.isInteger(age) || age < 60 || age > 86_400) {
+    throw new Error(`${where}: MaximumEventAgeInSeconds must be 60-86400, got ${age}`);
+  }
+  return { maxRetries: retries, maxAgeMs: age * 1000 };
+}
+
+/** Epoch ms from a Date, ISO text or epoch seconds; undefined when it is none of those. */
+function toMs(v: unknown): number | undefined {
+  if (v instanceof Date) return Number.isFinite(v.getTime()) ? v.getTime() : undefined;
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.round(v * 1000) : undefined;
+  if (typeof v === 'string') {
+    if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
+    const t = Date.parse(v);
+    return Number.isFinite(t) ? t : undefined;
+  }
+  return undefined;
+}
+
+const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
+
+function describeFailure(error: unknown): { code: string; message: string; retryable: boolean } {
+  const e = (isObject(error) || error instanceof Error ? error : {}) as {
+    code?: unknown;
+    retryable?: unknown;
+  };
+  const code = typeof e.code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(e.code) ? e.code : 'ERROR_FROM_TARGET';
+  return { code, message: message(error).slice(0, 1024), retryable: e.retryable !== false };
+}
+
+const pageOf = <T>(items: readonly T[], body: Record<string, unknown>): { page: T[]; next?: string } => {
+  const start = typeof body.NextToken === 'string' ? Number(body.NextToken) || 0 : 0;
+  const limit = typeof body.Limit === 'number' && body.Limit > 0 ? body.Limit : 100;
+  const page = items.slice(start, start + limit);
+  return start + limit < items.length ? { page, next: String(start + limit) } : { page };
+};
+
+const stripUndefined = (o: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+// ---------------------------------------------------------------------------------------------------------------
+
+class Bridge implements LocalEventBridge {
+  private readonly clock: Clock;
+  private readonly compactEvery: number;
+  private journal!: Journal<Rec>;
+  private archiveJournal!: Journal<ArchiveRecord>;
+
+  private readonly busesByName = new Map<string, Bus>();
+  private readonly busesByArn = new Map<string, Bus>();
+  private readonly rules = new Map<string, RuleRt>();
+  private readonly archives = new Map<string, ArchiveRt>();
+  private readonly schedules = new Map<string, ScheduleRt>();
+
+  private readonly events = new Map<string, StoredEvent>();
+  private readonly deliveries = new Map<string, Delivery>();
+  private readonly replays = new Map<string, Replay>();
+
+  /** commits, schedule firings, replays, compactions */
+  private readonly work = new Set<Promise<unknown>>();
+  /** deliver / sendToDeadLetter calls */
+  private readonly inflight = new Set<Promise<unknown>>();
+  private compacting = false;
+  private compactingArchive = false;
+  private closed = false;
+  private unsettle: (() => void) | undefined;
+  private readonly startedAt: number;
+
+  private readonly counters = {
+    eventsAccepted: 0,
+    entriesFailed: 0,
+    delivered: 0,
+    retries: 0,
+    deadLettered: 0,
+    dropped: 0,
+    scheduleFirings: 0,
+  };
+
+  constructor(private readonly opts: EventBridgeOptions) {
+    this.clock = opts.clock;
+    this.compactEvery = opts.compactEvery ?? 10_000;
+    this.startedAt = this.clock.now();
+    this.configure();
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  // ------------------------------------------------------------------ configuration
+
+  private configure(): void {
+    const { region, account } = this.opts;
+    const addBus = (name: string, arn: string) => {
+      const existing = this.busesByName.get(name);
+      if (existing) {
+        if (existing.arn !== arn) throw new Error(`event bus ${name} is declared with two ARNs`);
+        return;
+      }
+      const bus: Bus = { name, arn, rules: [], archives: [] };
+      this.busesByName.set(name, bus);
+      this.busesByArn.set(arn, bus);
+    };
+    addBus('default', `arn:aws:events:${region}:${account}:event-bus/default`);
+    for (const b of this.opts.buses) addBus(b.name, b.arn);
+
+    for (const spec of this.opts.rules) {
+      const where = `rule ${spec.name}`;
+      const bus = this.findBus(spec.busName);
+      if (!bus) throw new Error(`${where}: event bus ${spec.busName} does not exist`);
+      if (this.rules.has(spec.arn)) throw new Error(`${where}: duplicate rule ARN ${spec.arn}`);
+      if (spec.eventPattern === undefined && spec.scheduleExpression === undefined) {
+        throw new Error(`${where}: a rule needs an EventPattern or a ScheduleExpression`);
+      }
+      let pattern: CompiledPattern | undefined;
+      if (spec.eventPattern !== undefined) {
+        try {
+          pattern = compilePattern(spec.eventPattern);
+        } catch (e) {
+          throw new Error(`${where}: ${message(e)}`);
+        }
+      }
+      const targets = new Map<string, TargetRt>();
+      for (const t of spec.targets) {
+        const at = `${where} target ${t.id}`;
+        if (targets.has(t.id)) throw new Error(`${at}: duplicate target id`);
+        let render: TargetInputRenderer;
+        try {
+          render = compileTargetInput(t);
+        } catch (e) {
+          throw new Error(`${at}: ${message(e)}`);
+        }
+        targets.set(t.id, { spec: t, render, ...retryLimits(t.retryPolicy, at) });
+      }
+      const rule: RuleRt = { spec, bus, pattern, targets, enabled: spec.state !== 'DISABLED' };
+      this.rules.set(spec.arn, rule);
+      bus.rules.push(rule);
+      if (spec.scheduleExpression !== undefined) {
+        let expression: ReturnType<typeof parseScheduleExpression>;
+        try {
+          expression = parseScheduleExpression(spec.scheduleExpression, 'rule');
+        } catch (e) {
+          throw new Error(`${where}: ${message(e)}`);
+        }
+        const key = `rule:${spec.arn}`;
+        this.schedules.set(key, {
+          key,
+          kind: 'rule',
+          name: spec.name,
+          arn: spec.arn,
+          timing: { expression, flavor: 'rule' },
+          fp: JSON.stringify([spec.scheduleExpression, spec.state]),
+          enabled: rule.enabled,
+          rule,
+          maxRetries: 0,
+          maxAgeMs: 0,
+          anchor: 0,
+          next: undefined,
+        });
+      }
+    }
+
+    for (const spec of this.opts.archives) {
+      const where = `archive ${spec.name}`;
+      const bus = this.findBus(spec.busArn);
+      if (!bus) throw new Error(`${where}: event bus ${spec.busArn} does not exist`);
+      let pattern: CompiledPattern | undefined;
+      if (spec.eventPattern !== undefined) {
+        try {
+          pattern = compilePattern(spec.eventPattern);
+        } catch (e) {
+          throw new Error(`${where}: ${message(e)}`);
+        }
+      }
+      const archive: ArchiveRt = { spec, bus, pattern, events: new Map(), bytes: 0 };
+      this.archives.set(spec.arn, archive);
+      bus.archives.push(archive);
+    }
+
+    for (const spec of this.opts.schedules) {
+      const where = `schedule ${spec.groupName ?? 'default'}/${spec.name}`;
+      let expression: ReturnType<typeof parseScheduleExpression>;
+      try {
+        expression = parseScheduleExpression(spec.scheduleExpression, 'scheduler');
+      } catch (e) {
+        throw new Error(`${where}: ${message(e)}`);
+      }
+      const timeZone = spec.timezone ?? 'UTC';
+      if (!isValidTimeZone(timeZone)) throw new Error(`${where}: unknown time zone ${timeZone}`);
+      const date = (text: string | undefined, field: string) => {
+        if (text === undefined) return undefined;
+        const ms = Date.parse(text);
+        if (!Number.isFinite(ms)) throw new Error(`${where}: ${field} ${text} is not a date`);
+        return ms;
+      };
+      const startMs = date(spec.startDate, 'StartDate');
+      const endMs = date(spec.endDate, 'EndDate');
+      const key = `schedule:${spec.arn}`;
+      if (this.schedules.has(key)) throw new Error(`${where}: duplicate schedule ARN ${spec.arn}`);
+      const timing: ScheduleTiming = {
+        expression,
+        flavor: 'scheduler',
+        timeZone,
+        ...(startMs !== undefined ? { startMs } : {}),
+        ...(endMs !== undefined ? { endMs } : {}),
+      };
+      this.schedules.set(key, {
+        key,
+        kind: 'scheduler',
+        name: spec.name,
+        arn: spec.arn,
+        timing,
+        fp: JSON.stringify([spec.scheduleExpression, timeZone, startMs ?? null, endMs ?? null, spec.state]),
+        enabled: spec.state !== 'DISABLED',
+        spec,
+        ...retryLimits(spec.target.retryPolicy, where),
+        anchor: 0,
+        next: undefined,
+      });
+    }
+  }
+
+  private findBus(nameOrArn: string | undefined): Bus | undefined {
+    const key = nameOrArn ?? 'default';
+    return key.startsWith('arn:') ? this.busesByArn.get(key) : this.busesByName.get(key);
+  }
+
+  // ------------------------------------------------------------------ start-up
+
+  async init(): Promise<void> {
+    mkdirSync(this.opts.dir, { recursive: true });
+    const journalOptions = this.opts.fsync === undefined ? {} : { fsync: this.opts.fsync };
+    const main = await Journal.open<Rec>(join(this.opts.dir, 'events.jsonl'), journalOptions);
+    const arch = await Journal.open<ArchiveRecord>(join(this.opts.dir, 'archive.jsonl'), journalOptions);
+    this.journal = main.journal;
+    this.archiveJournal = arch.journal;
+    const now = this.clock.now();
+
+    const saved = new Map<string, ScheduleRecord>();
+    for (const r of main.records) {
+      switch (r.t) {
+        case 'e':
+          this.events.set(r.i, { i: r.i, bus: r.bus, ev: r.ev, ing: r.ing, refs: 0 });
+          break;
+        case 'd': {
+          const { t: _t, ...d } = r;
+          this.deliveries.set(r.k, d);
+          break;
+        }
+        case 'x':
+          this.deliveries.delete(r.k);
+          break;
+        case 's':
+          saved.set(r.k, r);
+          break;
+        case 'r':
+          this.replays.set(r.replay.name, r.replay);
+          break;
+      }
+    }
+
+    // Deliveries whose rule, target or schedule is gone are dropped.
+    for (const d of [...this.deliveries.values()]) {
+      const stale = d.sch
+        ? this.schedules.get(d.sch)?.kind !== 'scheduler'
+        : !this.events.has(d.i ?? '') || !this.rules.get(d.rule ?? '')?.targets.has(d.tgt ?? '');
+      if (stale) {
+        this.log(`pending delivery ${d.k} dropped: its rule, target or schedule no longer exists`);
+        this.deliveries.delete(d.k);
+        this.journal.append({ t: 'x', k: d.k });
+        continue;
+      }
+      if (d.i) this.events.get(d.i)!.refs++;
+    }
+    for (const [i, e] of this.events) if (e.refs === 0) this.events.delete(i);
+
+    // Archives: load, then drop events of archives that no longer exist and those past retention.
+    let dead = 0;
+    for (const r of arch.records) {
+      const archive = this.archives.get(r.ar);
+      if (!archive) {
+        dead++;
+        continue;
+      }
+      const size = utf8(JSON.stringify(r.ev));
+      const before = archive.events.get(r.i);
+      if (before) archive.bytes -= before.size;
+      archive.events.set(r.i, { i: r.i, tm: r.tm, ing: r.ing, ev: r.ev, size });
+      archive.bytes += size;
+    }
+    dead += this.purgeArchives(now);
+    if (dead > 0) await this.archiveJournal.rewrite(this.liveArchiveRecords());
+
+    // Schedules: resume those whose definition is unchanged, start the others afresh.
+    for (const s of this.schedules.values()) {
+      const prior = saved.get(s.key);
+      if (prior && prior.fp === s.fp) {
+        s.anchor = prior.anchor;
+        s.next = prior.next ?? undefined;
+        if (prior.last !== undefined) s.last = prior.last;
+      } else {
+        s.anchor = now;
+        s.next = s.enabled ? firstOccurrence(s.timing, now) : undefined;
+        if (s.enabled && s.next === undefined && s.timing.expression.kind === 'at') {
+          this.log(
+            `schedule ${s.name}: ${s.timing.expression.text} had already passed when it was created; it will not run`,
+          );
+        }
+        this.journal.append(this.scheduleRecord(s));
+      }
+    }
+    await this.journal.commit();
+
+    this.unsettle = this.clock.onSettle?.(() => this.idle());
+    for (const d of this.deliveries.values()) this.arm(d);
+    for (const s of this.schedules.values()) this.armSchedule(s);
+    for (const r of this.replays.values()) {
+      if (r.state === 'STARTING' || r.state === 'RUNNING') this.track(this.runReplay(r));
+    }
+    this.maybeCompact();
+    const pending = this.deliveries.size;
+    if (pending > 0) this.log(`resuming ${pending} pending deliver${pending === 1 ? 'y' : 'ies'}`);
+  }
+
+  // ------------------------------------------------------------------ bookkeeping
+
+  private track(p: Promise<unknown>, set = this.work): void {
+    const q = p.catch((e) => this.log(`internal error: ${message(e)}`));
+    set.add(q);
+    void q.finally(() => set.delete(q));
+  }
+
+  async idle(): Promise<void> {
+    while (this.work.size > 0 || this.inflight.size > 0) {
+      await Promise.allSettled([...this.work, ...this.inflight]);
+    }
+  }
+
+  private commitSoon(): void {
+    if (this.closed) return;
+    this.track(this.journal.commit().then(() => this.maybeCompact()));
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting || this.closed) return;
+    const live = this.events.size + this.deliveries.size + this.schedules.size + this.replays.size;
+    const appended = this.journal.appended;
+    if (appended < this.compactEvery || appended < 2 * live) return;
+    this.compacting = true;
+    this.track(
+      this.journal.rewrite(this.liveRecords()).finally(() => {
+        this.compacting = false;
+      }),
+    );
+  }
+
+  private maybeCompactArchive(): void {
+    if (this.compactingArchive || this.closed || this.archiveJournal.appended < this.compactEvery) return;
+    let live = 0;
+    for (const a of this.archives.values()) live += a.events.size;
+    const purged = this.purgeArchives(this.clock.now());
+    if (purged === 0 && this.archiveJournal.appended < 2 * live) return;
+    this.compactingArchive = true;
+    this.track(
+      this.archiveJournal.rewrite(this.liveArchiveRecords()).finally(() => {
+        this.compactingArchive = false;
+      }),
+    );
+  }
+
+  private *liveRecords(): Generator<Rec> {
+    for (const e of this.events.values()) yield { t: 'e', i: e.i, bus: e.bus, ev: e.ev, ing: e.ing };
+    for (const d of this.deliveries.values()) yield this.deliveryRecord(d);
+    for (const s of this.schedules.values()) yield this.scheduleRecord(s);
+    for (const r of this.replays.values()) yield { t: 'r', replay: r };
+  }
+
+  private *liveArchiveRecords(): Generator<ArchiveRecord> {
+    for (const a of this.archives.values()) {
+      for (const e of a.events.values())
+        yield { t: 'a', ar: a.spec.arn, i: e.i, tm: e.tm, ing: e.ing, ev: e.ev };
+    }
+  }
+
+  private deliveryRecord(d: Delivery): DeliveryRecord {
+    const { timer: _timer, running: _running, ...rest } = d;
+    return { t: 'd', ...rest };
+  }
+
+  private scheduleRecord(s: ScheduleRt): ScheduleRecord {
+    return {
+      t: 's',
+      k: s.key,
+      fp: s.fp,
+      anchor: s.anchor,
+      next: s.next ?? null,
+      ...(s.last !== undefined ? { last: s.last } : {}),
+    };
+  }
+
+  /** Events older than their archive's retention are removed from memory; returns how many. */
+  private purgeArchives(now: number): number {
+    let purged = 0;
+    for (const a of this.archives.values()) {
+      const days = a.spec.retentionDays ?? 0;
+      if (days <= 0) continue;
+      const cutoff = now - days * DAY_MS;
+      for (const [i, e] of a.events) {
+        if (e.ing < cutoff) {
+          a.events.delete(i);
+          a.bytes -= e.size;
+          purged++;
+        }
+      }
+    }
+    return purged;
+  }
+
+  // ------------------------------------------------------------------ PutEvents
+
+  async putEvents(entries: readonly PutEventsRequestEntry[]): Promise<PutEventsResult> {
+    if (this.closed) throw new EventBridgeError('InternalException', 'the local EventBridge is closed');
+    if (!Array.isArray(entries)) {
+      throw new EventBridgeError(
+        'ValidationException',
+        "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (entries.length < 1 || entries.length > MAX_ENTRIES) {
+      const bound =
+        entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_ENTRIES}`;
+      throw new EventBridgeError(
+        'ValidationException',
+        `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${bound}`,
+      );
+    }
+    let size = 0;
+    for (const e of entries) size += entrySize(e);
+    if (size > MAX_REQUEST_BYTES) {
+      throw new EventBridgeError(
+        'ValidationException',
+        'Total size of the entries in the request is over the limit.',
+      );
+    }
+
+    const now = this.clock.now();
+    const results: PutEventsResultEntry[] = [];
+    const created: Delivery[] = [];
+    const archived: { archive: ArchiveRt; i: string }[] = [];
+    for (const entry of entries) {
+      const accepted = this.acceptEntry(entry, now);
+      if ('ErrorCode' in accepted) {
+        results.push(accepted);
+        continue;
+      }
+      const { bus, ev } = accepted;
+      const ds = this.route(bus, ev, ev.id, now);
+      if (ds.length > 0) this.storeEvent(ev.id, bus.name, ev, now, ds);
+      created.push(...ds);
+      for (const archive of bus.archives) {
+        if (archive.pattern && !archive.pattern.matches(ev)) continue;
+        this.archive(archive, ev.id, ev, now);
+        archived.push({ archive, i: ev.id });
+      }
+      results.push({ EventId: ev.id });
+    }
+
+    try {
+      await Promise.all([this.journal.commit(), this.archiveJournal.commit()]);
+    } catch (e) {
+      // Not durable: forget what this call added and report every accepted entry as failed.
+      this.log(`PutEvents: journal commit failed: ${message(e)}`);
+      for (const d of created) this.forget(d);
+      for (const { archive, i } of archived) {
+        const a = archive.events.get(i);
+        if (a) {
+          archive.events.delete(i);
+          archive.bytes -= a.size;
+        }
+      }
+      const failed = results.map((r) =>
+        'EventId' in r ? { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal Service Failure' } : r,
+      );
+      this.counters.entriesFailed += failed.length;
+      return { FailedEntryCount: failed.length, Entries: failed };
+    }
+
+    for (const d of created) this.arm(d);
+    const failedCount = results.filter((r) => 'ErrorCode' in r).length;
+    this.counters.eventsAccepted += results.length - failedCount;
+    this.counters.entriesFailed += failedCount;
+    this.maybeCompact();
+    this.maybeCompactArchive();
+    return { FailedEntryCount: failedCount, Entries: results };
+  }
+
+  private acceptEntry(
+    entry: PutEventsRequestEntry,
+    now: number,
+  ): { bus: Bus; ev: EventBridgeEvent } | { ErrorCode: string; ErrorMessage: string } {
+    const invalid = (param: string, reason?: string) => ({
+      ErrorCode: 'InvalidArgument',
+      ErrorMessage: `Parameter ${param} is not valid.${reason ? ` Reason: ${reason}` : ''}`,
+    });
+    if (!isObject(entry)) return invalid('Entry', 'an entry must be an object.');
+    const { Source, DetailType, Detail, Resources, Time, EventBusName } = entry;
+    if (typeof Source !== 'string' || Source === '')
+      return invalid('Source', 'Source is a required argument.');
+    if (typeof DetailType !== 'string' || DetailType === '')
+      return invalid('DetailType', 'DetailType is a required argument.');
+    if (typeof Detail !== 'string' || Detail === '')
+      return invalid('Detail', 'Detail is a required argument.');
+    let detail: unknown;
+    try {
+      detail = JSON.parse(Detail);
+    } catch {
+      return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    }
+    if (!isObject(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    if (Source.startsWith('aws.')) {
+      return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
+    }
+    if (
+      Resources !== undefined &&
+      (!Array.isArray(Resources) || !Resources.every((r) => typeof r === 'string'))
+    ) {
+      return invalid('Resources', 'Resources must be a list of strings.');
+    }
+    let time = now;
+    if (Time !== undefined && Time !== null) {
+      const t = toMs(Time);
+      if (t === undefined) return invalid('Time');
+      time = t;
+    }
+    if (EventBusName !== undefined && typeof EventBusName !== 'string') return invalid('EventBusName');
+    const bus = this.findBus(EventBusName || undefined);
+    if (!bus) {
+      return {
+        ErrorCode: 'ResourceNotFoundException',
+        ErrorMessage: `Event bus ${EventBusName} does not exist.`,
+      };
+    }
+    const ev: EventBridgeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': DetailType,
+      source: Source,
+      account: this.opts.account,
+      time: isoSeconds(time),
+      region: this.opts.region,
+      resources: [...(Resources ?? [])],
+      detail,
+    };
+    return { bus, ev };
+  }
+
+  /** Deliveries for the enabled pattern rules of `bus` that `ev` matches (skipping ones that already exist). */
+  private route(
+    bus: Bus,
+    ev: EventBridgeEvent,
+    iid: string,
+    now: number,
+    only?: ReadonlySet<string>,
+  ): Delivery[] {
+    const out: Delivery[] = [];
+    for (const rule of bus.rules) {
+      if (!rule.enabled || !rule.pattern) continue;
+      if (only && !only.has(rule.spec.arn)) continue;
+      if (!rule.pattern.matches(ev)) continue;
+      for (const target of rule.targets.values()) {
+        const k = `${iid}|${rule.spec.arn}|${target.spec.id}`;
+        if (this.deliveries.has(k)) continue;
+        out.push({ k, i: iid, rule: rule.spec.arn, tgt: target.spec.id, n: 0, due: now, first: now });
+      }
+    }
+    return out;
+  }
+
+  /** Registers an event and its new deliveries in memory and appends them to the journal (commit is the caller's). */
+  private storeEvent(
+    iid: string,
+    bus: string,
+    ev: EventBridgeEvent,
+    ing: number,
+    ds: readonly Delivery[],
+  ): void {
+    let stored = this.events.get(iid);
+    if (!stored) {
+      stored = { i: iid, bus, ev, ing, refs: 0 };
+      this.events.set(iid, stored);
+      this.journal.append({ t: 'e', i: iid, bus, ev, ing });
+    }
+    for (const d of ds) {
+      stored.refs++;
+      this.deliveries.set(d.k, d);
+      this.journal.append(this.deliveryRecord(d));
+    }
+  }
+
+  private archive(archive: ArchiveRt, i: string, ev: EventBridgeEvent, ing: number): void {
+    const tm = Date.parse(ev.time);
+    const size = utf8(JSON.stringify(ev));
+    archive.events.set(i, { i, tm, ing, ev, size });
+    archive.bytes += size;
+    this.archiveJournal.append({ t: 'a', ar: archive.spec.arn, i, tm, ing, ev });
+  }
+
+  /** Removes a delivery that never became durable. */
+  private forget(d: Delivery): void {
+    this.deliveries.delete(d.k);
+    if (d.i) {
+      const e = this.events.get(d.i);
+      if (e && --e.refs <= 0) this.events.delete(d.i);
+    }
+  }
+
+  // ------------------------------------------------------------------ delivery
+
+  private arm(d: Delivery): void {
+    if (this.closed) return;
+    d.timer?.cancel();
+    d.timer = this.clock.at(d.due, () => {
+      d.timer = undefined;
+      this.startAttempt(d);
+    });
+  }
+
+  private startAttempt(d: Delivery): void {
+    if (this.closed || d.running || this.deliveries.get(d.k) !== d) return;
+    d.running = true;
+    this.track(
+      this.attempt(d).finally(() => {
+        d.running = false;
+      }),
+      this.inflight,
+    );
+  }
+
+  private resolve(d: Delivery): Resolved | undefined {
+    if (d.sch) {
+      const s = this.schedules.get(d.sch);
+      if (!s?.spec) return undefined;
+      const spec = s.spec;
+      const input = spec.target.input ?? '{}';
+      const scheduledTime = isoSeconds(d.at ?? d.first);
+      let last = input;
+      return {
+        arn: spec.target.arn,
+        label: `schedule ${s.name} (${scheduledTime}) → target ${spec.target.arn}`,
+        maxRetries: s.maxRetries,
+        maxAgeMs: s.maxAgeMs,
+        ...(spec.target.deadLetterArn ? { dlq: spec.target.deadLetterArn } : {}),
+        dlqAttributes: { SCHEDULE_ARN: spec.arn, TARGET_ARN: spec.target.arn },
+        payload: (attempt) => {
+          last = renderSchedulerInput(input, {
+            scheduleArn: spec.arn,
+            scheduledTime,
+            executionId: randomBytes(8).toString('hex'),
+            attemptNumber: attempt,
+          });
+          return last;
+        },
+        dlqBody: () => last,
+        info: (attempt) => ({ schedule: spec.name, scheduleArn: spec.arn, attempt }),
+      };
+    }
+    const stored = this.events.get(d.i ?? '');
+    const rule = this.rules.get(d.rule ?? '');
+    const target = rule?.targets.get(d.tgt ?? '');
+    if (!stored || !rule || !target) return undefined;
+    const ev = stored.ev;
+    const replayName = typeof ev['replay-name'] === 'string' ? ev['replay-name'] : undefined;
+    return {
+      arn: target.spec.arn,
+      label:
+        ev.source === 'aws.events' && ev['detail-type'] === 'Scheduled Event'
+          ? `schedule of rule ${rule.spec.name} (${ev.time}) → target ${target.spec.id}`
+          : `event ${ev.source} ${ev['detail-type']}${replayName ? ` (replay ${replayName})` : ''} → rule ${rule.spec.name} → target ${target.spec.id}`,
+      maxRetries: target.maxRetries,
+      maxAgeMs: target.maxAgeMs,
+      ...(target.spec.deadLetterArn ? { dlq: target.spec.deadLetterArn } : {}),
+      dlqAttributes: { RULE_ARN: rule.spec.arn, TARGET_ARN: target.spec.arn },
+      payload: () =>
+        target.render(ev, {
+          ruleArn: rule.spec.arn,
+          ruleName: rule.spec.name,
+          ingestionTime: isoSeconds(stored.ing),
+        }),
+      dlqBody: () => JSON.stringify(ev),
+      info: (attempt) => ({
+        rule: rule.spec.name,
+        ruleArn: rule.spec.arn,
+        targetId: target.spec.id,
+        attempt,
+        eventId: ev.id,
+        ...(replayName ? { replayName } : {}),
+      }),
+    };
+  }
+
+  private async attempt(d: Delivery): Promise<void> {
+    const target = this.resolve(d);
+    if (!target) {
+      this.log(`delivery ${d.k} dropped: its rule, target or schedule no longer exists`);
+      this.finish(d);
+      return;
+    }
+    if (this.clock.now() - d.first > target.maxAgeMs) {
+      const err = d.err ?? {
+        code: 'EVENT_EXPIRED',
+        message: 'the event became older than MaximumEventAgeInSeconds',
+      };
+      await this.giveUp(d, target, err, 'MaximumEventAgeInSeconds');
+      return;
+    }
+    let payload: string;
+    try {
+      payload = target.payload(d.n + 1);
+    } catch (e) {
+      const code = e instanceof TransformError ? e.code : 'INTERNAL_ERROR';
+      this.log(`${target.label}: input transformation failed: ${message(e)}`);
+      await this.giveUp(d, target, { code, message: message(e) }, undefined);
+      return;
+    }
+    d.n += 1;
+    const attempt = d.n;
+    try {
+      await this.opts.deliver(target.arn, payload, target.info(attempt));
+    } catch (error) {
+      if (!this.closed) await this.failed(d, target, error, attempt);
+      return;
+    }
+    if (this.closed) return;
+    this.counters.delivered++;
+    this.log(`${target.label} ok (attempt ${attempt})`);
+    this.finish(d);
+  }
+
+  private async failed(d: Delivery, target: Resolved, error: unknown, attempt: number): Promise<void> {
+    const err = describeFailure(error);
+    d.err = { code: err.code, message: err.message };
+    if (!err.retryable) {
+      this.log(`${target.label} failed (attempt ${attempt}): ${err.code}: ${err.message}; not retryable`);
+      await this.giveUp(d, target, err, undefined);
+      return;
+    }
+    if (attempt - 1 >= target.maxRetries) {
+      this.log(`${target.label} failed (attempt ${attempt}): ${err.code}: ${err.message}; retries exhausted`);
+      await this.giveUp(d, target, err, 'MaximumRetryAttempts');
+      return;
+    }
+    const delay = retryDelayMs(attempt);
+    const due = this.clock.now() + delay;
+    if (due - d.first > target.maxAgeMs) {
+      this.log(
+        `${target.label} failed (attempt ${attempt}): ${err.code}: ${err.message}; maximum event age reached`,
+      );
+      await this.giveUp(d, target, err, 'MaximumEventAgeInSeconds');
+      return;
+    }
+    d.due = due;
+    this.counters.retries++;
+    this.log(
+      `${target.label} failed (attempt ${attempt}): ${err.code}: ${err.message}; retry in ${delay / 1000}s`,
+    );
+    this.journal.append(this.deliveryRecord(d));
+    this.commitSoon();
+    this.arm(d);
+  }
+
+  private async giveUp(
+    d: Delivery,
+    target: Resolved,
+    err: { code: string; message: string },
+    exhausted: 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds' | undefined,
+  ): Promise<void> {
+    if (target.dlq) {
+      const attributes: Record<string, string> = {
+        ...target.dlqAttributes,
+        ERROR_CODE: err.code,
+        ERROR_MESSAGE: err.message,
+        ...(exhausted ? { EXHAUSTED_RETRY_CONDITION: exhausted } : {}),
+        RETRY_ATTEMPTS: String(Math.max(0, d.n - 1)),
+      };
+      try {
+        await this.opts.sendToDeadLetter(target.dlq, target.dlqBody(), attributes);
+        this.counters.deadLettered++;
+        this.log(`${target.label} dead-lettered to ${target.dlq} (${err.code})`);
+      } catch (e) {
+        this.counters.dropped++;
+        this.log(
+          `${target.label} could not be sent to dead-letter queue ${target.dlq} (${message(e)}); dropped`,
+        );
+      }
+    } else {
+      this.counters.dropped++;
+      this.log(`${target.label} dropped after ${d.n} attempt(s): ${err.code}: ${err.message}`);
+    }
+    this.finish(d);
+  }
+
+  /** The delivery is over (delivered, dead-lettered or dropped). */
+  private finish(d: Delivery): void {
+    if (this.closed) return;
+    d.timer?.cancel();
+    if (this.deliveries.get(d.k) !== d) return;
+    this.deliveries.delete(d.k);
+    this.journal.append({ t: 'x', k: d.k });
+    if (d.i) {
+      const e = this.events.get(d.i);
+      if (e && --e.refs <= 0) this.events.delete(d.i);
+    }
+    this.commitSoon();
+  }
+
+  // ------------------------------------------------------------------ schedules
+
+  private armSchedule(s: ScheduleRt): void {
+    s.timer?.cancel();
+    s.timer = undefined;
+    if (this.closed || !s.enabled || s.next === undefined) return;
+    s.timer = this.clock.at(s.next, () => {
+      s.timer = undefined;
+      this.track(this.fire(s));
+    });
+  }
+
+  private async fire(s: ScheduleRt): Promise<void> {
+    if (this.closed || s.next === undefined) return;
+    const occurrence = s.next;
+    const now = this.clock.now();
+    const following = occurrenceAfter(s.timing, s.anchor, Math.max(occurrence, now));
+    const created: Delivery[] = [];
+    const iid = `${s.key}@${occurrence}`;
+    if (s.kind === 'rule') {
+      const rule = s.rule!;
+      const ev: EventBridgeEvent = {
+        version: '0',
+        id: uuidFrom(iid),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: this.opts.account,
+        time: isoSeconds(occurrence),
+        region: this.opts.region,
+        resources: [rule.spec.arn],
+        detail: {},
+      };
+      for (const target of rule.targets.values()) {
+        const k = `${iid}|${rule.spec.arn}|${target.spec.id}`;
+        if (!this.deliveries.has(k)) {
+          created.push({ k, i: iid, rule: rule.spec.arn, tgt: target.spec.id, n: 0, due: now, first: now });
+        }
+      }
+      if (created.length > 0) this.storeEvent(iid, rule.bus.name, ev, now, created);
+    } else if (!this.deliveries.has(iid)) {
+      const d: Delivery = { k: iid, sch: s.key, at: occurrence, n: 0, due: now, first: now };
+      created.push(d);
+      this.deliveries.set(d.k, d);
+      this.journal.append(this.deliveryRecord(d));
+    }
+    s.last = occurrence;
+    s.next = following;
+    this.journal.append(this.scheduleRecord(s));
+    this.counters.scheduleFirings++;
+    const late = now - occurrence >= 60_000 ? ` (due ${isoSeconds(occurrence)}, missed while stopped)` : '';
+    this.log(
+      `schedule ${s.name} fired${late || ` at ${isoSeconds(occurrence)}`}; next ${following === undefined ? 'none' : isoSeconds(following)}`,
+    );
+    await this.journal.commit();
+    if (this.closed) return;
+    for (const d of created) this.arm(d);
+    if (following === undefined) {
+      const deleted =
+        s.spec?.actionAfterCompletion === 'DELETE' ? ' and deleted (ActionAfterCompletion DELETE)' : '';
+      this.log(`schedule ${s.name} completed${deleted}`);
+    }
+    this.armSchedule(s);
+    this.maybeCompact();
+  }
+
+  // ------------------------------------------------------------------ replays
+
+  async startReplay(request: StartReplayRequest): Promise<Record<string, unknown>> {
+    if (this.closed) throw new EventBridgeError('InternalException', 'the local EventBridge is closed');
+    const req = (isObject(request) ? request : {}) as StartReplayRequest;
+    const invalid = (param: string, reason: string) =>
+      new EventBridgeError('ValidationException', `Parameter ${param} is not valid. Reason: ${reason}`);
+    const name = req.ReplayName;
+    if (typeof name !== 'string' || !/^[.\-_A-Za-z0-9]{1,64}$/.test(name)) {
+      throw invalid('ReplayName', 'ReplayName must be 1-64 characters of letters, digits, ".", "-" and "_".');
+    }
+    if (typeof req.EventSourceArn !== 'string')
+      throw invalid('EventSourceArn', 'EventSourceArn is required.');
+    const archive = this.archives.get(req.EventSourceArn);
+    if (!archive)
+      throw new EventBridgeError(
+        'ResourceNotFoundException',
+        `Archive ${req.EventSourceArn} does not exist.`,
+      );
+    const start = toMs(req.EventStartTime);
+    const end = toMs(req.EventEndTime);
+    if (start === undefined) throw invalid('EventStartTime', 'EventStartTime is required.');
+    if (end === undefined) throw invalid('EventEndTime', 'EventEndTime is required.');
+    if (start >= end) throw invalid('EventStartTime', 'EventStartTime must be before EventEndTime.');
+    const destination = req.Destination;
+    if (!isObject(destination) || typeof destination.Arn !== 'string') {
+      throw invalid('Destination', 'Destination.Arn is required.');
+    }
+    if (destination.Arn !== archive.bus.arn) {
+      throw invalid(
+        'Destination.Arn',
+        'Events can only be replayed to the event bus the archive was created on.',
+      );
+    }
+    const filterArns = destination.FilterArns;
+    if (filterArns !== undefined) {
+      if (!Array.isArray(filterArns))
+        throw invalid('Destination.FilterArns', 'FilterArns must be a list of rule ARNs.');
+      for (const arn of filterArns) {
+        if (this.rules.get(arn)?.bus !== archive.bus) {
+          throw invalid(
+            'Destination.FilterArns',
+            `Rule ${arn} does not exist on event bus ${archive.bus.name}.`,
+          );
+        }
+      }
+    }
+    if (this.replays.has(name))
+      throw new EventBridgeError('ResourceAlreadyExistsException', `Replay ${name} already exists.`);
+    const replay: Replay = {
+      name,
+      arn: `arn:aws:events:${this.opts.region}:${this.opts.account}:replay/${name}`,
+      ...(typeof req.Description === 'string' ? { description: req.Description } : {}),
+      archiveArn: archive.spec.arn,
+      busArn: archive.bus.arn,
+      ...(filterArns && filterArns.length > 0 ? { filterArns: [...filterArns] } : {}),
+      start,
+      end,
+      state: 'STARTING',
+      replayStart: this.clock.now(),
+    };
+    this.replays.set(name, replay);
+    this.journal.append({ t: 'r', replay });
+    await this.journal.commit();
+    this.track(this.runReplay(replay));
+    return { ReplayArn: replay.arn, State: 'STARTING', ReplayStartTime: seconds(replay.replayStart) };
+  }
+
+  private async runReplay(r: Replay): Promise<void> {
+    if (this.closed) return;
+    const now = this.clock.now();
+    const archive = this.archives.get(r.archiveArn);
+    const bus = this.busesByArn.get(r.busArn);
+    if (!archive || !bus) {
+      r.state = 'FAILED';
+      r.reason = `archive ${r.archiveArn} or event bus ${r.busArn} no longer exists`;
+      r.replayEnd = now;
+      this.journal.append({ t: 'r', replay: r });
+      await this.journal.commit();
+      return;
+    }
+    r.state = 'RUNNING';
+    this.purgeArchives(now);
+    const selected = [...archive.events.values()]
+      .filter((a) => a.tm >= r.start && a.tm < r.end)
+      .sort((a, b) => a.tm - b.tm || a.ing - b.ing);
+    const only = r.filterArns ? new Set(r.filterArns) : undefined;
+    const created: Delivery[] = [];
+    for (const a of selected) {
+      const ev: EventBridgeEvent = { ...a.ev, 'replay-name': r.name };
+      const iid = `${a.i}#replay:${r.name}`;
+      const ds = this.route(bus, ev, iid, now, only);
+      if (ds.length > 0) this.storeEvent(iid, bus.name, ev, now, ds);
+      created.push(...ds);
+    }
+    r.state = 'COMPLETED';
+    r.replayEnd = now;
+    r.events = selected.length;
+    const last = selected.at(-1);
+    if (last) r.lastReplayed = last.tm;
+    this.journal.append({ t: 'r', replay: r });
+    await this.journal.commit();
+    if (this.closed) return;
+    for (const d of created) this.arm(d);
+    this.log(
+      `replay ${r.name}: ${selected.length} archived event(s) from ${archive.spec.name} → ${created.length} deliver${created.length === 1 ? 'y' : 'ies'}`,
+    );
+    this.maybeCompact();
+  }
+
+  describeReplay(name: string): Record<string, unknown> {
+    const r = this.replays.get(name);
+    if (!r) throw new EventBridgeError('ResourceNotFoundException', `Replay ${name} does not exist.`);
+    return this.replayOut(r, true);
+  }
+
+  private replayOut(r: Replay, full: boolean): Record<string, unknown> {
+    return stripUndefined({
+      ReplayName: r.name,
+      ...(full ? { ReplayArn: r.arn, Description: r.description } : {}),
+      State: r.state,
+      StateReason: r.reason,
+      EventSourceArn: r.archiveArn,
+      ...(full ? { Destination: stripUndefined({ Arn: r.busArn, FilterArns: r.filterArns }) } : {}),
+      EventStartTime: seconds(r.start),
+      EventEndTime: seconds(r.end),
+      EventLastReplayedTime: seconds(r.lastReplayed),
+      ReplayStartTime: seconds(r.replayStart),
+      ReplayEndTime: seconds(r.replayEnd),
+    });
+  }
+
+  // ------------------------------------------------------------------ API
+
+  async handle(target: string, body: unknown): Promise<ApiResponse> {
+    const op = target.startsWith('AWSEvents.') ? target.slice('AWSEvents.'.length) : target;
+    const b = (isObject(body) ? body : {}) as Record<string, unknown>;
+    try {
+      return { status: 200, body: await this.operation(op, b) };
+    } catch (e) {
+      if (e instanceof EventBridgeError) {
+        return {
+          status: e.type === 'InternalException' ? 500 : 400,
+          body: { __type: e.type, message: e.message },
+        };
+      }
+      this.log(`AWSEvents.${op} failed: ${message(e)}`);
+      return { status: 500, body: { __type: 'InternalException', message: message(e) } };
+    }
+  }
+
+  private async operation(op: string, b: Record<string, unknown>): Promise<unknown> {
+    const str = (field: string, required = false): string | undefined => {
+      const v = b[field];
+      if (v === undefined || v === null) {
+        if (required) throw new EventBridgeError('ValidationException', `Parameter ${field} is required.`);
+        return undefined;
+      }
+      if (typeof v !== 'string')
+        throw new EventBridgeError('ValidationException', `Parameter ${field} is not valid.`);
+      return v;
+    };
+    const busOf = (field: string): Bus => {
+      const name = str(field);
+      const bus = this.findBus(name);
+      if (!bus) throw new EventBridgeError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+      return bus;
+    };
+    const ruleOf = (): RuleRt => {
+      const name = str('Name') ?? str('Rule');
+      if (name === undefined)
+        throw new EventBridgeError('ValidationException', 'Parameter Name is required.');
+      const bus = busOf('EventBusName');
+      const rule = bus.rules.find((r) => r.spec.name === name);
+      if (!rule) {
+        throw new EventBridgeError(
+          'ResourceNotFoundException',
+          `Rule ${name} does not exist on EventBus ${bus.name}.`,
+        );
+      }
+      return rule;
+    };
+    switch (op) {
+      case 'PutEvents':
+        return this.putEvents(b.Entries as PutEventsRequestEntry[]);
+      case 'StartReplay':
+        return this.startReplay(b as StartReplayRequest);
+      case 'DescribeReplay':
+        return this.describeReplay(str('ReplayName', true)!);
+      case 'ListReplays': {
+        const prefix = str('NamePrefix') ?? '';
+        const state = str('State');
+        const source = str('EventSourceArn');
+        const all = [...this.replays.values()].filter(
+          (r) =>
+            r.name.startsWith(prefix) &&
+            (!state || r.state === state) &&
+            (!source || r.archiveArn === source),
+        );
+        const { page, next } = pageOf(all, b);
+        return stripUndefined({ Replays: page.map((r) => this.replayOut(r, false)), NextToken: next });
+      }
+      case 'CancelReplay': {
+        const r = this.replays.get(str('ReplayName', true)!);
+        if (!r)
+          throw new EventBridgeError('ResourceNotFoundException', `Replay ${b.ReplayName} does not exist.`);
+        throw new EventBridgeError(
+          'IllegalStatusException',
+          `Replay ${r.name} is not in a valid state for this operation.`,
+        );
+      }
+      case 'ListRules': {
+        const bus = busOf('EventBusName');
+        const prefix = str('NamePrefix') ?? '';
+        const { page, next } = pageOf(
+          bus.rules.filter((r) => r.spec.name.startsWith(prefix)),
+          b,
+        );
+        return stripUndefined({ Rules: page.map((r) => this.ruleOut(r)), NextToken: next });
+      }
+      case 'DescribeRule':
+        return { ...this.ruleOut(ruleOf()), CreatedBy: this.opts.account };
+      case 'ListTargetsByRule': {
+        const rule = ruleOf();
+        const { page, next } = pageOf([...rule.targets.values()], b);
+        return stripUndefined({ Targets: page.map((t) => targetOut(t.spec)), NextToken: next });
+      }
+      case 'ListEventBuses': {
+        const prefix = str('NamePrefix') ?? '';
+        const { page, next } = pageOf(
+          [...this.busesByName.values()].filter((x) => x.name.startsWith(prefix)),
+          b,
+        );
+        return stripUndefined({
+          EventBuses: page.map((x) => ({ Name: x.name, Arn: x.arn })),
+          NextToken: next,
+        });
+      }
+      case 'DescribeEventBus': {
+        const bus = busOf('Name');
+        return { Name: bus.name, Arn: bus.arn };
+      }
+      case 'ListArchives': {
+        const prefix = str('NamePrefix') ?? '';
+        const source = str('EventSourceArn');
+        const state = str('State');
+        this.purgeArchives(this.clock.now());
+        const all = [...this.archives.values()].filter(
+          (a) =>
+            a.spec.name.startsWith(prefix) &&
+            (!source || a.bus.arn === source) &&
+            (!state || state === 'ENABLED'),
+        );
+        const { page, next } = pageOf(all, b);
+        return stripUndefined({ Archives: page.map((a) => this.archiveOut(a, false)), NextToken: next });
+      }
+      case 'DescribeArchive': {
+        const name = str('ArchiveName', true)!;
+        const archive = [...this.archives.values()].find((a) => a.spec.name === name);
+        if (!archive)
+          throw new EventBridgeError('ResourceNotFoundException', `Archive ${name} does not exist.`);
+        this.purgeArchives(this.clock.now());
+        return this.archiveOut(archive, true);
+      }
+      case 'TestEventPattern':
+        return { Result: testEventPattern(b.EventPattern, b.Event) };
+      default:
+        throw new EventBridgeError(
+          'UnknownOperationException',
+          `AWSEvents.${op} is not supported by the local EventBridge`,
+        );
+    }
+  }
+
+  private ruleOut(r: RuleRt): Record<string, unknown> {
+    const p = r.spec.eventPattern;
+    return stripUndefined({
+      Name: r.spec.name,
+      Arn: r.spec.arn,
+      EventPattern: p === undefined ? undefined : typeof p === 'string' ? p : JSON.stringify(p),
+      ScheduleExpression: r.spec.scheduleExpression,
+      State: r.enabled ? 'ENABLED' : 'DISABLED',
+      Description: r.spec.description,
+      EventBusName: r.bus.name,
+    });
+  }
+
+  private archiveOut(a: ArchiveRt, full: boolean): Record<string, unknown> {
+    const p = a.spec.eventPattern;
+    return stripUndefined({
+      ArchiveName: a.spec.name,
+      ...(full
+        ? {
+            ArchiveArn: a.spec.arn,
+            EventPattern: p === undefined ? undefined : typeof p === 'string' ? p : JSON.stringify(p),
+          }
+        : {}),
+      EventSourceArn: a.bus.arn,
+      State: 'ENABLED',
+      RetentionDays: a.spec.retentionDays ?? 0,
+      SizeBytes: a.bytes,
+      EventCount: a.events.size,
+      CreationTime: seconds(this.startedAt),
+    });
+  }
+
+  // ------------------------------------------------------------------ reporting
+
+  stats(): EventBridgeStats {
+    let archivedEvents = 0;
+    for (const a of this.archives.values()) archivedEvents += a.events.size;
+    return {
+      buses: this.busesByName.size,
+      rules: this.rules.size,
+      archives: this.archives.size,
+      schedules: [...this.schedules.values()].filter((s) => s.kind === 'scheduler').length,
+      ...this.counters,
+      pendingDeliveries: this.deliveries.size,
+      archivedEvents,
+      replays: this.replays.size,
+    };
+  }
+
+  describe(): string[] {
+    const lines: string[] = [];
+    for (const bus of this.busesByName.values()) {
+      if (bus.name === 'default' && bus.rules.length === 0 && bus.archives.length === 0) continue;
+      lines.push(`bus ${bus.name}: ${bus.rules.length} rule(s), ${bus.archives.length} archive(s)`);
+      for (const r of bus.rules) {
+        const what = [
+          r.spec.eventPattern !== undefined
+            ? `pattern ${typeof r.spec.eventPattern === 'string' ? r.spec.eventPattern : JSON.stringify(r.spec.eventPattern)}`
+            : undefined,
+          r.spec.scheduleExpression !== undefined ? this.scheduleText(`rule:${r.spec.arn}`) : undefined,
+        ]
+          .filter(Boolean)
+          .join(', ');
+        const targets = [...r.targets.values()].map((t) => `${t.spec.id} (${t.spec.arn})`).join(', ');
+        lines.push(
+          `  rule ${r.spec.name}${r.enabled ? '' : ' [DISABLED]'}: ${what} → ${targets || 'no targets'}`,
+        );
+      }
+      for (const a of bus.archives) {
+        const keep = a.spec.retentionDays ? `${a.spec.retentionDays} day(s)` : 'indefinitely';
+        lines.push(`  archive ${a.spec.name}: ${a.events.size} event(s), kept ${keep}`);
+      }
+    }
+    for (const s of this.schedules.values()) {
+      if (s.kind !== 'scheduler') continue;
+      const group = s.spec?.groupName ?? 'default';
+      lines.push(
+        `schedule ${group}/${s.name}${s.enabled ? '' : ' [DISABLED]'}: ${this.scheduleText(s.key)} → ${s.spec!.target.arn}`,
+      );
+    }
+    if (this.deliveries.size > 0) lines.push(`${this.deliveries.size} deliveries pending`);
+    return lines;
+  }
+
+  private scheduleText(key: string): string {
+    const s = this.schedules.get(key);
+    if (!s) return '';
+    const tz = s.kind === 'scheduler' && s.timing.timeZone !== 'UTC' ? ` ${s.timing.timeZone}` : '';
+    const next = s.enabled ? (s.next === undefined ? ', no next run' : `, next ${isoSeconds(s.next)}`) : '';
+    return `${s.timing.expression.text}${tz}${next}`;
+  }
+
+  // ------------------------------------------------------------------ shutdown
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    // Let commits, firings and replays already under way finish (not deliveries: they may never end).
+    await Promise.allSettled([...this.work]);
+    this.closed = true;
+    this.unsettle?.();
+    for (const d of this.deliveries.values()) d.timer?.cancel();
+    for (const s of this.schedules.values()) s.timer?.cancel();
+    await Promise.allSettled([...this.work]);
+    await this.journal.close();
+    await this.archiveJournal.close();
+  }
+}
+
+function targetOut(t: TargetSpec): Record<string, unknown> {
+  return stripUndefined({
+    Id: t.id,
+    Arn: t.arn,
+    Input: t.input,
+    InputPath: t.inputPath,
+    InputTransformer: t.inputTransformer
+      ? stripUndefined({
+          InputPathsMap: t.inputTransformer.inputPathsMap,
+          InputTemplate: t.inputTransformer.inputTemplate,
+        })
+      : undefined,
+    RetryPolicy: t.retryPolicy
+      ? stripUndefined({
+          MaximumRetryAttempts: t.retryPolicy.maximumRetryAttempts,
+          MaximumEventAgeInSeconds: t.retryPolicy.maximumEventAgeInSeconds,
+        })
+      : undefined,
+    DeadLetterConfig: t.deadLetterArn ? { Arn: t.deadLetterArn } : undefined,
+  });
+}
+
+/** PutEventsRequestEntry size as the EventBridge User Guide computes it. */
+function entrySize(e: PutEventsRequestEntry): number {
+  if (!isObject(e)) return 0;
+  let size = e.Time !== undefined && e.Time !== null ? 14 : 0;
+  if (typeof e.Source === 'string') size += utf8(e.Source);
+  if (typeof e.DetailType === 'string') size += utf8(e.DetailType);
+  if (typeof e.Detail === 'string') size += utf8(e.Detail);
+  if (Array.isArray(e.Resources)) for (const r of e.Resources) if (typeof r === 'string') size += utf8(r);
+  return size;
+}
+
+const TEST_EVENT_FIELDS = ['id', 'account', 'source', 'time', 'region', 'resources', 'detail-type'];
+
+/** TestEventPattern: the event must carry the envelope fields the API reference lists as mandatory. */
+function testEventPattern(pattern: unknown, event: unknown): boolean {
+  if (typeof pattern !== 'string')
+    throw new EventBridgeError('ValidationException', 'Parameter EventPattern is required.');
+  if (typeof event !== 'string')
+    throw new EventBridgeError('ValidationException', 'Parameter Event is required.');
+  let compiled: CompiledPattern;
+  try {
+    compiled = compilePattern(pattern);
+  } catch (e) {
+    if (e instanceof EventPatternError) throw new EventBridgeError('InvalidEventPatternException', e.message);
+    throw e;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event);
+  } catch {
+    throw new EventBridgeError('ValidationException', 'Parameter Event is not valid: it is not JSON.');
+  }
+  if (!isObject(parsed))
+    throw new EventBridgeError(
+      'ValidationException',
+      'Parameter Event is not valid: it must be a JSON object.',
+    );
+  const missing = TEST_EVENT_FIELDS.filter((f) => !(f in parsed));
+  if (missing.length > 0) {
+    throw new EventBridgeError(
+      'ValidationException',
+      `Parameter Event is not valid: it lacks ${missing.join(', ')}.`,
+    );
+  }
+  return compiled.matches(parsed);
+}
+
+export { ScheduleExpressionError, TransformError };
