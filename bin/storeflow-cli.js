@@ -5,3 +5,5 @@ import { register } from 'tsx/esm/api';
 register();
 const { main } = await import('../local/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
+// Whatever a shutdown left behind (a sandbox still terminating) must not keep the process alive.
+setTimeout(() => process.exit(), 2000).unref();

@@ -1,20 +1,25 @@
-import { statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { synthesize } from '../../lib/synth.ts';
+import { prepareAssembly } from '../runtime/build.ts';
+import type { Runtime, RuntimeSummary } from '../runtime/runtime.ts';
 
 const USAGE = `Usage: storeflow <command> [options]
 
 Commands:
-  dev      Synthesize the app and show what the local runtime runs (see below)
+  dev      Run the whole app on this machine: the local runtime on one port
   help     Show this help
 
 Options for dev:
-  --port <n>              Port of the local endpoint (default 4000)
-  --data <dir>            Data directory (default .storeflow/)
-  --clock real|virtual    Clock of the local runtime (default real)
-  --stage dev|prod        Stage to synthesize (default dev)
-  --quiet                 Print only errors
+  --port <n>                  Port of the local endpoint (default 4000; 0 picks a free one)
+  --data <dir>                Data directory: tables, executions, queues, events, clock (default .storeflow/)
+  --clock real|virtual        Clock of the runtime (default real); virtual moves only via
+                              POST /_local/clock/advance
+  --stage dev|prod            Stage to synthesize (default dev)
+  --dynamodb-endpoint <url>   Use this DynamoDB endpoint (e.g. DynamoDB Local) instead of the
+                              embedded store
+  --assembly <dir>            Run this synthesized cloud assembly instead of synthesizing the app
+  --quiet                     Print only the ready line and errors
 `;
 
 export interface DevOptions {
@@ -23,6 +28,8 @@ export interface DevOptions {
   readonly clock: 'real' | 'virtual';
   readonly stage: 'dev' | 'prod';
   readonly quiet: boolean;
+  readonly dynamodbEndpoint?: string;
+  readonly assembly?: string;
 }
 
 export class UsageError extends Error {}
@@ -37,12 +44,14 @@ export function parseDevOptions(args: string[]): DevOptions {
       clock: { type: 'string', default: 'real' },
       stage: { type: 'string', default: 'dev' },
       quiet: { type: 'boolean', default: false },
+      'dynamodb-endpoint': { type: 'string' },
+      assembly: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
   });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!/^\d+$/.test(values.port) || port > 65535) {
     throw new UsageError(`--port: "${values.port}" is not a port number (0-65535)`);
   }
   if (values.clock !== 'real' && values.clock !== 'virtual') {
@@ -51,34 +60,107 @@ export function parseDevOptions(args: string[]): DevOptions {
   if (values.stage !== 'dev' && values.stage !== 'prod') {
     throw new UsageError(`--stage: "${values.stage}" must be dev or prod`);
   }
-  return { port, data: resolve(values.data), clock: values.clock, stage: values.stage, quiet: values.quiet };
+  const endpoint = values['dynamodb-endpoint'];
+  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+    throw new UsageError(`--dynamodb-endpoint: "${endpoint}" is not an http(s) URL`);
+  }
+  if (values.assembly !== undefined && !existsSync(join(values.assembly, 'manifest.json'))) {
+    throw new UsageError(`--assembly: "${values.assembly}" is not a cloud assembly (no manifest.json)`);
+  }
+  return {
+    port,
+    data: resolve(values.data),
+    clock: values.clock,
+    stage: values.stage,
+    quiet: values.quiet,
+    ...(endpoint !== undefined ? { dynamodbEndpoint: endpoint } : {}),
+    ...(values.assembly !== undefined ? { assembly: resolve(values.assembly) } : {}),
+  };
 }
 
-interface TemplateResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-  Metadata?: Record<string, unknown>;
+/** The start-up summary, as printed. */
+export function formatSummary(s: RuntimeSummary, adminHint: boolean): string {
+  const section = (title: string, items: string[]) =>
+    items.length ? [`${title} (${items.length}):`, ...items.map((i) => `  ${i}`)] : [`${title}: none`];
+  return [
+    `storeflow local runtime ready on ${s.endpoint}`,
+    `  data       ${s.dataDir}`,
+    `  clock      ${s.clock}`,
+    `  dynamodb   ${s.dynamodb}: ${s.tables.join(', ')}`,
+    `  secrets    ${s.secretsFile}${adminHint ? ' (admin token and webhook signing secrets)' : ''}`,
+    ...section(
+      'functions',
+      s.functions.map((f) => `${f.name.padEnd(56)} ${f.bundleKiB.toFixed(1)} KiB`),
+    ),
+    ...section('workflows', s.workflows),
+    ...section(
+      'routes',
+      s.routes.map((r) => `${r.padEnd(40)} ${s.endpoint}${r.split(' ')[1] ?? ''}`),
+    ),
+    ...section('event buses', s.buses),
+    ...section('event rules', s.rules),
+    ...section('schedules', s.schedules),
+    ...section('queues', s.queues),
+    `AWS SDK / CLI: endpoint ${s.endpoint}, region us-east-1, any credentials`,
+    'Ctrl-C stops; the next start resumes from the data directory.',
+    '',
+  ].join('\n');
 }
 
-/** What the synthesized app contains, as the start-up summary shows it. */
-export function summarize(outdir: string, stage: string) {
-  const assembly = synthesize(outdir, { stage });
-  const functions: Array<{ name: string; bundleBytes: number }> = [];
-  const routes: string[] = [];
-  const rules: string[] = [];
-  for (const stack of assembly.stacks) {
-    const resources = (stack.template as { Resources: Record<string, TemplateResource> }).Resources;
-    for (const [id, resource] of Object.entries(resources)) {
-      if (resource.Type === 'AWS::Lambda::Function') {
-        const asset = resource.Metadata?.['aws:asset:path'] as string | undefined;
-        const bundleBytes = asset ? statSync(join(outdir, asset, 'index.mjs')).size : 0;
-        functions.push({ name: id, bundleBytes });
-      }
-      if (resource.Type === 'AWS::ApiGatewayV2::Route') routes.push(String(resource.Properties?.RouteKey));
-      if (resource.Type === 'AWS::Events::Rule') rules.push(id);
+async function dev(options: DevOptions): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const stream = options.quiet
+    ? () => {}
+    : (line: string) => out(`${new Date().toISOString().slice(11, 23)} ${line}`);
+  let assemblyDir = options.assembly;
+  if (!assemblyDir) {
+    assemblyDir = join(options.data, 'cdk.out');
+    const started = performance.now();
+    const state = await prepareAssembly(assemblyDir, { stage: options.stage }, async (outdir, context) => {
+      if (!options.quiet) out(`synthesizing the app (stage ${options.stage}, bundling every function)...`);
+      const { synthesize } = await import('../../lib/synth.ts');
+      synthesize(outdir, context);
+    });
+    if (!options.quiet) {
+      out(
+        state === 'reused'
+          ? `cloud assembly up to date in ${assemblyDir}`
+          : `synthesized into ${assemblyDir} in ${((performance.now() - started) / 1000).toFixed(1)}s`,
+      );
     }
   }
-  return { stacks: assembly.stacks.map((s) => s.stackName), functions, routes: routes.sort(), rules };
+  const { startRuntime } = await import('../runtime/runtime.ts');
+  const runtime: Runtime = await startRuntime({
+    assemblyDir,
+    dataDir: options.data,
+    port: options.port,
+    clock: options.clock,
+    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+    log: stream,
+  });
+  if (options.quiet) out(`storeflow local runtime ready on ${runtime.url}`);
+  else out(formatSummary(runtime.summary, true));
+
+  return new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        process.stderr.write(`storeflow: ${signal} again, exiting without a clean shutdown\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      if (!options.quiet) out(`${signal}: shutting down (flushing the data directory)...`);
+      runtime.close().then(
+        () => resolveExit(0),
+        (error: Error) => {
+          process.stderr.write(`storeflow: shutdown failed: ${error.message}\n`);
+          resolveExit(1);
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -89,32 +171,22 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command !== 'dev') throw new UsageError(`unknown command "${command}"`);
-    const options = parseDevOptions(rest);
-    const outdir = join(options.data, 'cdk.out');
-    const summary = summarize(outdir, options.stage);
-    if (!options.quiet) {
-      const lines = [
-        `storeflow ${options.stage}: synthesized ${summary.stacks.join(', ')} into ${outdir}`,
-        `functions (${summary.functions.length}):`,
-        ...summary.functions.map((f) => `  ${f.name.padEnd(48)} ${(f.bundleBytes / 1024).toFixed(1)} KiB`),
-        `routes (${summary.routes.length}):`,
-        ...summary.routes.map((r) => `  ${r}`),
-        `event rules (${summary.rules.length}):`,
-        ...summary.rules.map((r) => `  ${r}`),
-        '',
-        'The embedded local runtime that serves these on one port (issue #4) is not built yet:',
-        `this command synthesizes and checks the app (cdk-nag included) and stops. --port ${options.port},`,
-        `--clock ${options.clock} and --data are accepted now and take effect with the runtime.`,
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
-    }
-    return 0;
+    return await dev(parseDevOptions(rest));
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`storeflow: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }
-    process.stderr.write(`storeflow: ${(error as Error).stack ?? error}\n`);
+    const e = error as Error;
+    if (e.name === 'UnsupportedResourceError' || e.constructor?.name === 'UnsupportedResourceError') {
+      process.stderr.write(`storeflow: cannot run this app locally: ${e.message}\n`);
+      return 1;
+    }
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(`storeflow: the port is in use (${e.message}); pick another with --port\n`);
+      return 1;
+    }
+    process.stderr.write(`storeflow: ${e.stack ?? e}\n`);
     return 1;
   }
 }

@@ -66,7 +66,9 @@ export const INERT_TYPES = new Set([
   'AWS::CDK::Metadata',
 ]);
 
-export class UnsupportedResourceError extends Error {}
+export class UnsupportedResourceError extends Error {
+  override readonly name = 'UnsupportedResourceError';
+}
 
 interface Template {
   Resources?: Record<

@@ -4,8 +4,26 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, exportName } = workerData;
+const { file, exportName, clock } = workerData;
 let handler;
+// Real time for durations and the deadline, whatever clock the handler sees.
+const realNow = Date.now.bind(Date);
+
+if (clock) {
+  // The runtime's virtual clock: `Date.now()` and `new Date()` read the shared epoch milliseconds.
+  const shared = new Float64Array(clock);
+  const RealDate = Date;
+  class ClockDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(shared[0]);
+      else super(...args);
+    }
+    static now() {
+      return shared[0];
+    }
+  }
+  globalThis.Date = ClockDate;
+}
 
 async function load() {
   const mod = await import(pathToFileURL(file).href);
@@ -19,11 +37,11 @@ async function load() {
 }
 
 parentPort.on('message', async ({ id, event, context }) => {
-  const started = Date.now();
+  const started = realNow();
   const lambdaContext = {
     ...context,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, context.deadlineMs - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, context.deadlineMs - realNow()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -35,7 +53,7 @@ parentPort.on('message', async ({ id, event, context }) => {
       id,
       ok: true,
       result: result === undefined ? null : result,
-      ms: Date.now() - started,
+      ms: realNow() - started,
     });
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
@@ -47,7 +65,7 @@ parentPort.on('message', async ({ id, event, context }) => {
         errorMessage: e.message,
         trace: String(e.stack ?? '').split('\n'),
       },
-      ms: Date.now() - started,
+      ms: realNow() - started,
     });
   }
 });

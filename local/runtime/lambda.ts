@@ -25,6 +25,19 @@ export type InvokeResult =
   | { readonly ok: true; readonly result: unknown; readonly cold: boolean; readonly ms: number }
   | { readonly ok: false; readonly error: LambdaError; readonly cold: boolean; readonly ms: number };
 
+export interface LocalFunctionOptions {
+  readonly maxConcurrency?: number;
+  /** overrides the template's timeout (tests) */
+  readonly timeoutMs?: number;
+  /**
+   * The runtime's clock as one Float64 (epoch ms) the sandbox reads for `Date`: with a virtual
+   * clock, handler code sees the same time as the workflows. Absent: real time.
+   */
+  readonly clock?: SharedArrayBuffer;
+  /** Receives what the handler writes to stdout/stderr (default: the runtime's own streams). */
+  readonly onLog?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
 const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
 
 interface Sandbox {
@@ -46,7 +59,7 @@ export class LocalFunction {
 
   constructor(
     readonly spec: LocalFunctionSpec,
-    private readonly options: { maxConcurrency?: number; timeoutMs?: number } = {},
+    private readonly options: LocalFunctionOptions = {},
   ) {}
 
   get timeoutMs(): number {
@@ -120,12 +133,17 @@ export class LocalFunction {
 
   #spawn(): Sandbox {
     const worker = new Worker(WORKER, {
-      workerData: { file: this.spec.file, exportName: this.spec.exportName },
+      workerData: { file: this.spec.file, exportName: this.spec.exportName, clock: this.options.clock },
       env: { ...this.spec.environment },
       resourceLimits: { maxOldGenerationSizeMb: this.spec.memorySize },
-      stdout: false,
-      stderr: false,
+      stdout: this.options.onLog !== undefined,
+      stderr: this.options.onLog !== undefined,
     });
+    const onLog = this.options.onLog;
+    if (onLog) {
+      worker.stdout.setEncoding('utf8').on('data', (text: string) => onLog('stdout', text));
+      worker.stderr.setEncoding('utf8').on('data', (text: string) => onLog('stderr', text));
+    }
     const sandbox: Sandbox = { worker, busy: false, warm: false };
     worker.on(
       'message',

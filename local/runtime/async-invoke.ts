@@ -1,0 +1,195 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../engine/clock.ts';
+import { Journal } from './journal.ts';
+import type { InvokeResult } from './lambda.ts';
+
+/** A function's asynchronous-invocation settings (AWS::Lambda::EventInvokeConfig). */
+export interface InvokeConfig {
+  readonly maximumRetryAttempts: number;
+  readonly maximumEventAgeSeconds: number;
+  readonly onSuccess?: string;
+  readonly onFailure?: string;
+}
+
+/** Lambda's defaults when a function has no EventInvokeConfig. */
+export const DEFAULT_INVOKE_CONFIG: InvokeConfig = {
+  maximumRetryAttempts: 2,
+  maximumEventAgeSeconds: 21_600,
+};
+
+/** Lambda waits one minute before the second attempt and two minutes before the third. */
+export const RETRY_DELAYS_SECONDS = [60, 120];
+
+export interface AsyncInvoker {
+  /**
+   * Invokes like `InvocationType: Event`: resolves once the event is durably queued (Lambda's 202);
+   * function errors are retried per the function's config and the outcome goes to the
+   * OnSuccess/OnFailure destination.
+   */
+  invoke(functionNameOrArn: string, event: unknown, source: string): Promise<void>;
+  /** Resolves when no attempt is running (events waiting for a retry time do not count). */
+  idle(): Promise<void>;
+  /** Events queued or waiting for a retry. */
+  readonly pending: number;
+  close(): Promise<void>;
+}
+
+/** One queued asynchronous invocation, as journaled (an upsert by id; `done` removes it). */
+type AsyncRecord =
+  | {
+      readonly t: 'q';
+      readonly id: string;
+      readonly arn: string;
+      readonly event: unknown;
+      readonly source: string;
+      readonly firstAt: number;
+      readonly dueAt: number;
+      /** attempts made so far */
+      readonly attempts: number;
+    }
+  | { readonly t: 'done'; readonly id: string };
+type Queued = Extract<AsyncRecord, { t: 'q' }>;
+
+/**
+ * Lambda's asynchronous invocation queue, durable in `<file>`: an event accepted here survives a
+ * kill -9 and is attempted again after the restart (at-least-once, as on AWS).
+ */
+export async function createAsyncInvoker(opts: {
+  file: string;
+  clock: Clock & { onSettle?(fn: () => Promise<void>): () => void };
+  configs: Map<string, InvokeConfig>;
+  invoke(arn: string, event: unknown): Promise<InvokeResult>;
+  destination(arn: string, record: unknown): Promise<void>;
+  resolveArn(nameOrArn: string): string;
+  log(line: string): void;
+}): Promise<AsyncInvoker> {
+  const { journal, records } = await Journal.open<AsyncRecord>(opts.file);
+  const queued = new Map<string, Queued>();
+  for (const r of records) {
+    if (r.t === 'q') queued.set(r.id, r);
+    else queued.delete(r.id);
+  }
+  let running = 0;
+  let closed = false;
+  let waiters: Array<() => void> = [];
+  const idle = () => (running === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r)));
+  const unsettle = opts.clock.onSettle?.(idle);
+  const timers = new Map<string, { cancel(): void }>();
+
+  const schedule = (item: Queued) => {
+    timers.set(
+      item.id,
+      opts.clock.at(item.dueAt, () => {
+        timers.delete(item.id);
+        void attempt(item);
+      }),
+    );
+  };
+
+  async function attempt(item: Queued): Promise<void> {
+    if (closed) return;
+    running++;
+    try {
+      const config = opts.configs.get(item.arn) ?? DEFAULT_INVOKE_CONFIG;
+      const attempts = item.attempts + 1;
+      const result = await opts.invoke(item.arn, item.event);
+      if (closed) return; // the next start attempts it again
+      const name = item.arn.split(':').at(-1);
+      const record = (condition: string, response: unknown, functionError?: string) => ({
+        version: '1.0',
+        timestamp: new Date(opts.clock.now()).toISOString(),
+        requestContext: {
+          requestId: item.id,
+          functionArn: `${item.arn}:$LATEST`,
+          condition,
+          approximateInvokeCount: attempts,
+        },
+        requestPayload: item.event,
+        responseContext: {
+          statusCode: 200,
+          executedVersion: '$LATEST',
+          ...(functionError ? { functionError } : {}),
+        },
+        responsePayload: response,
+      });
+      if (result.ok) {
+        if (config.onSuccess) await opts.destination(config.onSuccess, record('Success', result.result));
+        await finish(item);
+        return;
+      }
+      const delay = RETRY_DELAYS_SECONDS[attempts - 1] ?? 120;
+      const exhausted = attempts > config.maximumRetryAttempts;
+      const tooOld = (opts.clock.now() + delay * 1000 - item.firstAt) / 1000 > config.maximumEventAgeSeconds;
+      if (exhausted || tooOld) {
+        const condition = exhausted ? 'RetriesExhausted' : 'EventAgeExceeded';
+        if (config.onFailure) {
+          await opts.destination(config.onFailure, record(condition, result.error, 'Unhandled'));
+          opts.log(
+            `async ${name} (${item.source}): ${condition} after ${attempts} attempt(s) → ${config.onFailure.split(':').at(-1)}`,
+          );
+        } else {
+          opts.log(
+            `async ${name} (${item.source}): ${condition} after ${attempts} attempt(s); no OnFailure destination, dropped`,
+          );
+        }
+        await finish(item);
+        return;
+      }
+      const next: Queued = { ...item, attempts, dueAt: opts.clock.now() + delay * 1000 };
+      queued.set(next.id, next);
+      await journal.write(next);
+      opts.log(`async ${name} (${item.source}): attempt ${attempts} failed, retrying in ${delay}s`);
+      schedule(next);
+    } catch (error) {
+      opts.log(`async ${item.arn} (${item.source}): ${(error as Error).message}; retrying in 60s`);
+      const next: Queued = { ...item, dueAt: opts.clock.now() + 60_000 };
+      queued.set(next.id, next);
+      schedule(next);
+    } finally {
+      running--;
+      if (running === 0) {
+        const ws = waiters;
+        waiters = [];
+        for (const w of ws) w();
+      }
+    }
+  }
+
+  async function finish(item: Queued) {
+    queued.delete(item.id);
+    await journal.write({ t: 'done', id: item.id });
+    if (journal.appended > 1000 && journal.appended > queued.size * 4) await journal.rewrite(queued.values());
+  }
+
+  for (const item of queued.values()) schedule(item);
+
+  return {
+    async invoke(functionNameOrArn, event, source) {
+      const now = opts.clock.now();
+      const item: Queued = {
+        t: 'q',
+        id: randomUUID(),
+        arn: opts.resolveArn(functionNameOrArn),
+        event,
+        source,
+        firstAt: now,
+        dueAt: now,
+        attempts: 0,
+      };
+      queued.set(item.id, item);
+      await journal.write(item);
+      schedule(item);
+    },
+    idle,
+    get pending() {
+      return queued.size;
+    },
+    async close() {
+      closed = true;
+      for (const t of timers.values()) t.cancel();
+      unsettle?.();
+      await idle();
+      await journal.close();
+    },
+  };
+}

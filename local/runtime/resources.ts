@@ -1,0 +1,330 @@
+import { existsSync as exists } from 'node:fs';
+import { join } from 'node:path';
+import type { ArchiveSpec, RuleSpec, SchedulerScheduleSpec, TargetSpec } from '../eventbridge/bus.ts';
+import type { EventSourceMappingSpec, QueueSpec } from '../sqs/queues.ts';
+import type { HttpRoute } from './apigw.ts';
+import {
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  type LoadedAssembly,
+  type LocalResource,
+  UnsupportedResourceError,
+} from './assembly.ts';
+import type { InvokeConfig } from './async-invoke.ts';
+import type { LocalFunctionSpec } from './lambda.ts';
+
+/**
+ * Reads what each runnable resource of a loaded assembly means to the local runtime, from its
+ * resolved CloudFormation properties. Anything the runtime cannot honour is refused by name.
+ */
+
+type Props = Record<string, unknown>;
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number'
+    ? v
+    : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))
+      ? Number(v)
+      : undefined;
+const where = (r: LocalResource) => `${r.stackName}/${r.logicalId}`;
+const refuse = (r: LocalResource, what: string): never => {
+  throw new UnsupportedResourceError(
+    `${where(r)} (${r.type}): ${what} is not supported by the local runtime`,
+  );
+};
+
+export function functionSpecs(
+  assembly: LoadedAssembly,
+  baseEnv: Record<string, string>,
+): LocalFunctionSpec[] {
+  return assembly.byType('AWS::Lambda::Function').map((r) => {
+    const p = r.properties as Props;
+    const runtime = str(p.Runtime) ?? '';
+    if (!/^nodejs\d+\.x$/.test(runtime)) refuse(r, `runtime "${runtime || 'container image'}"`);
+    const asset = str(r.metadata['aws:asset:path']);
+    if (!asset) refuse(r, 'code without a local asset (aws:asset:path metadata)');
+    const handler = str(p.Handler) ?? 'index.handler';
+    const dot = handler.lastIndexOf('.');
+    const modulePath = handler.slice(0, dot);
+    const dir = join(assembly.directory, asset!);
+    const file = ['.mjs', '.js', '.cjs']
+      .map((ext) => join(dir, `${modulePath}${ext}`))
+      .find((f) => exists(f));
+    if (!file) refuse(r, `handler ${handler}: no ${modulePath}.mjs/.js in ${dir}`);
+    const variables = ((p.Environment as Props | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    const memorySize = num(p.MemorySize) ?? 128;
+    return {
+      name: r.name,
+      arn: r.arn,
+      file: file!,
+      exportName: handler.slice(dot + 1),
+      environment: {
+        ...baseEnv,
+        ...Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)])),
+        AWS_LAMBDA_FUNCTION_NAME: r.name,
+        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySize),
+        AWS_EXECUTION_ENV: `AWS_Lambda_${runtime}`,
+      },
+      timeoutSeconds: num(p.Timeout) ?? 3,
+      memorySize,
+    };
+  });
+}
+
+export function invokeConfigs(assembly: LoadedAssembly): Map<string, InvokeConfig> {
+  const configs = new Map<string, InvokeConfig>();
+  const functions = assembly.byType('AWS::Lambda::Function');
+  for (const r of assembly.byType('AWS::Lambda::EventInvokeConfig')) {
+    const p = r.properties as Props;
+    const name = str(p.FunctionName) ?? '';
+    const fn = functions.find((f) => f.name === name || f.arn === name);
+    if (!fn) refuse(r, `function ${name} (not in the app)`);
+    const destinations = (p.DestinationConfig ?? {}) as { OnSuccess?: Props; OnFailure?: Props };
+    configs.set(fn!.arn, {
+      maximumRetryAttempts: num(p.MaximumRetryAttempts) ?? 2,
+      maximumEventAgeSeconds: num(p.MaximumEventAgeInSeconds) ?? 21_600,
+      ...(str(destinations.OnSuccess?.Destination)
+        ? { onSuccess: str(destinations.OnSuccess?.Destination)! }
+        : {}),
+      ...(str(destinations.OnFailure?.Destination)
+        ? { onFailure: str(destinations.OnFailure?.Destination)! }
+        : {}),
+    });
+  }
+  return configs;
+}
+
+export function queueSpecs(assembly: LoadedAssembly): QueueSpec[] {
+  return assembly.byType('AWS::SQS::Queue').map((r) => {
+    const p = r.properties as Props;
+    const redrive = p.RedrivePolicy as
+      | { deadLetterTargetArn?: string; maxReceiveCount?: unknown }
+      | undefined;
+    return {
+      name: r.name,
+      arn: r.arn,
+      url: r.ref,
+      ...(p.FifoQueue === true || p.FifoQueue === 'true' ? { fifo: true } : {}),
+      ...(num(p.VisibilityTimeout) !== undefined
+        ? { visibilityTimeoutSeconds: num(p.VisibilityTimeout)! }
+        : {}),
+      ...(num(p.MessageRetentionPeriod) !== undefined
+        ? { messageRetentionSeconds: num(p.MessageRetentionPeriod)! }
+        : {}),
+      ...(num(p.DelaySeconds) !== undefined ? { delaySeconds: num(p.DelaySeconds)! } : {}),
+      ...(num(p.MaximumMessageSize) !== undefined ? { maximumMessageSize: num(p.MaximumMessageSize)! } : {}),
+      ...(p.ContentBasedDeduplication === true || p.ContentBasedDeduplication === 'true'
+        ? { contentBasedDeduplication: true }
+        : {}),
+      ...(num(p.ReceiveMessageWaitTimeSeconds) !== undefined
+        ? { receiveMessageWaitTimeSeconds: num(p.ReceiveMessageWaitTimeSeconds)! }
+        : {}),
+      ...(redrive?.deadLetterTargetArn
+        ? {
+            redrivePolicy: {
+              deadLetterTargetArn: redrive.deadLetterTargetArn,
+              maxReceiveCount: num(redrive.maxReceiveCount) ?? 10,
+            },
+          }
+        : {}),
+    };
+  });
+}
+
+export function eventSourceMappings(
+  assembly: LoadedAssembly,
+  functionArn: (nameOrArn: string) => string,
+): EventSourceMappingSpec[] {
+  return assembly.byType('AWS::Lambda::EventSourceMapping').map((r) => {
+    const p = r.properties as Props;
+    const source = str(p.EventSourceArn) ?? '';
+    if (!source.startsWith('arn:aws:sqs:')) refuse(r, `event source ${source || '(none)'} (only SQS queues)`);
+    const types = (p.FunctionResponseTypes as string[] | undefined) ?? [];
+    const scaling = p.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
+    return {
+      uuid: r.name,
+      queueArn: source,
+      functionArn: functionArn(str(p.FunctionName) ?? ''),
+      ...(num(p.BatchSize) !== undefined ? { batchSize: num(p.BatchSize)! } : {}),
+      ...(num(p.MaximumBatchingWindowInSeconds) !== undefined
+        ? { maximumBatchingWindowSeconds: num(p.MaximumBatchingWindowInSeconds)! }
+        : {}),
+      reportBatchItemFailures: types.includes('ReportBatchItemFailures'),
+      enabled: p.Enabled !== false && p.Enabled !== 'false',
+      ...(num(scaling?.MaximumConcurrency) !== undefined
+        ? { maximumConcurrency: num(scaling?.MaximumConcurrency)! }
+        : {}),
+    };
+  });
+}
+
+export function stateMachines(assembly: LoadedAssembly) {
+  return assembly.byType('AWS::StepFunctions::StateMachine').map((r) => {
+    const p = r.properties as Props;
+    let definition = str(p.DefinitionString) ?? (p.Definition ? JSON.stringify(p.Definition) : undefined);
+    if (definition === undefined) refuse(r, 'a definition from S3 (DefinitionS3Location)');
+    for (const [key, value] of Object.entries((p.DefinitionSubstitutions ?? {}) as Props)) {
+      definition = definition!.split(`\${${key}}`).join(String(value));
+    }
+    const type = (str(p.StateMachineType) ?? 'STANDARD') as 'STANDARD' | 'EXPRESS';
+    return { name: r.name, arn: r.arn, definition: definition!, type };
+  });
+}
+
+export function busSpecs(assembly: LoadedAssembly) {
+  return assembly.byType('AWS::Events::EventBus').map((r) => ({ name: r.name, arn: r.arn }));
+}
+
+const busArnOf = (nameOrArn: string | undefined) =>
+  nameOrArn?.startsWith('arn:')
+    ? nameOrArn
+    : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${nameOrArn ?? 'default'}`;
+
+function targetSpec(r: LocalResource, t: Props): TargetSpec {
+  const transformer = t.InputTransformer as
+    | { InputPathsMap?: Record<string, string>; InputTemplate?: string }
+    | undefined;
+  const retry = t.RetryPolicy as
+    | { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown }
+    | undefined;
+  const arn = str(t.Arn) ?? refuse(r, 'a target without an Arn');
+  if (
+    t.EcsParameters ||
+    t.BatchParameters ||
+    t.KinesisParameters ||
+    t.RedshiftDataParameters ||
+    t.HttpParameters
+  ) {
+    refuse(r, `target ${String(t.Id)} parameters`);
+  }
+  return {
+    id: str(t.Id) ?? arn,
+    arn,
+    ...(str(t.Input) !== undefined ? { input: str(t.Input)! } : {}),
+    ...(str(t.InputPath) !== undefined ? { inputPath: str(t.InputPath)! } : {}),
+    ...(transformer?.InputTemplate !== undefined
+      ? {
+          inputTransformer: {
+            inputTemplate: transformer.InputTemplate,
+            ...(transformer.InputPathsMap ? { inputPathsMap: transformer.InputPathsMap } : {}),
+          },
+        }
+      : {}),
+    ...(retry
+      ? {
+          retryPolicy: {
+            ...(num(retry.MaximumRetryAttempts) !== undefined
+              ? { maximumRetryAttempts: num(retry.MaximumRetryAttempts)! }
+              : {}),
+            ...(num(retry.MaximumEventAgeInSeconds) !== undefined
+              ? { maximumEventAgeInSeconds: num(retry.MaximumEventAgeInSeconds)! }
+              : {}),
+          },
+        }
+      : {}),
+    ...(str((t.DeadLetterConfig as Props | undefined)?.Arn)
+      ? { deadLetterArn: str((t.DeadLetterConfig as Props).Arn)! }
+      : {}),
+  };
+}
+
+export function ruleSpecs(assembly: LoadedAssembly): RuleSpec[] {
+  return assembly.byType('AWS::Events::Rule').map((r) => {
+    const p = r.properties as Props;
+    const bus = str(p.EventBusName) ?? 'default';
+    return {
+      name: r.name,
+      arn: r.arn,
+      busName: bus.startsWith('arn:') ? bus.split('/').at(-1)! : bus,
+      ...(p.EventPattern !== undefined ? { eventPattern: p.EventPattern } : {}),
+      ...(str(p.ScheduleExpression) ? { scheduleExpression: str(p.ScheduleExpression)! } : {}),
+      state: str(p.State) === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+      targets: ((p.Targets ?? []) as Props[]).map((t) => targetSpec(r, t)),
+    };
+  });
+}
+
+export function archiveSpecs(assembly: LoadedAssembly): ArchiveSpec[] {
+  return assembly.byType('AWS::Events::Archive').map((r) => {
+    const p = r.properties as Props;
+    return {
+      name: r.name,
+      arn: r.arn,
+      busArn: busArnOf(str(p.SourceArn)),
+      ...(p.EventPattern !== undefined ? { eventPattern: p.EventPattern } : {}),
+      ...(num(p.RetentionDays) !== undefined ? { retentionDays: num(p.RetentionDays)! } : {}),
+    };
+  });
+}
+
+export function schedulerSchedules(assembly: LoadedAssembly): SchedulerScheduleSpec[] {
+  return assembly.byType('AWS::Scheduler::Schedule').map((r) => {
+    const p = r.properties as Props;
+    const target = (p.Target ?? {}) as Props;
+    const window = p.FlexibleTimeWindow as { Mode?: string; MaximumWindowInMinutes?: unknown } | undefined;
+    const retry = target.RetryPolicy as
+      | { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown }
+      | undefined;
+    const arn = str(target.Arn) ?? refuse(r, 'a schedule without a target Arn');
+    if (arn.startsWith('arn:aws:scheduler:::aws-sdk:')) refuse(r, `universal target ${arn}`);
+    return {
+      name: r.name,
+      ...(str(p.GroupName) ? { groupName: str(p.GroupName)! } : {}),
+      arn: r.arn,
+      scheduleExpression: str(p.ScheduleExpression) ?? refuse(r, 'a schedule without ScheduleExpression'),
+      ...(str(p.ScheduleExpressionTimezone) ? { timezone: str(p.ScheduleExpressionTimezone)! } : {}),
+      ...(str(p.StartDate) ? { startDate: str(p.StartDate)! } : {}),
+      ...(str(p.EndDate) ? { endDate: str(p.EndDate)! } : {}),
+      state: str(p.State) === 'DISABLED' ? 'DISABLED' : 'ENABLED',
+      ...(window?.Mode === 'FLEXIBLE' && num(window.MaximumWindowInMinutes) !== undefined
+        ? { flexibleWindowMinutes: num(window.MaximumWindowInMinutes)! }
+        : {}),
+      target: {
+        arn,
+        ...(str(target.Input) !== undefined ? { input: str(target.Input)! } : {}),
+        ...(retry
+          ? {
+              retryPolicy: {
+                ...(num(retry.MaximumRetryAttempts) !== undefined
+                  ? { maximumRetryAttempts: num(retry.MaximumRetryAttempts)! }
+                  : {}),
+                ...(num(retry.MaximumEventAgeInSeconds) !== undefined
+                  ? { maximumEventAgeInSeconds: num(retry.MaximumEventAgeInSeconds)! }
+                  : {}),
+              },
+            }
+          : {}),
+        ...(str((target.DeadLetterConfig as Props | undefined)?.Arn)
+          ? { deadLetterArn: str((target.DeadLetterConfig as Props).Arn)! }
+          : {}),
+      },
+      ...(str(p.ActionAfterCompletion) === 'DELETE' ? { actionAfterCompletion: 'DELETE' as const } : {}),
+    };
+  });
+}
+
+export function httpRoutes(assembly: LoadedAssembly): HttpRoute[] {
+  const integrations = new Map(assembly.byType('AWS::ApiGatewayV2::Integration').map((i) => [i.ref, i]));
+  return assembly.byType('AWS::ApiGatewayV2::Route').map((r) => {
+    const p = r.properties as Props;
+    const target = str(p.Target) ?? refuse(r, 'a route without an integration target');
+    const integration = integrations.get(target.replace(/^integrations\//, ''));
+    if (!integration) refuse(r, `target ${target} (no such integration)`);
+    const ip = integration!.properties as Props;
+    if (str(ip.IntegrationType) !== 'AWS_PROXY')
+      refuse(integration!, `integration type ${String(ip.IntegrationType)}`);
+    const uri = str(ip.IntegrationUri) ?? '';
+    const functionArn = /arn:aws:lambda:[^:]+:[^:]+:function:[^/:]+/.exec(uri)?.[0] ?? uri;
+    if (!functionArn.startsWith('arn:aws:lambda:'))
+      refuse(integration!, `integration URI ${uri} (only Lambda)`);
+    const payloadFormatVersion = str(ip.PayloadFormatVersion) ?? '2.0';
+    if (payloadFormatVersion !== '2.0') refuse(integration!, `payload format ${payloadFormatVersion}`);
+    return {
+      routeKey: str(p.RouteKey) ?? refuse(r, 'a route without RouteKey'),
+      functionArn,
+      authorizationType: str(p.AuthorizationType) ?? 'NONE',
+      payloadFormatVersion,
+    };
+  });
+}

@@ -1,0 +1,547 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { awsSdkRoutes } from '../engine/handlers.ts';
+import { createEngine, createSfnHttpHandler, createTaskRouter, FileStore } from '../engine/index.ts';
+import { createEventBridge, DeliveryError, type LocalEventBridge } from '../eventbridge/bus.ts';
+import { createSqs, type LocalSqs } from '../sqs/queues.ts';
+import { fromResultV2, gatewayErrors, type HttpRoute, RouteTable, toEventV2 } from './apigw.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, loadAssembly } from './assembly.ts';
+import { type AsyncInvoker, createAsyncInvoker } from './async-invoke.ts';
+import { fileSize } from './build.ts';
+import { PersistentVirtualClock, type RuntimeClock, realRuntimeClock } from './clock.ts';
+import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
+import { type InvokeResult, LocalFunction } from './lambda.ts';
+import {
+  archiveSpecs,
+  busSpecs,
+  eventSourceMappings,
+  functionSpecs,
+  httpRoutes,
+  invokeConfigs,
+  queueSpecs,
+  ruleSpecs,
+  schedulerSchedules,
+  stateMachines,
+} from './resources.ts';
+import { loadSecrets } from './secrets.ts';
+
+export interface RuntimeOptions {
+  /** A synthesized cloud assembly (cdk.out). */
+  readonly assemblyDir: string;
+  readonly dataDir: string;
+  readonly port: number;
+  readonly host?: string;
+  readonly clock: 'real' | 'virtual';
+  /** Use this DynamoDB endpoint instead of the embedded store. */
+  readonly dynamodbEndpoint?: string;
+  /** One line per webhook, event, run transition and failure. */
+  readonly log?: (line: string) => void;
+}
+
+export interface RuntimeSummary {
+  readonly endpoint: string;
+  readonly dataDir: string;
+  readonly clock: string;
+  readonly dynamodb: string;
+  readonly tables: string[];
+  readonly functions: Array<{ name: string; bundleKiB: number }>;
+  readonly workflows: string[];
+  readonly routes: string[];
+  readonly buses: string[];
+  readonly rules: string[];
+  readonly schedules: string[];
+  readonly queues: string[];
+  readonly secretsFile: string;
+}
+
+export interface Runtime {
+  readonly url: string;
+  readonly port: number;
+  readonly clock: RuntimeClock;
+  readonly summary: RuntimeSummary;
+  /** Waits until nothing due is in flight anywhere in the runtime. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MAX_API_BODY = 10 * 1024 * 1024;
+
+const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve(undefined);
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+const sendJson = (
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+};
+
+const awsError = (
+  res: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  contentType = 'application/x-amz-json-1.1',
+) => sendJson(res, status, { __type: type, message }, { 'content-type': contentType });
+
+/**
+ * Starts the local runtime: loads the cloud assembly, opens the durable stores under the data
+ * directory, and serves the app's HTTP API and the AWS JSON APIs on one port.
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const log = options.log ?? (() => {});
+  mkdirSync(options.dataDir, { recursive: true });
+  const assembly = loadAssembly(options.assemblyDir);
+  const clock: RuntimeClock =
+    options.clock === 'virtual' ? new PersistentVirtualClock(options.dataDir) : realRuntimeClock();
+  const secrets = loadSecrets(options.dataDir, assembly.byType('AWS::SecretsManager::Secret'));
+
+  // --- one port; components attach as they come up -------------------------------------------
+  let ready = false;
+  let summary: RuntimeSummary | undefined;
+  let closing = false;
+  const handlers: {
+    dynamodb?: LocalDynamoDb;
+    sfn?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+    events?: LocalEventBridge;
+    sqs?: LocalSqs;
+    api?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  } = {};
+  const server = createServer((req, res) => {
+    dispatch(req, res).catch((error: Error) => {
+      log(`error ${req.method} ${req.url}: ${error.message}`);
+      if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && req.method === 'POST') {
+      const dot = target.indexOf('.');
+      const service = dot < 0 ? target : target.slice(0, dot);
+      const operation = target.slice(dot + 1);
+      switch (service) {
+        case 'DynamoDB_20120810':
+          if (!handlers.dynamodb)
+            return awsError(res, 503, 'ServiceUnavailable', 'starting', 'application/x-amz-json-1.0');
+          return handlers.dynamodb.handle(req, res);
+        case 'AWSStepFunctions':
+          if (!handlers.sfn || !ready)
+            return awsError(res, 503, 'ServiceUnavailable', 'starting', 'application/x-amz-json-1.0');
+          await handlers.sfn(req, res);
+          return;
+        case 'AWSEvents':
+        case 'AmazonSQS':
+        case 'secretsmanager': {
+          const raw = await readBody(req, 1024 * 1024);
+          if (raw === undefined)
+            return awsError(res, 413, 'RequestEntityTooLarge', 'request body is over 1 MiB');
+          let body: unknown;
+          try {
+            body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+          } catch {
+            return awsError(res, 400, 'SerializationException', 'request body is not JSON');
+          }
+          if (service === 'secretsmanager') return secretsApi(res, operation, body);
+          const component = service === 'AWSEvents' ? handlers.events : handlers.sqs;
+          if (!component || !ready) return awsError(res, 503, 'ServiceUnavailable', 'starting');
+          const reply = await component.handle(operation, body);
+          return sendJson(res, reply.status, reply.body, {
+            'content-type':
+              service === 'AmazonSQS' ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1',
+            ...((reply as { headers?: Record<string, string> }).headers ?? {}),
+          });
+        }
+        default:
+          return awsError(
+            res,
+            400,
+            'UnknownOperationException',
+            `${target} is not served by the local runtime`,
+          );
+      }
+    }
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/health' && req.method === 'GET') {
+      if (!ready) return sendJson(res, 503, { status: 'starting' });
+      return sendJson(res, 200, { status: 'ok', ...summary });
+    }
+    if (path.startsWith('/_local/')) return localControls(req, res, path);
+    if (!handlers.api || !ready) return sendJson(res, 503, { message: 'Service Unavailable' });
+    return handlers.api(req, res);
+  }
+
+  function secretsApi(res: ServerResponse, operation: string, body: unknown) {
+    const secretId = String((body as { SecretId?: unknown }).SecretId ?? '');
+    const value = secrets.valueOf(secretId);
+    if (operation !== 'GetSecretValue' && operation !== 'DescribeSecret') {
+      return awsError(
+        res,
+        400,
+        'UnknownOperationException',
+        `secretsmanager.${operation} is not served locally`,
+      );
+    }
+    if (value === undefined) {
+      return awsError(
+        res,
+        400,
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret.",
+      );
+    }
+    const arn = assembly
+      .byType('AWS::SecretsManager::Secret')
+      .find((s) => s.arn === secretId || s.name === secretId)!;
+    return sendJson(
+      res,
+      200,
+      operation === 'GetSecretValue'
+        ? {
+            ARN: arn.arn,
+            Name: arn.name,
+            SecretString: value,
+            VersionId: 'local',
+            VersionStages: ['AWSCURRENT'],
+          }
+        : { ARN: arn.arn, Name: arn.name },
+      { 'content-type': 'application/x-amz-json-1.1' },
+    );
+  }
+
+  async function localControls(req: IncomingMessage, res: ServerResponse, path: string) {
+    if (path === '/_local/clock' && req.method === 'GET') {
+      return sendJson(res, 200, { now: new Date(clock.now()).toISOString(), kind: clock.kind });
+    }
+    if (path === '/_local/clock/advance' && req.method === 'POST') {
+      if (!clock.advance) {
+        return sendJson(res, 409, { message: 'the clock is real: start with --clock virtual to advance it' });
+      }
+      const raw = (await readBody(req, 4096)) ?? Buffer.alloc(0);
+      let seconds: unknown;
+      try {
+        seconds = (JSON.parse(raw.toString('utf8') || '{}') as { seconds?: unknown }).seconds;
+      } catch {
+        return sendJson(res, 400, { message: 'body must be JSON: {"seconds": <non-negative number>}' });
+      }
+      if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) {
+        return sendJson(res, 400, { message: 'seconds: must be a non-negative number' });
+      }
+      await clock.advance(seconds);
+      log(`clock advanced ${seconds}s to ${new Date(clock.now()).toISOString()}`);
+      return sendJson(res, 200, { now: new Date(clock.now()).toISOString() });
+    }
+    if (path === '/_local/settle' && req.method === 'POST') {
+      await clock.settle();
+      return sendJson(res, 200, { now: new Date(clock.now()).toISOString() });
+    }
+    return sendJson(res, 404, { message: `${req.method} ${path} is not a local control` });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    // --- storage --------------------------------------------------------------------------------
+    const dynamodb = options.dynamodbEndpoint
+      ? externalDynamoDb(options.dynamodbEndpoint)
+      : embeddedDynamoDb(options.dataDir);
+    handlers.dynamodb = dynamodb;
+    cleanups.push(() => dynamodb.close());
+    const tables = await dynamodb.ensureTables(assembly.byType('AWS::DynamoDB::Table'), url);
+
+    // --- functions --------------------------------------------------------------------------------
+    const functionLog = join(options.dataDir, 'logs', 'functions.log');
+    mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
+    const baseEnv = {
+      AWS_ENDPOINT_URL: url,
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_SESSION_TOKEN: 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      STOREFLOW_ADMIN_TOKEN: secrets.adminToken,
+      TZ: 'UTC',
+    };
+    const functions = new Map<string, LocalFunction>();
+    for (const spec of functionSpecs(assembly, baseEnv)) {
+      const fn = new LocalFunction(spec, {
+        ...(clock.shared ? { clock: clock.shared } : {}),
+        onLog: (_stream, text) => {
+          appendFileSync(functionLog, text.replace(/^/gm, `${spec.name} `).replace(/ $/, ''));
+          for (const line of text.split('\n')) {
+            if (/"level":"(ERROR|CRITICAL)"|^\s*(Error|TypeError|RangeError)\b/.test(line)) {
+              log(`function ${spec.name} logged: ${line.slice(0, 400)}`);
+            }
+          }
+        },
+      });
+      functions.set(spec.arn, fn);
+      functions.set(spec.name, fn);
+    }
+    cleanups.push(async () => {
+      await Promise.all([...new Set(functions.values())].map((f) => f.close()));
+    });
+    const functionFor = (nameOrArn: string): LocalFunction => {
+      const fn =
+        functions.get(nameOrArn) ??
+        functions.get(nameOrArn.replace(/:(\$LATEST|\d+)$/, '')) ??
+        functions.get(nameOrArn.split(':').at(-1)!);
+      if (!fn) throw new Error(`function ${nameOrArn} is not in the app`);
+      return fn;
+    };
+    const invoke = async (nameOrArn: string, event: unknown): Promise<InvokeResult> => {
+      const fn = functionFor(nameOrArn);
+      const result = await fn.invoke(event);
+      if (!result.ok)
+        log(`function ${fn.spec.name} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+      return result;
+    };
+
+    // --- queues -----------------------------------------------------------------------------------
+    const sqs = await createSqs({
+      dir: join(options.dataDir, 'sqs'),
+      clock,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      queues: queueSpecs(assembly),
+      mappings: eventSourceMappings(assembly, (name) => functionFor(name).spec.arn),
+      invoke: (arn, event) => invoke(arn, event),
+      log,
+    });
+    handlers.sqs = sqs;
+    cleanups.push(() => sqs.close());
+
+    // --- workflows --------------------------------------------------------------------------------
+    const sdk = await awsSdkRoutes({ endpoint: url, region: LOCAL_REGION });
+    const engine = await createEngine({
+      store: new FileStore(join(options.dataDir, 'sfn')),
+      clock,
+      region: LOCAL_REGION,
+      accountId: LOCAL_ACCOUNT,
+      taskHandler: createTaskRouter({
+        ...sdk,
+        invokeLambda: async (name, payload) => {
+          const result = await invoke(name, payload);
+          if (result.ok) return result.result;
+          throw Object.assign(new Error(result.error.errorMessage), { name: result.error.errorType });
+        },
+      }),
+    });
+    cleanups.push(() => engine.close());
+    const workflows: string[] = [];
+    for (const machine of stateMachines(assembly)) {
+      try {
+        await engine.describeStateMachine({ stateMachineArn: machine.arn });
+        await engine.updateStateMachine({ stateMachineArn: machine.arn, definition: machine.definition });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'StateMachineDoesNotExist') throw error;
+        await engine.createStateMachine({
+          name: machine.name,
+          definition: machine.definition,
+          type: machine.type,
+        });
+      }
+      workflows.push(machine.name);
+    }
+    handlers.sfn = createSfnHttpHandler(engine);
+
+    // --- async invocation (events, destinations) -------------------------------------------------
+    let events: LocalEventBridge | undefined;
+    const deliver = async (targetArn: string, payload: string, context: string): Promise<void> => {
+      const service = targetArn.split(':')[2];
+      switch (service) {
+        case 'lambda':
+          try {
+            functionFor(targetArn);
+          } catch (error) {
+            throw new DeliveryError((error as Error).message, 'NO_RESOURCE', false);
+          }
+          return asyncInvoker.invoke(targetArn, JSON.parse(payload) as unknown, context);
+        case 'sqs':
+          await sqs.sendMessage(targetArn, payload, {});
+          return;
+        case 'states': {
+          await engine.startExecution({ stateMachineArn: targetArn, input: payload });
+          return;
+        }
+        case 'events': {
+          const event = JSON.parse(payload) as Record<string, unknown>;
+          await events!.putEvents([
+            {
+              EventBusName: targetArn,
+              Source: String(event.source),
+              DetailType: String(event['detail-type']),
+              Detail: JSON.stringify(event.detail ?? {}),
+              Resources: (event.resources as string[]) ?? [],
+            },
+          ]);
+          return;
+        }
+        default:
+          // Not retried: straight to the rule's dead-letter queue, as AWS does for a missing resource.
+          throw new DeliveryError(
+            `target ${targetArn}: this kind of target is not supported by the local runtime`,
+            'NO_RESOURCE',
+            false,
+          );
+      }
+    };
+    const asyncInvoker: AsyncInvoker = await createAsyncInvoker({
+      file: join(options.dataDir, 'lambda', 'async.journal'),
+      clock,
+      configs: invokeConfigs(assembly),
+      invoke: (arn, event) => invoke(arn, event),
+      destination: (arn, record) => deliver(arn, JSON.stringify(record), 'destination'),
+      resolveArn: (nameOrArn) => functionFor(nameOrArn).spec.arn,
+      log,
+    });
+    cleanups.push(() => asyncInvoker.close());
+
+    events = await createEventBridge({
+      dir: join(options.dataDir, 'events'),
+      clock,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      buses: busSpecs(assembly),
+      rules: ruleSpecs(assembly),
+      archives: archiveSpecs(assembly),
+      schedules: schedulerSchedules(assembly),
+      deliver: (targetArn, payload, info) =>
+        deliver(targetArn, payload, info.rule ? `rule ${info.rule}` : `schedule ${info.schedule}`),
+      sendToDeadLetter: async (queueArn, body, attributes) => {
+        await sqs.sendMessage(queueArn, body, {
+          messageAttributes: Object.fromEntries(
+            Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+          ),
+        });
+      },
+      log,
+    });
+    handlers.events = events;
+    cleanups.push(() => events!.close());
+
+    // --- HTTP API ---------------------------------------------------------------------------------
+    const routes: HttpRoute[] = httpRoutes(assembly);
+    const table = new RouteTable(routes);
+    const apiId = assembly.byType('AWS::ApiGatewayV2::Api')[0]?.ref ?? 'local';
+    handlers.api = async (req, res) => {
+      const started = performance.now();
+      const match = table.match(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!);
+      const reply = async () => {
+        if (!match) return gatewayErrors.notFound();
+        const body = await readBody(req, MAX_API_BODY);
+        if (body === undefined) return gatewayErrors.tooLarge();
+        const event = toEventV2(
+          {
+            method: req.method ?? 'GET',
+            url: req.url ?? '/',
+            headers: req.headers,
+            body,
+            sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+            now: clock.now(),
+          },
+          match,
+          apiId,
+        );
+        const fn = functionFor(match.route.functionArn);
+        const result = await fn.invoke(event);
+        if (!result.ok) {
+          log(`function ${fn.spec.name} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+          return result.error.errorType === 'Sandbox.Timedout' && fn.timeoutMs > 30_000
+            ? gatewayErrors.unavailable()
+            : gatewayErrors.internal();
+        }
+        return fromResultV2(result.result);
+      };
+      const response = await reply();
+      res.writeHead(response.status, { ...response.headers, 'content-length': response.body.length });
+      res.end(response.body);
+      const ms = (performance.now() - started).toFixed(0);
+      log(`${req.method} ${req.url} → ${match?.route.routeKey ?? 'no route'} ${response.status} ${ms}ms`);
+    };
+
+    summary = {
+      endpoint: url,
+      dataDir: options.dataDir,
+      clock: `${clock.kind} (${new Date(clock.now()).toISOString()})`,
+      dynamodb: dynamodb.description,
+      tables,
+      functions: [...new Set(functions.values())].map((f) => ({
+        name: f.spec.name,
+        bundleKiB: Math.round(fileSize(f.spec.file) / 102.4) / 10,
+      })),
+      workflows,
+      routes: table.routes.map((r) => r.routeKey),
+      buses: busSpecs(assembly).map((b) => b.name),
+      rules: ruleSpecs(assembly).map(
+        (r) => `${r.name}${r.scheduleExpression ? ` (${r.scheduleExpression})` : ''}`,
+      ),
+      schedules: schedulerSchedules(assembly).map((s) => `${s.name} (${s.scheduleExpression})`),
+      queues: queueSpecs(assembly).map((q) => q.name),
+      secretsFile: secrets.file,
+    };
+    ready = true;
+
+    return {
+      url,
+      port,
+      clock,
+      summary: summary,
+      settle: () => clock.settle(),
+      async close() {
+        if (closing) return;
+        closing = true;
+        ready = false;
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        for (const cleanup of cleanups.reverse()) {
+          try {
+            await cleanup();
+          } catch (error) {
+            log(`shutdown: ${(error as Error).message}`);
+          }
+        }
+      },
+    };
+  } catch (error) {
+    server.closeAllConnections();
+    server.close();
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    throw error;
+  }
+}

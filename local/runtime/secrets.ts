@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LocalResource } from './assembly.ts';
+
+/**
+ * Local secret values, kept in `<data>/secrets.json` (mode 0600) and generated on first start:
+ * the operations API's admin token and one value per Secrets Manager secret of the template, keyed
+ * by the secret's construct id (e.g. `ShopifyWebhookSecret`). Edit the file to use your own values.
+ * The runtime serves them through the Secrets Manager API so handlers read them exactly as on AWS.
+ */
+export interface LocalSecrets {
+  readonly file: string;
+  readonly adminToken: string;
+  /** construct id → value */
+  readonly values: Record<string, string>;
+  /** Secret value by ARN or name, as GetSecretValue's SecretId accepts. */
+  valueOf(secretId: string): string | undefined;
+}
+
+/** `ShopifyWebhookSecret92080596` → `ShopifyWebhookSecret` (the construct id without CDK's hash). */
+export const constructId = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+export function loadSecrets(dataDir: string, secrets: LocalResource[]): LocalSecrets {
+  const file = join(dataDir, 'secrets.json');
+  let saved: { adminToken?: unknown; secrets?: Record<string, unknown> } = {};
+  try {
+    saved = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new Error(
+        `${file}: not valid JSON (${(error as Error).message}); fix it or delete it to regenerate`,
+      );
+    }
+  }
+  const generate = () => randomBytes(32).toString('hex');
+  const adminToken = typeof saved.adminToken === 'string' && saved.adminToken ? saved.adminToken : generate();
+  const values: Record<string, string> = {};
+  for (const secret of secrets) {
+    const id = constructId(secret.logicalId);
+    const existing = saved.secrets?.[id];
+    values[id] = typeof existing === 'string' && existing ? existing : generate();
+  }
+  const text = `${JSON.stringify({ adminToken, secrets: values }, null, 2)}\n`;
+  if (text !== JSON.stringify(saved)) {
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, file);
+  }
+  const byId = new Map<string, string>();
+  for (const secret of secrets) {
+    const value = values[constructId(secret.logicalId)]!;
+    byId.set(secret.arn, value);
+    byId.set(secret.name, value);
+  }
+  return { file, adminToken, values, valueOf: (secretId) => byId.get(secretId) };
+}

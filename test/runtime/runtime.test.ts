@@ -1,0 +1,189 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signShopify, signStoreflow } from '#domain/ingestion/signatures';
+import { fixture } from '#test/support/fixtures';
+import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
+
+/**
+ * The real app (the assembly `cdk synth` produces, bundles included) on the local runtime,
+ * driven only through HTTP and the AWS SDK, as a newcomer or a platform would.
+ */
+let runtime: Runtime;
+let dataDir: string;
+let secrets: { adminToken: string; secrets: Record<string, string> };
+const lines: string[] = [];
+
+const aws = () => ({
+  endpoint: runtime.url,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+});
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'storeflow-runtime-'));
+  runtime = await startRuntime({
+    assemblyDir: inject('appAssembly'),
+    dataDir,
+    port: 0,
+    clock: 'virtual',
+    log: (line) => lines.push(line),
+  });
+  secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'));
+});
+
+afterAll(async () => {
+  await runtime?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const ORDER_ID = '450789469001';
+
+const deliverOrderPaid = (webhookId: string, secret = secrets.secrets.ShopifyWebhookSecret!) => {
+  const body = fixture('shopify/orders-paid.json');
+  return fetch(`${runtime.url}/webhooks/shopify`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': 'orders/paid',
+      'x-shopify-hmac-sha256': signShopify(body, secret),
+      'x-shopify-webhook-id': webhookId,
+      'x-shopify-shop-domain': 'demo.myshopify.com',
+    },
+    body,
+  });
+};
+
+const settle = () => fetch(`${runtime.url}/_local/settle`, { method: 'POST' });
+
+const timeline = async (orderId: string) => {
+  const res = await fetch(`${runtime.url}/api/orders/${orderId}/timeline`, {
+    headers: { authorization: `Bearer ${secrets.adminToken}` },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { items: Array<{ kind: string; name: string }> }).items;
+};
+
+describe('the local runtime running the app', () => {
+  it('reports its resources on /health once ready', async () => {
+    const res = await fetch(`${runtime.url}/health`);
+    expect(res.status).toBe(200);
+    const health = (await res.json()) as Record<string, unknown>;
+    expect(health.status).toBe('ok');
+    expect(health.routes).toEqual(
+      expect.arrayContaining([
+        'POST /webhooks/shopify',
+        'POST /webhooks/storeflow',
+        'GET /api/orders/{orderId}/timeline',
+      ]),
+    );
+    expect((health.functions as Array<{ name: string }>).length).toBe(4);
+    expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
+    expect(health.rules).toEqual([expect.stringMatching(/RecordTimelineRule/)]);
+  });
+
+  it('turns a signed orders/paid delivery into OrderPaid on the timeline, once, however often it comes', async () => {
+    const first = await deliverOrderPaid('runtime-paid-1');
+    expect(first.status).toBe(200);
+    await settle();
+    const items = await timeline(ORDER_ID);
+    expect(items.map((i) => [i.kind, i.name])).toEqual([
+      ['webhook', 'orders/paid'],
+      ['event', 'OrderPaid'],
+    ]);
+
+    const again = await deliverOrderPaid('runtime-paid-1');
+    expect(again.status).toBe(200);
+    await settle();
+    expect((await timeline(ORDER_ID)).filter((i) => i.name === 'OrderPaid')).toHaveLength(1);
+    expect(lines.some((l) => /POST \/webhooks\/shopify → POST \/webhooks\/shopify 200/.test(l))).toBe(true);
+  });
+
+  it('refuses a forged signature with 401 and records nothing', async () => {
+    const res = await deliverOrderPaid('runtime-forged-1', 'not-the-secret');
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses the operations API without the admin token', async () => {
+    const res = await fetch(`${runtime.url}/api/orders/${ORDER_ID}/timeline`);
+    expect(res.status).toBe(401);
+    const wrong = await fetch(`${runtime.url}/api/orders/${ORDER_ID}/timeline`, {
+      headers: { authorization: 'Bearer nope' },
+    });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('accepts storeflow webhooks signed with the generated secret', async () => {
+    const body = JSON.stringify({
+      id: 'evt-runtime-1',
+      type: 'presale.cancelled',
+      occurredAt: new Date(runtime.clock.now()).toISOString(),
+      data: { orderId: 'po-runtime-1', reason: 'customer request' },
+    });
+    const res = await fetch(`${runtime.url}/webhooks/storeflow`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'storeflow-signature': signStoreflow(
+          body,
+          secrets.secrets.StoreflowWebhookSecret!,
+          Math.floor(runtime.clock.now() / 1000),
+        ),
+      },
+      body,
+    });
+    expect(res.status).toBe(200);
+    await settle();
+    expect((await timeline('po-runtime-1')).map((i) => i.kind)).toEqual(['webhook', 'event']);
+  });
+
+  it('serves the AWS APIs the SDK calls, on the same port', async () => {
+    const tables = await new DynamoDBClient(aws()).send(new ListTablesCommand({}));
+    expect(tables.TableNames).toEqual(['storeflow-dev-stateful-StoreflowTable']);
+    const machines = await new SFNClient(aws()).send(new ListStateMachinesCommand({}));
+    expect(machines.stateMachines).toEqual([]);
+    const health = (await (await fetch(`${runtime.url}/health`)).json()) as { buses: string[] };
+    expect(health.buses).toHaveLength(1);
+    const put = await new EventBridgeClient(aws()).send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: health.buses[0],
+            Source: 'storeflow.test',
+            DetailType: 'Probe',
+            Detail: JSON.stringify({ orderId: 'probe-1' }),
+          },
+        ],
+      }),
+    );
+    expect(put.FailedEntryCount).toBe(0);
+  });
+
+  it('answers 404 as API Gateway does for a path with no route', async () => {
+    const res = await fetch(`${runtime.url}/nowhere`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ message: 'Not Found' });
+  });
+
+  it('shows and advances the virtual clock, and persists it', async () => {
+    const before = (await (await fetch(`${runtime.url}/_local/clock`)).json()) as { now: string };
+    const res = await fetch(`${runtime.url}/_local/clock/advance`, {
+      method: 'POST',
+      body: JSON.stringify({ seconds: 3600 }),
+    });
+    expect(res.status).toBe(200);
+    const after = (await res.json()) as { now: string };
+    expect(Date.parse(after.now) - Date.parse(before.now)).toBe(3_600_000);
+    expect(JSON.parse(readFileSync(join(dataDir, 'clock.json'), 'utf8'))).toEqual({ now: after.now });
+    const bad = await fetch(`${runtime.url}/_local/clock/advance`, {
+      method: 'POST',
+      body: JSON.stringify({ seconds: -1 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ message: 'seconds: must be a non-negative number' });
+  });
+});
