@@ -50,6 +50,11 @@ export interface EngineOptions {
   compactEvery?: number;
   /** random source for retry jitter (tests may pin it) */
   random?: () => number;
+  /**
+   * Called with each history event as its transition commits (for a runtime's output stream).
+   * Must not throw or block: it runs on the engine's hot path.
+   */
+  onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
 }
 
 interface Exec {
@@ -218,6 +223,7 @@ export class Engine {
   readonly accountId: string;
   private handler: TaskHandler;
   private readonly random: () => number;
+  private readonly onHistoryEvent: EngineOptions['onHistoryEvent'];
   private readonly compactEvery: number;
 
   private machines = new Map<string, StateMachineRecord>();
@@ -255,6 +261,7 @@ export class Engine {
         throw new StatesError(ERR.Runtime, `No task handler for resource ${resource}`);
       });
     this.random = opts.random ?? Math.random;
+    this.onHistoryEvent = opts.onHistoryEvent;
     this.compactEvery = opts.compactEvery ?? 20_000;
     this.compactAt = this.compactEvery;
     this.unsettle = this.clock.onSettle?.(() => this.idle());
@@ -385,6 +392,7 @@ export class Engine {
       if (tx.events.length) rec.h = tx.events;
       this.store.append(rec);
     }
+    if (this.onHistoryEvent) for (const e of tx.events) this.onHistoryEvent(exec.meta.arn, e);
     for (const a of tx.after) a();
     this.maybeCompact();
   }

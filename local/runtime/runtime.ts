@@ -351,6 +351,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       clock,
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
+      onHistoryEvent: (arn, event) => {
+        const line = describeTransition(event);
+        if (line) log(`run ${arn.split(':').slice(-2).join('/')} ${line}`);
+      },
       taskHandler: createTaskRouter({
         ...sdk,
         invokeLambda: async (name, payload) => {
@@ -544,4 +548,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     throw error;
   }
+}
+
+/** One stream line for a history event worth showing (state entries, outcomes, failures). */
+export function describeTransition(event: { type: string; [details: string]: unknown }): string | undefined {
+  const details = Object.entries(event).find(([k]) => k.endsWith('EventDetails'))?.[1] as
+    | { name?: string; error?: string; cause?: string }
+    | undefined;
+  const { type } = event;
+  if (type.endsWith('StateEntered')) return `→ ${details?.name ?? '?'} (${type.replace('StateEntered', '')})`;
+  if (type === 'ExecutionStarted') return 'started';
+  if (type === 'ExecutionSucceeded') return 'succeeded';
+  if (/Failed$|TimedOut$|Aborted$/.test(type)) {
+    const why = [details?.error, details?.cause?.slice(0, 200)].filter(Boolean).join(': ');
+    return `${type}${why ? ` ${why}` : ''}`;
+  }
+  return undefined;
 }

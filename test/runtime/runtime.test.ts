@@ -186,4 +186,33 @@ describe('the local runtime running the app', () => {
     expect(bad.status).toBe(400);
     expect(await bad.json()).toEqual({ message: 'seconds: must be a non-negative number' });
   });
+
+  it('uses an external DynamoDB endpoint with --dynamodb-endpoint (here: this runtime, as a stand-in)', async () => {
+    const otherData = mkdtempSync(join(tmpdir(), 'storeflow-runtime-ext-'));
+    const other = await startRuntime({
+      assemblyDir: inject('appAssembly'),
+      dataDir: otherData,
+      port: 0,
+      clock: 'virtual',
+      dynamodbEndpoint: runtime.url,
+    });
+    try {
+      expect(other.summary.dynamodb).toBe(`external at ${runtime.url}`);
+      expect(other.summary.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (existing)']);
+      const ddb = new DynamoDBClient({ ...aws(), endpoint: other.url });
+      expect((await ddb.send(new ListTablesCommand({}))).TableNames).toEqual([
+        'storeflow-dev-stateful-StoreflowTable',
+      ]);
+      // the second runtime reads the first one's data: the timeline written above
+      const secrets2 = JSON.parse(readFileSync(join(otherData, 'secrets.json'), 'utf8'));
+      const res = await fetch(`${other.url}/api/orders/${ORDER_ID}/timeline`, {
+        headers: { authorization: `Bearer ${secrets2.adminToken}` },
+      });
+      const body = (await res.json()) as { items: Array<{ name: string }> };
+      expect(body.items.map((i) => i.name)).toContain('OrderPaid');
+    } finally {
+      await other.close();
+      rmSync(otherData, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../local/engine/clock.ts';
+import { createAsyncInvoker, type InvokeConfig } from '../../local/runtime/async-invoke.ts';
+import type { InvokeResult } from '../../local/runtime/lambda.ts';
+
+const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:f';
+const DLQ = 'arn:aws:sqs:us-east-1:000000000000:dlq';
+
+/** The invocation record Lambda sends to a destination (the fields these tests read). */
+interface AsyncRecord {
+  requestContext: { condition: string };
+  [key: string]: unknown;
+}
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function setup(
+  outcomes: boolean[],
+  config: InvokeConfig = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600, onFailure: DLQ },
+  dir?: string,
+) {
+  const d = dir ?? mkdtempSync(join(tmpdir(), 'storeflow-async-'));
+  if (!dir) dirs.push(d);
+  const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+  const calls: number[] = [];
+  const sent: Array<{ arn: string; record: AsyncRecord }> = [];
+  const invoker = createAsyncInvoker({
+    file: join(d, 'async.journal'),
+    clock,
+    configs: new Map([[ARN, config]]),
+    invoke: async (): Promise<InvokeResult> => {
+      calls.push(clock.now());
+      const ok = outcomes.shift() ?? true;
+      return ok
+        ? { ok: true, result: { fine: true }, cold: false, ms: 1 }
+        : { ok: false, error: { errorType: 'Boom', errorMessage: 'no' }, cold: false, ms: 1 };
+    },
+    destination: async (arn, record) => {
+      sent.push({ arn, record: record as AsyncRecord });
+    },
+    resolveArn: (n) => n,
+    log: () => {},
+  });
+  return { invoker, clock, calls, sent, dir: d };
+}
+
+describe('Lambda asynchronous invocation', () => {
+  it('retries a failing function after 1 and 2 minutes, then sends the record to OnFailure', async () => {
+    const { invoker: p, clock, calls, sent } = setup([false, false, false]);
+    const invoker = await p;
+    await invoker.invoke(ARN, { hello: 1 }, 'test');
+    await clock.advance(0);
+    await clock.advance(59);
+    expect(calls).toHaveLength(1);
+    await clock.advance(1);
+    expect(calls).toHaveLength(2);
+    await clock.advance(120);
+    expect(calls.map((t) => (t - calls[0]!) / 1000)).toEqual([0, 60, 180]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.arn).toBe(DLQ);
+    expect(sent[0]!.record).toMatchObject({
+      version: '1.0',
+      requestContext: {
+        condition: 'RetriesExhausted',
+        approximateInvokeCount: 3,
+        functionArn: `${ARN}:$LATEST`,
+      },
+      requestPayload: { hello: 1 },
+      responseContext: { statusCode: 200, functionError: 'Unhandled' },
+      responsePayload: { errorType: 'Boom', errorMessage: 'no' },
+    });
+    expect(invoker.pending).toBe(0);
+    await invoker.close();
+  });
+
+  it('stops at the maximum event age', async () => {
+    const {
+      invoker: p,
+      clock,
+      calls,
+      sent,
+    } = setup([false, false, false], {
+      maximumRetryAttempts: 2,
+      maximumEventAgeSeconds: 100,
+      onFailure: DLQ,
+    });
+    const invoker = await p;
+    await invoker.invoke(ARN, {}, 'test');
+    await clock.advance(600);
+    expect(calls).toHaveLength(2);
+    expect(sent[0]!.record.requestContext.condition).toBe('EventAgeExceeded');
+    await invoker.close();
+  });
+
+  it('delivers once on success, with nothing sent when there is no OnSuccess destination', async () => {
+    const { invoker: p, clock, calls, sent } = setup([true]);
+    const invoker = await p;
+    await invoker.invoke(ARN, {}, 'test');
+    await clock.advance(600);
+    expect(calls).toHaveLength(1);
+    expect(sent).toEqual([]);
+    await invoker.close();
+  });
+
+  it('keeps a queued event across a restart (durable before invoke resolves)', async () => {
+    const first = setup([false]);
+    const invoker = await first.invoker;
+    await invoker.invoke(ARN, { keep: true }, 'test');
+    await first.clock.advance(0); // attempt 1 fails, retry due in 60 s
+    // abandon the instance (as a crash would) and reopen on the same journal
+    const second = setup([true], undefined, first.dir);
+    const reopened = await second.invoker;
+    expect(reopened.pending).toBe(1);
+    await second.clock.advance(24 * 3600);
+    expect(second.calls).toHaveLength(1);
+    expect(reopened.pending).toBe(0);
+    await reopened.close();
+  });
+});
