@@ -35,6 +35,19 @@ const OrderSchema = z.object({
 
 const ShippedLineSchema = z.object({ sku: nullableString, quantity: count });
 
+/** Why a presale deposit was not accepted (SPEC §2, issue #5); the deposit is then refunded. */
+export const PRESALE_REJECTION_REASONS = [
+  'PresaleNotFound',
+  'PresaleClosed',
+  'PresaleSoldOut',
+  'PresaleDepositMismatch',
+] as const;
+export type PresaleRejectionReason = (typeof PRESALE_REJECTION_REASONS)[number];
+
+/** What happened to the deposit of a forfeited or cancelled presale order (SPEC §2). */
+export const PRESALE_DEPOSIT_OUTCOMES = ['kept', 'refunded'] as const;
+export type PresaleDepositOutcome = (typeof PRESALE_DEPOSIT_OUTCOMES)[number];
+
 export const eventSchemas = {
   OrderPlaced: OrderSchema,
   OrderPaid: z.extend(OrderSchema, { paidAt: iso }),
@@ -84,6 +97,45 @@ export const eventSchemas = {
   }),
   PresaleBalancePaid: z.object({ orderId: id, amount: MoneySchema, paidAt: iso }),
   PresaleCancelled: z.object({ orderId: id, reason: z.string(), cancelledAt: iso }),
+  PresaleDepositRejected: z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    /** Null when the presale is unknown. */
+    sku: nullableString,
+    amount: MoneySchema,
+    reason: z.enum(PRESALE_REJECTION_REASONS),
+    message: z.string(),
+    rejectedAt: iso,
+  }),
+  PresaleBalanceDue: z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    sku: id,
+    balanceDue: MoneySchema,
+    /** The balance window's end: unpaid by then, the order is forfeited. */
+    dueBy: iso,
+    openedAt: iso,
+  }),
+  PresaleFulfilmentPromised: z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    sku: id,
+    /** The promise's deadline (SPEC §4): the balance payment + the presale's shipWithinDays. */
+    shipBy: iso,
+    paidAt: iso,
+  }),
+  PresaleForfeited: z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    sku: id,
+    deposit: MoneySchema,
+    depositOutcome: z.enum(PRESALE_DEPOSIT_OUTCOMES),
+    forfeitedAt: iso,
+  }),
   TicketOpened: z.object({
     ticketId: id,
     orderId: nullableString,
@@ -119,6 +171,10 @@ export const eventSources: Record<DetailType, string> = {
   PresaleDepositPaid: 'storeflow.presale',
   PresaleBalancePaid: 'storeflow.presale',
   PresaleCancelled: 'storeflow.presale',
+  PresaleDepositRejected: 'storeflow.presale',
+  PresaleBalanceDue: 'storeflow.presale',
+  PresaleFulfilmentPromised: 'storeflow.presale',
+  PresaleForfeited: 'storeflow.presale',
   TicketOpened: 'storeflow.aftersales',
   TicketResponded: 'storeflow.aftersales',
   TicketResolved: 'storeflow.aftersales',
@@ -130,6 +186,12 @@ const order = (orderId: string | null | undefined): BusinessKey[] =>
   orderId ? [{ type: 'order', id: orderId }] : [];
 const skus = (values: ReadonlyArray<string | null | undefined>): BusinessKey[] =>
   [...new Set(values.filter((s): s is string => Boolean(s)))].map((sku) => ({ type: 'sku', id: sku }));
+
+const presaleOrder = (d: { orderId: string; presaleId: string; sku: string | null }): BusinessKey[] => [
+  ...order(d.orderId),
+  { type: 'presale', id: d.presaleId },
+  ...skus([d.sku]),
+];
 
 type KeysOf = { [T in DetailType]: (data: EventData<T>) => BusinessKey[] };
 
@@ -146,6 +208,10 @@ export const eventKeys: KeysOf = {
   PresaleDepositPaid: (d) => [...order(d.orderId), { type: 'presale', id: d.presaleId }],
   PresaleBalancePaid: (d) => order(d.orderId),
   PresaleCancelled: (d) => order(d.orderId),
+  PresaleDepositRejected: presaleOrder,
+  PresaleBalanceDue: presaleOrder,
+  PresaleFulfilmentPromised: presaleOrder,
+  PresaleForfeited: presaleOrder,
   TicketOpened: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
   TicketResponded: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
   TicketResolved: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
