@@ -53,7 +53,9 @@ export const PRESALE_DEFAULTS: PresaleDefaults = {
 export const MAX_SHIP_WITHIN_DAYS = 3650;
 
 const nonEmpty = (max: number) =>
-  z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
+  z
+    .string()
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
 
 export const PresaleIdSchema = nonEmpty(200);
 const SkuSchema = nonEmpty(200);
@@ -65,7 +67,6 @@ const ShipWithinDaysSchema = z
     z.maximum(MAX_SHIP_WITHIN_DAYS, `must be at most ${MAX_SHIP_WITHIN_DAYS} days`),
   );
 const ForfeitPolicySchema = z.enum(FORFEIT_POLICIES, 'must be "keep" or "refund"');
-
 
 /** The fields a body may leave out (or send as null) to take the store's defaults. */
 type Defaulted = 'deposit' | 'depositValue' | 'balanceWindow.start' | 'balanceWindow.end';
@@ -106,10 +107,7 @@ export function presaleRuleIssues(p: Presale, defaulted: ReadonlySet<Defaulted> 
       `must not exceed listPrice (${formatMoney(p.listPrice)}); got ${formatMoney(p.deposit)}${dflt('deposit')}`,
     );
   }
-  if (
-    p.deposit.currency === p.depositValue.currency &&
-    p.depositValue.amount < p.deposit.amount
-  ) {
+  if (p.deposit.currency === p.depositValue.currency && p.depositValue.amount < p.deposit.amount) {
     push(
       'depositValue',
       `must be at least the deposit (${formatMoney(p.deposit)}${dflt('deposit')}); got ${formatMoney(p.depositValue)}${dflt('depositValue')}`,
@@ -157,7 +155,12 @@ export const PresaleSchema = z.pipe(
   }),
   z.transform((presale: Presale, ctx) => {
     for (const issue of presaleRuleIssues(presale)) {
-      ctx.issues.push({ code: 'custom', message: issue.reason, path: issue.field.split('.'), input: presale });
+      ctx.issues.push({
+        code: 'custom',
+        message: issue.reason,
+        path: issue.field.split('.'),
+        input: presale,
+      });
     }
     return presale;
   }),
@@ -195,7 +198,11 @@ export function presaleBodySchema(defaults: PresaleDefaults = PRESALE_DEFAULTS) 
         defaulted.add(field);
         return fallback();
       };
-      const balanceStart = orDefault(body.balanceWindow?.start, 'balanceWindow.start', () => body.depositWindow.end);
+      const balanceStart = orDefault(
+        body.balanceWindow?.start,
+        'balanceWindow.start',
+        () => body.depositWindow.end,
+      );
       const presale: Presale = {
         presaleId: body.presaleId ?? '',
         sku: body.sku,
@@ -276,7 +283,11 @@ export function parsePresale(
  * fixed (its orders, quota and timeline are about that SKU). Terms may change freely: orders keep
  * the terms snapshotted at their deposit (SPEC §0).
  */
-export function validatePresaleUpdate(existing: Presale | undefined, next: Presale, unitsTaken: number): void {
+export function validatePresaleUpdate(
+  existing: Presale | undefined,
+  next: Presale,
+  unitsTaken: number,
+): void {
   assertUnits(unitsTaken, 'unitsTaken');
   const issues: FieldIssue[] = [];
   if (next.quota < unitsTaken) {
@@ -303,7 +314,8 @@ export interface QuotaCount {
 }
 
 function assertUnits(n: number, name: string): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${name} must be a non-negative integer, got ${n}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`${name} must be a non-negative integer, got ${n}`);
 }
 
 /** Units still available: never below zero, even if the quota was lowered under a race. */

@@ -67,7 +67,10 @@ export function balanceDue(terms: Pick<PresaleTerms, 'listPrice' | 'depositValue
 }
 
 /** Where an instant falls relative to the order's balance window (`[start, end)`). */
-export function balanceWindowPhase(terms: Pick<PresaleTerms, 'balanceWindow'>, at: InstantInput): WindowPhase {
+export function balanceWindowPhase(
+  terms: Pick<PresaleTerms, 'balanceWindow'>,
+  at: InstantInput,
+): WindowPhase {
   return windowPhase(terms.balanceWindow, at);
 }
 
@@ -82,7 +85,10 @@ export function balanceWindowClosesAt(terms: Pick<PresaleTerms, 'balanceWindow'>
 }
 
 /** Seconds from `at` until the balance window closes (0 once closed): the task-token timeout. */
-export function secondsUntilBalanceCloses(terms: Pick<PresaleTerms, 'balanceWindow'>, at: InstantInput): number {
+export function secondsUntilBalanceCloses(
+  terms: Pick<PresaleTerms, 'balanceWindow'>,
+  at: InstantInput,
+): number {
   return Math.max(0, Math.ceil((toMs(terms.balanceWindow.end) - toMs(at)) / 1000));
 }
 
@@ -102,7 +108,9 @@ export interface BalanceRefusal {
   readonly got: Money;
 }
 
-export type BalanceCheck = { readonly ok: true; readonly amount: Money } | ({ readonly ok: false } & BalanceRefusal);
+export type BalanceCheck =
+  | { readonly ok: true; readonly amount: Money }
+  | ({ readonly ok: false } & BalanceRefusal);
 
 const show = (m: Money) => `${toDecimalString(m)} ${m.currency}`;
 
