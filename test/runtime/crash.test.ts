@@ -70,7 +70,7 @@ describe('the runtime killed with SIGKILL', () => {
         Entries: [
           { run: 'wait-1', slowMs: 0 },
           { run: 'wait-2', slowMs: 0 },
-          { run: 'task-1', slowMs: 4000 },
+          { run: 'task-1', slowMs: 8000 },
         ].map((detail) => ({
           EventBusName: 'fixture-bus',
           Source: 'fixture',
