@@ -5,7 +5,6 @@ import {
   type InstantInput,
   toMs,
   toUtcIso,
-  type Window,
   type WindowPhase,
   WindowSchema,
   windowPhase,
@@ -17,17 +16,7 @@ import { FORFEIT_POLICIES, type Presale } from './presale.ts';
  * (SPEC §0: rules are snapshotted into the run; a later edit of the presale does not touch orders
  * already taken). Everything the order's run decides from is here; the quota is not a term.
  */
-export interface PresaleTerms {
-  readonly presaleId: string;
-  readonly sku: string;
-  readonly listPrice: Money;
-  readonly deposit: Money;
-  readonly depositValue: Money;
-  readonly depositWindow: Window;
-  readonly balanceWindow: Window;
-  readonly shipWithinDays: number;
-  readonly forfeitPolicy: Presale['forfeitPolicy'];
-}
+export type PresaleTerms = Omit<Presale, 'quota'>;
 
 export const PresaleTermsSchema = z.object({
   presaleId: z.string().check(z.minLength(1)),

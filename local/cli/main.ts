@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { UnsupportedResourceError } from '../runtime/assembly.ts';
 import { prepareAssembly } from '../runtime/build.ts';
 import type { Runtime, RuntimeSummary } from '../runtime/runtime.ts';
 
@@ -178,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const e = error as Error;
-    if (e.name === 'UnsupportedResourceError' || e.constructor?.name === 'UnsupportedResourceError') {
+    if (error instanceof UnsupportedResourceError) {
       process.stderr.write(`storeflow: cannot run this app locally: ${e.message}\n`);
       return 1;
     }

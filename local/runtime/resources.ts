@@ -1,6 +1,12 @@
 import { existsSync as exists } from 'node:fs';
 import { join } from 'node:path';
-import type { ArchiveSpec, RuleSpec, SchedulerScheduleSpec, TargetSpec } from '../eventbridge/bus.ts';
+import type {
+  ArchiveSpec,
+  RetryPolicy,
+  RuleSpec,
+  SchedulerScheduleSpec,
+  TargetSpec,
+} from '../eventbridge/bus.ts';
 import type { EventSourceMappingSpec, QueueSpec } from '../sqs/queues.ts';
 import type { HttpRoute } from './apigw.ts';
 import {
@@ -181,12 +187,29 @@ const busArnOf = (nameOrArn: string | undefined) =>
     ? nameOrArn
     : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${nameOrArn ?? 'default'}`;
 
+/** A target's RetryPolicy (rules and Scheduler share the shape). */
+function retryPolicyOf(raw: unknown): { retryPolicy: RetryPolicy } | Record<string, never> {
+  const retry = raw as { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown } | undefined;
+  if (!retry) return {};
+  const attempts = num(retry.MaximumRetryAttempts);
+  const age = num(retry.MaximumEventAgeInSeconds);
+  return {
+    retryPolicy: {
+      ...(attempts !== undefined ? { maximumRetryAttempts: attempts } : {}),
+      ...(age !== undefined ? { maximumEventAgeInSeconds: age } : {}),
+    },
+  };
+}
+
+/** A target's DeadLetterConfig, as the queue ARN. */
+const deadLetterOf = (raw: unknown): { deadLetterArn: string } | Record<string, never> => {
+  const arn = str((raw as Props | undefined)?.Arn);
+  return arn ? { deadLetterArn: arn } : {};
+};
+
 function targetSpec(r: LocalResource, t: Props): TargetSpec {
   const transformer = t.InputTransformer as
     | { InputPathsMap?: Record<string, string>; InputTemplate?: string }
-    | undefined;
-  const retry = t.RetryPolicy as
-    | { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown }
     | undefined;
   const arn = str(t.Arn) ?? refuse(r, 'a target without an Arn');
   if (
@@ -211,21 +234,8 @@ function targetSpec(r: LocalResource, t: Props): TargetSpec {
           },
         }
       : {}),
-    ...(retry
-      ? {
-          retryPolicy: {
-            ...(num(retry.MaximumRetryAttempts) !== undefined
-              ? { maximumRetryAttempts: num(retry.MaximumRetryAttempts)! }
-              : {}),
-            ...(num(retry.MaximumEventAgeInSeconds) !== undefined
-              ? { maximumEventAgeInSeconds: num(retry.MaximumEventAgeInSeconds)! }
-              : {}),
-          },
-        }
-      : {}),
-    ...(str((t.DeadLetterConfig as Props | undefined)?.Arn)
-      ? { deadLetterArn: str((t.DeadLetterConfig as Props).Arn)! }
-      : {}),
+    ...retryPolicyOf(t.RetryPolicy),
+    ...deadLetterOf(t.DeadLetterConfig),
   };
 }
 
@@ -263,9 +273,6 @@ export function schedulerSchedules(assembly: LoadedAssembly): SchedulerScheduleS
     const p = r.properties as Props;
     const target = (p.Target ?? {}) as Props;
     const window = p.FlexibleTimeWindow as { Mode?: string; MaximumWindowInMinutes?: unknown } | undefined;
-    const retry = target.RetryPolicy as
-      | { MaximumRetryAttempts?: unknown; MaximumEventAgeInSeconds?: unknown }
-      | undefined;
     const arn = str(target.Arn) ?? refuse(r, 'a schedule without a target Arn');
     if (arn.startsWith('arn:aws:scheduler:::aws-sdk:')) refuse(r, `universal target ${arn}`);
     return {
@@ -283,21 +290,8 @@ export function schedulerSchedules(assembly: LoadedAssembly): SchedulerScheduleS
       target: {
         arn,
         ...(str(target.Input) !== undefined ? { input: str(target.Input)! } : {}),
-        ...(retry
-          ? {
-              retryPolicy: {
-                ...(num(retry.MaximumRetryAttempts) !== undefined
-                  ? { maximumRetryAttempts: num(retry.MaximumRetryAttempts)! }
-                  : {}),
-                ...(num(retry.MaximumEventAgeInSeconds) !== undefined
-                  ? { maximumEventAgeInSeconds: num(retry.MaximumEventAgeInSeconds)! }
-                  : {}),
-              },
-            }
-          : {}),
-        ...(str((target.DeadLetterConfig as Props | undefined)?.Arn)
-          ? { deadLetterArn: str((target.DeadLetterConfig as Props).Arn)! }
-          : {}),
+        ...retryPolicyOf(target.RetryPolicy),
+        ...deadLetterOf(target.DeadLetterConfig),
       },
       ...(str(p.ActionAfterCompletion) === 'DELETE' ? { actionAfterCompletion: 'DELETE' as const } : {}),
     };

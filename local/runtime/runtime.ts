@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -198,8 +198,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 
   function secretsApi(res: ServerResponse, operation: string, body: unknown) {
-    const secretId = String((body as { SecretId?: unknown }).SecretId ?? '');
-    const value = secrets.valueOf(secretId);
+    const secret = secrets.find(String((body as { SecretId?: unknown }).SecretId ?? ''));
     if (operation !== 'GetSecretValue' && operation !== 'DescribeSecret') {
       return awsError(
         res,
@@ -208,7 +207,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         `secretsmanager.${operation} is not served locally`,
       );
     }
-    if (value === undefined) {
+    if (!secret) {
       return awsError(
         res,
         400,
@@ -216,21 +215,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         "Secrets Manager can't find the specified secret.",
       );
     }
-    const arn = assembly
-      .byType('AWS::SecretsManager::Secret')
-      .find((s) => s.arn === secretId || s.name === secretId)!;
     return sendJson(
       res,
       200,
       operation === 'GetSecretValue'
         ? {
-            ARN: arn.arn,
-            Name: arn.name,
-            SecretString: value,
+            ARN: secret.arn,
+            Name: secret.name,
+            SecretString: secret.value,
             VersionId: 'local',
             VersionStages: ['AWSCURRENT'],
           }
-        : { ARN: arn.arn, Name: arn.name },
+        : { ARN: secret.arn, Name: secret.name },
       { 'content-type': 'application/x-amz-json-1.1' },
     );
   }
@@ -274,6 +270,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const cleanups: Array<() => Promise<void>> = [];
   try {
     // --- storage --------------------------------------------------------------------------------
+    const rules = ruleSpecs(assembly);
+    const buses = busSpecs(assembly);
+    const queues = queueSpecs(assembly);
+    const schedules = schedulerSchedules(assembly);
     const dynamodb = options.dynamodbEndpoint
       ? externalDynamoDb(options.dynamodbEndpoint)
       : embeddedDynamoDb(options.dataDir);
@@ -282,8 +282,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const tables = await dynamodb.ensureTables(assembly.byType('AWS::DynamoDB::Table'), url);
 
     // --- functions --------------------------------------------------------------------------------
-    const functionLog = join(options.dataDir, 'logs', 'functions.log');
     mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
+    const functionLog = createWriteStream(join(options.dataDir, 'logs', 'functions.log'), { flags: 'a' });
+    cleanups.push(() => new Promise<void>((resolve) => functionLog.end(resolve)));
     const baseEnv = {
       AWS_ENDPOINT_URL: url,
       AWS_REGION: LOCAL_REGION,
@@ -300,7 +301,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const fn = new LocalFunction(spec, {
         ...(clock.shared ? { clock: clock.shared } : {}),
         onLog: (_stream, text) => {
-          appendFileSync(functionLog, text.replace(/^/gm, `${spec.name} `).replace(/ $/, ''));
+          functionLog.write(text.replace(/^/gm, `${spec.name} `).replace(/ $/, ''));
           for (const line of text.split('\n')) {
             if (/"level":"(ERROR|CRITICAL)"|^\s*(Error|TypeError|RangeError)\b/.test(line)) {
               log(`function ${spec.name} logged: ${line.slice(0, 400)}`);
@@ -336,7 +337,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       clock,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
-      queues: queueSpecs(assembly),
+      queues,
       mappings: eventSourceMappings(assembly, (name) => functionFor(name).spec.arn),
       invoke: (arn, event) => invoke(arn, event),
       log,
@@ -439,10 +440,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       clock,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
-      buses: busSpecs(assembly),
-      rules: ruleSpecs(assembly),
+      buses,
+      rules,
       archives: archiveSpecs(assembly),
-      schedules: schedulerSchedules(assembly),
+      schedules,
       deliver: (targetArn, payload, info) =>
         deliver(targetArn, payload, info.rule ? `rule ${info.rule}` : `schedule ${info.schedule}`),
       sendToDeadLetter: async (queueArn, body, attributes) => {
@@ -480,11 +481,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           match,
           apiId,
         );
-        const fn = functionFor(match.route.functionArn);
-        const result = await fn.invoke(event);
+        const result = await invoke(match.route.functionArn, event);
         if (!result.ok) {
-          log(`function ${fn.spec.name} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
-          return result.error.errorType === 'Sandbox.Timedout' && fn.timeoutMs > 30_000
+          return result.error.errorType === 'Sandbox.Timedout' &&
+            functionFor(match.route.functionArn).timeoutMs > 30_000
             ? gatewayErrors.unavailable()
             : gatewayErrors.internal();
         }
@@ -509,12 +509,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       })),
       workflows,
       routes: table.routes.map((r) => r.routeKey),
-      buses: busSpecs(assembly).map((b) => b.name),
-      rules: ruleSpecs(assembly).map(
-        (r) => `${r.name}${r.scheduleExpression ? ` (${r.scheduleExpression})` : ''}`,
-      ),
-      schedules: schedulerSchedules(assembly).map((s) => `${s.name} (${s.scheduleExpression})`),
-      queues: queueSpecs(assembly).map((q) => q.name),
+      buses: buses.map((b) => b.name),
+      rules: rules.map((r) => `${r.name}${r.scheduleExpression ? ` (${r.scheduleExpression})` : ''}`),
+      schedules: schedules.map((s) => `${s.name} (${s.scheduleExpression})`),
+      queues: queues.map((q) => q.name),
       secretsFile: secrets.file,
     };
     ready = true;

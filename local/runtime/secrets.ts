@@ -14,8 +14,8 @@ export interface LocalSecrets {
   readonly adminToken: string;
   /** construct id → value */
   readonly values: Record<string, string>;
-  /** Secret value by ARN or name, as GetSecretValue's SecretId accepts. */
-  valueOf(secretId: string): string | undefined;
+  /** A secret by ARN or name, as GetSecretValue's SecretId accepts. */
+  find(secretId: string): { readonly arn: string; readonly name: string; readonly value: string } | undefined;
 }
 
 /** `ShopifyWebhookSecret92080596` → `ShopifyWebhookSecret` (the construct id without CDK's hash). */
@@ -24,8 +24,10 @@ export const constructId = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}
 export function loadSecrets(dataDir: string, secrets: LocalResource[]): LocalSecrets {
   const file = join(dataDir, 'secrets.json');
   let saved: { adminToken?: unknown; secrets?: Record<string, unknown> } = {};
+  let raw = '';
   try {
-    saved = JSON.parse(readFileSync(file, 'utf8'));
+    raw = readFileSync(file, 'utf8');
+    saved = JSON.parse(raw);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new Error(
@@ -42,17 +44,17 @@ export function loadSecrets(dataDir: string, secrets: LocalResource[]): LocalSec
     values[id] = typeof existing === 'string' && existing ? existing : generate();
   }
   const text = `${JSON.stringify({ adminToken, secrets: values }, null, 2)}\n`;
-  if (text !== JSON.stringify(saved)) {
+  if (text !== raw) {
     const tmp = `${file}.tmp`;
     writeFileSync(tmp, text, { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, file);
   }
-  const byId = new Map<string, string>();
+  const byId = new Map<string, { arn: string; name: string; value: string }>();
   for (const secret of secrets) {
-    const value = values[constructId(secret.logicalId)]!;
-    byId.set(secret.arn, value);
-    byId.set(secret.name, value);
+    const entry = { arn: secret.arn, name: secret.name, value: values[constructId(secret.logicalId)]! };
+    byId.set(secret.arn, entry);
+    byId.set(secret.name, entry);
   }
-  return { file, adminToken, values, valueOf: (secretId) => byId.get(secretId) };
+  return { file, adminToken, values, find: (secretId) => byId.get(secretId) };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import {
   DescribeExecutionCommand,
@@ -52,7 +52,7 @@ const FLOW = 'arn:aws:states:us-east-1:000000000000:stateMachine:fixture-flow';
 
 async function tableItems(url: string) {
   const ddb = new DynamoDBClient(sdk(url));
-  const { TableNames } = await ddb.send(new (await import('@aws-sdk/client-dynamodb')).ListTablesCommand({}));
+  const { TableNames } = await ddb.send(new ListTablesCommand({}));
   const items = await ddb.send(new ScanCommand({ TableName: TableNames![0]! }));
   ddb.destroy();
   return (items.Items ?? []).map((i) => `${i.pk!.S} ${i.sk!.S!.replace(/#[0-9a-f-]{36}$/, '')}`).sort();
