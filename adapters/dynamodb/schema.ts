@@ -44,6 +44,8 @@ const KEY_PREFIX = {
  * | deliveries not yet published| gsi1  | DELIVERY#RECEIVED            | <receivedAt>#<source>#<id>  |
  * | timeline of a business key  | table | <TYPE>#<id>                  | TL#<at>#<rank>#<ref>        |
  * | SKU of an inventory item    | table | INVITEM#<inventoryItemId>    | SKU                         |
+ * | presale by id (quota, terms)| table | PRESALE#<presaleId>          | PRESALE                     |
+ * | presale order by id         | table | ORDER#<orderId>              | PRESALE_ORDER               |
  */
 export const keys = {
   delivery: (source: string, deliveryId: string) => ({
@@ -67,4 +69,8 @@ export const keys = {
     sk: `TL#${at}#${kindRank[kind]}#${ref}`,
   }),
   inventoryItem: (inventoryItemId: string) => ({ pk: `INVITEM#${inventoryItemId}`, sk: 'SKU' }),
+  /** The presale with its quota count, version and holders (one item: single-item conditions). */
+  presale: (presaleId: string) => ({ pk: `${KEY_PREFIX.presale}#${presaleId}`, sk: 'PRESALE' }),
+  /** The presale order, in the order's partition beside its timeline (`TL#…`) items. */
+  presaleOrder: (orderId: string) => ({ pk: `${KEY_PREFIX.order}#${orderId}`, sk: 'PRESALE_ORDER' }),
 } as const;

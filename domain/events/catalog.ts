@@ -48,6 +48,19 @@ export type PresaleRejectionReason = (typeof PRESALE_REJECTION_REASONS)[number];
 export const PRESALE_DEPOSIT_OUTCOMES = ['kept', 'refunded'] as const;
 export type PresaleDepositOutcome = (typeof PRESALE_DEPOSIT_OUTCOMES)[number];
 
+/**
+ * Why a balance payment was refused (SPEC §2: a payment of the wrong amount is rejected with a
+ * clear reason and the run keeps waiting); the payment is then to be refunded by the platform.
+ */
+export const PRESALE_BALANCE_REFUSAL_REASONS = [
+  'BalanceWindowNotOpen',
+  'BalanceWindowClosed',
+  'WrongCurrency',
+  'WrongAmount',
+  'OrderNotAwaitingBalance',
+] as const;
+export type PresaleBalanceRefusalReason = (typeof PRESALE_BALANCE_REFUSAL_REASONS)[number];
+
 export const eventSchemas = {
   OrderPlaced: OrderSchema,
   OrderPaid: z.extend(OrderSchema, { paidAt: iso }),
@@ -136,6 +149,32 @@ export const eventSchemas = {
     depositOutcome: z.enum(PRESALE_DEPOSIT_OUTCOMES),
     forfeitedAt: iso,
   }),
+  PresaleBalanceRefused: z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    sku: nullableString,
+    /** What was paid, to refund. */
+    amount: MoneySchema,
+    /** The balance due, when the order has one. */
+    expected: z.nullable(MoneySchema),
+    reason: z.enum(PRESALE_BALANCE_REFUSAL_REASONS),
+    message: z.string(),
+    paidAt: iso,
+    refusedAt: iso,
+  }),
+  PresaleOrderCancelled: z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    /** Null when the order never got its terms (a run that failed before recording it). */
+    sku: nullableString,
+    deposit: MoneySchema,
+    depositOutcome: z.enum(PRESALE_DEPOSIT_OUTCOMES),
+    /** The customer's reason from `presale.cancelled`, or `WorkflowFailed: ...` from compensation. */
+    reason: z.string(),
+    cancelledAt: iso,
+  }),
   TicketOpened: z.object({
     ticketId: id,
     orderId: nullableString,
@@ -175,6 +214,8 @@ export const eventSources: Record<DetailType, string> = {
   PresaleBalanceDue: 'storeflow.presale',
   PresaleFulfilmentPromised: 'storeflow.presale',
   PresaleForfeited: 'storeflow.presale',
+  PresaleBalanceRefused: 'storeflow.presale',
+  PresaleOrderCancelled: 'storeflow.presale',
   TicketOpened: 'storeflow.aftersales',
   TicketResponded: 'storeflow.aftersales',
   TicketResolved: 'storeflow.aftersales',
@@ -212,6 +253,8 @@ export const eventKeys: KeysOf = {
   PresaleBalanceDue: presaleOrder,
   PresaleFulfilmentPromised: presaleOrder,
   PresaleForfeited: presaleOrder,
+  PresaleBalanceRefused: presaleOrder,
+  PresaleOrderCancelled: presaleOrder,
   TicketOpened: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
   TicketResponded: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
   TicketResolved: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],

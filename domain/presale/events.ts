@@ -1,4 +1,5 @@
-import { type CanonicalEvent, canonicalEvent } from '../events/catalog.ts';
+import { type CanonicalEvent, canonicalEvent, type EventData } from '../events/catalog.ts';
+import type { Money } from '../shared/money.ts';
 import type { PresaleOrder, PresaleOrderStatus } from './order.ts';
 import type { PresaleTerms } from './terms.ts';
 
@@ -106,4 +107,47 @@ export function eventForStatus(order: PresaleOrder): CanonicalEvent | null {
     case 'CANCELLED':
       return null;
   }
+}
+
+/** CANCELLED (a customer's `presale.cancelled`, or compensation of a failed run). */
+export function orderCancelledEvent(order: PresaleOrder): CanonicalEvent<'PresaleOrderCancelled'> {
+  expectStatus(order, 'CANCELLED', 'PresaleOrderCancelled');
+  if (!order.depositOutcome || order.cancelReason === null) {
+    throw new Error(`PresaleOrderCancelled: order ${order.orderId} has no cancellation outcome`);
+  }
+  return canonicalEvent('PresaleOrderCancelled', {
+    orderId: order.orderId,
+    presaleId: order.presaleId,
+    customerId: order.customerId,
+    sku: order.terms?.sku ?? null,
+    deposit: order.deposit,
+    depositOutcome: order.depositOutcome,
+    reason: order.cancelReason,
+    cancelledAt: order.statusChangedAt,
+  });
+}
+
+/** A balance payment that was not accepted: the platform refunds `amount`. */
+export function balanceRefusedEvent(
+  order: PresaleOrder,
+  refusal: {
+    readonly reason: EventData<'PresaleBalanceRefused'>['reason'];
+    readonly message: string;
+    readonly amount: Money;
+    readonly paidAt: string;
+    readonly refusedAt: string;
+  },
+): CanonicalEvent<'PresaleBalanceRefused'> {
+  return canonicalEvent('PresaleBalanceRefused', {
+    orderId: order.orderId,
+    presaleId: order.presaleId,
+    customerId: order.customerId,
+    sku: order.terms?.sku ?? null,
+    amount: refusal.amount,
+    expected: order.balanceDue,
+    reason: refusal.reason,
+    message: refusal.message,
+    paidAt: refusal.paidAt,
+    refusedAt: refusal.refusedAt,
+  });
 }

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient } from '#adapters/dynamodb/client';
 import { systemClock } from '#domain/shared/clock';
 import * as z from '#domain/shared/zod';
@@ -12,6 +13,7 @@ import * as z from '#domain/shared/zod';
 const ConfigSchema = z.object({
   TABLE_NAME: z.string().check(z.minLength(1)),
   EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
+  STATE_MACHINE_ARN: z.optional(z.string().check(z.minLength(1))),
   STORE_CURRENCY: z._default(z.string().check(z.regex(/^[A-Z]{3}$/)), 'CNY'),
 });
 
@@ -42,4 +44,10 @@ let eventBridge: EventBridgeClient | undefined;
 export function eventBridgeClient() {
   eventBridge ??= new EventBridgeClient({});
   return eventBridge;
+}
+
+let stepFunctions: SFNClient | undefined;
+export function sfnClient() {
+  stepFunctions ??= new SFNClient({});
+  return stepFunctions;
 }

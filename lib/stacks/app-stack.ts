@@ -19,6 +19,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { PresaleOrderWorkflow } from '#workflows/presale-order';
 import type { StageConfig } from '../config.ts';
 import { StoreflowFunction } from '../constructs/storeflow-function.ts';
 
@@ -36,6 +37,9 @@ export const ROUTES = {
   storeflowWebhook: 'POST /webhooks/storeflow',
   orderTimeline: 'GET /api/orders/{orderId}/timeline',
   skuTimeline: 'GET /api/skus/{sku}/timeline',
+  putPresale: 'PUT /api/presales/{presaleId}',
+  getPresale: 'GET /api/presales/{presaleId}',
+  getPresaleOrder: 'GET /api/presale-orders/{orderId}',
 } as const;
 
 /**
@@ -126,6 +130,81 @@ export class AppStack extends Stack {
     }).fn;
     grantTable(table, getTimeline, 'dynamodb:Query');
 
+    // --- presale orders (SPEC §2) ------------------------------------------------------------------
+    const presaleEnv = { TABLE_NAME: table.tableName, EVENT_BUS_NAME: bus.eventBusName };
+    const presaleStep = new StoreflowFunction(this, 'PresaleOrderStep', {
+      entry: 'presale-order-step',
+      description:
+        'The steps of the presale order workflow (take a unit, record, open, pay, forfeit, cancel, compensate)',
+      config,
+      environment: presaleEnv,
+    }).fn;
+    grantTable(table, presaleStep, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    bus.grantPutEventsTo(presaleStep);
+    const presaleWorkflow = new PresaleOrderWorkflow(this, 'PresaleOrderWorkflow', {
+      step: presaleStep,
+      config,
+    }).stateMachine;
+    new Alarm(this, 'PresaleOrderFailedAlarm', {
+      alarmDescription: 'A presale order run failed for good and was compensated; see the order timeline',
+      metric: presaleWorkflow.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+
+    const startPresaleOrder = new StoreflowFunction(this, 'StartPresaleOrder', {
+      entry: 'start-presale-order',
+      description: 'PresaleDepositPaid → starts the order’s presale run, named after the order',
+      config,
+      environment: { STATE_MACHINE_ARN: presaleWorkflow.stateMachineArn, TABLE_NAME: table.tableName },
+    }).fn;
+    presaleWorkflow.grantStartExecution(startPresaleOrder);
+
+    const presaleCallback = new StoreflowFunction(this, 'PresaleCallback', {
+      entry: 'presale-callback',
+      description: 'PresaleBalancePaid / PresaleCancelled → the waiting presale run (task token)',
+      config,
+      environment: presaleEnv,
+    }).fn;
+    grantTable(table, presaleCallback, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    bus.grantPutEventsTo(presaleCallback);
+    presaleWorkflow.grantTaskResponse(presaleCallback);
+
+    const eventTarget = (fn: typeof presaleStep) => {
+      fn.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+        onFailure: new SqsDestination(failures),
+      });
+      return new LambdaFunction(fn, {
+        deadLetterQueue: failures,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+      });
+    };
+    new Rule(this, 'PresaleDepositPaidRule', {
+      eventBus: bus,
+      description: 'A presale deposit starts the order’s run',
+      eventPattern: { source: ['storeflow.presale'], detailType: ['PresaleDepositPaid'] },
+      targets: [eventTarget(startPresaleOrder)],
+    });
+    new Rule(this, 'PresaleCallbackRule', {
+      eventBus: bus,
+      description: 'A balance payment or cancellation reaches the waiting presale run',
+      eventPattern: { source: ['storeflow.presale'], detailType: ['PresaleBalancePaid', 'PresaleCancelled'] },
+      targets: [eventTarget(presaleCallback)],
+    });
+
+    const presaleApi = new StoreflowFunction(this, 'PresaleApi', {
+      entry: 'presale-api',
+      description: 'PUT/GET /api/presales/{presaleId} and GET /api/presale-orders/{orderId}',
+      config,
+      environment: { TABLE_NAME: table.tableName },
+    }).fn;
+    grantTable(table, presaleApi, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
       retention: config.logRetention,
       removalPolicy: config.disposableRemovalPolicy,
@@ -168,6 +247,9 @@ export class AppStack extends Stack {
     ];
     route(ROUTES.orderTimeline, getTimeline, operator);
     route(ROUTES.skuTimeline, getTimeline, operator);
+    route(ROUTES.putPresale, presaleApi, operator);
+    route(ROUTES.getPresale, presaleApi, operator);
+    route(ROUTES.getPresaleOrder, presaleApi, operator);
     for (const webhookRoute of webhookRoutes) {
       Validations.of(webhookRoute).acknowledge({
         id: 'AwsSolutions-APIG4',

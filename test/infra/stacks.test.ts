@@ -120,7 +120,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(4);
+    expect(Object.keys(all)).toHaveLength(8);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -205,6 +205,9 @@ describe('HTTP API', () => {
       [ROUTES.storeflowWebhook]: 'NONE',
       [ROUTES.orderTimeline]: 'AWS_IAM',
       [ROUTES.skuTimeline]: 'AWS_IAM',
+      [ROUTES.putPresale]: 'AWS_IAM',
+      [ROUTES.getPresale]: 'AWS_IAM',
+      [ROUTES.getPresaleOrder]: 'AWS_IAM',
     });
   });
 
@@ -215,7 +218,7 @@ describe('HTTP API', () => {
     });
     const routes = prod.app.findResources('AWS::ApiGatewayV2::Route') as Resources;
     const api = Object.values(routes).filter((r) => String(r.Properties.RouteKey).includes('/api/'));
-    expect(api.map((r) => r.Properties.AuthorizationType)).toEqual(['JWT', 'JWT']);
+    expect(api.map((r) => r.Properties.AuthorizationType)).toEqual(Array(5).fill('JWT'));
   });
 
   it('logs access and throttles on the default stage', () => {
@@ -247,7 +250,8 @@ describe('async edges', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1209600,
     });
-    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    // The DLQ's alarm and the presale workflow's failed-run alarm.
+    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 2);
   });
 });
 

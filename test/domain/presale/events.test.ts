@@ -130,6 +130,8 @@ describe('presale events', () => {
       [
         'PresaleBalanceDue',
         'PresaleBalancePaid',
+        'PresaleBalanceRefused',
+        'PresaleOrderCancelled',
         'PresaleCancelled',
         'PresaleDepositPaid',
         'PresaleDepositRejected',
