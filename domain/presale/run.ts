@@ -98,6 +98,28 @@ function publishable(event: CanonicalEvent, orderId: string, publishedAt: string
 
 const orderKey = (orderId: string): BusinessKey => ({ type: 'order', id: orderId });
 
+/**
+ * The workflow's states in the order a run goes through them. Timeline lines of one instant sort
+ * by their reference; this rank keeps a run's steps in order when they share an instant (as they
+ * do on a virtual clock, or within a millisecond).
+ */
+const STATE_ORDER = [
+  'TakeUnit',
+  'RecordRejection',
+  'RecordOrder',
+  'AwaitBalanceWindow',
+  'OpenBalance',
+  'AwaitBalance',
+  'PayBalance',
+  'Forfeit',
+  'CancelOrder',
+  'Compensate',
+];
+const stateRank = (state: string) => {
+  const index = STATE_ORDER.indexOf(state);
+  return String(index < 0 ? 99 : index).padStart(2, '0');
+};
+
 export function presaleRun(deps: PresaleRunDeps) {
   const now = () => deps.clock.now();
   const nowIso = () => now().toISOString();
@@ -115,7 +137,7 @@ export function presaleRun(deps: PresaleRunDeps) {
       kind,
       name,
       detail: { run: run.name, ...detail },
-      ref: `${run.name}:${kind === 'run' ? `run:${String(detail.status)}` : run.state}`,
+      ref: `${run.name}:${kind === 'run' ? `run:${String(detail.status)}` : `${stateRank(run.state)}:${run.state}`}`,
     };
     await deps.timeline.record([entry]);
   }
