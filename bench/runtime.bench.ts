@@ -1,18 +1,26 @@
 /**
  * The local runtime: launch → /health 200 (fresh: synthesis included; warm: an up-to-date
- * assembly and an existing data directory), and event → first workflow transition latency, each
+ * assembly and an existing data directory), event → first workflow transition latency, and the
+ * real app's deposit webhook → its presale run's first transition and → the order recorded, each
  * beside baselines measured in the same run: an empty `node -e ''` start and a plain Node HTTP
  * loopback round trip. Goal: warm start to /health ≤ 1 s.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+} from '@aws-sdk/client-sfn';
+import { signStoreflow } from '../domain/ingestion/signatures.ts';
+import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntime } from '../local/runtime/runtime.ts';
 import { synthesizeFixtureApp } from '../test/fixtures/app/fixture-app.ts';
@@ -75,6 +83,93 @@ async function loopbackRoundTrips(n: number): Promise<number[]> {
   }
   server.close();
   return times;
+}
+
+/**
+ * The real app on the runtime (real clock): a presale, then `n` signed deposit webhooks one after
+ * the other; for each, the time until its run exists with a first history event, and until the
+ * order is recorded (GET /api/presale-orders answers DEPOSIT_PAID).
+ */
+async function presaleLatencies(work: string, n: number): Promise<{ started: number[]; recorded: number[] }> {
+  const assembly = join(work, 'app.out');
+  await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
+    synthesize(outdir, context);
+  });
+  const dataDir = join(work, 'presale-data');
+  const runtime = await startRuntime({ assemblyDir: assembly, dataDir, port: 0, clock: 'real' });
+  const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as {
+    adminToken: string;
+    secrets: Record<string, string>;
+  };
+  const auth = { authorization: `Bearer ${secrets.adminToken}`, 'content-type': 'application/json' };
+  const now = Date.now();
+  const put = await fetch(`${runtime.url}/api/presales/ps-bench`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({
+      sku: 'BENCH-1',
+      listPrice: { amount: 500_000, currency: 'CNY' },
+      depositWindow: {
+        start: new Date(now - 3_600_000).toISOString(),
+        end: new Date(now + 86_400_000).toISOString(),
+      },
+      quota: n,
+    }),
+  });
+  if (put.status !== 201) throw new Error(`presale: ${put.status} ${await put.text()}`);
+  const sfn = new SFNClient({
+    endpoint: runtime.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
+  const machine = stateMachines.find((m) => m.name?.includes('PresaleOrder'))?.stateMachineArn;
+  if (!machine) throw new Error('no presale state machine');
+  const started: number[] = [];
+  const recorded: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const orderId = `bench-${i}`;
+    const body = JSON.stringify({
+      id: `bench-dep-${i}`,
+      type: 'presale.deposit_paid',
+      occurredAt: new Date().toISOString(),
+      data: { orderId, presaleId: 'ps-bench', customerId: 'c', amount: { amount: 50_000, currency: 'CNY' } },
+    });
+    const t = performance.now();
+    const res = await fetch(`${runtime.url}/webhooks/storeflow`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'storeflow-signature': signStoreflow(
+          body,
+          secrets.secrets.StoreflowWebhookSecret!,
+          Math.floor(Date.now() / 1000),
+        ),
+      },
+      body,
+    });
+    if (res.status !== 200) throw new Error(`deposit: ${res.status} ${await res.text()}`);
+    const executionArn = `${machine.replace(':stateMachine:', ':execution:')}:${orderId}`;
+    for (;;) {
+      try {
+        const h = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1 }));
+        if (h.events?.length) break;
+      } catch (error) {
+        if ((error as { name?: string }).name !== 'ExecutionDoesNotExist') throw error;
+      }
+    }
+    started.push(performance.now() - t);
+    for (;;) {
+      const order = await fetch(`${runtime.url}/api/presale-orders/${orderId}`, { headers: auth });
+      if (order.status === 200 && ((await order.json()) as { status: string }).status === 'DEPOSIT_PAID')
+        break;
+      if (order.status !== 200) await order.arrayBuffer();
+    }
+    recorded.push(performance.now() - t);
+  }
+  sfn.destroy();
+  await runtime.close();
+  return { started, recorded };
 }
 
 export async function run(): Promise<{ ok: boolean }> {
@@ -149,6 +244,13 @@ export async function run(): Promise<{ ok: boolean }> {
     );
     console.log(
       `event → first workflow transition (PutEvents → rule → StartExecution, observed via the SFN API): p50 ${ms(pct(latencies, 50))}  p99 ${ms(pct(latencies, 99))}  (${(pct(latencies, 50) / pct(loop, 50)).toFixed(1)}× loopback)`,
+    );
+    const presale = await presaleLatencies(work, Number(process.env.BENCH_DEPOSITS ?? 50));
+    console.log(
+      `deposit webhook → first transition of its presale run (signed POST → outbox → bus → rule → StartPresaleOrder → StartExecution): p50 ${ms(pct(presale.started, 50))}  p99 ${ms(pct(presale.started, 99))}  (${(pct(presale.started, 50) / pct(loop, 50)).toFixed(1)}× loopback)`,
+    );
+    console.log(
+      `deposit webhook → order recorded DEPOSIT_PAID (TakeUnit + RecordOrder done): p50 ${ms(pct(presale.recorded, 50))}  p99 ${ms(pct(presale.recorded, 99))}  (${(pct(presale.recorded, 50) / pct(loop, 50)).toFixed(1)}× loopback)`,
     );
     return { ok: warmP50 <= WARM_GOAL_MS };
   } finally {
