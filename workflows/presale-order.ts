@@ -59,6 +59,8 @@ export class PresaleOrderWorkflow extends Construct {
     const run = {
       name: JsonPath.stringAt('$$.Execution.Name'),
       state: JsonPath.stringAt('$$.State.Name'),
+      enteredAt: JsonPath.stringAt('$$.State.EnteredTime'),
+      startedAt: JsonPath.stringAt('$$.Execution.StartTime'),
     };
     const orderId = JsonPath.stringAt('$.deposit.orderId');
 

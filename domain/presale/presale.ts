@@ -110,7 +110,7 @@ export function presaleRuleIssues(p: Presale, defaulted: ReadonlySet<Defaulted> 
   if (p.deposit.currency === p.depositValue.currency && p.depositValue.amount < p.deposit.amount) {
     push(
       'depositValue',
-      `must be at least the deposit (${formatMoney(p.deposit)}${dflt('deposit')}); got ${formatMoney(p.depositValue)}${dflt('depositValue')}`,
+      `must be at least the deposit (${formatMoney(p.deposit)}${defaulted.has('deposit') ? ', the store default' : ''}); got ${formatMoney(p.depositValue)}${dflt('depositValue')}`,
     );
   }
 

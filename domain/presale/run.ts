@@ -57,6 +57,10 @@ export interface RunContext {
   /** The execution name: the run's id, derived from the order id. */
   readonly name: string;
   readonly state: string;
+  /** `$$.State.EnteredTime`: the same for every retry of one entry into the state. */
+  readonly enteredAt?: string;
+  /** `$$.Execution.StartTime`. */
+  readonly startedAt?: string;
 }
 
 /**
@@ -124,6 +128,17 @@ export function presaleRun(deps: PresaleRunDeps) {
   const now = () => deps.clock.now();
   const nowIso = () => now().toISOString();
 
+  /**
+   * When a timeline line happened, from the run's own clock so that a retried step writes the
+   * same line again rather than a second one: a state at its entry, the run's start at its start,
+   * its end just after the entry into its last state (after that state's line).
+   */
+  function lineAt(run: RunContext, kind: 'state' | 'run', status: unknown): string {
+    if (kind === 'run' && status === 'RUNNING') return run.startedAt ?? run.enteredAt ?? nowIso();
+    if (!run.enteredAt) return nowIso();
+    return kind === 'state' ? run.enteredAt : new Date(Date.parse(run.enteredAt) + 1).toISOString();
+  }
+
   async function line(
     orderId: string,
     run: RunContext,
@@ -133,7 +148,7 @@ export function presaleRun(deps: PresaleRunDeps) {
   ): Promise<void> {
     const entry: TimelineEntry = {
       key: orderKey(orderId),
-      at: nowIso(),
+      at: lineAt(run, kind, detail.status),
       kind,
       name,
       detail: { run: run.name, ...detail },

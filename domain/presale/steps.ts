@@ -11,7 +11,12 @@ import { PresaleTermsSchema } from './terms.ts';
  * What the presale order workflow sends its step function (workflows/presale-order.ts): the step's
  * name, ids, the deposit and the run's context (`$$.Execution.Name`, `$$.State.Name`).
  */
-const Run = z.object({ name: z.string().check(z.minLength(1)), state: z.string().check(z.minLength(1)) });
+const Run = z.object({
+  name: z.string().check(z.minLength(1)),
+  state: z.string().check(z.minLength(1)),
+  enteredAt: z.optional(z.iso.datetime({ offset: true })),
+  startedAt: z.optional(z.iso.datetime({ offset: true })),
+});
 const Deposit = eventSchemas.PresaleDepositPaid;
 const OrderId = z.string().check(z.minLength(1));
 export const PresaleStepInputSchema = z.discriminatedUnion('step', [

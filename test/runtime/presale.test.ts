@@ -133,6 +133,10 @@ describe('presale orders on the local runtime', () => {
     ]);
     const runs = timeline.filter((i) => i.kind === 'run').map((i) => i.detail.status);
     expect(runs).toEqual(['RUNNING', 'SUCCEEDED']);
+    // State lines are dated by the run's own clock (a retried step rewrites its line); the run's
+    // end follows its last step.
+    expect(timeline.at(-1)).toMatchObject({ kind: 'run', detail: { status: 'SUCCEEDED' } });
+    expect(timeline.find((i) => i.name === 'TakeUnit')?.at).toBe(new Date(start).toISOString());
     const promised = timeline.find((i) => i.name === 'PresaleFulfilmentPromised');
     expect(promised?.detail.data).toMatchObject({
       orderId: 'po-happy-1',
