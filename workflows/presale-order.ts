@@ -31,6 +31,15 @@ export interface PresaleOrderWorkflowProps {
 /** Errors a retry cannot fix: the run goes on to its catch (Cancel or Compensate) at once. */
 const FINAL_ERRORS = [PRESALE_CANCELLED, PRESALE_STEP_REJECTED];
 
+/**
+ * Retries of a transient failure (MaxAttempts counts retries, after the first attempt): 2 s
+ * doubling to at most 5 min, full jitter. Ten retries span up to about half an hour, long enough to ride out throttling when every run of a presale wakes at the
+ * same instant (the balance window opening), before compensation gives up on the order.
+ */
+const FORWARD_ATTEMPTS = 10;
+/** Compensation keeps the quota and the refunds right: its retries span up to about 1.5 h. */
+const COMPENSATE_ATTEMPTS = 20;
+
 /** Where each wait's timeout is read from (the step before it computes the seconds left). */
 const UNTIL_BALANCE_WINDOW_OPENS = '$.order.seconds';
 const UNTIL_BALANCE_WINDOW_CLOSES = '$.balance.seconds';
@@ -64,7 +73,7 @@ export class PresaleOrderWorkflow extends Construct {
     };
     const orderId = JsonPath.stringAt('$.deposit.orderId');
 
-    const retrying = <T extends LambdaInvoke>(task: T, maxAttempts = 6): T => {
+    const retrying = <T extends LambdaInvoke>(task: T, maxAttempts = FORWARD_ATTEMPTS): T => {
       task.addRetry({ errors: FINAL_ERRORS, maxAttempts: 0 });
       task.addRetry({
         // States.TaskFailed matches every task error except States.Timeout (a wait running out).
@@ -72,12 +81,17 @@ export class PresaleOrderWorkflow extends Construct {
         interval: Duration.seconds(2),
         backoffRate: 2,
         maxAttempts,
-        maxDelay: Duration.minutes(1),
+        maxDelay: Duration.minutes(5),
         jitterStrategy: JitterType.FULL,
       });
       return task;
     };
-    const step = (stateId: string, payload: Record<string, unknown>, resultPath: string, maxAttempts = 6) =>
+    const step = (
+      stateId: string,
+      payload: Record<string, unknown>,
+      resultPath: string,
+      maxAttempts = FORWARD_ATTEMPTS,
+    ) =>
       retrying(
         new LambdaInvoke(this, stateId, {
           lambdaFunction: props.step,
@@ -107,9 +121,14 @@ export class PresaleOrderWorkflow extends Construct {
     // Compensation retries longer than a forward step: it is what keeps the quota right.
     const compensate = step(
       'Compensate',
-      { step: 'compensate', deposit: JsonPath.objectAt('$.deposit'), error: JsonPath.objectAt('$.error') },
+      {
+        step: 'compensate',
+        deposit: JsonPath.objectAt('$.deposit'),
+        error: JsonPath.objectAt('$.error'),
+        state: JsonPath.entirePayload,
+      },
       '$.compensation',
-      10,
+      COMPENSATE_ATTEMPTS,
     ).next(failed);
     const onFailure = { errors: [Errors.ALL], resultPath: '$.error' };
 

@@ -8,7 +8,8 @@ import type { BusinessKey } from './envelope.ts';
  * sources are `storeflow.<domain>`.
  */
 const iso = z.iso.datetime({ offset: true });
-const id = z.string().check(z.minLength(1));
+/** Ids are business keys (DynamoDB keys, run names): bounded, so a huge id is a 400, not a stuck run. */
+const id = z.string().check(z.minLength(1), z.maxLength(256, 'must be at most 256 characters'));
 const count = z.int().check(z.nonnegative());
 const nullableString = z.nullable(z.string());
 

@@ -119,6 +119,15 @@ export function presaleCallbacks(deps: PresaleCallbackDeps) {
             `presale order ${order.orderId} is ${order.status} and takes no balance payment`,
           );
         }
+        if (stored.cancelRequest) {
+          return refuse(
+            order,
+            payment,
+            paymentEventId,
+            'OrderNotAwaitingBalance',
+            `presale order ${order.orderId} is being cancelled (${stored.cancelRequest.reason}) and takes no balance payment`,
+          );
+        }
         if (!terms) throw new Error(`presale order ${order.orderId} has no terms snapshot`);
         const check = checkBalancePayment(terms, payment.amount, payment.paidAt);
         if (!check.ok) return refuse(order, payment, paymentEventId, check.reason, check.message);

@@ -59,7 +59,14 @@ const nonEmpty = (max: number) =>
 
 export const PresaleIdSchema = nonEmpty(200);
 const SkuSchema = nonEmpty(200);
-const QuotaSchema = z.int('must be a whole number of units').check(z.nonnegative('must not be negative'));
+/**
+ * The most units one presale offers: each order holding a unit is a member of the presale item's
+ * holder set (decision 16), which must stay far below DynamoDB's 400 KB item limit.
+ */
+export const MAX_QUOTA = 10_000;
+const QuotaSchema = z
+  .int('must be a whole number of units')
+  .check(z.nonnegative('must not be negative'), z.maximum(MAX_QUOTA, `must be at most ${MAX_QUOTA} units`));
 const ShipWithinDaysSchema = z
   .int('must be a whole number of days')
   .check(

@@ -8,7 +8,9 @@ import type { Money } from '../shared/money.ts';
 import type { TimelineEntry, TimelineRepository } from '../timeline/timeline.ts';
 import {
   balanceDueEvent,
+  balanceRefusedEvent,
   depositRejectedEvent,
+  eventForStatus,
   forfeitedEvent,
   fulfilmentPromisedEvent,
   orderCancelledEvent,
@@ -31,7 +33,7 @@ import {
   rejection,
 } from './order.ts';
 import { quotaLeft } from './presale.ts';
-import type { AwaitPhase, PresaleStore, StoredPresaleOrder } from './store.ts';
+import type { AwaitPhase, BalanceRefusalRecord, PresaleStore, StoredPresaleOrder } from './store.ts';
 import { balanceWindowOpensAt, type PresaleTerms, secondsUntilBalanceCloses, termsOf } from './terms.ts';
 
 /**
@@ -84,13 +86,34 @@ export const PRESALE_STEP_REJECTED = 'PresaleStepRejected';
 /** Step Functions wants a positive whole number of seconds for a task timeout. */
 const atLeastOneSecond = (seconds: number) => Math.max(1, Math.ceil(seconds));
 
-function publishable(event: CanonicalEvent, orderId: string, publishedAt: string): PublishableEvent {
+/**
+ * How long the run waits for the balance: until the window closes, plus a grace period so that a
+ * balance paid inside the window but delivered a little late (webhook retries, queues) still finds
+ * the run waiting. Whether a payment was in time is decided by its `paidAt`, never by its arrival.
+ */
+export const BALANCE_GRACE_SECONDS = 900;
+const balanceWaitSeconds = (terms: PresaleTerms, at: Date) =>
+  atLeastOneSecond(secondsUntilBalanceCloses(terms, at) + BALANCE_GRACE_SECONDS);
+
+/** A balance payment as the callback forwards it to the run. */
+export interface Payment {
+  readonly amount: Money;
+  readonly paidAt: string;
+  readonly paymentEventId?: string | undefined;
+}
+
+function publishable(
+  event: CanonicalEvent,
+  orderId: string,
+  publishedAt: string,
+  ...idParts: string[]
+): PublishableEvent {
   return {
     source: event.source,
     detailType: event.detailType,
     detail: {
       metadata: {
-        eventId: deterministicId(ORIGIN, orderId, event.detailType),
+        eventId: deterministicId(ORIGIN, orderId, event.detailType, ...idParts),
         publishedAt,
         correlationId: orderId,
         origin: ORIGIN,
@@ -157,8 +180,27 @@ export function presaleRun(deps: PresaleRunDeps) {
     await deps.timeline.record([entry]);
   }
 
-  async function publish(order: PresaleOrder, event: CanonicalEvent): Promise<void> {
-    await deps.publisher.publish([publishable(event, order.orderId, nowIso())]);
+  async function publish(order: PresaleOrder, event: CanonicalEvent, ...idParts: string[]): Promise<void> {
+    await deps.publisher.publish([publishable(event, order.orderId, nowIso(), ...idParts)]);
+  }
+
+  /** Refuses a forwarded payment the order cannot take: recorded, and published for a refund. */
+  async function refusePayment(
+    order: PresaleOrder,
+    payment: Payment,
+    reason: BalanceRefusalRecord['reason'],
+    message: string,
+  ): Promise<void> {
+    const refusal: BalanceRefusalRecord = {
+      reason,
+      message,
+      amount: payment.amount,
+      paidAt: payment.paidAt,
+      refusedAt: nowIso(),
+    };
+    await deps.store.recordBalanceRefusal(order.orderId, refusal);
+    // One refusal per payment: the payment's event id (or its instant) is part of the event id.
+    await publish(order, balanceRefusedEvent(order, refusal), payment.paymentEventId ?? payment.paidAt);
   }
 
   async function mustGet(orderId: string): Promise<StoredPresaleOrder> {
@@ -335,7 +377,7 @@ export function presaleRun(deps: PresaleRunDeps) {
       await line(orderId, run, 'state', { status: order.status, balanceDue: order.balanceDue });
       const terms = order.terms;
       if (!terms) throw new PresaleStepRejectedError(`presale order ${orderId} has no terms snapshot`);
-      return { status: order.status, seconds: atLeastOneSecond(secondsUntilBalanceCloses(terms, now())) };
+      return { status: order.status, seconds: balanceWaitSeconds(terms, now()) };
     },
 
     /**
@@ -345,7 +387,7 @@ export function presaleRun(deps: PresaleRunDeps) {
      */
     async pay(
       orderId: string,
-      payment: { amount: Money; paidAt: string },
+      payment: Payment,
       run: RunContext,
     ): Promise<{ paid: boolean; status: PresaleOrderStatus; seconds: number }> {
       const stored = await mustGet(orderId);
@@ -353,25 +395,21 @@ export function presaleRun(deps: PresaleRunDeps) {
       if (order.status !== 'BALANCE_PAID') {
         const result = payBalance(order, payment);
         if (!result.ok) {
-          await deps.store.recordBalanceRefusal(orderId, {
-            reason: result.reason,
-            message: result.message,
-            amount: payment.amount,
-            paidAt: payment.paidAt,
-            refusedAt: nowIso(),
-          });
+          await refusePayment(order, payment, result.reason, result.message);
           await line(orderId, run, 'state', { paid: false, reason: result.reason, message: result.message });
           const terms = order.terms;
           return {
             paid: false,
             status: order.status,
-            seconds: terms ? atLeastOneSecond(secondsUntilBalanceCloses(terms, now())) : 1,
+            seconds: terms ? balanceWaitSeconds(terms, now()) : 1,
           };
         }
         order = await move(result.order, 'BALANCE_DUE');
       }
       await publish(order, fulfilmentPromisedEvent(order));
-      await line(orderId, run, 'state', { status: order.status, shipBy: order.shipBy });
+      // The payment reached the run before the cancellation did: the sale stands.
+      const lateCancel = stored.cancelRequest ? { cancellationRefused: stored.cancelRequest.reason } : {};
+      await line(orderId, run, 'state', { status: order.status, shipBy: order.shipBy, ...lateCancel });
       await line(orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status }, PRESALE_WORKFLOW);
       return { paid: true, status: order.status, seconds: 0 };
     },
@@ -421,12 +459,18 @@ export function presaleRun(deps: PresaleRunDeps) {
     async compensate(
       deposit: DepositPaid,
       error: { Error?: string; Cause?: string } | null,
+      payment: Payment | null,
       run: RunContext,
     ): Promise<{ status: PresaleOrderStatus | null; unitReturned: boolean }> {
       const orderId = deposit.orderId;
       const failure = `WorkflowFailed: ${error?.Error ?? 'unknown error'}`;
       const stored = await deps.store.getOrder(orderId);
       let order = stored?.order ?? null;
+      if (order?.status === 'BALANCE_DUE' && payment) {
+        // A right balance was forwarded and the step that takes it failed: finish the sale.
+        const paid = payBalance(order, payment);
+        if (paid.ok) order = await move(paid.order, 'BALANCE_DUE');
+      }
       if (order && !isTerminal(order.status)) {
         const cancelled = cancel(order, failure, now());
         order = await move({ ...cancelled, depositOutcome: 'refunded' }, order.status);
@@ -449,7 +493,18 @@ export function presaleRun(deps: PresaleRunDeps) {
       const unitReturned = holdsUnit(order.status)
         ? false
         : await deps.store.returnUnit(deposit.presaleId, orderId);
-      if (order.status === 'CANCELLED') await publish(order, orderCancelledEvent(order));
+      // The event of the order's final status, again under its id: the failed step may have
+      // written the status and died before publishing it (a refund or a ship-by promise).
+      const event = order.status === 'CANCELLED' ? orderCancelledEvent(order) : eventForStatus(order);
+      if (event) await publish(order, event);
+      if (payment && order.status !== 'BALANCE_PAID') {
+        await refusePayment(
+          order,
+          payment,
+          'OrderNotAwaitingBalance',
+          `the order could not take the payment: ${failure}`,
+        );
+      }
       await line(orderId, run, 'state', {
         status: order.status,
         error: error?.Error ?? null,

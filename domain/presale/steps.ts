@@ -19,6 +19,11 @@ const Run = z.object({
 });
 const Deposit = eventSchemas.PresaleDepositPaid;
 const OrderId = z.string().check(z.minLength(1));
+const Payment = z.object({
+  amount: MoneySchema,
+  paidAt: z.iso.datetime({ offset: true }),
+  paymentEventId: z.optional(z.string()),
+});
 export const PresaleStepInputSchema = z.discriminatedUnion('step', [
   z.object({ step: z.literal('take'), deposit: Deposit, run: Run }),
   z.object({
@@ -39,7 +44,7 @@ export const PresaleStepInputSchema = z.discriminatedUnion('step', [
   z.object({
     step: z.literal('pay'),
     orderId: OrderId,
-    payment: z.object({ amount: MoneySchema, paidAt: z.iso.datetime({ offset: true }) }),
+    payment: Payment,
     run: Run,
   }),
   z.object({ step: z.literal('forfeit'), orderId: OrderId, run: Run }),
@@ -48,6 +53,8 @@ export const PresaleStepInputSchema = z.discriminatedUnion('step', [
     step: z.literal('compensate'),
     deposit: Deposit,
     error: z.nullable(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+    /** The run's state data: a balance forwarded before the failure is in `payment`. */
+    state: z.optional(z.object({ payment: z.optional(Payment) })),
     run: Run,
   }),
 ]);
@@ -73,7 +80,7 @@ async function perform(run: PresaleRun, input: PresaleStepInput): Promise<unknow
     case 'cancel':
       return run.cancel(input.orderId, input.run);
     case 'compensate':
-      return run.compensate(input.deposit, input.error, input.run);
+      return run.compensate(input.deposit, input.error, input.state?.payment ?? null, input.run);
   }
 }
 

@@ -103,7 +103,7 @@ describe('presale order workflow (template)', () => {
           States: Match.objectLike({
             Compensate: Match.objectLike({
               Resource: STEP_ARN,
-              Parameters: Match.objectLike({ step: 'compensate', 'error.$': '$.error' }),
+              Parameters: Match.objectLike({ step: 'compensate', 'error.$': '$.error', 'state.$': '$' }),
               Next: 'Failed',
             }),
             Failed: { Type: 'Fail', Error: 'PresaleOrderFailed', Cause: Match.anyValue() },
@@ -138,7 +138,7 @@ describe('presale order workflow (template)', () => {
         ErrorEquals: ['States.TaskFailed'],
         IntervalSeconds: 2,
         BackoffRate: 2,
-        MaxDelaySeconds: 60,
+        MaxDelaySeconds: 300,
         JitterStrategy: 'FULL',
       });
       if (name === 'Compensate') continue;
@@ -152,7 +152,8 @@ describe('presale order workflow (template)', () => {
     const compensateRetry = definition.States.Compensate?.Retry as
       | Array<{ MaxAttempts?: number }>
       | undefined;
-    expect(compensateRetry?.[1]?.MaxAttempts).toBe(10);
+    expect(compensateRetry?.[1]?.MaxAttempts).toBe(20);
+    expect((definition.States.TakeUnit?.Retry as Array<{ MaxAttempts?: number }>)[1]?.MaxAttempts).toBe(10);
     expect(definition.States.Compensate?.Catch).toBeUndefined();
   });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BALANCE_GRACE_SECONDS } from '#domain/presale/run';
 import {
   BALANCE_DUE,
   DAY,
@@ -200,8 +201,9 @@ describe('presale orders on the local runtime', () => {
     await sf.advance(DAY / 1000);
     await sf.settle();
     expect((await sf.order('po-forfeit-1')).status).toBe('BALANCE_DUE');
-    // One second before the 72 h window closes, still waiting.
-    await sf.advance(72 * 3600 - 1);
+    // The 72 h window closes; the run still waits out the grace period for a balance paid in time
+    // but delivered late, and forfeits one second after it.
+    await sf.advance(72 * 3600 + BALANCE_GRACE_SECONDS - 1);
     await sf.settle();
     expect((await sf.order('po-forfeit-1')).status).toBe('BALANCE_DUE');
     await sf.advance(1);
@@ -220,6 +222,41 @@ describe('presale orders on the local runtime', () => {
     const late = await sf.order('po-forfeit-1');
     expect(late.status).toBe('FORFEITED');
     expect(late.lastBalanceRefusal.reason).toBe('OrderNotAwaitingBalance');
+  });
+
+  it('a balance paid before the window closes but delivered after it still pays the order', async () => {
+    await createPresale('ps-late-pay');
+    await deposit('po-late-pay', 'ps-late-pay');
+    await sf.settle();
+    await sf.advance(DAY / 1000 + 72 * 3600 - 60);
+    await sf.settle();
+    const paidAt = await sf.now();
+    // The platform's webhook arrives five minutes later, after the window closed.
+    await sf.advance(5 * 60);
+    const res = await sf.webhook(
+      'bal-late-pay',
+      'presale.balance_paid',
+      { orderId: 'po-late-pay', amount: BALANCE_DUE },
+      paidAt,
+    );
+    expect(res.status).toBe(200);
+    await sf.settle();
+    const order = await sf.order('po-late-pay');
+    expect(order.status).toBe('BALANCE_PAID');
+    expect(order.balancePaidAt).toBe(new Date(paidAt).toISOString());
+    // A balance paid after the window closed is refused, whenever it arrives.
+    await createPresale('ps-too-late');
+    await deposit('po-too-late', 'ps-too-late');
+    await sf.settle();
+    await sf.advance(DAY / 1000 + 72 * 3600 + 60);
+    await payBalance('po-too-late', BALANCE_DUE, 'bal-too-late');
+    await sf.settle();
+    const refused = await sf.order('po-too-late');
+    expect(refused.status).toBe('BALANCE_DUE');
+    expect(refused.lastBalanceRefusal.reason).toBe('BalanceWindowClosed');
+    await sf.advance(BALANCE_GRACE_SECONDS);
+    await sf.settle();
+    expect((await sf.order('po-too-late')).status).toBe('FORFEITED');
   });
 
   it('cancels before the balance: unit back, deposit refunded per the presale policy, run ends', async () => {

@@ -156,8 +156,8 @@ describe('the presale order workflow on the engine', () => {
 
   it('compensates when a step fails for good: the taken unit goes back, the order is cancelled and refunded', async () => {
     const w = await setup();
-    // Every attempt of RecordOrder fails (1 + 6 retries); the compensation's own write then works.
-    w.store.failNext.createOrder = 7;
+    // Every attempt of RecordOrder fails (1 + 10 retries); the compensation's own write then works.
+    w.store.failNext.createOrder = 11;
     const arn = await w.start('po-broken');
     await w.runWhile(async () => (await w.describe(arn)).status === 'RUNNING', 3600);
 
@@ -165,8 +165,8 @@ describe('the presale order workflow on the engine', () => {
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('PresaleOrderFailed');
     const events = await w.history(arn);
-    // 1 attempt + 6 retries of RecordOrder, then the compensation.
-    expect(events.filter((e) => isFailure(e.type))).toHaveLength(7);
+    // 1 attempt + 10 retries of RecordOrder, then the compensation.
+    expect(events.filter((e) => isFailure(e.type))).toHaveLength(11);
     expect(entered(events)).toEqual(['TakeUnit', 'RecordOrder', 'Compensate']);
     expect(await w.taken()).toBe(0);
     const order = (await w.store.getOrder('po-broken'))?.order;
@@ -186,8 +186,8 @@ describe('the presale order workflow on the engine', () => {
     const arn = await w.start('po-late-failure');
     expect(await w.waitingIn(arn, 'AwaitBalanceWindow')).toBe(true);
     expect(await w.taken()).toBe(1);
-    // OpenBalance writes BALANCE_DUE, then cannot publish on any of its 7 attempts.
-    w.publisher.failNext = 7;
+    // OpenBalance writes BALANCE_DUE, then cannot publish on any of its 11 attempts.
+    w.publisher.failNext = 11;
     await w.runWhile(async () => (await w.describe(arn)).status === 'RUNNING', 2 * 24 * HOUR);
 
     expect((await w.describe(arn)).status).toBe('FAILED');
@@ -205,13 +205,13 @@ describe('the presale order workflow on the engine', () => {
     expect(await w.taken()).toBe(0);
   });
 
-  it('a paid order is never compensated into a cancellation: its unit stays taken', async () => {
+  it('a paid order is never compensated into a cancellation: its unit stays taken, its promise is published', async () => {
     const w = await setup();
     const arn = await w.start('po-paid');
     await w.clock.advance(24 * HOUR);
     expect(await w.waitingIn(arn, 'AwaitBalance')).toBe(true);
-    // PayBalance writes BALANCE_PAID, then cannot publish the fulfilment promise.
-    w.publisher.failNext = 7;
+    // PayBalance writes BALANCE_PAID, then cannot publish the fulfilment promise on any attempt.
+    w.publisher.failNext = 11;
     const forwarded = await w.answers.balancePaid(
       {
         orderId: 'po-paid',
@@ -221,12 +221,59 @@ describe('the presale order workflow on the engine', () => {
       'evt-balance-1',
     );
     expect(forwarded).toEqual({ outcome: 'forwarded' });
-    await w.runWhile(async () => (await w.describe(arn)).status === 'RUNNING', 3600);
+    await w.runWhile(async () => (await w.describe(arn)).status === 'RUNNING', 3 * 3600);
 
     expect((await w.describe(arn)).status).toBe('FAILED');
     expect((await w.store.getOrder('po-paid'))?.order.status).toBe('BALANCE_PAID');
     expect(await w.taken()).toBe(1);
-    expect(w.publisher.events.some((e) => e.detailType === 'PresaleOrderCancelled')).toBe(false);
+    const types = w.publisher.events.map((e) => e.detailType);
+    expect(types).not.toContain('PresaleOrderCancelled');
+    // The compensation published the promise the failed step could not: the SLA work gets it.
+    expect(types.filter((t) => t === 'PresaleFulfilmentPromised')).toHaveLength(1);
+  });
+
+  it('a forwarded balance whose PayBalance fails for good is taken by the compensation: the sale completes', async () => {
+    const w = await setup();
+    const arn = await w.start('po-pay-fails');
+    await w.clock.advance(24 * HOUR);
+    w.store.failNext.transition = 11;
+    await w.answers.balancePaid(
+      {
+        orderId: 'po-pay-fails',
+        amount: { amount: 400_000, currency: 'CNY' },
+        paidAt: new Date(w.clock.now()).toISOString(),
+      },
+      'evt-balance-2',
+    );
+    await w.runWhile(async () => (await w.describe(arn)).status === 'RUNNING', 3 * 3600);
+
+    expect(entered(await w.history(arn)).slice(-2)).toEqual(['PayBalance', 'Compensate']);
+    expect((await w.store.getOrder('po-pay-fails'))?.order).toMatchObject({ status: 'BALANCE_PAID' });
+    expect(await w.taken()).toBe(1);
+    const types = w.publisher.events.map((e) => e.detailType);
+    expect(types).toContain('PresaleFulfilmentPromised');
+    expect(types).not.toContain('PresaleBalanceRefused');
+  });
+
+  it('a rejection whose event could not be published is published by the compensation', async () => {
+    const w = await setup();
+    await w.store.savePresale(
+      { ...(await w.store.getPresale('ps-1'))!.presale, quota: 0 },
+      1,
+      new Date(T0).toISOString(),
+    );
+    w.publisher.failNext = 11;
+    const arn = await w.start('po-sold-out');
+    await w.runWhile(async () => (await w.describe(arn)).status === 'RUNNING', 3 * 3600);
+
+    expect(entered(await w.history(arn))).toEqual(['TakeUnit', 'RecordRejection', 'Compensate']);
+    expect((await w.store.getOrder('po-sold-out'))?.order).toMatchObject({
+      status: 'REJECTED',
+      reason: 'PresaleSoldOut',
+      depositOutcome: 'refunded',
+    });
+    const rejected = w.publisher.events.filter((e) => e.detailType === 'PresaleDepositRejected');
+    expect(rejected).toHaveLength(1);
   });
 
   it('a cancellation that arrives before the run parks still ends the run in CANCELLED', async () => {

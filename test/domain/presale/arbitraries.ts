@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { DepositPaid } from '#domain/presale/order';
-import { type Presale, parsePresale } from '#domain/presale/presale';
+import { MAX_QUOTA, type Presale, parsePresale } from '#domain/presale/presale';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -45,7 +45,7 @@ export const validBody = fc
     gap: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 10 * DAY })),
     balanceLength: fc.integer({ min: 1, max: 30 * DAY }),
     shipWithinDays: fc.integer({ min: 1, max: 3650 }),
-    quota: fc.integer({ min: 0, max: 1_000_000 }),
+    quota: fc.integer({ min: 0, max: MAX_QUOTA }),
     forfeitPolicy: fc.constantFrom('keep', 'refund'),
   })
   .map((g) => {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_QUOTA,
   PRESALE_DEFAULTS,
   PresaleSchema,
   parsePresale,
@@ -335,5 +336,18 @@ describe('quota', () => {
         },
       ),
     );
+  });
+});
+
+describe('quota bound', () => {
+  it('refuses a quota above MAX_QUOTA, naming the field', () => {
+    const body = {
+      sku: 'SKU-1',
+      listPrice: { amount: 500_000, currency: 'CNY' },
+      depositWindow: { start: '2026-10-20T00:00:00Z', end: '2026-10-21T00:00:00Z' },
+      quota: MAX_QUOTA + 1,
+    };
+    expect(() => parsePresale('ps-1', body)).toThrow(`quota: must be at most ${MAX_QUOTA} units`);
+    expect(parsePresale('ps-1', { ...body, quota: MAX_QUOTA }).quota).toBe(MAX_QUOTA);
   });
 });

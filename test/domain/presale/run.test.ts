@@ -225,6 +225,20 @@ describe('presale callbacks', () => {
     expect(w.sent).toEqual([]);
   });
 
+  it('a balance arriving after a cancellation was requested is refused, for a refund', async () => {
+    const w = world();
+    await awaitingBalance(w);
+    w.setGone(true);
+    await w.answers.cancelled({ orderId: 'po-1', reason: 'changed mind', cancelledAt: T0 });
+    w.setGone(false);
+    const outcome = await w.answers.balancePaid(
+      { orderId: 'po-1', amount: { amount: 400_000, currency: 'CNY' }, paidAt: w.clock.now().toISOString() },
+      'evt-after-cancel',
+    );
+    expect(outcome).toMatchObject({ outcome: 'refused', refusal: { reason: 'OrderNotAwaitingBalance' } });
+    expect(w.sent).toEqual([]);
+  });
+
   it('a cancellation while waiting fails the stored token with PresaleCancelled', async () => {
     const w = world();
     await awaitingBalance(w);
