@@ -153,7 +153,8 @@ describe('presale order workflow (template)', () => {
       | Array<{ MaxAttempts?: number }>
       | undefined;
     expect(compensateRetry?.[1]?.MaxAttempts).toBe(20);
-    expect((definition.States.TakeUnit?.Retry as Array<{ MaxAttempts?: number }>)[1]?.MaxAttempts).toBe(10);
+    const takeRetry = definition.States.TakeUnit?.Retry as Array<{ MaxAttempts?: number }> | undefined;
+    expect(takeRetry?.[1]?.MaxAttempts).toBe(10);
     expect(definition.States.Compensate?.Catch).toBeUndefined();
   });
 
