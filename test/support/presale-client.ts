@@ -135,7 +135,7 @@ export function presaleClient(url: string, dataDir: string): PresaleClient {
       return out;
     },
     async run(name) {
-      const arn = (await machine()).replace(':stateMachine:', ':execution:') + `:${name}`;
+      const arn = `${(await machine()).replace(':stateMachine:', ':execution:')}:${name}`;
       const e = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
       return { status: e.status!, executionArn: arn };
     },
