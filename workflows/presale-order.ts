@@ -19,7 +19,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { PRESALE_CANCELLED, PRESALE_STEP_REJECTED } from '#domain/presale/run';
+import { PRESALE_CANCELLED, PRESALE_STEP_REJECTED, type PresaleTaskState } from '#domain/presale/run';
 import type { StageConfig } from '../lib/config.ts';
 
 export interface PresaleOrderWorkflowProps {
@@ -87,7 +87,7 @@ export class PresaleOrderWorkflow extends Construct {
       return task;
     };
     const step = (
-      stateId: string,
+      stateId: PresaleTaskState,
       payload: Record<string, unknown>,
       resultPath: string,
       maxAttempts = FORWARD_ATTEMPTS,
@@ -102,7 +102,7 @@ export class PresaleOrderWorkflow extends Construct {
         }),
         maxAttempts,
       );
-    const wait = (stateId: string, phase: string, timeoutPath: string, resultPath: string) =>
+    const wait = (stateId: PresaleTaskState, phase: string, timeoutPath: string, resultPath: string) =>
       retrying(
         new LambdaInvoke(this, stateId, {
           lambdaFunction: props.step,

@@ -15,6 +15,11 @@ export interface PublishableEvent {
   readonly detail: { readonly metadata: EventMetadata; readonly data: unknown };
 }
 
+/** A canonical event with the metadata it is published under. */
+export function toPublishable(event: CanonicalEvent, metadata: EventMetadata): PublishableEvent {
+  return { source: event.source, detailType: event.detailType, detail: { metadata, data: event.data } };
+}
+
 /** The durable record of one webhook delivery: the dedupe key and the outbox of its events. */
 export interface DeliveryRecord {
   readonly source: DeliverySource;
@@ -91,19 +96,14 @@ export const acceptDelivery =
     const now = deps.clock.now();
     const nowIso = now.toISOString();
     const leaseUntil = new Date(now.getTime() + DELIVERY_LEASE_SECONDS * 1000).toISOString();
-    const events: PublishableEvent[] = input.events.map((event, index) => ({
-      source: event.source,
-      detailType: event.detailType,
-      detail: {
-        metadata: {
-          eventId: deterministicId(input.source, input.deliveryId, String(index)),
-          publishedAt: nowIso,
-          correlationId: input.deliveryId,
-          origin: input.origin,
-        },
-        data: event.data,
-      },
-    }));
+    const events: PublishableEvent[] = input.events.map((event, index) =>
+      toPublishable(event, {
+        eventId: deterministicId(input.source, input.deliveryId, String(index)),
+        publishedAt: nowIso,
+        correlationId: input.deliveryId,
+        origin: input.origin,
+      }),
+    );
     const keys = dedupeKeys([...input.events.flatMap(keysOf), ...(input.extraKeys ?? [])]);
     const fresh: DeliveryRecord = {
       source: input.source,

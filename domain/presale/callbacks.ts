@@ -1,11 +1,10 @@
 import type { EventData } from '../events/catalog.ts';
 import type { EventPublisher } from '../ingestion/accept-delivery.ts';
 import type { Clock } from '../shared/clock.ts';
-import { deterministicId } from '../shared/ids.ts';
 import type { TimelineRepository } from '../timeline/timeline.ts';
-import { balanceRefusedEvent } from './events.ts';
 import { toUtcIso } from './instants.ts';
 import type { PresaleOrder } from './order.ts';
+import { refuseBalance } from './publish.ts';
 import { PRESALE_CANCELLED } from './run.ts';
 import type { BalanceRefusalRecord, PresaleStore } from './store.ts';
 import { checkBalancePayment } from './terms.ts';
@@ -50,8 +49,6 @@ export type CancelOutcome =
   | { readonly outcome: 'requested'; readonly interrupted: boolean }
   | { readonly outcome: 'refused'; readonly status: string };
 
-const ORIGIN = 'workflow:presale-order';
-
 export function presaleCallbacks(deps: PresaleCallbackDeps) {
   const nowIso = () => deps.clock.now().toISOString();
 
@@ -62,31 +59,13 @@ export function presaleCallbacks(deps: PresaleCallbackDeps) {
     reason: BalanceRefusalRecord['reason'],
     message: string,
   ): Promise<BalanceOutcome> {
-    const refusal: BalanceRefusalRecord = {
-      reason,
-      message,
-      amount: payment.amount,
-      paidAt: toUtcIso(payment.paidAt),
-      refusedAt: nowIso(),
-    };
-    await deps.store.recordBalanceRefusal(order.orderId, refusal);
-    const event = balanceRefusedEvent(order, refusal);
-    await deps.publisher.publish([
-      {
-        source: event.source,
-        detailType: event.detailType,
-        detail: {
-          metadata: {
-            // One refusal per payment: a redelivered payment event republishes the same id.
-            eventId: deterministicId(ORIGIN, order.orderId, event.detailType, paymentEventId),
-            publishedAt: refusal.refusedAt,
-            correlationId: paymentEventId,
-            origin: ORIGIN,
-          },
-          data: event.data,
-        },
-      },
-    ]);
+    const refusal = await refuseBalance(
+      deps,
+      order,
+      { amount: payment.amount, paidAt: toUtcIso(payment.paidAt), paymentEventId },
+      { reason, message, refusedAt: nowIso() },
+      paymentEventId,
+    );
     return { outcome: 'refused', refusal };
   }
 

@@ -1,14 +1,12 @@
 import type { CanonicalEvent } from '../events/catalog.ts';
 import type { BusinessKey } from '../events/envelope.ts';
-import type { EventPublisher, PublishableEvent } from '../ingestion/accept-delivery.ts';
+import type { EventPublisher } from '../ingestion/accept-delivery.ts';
 import type { Clock } from '../shared/clock.ts';
 import { DomainError } from '../shared/errors.ts';
 import { deterministicId } from '../shared/ids.ts';
-import type { Money } from '../shared/money.ts';
 import type { TimelineEntry, TimelineRepository } from '../timeline/timeline.ts';
 import {
   balanceDueEvent,
-  balanceRefusedEvent,
   depositRejectedEvent,
   eventForStatus,
   forfeitedEvent,
@@ -33,6 +31,7 @@ import {
   rejection,
 } from './order.ts';
 import { quotaLeft } from './presale.ts';
+import { type Payment, presaleEvent, refuseBalance } from './publish.ts';
 import type { AwaitPhase, BalanceRefusalRecord, PresaleStore, StoredPresaleOrder } from './store.ts';
 import { balanceWindowOpensAt, type PresaleTerms, secondsUntilBalanceCloses, termsOf } from './terms.ts';
 
@@ -45,7 +44,6 @@ import { balanceWindowOpensAt, type PresaleTerms, secondsUntilBalanceCloses, ter
  */
 
 export const PRESALE_WORKFLOW = 'PresaleOrder';
-const ORIGIN = 'workflow:presale-order';
 
 export interface PresaleRunDeps {
   readonly store: PresaleStore;
@@ -95,34 +93,6 @@ export const BALANCE_GRACE_SECONDS = 900;
 const balanceWaitSeconds = (terms: PresaleTerms, at: Date) =>
   atLeastOneSecond(secondsUntilBalanceCloses(terms, at) + BALANCE_GRACE_SECONDS);
 
-/** A balance payment as the callback forwards it to the run. */
-export interface Payment {
-  readonly amount: Money;
-  readonly paidAt: string;
-  readonly paymentEventId?: string | undefined;
-}
-
-function publishable(
-  event: CanonicalEvent,
-  orderId: string,
-  publishedAt: string,
-  ...idParts: string[]
-): PublishableEvent {
-  return {
-    source: event.source,
-    detailType: event.detailType,
-    detail: {
-      metadata: {
-        eventId: deterministicId(ORIGIN, orderId, event.detailType, ...idParts),
-        publishedAt,
-        correlationId: orderId,
-        origin: ORIGIN,
-      },
-      data: event.data,
-    },
-  };
-}
-
 const orderKey = (orderId: string): BusinessKey => ({ type: 'order', id: orderId });
 
 /**
@@ -130,7 +100,7 @@ const orderKey = (orderId: string): BusinessKey => ({ type: 'order', id: orderId
  * by their reference; this rank keeps a run's steps in order when they share an instant (as they
  * do on a virtual clock, or within a millisecond).
  */
-const STATE_ORDER = [
+export const PRESALE_TASK_STATES = [
   'TakeUnit',
   'RecordRejection',
   'RecordOrder',
@@ -141,9 +111,11 @@ const STATE_ORDER = [
   'Forfeit',
   'CancelOrder',
   'Compensate',
-];
+] as const;
+/** A task state of the presale order workflow (workflows/presale-order.ts names its states with these). */
+export type PresaleTaskState = (typeof PRESALE_TASK_STATES)[number];
 const stateRank = (state: string) => {
-  const index = STATE_ORDER.indexOf(state);
+  const index = (PRESALE_TASK_STATES as readonly string[]).indexOf(state);
   return String(index < 0 ? 99 : index).padStart(2, '0');
 };
 
@@ -180,28 +152,16 @@ export function presaleRun(deps: PresaleRunDeps) {
     await deps.timeline.record([entry]);
   }
 
-  async function publish(order: PresaleOrder, event: CanonicalEvent, ...idParts: string[]): Promise<void> {
-    await deps.publisher.publish([publishable(event, order.orderId, nowIso(), ...idParts)]);
+  async function publish(order: PresaleOrder, event: CanonicalEvent): Promise<void> {
+    await deps.publisher.publish([presaleEvent(event, order, nowIso())]);
   }
 
-  /** Refuses a forwarded payment the order cannot take: recorded, and published for a refund. */
-  async function refusePayment(
+  const refusePayment = (
     order: PresaleOrder,
     payment: Payment,
     reason: BalanceRefusalRecord['reason'],
     message: string,
-  ): Promise<void> {
-    const refusal: BalanceRefusalRecord = {
-      reason,
-      message,
-      amount: payment.amount,
-      paidAt: payment.paidAt,
-      refusedAt: nowIso(),
-    };
-    await deps.store.recordBalanceRefusal(order.orderId, refusal);
-    // One refusal per payment: the payment's event id (or its instant) is part of the event id.
-    await publish(order, balanceRefusedEvent(order, refusal), payment.paymentEventId ?? payment.paidAt);
-  }
+  ) => refuseBalance(deps, order, payment, { reason, message, refusedAt: nowIso() });
 
   async function mustGet(orderId: string): Promise<StoredPresaleOrder> {
     const stored = await deps.store.getOrder(orderId);
@@ -228,6 +188,23 @@ export function presaleRun(deps: PresaleRunDeps) {
         `presale order ${stored.order.orderId} was cancelled: ${stored.cancelRequest.reason}`,
       );
     }
+  }
+
+  /** The end of a forfeited or cancelled order's run: its unit back, its event, the run's end. */
+  async function release(
+    order: PresaleOrder,
+    event: CanonicalEvent,
+    run: RunContext,
+  ): Promise<{ status: PresaleOrderStatus }> {
+    const unitReturned = await deps.store.returnUnit(order.presaleId, order.orderId);
+    await publish(order, event);
+    await line(order.orderId, run, 'state', {
+      status: order.status,
+      depositOutcome: order.depositOutcome,
+      unitReturned,
+    });
+    await line(order.orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status }, PRESALE_WORKFLOW);
+    return { status: order.status };
   }
 
   return {
@@ -421,15 +398,7 @@ export function presaleRun(deps: PresaleRunDeps) {
         stored.order.status === 'FORFEITED'
           ? stored.order
           : await move(forfeit(stored.order, now()), 'BALANCE_DUE');
-      const returned = await deps.store.returnUnit(order.presaleId, orderId);
-      await publish(order, forfeitedEvent(order));
-      await line(orderId, run, 'state', {
-        status: order.status,
-        depositOutcome: order.depositOutcome,
-        unitReturned: returned,
-      });
-      await line(orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status }, PRESALE_WORKFLOW);
-      return { status: order.status };
+      return release(order, forfeitedEvent(order), run);
     },
 
     /** Cancel: `presale.cancelled` before the balance → CANCELLED, the unit back, the deposit per policy. */
@@ -440,15 +409,7 @@ export function presaleRun(deps: PresaleRunDeps) {
         const reason = stored.cancelRequest?.reason ?? 'cancelled';
         order = await move(cancel(order, reason, now()), order.status);
       }
-      const returned = await deps.store.returnUnit(order.presaleId, orderId);
-      await publish(order, orderCancelledEvent(order));
-      await line(orderId, run, 'state', {
-        status: order.status,
-        depositOutcome: order.depositOutcome,
-        unitReturned: returned,
-      });
-      await line(orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status }, PRESALE_WORKFLOW);
-      return { status: order.status };
+      return release(order, orderCancelledEvent(order), run);
     },
 
     /**
@@ -518,6 +479,7 @@ export function presaleRun(deps: PresaleRunDeps) {
 }
 
 export type PresaleRun = ReturnType<typeof presaleRun>;
+export type { Payment };
 
 const RUN_NAME_UNSAFE = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 const hasControlCharacter = (value: string) =>

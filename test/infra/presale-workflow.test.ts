@@ -1,13 +1,10 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '#lib/app';
-
-type Resource = { Type: string; Properties: Record<string, unknown> };
+import { presaleStateMachine } from '#test/support/presale-definition';
 
 /**
- * The presale order workflow as CloudFormation sees it. The definition is an `Fn::Join` of text
- * and the step function's ARN; the test joins it with a placeholder ARN so that the state machine's
- * JSON can be matched with `Match.serializedJson`, as issue #5 asks.
+ * The presale order workflow as CloudFormation sees it, its definition joined with a placeholder
+ * step ARN so that the state machine's JSON can be matched with `Match.serializedJson`.
  */
 const STEP_ARN = 'arn:aws:lambda:region:account:function:PresaleOrderStep';
 
@@ -19,28 +16,10 @@ let definition: {
 };
 
 beforeAll(() => {
-  const built = createApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-  app = Template.fromStack(built.application);
-  const json = app.toJSON() as { Resources: Record<string, Resource> };
-  const resources = Object.fromEntries(
-    Object.entries(json.Resources).map(([id, r]) => {
-      if (r.Type !== 'AWS::StepFunctions::StateMachine') return [id, r];
-      const join = (r.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-      const text = join[1]
-        .map((part) =>
-          typeof part === 'string'
-            ? part
-            : (part as { Ref?: string }).Ref === 'AWS::Partition'
-              ? 'aws'
-              : STEP_ARN,
-        )
-        .join(join[0]);
-      return [id, { ...r, Properties: { ...r.Properties, DefinitionString: text } }];
-    }),
-  );
-  definitionTemplate = Template.fromJSON({ Resources: resources });
-  const machine = Object.values(resources).find((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-  definition = JSON.parse(String(machine?.Properties.DefinitionString));
+  const machine = presaleStateMachine(STEP_ARN);
+  app = machine.app;
+  definitionTemplate = machine.definitionTemplate;
+  definition = JSON.parse(machine.definition);
 });
 
 const catchTo = (errors: string[], next: string) => Match.objectLike({ ErrorEquals: errors, Next: next });
@@ -177,7 +156,10 @@ describe('presale order workflow (template)', () => {
   });
 
   it('grants the starter StartExecution and the callback only task responses, on this state machine', () => {
-    const policies = app.findResources('AWS::IAM::Policy') as Record<string, Resource>;
+    const policies = app.findResources('AWS::IAM::Policy') as Record<
+      string,
+      { Properties: Record<string, unknown> }
+    >;
     const statements = (prefix: string) =>
       Object.entries(policies)
         .filter(([id]) => id.startsWith(prefix))

@@ -431,7 +431,7 @@ describe('presale orders on the local runtime', () => {
     expect(currency.body.issues.map((i: { field: string }) => i.field)).toContain('deposit.currency');
     const notJson = await fetch(`${sf.url}/api/presales/ps-bad`, {
       method: 'PUT',
-      headers: { authorization: await authHeader() },
+      headers: { authorization: sf.authorization },
       body: '{"sku": ',
     });
     expect(notJson.status).toBe(400);
@@ -441,9 +441,3 @@ describe('presale orders on the local runtime', () => {
     expect((await fetch(`${sf.url}/api/presales/ps-happy`, { method: 'PUT', body: '{}' })).status).toBe(401);
   });
 });
-
-async function authHeader(): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { adminToken: string };
-  return `Bearer ${secrets.adminToken}`;
-}

@@ -20,6 +20,8 @@ type Body = any;
 
 export interface PresaleClient {
   readonly url: string;
+  /** `Bearer <admin token>`, for requests the test makes by hand. */
+  readonly authorization: string;
   now(): Promise<number>;
   advance(seconds: number): Promise<void>;
   settle(): Promise<void>;
@@ -62,6 +64,7 @@ export function presaleClient(url: string, dataDir: string): PresaleClient {
   };
   const client: PresaleClient = {
     url,
+    authorization: `Bearer ${secrets.adminToken}`,
     async now() {
       const res = await fetch(`${url}/_local/clock`);
       return Date.parse(((await res.json()) as { now: string }).now);
@@ -75,7 +78,7 @@ export function presaleClient(url: string, dataDir: string): PresaleClient {
     async api(method, path, body) {
       const res = await fetch(`${url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${secrets.adminToken}`, 'content-type': 'application/json' },
+        headers: { authorization: client.authorization, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();

@@ -1,12 +1,11 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presaleCallbacks, type TaskCallbacks } from '#domain/presale/callbacks';
 import { parsePresale } from '#domain/presale/presale';
 import { presaleRun } from '#domain/presale/run';
 import { presaleStepHandler } from '#domain/presale/steps';
-import { createApp } from '#lib/app';
 import { MemoryPublisher, MemoryTimeline } from '#test/support/memory-ports';
 import { MemoryPresaleStore } from '#test/support/memory-presale-store';
+import { presaleStateMachine } from '#test/support/presale-definition';
 import { createEngine, createTaskRouter, MemoryStore, VirtualClock } from '../../local/engine/index.ts';
 
 /**
@@ -18,13 +17,7 @@ const STEP = 'arn:aws:lambda:us-east-1:000000000000:function:PresaleOrderStep';
 let definition: string;
 
 beforeAll(() => {
-  const built = createApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const resources = Template.fromStack(built.application).findResources('AWS::StepFunctions::StateMachine');
-  const machine = Object.values(resources)[0] as { Properties: { DefinitionString: unknown } };
-  const join = (machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-  definition = join[1]
-    .map((p) => (typeof p === 'string' ? p : (p as { Ref?: string }).Ref === 'AWS::Partition' ? 'aws' : STEP))
-    .join(join[0]);
+  definition = presaleStateMachine(STEP).definition;
 });
 
 const T0 = Date.parse('2026-11-01T00:00:00.000Z');
