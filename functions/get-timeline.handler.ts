@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { ValidationError } from '#domain/shared/errors';
+import { parseId } from '#domain/shared/schemas';
 import { readTimeline } from '#domain/timeline/use-cases';
 import { requireOperator } from './_shared/auth.ts';
 import { type HttpResult, httpErrors, json } from './_shared/http.ts';
@@ -17,11 +18,12 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(requireOperator())
   .handler(async (event) => {
     const { orderId, sku } = event.pathParameters ?? {};
-    const key = orderId
-      ? { type: 'order' as const, id: orderId }
-      : sku
-        ? { type: 'sku' as const, id: sku }
-        : null;
+    const key =
+      orderId !== undefined
+        ? { type: 'order' as const, id: parseId(orderId, 'orderId') }
+        : sku !== undefined
+          ? { type: 'sku' as const, id: parseId(sku, 'sku') }
+          : null;
     if (!key)
       throw ValidationError.field(
         'path',

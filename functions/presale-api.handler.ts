@@ -5,8 +5,9 @@ import { DynamoPresaleStore } from '#adapters/dynamodb/presale-store';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
 import { presaleAdmin } from '#domain/presale/admin';
 import { ValidationError } from '#domain/shared/errors';
+import { parseId } from '#domain/shared/schemas';
 import { requireOperator } from './_shared/auth.ts';
-import { type HttpResult, httpErrors, json, rawBody } from './_shared/http.ts';
+import { type HttpResult, httpErrors, json, rawBody, requireJsonBody } from './_shared/http.ts';
 import { clock, db, loadConfig, logger } from './_shared/runtime.ts';
 
 /**
@@ -19,6 +20,7 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(injectLambdaContext(logger))
   .use(httpErrors(logger))
   .use(requireOperator())
+  .use(requireJsonBody())
   .handler(async (event) => {
     const { presaleId, orderId } = event.pathParameters ?? {};
     const method = event.requestContext.http.method;
@@ -29,8 +31,12 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
       logger.info(result.created ? 'presale created' : 'presale updated', { presaleId });
       return json(result.created ? 201 : 200, result.presale);
     }
-    if (presaleId !== undefined && method === 'GET') return json(200, await admin.get(presaleId));
-    if (orderId !== undefined && method === 'GET') return json(200, await admin.getOrder(orderId));
+    if (presaleId !== undefined && method === 'GET') {
+      return json(200, await admin.get(parseId(presaleId, 'presaleId')));
+    }
+    if (orderId !== undefined && method === 'GET') {
+      return json(200, await admin.getOrder(parseId(orderId, 'orderId')));
+    }
     throw ValidationError.field(
       'path',
       'expected PUT or GET /api/presales/{presaleId}, or GET /api/presale-orders/{orderId}',

@@ -1,4 +1,6 @@
-import { MoneySchema } from '../shared/money.ts';
+import { MoneySchema, NonNegativeMoneySchema, PositiveMoneySchema } from '../shared/money.ts';
+import { idSchema, instantSchema } from '../shared/schemas.ts';
+import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
 import type { BusinessKey } from './envelope.ts';
 
@@ -7,34 +9,40 @@ import type { BusinessKey } from './envelope.ts';
  * normalization, workflows) and consumers (timeline, workflows). Detail types are past tense;
  * sources are `storeflow.<domain>`.
  */
-const iso = z.iso.datetime({ offset: true });
-/** Ids are business keys (DynamoDB keys, run names): bounded, so a huge id is a 400, not a stuck run. */
-const id = z.string().check(z.minLength(1), z.maxLength(256, 'must be at most 256 characters'));
+const iso = instantSchema();
+/**
+ * Ids are business keys (DynamoDB keys, run names): bounded and free of control characters, so a
+ * huge or odd id is a 400 at the boundary, not a stuck run (issue #10).
+ */
+const id = idSchema();
+const nullableId = z.nullable(idSchema());
 const count = z.int().check(z.nonnegative());
 const nullableString = z.nullable(z.string());
+/** Money that is never negative on an order, a line, a refund or a balance. */
+const amount = NonNegativeMoneySchema;
 
 const LineSchema = z.object({
-  sku: nullableString,
-  productId: nullableString,
-  variantId: nullableString,
+  sku: nullableId,
+  productId: nullableId,
+  variantId: nullableId,
   title: z.string(),
   quantity: count,
-  unitPrice: MoneySchema,
+  unitPrice: amount,
 });
 
 const OrderSchema = z.object({
   orderId: id,
   orderName: nullableString,
   shopDomain: nullableString,
-  customerId: nullableString,
-  total: MoneySchema,
-  subtotal: MoneySchema,
+  customerId: nullableId,
+  total: amount,
+  subtotal: amount,
   lines: z.array(LineSchema),
   shippingRegion: nullableString,
   placedAt: iso,
 });
 
-const ShippedLineSchema = z.object({ sku: nullableString, quantity: count });
+const ShippedLineSchema = z.object({ sku: nullableId, quantity: count });
 
 /** Why a presale deposit was not accepted (SPEC §2, issue #5); the deposit is then refunded. */
 export const PRESALE_REJECTION_REASONS = [
@@ -69,7 +77,7 @@ export const eventSchemas = {
     orderId: id,
     reason: nullableString,
     cancelledAt: iso,
-    skus: z.array(z.string()),
+    skus: z.array(id),
   }),
   ShipmentDispatched: z.object({
     orderId: id,
@@ -83,12 +91,12 @@ export const eventSchemas = {
   RefundIssued: z.object({
     orderId: id,
     refundId: id,
-    amount: MoneySchema,
+    amount,
     lines: z.array(ShippedLineSchema),
     refundedAt: iso,
   }),
   StockLevelChanged: z.object({
-    sku: nullableString,
+    sku: nullableId,
     inventoryItemId: id,
     locationId: id,
     available: z.nullable(z.int()),
@@ -98,7 +106,7 @@ export const eventSchemas = {
     productId: id,
     title: z.string(),
     variants: z.array(
-      z.object({ variantId: id, sku: nullableString, inventoryItemId: nullableString, price: MoneySchema }),
+      z.object({ variantId: id, sku: nullableId, inventoryItemId: nullableId, price: amount }),
     ),
     updatedAt: iso,
   }),
@@ -106,10 +114,10 @@ export const eventSchemas = {
     orderId: id,
     presaleId: id,
     customerId: id,
-    amount: MoneySchema,
+    amount: PositiveMoneySchema,
     paidAt: iso,
   }),
-  PresaleBalancePaid: z.object({ orderId: id, amount: MoneySchema, paidAt: iso }),
+  PresaleBalancePaid: z.object({ orderId: id, amount, paidAt: iso }),
   PresaleCancelled: z.object({ orderId: id, reason: z.string(), cancelledAt: iso }),
   PresaleDepositRejected: z.object({
     orderId: id,
@@ -178,18 +186,18 @@ export const eventSchemas = {
   }),
   TicketOpened: z.object({
     ticketId: id,
-    orderId: nullableString,
-    customerId: nullableString,
+    orderId: nullableId,
+    customerId: nullableId,
     subject: nullableString,
     openedAt: iso,
   }),
-  TicketResponded: z.object({ ticketId: id, orderId: nullableString, respondedAt: iso }),
-  TicketResolved: z.object({ ticketId: id, orderId: nullableString, resolvedAt: iso }),
-  InstallationCompleted: z.object({ orderId: id, sku: nullableString, completedAt: iso }),
+  TicketResponded: z.object({ ticketId: id, orderId: nullableId, respondedAt: iso }),
+  TicketResolved: z.object({ ticketId: id, orderId: nullableId, resolvedAt: iso }),
+  InstallationCompleted: z.object({ orderId: id, sku: nullableId, completedAt: iso }),
   CompetitorPriceObserved: z.object({
     sku: id,
     competitor: id,
-    price: MoneySchema,
+    price: PositiveMoneySchema,
     url: nullableString,
     observedAt: iso,
   }),
@@ -274,8 +282,12 @@ export interface CanonicalEvent<T extends DetailType = DetailType> {
   readonly data: EventData<T>;
 }
 
+/**
+ * Builds a canonical event, validated against its schema. A violation is a ValidationError naming
+ * `data.<field>` (never a raw zod error, which would surface as a 500).
+ */
 export function canonicalEvent<T extends DetailType>(detailType: T, data: EventData<T>): CanonicalEvent<T> {
-  const parsed = eventSchemas[detailType].parse(data) as EventData<T>;
+  const parsed = parseOrThrow(eventSchemas[detailType], data, 'data') as EventData<T>;
   return { detailType, source: eventSources[detailType], data: parsed };
 }
 

@@ -1,36 +1,56 @@
 import { type CanonicalEvent, canonicalEvent, type DetailType, type EventData } from '../events/catalog.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { MoneySchema } from '../shared/money.ts';
+import { NonNegativeMoneySchema, PositiveMoneySchema } from '../shared/money.ts';
+import { idSchema, instantSchema } from '../shared/schemas.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
 
+/** Longest envelope id: it is the dedupe key and seeds the event ids. */
+export const MAX_STOREFLOW_ID_LENGTH = 200;
+
 /** The generic signed envelope: `{ id, type, occurredAt, data }`; `id` is the dedupe key. */
 export const StoreflowEnvelopeSchema = z.object({
-  id: z
+  id: idSchema(MAX_STOREFLOW_ID_LENGTH),
+  type: z
     .string()
-    .check(z.minLength(1, 'must not be empty'), z.maxLength(200, 'must be at most 200 characters')),
-  type: z.string().check(z.minLength(1, 'must not be empty')),
-  occurredAt: z.iso.datetime({ offset: true }),
-  data: z.record(z.string(), z.unknown()),
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(64, 'must be at most 64 characters')),
+  occurredAt: instantSchema(),
+  data: z.record(z.string(), z.unknown(), 'must be an object'),
 });
 export type StoreflowEnvelope = z.infer<typeof StoreflowEnvelopeSchema>;
 
-const id = z.string().check(z.minLength(1, 'must not be empty'));
+/** Business ids (orders, presales, tickets, SKUs): bounded, no control characters. */
+const id = idSchema();
 const optionalId = z.pipe(
   z.nullish(id),
   z.transform((v) => v ?? null),
 );
+/** Free text a person typed (a reason, a subject): bounded so it never crowds an event. */
+const text = (max: number) =>
+  z
+    .string()
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
+const optionalText = (max: number) =>
+  z.pipe(
+    z.nullish(text(max)),
+    z.transform((v) => v ?? null),
+  );
 
 /** The data schema of each storeflow event type (SPEC §1, §2, §4, §6). */
 export const storeflowDataSchemas = {
-  'presale.deposit_paid': z.object({ orderId: id, presaleId: id, customerId: id, amount: MoneySchema }),
-  'presale.balance_paid': z.object({ orderId: id, amount: MoneySchema }),
-  'presale.cancelled': z.object({ orderId: id, reason: id }),
+  'presale.deposit_paid': z.object({
+    orderId: id,
+    presaleId: id,
+    customerId: id,
+    amount: PositiveMoneySchema,
+  }),
+  'presale.balance_paid': z.object({ orderId: id, amount: NonNegativeMoneySchema }),
+  'presale.cancelled': z.object({ orderId: id, reason: text(1000) }),
   'ticket.opened': z.object({
     ticketId: id,
     orderId: optionalId,
     customerId: optionalId,
-    subject: optionalId,
+    subject: optionalText(1000),
   }),
   'ticket.responded': z.object({ ticketId: id, orderId: optionalId }),
   'ticket.resolved': z.object({ ticketId: id, orderId: optionalId }),
@@ -39,9 +59,9 @@ export const storeflowDataSchemas = {
   'competitor.price_observed': z.object({
     sku: id,
     competitor: id,
-    price: MoneySchema,
+    price: PositiveMoneySchema,
     url: z.pipe(
-      z.nullish(z.url()),
+      z.nullish(z.url().check(z.maxLength(2048, 'must be at most 2048 characters'))),
       z.transform((v) => v ?? null),
     ),
   }),

@@ -1,3 +1,4 @@
+import { instantSchema } from '../shared/schemas.ts';
 import * as z from '../shared/zod.ts';
 
 /** An instant as the presale domain receives it: a `Date` or an ISO-8601 string. */
@@ -20,7 +21,7 @@ export function toUtcIso(at: InstantInput): string {
 
 /** An ISO-8601 instant with any offset on the way in, ISO-8601 UTC on the way out. */
 export const InstantSchema = z.pipe(
-  z.iso.datetime({ offset: true, error: 'must be an ISO-8601 instant such as 2026-11-01T00:00:00Z' }),
+  instantSchema(),
   z.transform((value) => toUtcIso(value)),
 );
 

@@ -1,5 +1,6 @@
 import { type FieldIssue, ValidationError } from '../shared/errors.ts';
 import { type Money, MoneySchema, toDecimalString } from '../shared/money.ts';
+import { idSchema } from '../shared/schemas.ts';
 import { toFieldIssues } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
 import { HOUR_MS, InstantSchema, toMs, toUtcIso, type Window, WindowSchema } from './instants.ts';
@@ -52,13 +53,8 @@ export const PRESALE_DEFAULTS: PresaleDefaults = {
 /** Ten years: far beyond any made-to-order lead time, and keeps `shipBy` a valid date. */
 export const MAX_SHIP_WITHIN_DAYS = 3650;
 
-const nonEmpty = (max: number) =>
-  z
-    .string()
-    .check(z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`));
-
-export const PresaleIdSchema = nonEmpty(200);
-const SkuSchema = nonEmpty(200);
+export const PresaleIdSchema = idSchema(200);
+const SkuSchema = idSchema(200);
 /**
  * The most units one presale offers: each order holding a unit is a member of the presale item's
  * holder set (decision 16), which must stay far below DynamoDB's 400 KB item limit.

@@ -50,9 +50,24 @@ export class UnauthorizedError extends DomainError {
   override readonly name = 'UnauthorizedError';
 }
 
+/** Input over a size limit; names the field and the limit where one field is to blame. */
 export class PayloadTooLargeError extends DomainError {
   readonly code = 'PayloadTooLarge';
   override readonly name = 'PayloadTooLargeError';
+  readonly issues: readonly FieldIssue[];
+  constructor(message: string, issues: readonly FieldIssue[] = []) {
+    super(message, issues.length ? { issues } : undefined);
+    this.issues = issues;
+  }
+  static field(field: string, reason: string): PayloadTooLargeError {
+    return new PayloadTooLargeError(`${field}: ${reason}`, [{ field, reason }]);
+  }
+}
+
+/** A request body that is not JSON by its Content-Type. */
+export class UnsupportedMediaTypeError extends DomainError {
+  readonly code = 'UnsupportedMediaType';
+  override readonly name = 'UnsupportedMediaTypeError';
 }
 
 export class NotFoundError extends DomainError {

@@ -21,6 +21,18 @@ export const MoneySchema = z.object({
   currency: CurrencySchema,
 });
 
+/** Money that cannot be negative: totals, prices, balances, refunds (issue #10). */
+export const NonNegativeMoneySchema = z.object({
+  amount: z.int('must be an integer number of minor units').check(z.nonnegative('must not be negative')),
+  currency: CurrencySchema,
+});
+
+/** Money that must be more than zero: a deposit, an observed price. */
+export const PositiveMoneySchema = z.object({
+  amount: z.int('must be an integer number of minor units').check(z.positive('must be greater than zero')),
+  currency: CurrencySchema,
+});
+
 export class MoneyError extends Error {
   override readonly name = 'MoneyError';
 }

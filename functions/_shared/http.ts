@@ -10,6 +10,7 @@ import {
   PayloadTooLargeError,
   SignatureError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from '#domain/shared/errors';
 
@@ -36,6 +37,7 @@ export const errorStatus: ReadonlyArray<readonly [abstract new (...args: never[]
   [ConflictError, 409],
   [DeliveryInProgressError, 409],
   [PayloadTooLargeError, 413],
+  [UnsupportedMediaTypeError, 415],
 ];
 
 export function statusOf(error: unknown): number {
@@ -54,7 +56,9 @@ export function errorResponse(error: unknown): HttpResult {
     headers['www-authenticate'] = error instanceof UnauthorizedError ? 'Bearer' : 'Signature';
   }
   const body: Record<string, unknown> = { error: error.code, message: error.message };
-  if (error instanceof ValidationError) body.issues = error.issues;
+  if (error instanceof ValidationError || (error instanceof PayloadTooLargeError && error.issues.length)) {
+    body.issues = error.issues;
+  }
   return json(status, body, headers);
 }
 
@@ -70,6 +74,31 @@ export function httpErrors(logger: Logger): MiddlewareObj<APIGatewayProxyEventV2
           reason: (request.error as Error).message,
         });
       request.response = response;
+    },
+  };
+}
+
+/** `application/json`, `application/json; charset=utf-8`, `application/vnd.x+json`. */
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * Refuses a request body that is not JSON by its Content-Type with 415, before anything else reads
+ * it (a form post or a missing type is a client mistake the client should hear about, not a 400
+ * about the body's first character). Requests without a body pass.
+ */
+export function requireJsonBody(): MiddlewareObj<APIGatewayProxyEventV2, HttpResult> {
+  return {
+    before: async (request) => {
+      const event = request.event;
+      if (event.body === undefined || event.body === null || event.body === '') return;
+      const type = lowerCaseHeaders(event.headers)['content-type']?.trim() ?? '';
+      if (!JSON_MEDIA_TYPE.test(type)) {
+        throw new UnsupportedMediaTypeError(
+          type
+            ? `Content-Type "${type.slice(0, 100)}" is not JSON; send application/json`
+            : 'Content-Type is missing; send application/json',
+        );
+      }
     },
   };
 }

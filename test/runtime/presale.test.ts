@@ -431,10 +431,17 @@ describe('presale orders on the local runtime', () => {
     expect(currency.body.issues.map((i: { field: string }) => i.field)).toContain('deposit.currency');
     const notJson = await fetch(`${sf.url}/api/presales/ps-bad`, {
       method: 'PUT',
-      headers: { authorization: sf.authorization },
+      headers: { authorization: sf.authorization, 'content-type': 'application/json' },
       body: '{"sku": ',
     });
     expect(notJson.status).toBe(400);
+    const notJsonType = await fetch(`${sf.url}/api/presales/ps-bad`, {
+      method: 'PUT',
+      headers: { authorization: sf.authorization },
+      body: JSON.stringify(presaleBody(now)),
+    });
+    expect(notJsonType.status).toBe(415);
+    expect(await notJsonType.json()).toMatchObject({ error: 'UnsupportedMediaType' });
     expect((await sf.api('GET', '/api/presales/ps-bad')).status).toBe(404);
     expect((await sf.api('GET', '/api/presale-orders/po-none')).status).toBe(404);
     expect((await fetch(`${sf.url}/api/presales/ps-happy`)).status).toBe(401);
