@@ -1,5 +1,6 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { CatalogRepository } from '#domain/ingestion/accept-delivery';
+import { batchPut } from './batch.ts';
 import { keys } from './schema.ts';
 
 /** What storeflow knows of the platform's catalog: inventory item → SKU (from products/update). */
@@ -19,20 +20,17 @@ export class DynamoCatalogRepository implements CatalogRepository {
   async rememberInventoryItems(
     items: ReadonlyArray<{ inventoryItemId: string; sku: string }>,
   ): Promise<void> {
-    await Promise.all(
-      items.map((item) =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...keys.inventoryItem(item.inventoryItemId),
-              entity: 'InventoryItem',
-              inventoryItemId: item.inventoryItemId,
-              skuCode: item.sku,
-            },
-          }),
-        ),
-      ),
+    // One item per inventory item: the last variant naming it wins, as in the product itself.
+    const byItem = new Map(items.map((item) => [item.inventoryItemId, item.sku]));
+    await batchPut(
+      this.db,
+      this.tableName,
+      [...byItem].map(([inventoryItemId, sku]) => ({
+        ...keys.inventoryItem(inventoryItemId),
+        entity: 'InventoryItem',
+        inventoryItemId,
+        skuCode: sku,
+      })),
     );
   }
 }

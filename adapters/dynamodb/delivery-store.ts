@@ -1,9 +1,14 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DeliveryRecord, DeliverySource, DeliveryStore } from '#domain/ingestion/accept-delivery';
+import type {
+  DeliveryIdReuse,
+  DeliveryRecord,
+  DeliverySource,
+  DeliveryStore,
+} from '#domain/ingestion/accept-delivery';
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
-/** The delivery log on the single table: one item per delivery, written with conditions only. */
+/** The delivery log on the single table: one item per fact, written with conditions only. */
 export class DynamoDeliveryStore implements DeliveryStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -17,12 +22,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: {
-            ...keys.delivery(record.source, record.deliveryId),
-            ...keys.pendingDelivery(record.receivedAt, record.source, record.deliveryId),
-            entity: 'Delivery',
-            ...record,
-          },
+          Item: { ...keys.delivery(record.source, record.factKey), entity: 'Delivery', ...record },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -33,25 +33,20 @@ export class DynamoDeliveryStore implements DeliveryStore {
     const existing = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: keys.delivery(record.source, record.deliveryId),
+        Key: keys.delivery(record.source, record.factKey),
         ConsistentRead: true,
       }),
     );
-    if (!existing.Item) throw new Error(`delivery ${record.deliveryId} vanished between claim and read`);
+    if (!existing.Item) throw new Error(`delivery ${record.factKey} vanished between claim and read`);
     return { claimed: false, existing: toRecord(existing.Item) };
   }
 
-  async takeOver(
-    source: DeliverySource,
-    deliveryId: string,
-    now: string,
-    leaseUntil: string,
-  ): Promise<boolean> {
+  async takeOver(source: DeliverySource, factKey: string, now: string, leaseUntil: string): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: keys.delivery(source, deliveryId),
+          Key: keys.delivery(source, factKey),
           UpdateExpression: 'SET leaseUntil = :lease',
           ConditionExpression: '#status = :received AND leaseUntil < :now',
           ExpressionAttributeNames: { '#status': 'status' },
@@ -65,15 +60,59 @@ export class DynamoDeliveryStore implements DeliveryStore {
     }
   }
 
-  async markPublished(source: DeliverySource, deliveryId: string, publishedAt: string): Promise<void> {
+  async markPublished(source: DeliverySource, factKey: string, publishedAt: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: keys.delivery(source, deliveryId),
-        UpdateExpression: 'SET #status = :published, publishedAt = :at REMOVE gsi1pk, gsi1sk',
+        Key: keys.delivery(source, factKey),
+        UpdateExpression: 'SET #status = :published, publishedAt = :at',
         ConditionExpression: 'attribute_exists(pk)',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':published': 'PUBLISHED', ':at': publishedAt },
+      }),
+    );
+  }
+
+  async rememberDeliveryId(
+    source: DeliverySource,
+    delivery: { deliveryId: string; factKey: string; bodySha256: string; receivedAt: string },
+  ): Promise<DeliveryIdReuse['previous'] | null> {
+    const key = keys.deliveryId(source, delivery.deliveryId);
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, entity: 'DeliveryId', source, ...delivery },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return null;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+    // Known: a platform retry brings the same body (nothing to report); the first sighting stays.
+    const first = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    const item = first.Item ?? {};
+    if (item.bodySha256 === delivery.bodySha256) return null;
+    return {
+      factKey: String(item.factKey),
+      bodySha256: String(item.bodySha256),
+      receivedAt: String(item.receivedAt),
+    };
+  }
+
+  async recordDeliveryIdReuse(source: DeliverySource, reuse: DeliveryIdReuse): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.deliveryIdReuse(source, reuse.deliveryId, reuse.bodySha256),
+          entity: 'DeliveryIdReuse',
+          source,
+          ...reuse,
+        },
       }),
     );
   }
@@ -81,5 +120,11 @@ export class DynamoDeliveryStore implements DeliveryStore {
 
 function toRecord(item: Record<string, unknown>): DeliveryRecord {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, publishedAt: _p, ...record } = item;
-  return record as unknown as DeliveryRecord;
+  const stored = record as unknown as DeliveryRecord & { keys?: unknown };
+  // Records written before facts were keyed by identity have no factKey and no extraKeys.
+  return {
+    ...stored,
+    factKey: stored.factKey ?? stored.deliveryId,
+    extraKeys: stored.extraKeys ?? [],
+  };
 }

@@ -9,7 +9,11 @@ export const tableSchema = {
   /** Epoch seconds; DynamoDB deletes expired items (TTL). */
   ttlAttribute: 'expiresAt',
   indexes: {
-    /** Overloaded sparse index: only items that take part in a GSI1 pattern carry gsi1pk. */
+    /**
+     * Overloaded sparse index: only items that take part in a GSI1 pattern carry gsi1pk. No
+     * pattern uses it today (unpublished deliveries no longer need a listing: a delivery is only
+     * acknowledged once published); kept because the table is stateful and retained.
+     */
     gsi1: { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   },
 } as const;
@@ -40,21 +44,29 @@ const KEY_PREFIX = {
  *
  * | pattern                     | index | pk                           | sk                          |
  * |-----------------------------|-------|------------------------------|-----------------------------|
- * | delivery by id (dedupe)     | table | DELIVERY#<source>#<id>       | DELIVERY                    |
- * | deliveries not yet published| gsi1  | DELIVERY#RECEIVED            | <receivedAt>#<source>#<id>  |
+ * | fact by identity (dedupe)   | table | DELIVERY#<source>#<factKey>  | DELIVERY                    |
+ * | platform delivery id        | table | DELIVERYID#<source>#<id>     | DELIVERYID                  |
+ * | delivery id reused          | table | DELIVERYID#<source>#<id>     | REUSE#<body sha256>         |
  * | timeline of a business key  | table | <TYPE>#<id>                  | TL#<at>#<rank>#<ref>        |
  * | SKU of an inventory item    | table | INVITEM#<inventoryItemId>    | SKU                         |
  * | presale by id (quota, terms)| table | PRESALE#<presaleId>          | PRESALE                     |
  * | presale order by id         | table | ORDER#<orderId>              | PRESALE_ORDER               |
  */
 export const keys = {
-  delivery: (source: string, deliveryId: string) => ({
-    pk: `DELIVERY#${source}#${deliveryId}`,
+  /** The record of one business fact received by webhook (dedupe + outbox); for storeflow factKey = id. */
+  delivery: (source: string, factKey: string) => ({
+    pk: `DELIVERY#${source}#${factKey}`,
     sk: 'DELIVERY',
   }),
-  pendingDelivery: (receivedAt: string, source: string, deliveryId: string) => ({
-    gsi1pk: 'DELIVERY#RECEIVED',
-    gsi1sk: `${receivedAt}#${source}#${deliveryId}`,
+  /** Which body a platform's (unsigned) delivery id carried first. */
+  deliveryId: (source: string, deliveryId: string) => ({
+    pk: `DELIVERYID#${source}#${deliveryId}`,
+    sk: 'DELIVERYID',
+  }),
+  /** A delivery id that came again with another body, one item per body. */
+  deliveryIdReuse: (source: string, deliveryId: string, bodySha256: string) => ({
+    pk: `DELIVERYID#${source}#${deliveryId}`,
+    sk: `REUSE#${bodySha256}`,
   }),
   businessKey: (type: keyof typeof KEY_PREFIX, id: string) => `${KEY_PREFIX[type]}#${id}`,
   timelinePrefix: 'TL#',

@@ -1,7 +1,8 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { BusinessKey } from '#domain/events/envelope';
 import { ValidationError } from '#domain/shared/errors';
 import type { TimelineEntry, TimelinePage, TimelineRepository } from '#domain/timeline/timeline';
+import { batchPut } from './batch.ts';
 import { keys } from './schema.ts';
 
 /** Timelines on the single table: partition = business key, sort = time, kind rank, ref. */
@@ -12,27 +13,24 @@ export class DynamoTimelineRepository implements TimelineRepository {
   ) {}
 
   async record(entries: readonly TimelineEntry[]): Promise<void> {
-    // A put of the same (key, at, kind, ref) writes the same item: recording is idempotent.
-    await Promise.all(
-      entries.map((entry) =>
-        this.db.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: {
-              ...keys.timelineEntry(entry.key.type, entry.key.id, entry.at, entry.kind, entry.ref),
-              entity: 'TimelineEntry',
-              keyType: entry.key.type,
-              keyId: entry.key.id,
-              at: entry.at,
-              kind: entry.kind,
-              name: entry.name,
-              ref: entry.ref,
-              detail: entry.detail,
-            },
-          }),
-        ),
-      ),
-    );
+    // A put of the same (key, at, kind, ref) writes the same item: recording is idempotent. One
+    // BatchWriteItem carries up to 25 lines (an order's and each of its SKUs').
+    const items = new Map<string, Record<string, unknown>>();
+    for (const entry of entries) {
+      const key = keys.timelineEntry(entry.key.type, entry.key.id, entry.at, entry.kind, entry.ref);
+      items.set(`${key.pk}\u0000${key.sk}`, {
+        ...key,
+        entity: 'TimelineEntry',
+        keyType: entry.key.type,
+        keyId: entry.key.id,
+        at: entry.at,
+        kind: entry.kind,
+        name: entry.name,
+        ref: entry.ref,
+        detail: entry.detail,
+      });
+    }
+    await batchPut(this.db, this.tableName, [...items.values()]);
   }
 
   async list(key: BusinessKey, options: { limit: number; cursor: string | null }): Promise<TimelinePage> {
@@ -68,13 +66,25 @@ function encodeCursor(lastKey: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify({ pk: lastKey.pk, sk: lastKey.sk })).toString('base64url');
 }
 
+/** DynamoDB's limit for a sort key value. */
+const MAX_SORT_KEY_BYTES = 1024;
+
 function decodeCursor(cursor: string, pk: string): Record<string, string> {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
       pk?: unknown;
       sk?: unknown;
     };
-    if (parsed.pk === pk && typeof parsed.sk === 'string') return { pk, sk: parsed.sk };
+    // Only a key this timeline could have handed out: its partition, a timeline sort key, and
+    // within DynamoDB's key size (a forged 2,000-character key must be a 400, not a 500).
+    if (
+      parsed.pk === pk &&
+      typeof parsed.sk === 'string' &&
+      parsed.sk.startsWith(keys.timelinePrefix) &&
+      Buffer.byteLength(parsed.sk) <= MAX_SORT_KEY_BYTES
+    ) {
+      return { pk, sk: parsed.sk };
+    }
   } catch {
     // fall through to the validation error
   }

@@ -1,7 +1,8 @@
 import { type CanonicalEvent, canonicalEvent } from '../events/catalog.ts';
 import type { BusinessKey } from '../events/envelope.ts';
 import { ValidationError } from '../shared/errors.ts';
-import { fromDecimalString, type Money, MoneyError } from '../shared/money.ts';
+import { CurrencySchema, fromDecimalString, type Money, MoneyError } from '../shared/money.ts';
+import { hasControlCharacters, instantSchema } from '../shared/schemas.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
 
@@ -23,23 +24,48 @@ export function isShopifyTopic(value: string): value is ShopifyTopic {
   return (SHOPIFY_TOPICS as readonly string[]).includes(value);
 }
 
-/** Shopify ids are 64-bit integers: kept as exact decimal strings. */
+/** Shopify ids are unsigned 64-bit integers (at most 20 digits): kept as exact decimal strings. */
 const shopifyId = z.pipe(
-  z.union([z.string().check(z.regex(/^\d+$/, 'must be a numeric id')), z.int().check(z.nonnegative())]),
+  z.union(
+    [
+      z.string().check(z.regex(/^\d{1,20}$/, 'must be a numeric id of at most 20 digits')),
+      z.int().check(z.nonnegative()),
+    ],
+    'must be a numeric id',
+  ),
   z.transform(String),
 );
 const optionalId = z.pipe(
   z.nullish(shopifyId),
   z.transform((v) => v ?? null),
 );
-const decimal = z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'must be a decimal amount such as "199.00"'));
-const timestamp = z.iso.datetime({ offset: true });
-const currency = z.string().check(z.regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO-4217 code'));
+/**
+ * An amount Shopify sends as a decimal string. Totals, prices and refunds are never negative; the
+ * digits are bounded so a 100 KB "number" is refused before it is parsed.
+ */
+const decimal = z
+  .string()
+  .check(
+    z.regex(
+      /^\d{1,16}(\.\d{1,8})?$/,
+      'must be a non-negative decimal amount such as "199.00" (at most 16 digits before the point)',
+    ),
+  );
+const timestamp = instantSchema();
+const currency = CurrencySchema;
 const count = z.int().check(z.nonnegative());
 const maybeString = z.nullish(z.string());
+/** Shopify's own limit for a SKU; a SKU is also a business key (timelines, restock). */
+export const MAX_SKU_LENGTH = 255;
+const sku = z.nullish(
+  z.string().check(
+    z.maxLength(MAX_SKU_LENGTH, `must be at most ${MAX_SKU_LENGTH} characters`),
+    z.refine((v) => !hasControlCharacters(v), 'must not contain control characters'),
+  ),
+);
 
 const LineItem = z.object({
-  sku: maybeString,
+  sku,
   product_id: optionalId,
   variant_id: optionalId,
   title: z._default(z.string(), ''),
@@ -63,7 +89,7 @@ const Order = z.object({
   shipping_address: z.nullish(z.object({ province: maybeString, country_code: maybeString })),
 });
 
-const FulfillmentLine = z.object({ sku: maybeString, quantity: count });
+const FulfillmentLine = z.object({ sku, quantity: count });
 const Fulfillment = z.object({
   id: shopifyId,
   order_id: shopifyId,
@@ -83,7 +109,7 @@ const Refund = z.object({
     z.array(
       z.object({
         quantity: count,
-        line_item: z.nullish(z.object({ sku: maybeString })),
+        line_item: z.nullish(z.object({ sku })),
         subtotal_set: z.nullish(z.object({ shop_money: z.object({ currency_code: currency }) })),
       }),
     ),
@@ -109,7 +135,7 @@ const Product = z.object({
   title: z.string(),
   updated_at: timestamp,
   variants: z._default(
-    z.array(z.object({ id: shopifyId, sku: maybeString, price: decimal, inventory_item_id: optionalId })),
+    z.array(z.object({ id: shopifyId, sku, price: decimal, inventory_item_id: optionalId })),
     [],
   ),
 });
@@ -157,6 +183,24 @@ function orderFields(order: z.infer<typeof Order>, ctx: ShopifyContext) {
 }
 
 /**
+ * What a delivery turns into: canonical events, keys it concerns that no event names, and the
+ * identity of the fact it reports.
+ */
+export interface Normalized {
+  readonly events: CanonicalEvent[];
+  readonly extraKeys: BusinessKey[];
+  /**
+   * The business fact, independent of the delivery: topic, resource id and the resource's version
+   * (`orders/paid:450789469001@2026-11-20T10:16:30+08:00`). Shopify's webhook id is not covered by
+   * its signature, so the same signed body sent under a new id must be recognised as the same fact
+   * (SPEC §1, issue #10): this is the dedupe key and the seed of the event ids.
+   */
+  readonly factKey: string;
+  /** The payload field that makes the events big, named when they exceed a downstream limit. */
+  readonly sizeField: string;
+}
+
+/**
  * Normalizes one Shopify delivery into zero or more canonical events. A payload that breaks its
  * topic's schema is a ValidationError naming the field.
  */
@@ -165,38 +209,105 @@ export async function normalizeShopify(
   payload: unknown,
   ctx: ShopifyContext,
 ): Promise<Normalized> {
-  const events = await toEvents(topic, payload, ctx);
-  return { events, extraKeys: extraKeys(topic, payload) };
-}
-
-/** What a delivery turns into: canonical events, and keys it concerns that no event names. */
-export interface Normalized {
-  readonly events: CanonicalEvent[];
-  readonly extraKeys: BusinessKey[];
-}
-
-function extraKeys(topic: ShopifyTopic, payload: unknown): BusinessKey[] {
-  if (topic !== 'fulfillments/update') return [];
-  return [{ type: 'order', id: parseOrThrow(Fulfillment, payload).order_id }];
-}
-
-async function toEvents(
-  topic: ShopifyTopic,
-  payload: unknown,
-  ctx: ShopifyContext,
-): Promise<CanonicalEvent[]> {
   switch (topic) {
-    case 'orders/create': {
+    case 'orders/create':
+    case 'orders/paid':
+    case 'orders/cancelled':
+    case 'orders/fulfilled': {
       const order = parseOrThrow(Order, payload);
-      return [canonicalEvent('OrderPlaced', orderFields(order, ctx))];
+      return {
+        events: orderEvents(topic, order, ctx),
+        extraKeys: [],
+        factKey: factKey(topic, order.id, order.updated_at ?? order.processed_at ?? order.created_at),
+        sizeField: 'line_items',
+      };
     }
+    case 'fulfillments/create':
+    case 'fulfillments/update': {
+      const f = parseOrThrow(Fulfillment, payload);
+      return {
+        events: fulfillmentEvents(topic, f),
+        // An update that is not a delivery publishes nothing but still belongs on the order's timeline.
+        extraKeys: topic === 'fulfillments/update' ? [{ type: 'order', id: f.order_id }] : [],
+        factKey: factKey(topic, f.id, f.updated_at ?? f.created_at, f.shipment_status ?? ''),
+        sizeField: 'line_items',
+      };
+    }
+    case 'refunds/create': {
+      const r = parseOrThrow(Refund, payload);
+      // A refund never changes once created: its id is its identity.
+      return {
+        events: [refundEvent(r)],
+        extraKeys: [],
+        factKey: factKey(topic, r.id),
+        sizeField: 'refund_line_items',
+      };
+    }
+    case 'inventory_levels/update': {
+      const level = parseOrThrow(InventoryLevel, payload);
+      return {
+        events: [
+          canonicalEvent('StockLevelChanged', {
+            sku: await ctx.skuForInventoryItem(level.inventory_item_id),
+            inventoryItemId: level.inventory_item_id,
+            locationId: level.location_id,
+            available: level.available,
+            changedAt: level.updated_at,
+          }),
+        ],
+        extraKeys: [],
+        // Two levels stamped in the same second are different facts when the quantity differs.
+        factKey: factKey(
+          topic,
+          `${level.inventory_item_id}/${level.location_id}`,
+          level.updated_at,
+          String(level.available),
+        ),
+        sizeField: '(body)',
+      };
+    }
+    case 'products/update': {
+      const p = parseOrThrow(Product, payload);
+      return {
+        events: [
+          canonicalEvent('ProductUpdated', {
+            productId: p.id,
+            title: p.title,
+            variants: p.variants.map((v, i) => ({
+              variantId: v.id,
+              sku: v.sku || null,
+              inventoryItemId: v.inventory_item_id,
+              price: toMoney(v.price, ctx.storeCurrency, `variants.${i}.price`),
+            })),
+            updatedAt: p.updated_at,
+          }),
+        ],
+        extraKeys: [],
+        factKey: factKey(topic, p.id, p.updated_at),
+        sizeField: 'variants',
+      };
+    }
+  }
+}
+
+/** `topic:resource@version[#discriminator]`: every part bounded (ids ≤ 20 digits, ISO instants). */
+function factKey(topic: ShopifyTopic, resourceId: string, version?: string, discriminator?: string): string {
+  return `${topic}:${resourceId}${version ? `@${version}` : ''}${discriminator ? `#${discriminator}` : ''}`;
+}
+
+function orderEvents(
+  topic: 'orders/create' | 'orders/paid' | 'orders/cancelled' | 'orders/fulfilled',
+  order: z.infer<typeof Order>,
+  ctx: ShopifyContext,
+): CanonicalEvent[] {
+  switch (topic) {
+    case 'orders/create':
+      return [canonicalEvent('OrderPlaced', orderFields(order, ctx))];
     case 'orders/paid': {
-      const order = parseOrThrow(Order, payload);
       const paidAt = order.processed_at ?? order.updated_at ?? order.created_at;
       return [canonicalEvent('OrderPaid', { ...orderFields(order, ctx), paidAt })];
     }
-    case 'orders/cancelled': {
-      const order = parseOrThrow(Order, payload);
+    case 'orders/cancelled':
       if (!order.cancelled_at)
         throw ValidationError.field('cancelled_at', 'is required for orders/cancelled');
       return [
@@ -204,12 +315,10 @@ async function toEvents(
           orderId: order.id,
           reason: order.cancel_reason ?? null,
           cancelledAt: order.cancelled_at,
-          skus: order.line_items.map((l) => l.sku).filter((s): s is string => Boolean(s)),
+          skus: [...new Set(order.line_items.map((l) => l.sku).filter((s): s is string => Boolean(s)))],
         }),
       ];
-    }
-    case 'orders/fulfilled': {
-      const order = parseOrThrow(Order, payload);
+    case 'orders/fulfilled':
       return [
         canonicalEvent('ShipmentDispatched', {
           orderId: order.id,
@@ -220,81 +329,54 @@ async function toEvents(
           dispatchedAt: order.updated_at ?? order.created_at,
         }),
       ];
-    }
-    case 'fulfillments/create': {
-      const f = parseOrThrow(Fulfillment, payload);
-      return [
-        canonicalEvent('ShipmentDispatched', {
-          orderId: f.order_id,
-          shipmentId: f.id,
-          carrier: f.tracking_company ?? null,
-          trackingNumber: f.tracking_number ?? null,
-          lines: f.line_items.map((l) => ({ sku: l.sku || null, quantity: l.quantity })),
-          dispatchedAt: f.created_at,
-        }),
-      ];
-    }
-    case 'fulfillments/update': {
-      const f = parseOrThrow(Fulfillment, payload);
-      // Only a delivered shipment is a business fact storeflow acts on; other updates stay on
-      // the timeline as the webhook itself.
-      if (f.shipment_status !== 'delivered') return [];
-      return [
-        canonicalEvent('OrderDelivered', {
-          orderId: f.order_id,
-          shipmentId: f.id,
-          deliveredAt: f.updated_at ?? f.created_at,
-        }),
-      ];
-    }
-    case 'refunds/create': {
-      const r = parseOrThrow(Refund, payload);
-      const refunds = r.transactions.filter((t) => t.kind === 'refund' && t.status === 'success');
-      const cur =
-        refunds.find((t) => t.currency)?.currency ??
-        r.refund_line_items.find((l) => l.subtotal_set)?.subtotal_set?.shop_money.currency_code;
-      if (!cur) throw ValidationError.field('transactions', 'no currency on any refund transaction or line');
-      const amount = refunds.reduce(
-        (sum, t, i) => sum + toMoney(t.amount, cur, `transactions.${i}.amount`).amount,
-        0,
-      );
-      return [
-        canonicalEvent('RefundIssued', {
-          orderId: r.order_id,
-          refundId: r.id,
-          amount: { amount, currency: cur },
-          lines: r.refund_line_items.map((l) => ({ sku: l.line_item?.sku || null, quantity: l.quantity })),
-          refundedAt: r.created_at,
-        }),
-      ];
-    }
-    case 'inventory_levels/update': {
-      const level = parseOrThrow(InventoryLevel, payload);
-      return [
-        canonicalEvent('StockLevelChanged', {
-          sku: await ctx.skuForInventoryItem(level.inventory_item_id),
-          inventoryItemId: level.inventory_item_id,
-          locationId: level.location_id,
-          available: level.available,
-          changedAt: level.updated_at,
-        }),
-      ];
-    }
-    case 'products/update': {
-      const p = parseOrThrow(Product, payload);
-      return [
-        canonicalEvent('ProductUpdated', {
-          productId: p.id,
-          title: p.title,
-          variants: p.variants.map((v, i) => ({
-            variantId: v.id,
-            sku: v.sku || null,
-            inventoryItemId: v.inventory_item_id,
-            price: toMoney(v.price, ctx.storeCurrency, `variants.${i}.price`),
-          })),
-          updatedAt: p.updated_at,
-        }),
-      ];
-    }
   }
+}
+
+function fulfillmentEvents(
+  topic: 'fulfillments/create' | 'fulfillments/update',
+  f: z.infer<typeof Fulfillment>,
+): CanonicalEvent[] {
+  if (topic === 'fulfillments/create') {
+    return [
+      canonicalEvent('ShipmentDispatched', {
+        orderId: f.order_id,
+        shipmentId: f.id,
+        carrier: f.tracking_company ?? null,
+        trackingNumber: f.tracking_number ?? null,
+        lines: f.line_items.map((l) => ({ sku: l.sku || null, quantity: l.quantity })),
+        dispatchedAt: f.created_at,
+      }),
+    ];
+  }
+  // Only a delivered shipment is a business fact storeflow acts on; other updates stay on the
+  // timeline as the webhook itself.
+  if (f.shipment_status !== 'delivered') return [];
+  return [
+    canonicalEvent('OrderDelivered', {
+      orderId: f.order_id,
+      shipmentId: f.id,
+      deliveredAt: f.updated_at ?? f.created_at,
+    }),
+  ];
+}
+
+function refundEvent(r: z.infer<typeof Refund>): CanonicalEvent {
+  const refunds = r.transactions.filter((t) => t.kind === 'refund' && t.status === 'success');
+  const cur =
+    refunds.find((t) => t.currency)?.currency ??
+    r.refund_line_items.find((l) => l.subtotal_set)?.subtotal_set?.shop_money.currency_code;
+  if (!cur) throw ValidationError.field('transactions', 'no currency on any refund transaction or line');
+  const amount = refunds.reduce((sum, t) => {
+    const i = r.transactions.indexOf(t);
+    return sum + toMoney(t.amount, cur, `transactions.${i}.amount`).amount;
+  }, 0);
+  if (!Number.isSafeInteger(amount))
+    throw ValidationError.field('transactions', 'the refunded total is too large');
+  return canonicalEvent('RefundIssued', {
+    orderId: r.order_id,
+    refundId: r.id,
+    amount: { amount, currency: cur },
+    lines: r.refund_line_items.map((l) => ({ sku: l.line_item?.sku || null, quantity: l.quantity })),
+    refundedAt: r.created_at,
+  });
 }

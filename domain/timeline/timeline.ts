@@ -48,3 +48,72 @@ export function entriesFor(keys: readonly BusinessKey[], fact: Omit<TimelineEntr
   }
   return entries;
 }
+
+/** The line a webhook delivery leaves on the timelines it concerns (one per fact, idempotent). */
+export function webhookLine(
+  delivery: {
+    readonly source: string;
+    readonly deliveryId: string;
+    readonly factKey: string;
+    readonly name: string;
+    readonly receivedAt: string;
+    readonly events: readonly string[];
+  },
+  origin: string,
+): Omit<TimelineEntry, 'key'> {
+  return {
+    at: delivery.receivedAt,
+    kind: 'webhook',
+    name: delivery.name,
+    detail: {
+      source: delivery.source,
+      deliveryId: delivery.deliveryId,
+      origin,
+      events: [...delivery.events],
+    },
+    ref: `${delivery.source}:${delivery.factKey}`,
+  };
+}
+
+/** Largest `detail` a timeline line keeps; beyond it only the scalar fields stay. */
+export const MAX_TIMELINE_DETAIL_BYTES = 4096;
+
+interface Line {
+  readonly sku?: string | null;
+  readonly quantity?: number;
+}
+
+/**
+ * What an event line keeps of the event's data: a small summary and references, never the
+ * document (issue #10: a 500-line order copied onto 500 SKU timelines wrote 33 MB). Arrays of
+ * lines or variants become counts; on a SKU's timeline the lines of that SKU stay. Whatever is
+ * still over {@link MAX_TIMELINE_DETAIL_BYTES} keeps only its short scalar fields.
+ */
+export function summarizeEventData(data: Record<string, unknown>, key: BusinessKey): Record<string, unknown> {
+  const summary: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(data)) {
+    if (Array.isArray(value) && value.length > 0 && typeof value[0] === 'object' && value[0] !== null) {
+      const items = value as Line[];
+      summary[`${field}Count`] = items.length;
+      if (items.some((i) => typeof i.quantity === 'number')) {
+        summary[`${field}Units`] = items.reduce((n, i) => n + (i.quantity ?? 0), 0);
+      }
+      if (key.type === 'sku') {
+        const own = items.filter((i) => i.sku === key.id);
+        if (own.length > 0) summary[field] = own;
+      }
+    } else if (Array.isArray(value) && value.length > 20) {
+      summary[`${field}Count`] = value.length;
+    } else {
+      summary[field] = value;
+    }
+  }
+  if (Buffer.byteLength(JSON.stringify(summary)) <= MAX_TIMELINE_DETAIL_BYTES) return summary;
+  const scalars: Record<string, unknown> = { truncated: true };
+  for (const [field, value] of Object.entries(summary)) {
+    if (typeof value === 'number' || typeof value === 'boolean' || value === null) scalars[field] = value;
+    else if (typeof value === 'string')
+      scalars[field] = value.length > 256 ? `${value.slice(0, 256)}…` : value;
+  }
+  return scalars;
+}

@@ -2,12 +2,14 @@ import { eventSchemas, isDetailType, keysOf } from '../events/catalog.ts';
 import { type BusinessKey, EventMetadataSchema } from '../events/envelope.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
-import { entriesFor, type TimelinePage, type TimelineRepository } from './timeline.ts';
-
-const BusinessKeySchema = z.object({
-  type: z.enum(['order', 'sku', 'presale', 'ticket', 'customer', 'product']),
-  id: z.string().check(z.minLength(1)),
-});
+import {
+  entriesFor,
+  summarizeEventData,
+  type TimelineEntry,
+  type TimelinePage,
+  type TimelineRepository,
+  webhookLine,
+} from './timeline.ts';
 
 /** An event as the bus delivers it to a consumer. */
 export const BusEventSchema = z.object({
@@ -16,7 +18,7 @@ export const BusEventSchema = z.object({
   'detail-type': z.string().check(z.minLength(1)),
   time: z.optional(z.string()),
   detail: z.object({
-    metadata: z.extend(EventMetadataSchema, { keys: z.optional(z.array(BusinessKeySchema)) }),
+    metadata: EventMetadataSchema,
     data: z.record(z.string(), z.unknown()),
   }),
 });
@@ -24,8 +26,10 @@ export type BusEvent = z.infer<typeof BusEventSchema>;
 
 /**
  * Records a published event on the timeline of every business key it concerns: the keys the
- * catalog derives for a canonical event, plus any `metadata.keys` a producer adds. Idempotent on
- * the event id, so a redelivered event leaves one line.
+ * catalog derives for a canonical event, plus any `metadata.keys` a producer adds. An event that
+ * came in by webhook also brings its delivery's line (the acknowledging request writes none).
+ * Lines carry a summary of the event and its id, never the document. Idempotent on the event id
+ * and the delivery, so a redelivered event leaves the same lines.
  */
 export const recordEventOnTimeline =
   (deps: { timeline: TimelineRepository }) =>
@@ -38,26 +42,54 @@ export const recordEventOnTimeline =
       const parsed = parseOrThrow(eventSchemas[detailType], data, 'detail.data');
       keys.push(...keysOf({ detailType, source: event.source, data: parsed }));
     }
-    const entries = entriesFor(keys, {
+    const eventLines = entriesFor(keys, {
       at: metadata.publishedAt,
       kind: 'event',
       name: detailType,
-      detail: {
-        eventId: metadata.eventId,
-        source: event.source,
-        correlationId: metadata.correlationId,
-        data,
-      },
+      detail: {},
       ref: metadata.eventId,
-    });
+    }).map(
+      (entry): TimelineEntry => ({
+        ...entry,
+        detail: {
+          eventId: metadata.eventId,
+          source: event.source,
+          correlationId: metadata.correlationId,
+          data: summarizeEventData(data, entry.key),
+        },
+      }),
+    );
+    const deliveryLines = metadata.delivery
+      ? entriesFor(keys, webhookLine(metadata.delivery, metadata.origin))
+      : [];
+    const entries = [...deliveryLines, ...eventLines];
     await deps.timeline.record(entries);
     return { recorded: entries.length };
   };
 
+/** Longest cursor we hand out: a base64url of the last key (sort keys are at most 1024 bytes). */
+export const MAX_CURSOR_LENGTH = 2048;
+
 export const TimelineQuerySchema = z.object({
-  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 200),
+  limit: z._default(
+    z.coerce
+      .number('must be a number from 1 to 1000')
+      .check(
+        z.int('must be a whole number from 1 to 1000'),
+        z.minimum(1, 'must be at least 1'),
+        z.maximum(1000, 'must be at most 1000'),
+      ),
+    200,
+  ),
   cursor: z.pipe(
-    z.nullish(z.string().check(z.minLength(1))),
+    z.nullish(
+      z
+        .string()
+        .check(
+          z.minLength(1, 'must not be empty'),
+          z.maxLength(MAX_CURSOR_LENGTH, 'is not a cursor returned for this timeline'),
+        ),
+    ),
     z.transform((v) => v ?? null),
   ),
 });

@@ -1,10 +1,13 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchPut } from '#adapters/dynamodb/batch';
 import { DynamoCatalogRepository } from '#adapters/dynamodb/catalog-repository';
 import { DynamoDeliveryStore } from '#adapters/dynamodb/delivery-store';
-import { tableSchema } from '#adapters/dynamodb/schema';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import type { DeliveryRecord } from '#domain/ingestion/accept-delivery';
+import { ValidationError } from '#domain/shared/errors';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.ts';
 
 let dynamo: LocalDynamo;
@@ -17,6 +20,7 @@ afterAll(async () => {
 
 const record = (deliveryId: string, over: Partial<DeliveryRecord> = {}): DeliveryRecord => ({
   source: 'shopify',
+  factKey: deliveryId,
   deliveryId,
   name: 'orders/paid',
   origin: 'shopify:demo',
@@ -25,7 +29,7 @@ const record = (deliveryId: string, over: Partial<DeliveryRecord> = {}): Deliver
   leaseUntil: '2026-11-24T00:00:30.000Z',
   bodySha256: 'f00',
   bodyBytes: 3,
-  keys: [{ type: 'order', id: '1' }],
+  extraKeys: [{ type: 'order', id: '1' }],
   events: [],
   ...over,
 });
@@ -38,25 +42,41 @@ describe('DynamoDeliveryStore (conditional writes on the real wire protocol)', (
     expect(second).toEqual({ claimed: false, existing: record('d1') });
   });
 
-  it('lists unpublished deliveries on the sparse GSI until they are published', async () => {
+  it('keys the record by the fact, so another delivery of the same fact finds it', async () => {
     const store = new DynamoDeliveryStore(dynamo.doc, dynamo.tableName);
-    await store.claim(record('d2'));
-    const pending = async () =>
-      (
-        await dynamo.doc.send(
-          new QueryCommand({
-            TableName: dynamo.tableName,
-            IndexName: tableSchema.indexes.gsi1.indexName,
-            KeyConditionExpression: 'gsi1pk = :p',
-            ExpressionAttributeValues: { ':p': 'DELIVERY#RECEIVED' },
-          }),
-        )
-      ).Items?.map((i) => i.deliveryId);
-    expect(await pending()).toContain('d2');
-    await store.markPublished('shopify', 'd2', '2026-11-24T00:00:01.000Z');
-    expect(await pending()).not.toContain('d2');
-    const again = await store.claim(record('d2'));
+    const fact = 'orders/paid:7@2026-11-24T00:00:00Z';
+    expect(await store.claim(record('wh-a', { factKey: fact }))).toEqual({ claimed: true });
+    const replay = await store.claim(record('wh-b', { factKey: fact }));
+    expect(replay.claimed ? null : replay.existing.deliveryId).toBe('wh-a');
+    await store.markPublished('shopify', fact, '2026-11-24T00:00:01.000Z');
+    const again = await store.claim(record('wh-c', { factKey: fact }));
     expect(again.claimed ? null : again.existing.status).toBe('PUBLISHED');
+    // No listing index entry: nothing reads unpublished deliveries any more.
+    expect((await dynamo.scanAll()).filter((i) => i.gsi1pk !== undefined)).toEqual([]);
+  });
+
+  it('remembers the body a delivery id carried and reports a different one, recorded once per body', async () => {
+    const store = new DynamoDeliveryStore(dynamo.doc, dynamo.tableName);
+    const first = {
+      deliveryId: 'wh-r',
+      factKey: 'f1',
+      bodySha256: 'aaa',
+      receivedAt: '2026-11-24T00:00:00.000Z',
+    };
+    expect(await store.rememberDeliveryId('shopify', first)).toBeNull();
+    // A platform retry: same id, same body.
+    expect(
+      await store.rememberDeliveryId('shopify', { ...first, receivedAt: '2026-11-24T00:01:00.000Z' }),
+    ).toBeNull();
+    const other = { ...first, factKey: 'f2', bodySha256: 'bbb', receivedAt: '2026-11-24T00:02:00.000Z' };
+    const previous = await store.rememberDeliveryId('shopify', other);
+    expect(previous).toEqual({ factKey: 'f1', bodySha256: 'aaa', receivedAt: '2026-11-24T00:00:00.000Z' });
+    const reuse = { ...other, previous: previous! };
+    await store.recordDeliveryIdReuse('shopify', reuse);
+    await store.recordDeliveryIdReuse('shopify', reuse);
+    const items = (await dynamo.scanAll()).filter((i) => i.pk === 'DELIVERYID#shopify#wh-r');
+    expect(items.map((i) => i.sk)).toEqual(['DELIVERYID', 'REUSE#bbb']);
+    expect(items[0]).toMatchObject({ bodySha256: 'aaa', factKey: 'f1' });
   });
 
   it('takes over only a RECEIVED delivery whose lease has run out, and only once', async () => {
@@ -98,6 +118,84 @@ describe('DynamoTimelineRepository', () => {
     expect(page.items.map((i) => i.name)).toEqual(['OrderPlaced', 'orders/paid', 'OrderPaid']);
     expect(page.nextCursor).toBeNull();
     expect(page.items[1]?.detail).toEqual({ n: 1 });
+  });
+
+  it('records thousands of lines in batches and pages through them', async () => {
+    const repo = new DynamoTimelineRepository(dynamo.doc, dynamo.tableName);
+    const key = { type: 'sku' as const, id: 'MANY' };
+    const entries = Array.from({ length: 260 }, (_, i) => ({
+      key,
+      at: `2026-11-24T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}Z`,
+      kind: 'event' as const,
+      name: 'OrderPaid',
+      detail: { i },
+      ref: `e-${i}`,
+    }));
+    await repo.record(entries);
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await repo.list(key, { limit: 100, cursor });
+      seen.push(...page.items.map((i) => i.detail.i as number));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.sort((a, b) => a - b)).toEqual(entries.map((_, i) => i));
+  });
+
+  it('refuses a cursor that names another timeline or a key DynamoDB would refuse, naming the field', async () => {
+    const repo = new DynamoTimelineRepository(dynamo.doc, dynamo.tableName);
+    const key = { type: 'order' as const, id: 'T-1' };
+    const forge = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const cursor of [
+      'not-base64-json',
+      forge({ pk: 'ORDER#other', sk: 'TL#x' }),
+      forge({ pk: 'ORDER#T-1', sk: `TL#${'x'.repeat(2000)}` }),
+      forge({ pk: 'ORDER#T-1', sk: 'PRESALE_ORDER' }),
+      forge({ pk: 'ORDER#T-1' }),
+    ]) {
+      const error = await repo.list(key, { limit: 10, cursor }).catch((e: unknown) => e);
+      expect(error, cursor.slice(0, 40)).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues[0]?.field).toBe('cursor');
+    }
+  });
+});
+
+describe('batchPut', () => {
+  it('retries the items DynamoDB leaves unprocessed, with backoff, until none is left', async () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+    const mock = mockClient(doc);
+    let calls = 0;
+    mock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => {
+      calls++;
+      const requests = input.RequestItems.t ?? [];
+      // Throttle the second half of every batch on its first try.
+      return calls <= 2 ? { UnprocessedItems: { t: requests.slice(Math.ceil(requests.length / 2)) } } : {};
+    });
+    const waits: number[] = [];
+    await batchPut(
+      doc,
+      't',
+      Array.from({ length: 30 }, (_, i) => ({ pk: `k${i}` })),
+      async (ms) => {
+        waits.push(ms);
+      },
+    );
+    const sent = mock.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.t?.length);
+    expect(sent.slice(0, 2).sort()).toEqual([25, 5]);
+    // 25 → 12 left over, 5 → 2 left over; each retried once.
+    expect(sent.reduce((a, b) => a! + b!, 0)).toBe(30 + 12 + 2);
+    expect(waits).toHaveLength(2);
+  });
+
+  it('gives up with an error naming how many items are left when DynamoDB never takes them', async () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+    const mock = mockClient(doc);
+    mock.on(BatchWriteCommand).callsFake((input: { RequestItems: Record<string, unknown[]> }) => ({
+      UnprocessedItems: { t: input.RequestItems.t },
+    }));
+    await expect(batchPut(doc, 't', [{ pk: 'a' }], async () => {})).rejects.toThrow(
+      /1 item\(s\) unprocessed after 8 attempts/,
+    );
   });
 });
 

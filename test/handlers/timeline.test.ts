@@ -92,6 +92,7 @@ describe('the order timeline', () => {
           rawPath: '/webhooks/shopify',
           body,
           headers: {
+            'content-type': 'application/json',
             'x-shopify-topic': 'orders/paid',
             'x-shopify-hmac-sha256': signShopify(body, 's1'),
             'x-shopify-webhook-id': 'timeline-paid-1',
@@ -163,7 +164,10 @@ describe('the order timeline', () => {
             routeKey: 'POST /webhooks/storeflow',
             rawPath: '/webhooks/storeflow',
             body: raw,
-            headers: { 'storeflow-signature': signStoreflow(raw, 's2', Math.floor(Date.now() / 1000)) },
+            headers: {
+              'content-type': 'application/json',
+              'storeflow-signature': signStoreflow(raw, 's2', Math.floor(Date.now() / 1000)),
+            },
           }),
           lambdaContext,
         ),

@@ -14,6 +14,7 @@ let dynamo: LocalDynamo;
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 let shopifyHandler: Handler;
 let storeflowHandler: Handler;
+let recordHandler: Handler;
 
 beforeAll(async () => {
   dynamo = await startLocalDynamo();
@@ -30,6 +31,7 @@ beforeAll(async () => {
   });
   shopifyHandler = (await import('#functions/receive-shopify-webhook.handler')).handler as Handler;
   storeflowHandler = (await import('#functions/receive-storeflow-webhook.handler')).handler as Handler;
+  recordHandler = (await import('#functions/record-timeline.handler')).handler as Handler;
 });
 
 afterAll(async () => {
@@ -46,6 +48,27 @@ beforeEach(() => {
 
 function published(): PutEventsRequestEntry[] {
   return eventBridge.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+}
+
+/** Runs what was published through the timeline recorder, as the bus's rule would. */
+async function recordPublished() {
+  for (const entry of published()) {
+    await recordHandler(
+      { source: entry.Source, 'detail-type': entry.DetailType, detail: JSON.parse(entry.Detail ?? '{}') },
+      lambdaContext,
+    );
+  }
+}
+
+let versions = 0;
+/**
+ * The fixture as a new version of its resource (a later `updated_at`): a different business fact,
+ * where sending the same body again would be the same fact (issue #10).
+ */
+function newVersion(body: string): string {
+  const second = ++versions;
+  const stamp = `2026-11-23T${String(Math.floor(second / 3600) % 24).padStart(2, '0')}:${String(Math.floor(second / 60) % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}+08:00`;
+  return body.replace(/"updated_at": *"[^"]*"/, `"updated_at": "${stamp}"`);
 }
 
 let sequence = 0;
@@ -134,16 +157,43 @@ describe('POST /webhooks/shopify with real Shopify payloads', () => {
     expect(detail.metadata.correlationId).toBe(res.json.deliveryId);
     expect(detail.metadata.origin).toBe('shopify:storeflow-demo.myshopify.com');
 
-    const items = await dynamo.scanAll();
-    const webhookLines = items.filter((i) => i.entity === 'TimelineEntry' && i.kind === 'webhook');
-    expect(webhookLines.map((i) => i.pk).sort()).toEqual([
-      'ORDER#820982911946154508',
-      'SKU#IPOD2008BLACK',
-      'SKU#IPOD2008PINK',
-    ]);
-    const delivery = items.find((i) => i.pk === `DELIVERY#shopify#${res.json.deliveryId}`);
+    expect(detail.metadata.delivery).toMatchObject({
+      source: 'shopify',
+      deliveryId: res.json.deliveryId,
+      factKey: 'orders/create:820982911946154508@2026-11-20T10:15:00+08:00',
+      name: 'orders/create',
+      events: ['OrderPlaced'],
+    });
+
+    // The acknowledgement wrote the fact's record, and no timeline line: the recorder does.
+    const before = await dynamo.scanAll();
+    expect(before.filter((i) => i.entity === 'TimelineEntry' && i.pk === 'ORDER#820982911946154508')).toEqual(
+      [],
+    );
+    const delivery = before.find(
+      (i) => i.pk === 'DELIVERY#shopify#orders/create:820982911946154508@2026-11-20T10:15:00+08:00',
+    );
     expect(delivery?.status).toBe('PUBLISHED');
-    expect(delivery?.gsi1pk).toBeUndefined();
+    expect(delivery?.deliveryId).toBe(res.json.deliveryId);
+
+    await recordPublished();
+    const lines = (await dynamo.scanAll()).filter(
+      (i) => i.entity === 'TimelineEntry' && /^(ORDER#820982911946154508|SKU#IPOD2008)/.test(String(i.pk)),
+    );
+    expect(
+      lines
+        .filter((i) => i.kind === 'webhook')
+        .map((i) => i.pk)
+        .sort(),
+    ).toEqual(['ORDER#820982911946154508', 'SKU#IPOD2008BLACK', 'SKU#IPOD2008PINK']);
+    // Event lines carry a summary of the order, never its lines (a SKU keeps its own line).
+    const orderLine = lines.find((i) => i.kind === 'event' && i.pk === 'ORDER#820982911946154508');
+    expect(orderLine?.detail).toMatchObject({ data: { orderId: '820982911946154508', linesCount: 2 } });
+    expect((orderLine!.detail as { data: Record<string, unknown> }).data.lines).toBeUndefined();
+    const skuLine = lines.find((i) => i.kind === 'event' && i.pk === 'SKU#IPOD2008PINK');
+    expect((skuLine!.detail as { data: { lines: Array<{ sku: string }> } }).data.lines).toEqual([
+      expect.objectContaining({ sku: 'IPOD2008PINK' }),
+    ]);
   });
 
   it('orders/paid → OrderPaid with paidAt from processed_at', async () => {
@@ -198,10 +248,18 @@ describe('POST /webhooks/shopify with real Shopify payloads', () => {
     inTransit.shipment_status = 'in_transit';
     const res = await callShopify('fulfillments/update', JSON.stringify(inTransit));
     expect(res.statusCode).toBe(200);
+    expect(res.json.outcome).toBe('accepted');
     expect(res.json.eventIds).toEqual([]);
+    // Nothing is published, so the acknowledgement writes the webhook line itself.
     const items = await dynamo.scanAll();
     expect(
-      items.some((i) => i.pk === 'ORDER#450789469001' && i.ref === `shopify:${res.json.deliveryId}`),
+      items.some(
+        (i) =>
+          i.pk === 'ORDER#450789469001' &&
+          i.kind === 'webhook' &&
+          i.name === 'fulfillments/update' &&
+          (i.detail as { deliveryId: string }).deliveryId === res.json.deliveryId,
+      ),
     ).toBe(true);
   });
 
@@ -240,9 +298,16 @@ describe('POST /webhooks/shopify with real Shopify payloads', () => {
     });
 
     eventBridge.resetHistory();
-    const after = await callShopify(
+    // The same level again is the same fact: nothing new.
+    const same = await callShopify(
       'inventory_levels/update',
       fixture('shopify/inventory-levels-update.json'),
+    );
+    expect(same.json.outcome).toBe('duplicate');
+    expect(published()).toEqual([]);
+    const after = await callShopify(
+      'inventory_levels/update',
+      newVersion(fixture('shopify/inventory-levels-update.json')),
     );
     expect(after.statusCode).toBe(200);
     const [entry] = published();
@@ -325,7 +390,7 @@ describe('POST /webhooks/shopify refusals change nothing stored', () => {
   });
 
   it('a repeated delivery id → 200 with no second effect', async () => {
-    const body = fixture('shopify/orders-paid.json');
+    const body = newVersion(fixture('shopify/orders-paid.json'));
     const id = `wh-duplicate-${Date.now()}`;
     const first = await callShopify('orders/paid', body, { 'x-shopify-webhook-id': id });
     expect(first.statusCode).toBe(200);
@@ -358,6 +423,7 @@ describe('POST /webhooks/storeflow', () => {
   it('presale.deposit_paid → PresaleDepositPaid on the bus and the order timeline', async () => {
     const res = await callStoreflow(deposit('evt-dep-1'));
     expect(res.statusCode).toBe(200);
+    await recordPublished();
     const [entry] = published();
     expect(entry?.DetailType).toBe('PresaleDepositPaid');
     expect(entry?.Source).toBe('storeflow.presale');
@@ -418,12 +484,14 @@ describe('POST /webhooks/storeflow', () => {
     await expectRefused(async () => parseResponse(await storeflowHandler(event, lambdaContext)), 401);
   });
 
-  it('a stale timestamp (301 s old) or one from the future → 401; 299 s old is accepted', async () => {
+  it('a stale timestamp (301 s old) or one from the future → 401; 295 s old is accepted', async () => {
     const now = Math.floor(Date.now() / 1000);
     const stale = await expectRefused(() => callStoreflow(deposit('evt-stale'), { at: now - 301 }), 401);
     expect(stale.json.message).toMatch(/replay window/);
     await expectRefused(() => callStoreflow(deposit('evt-future'), { at: now + 301 }), 401);
-    const fresh = await callStoreflow(deposit('evt-299'), { at: now - 299 });
+    // The exact 300 s boundary is tested with a fixed clock in test/domain/signatures.test.ts; here the
+    // handler reads the real clock, so leave it a few seconds of slack.
+    const fresh = await callStoreflow(deposit('evt-295'), { at: now - 295 });
     expect(fresh.statusCode).toBe(200);
   });
 
@@ -476,5 +544,63 @@ describe('POST /webhooks/storeflow', () => {
     expect(failed.body).not.toMatch(/arn:aws/);
     const stored = (await dynamo.scanAll()).find((i) => i.pk === 'DELIVERY#storeflow#evt-bus-down');
     expect(stored?.status).toBe('RECEIVED');
+  });
+});
+
+describe('event identity follows the business fact, not the delivery (issue #10)', () => {
+  it('the same signed body under three new X-Shopify-Webhook-Id values publishes one OrderPaid', async () => {
+    const body = newVersion(fixture('shopify/orders-paid.json'));
+    const results = [];
+    for (const id of ['replay-a', 'replay-b', 'replay-c']) {
+      results.push(await callShopify('orders/paid', body, { 'x-shopify-webhook-id': `${id}-${versions}` }));
+    }
+    expect(results.map((r) => [r.statusCode, r.json.outcome])).toEqual([
+      [200, 'accepted'],
+      [200, 'duplicate'],
+      [200, 'duplicate'],
+    ]);
+    expect(published().map((e) => e.DetailType)).toEqual(['OrderPaid']);
+    expect(new Set(results.map((r) => JSON.stringify(r.json.eventIds))).size).toBe(1);
+  });
+
+  it('two copies of X-Shopify-Webhook-Id (joined by a comma) are refused, not merged into a new key', async () => {
+    const res = await expectRefused(
+      () =>
+        callShopify('orders/paid', newVersion(fixture('shopify/orders-paid.json')), {
+          'x-shopify-webhook-id': 'id-one, id-two',
+        }),
+      400,
+    );
+    expect(res.json.issues).toEqual([
+      { field: 'X-Shopify-Webhook-Id', reason: expect.stringMatching(/single delivery id/) },
+    ]);
+  });
+
+  it('a known delivery id with a different body is answered with a warning and recorded', async () => {
+    const id = `reused-${Date.now()}`;
+    const first = await callShopify('orders/paid', newVersion(fixture('shopify/orders-paid.json')), {
+      'x-shopify-webhook-id': id,
+    });
+    expect(first.json.outcome).toBe('accepted');
+    const second = await callShopify('orders/paid', newVersion(fixture('shopify/orders-paid.json')), {
+      'x-shopify-webhook-id': id,
+    });
+    expect(second.statusCode).toBe(200);
+    expect(second.json.warning).toMatch(new RegExp(`delivery id ${id} was first received .* different body`));
+    const reuse = (await dynamo.scanAll()).filter((i) => i.pk === `DELIVERYID#shopify#${id}`);
+    expect(reuse.map((i) => i.sk)).toEqual([
+      expect.stringMatching(/^DELIVERYID$/),
+      expect.stringMatching(/^REUSE#/),
+    ]);
+  });
+
+  it('a body that is not JSON by its Content-Type → 415, nothing stored', async () => {
+    const body = newVersion(fixture('shopify/orders-paid.json'));
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', undefined]) {
+      const res = await expectRefused(() => callShopify('orders/paid', body, { 'content-type': type }), 415);
+      expect(res.json.error).toBe('UnsupportedMediaType');
+    }
+    const ok = await callShopify('orders/paid', body, { 'content-type': 'application/json; charset=utf-8' });
+    expect(ok.statusCode).toBe(200);
   });
 });

@@ -153,6 +153,7 @@ describe('app stack functions', () => {
     const actions = (s: ReturnType<typeof statementsOf>) => s.flatMap((x) => x.actions).sort();
     expect(actions(shopify)).toEqual(
       [
+        'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
@@ -165,7 +166,13 @@ describe('app stack functions', () => {
     expect(actions(storeflow)).toEqual(actions(shopify));
     // The recorder may also park a failed async invocation in the DLQ (its OnFailure destination).
     expect(actions(record)).toEqual(
-      ['dynamodb:PutItem', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage', ...xray].sort(),
+      [
+        'dynamodb:BatchWriteItem',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+        ...xray,
+      ].sort(),
     );
     expect(record.find((x) => x.actions.includes('sqs:SendMessage'))?.resource).toContain('AsyncFailures');
     expect(actions(read)).toEqual(['dynamodb:Query', ...xray].sort());

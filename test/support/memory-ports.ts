@@ -1,6 +1,7 @@
 import type { BusinessKey } from '#domain/events/envelope';
 import type {
   CatalogRepository,
+  DeliveryIdReuse,
   DeliveryRecord,
   DeliverySource,
   DeliveryStore,
@@ -12,25 +13,43 @@ import type { TimelineEntry, TimelinePage, TimelineRepository } from '#domain/ti
 /** In-memory ports with the same conditional semantics as the DynamoDB adapters. */
 export class MemoryDeliveryStore implements DeliveryStore {
   readonly records = new Map<string, DeliveryRecord>();
+  readonly deliveryIds = new Map<string, { factKey: string; bodySha256: string; receivedAt: string }>();
+  readonly reuses = new Map<string, DeliveryIdReuse>();
   async claim(record: DeliveryRecord) {
-    const key = `${record.source}#${record.deliveryId}`;
+    const key = `${record.source}#${record.factKey}`;
     const existing = this.records.get(key);
     if (existing) return { claimed: false as const, existing: structuredClone(existing) };
     this.records.set(key, structuredClone(record));
     return { claimed: true as const };
   }
-  async takeOver(source: DeliverySource, deliveryId: string, now: string, leaseUntil: string) {
-    const key = `${source}#${deliveryId}`;
+  async takeOver(source: DeliverySource, factKey: string, now: string, leaseUntil: string) {
+    const key = `${source}#${factKey}`;
     const existing = this.records.get(key);
     if (existing?.status !== 'RECEIVED' || !(existing.leaseUntil < now)) return false;
     this.records.set(key, { ...existing, leaseUntil });
     return true;
   }
-  async markPublished(source: DeliverySource, deliveryId: string) {
-    const key = `${source}#${deliveryId}`;
+  async markPublished(source: DeliverySource, factKey: string) {
+    const key = `${source}#${factKey}`;
     const existing = this.records.get(key);
     if (!existing) throw new Error('no such delivery');
     this.records.set(key, { ...existing, status: 'PUBLISHED' });
+  }
+  async rememberDeliveryId(
+    source: DeliverySource,
+    delivery: { deliveryId: string; factKey: string; bodySha256: string; receivedAt: string },
+  ) {
+    const key = `${source}#${delivery.deliveryId}`;
+    const first = this.deliveryIds.get(key);
+    if (!first) {
+      const { deliveryId: _id, ...rest } = delivery;
+      this.deliveryIds.set(key, rest);
+      return null;
+    }
+    return first.bodySha256 === delivery.bodySha256 ? null : { ...first };
+  }
+  async recordDeliveryIdReuse(source: DeliverySource, reuse: DeliveryIdReuse) {
+    this.reuses.set(`${source}#${reuse.deliveryId}#${reuse.bodySha256}`, structuredClone(reuse));
   }
 }
 
