@@ -215,6 +215,9 @@ export async function normalizeShopify(
     case 'orders/cancelled':
     case 'orders/fulfilled': {
       const order = parseOrThrow(Order, payload);
+      // Every amount is checked against its currency, whatever the topic uses of it: a payload
+      // with a malformed total is refused, not half-read.
+      orderFields(order, ctx);
       return {
         events: orderEvents(topic, order, ctx),
         extraKeys: [],
