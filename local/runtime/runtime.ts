@@ -1,5 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { awsSdkRoutes } from '../engine/handlers.ts';
@@ -12,6 +12,7 @@ import { type AsyncInvoker, createAsyncInvoker } from './async-invoke.ts';
 import { fileSize } from './build.ts';
 import { PersistentVirtualClock, type RuntimeClock, realRuntimeClock } from './clock.ts';
 import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
+import { createRequestGuard, redactUrl } from './guard.ts';
 import { type InvokeResult, LocalFunction } from './lambda.ts';
 import {
   archiveSpecs,
@@ -26,13 +27,17 @@ import {
   stateMachines,
 } from './resources.ts';
 import { loadSecrets } from './secrets.ts';
+import { bindServer, DEFAULT_HOST, endpointUrl } from './server.ts';
 
 export interface RuntimeOptions {
   /** A synthesized cloud assembly (cdk.out). */
   readonly assemblyDir: string;
   readonly dataDir: string;
   readonly port: number;
+  /** The address to bind (default 127.0.0.1); requests must name it, or a loopback name, in `Host`. */
   readonly host?: string;
+  /** A server already bound by the caller (`bindServer`: the CLI binds before synthesis). */
+  readonly server?: Server;
   readonly clock: 'real' | 'virtual';
   /** Use this DynamoDB endpoint instead of the embedded store. */
   readonly dynamodbEndpoint?: string;
@@ -131,9 +136,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     sqs?: LocalSqs;
     api?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   } = {};
-  const server = createServer((req, res) => {
+  const host = options.host ?? DEFAULT_HOST;
+  const server = options.server ?? (await bindServer(options.port, host));
+  const port = (server.address() as AddressInfo).port;
+  const url = endpointUrl(server);
+  // Foreign Host (DNS rebinding) and cross-site browser requests are refused before anything else.
+  const guard = createRequestGuard({ port, host, address: (server.address() as AddressInfo).address });
+  server.removeAllListeners('request'); // the "starting" answer of bindServer
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     dispatch(req, res).catch((error: Error) => {
-      log(`error ${req.method} ${req.url}: ${error.message}`);
+      log(`error ${req.method} ${redactUrl(req.url)}: ${error.message}`);
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
       else res.destroy();
     });
@@ -141,6 +153,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   server.keepAliveTimeout = 5_000;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = guard(req);
+    if (refusal) {
+      log(`refused ${req.method} ${redactUrl(req.url)}: ${refusal.reason}`);
+      return sendJson(res, refusal.status, refusal.body, { 'content-type': refusal.contentType });
+    }
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && req.method === 'POST') {
       const dot = target.indexOf('.');
@@ -259,13 +276,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     return sendJson(res, 404, { message: `${req.method} ${path} is not a local control` });
   }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
 
   const cleanups: Array<() => Promise<void>> = [];
   try {
@@ -494,7 +504,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       res.writeHead(response.status, { ...response.headers, 'content-length': response.body.length });
       res.end(response.body);
       const ms = (performance.now() - started).toFixed(0);
-      log(`${req.method} ${req.url} → ${match?.route.routeKey ?? 'no route'} ${response.status} ${ms}ms`);
+      log(
+        `${req.method} ${redactUrl(req.url)} → ${match?.route.routeKey ?? 'no route'} ${response.status} ${ms}ms`,
+      );
     };
 
     summary = {
