@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { type AsyncInvoker, createAsyncInvoker } from './async-invoke.ts';
 import { fileSize } from './build.ts';
 import { PersistentVirtualClock, type RuntimeClock, realRuntimeClock } from './clock.ts';
 import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
+import { openFunctionLog } from './function-log.ts';
 import { createRequestGuard, redactUrl } from './guard.ts';
 import { type InvokeResult, LocalFunction } from './lambda.ts';
 import {
@@ -293,8 +294,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     // --- functions --------------------------------------------------------------------------------
     mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
-    const functionLog = createWriteStream(join(options.dataDir, 'logs', 'functions.log'), { flags: 'a' });
-    cleanups.push(() => new Promise<void>((resolve) => functionLog.end(resolve)));
+    const functionLog = openFunctionLog(join(options.dataDir, 'logs', 'functions.log'), {
+      onErrorLine: (name, line) => log(`function ${name} logged: ${line.slice(0, 400)}`),
+    });
+    cleanups.push(() => functionLog.close());
     const baseEnv = {
       AWS_ENDPOINT_URL: url,
       AWS_REGION: LOCAL_REGION,
@@ -310,14 +313,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
         ...(clock.shared ? { clock: clock.shared } : {}),
-        onLog: (_stream, text) => {
-          functionLog.write(text.replace(/^/gm, `${spec.name} `).replace(/ $/, ''));
-          for (const line of text.split('\n')) {
-            if (/"level":"(ERROR|CRITICAL)"|^\s*(Error|TypeError|RangeError)\b/.test(line)) {
-              log(`function ${spec.name} logged: ${line.slice(0, 400)}`);
-            }
-          }
-        },
+        onLog: functionLog.writer(spec.name),
       });
       functions.set(spec.arn, fn);
       functions.set(spec.name, fn);
