@@ -89,6 +89,9 @@ export function formatSummary(s: RuntimeSummary, adminHint: boolean): string {
     `  clock      ${s.clock}`,
     `  dynamodb   ${s.dynamodb}: ${s.tables.join(', ')}`,
     `  secrets    ${s.secretsFile}${adminHint ? ' (admin token and webhook signing secrets)' : ''}`,
+    ...(s.secretsFromEnvironment.length
+      ? [`             overridden by the environment: ${s.secretsFromEnvironment.join(', ')}`]
+      : []),
     ...section(
       'functions',
       s.functions.map((f) => `${f.name.padEnd(56)} ${f.bundleKiB.toFixed(1)} KiB`),
@@ -135,6 +138,7 @@ async function dev(options: DevOptions): Promise<number> {
     assemblyDir,
     dataDir: options.data,
     port: options.port,
+    environment: process.env,
     clock: options.clock,
     ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
     log: stream,

@@ -39,6 +39,8 @@ export interface RuntimeOptions {
   readonly host?: string;
   /** A server already bound by the caller (`bindServer`: the CLI binds before synthesis). */
   readonly server?: Server;
+  /** Where `SHOPIFY_WEBHOOK_SECRET` & co. override secrets.json (the CLI: process.env; default none). */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly clock: 'real' | 'virtual';
   /** Use this DynamoDB endpoint instead of the embedded store. */
   readonly dynamodbEndpoint?: string;
@@ -60,6 +62,8 @@ export interface RuntimeSummary {
   readonly schedules: string[];
   readonly queues: string[];
   readonly secretsFile: string;
+  /** the environment variables that override secrets.json (names only) */
+  readonly secretsFromEnvironment: string[];
 }
 
 export interface Runtime {
@@ -124,7 +128,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const assembly = loadAssembly(options.assemblyDir);
   const clock: RuntimeClock =
     options.clock === 'virtual' ? new PersistentVirtualClock(options.dataDir) : realRuntimeClock();
-  const secrets = loadSecrets(options.dataDir, assembly.byType('AWS::SecretsManager::Secret'));
+  const secrets = loadSecrets(
+    options.dataDir,
+    assembly.byType('AWS::SecretsManager::Secret'),
+    options.environment,
+  );
 
   // --- one port; components attach as they come up -------------------------------------------
   let ready = false;
@@ -522,6 +530,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       schedules: schedules.map((s) => `${s.name} (${s.scheduleExpression})`),
       queues: queues.map((q) => q.name),
       secretsFile: secrets.file,
+      secretsFromEnvironment: secrets.fromEnvironment,
     };
     ready = true;
 
