@@ -11,6 +11,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, loadAssembly } from './assembly.ts';
 import { type AsyncInvoker, createAsyncInvoker } from './async-invoke.ts';
 import { fileSize } from './build.ts';
 import { PersistentVirtualClock, type RuntimeClock, realRuntimeClock } from './clock.ts';
+import { acquireDataDirLock, type DataDirLock, prepareDataDir } from './data-dir.ts';
 import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { openFunctionLog } from './function-log.ts';
 import { createRequestGuard, redactUrl } from './guard.ts';
@@ -39,6 +40,8 @@ export interface RuntimeOptions {
   readonly host?: string;
   /** A server already bound by the caller (`bindServer`: the CLI binds before synthesis). */
   readonly server?: Server;
+  /** The data directory's lock, taken by the caller; the runtime releases it on close. */
+  readonly lock?: DataDirLock;
   /** Where `SHOPIFY_WEBHOOK_SECRET` & co. override secrets.json (the CLI: process.env; default none). */
   readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly clock: 'real' | 'virtual';
@@ -123,8 +126,19 @@ const awsError = (
  * directory, and serves the app's HTTP API and the AWS JSON APIs on one port.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  for (const line of prepareDataDir(options.dataDir)) options.log?.(line);
+  // One runtime per data directory; a second one stops here, naming the first.
+  const lock = options.lock ?? acquireDataDirLock(options.dataDir);
+  try {
+    return await startLocked(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<Runtime> {
   const log = options.log ?? (() => {});
-  mkdirSync(options.dataDir, { recursive: true });
   const assembly = loadAssembly(options.assemblyDir);
   const clock: RuntimeClock =
     options.clock === 'virtual' ? new PersistentVirtualClock(options.dataDir) : realRuntimeClock();
@@ -149,6 +163,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const server = options.server ?? (await bindServer(options.port, host));
   const port = (server.address() as AddressInfo).port;
   const url = endpointUrl(server);
+  lock.update({ port, url });
   // Foreign Host (DNS rebinding) and cross-site browser requests are refused before anything else.
   const guard = createRequestGuard({ port, host, address: (server.address() as AddressInfo).address });
   server.removeAllListeners('request'); // the "starting" answer of bindServer
@@ -286,7 +301,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return sendJson(res, 404, { message: `${req.method} ${path} is not a local control` });
   }
 
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<() => Promise<void>> = [async () => lock.release()];
   try {
     // --- storage --------------------------------------------------------------------------------
     const rules = ruleSpecs(assembly);
