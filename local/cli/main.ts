@@ -1,9 +1,17 @@
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { type AddressInfo, isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UnsupportedResourceError } from '../runtime/assembly.ts';
 import { prepareAssembly } from '../runtime/build.ts';
+import { acquireDataDirLock, DataDirLockedError, prepareDataDir } from '../runtime/data-dir.ts';
+import { hostForUrl, isLoopback } from '../runtime/guard.ts';
 import type { Runtime, RuntimeSummary } from '../runtime/runtime.ts';
+import { SECRET_ENVIRONMENT } from '../runtime/secrets.ts';
+import { bindServer, DEFAULT_HOST, endpointUrl } from '../runtime/server.ts';
+import { watchParent } from './parent.ts';
+import { synthesizeInChild } from './synth-process.ts';
 
 const USAGE = `Usage: storeflow <command> [options]
 
@@ -13,6 +21,8 @@ Commands:
 
 Options for dev:
   --port <n>                  Port of the local endpoint (default 4000; 0 picks a free one)
+  --host <address>            Address to listen on (default 127.0.0.1: this machine only). Any other
+                              address lets the network read the secrets and use the AWS endpoints
   --data <dir>                Data directory: tables, executions, queues, events, clock (default .storeflow/)
   --clock real|virtual        Clock of the runtime (default real); virtual moves only via
                               POST /_local/clock/advance
@@ -21,10 +31,14 @@ Options for dev:
                               embedded store
   --assembly <dir>            Run this synthesized cloud assembly instead of synthesizing the app
   --quiet                     Print only the ready line and errors
+
+Environment for dev (each overrides <data>/secrets.json's value and is never written to it):
+  ${Object.values(SECRET_ENVIRONMENT).join(', ')}
 `;
 
 export interface DevOptions {
   readonly port: number;
+  readonly host: string;
   readonly data: string;
   readonly clock: 'real' | 'virtual';
   readonly stage: 'dev' | 'prod';
@@ -35,12 +49,16 @@ export interface DevOptions {
 
 export class UsageError extends Error {}
 
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
 /** Parses and validates `storeflow dev` options, naming the option and the reason on error. */
 export function parseDevOptions(args: string[]): DevOptions {
   const { values } = parseArgs({
     args,
     options: {
       port: { type: 'string', default: '4000' },
+      host: { type: 'string', default: DEFAULT_HOST },
       data: { type: 'string', default: '.storeflow' },
       clock: { type: 'string', default: 'real' },
       stage: { type: 'string', default: 'dev' },
@@ -54,6 +72,10 @@ export function parseDevOptions(args: string[]): DevOptions {
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) {
     throw new UsageError(`--port: "${values.port}" is not a port number (0-65535)`);
+  }
+  const host = /^\[.*\]$/.test(values.host) ? values.host.slice(1, -1) : values.host;
+  if (isIP(host) === 0 && !HOST_NAME.test(host)) {
+    throw new UsageError(`--host: "${values.host}" is not an IP address or a host name`);
   }
   if (values.clock !== 'real' && values.clock !== 'virtual') {
     throw new UsageError(`--clock: "${values.clock}" must be real or virtual`);
@@ -70,6 +92,7 @@ export function parseDevOptions(args: string[]): DevOptions {
   }
   return {
     port,
+    host,
     data: resolve(values.data),
     clock: values.clock,
     stage: values.stage,
@@ -89,6 +112,9 @@ export function formatSummary(s: RuntimeSummary, adminHint: boolean): string {
     `  clock      ${s.clock}`,
     `  dynamodb   ${s.dynamodb}: ${s.tables.join(', ')}`,
     `  secrets    ${s.secretsFile}${adminHint ? ' (admin token and webhook signing secrets)' : ''}`,
+    ...(s.secretsFromEnvironment.length
+      ? [`             overridden by the environment: ${s.secretsFromEnvironment.join(', ')}`]
+      : []),
     ...section(
       'functions',
       s.functions.map((f) => `${f.name.padEnd(56)} ${f.bundleKiB.toFixed(1)} KiB`),
@@ -108,60 +134,121 @@ export function formatSummary(s: RuntimeSummary, adminHint: boolean): string {
   ].join('\n');
 }
 
+/** The warning for a runtime bound to an address other machines can reach; none for loopback. */
+export function hostWarning(address: string, port: number): string | undefined {
+  if (isLoopback(address)) return undefined;
+  const where =
+    address === '0.0.0.0' || address === '::' ? 'every network interface' : `${hostForUrl(address)}`;
+  return (
+    `warning: listening on ${where} (port ${port}), not only on this machine: anything that can reach ` +
+    'it on the network can read the webhook secrets and the admin token (Secrets Manager API), read ' +
+    'and write the table, start runs and put events. Use --host 127.0.0.1 unless that is what you want.'
+  );
+}
+
 async function dev(options: DevOptions): Promise<number> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  const err = (line: string) => process.stderr.write(`storeflow: ${line}\n`);
   const stream = options.quiet
     ? () => {}
     : (line: string) => out(`${new Date().toISOString().slice(11, 23)} ${line}`);
-  let assemblyDir = options.assembly;
-  if (!assemblyDir) {
-    assemblyDir = join(options.data, 'cdk.out');
-    const started = performance.now();
-    const state = await prepareAssembly(assemblyDir, { stage: options.stage }, async (outdir, context) => {
-      if (!options.quiet) out(`synthesizing the app (stage ${options.stage}, bundling every function)...`);
-      const { synthesize } = await import('../../lib/synth.ts');
-      synthesize(outdir, context);
-    });
-    if (!options.quiet) {
-      out(
-        state === 'reused'
-          ? `cloud assembly up to date in ${assemblyDir}`
-          : `synthesized into ${assemblyDir} in ${((performance.now() - started) / 1000).toFixed(1)}s`,
-      );
-    }
-  }
-  const { startRuntime } = await import('../runtime/runtime.ts');
-  const runtime: Runtime = await startRuntime({
-    assemblyDir,
-    dataDir: options.data,
-    port: options.port,
-    clock: options.clock,
-    ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
-    log: stream,
-  });
-  if (options.quiet) out(`storeflow local runtime ready on ${runtime.url}`);
-  else out(formatSummary(runtime.summary, true));
+  // Output with nowhere to go (a supervisor's pipe closed under it) must not crash a clean shutdown.
+  for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
 
-  return new Promise<number>((resolveExit) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) {
-        process.stderr.write(`storeflow: ${signal} again, exiting without a clean shutdown\n`);
-        process.exit(1);
+  // A stop request (a signal, or the parent process gone) ends start-up or the runtime cleanly; a
+  // second signal exits at once.
+  const stop = new AbortController();
+  let stopReason = '';
+  const requestStop = (reason: string) => {
+    if (stop.signal.aborted) return;
+    stopReason = reason;
+    stop.abort();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stop.signal.aborted) {
+      err(`${signal} again, exiting without a clean shutdown`);
+      process.exit(1);
+    }
+    requestStop(signal);
+  };
+  // SIGHUP (the terminal closed) stops cleanly too (Node resets it to "terminate" at start-up anyway).
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  const unwatch = watchParent((pid) => requestStop(`the parent process (pid ${pid}) exited`));
+  try {
+    for (const line of prepareDataDir(options.data)) err(line);
+    // Before anything slow: the data directory's lock, then the port.
+    const lock = acquireDataDirLock(options.data);
+    let server: Server | undefined;
+    let runtime: Runtime;
+    try {
+      server = await bindServer(options.port, options.host);
+      const { address, port } = server.address() as AddressInfo;
+      lock.update({ port, url: endpointUrl(server) });
+      const warning = hostWarning(address, port);
+      if (warning) err(warning);
+
+      let assemblyDir = options.assembly;
+      if (!assemblyDir) {
+        assemblyDir = join(options.data, 'cdk.out');
+        const started = performance.now();
+        const state = await prepareAssembly(
+          assemblyDir,
+          { stage: options.stage },
+          async (outdir, context) => {
+            if (!options.quiet)
+              out(`synthesizing the app (stage ${options.stage}, bundling every function)...`);
+            await synthesizeInChild({ outdir, context, quiet: options.quiet, signal: stop.signal });
+          },
+        );
+        if (!options.quiet) {
+          out(
+            state === 'reused'
+              ? `cloud assembly up to date in ${assemblyDir}`
+              : `synthesized into ${assemblyDir} in ${((performance.now() - started) / 1000).toFixed(1)}s`,
+          );
+        }
       }
-      stopping = true;
-      if (!options.quiet) out(`${signal}: shutting down (flushing the data directory)...`);
-      runtime.close().then(
-        () => resolveExit(0),
-        (error: Error) => {
-          process.stderr.write(`storeflow: shutdown failed: ${error.message}\n`);
-          resolveExit(1);
-        },
-      );
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+      if (stop.signal.aborted) throw new Error('stopped');
+      const { startRuntime } = await import('../runtime/runtime.ts');
+      runtime = await startRuntime({
+        assemblyDir,
+        dataDir: options.data,
+        port: options.port,
+        host: options.host,
+        server,
+        lock,
+        environment: process.env,
+        clock: options.clock,
+        ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+        log: stream,
+      });
+    } catch (error) {
+      server?.close();
+      lock.release();
+      if (stop.signal.aborted) {
+        if (!options.quiet) out(`${stopReason}: stopped while starting`);
+        return 0;
+      }
+      throw error;
+    }
+    if (!stop.signal.aborted) {
+      if (options.quiet) out(`storeflow local runtime ready on ${runtime.url}`);
+      else out(formatSummary(runtime.summary, true));
+      await new Promise((resolveStop) => stop.signal.addEventListener('abort', resolveStop, { once: true }));
+    }
+    if (!options.quiet) out(`${stopReason}: shutting down (flushing the data directory)...`);
+    try {
+      await runtime.close();
+      return 0;
+    } catch (error) {
+      err(`shutdown failed: ${(error as Error).message}`);
+      return 1;
+    }
+  } finally {
+    unwatch();
+    for (const signal of signals) process.off(signal, onSignal);
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -183,8 +270,21 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`storeflow: cannot run this app locally: ${e.message}\n`);
       return 1;
     }
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    if (error instanceof DataDirLockedError) {
+      process.stderr.write(`storeflow: ${e.message}\n`);
+      return 1;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
       process.stderr.write(`storeflow: the port is in use (${e.message}); pick another with --port\n`);
+      return 1;
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      process.stderr.write(`storeflow: --host: not an address of this machine (${e.message})\n`);
+      return 1;
+    }
+    if (code === 'EACCES') {
+      process.stderr.write(`storeflow: --port: not allowed to listen there (${e.message})\n`);
       return 1;
     }
     process.stderr.write(`storeflow: ${e.stack ?? e}\n`);

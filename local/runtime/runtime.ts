@@ -1,5 +1,5 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdirSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { awsSdkRoutes } from '../engine/handlers.ts';
@@ -11,7 +11,10 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, loadAssembly } from './assembly.ts';
 import { type AsyncInvoker, createAsyncInvoker } from './async-invoke.ts';
 import { fileSize } from './build.ts';
 import { PersistentVirtualClock, type RuntimeClock, realRuntimeClock } from './clock.ts';
+import { acquireDataDirLock, type DataDirLock, prepareDataDir } from './data-dir.ts';
 import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
+import { openFunctionLog } from './function-log.ts';
+import { createRequestGuard, redactUrl } from './guard.ts';
 import { type InvokeResult, LocalFunction } from './lambda.ts';
 import {
   archiveSpecs,
@@ -26,13 +29,21 @@ import {
   stateMachines,
 } from './resources.ts';
 import { loadSecrets } from './secrets.ts';
+import { bindServer, DEFAULT_HOST, endpointUrl } from './server.ts';
 
 export interface RuntimeOptions {
   /** A synthesized cloud assembly (cdk.out). */
   readonly assemblyDir: string;
   readonly dataDir: string;
   readonly port: number;
+  /** The address to bind (default 127.0.0.1); requests must name it, or a loopback name, in `Host`. */
   readonly host?: string;
+  /** A server already bound by the caller (`bindServer`: the CLI binds before synthesis). */
+  readonly server?: Server;
+  /** The data directory's lock, taken by the caller; the runtime releases it on close. */
+  readonly lock?: DataDirLock;
+  /** Where `SHOPIFY_WEBHOOK_SECRET` & co. override secrets.json (the CLI: process.env; default none). */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly clock: 'real' | 'virtual';
   /** Use this DynamoDB endpoint instead of the embedded store. */
   readonly dynamodbEndpoint?: string;
@@ -54,6 +65,8 @@ export interface RuntimeSummary {
   readonly schedules: string[];
   readonly queues: string[];
   readonly secretsFile: string;
+  /** the environment variables that override secrets.json (names only) */
+  readonly secretsFromEnvironment: string[];
 }
 
 export interface Runtime {
@@ -113,12 +126,27 @@ const awsError = (
  * directory, and serves the app's HTTP API and the AWS JSON APIs on one port.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  for (const line of prepareDataDir(options.dataDir)) options.log?.(line);
+  // One runtime per data directory; a second one stops here, naming the first.
+  const lock = options.lock ?? acquireDataDirLock(options.dataDir);
+  try {
+    return await startLocked(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<Runtime> {
   const log = options.log ?? (() => {});
-  mkdirSync(options.dataDir, { recursive: true });
   const assembly = loadAssembly(options.assemblyDir);
   const clock: RuntimeClock =
     options.clock === 'virtual' ? new PersistentVirtualClock(options.dataDir) : realRuntimeClock();
-  const secrets = loadSecrets(options.dataDir, assembly.byType('AWS::SecretsManager::Secret'));
+  const secrets = loadSecrets(
+    options.dataDir,
+    assembly.byType('AWS::SecretsManager::Secret'),
+    options.environment,
+  );
 
   // --- one port; components attach as they come up -------------------------------------------
   let ready = false;
@@ -131,9 +159,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     sqs?: LocalSqs;
     api?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   } = {};
-  const server = createServer((req, res) => {
+  const host = options.host ?? DEFAULT_HOST;
+  const server = options.server ?? (await bindServer(options.port, host));
+  const port = (server.address() as AddressInfo).port;
+  const url = endpointUrl(server);
+  lock.update({ port, url });
+  // Foreign Host (DNS rebinding) and cross-site browser requests are refused before anything else.
+  const guard = createRequestGuard({ port, host, address: (server.address() as AddressInfo).address });
+  server.removeAllListeners('request'); // the "starting" answer of bindServer
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     dispatch(req, res).catch((error: Error) => {
-      log(`error ${req.method} ${req.url}: ${error.message}`);
+      log(`error ${req.method} ${redactUrl(req.url)}: ${error.message}`);
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal Server Error' });
       else res.destroy();
     });
@@ -141,6 +177,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   server.keepAliveTimeout = 5_000;
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = guard(req);
+    if (refusal) {
+      log(`refused ${req.method} ${redactUrl(req.url)}: ${refusal.reason}`);
+      return sendJson(res, refusal.status, refusal.body, { 'content-type': refusal.contentType });
+    }
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && req.method === 'POST') {
       const dot = target.indexOf('.');
@@ -260,14 +301,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     return sendJson(res, 404, { message: `${req.method} ${path} is not a local control` });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
-
-  const cleanups: Array<() => Promise<void>> = [];
+  const cleanups: Array<() => Promise<void>> = [async () => lock.release()];
   try {
     // --- storage --------------------------------------------------------------------------------
     const rules = ruleSpecs(assembly);
@@ -283,8 +317,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
     // --- functions --------------------------------------------------------------------------------
     mkdirSync(join(options.dataDir, 'logs'), { recursive: true });
-    const functionLog = createWriteStream(join(options.dataDir, 'logs', 'functions.log'), { flags: 'a' });
-    cleanups.push(() => new Promise<void>((resolve) => functionLog.end(resolve)));
+    const functionLog = openFunctionLog(join(options.dataDir, 'logs', 'functions.log'), {
+      onErrorLine: (name, line) => log(`function ${name} logged: ${line.slice(0, 400)}`),
+    });
+    cleanups.push(() => functionLog.close());
     const baseEnv = {
       AWS_ENDPOINT_URL: url,
       AWS_REGION: LOCAL_REGION,
@@ -300,14 +336,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
         ...(clock.shared ? { clock: clock.shared } : {}),
-        onLog: (_stream, text) => {
-          functionLog.write(text.replace(/^/gm, `${spec.name} `).replace(/ $/, ''));
-          for (const line of text.split('\n')) {
-            if (/"level":"(ERROR|CRITICAL)"|^\s*(Error|TypeError|RangeError)\b/.test(line)) {
-              log(`function ${spec.name} logged: ${line.slice(0, 400)}`);
-            }
-          }
-        },
+        onLog: functionLog.writer(spec.name),
       });
       functions.set(spec.arn, fn);
       functions.set(spec.name, fn);
@@ -494,7 +523,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       res.writeHead(response.status, { ...response.headers, 'content-length': response.body.length });
       res.end(response.body);
       const ms = (performance.now() - started).toFixed(0);
-      log(`${req.method} ${req.url} → ${match?.route.routeKey ?? 'no route'} ${response.status} ${ms}ms`);
+      log(
+        `${req.method} ${redactUrl(req.url)} → ${match?.route.routeKey ?? 'no route'} ${response.status} ${ms}ms`,
+      );
     };
 
     summary = {
@@ -514,6 +545,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       schedules: schedules.map((s) => `${s.name} (${s.scheduleExpression})`),
       queues: queues.map((q) => q.name),
       secretsFile: secrets.file,
+      secretsFromEnvironment: secrets.fromEnvironment,
     };
     ready = true;
 
