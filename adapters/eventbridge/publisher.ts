@@ -3,7 +3,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import type { EventPublisher, PublishableEvent } from '#domain/ingestion/accept-delivery';
+import type { EventPublisher, PublishableEvent } from '#domain/events/publisher';
 
 /** PutEvents takes at most 10 entries per call. */
 const BATCH = 10;

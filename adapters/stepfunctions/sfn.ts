@@ -4,7 +4,7 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { TaskCallbacks } from '#domain/presale/callbacks';
+import type { TaskCallbacks } from '#domain/events/callbacks';
 
 /** The errors Step Functions answers when a task token's wait is over (answered or timed out). */
 const WAIT_OVER = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);

@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from '../events/catalog.ts';
-import type { BusinessKey, DeliveryInfo, EventMetadata } from '../events/envelope.ts';
+import type { BusinessKey, DeliveryInfo } from '../events/envelope.ts';
+import { type EventPublisher, type PublishableEvent, toPublishable } from '../events/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
 import { DeliveryInProgressError, PayloadTooLargeError } from '../shared/errors.ts';
 import { deterministicId } from '../shared/ids.ts';
@@ -7,17 +8,7 @@ import { entriesFor, type TimelineRepository, webhookLine } from '../timeline/ti
 
 export type DeliverySource = 'shopify' | 'storeflow';
 
-/** A canonical event with its metadata, exactly as it goes on the bus. */
-export interface PublishableEvent {
-  readonly source: string;
-  readonly detailType: string;
-  readonly detail: { readonly metadata: EventMetadata; readonly data: unknown };
-}
-
-/** A canonical event with the metadata it is published under. */
-export function toPublishable(event: CanonicalEvent, metadata: EventMetadata): PublishableEvent {
-  return { source: event.source, detailType: event.detailType, detail: { metadata, data: event.data } };
-}
+export type { EventPublisher, PublishableEvent };
 
 /**
  * The durable record of one business fact received by webhook: the dedupe record and the outbox
@@ -71,10 +62,6 @@ export interface DeliveryStore {
   ): Promise<DeliveryIdReuse['previous'] | null>;
   /** Records a delivery id seen again with another body; idempotent per (id, body). */
   recordDeliveryIdReuse(source: DeliverySource, reuse: DeliveryIdReuse): Promise<void>;
-}
-
-export interface EventPublisher {
-  publish(events: readonly PublishableEvent[]): Promise<void>;
 }
 
 export interface CatalogRepository {

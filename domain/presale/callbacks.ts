@@ -1,5 +1,6 @@
+import type { TaskCallbacks } from '../events/callbacks.ts';
 import type { EventData } from '../events/catalog.ts';
-import type { EventPublisher } from '../ingestion/accept-delivery.ts';
+import type { EventPublisher } from '../events/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { TimelineRepository } from '../timeline/timeline.ts';
 import { toUtcIso } from './instants.ts';
@@ -17,11 +18,7 @@ import { checkBalancePayment } from './terms.ts';
  * the payment).
  */
 
-/** Port: completing a run's wait. `gone` when the wait already ended (timed out, or answered). */
-export interface TaskCallbacks {
-  succeed(taskToken: string, output: unknown): Promise<'sent' | 'gone'>;
-  fail(taskToken: string, error: string, cause: string): Promise<'sent' | 'gone'>;
-}
+export type { TaskCallbacks };
 
 export interface PresaleCallbackDeps {
   readonly store: PresaleStore;

@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../events/catalog.ts';
-import { type EventPublisher, type PublishableEvent, toPublishable } from '../ingestion/accept-delivery.ts';
+import { type EventPublisher, type PublishableEvent, toPublishable } from '../events/publisher.ts';
 import { deterministicId } from '../shared/ids.ts';
 import type { Money } from '../shared/money.ts';
 import { balanceRefusedEvent } from './events.ts';

@@ -1,10 +1,16 @@
 import type { CanonicalEvent } from '../events/catalog.ts';
 import type { BusinessKey } from '../events/envelope.ts';
-import type { EventPublisher } from '../ingestion/accept-delivery.ts';
+import type { EventPublisher } from '../events/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
-import { DomainError } from '../shared/errors.ts';
-import { deterministicId } from '../shared/ids.ts';
-import type { TimelineEntry, TimelineRepository } from '../timeline/timeline.ts';
+import type { TimelineRepository } from '../timeline/timeline.ts';
+import {
+  atLeastOneSecond,
+  RunCancelledError,
+  type RunContext,
+  runName,
+  StepRejectedError,
+} from '../workflow/run.ts';
+import { runTimeline } from '../workflow/run-timeline.ts';
 import {
   balanceDueEvent,
   depositRejectedEvent,
@@ -52,37 +58,25 @@ export interface PresaleRunDeps {
   readonly clock: Clock;
 }
 
-/** Where in the run a step executes (from the state machine's context object). */
-export interface RunContext {
-  /** The execution name: the run's id, derived from the order id. */
-  readonly name: string;
-  readonly state: string;
-  /** `$$.State.EnteredTime`: the same for every retry of one entry into the state. */
-  readonly enteredAt?: string;
-  /** `$$.Execution.StartTime`. */
-  readonly startedAt?: string;
-}
+export type { RunContext };
 
 /**
  * The run was asked to cancel (`presale.cancelled`): thrown by a step that finds the request, and
  * sent by the callback handler as the task failure of a wait. The state machine catches it by name
  * and goes to the Cancel state.
  */
-export class PresaleCancelledError extends DomainError {
+export class PresaleCancelledError extends RunCancelledError {
   override readonly name = 'PresaleCancelled';
   readonly code = 'PresaleCancelled';
 }
 export const PRESALE_CANCELLED = 'PresaleCancelled';
 
 /** A step that can never succeed (corrupt or contradictory state): not retried, compensated. */
-export class PresaleStepRejectedError extends DomainError {
+export class PresaleStepRejectedError extends StepRejectedError {
   override readonly name = 'PresaleStepRejected';
   readonly code = 'PresaleStepRejected';
 }
 export const PRESALE_STEP_REJECTED = 'PresaleStepRejected';
-
-/** Step Functions wants a positive whole number of seconds for a task timeout. */
-const atLeastOneSecond = (seconds: number) => Math.max(1, Math.ceil(seconds));
 
 /**
  * How long the run waits for the balance: until the window closes, plus a grace period so that a
@@ -114,42 +108,25 @@ export const PRESALE_TASK_STATES = [
 ] as const;
 /** A task state of the presale order workflow (workflows/presale-order.ts names its states with these). */
 export type PresaleTaskState = (typeof PRESALE_TASK_STATES)[number];
-const stateRank = (state: string) => {
-  const index = (PRESALE_TASK_STATES as readonly string[]).indexOf(state);
-  return String(index < 0 ? 99 : index).padStart(2, '0');
-};
 
 export function presaleRun(deps: PresaleRunDeps) {
   const now = () => deps.clock.now();
   const nowIso = () => now().toISOString();
+  const lines = runTimeline({
+    timeline: deps.timeline,
+    clock: deps.clock,
+    workflow: PRESALE_WORKFLOW,
+    states: PRESALE_TASK_STATES,
+  });
 
-  /**
-   * When a timeline line happened, from the run's own clock so that a retried step writes the
-   * same line again rather than a second one: a state at its entry, the run's start at its start,
-   * its end just after the entry into its last state (after that state's line).
-   */
-  function lineAt(run: RunContext, kind: 'state' | 'run', status: unknown): string {
-    if (kind === 'run' && status === 'RUNNING') return run.startedAt ?? run.enteredAt ?? nowIso();
-    if (!run.enteredAt) return nowIso();
-    return kind === 'state' ? run.enteredAt : new Date(Date.parse(run.enteredAt) + 1).toISOString();
-  }
-
+  /** The run's line on the order's timeline: its state (`state`), or its start or end (`run`). */
   async function line(
     orderId: string,
     run: RunContext,
     kind: 'state' | 'run',
     detail: Record<string, unknown>,
-    name = run.state,
   ): Promise<void> {
-    const entry: TimelineEntry = {
-      key: orderKey(orderId),
-      at: lineAt(run, kind, detail.status),
-      kind,
-      name,
-      detail: { run: run.name, ...detail },
-      ref: `${run.name}:${kind === 'run' ? `run:${String(detail.status)}` : `${stateRank(run.state)}:${run.state}`}`,
-    };
-    await deps.timeline.record([entry]);
+    await deps.timeline.record(lines.entries([orderKey(orderId)], run, kind, detail));
   }
 
   async function publish(order: PresaleOrder, event: CanonicalEvent): Promise<void> {
@@ -203,7 +180,7 @@ export function presaleRun(deps: PresaleRunDeps) {
       depositOutcome: order.depositOutcome,
       unitReturned,
     });
-    await line(order.orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status }, PRESALE_WORKFLOW);
+    await line(order.orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status });
     return { status: order.status };
   }
 
@@ -220,13 +197,7 @@ export function presaleRun(deps: PresaleRunDeps) {
       | { accepted: true; terms: PresaleTerms }
       | { accepted: false; reason: string; message: string; terms: PresaleTerms | null }
     > {
-      await line(
-        deposit.orderId,
-        run,
-        'run',
-        { status: 'RUNNING', presaleId: deposit.presaleId },
-        PRESALE_WORKFLOW,
-      );
+      await line(deposit.orderId, run, 'run', { status: 'RUNNING', presaleId: deposit.presaleId });
       const refuse = async (decision: { reason: string; message: string; terms: PresaleTerms | null }) => {
         // A rejected order holds no unit; a retried step that took one before it crashed gives it back.
         const returned = await deps.store.returnUnit(deposit.presaleId, deposit.orderId);
@@ -286,13 +257,7 @@ export function presaleRun(deps: PresaleRunDeps) {
       const stored = created.created ? order : created.existing.order;
       if (stored.status === 'REJECTED') await publish(stored, depositRejectedEvent(stored));
       await line(order.orderId, run, 'state', { status: stored.status, reason: stored.reason });
-      await line(
-        order.orderId,
-        run,
-        'run',
-        { status: 'SUCCEEDED', outcome: stored.status },
-        PRESALE_WORKFLOW,
-      );
+      await line(order.orderId, run, 'run', { status: 'SUCCEEDED', outcome: stored.status });
       return { status: stored.status };
     },
 
@@ -387,7 +352,7 @@ export function presaleRun(deps: PresaleRunDeps) {
       // The payment reached the run before the cancellation did: the sale stands.
       const lateCancel = stored.cancelRequest ? { cancellationRefused: stored.cancelRequest.reason } : {};
       await line(orderId, run, 'state', { status: order.status, shipBy: order.shipBy, ...lateCancel });
-      await line(orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status }, PRESALE_WORKFLOW);
+      await line(orderId, run, 'run', { status: 'SUCCEEDED', outcome: order.status });
       return { paid: true, status: order.status, seconds: 0 };
     },
 
@@ -472,7 +437,7 @@ export function presaleRun(deps: PresaleRunDeps) {
         cause: error?.Cause?.slice(0, 500) ?? null,
         unitReturned,
       });
-      await line(orderId, run, 'run', { status: 'FAILED', error: error?.Error ?? null }, PRESALE_WORKFLOW);
+      await line(orderId, run, 'run', { status: 'FAILED', error: error?.Error ?? null });
       return { status: order.status, unitReturned };
     },
   };
@@ -481,25 +446,10 @@ export function presaleRun(deps: PresaleRunDeps) {
 export type PresaleRun = ReturnType<typeof presaleRun>;
 export type { Payment };
 
-const RUN_NAME_UNSAFE = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
-const hasControlCharacter = (value: string) =>
-  [...value].some((ch) => {
-    const code = ch.codePointAt(0) ?? 0;
-    return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
-  });
-
 /**
- * The run's name: the order id itself when Step Functions accepts it as an execution name (1–80
- * characters, none of whitespace, `<>{}[]?*"#%\^|~\`$&,;:/` or control characters), so a duplicate
- * start is a no-op and the run is found by its order; otherwise a stable digest of it.
+ * The run's name: the order id itself when Step Functions accepts it as an execution name, so a
+ * duplicate start is a no-op and the run is found by its order; otherwise a stable digest of it.
  */
 export function presaleRunName(orderId: string): string {
-  if (
-    orderId.length > 0 &&
-    orderId.length <= 80 &&
-    !RUN_NAME_UNSAFE.test(orderId) &&
-    !hasControlCharacter(orderId)
-  )
-    return orderId;
-  return `order-${deterministicId('presale-run', orderId).replaceAll('-', '')}`;
+  return runName(orderId, { prefix: 'order', seed: 'presale-run' });
 }

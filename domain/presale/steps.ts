@@ -1,22 +1,17 @@
 import { eventSchemas } from '../events/catalog.ts';
-import { ValidationError } from '../shared/errors.ts';
 import { MoneySchema } from '../shared/money.ts';
-import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
+import { RunContextSchema } from '../workflow/run.ts';
+import { type StepLog as KitStepLog, stepHandler } from '../workflow/step-handler.ts';
 import { PresaleTransitionError } from './order.ts';
-import { PresaleCancelledError, type PresaleRun, PresaleStepRejectedError } from './run.ts';
+import { type PresaleRun, PresaleStepRejectedError } from './run.ts';
 import { PresaleTermsSchema } from './terms.ts';
 
 /**
  * What the presale order workflow sends its step function (workflows/presale-order.ts): the step's
  * name, ids, the deposit and the run's context (`$$.Execution.Name`, `$$.State.Name`).
  */
-const Run = z.object({
-  name: z.string().check(z.minLength(1)),
-  state: z.string().check(z.minLength(1)),
-  enteredAt: z.optional(z.iso.datetime({ offset: true })),
-  startedAt: z.optional(z.iso.datetime({ offset: true })),
-});
+const Run = RunContextSchema;
 const Deposit = eventSchemas.PresaleDepositPaid;
 const OrderId = z.string().check(z.minLength(1));
 const Payment = z.object({
@@ -60,36 +55,7 @@ export const PresaleStepInputSchema = z.discriminatedUnion('step', [
 ]);
 export type PresaleStepInput = z.infer<typeof PresaleStepInputSchema>;
 
-async function perform(run: PresaleRun, input: PresaleStepInput): Promise<unknown> {
-  switch (input.step) {
-    case 'take':
-      return run.take(input.deposit, input.run);
-    case 'reject':
-      return run.reject(input.deposit, input.decision, input.run);
-    case 'record':
-      return run.record(input.deposit, input.terms, input.run);
-    case 'park':
-      await run.park(input.orderId, input.phase, input.taskToken, input.run);
-      return { parked: true };
-    case 'open':
-      return run.open(input.orderId, input.run);
-    case 'pay':
-      return run.pay(input.orderId, input.payment, input.run);
-    case 'forfeit':
-      return run.forfeit(input.orderId, input.run);
-    case 'cancel':
-      return run.cancel(input.orderId, input.run);
-    case 'compensate':
-      return run.compensate(input.deposit, input.error, input.state?.payment ?? null, input.run);
-  }
-}
-
-export interface StepLog {
-  done(input: PresaleStepInput): void;
-  cancelled(input: PresaleStepInput | undefined): void;
-  rejected(input: PresaleStepInput | undefined, message: string): void;
-  failed(input: PresaleStepInput | undefined, message: string): void;
-}
+export type StepLog = KitStepLog<PresaleStepInput>;
 
 /**
  * Runs one step and names its failure for the state machine: `PresaleCancelled` (caught: the
@@ -97,28 +63,25 @@ export interface StepLog {
  * status: caught and compensated); anything else leaves as it is and is retried with backoff.
  */
 export function presaleStepHandler(run: PresaleRun, log?: StepLog) {
-  return async (event: unknown): Promise<unknown> => {
-    let input: PresaleStepInput | undefined;
-    try {
-      input = parseOrThrow(PresaleStepInputSchema, event);
-      const result = await perform(run, input);
-      log?.done(input);
-      return result;
-    } catch (error) {
-      if (error instanceof PresaleCancelledError) {
-        log?.cancelled(input);
-        throw error;
-      }
-      if (error instanceof ValidationError || error instanceof PresaleTransitionError) {
-        log?.rejected(input, error.message);
-        throw new PresaleStepRejectedError(error.message);
-      }
-      if (error instanceof PresaleStepRejectedError) {
-        log?.rejected(input, error.message);
-        throw error;
-      }
-      log?.failed(input, (error as Error).message);
-      throw error;
-    }
-  };
+  return stepHandler({
+    schema: PresaleStepInputSchema,
+    reject: (message) => new PresaleStepRejectedError(message),
+    isFinal: (error) => error instanceof PresaleTransitionError,
+    log,
+    steps: {
+      take: (input) => run.take(input.deposit, input.run),
+      reject: (input) => run.reject(input.deposit, input.decision, input.run),
+      record: (input) => run.record(input.deposit, input.terms, input.run),
+      park: async (input) => {
+        await run.park(input.orderId, input.phase, input.taskToken, input.run);
+        return { parked: true };
+      },
+      open: (input) => run.open(input.orderId, input.run),
+      pay: (input) => run.pay(input.orderId, input.payment, input.run),
+      forfeit: (input) => run.forfeit(input.orderId, input.run),
+      cancel: (input) => run.cancel(input.orderId, input.run),
+      compensate: (input) =>
+        run.compensate(input.deposit, input.error, input.state?.payment ?? null, input.run),
+    },
+  });
 }

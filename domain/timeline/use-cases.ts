@@ -1,5 +1,6 @@
+import { BusEventSchema } from '../events/bus.ts';
 import { eventSchemas, isDetailType, keysOf } from '../events/catalog.ts';
-import { type BusinessKey, EventMetadataSchema } from '../events/envelope.ts';
+import type { BusinessKey } from '../events/envelope.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
 import {
@@ -11,18 +12,7 @@ import {
   webhookLine,
 } from './timeline.ts';
 
-/** An event as the bus delivers it to a consumer. */
-export const BusEventSchema = z.object({
-  id: z.optional(z.string()),
-  source: z.string().check(z.startsWith('storeflow.')),
-  'detail-type': z.string().check(z.minLength(1)),
-  time: z.optional(z.string()),
-  detail: z.object({
-    metadata: EventMetadataSchema,
-    data: z.record(z.string(), z.unknown()),
-  }),
-});
-export type BusEvent = z.infer<typeof BusEventSchema>;
+export { type BusEvent, BusEventSchema } from '../events/bus.ts';
 
 /**
  * Records a published event on the timeline of every business key it concerns: the keys the
