@@ -1,14 +1,8 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { EventBridgeEvent } from 'aws-lambda';
 import { StepFunctionsTaskCallbacks } from '#adapters/stepfunctions/sfn';
-import { eventSchemas } from '#domain/events/catalog';
 import { presaleCallbacks } from '#domain/presale/callbacks';
-import { ValidationError } from '#domain/shared/errors';
-import { parseOrThrow } from '#domain/shared/validation';
-import { BusEventSchema } from '#domain/timeline/use-cases';
+import { eventTargetHandler } from './_shared/event-target.ts';
 import { presaleDeps } from './_shared/presale.ts';
-import { logger, sfnClient } from './_shared/runtime.ts';
+import { sfnClient } from './_shared/runtime.ts';
 
 /**
  * EventBridge target for `PresaleBalancePaid` and `PresaleCancelled`: reaches the waiting run of
@@ -20,31 +14,12 @@ const callbacks = presaleCallbacks({
   callbacks: new StepFunctionsTaskCallbacks(sfnClient()),
 });
 
-export const handler = middy<EventBridgeEvent<string, unknown>, unknown>()
-  .use(injectLambdaContext(logger))
-  .handler(async (event) => {
-    const bus = parseOrThrow(BusEventSchema, event);
-    const detailType = bus['detail-type'];
-    if (detailType === 'PresaleBalancePaid') {
-      const payment = parseOrThrow(eventSchemas.PresaleBalancePaid, bus.detail.data, 'detail.data');
-      const result = await callbacks.balancePaid(payment, bus.detail.metadata.eventId);
-      logger.info('presale balance payment handled', { orderId: payment.orderId, ...flatten(result) });
-      return result;
-    }
-    if (detailType === 'PresaleCancelled') {
-      const cancellation = parseOrThrow(eventSchemas.PresaleCancelled, bus.detail.data, 'detail.data');
-      const result = await callbacks.cancelled(cancellation);
-      logger.info('presale cancellation handled', { orderId: cancellation.orderId, ...result });
-      return result;
-    }
-    throw ValidationError.field(
-      'detail-type',
-      `expected PresaleBalancePaid or PresaleCancelled; got ${detailType}`,
-    );
-  });
-
-function flatten(result: Awaited<ReturnType<typeof callbacks.balancePaid>>) {
-  return result.outcome === 'refused'
-    ? { outcome: result.outcome, reason: result.refusal.reason, message: result.refusal.message }
-    : { outcome: result.outcome };
-}
+export const handler = eventTargetHandler('presale callback', {
+  PresaleBalancePaid: async (payment, event) => {
+    const result = await callbacks.balancePaid(payment, event.detail.metadata.eventId);
+    return result.outcome === 'refused'
+      ? { outcome: result.outcome, reason: result.refusal.reason, message: result.refusal.message }
+      : { outcome: result.outcome };
+  },
+  PresaleCancelled: (cancellation) => callbacks.cancelled(cancellation),
+});

@@ -173,7 +173,7 @@ describe('presale order workflow (template)', () => {
         );
     const states = (prefix: string) =>
       statements(prefix).filter((s) => [s.Action].flat().some((a) => a.startsWith('states:')));
-    const start = states('StartPresaleOrder');
+    const start = states('PresaleStartOrder');
     expect(start.map((s) => s.Action)).toEqual(['states:StartExecution']);
     expect(JSON.stringify(start[0]?.Resource)).toContain('PresaleOrderWorkflowStateMachine');
     const callback = states('PresaleCallback');

@@ -93,9 +93,11 @@ function functions(template: Template) {
   return template.findResources('AWS::Lambda::Function') as Resources;
 }
 
-function functionNamed(template: Template, prefix: string): string {
+/** A function by its construct path (`Ingestion/ReceiveShopifyWebhook` → `IngestionReceiveShopifyWebhook…`). */
+function functionNamed(template: Template, path: string): string {
+  const prefix = path.replaceAll('/', '');
   const id = Object.keys(functions(template)).find((k) => k.startsWith(prefix));
-  if (!id) throw new Error(`no function ${prefix}`);
+  if (!id) throw new Error(`no function ${path}`);
   return id;
 }
 
@@ -144,10 +146,10 @@ describe('app stack functions', () => {
   });
 
   it('grants each function only the actions it uses, on its own resources', () => {
-    const shopify = statementsOf(dev.app, functionNamed(dev.app, 'ReceiveShopifyWebhook'));
-    const storeflow = statementsOf(dev.app, functionNamed(dev.app, 'ReceiveStoreflowWebhook'));
-    const record = statementsOf(dev.app, functionNamed(dev.app, 'RecordTimeline'));
-    const read = statementsOf(dev.app, functionNamed(dev.app, 'GetTimeline'));
+    const shopify = statementsOf(dev.app, functionNamed(dev.app, 'Ingestion/ReceiveShopifyWebhook'));
+    const storeflow = statementsOf(dev.app, functionNamed(dev.app, 'Ingestion/ReceiveStoreflowWebhook'));
+    const record = statementsOf(dev.app, functionNamed(dev.app, 'Timeline/Record'));
+    const read = statementsOf(dev.app, functionNamed(dev.app, 'Timeline/Read'));
     const xray = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
     const actions = (s: ReturnType<typeof statementsOf>) => s.flatMap((x) => x.actions).sort();

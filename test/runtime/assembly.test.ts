@@ -20,16 +20,18 @@ describe('loading the synthesized app', () => {
     expect(table?.name).toBe('storeflow-dev-stateful-StoreflowTable');
     const shopify = assembly
       .byType('AWS::Lambda::Function')
-      .find((f) => f.logicalId.startsWith('ReceiveShopifyWebhook'));
+      .find((f) => f.logicalId.startsWith('IngestionReceiveShopifyWebhook'));
     const env = (shopify!.properties.Environment as { Variables: Record<string, string> }).Variables;
     expect(env.TABLE_NAME).toBe(table?.name);
     expect(env.EVENT_BUS_NAME).toBe(bus?.name);
     expect(env.SHOPIFY_WEBHOOK_SECRET_ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:/);
 
-    const [rule] = assembly.byType('AWS::Events::Rule');
+    const rule = assembly
+      .byType('AWS::Events::Rule')
+      .find((r) => r.logicalId.startsWith('TimelineRecordRule'));
     const target = (rule!.properties.Targets as Array<{ Arn: string; DeadLetterConfig: { Arn: string } }>)[0];
     expect(target?.Arn).toBe(
-      `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:${assembly.byType('AWS::Lambda::Function').find((f) => f.logicalId.startsWith('RecordTimeline'))?.name}`,
+      `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:${assembly.byType('AWS::Lambda::Function').find((f) => f.logicalId.startsWith('TimelineRecord'))?.name}`,
     );
     expect(assembly.byArn(target!.DeadLetterConfig.Arn)?.type).toBe('AWS::SQS::Queue');
 

@@ -86,7 +86,7 @@ describe('the local runtime running the app', () => {
     expect((health.rules as string[]).sort()).toEqual([
       expect.stringMatching(/PresaleCallbackRule/),
       expect.stringMatching(/PresaleDepositPaidRule/),
-      expect.stringMatching(/RecordTimelineRule/),
+      expect.stringMatching(/TimelineRecordRule/),
     ]);
   });
 

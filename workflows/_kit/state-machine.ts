@@ -1,0 +1,75 @@
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import {
+  DefinitionBody,
+  type IChainable,
+  LogLevel,
+  StateMachine,
+  StateMachineType,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { StageConfig } from '../../lib/config.ts';
+import { type WorkflowSteps, workflowSteps } from './steps.ts';
+
+export interface StoreflowWorkflowProps<S extends string> {
+  readonly config: StageConfig;
+  /** The function that performs every step. */
+  readonly step: IFunction;
+  /** Errors a retry cannot fix (the workflow's cancellation and rejection). */
+  readonly finalErrors: readonly string[];
+  readonly comment: string;
+  /** What the alarm on failed runs says to the person who gets it. */
+  readonly failedAlarm: string;
+  /** @default STANDARD: storeflow's workflows wait (for time, a payment, a person). */
+  readonly type?: StateMachineType;
+  /** The definition, built from the kit's steps (created in this construct's scope). */
+  readonly definition: (steps: WorkflowSteps<S>, scope: Construct) => IChainable;
+}
+
+/**
+ * One storeflow workflow: a Standard state machine (the definition from its steps), its log group
+ * with the stage's retention, X-Ray tracing, least privilege (the step function only, as the CDK
+ * grants it), the cdk-nag acknowledgements that apply to every state machine, and an alarm on
+ * failed runs (a failed run was compensated; its business key's timeline says why).
+ */
+export class StoreflowWorkflow<S extends string> extends Construct {
+  readonly stateMachine: StateMachine;
+  readonly failedAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: StoreflowWorkflowProps<S>) {
+    super(scope, id);
+    const steps = workflowSteps<S>(this, props.step, { finalErrors: props.finalErrors });
+    const logs = new LogGroup(this, 'Logs', {
+      retention: props.config.logRetention,
+      removalPolicy: props.config.disposableRemovalPolicy,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineType: props.type ?? StateMachineType.STANDARD,
+      comment: props.comment,
+      definitionBody: DefinitionBody.fromChainable(props.definition(steps, this)),
+      tracingEnabled: true,
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    const role = Validations.of(this.stateMachine.role);
+    role.acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery, ...) and X-Ray tracing (xray:PutTraceSegments, ...) do not support resource-level permissions.',
+    });
+    role.acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(props.step.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'lambda:InvokeFunction on the step function and its versions/aliases (`<arn>:*`), as the CDK grants it; no other function.',
+    });
+    this.failedAlarm = new Alarm(this, 'FailedAlarm', {
+      alarmDescription: props.failedAlarm,
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}
