@@ -19,11 +19,13 @@ export interface StageConfig {
   readonly archiveRetention: Duration;
   readonly operatorAuth: OperatorAuth;
   readonly storeCurrency: string;
+  /** The store's IANA time zone: where its schedules tick (default Asia/Shanghai). */
+  readonly storeTimeZone: string;
   /** Steady-state and burst request limits on the HTTP API. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
-const stages: Record<StageName, Omit<StageConfig, 'operatorAuth' | 'storeCurrency'>> = {
+const stages: Record<StageName, Omit<StageConfig, 'operatorAuth' | 'storeCurrency' | 'storeTimeZone'>> = {
   dev: {
     stage: 'dev',
     protectData: false,
@@ -59,9 +61,18 @@ export function stageConfig(context: (key: string) => unknown): StageConfig {
   const currency = (context('storeCurrency') ?? 'CNY') as string;
   if (!/^[A-Z]{3}$/.test(currency))
     throw new Error(`context "storeCurrency" must be an ISO-4217 code, got "${currency}"`);
+  const timeZone = (context('storeTimeZone') ?? 'Asia/Shanghai') as string;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+  } catch {
+    throw new Error(
+      `context "storeTimeZone" must be an IANA time zone such as Asia/Shanghai, got "${timeZone}"`,
+    );
+  }
   return {
     ...stages[stage],
     storeCurrency: currency,
+    storeTimeZone: timeZone,
     operatorAuth:
       issuer && audience
         ? { kind: 'jwt', issuer, audience: audience.split(',').map((a) => a.trim()) }

@@ -16,15 +16,33 @@ export async function batchPut(
   db: DynamoDBDocumentClient,
   tableName: string,
   items: readonly Record<string, unknown>[],
+  sleep?: (ms: number) => Promise<void>,
+): Promise<void> {
+  await batchWrite(db, tableName, { puts: items }, sleep);
+}
+
+type WriteRequest =
+  | { PutRequest: { Item: Record<string, unknown> } }
+  | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/** {@link batchPut} with deletes too (keys), in the same batches. */
+export async function batchWrite(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  writes: { puts?: readonly Record<string, unknown>[]; deletes?: readonly Record<string, unknown>[] },
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<void> {
-  const batches: Record<string, unknown>[][] = [];
-  for (let i = 0; i < items.length; i += BATCH_SIZE) batches.push(items.slice(i, i + BATCH_SIZE));
+  const requests: WriteRequest[] = [
+    ...(writes.puts ?? []).map((Item) => ({ PutRequest: { Item } })),
+    ...(writes.deletes ?? []).map((Key) => ({ DeleteRequest: { Key } })),
+  ];
+  const batches: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += BATCH_SIZE) batches.push(requests.slice(i, i + BATCH_SIZE));
   let next = 0;
   const worker = async () => {
     while (next < batches.length) {
       const batch = batches[next++]!;
-      let pending = batch.map((Item) => ({ PutRequest: { Item } }));
+      let pending = batch;
       for (let attempt = 1; pending.length > 0; attempt++) {
         const result = await db.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
         pending = (result.UnprocessedItems?.[tableName] ?? []) as typeof pending;

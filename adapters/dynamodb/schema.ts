@@ -37,6 +37,7 @@ const KEY_PREFIX = {
   ticket: 'TICKET',
   customer: 'CUSTOMER',
   product: 'PRODUCT',
+  'purchase-order': 'PO',
 } as const;
 
 /**
@@ -51,6 +52,22 @@ const KEY_PREFIX = {
  * | SKU of an inventory item    | table | INVITEM#<inventoryItemId>    | SKU                         |
  * | presale by id (quota, terms)| table | PRESALE#<presaleId>          | PRESALE                     |
  * | presale order by id         | table | ORDER#<orderId>              | PRESALE_ORDER               |
+ * | restock policy (current)    | table | RESTOCK#POLICY               | CURRENT                     |
+ * | restock policy versions     | table | RESTOCK#POLICY               | V#<version, 10 digits>      |
+ * | supplier                    | table | SUPPLIER#<supplierId>        | SUPPLIER                    |
+ * | all suppliers               | gsi1  | SUPPLIERS                    | <supplierId>                |
+ * | a supplier's year purchases | table | SUPPLIER#<supplierId>        | PURCHASE#<year>#<poId>      |
+ * | restock SKU (catalog)       | table | SKU#<sku>                    | SKU                         |
+ * | SKUs of a catalog bucket    | gsi1  | CATALOG#<bucket 00–63>       | <sku>                       |
+ * | a SKU's last measure, check | table | SKU#<sku>                    | MEASURE / CHECK             |
+ * | SKU and supplier open slot  | table | SKU#<sku>                    | OPENPO#<supplierId>         |
+ * | units sold per day and order| table | SKU#<sku>                    | SOLD#<day>#<orderId>        |
+ * | SKUs needing restock        | table | RESTOCK#NEEDED               | <sku>                       |
+ * | an order's sale (ledger)    | table | ORDER#<orderId>              | SALES                       |
+ * | top-ten ranking             | table | RESTOCK#RANKING              | CURRENT                     |
+ * | a sweep's rank candidates   | table | RESTOCK#SWEEP#<sweep>        | TOP#<page>                  |
+ * | purchase order              | table | PO#<poId>                    | PO                          |
+ * | purchase orders, newest     | gsi1  | POS                          | <createdAt>#<poId>          |
  */
 export const keys = {
   /** The record of one business fact received by webhook (dedupe + outbox); for storeflow factKey = id. */
@@ -85,4 +102,36 @@ export const keys = {
   presale: (presaleId: string) => ({ pk: `${KEY_PREFIX.presale}#${presaleId}`, sk: 'PRESALE' }),
   /** The presale order, in the order's partition beside its timeline (`TL#…`) items. */
   presaleOrder: (orderId: string) => ({ pk: `${KEY_PREFIX.order}#${orderId}`, sk: 'PRESALE_ORDER' }),
+  restockPolicy: () => ({ pk: 'RESTOCK#POLICY', sk: 'CURRENT' }),
+  restockPolicyVersion: (version: number) => ({
+    pk: 'RESTOCK#POLICY',
+    sk: `V#${String(version).padStart(10, '0')}`,
+  }),
+  supplier: (supplierId: string) => ({ pk: `SUPPLIER#${supplierId}`, sk: 'SUPPLIER' }),
+  supplierIndex: (supplierId: string) => ({ gsi1pk: 'SUPPLIERS', gsi1sk: supplierId }),
+  purchase: (supplierId: string, year: string, poId: string) => ({
+    pk: `SUPPLIER#${supplierId}`,
+    sk: `PURCHASE#${year}#${poId}`,
+  }),
+  sku: (sku: string) => ({ pk: `${KEY_PREFIX.sku}#${sku}`, sk: 'SKU' }),
+  catalogIndex: (bucket: number, sku: string) => ({
+    gsi1pk: `CATALOG#${String(bucket).padStart(2, '0')}`,
+    gsi1sk: sku,
+  }),
+  skuMeasure: (sku: string) => ({ pk: `${KEY_PREFIX.sku}#${sku}`, sk: 'MEASURE' }),
+  skuCheck: (sku: string) => ({ pk: `${KEY_PREFIX.sku}#${sku}`, sk: 'CHECK' }),
+  slot: (sku: string, supplierId: string) => ({ pk: `${KEY_PREFIX.sku}#${sku}`, sk: `OPENPO#${supplierId}` }),
+  sold: (sku: string, day: string, orderId: string) => ({
+    pk: `${KEY_PREFIX.sku}#${sku}`,
+    sk: `SOLD#${day}#${orderId}`,
+  }),
+  needsRestock: (sku: string) => ({ pk: 'RESTOCK#NEEDED', sk: sku }),
+  orderSale: (orderId: string) => ({ pk: `${KEY_PREFIX.order}#${orderId}`, sk: 'SALES' }),
+  ranking: () => ({ pk: 'RESTOCK#RANKING', sk: 'CURRENT' }),
+  rankCandidates: (sweep: string, page: string) => ({ pk: `RESTOCK#SWEEP#${sweep}`, sk: `TOP#${page}` }),
+  purchaseOrder: (poId: string) => ({ pk: `${KEY_PREFIX['purchase-order']}#${poId}`, sk: 'PO' }),
+  purchaseOrderIndex: (createdAt: string, poId: string) => ({
+    gsi1pk: 'POS',
+    gsi1sk: `${createdAt}#${poId}`,
+  }),
 } as const;

@@ -70,6 +70,12 @@ export const PRESALE_BALANCE_REFUSAL_REASONS = [
 ] as const;
 export type PresaleBalanceRefusalReason = (typeof PRESALE_BALANCE_REFUSAL_REASONS)[number];
 
+const PurchaseOrderRef = {
+  poId: id,
+  sku: id,
+  supplierId: id,
+};
+
 export const eventSchemas = {
   OrderPlaced: OrderSchema,
   OrderPaid: z.extend(OrderSchema, { paidAt: iso }),
@@ -201,6 +207,57 @@ export const eventSchemas = {
     url: nullableString,
     observedAt: iso,
   }),
+  /** A purchase order was created (SPEC §3); `status` OPEN, or AWAITING_APPROVAL above the threshold. */
+  PurchaseOrderCreated: z.object({
+    ...PurchaseOrderRef,
+    supplierName: z.string(),
+    quantity: count,
+    unitCost: MoneySchema,
+    total: MoneySchema,
+    status: z.enum(['OPEN', 'AWAITING_APPROVAL']),
+    paymentTermsDays: count,
+    paymentDueDate: z.string(),
+    rebateBps: count,
+    trigger: z.string(),
+    createdAt: iso,
+  }),
+  /** A purchase order above the approval threshold waits for a person until `expiresAt`. */
+  PurchaseOrderApprovalRequested: z.object({
+    ...PurchaseOrderRef,
+    total: MoneySchema,
+    threshold: MoneySchema,
+    expiresAt: iso,
+    requestedAt: iso,
+  }),
+  PurchaseOrderApproved: z.object({
+    ...PurchaseOrderRef,
+    by: z.string(),
+    reason: nullableString,
+    approvedAt: iso,
+  }),
+  PurchaseOrderRejected: z.object({
+    ...PurchaseOrderRef,
+    by: z.string(),
+    reason: nullableString,
+    rejectedAt: iso,
+  }),
+  /** Nobody approved in time: the purchase order is cancelled and this is the alert. */
+  PurchaseOrderExpired: z.object({
+    ...PurchaseOrderRef,
+    total: MoneySchema,
+    requestedAt: iso,
+    expiredAt: iso,
+    message: z.string(),
+  }),
+  PurchaseOrderReceived: z.object({
+    ...PurchaseOrderRef,
+    receiptId: id,
+    quantity: count,
+    receivedTotal: count,
+    remaining: count,
+    closed: z.boolean(),
+    receivedAt: iso,
+  }),
 } as const;
 
 export type DetailType = keyof typeof eventSchemas;
@@ -230,6 +287,12 @@ export const eventSources: Record<DetailType, string> = {
   TicketResolved: 'storeflow.aftersales',
   InstallationCompleted: 'storeflow.aftersales',
   CompetitorPriceObserved: 'storeflow.pricing',
+  PurchaseOrderCreated: 'storeflow.restock',
+  PurchaseOrderApprovalRequested: 'storeflow.restock',
+  PurchaseOrderApproved: 'storeflow.restock',
+  PurchaseOrderRejected: 'storeflow.restock',
+  PurchaseOrderExpired: 'storeflow.restock',
+  PurchaseOrderReceived: 'storeflow.restock',
 };
 
 const order = (orderId: string | null | undefined): BusinessKey[] =>
@@ -241,6 +304,11 @@ const presaleOrder = (d: { orderId: string; presaleId: string; sku: string | nul
   ...order(d.orderId),
   { type: 'presale', id: d.presaleId },
   ...skus([d.sku]),
+];
+
+const purchaseOrder = (d: { poId: string; sku: string }): BusinessKey[] => [
+  { type: 'purchase-order', id: d.poId },
+  { type: 'sku', id: d.sku },
 ];
 
 type KeysOf = { [T in DetailType]: (data: EventData<T>) => BusinessKey[] };
@@ -269,7 +337,21 @@ export const eventKeys: KeysOf = {
   TicketResolved: (d) => [{ type: 'ticket', id: d.ticketId }, ...order(d.orderId)],
   InstallationCompleted: (d) => [...order(d.orderId), ...skus([d.sku])],
   CompetitorPriceObserved: (d) => skus([d.sku]),
+  PurchaseOrderCreated: purchaseOrder,
+  PurchaseOrderApprovalRequested: purchaseOrder,
+  PurchaseOrderApproved: purchaseOrder,
+  PurchaseOrderRejected: purchaseOrder,
+  PurchaseOrderExpired: purchaseOrder,
+  PurchaseOrderReceived: purchaseOrder,
 };
+
+/**
+ * The timeline kind of an event's line, when it is not `event`: a purchase order's events are
+ * `purchase-order` lines (SPEC §9), so a SKU's timeline shows them as such.
+ */
+export function timelineKindOf(detailType: string): 'event' | 'purchase-order' {
+  return detailType.startsWith('PurchaseOrder') ? 'purchase-order' : 'event';
+}
 
 export function isDetailType(value: string): value is DetailType {
   return Object.hasOwn(eventSchemas, value);

@@ -1,7 +1,15 @@
 import { idSchema } from '../shared/schemas.ts';
 import * as z from '../shared/zod.ts';
 
-export const BUSINESS_KEY_TYPES = ['order', 'sku', 'presale', 'ticket', 'customer', 'product'] as const;
+export const BUSINESS_KEY_TYPES = [
+  'order',
+  'sku',
+  'presale',
+  'ticket',
+  'customer',
+  'product',
+  'purchase-order',
+] as const;
 export type BusinessKeyType = (typeof BUSINESS_KEY_TYPES)[number];
 export interface BusinessKey {
   readonly type: BusinessKeyType;

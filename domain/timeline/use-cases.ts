@@ -1,5 +1,5 @@
 import { BusEventSchema } from '../events/bus.ts';
-import { eventSchemas, isDetailType, keysOf } from '../events/catalog.ts';
+import { eventSchemas, isDetailType, keysOf, timelineKindOf } from '../events/catalog.ts';
 import type { BusinessKey } from '../events/envelope.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
@@ -34,7 +34,7 @@ export const recordEventOnTimeline =
     }
     const eventLines = entriesFor(keys, {
       at: metadata.publishedAt,
-      kind: 'event',
+      kind: timelineKindOf(detailType),
       name: detailType,
       detail: {},
       ref: metadata.eventId,

@@ -17,6 +17,20 @@ export const ROUTES = {
   putPresale: 'PUT /api/presales/{presaleId}',
   getPresale: 'GET /api/presales/{presaleId}',
   getPresaleOrder: 'GET /api/presale-orders/{orderId}',
+  putSupplier: 'PUT /api/suppliers/{supplierId}',
+  getSupplier: 'GET /api/suppliers/{supplierId}',
+  listSuppliers: 'GET /api/suppliers',
+  putSku: 'PUT /api/skus/{sku}',
+  getSku: 'GET /api/skus/{sku}',
+  listSkus: 'GET /api/skus',
+  checkSku: 'POST /api/skus/{sku}/check',
+  putRestockPolicy: 'PUT /api/restock-policy',
+  getRestockPolicy: 'GET /api/restock-policy',
+  listPurchaseOrders: 'GET /api/purchase-orders',
+  getPurchaseOrder: 'GET /api/purchase-orders/{poId}',
+  approvePurchaseOrder: 'POST /api/purchase-orders/{poId}/approve',
+  rejectPurchaseOrder: 'POST /api/purchase-orders/{poId}/reject',
+  receivePurchaseOrder: 'POST /api/purchase-orders/{poId}/receive',
 } as const;
 
 /**

@@ -16,3 +16,12 @@ export const ITEM_READ_WRITE = [
   'dynamodb:UpdateItem',
   'dynamodb:BatchWriteItem',
 ] as const;
+
+/** Query on the table's gsi1 (the overloaded sparse index), and no other index. */
+export function grantIndexQuery(table: ITable, grantee: IGrantable, indexName = 'gsi1'): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:Query'],
+    resourceArns: [`${table.tableArn}/index/${indexName}`],
+  });
+}

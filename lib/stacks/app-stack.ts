@@ -19,6 +19,7 @@ import { ApiRoutes } from '../constructs/api-routes.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
+import { Restock } from '../constructs/restock.ts';
 import { Timeline } from '../constructs/timeline.ts';
 import { WebhookIngestion } from '../constructs/webhook-ingestion.ts';
 
@@ -103,6 +104,7 @@ export class AppStack extends Stack {
     });
     new Timeline(this, 'Timeline', feature);
     new PresaleOrders(this, 'Presale', feature);
+    new Restock(this, 'Restock', feature);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
   }

@@ -26,7 +26,8 @@ const catchTo = (errors: string[], next: string) => Match.objectLike({ ErrorEqua
 
 describe('presale order workflow (template)', () => {
   it('is one Standard state machine with logging and tracing', () => {
-    app.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    // The presale order workflow, beside the restock sweep and the purchase order approval.
+    app.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
     app.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },

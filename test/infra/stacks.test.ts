@@ -122,7 +122,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(8);
+    expect(Object.keys(all)).toHaveLength(14);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -217,6 +217,11 @@ describe('HTTP API', () => {
       [ROUTES.putPresale]: 'AWS_IAM',
       [ROUTES.getPresale]: 'AWS_IAM',
       [ROUTES.getPresaleOrder]: 'AWS_IAM',
+      ...Object.fromEntries(
+        Object.entries(ROUTES)
+          .filter(([name]) => /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder/.test(name))
+          .map(([, key]) => [key, 'AWS_IAM']),
+      ),
     });
   });
 
@@ -227,7 +232,9 @@ describe('HTTP API', () => {
     });
     const routes = prod.app.findResources('AWS::ApiGatewayV2::Route') as Resources;
     const api = Object.values(routes).filter((r) => String(r.Properties.RouteKey).includes('/api/'));
-    expect(api.map((r) => r.Properties.AuthorizationType)).toEqual(Array(5).fill('JWT'));
+    expect(api.map((r) => r.Properties.AuthorizationType)).toEqual(
+      Array(Object.values(ROUTES).filter((r) => r.includes('/api/')).length).fill('JWT'),
+    );
   });
 
   it('logs access and throttles on the default stage', () => {
@@ -259,8 +266,8 @@ describe('async edges', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1209600,
     });
-    // The DLQ's alarm and the presale workflow's failed-run alarm.
-    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // The DLQ's alarm and each workflow's failed-run alarm (presale, restock sweep, approval).
+    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 4);
   });
 });
 

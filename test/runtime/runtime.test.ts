@@ -81,12 +81,17 @@ describe('the local runtime running the app', () => {
         'GET /api/orders/{orderId}/timeline',
       ]),
     );
-    expect((health.functions as Array<{ name: string }>).length).toBe(8);
+    expect((health.functions as Array<{ name: string }>).length).toBe(14);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
       expect.stringMatching(/PresaleCallbackRule/),
       expect.stringMatching(/PresaleDepositPaidRule/),
+      expect.stringMatching(/RestockApprovalRequestedRule/),
+      expect.stringMatching(/RestockSalesAndStockRule/),
       expect.stringMatching(/TimelineRecordRule/),
+    ]);
+    expect(health.schedules).toEqual([
+      expect.stringMatching(/RestockSweepSchedule.*cron\(0\/15 \* \* \* \? \*\)/),
     ]);
   });
 
@@ -149,8 +154,10 @@ describe('the local runtime running the app', () => {
     const tables = await new DynamoDBClient(aws()).send(new ListTablesCommand({}));
     expect(tables.TableNames).toEqual(['storeflow-dev-stateful-StoreflowTable']);
     const machines = await new SFNClient(aws()).send(new ListStateMachinesCommand({}));
-    expect(machines.stateMachines?.map((m) => m.name)).toEqual([
+    expect(machines.stateMachines?.map((m) => m.name).sort()).toEqual([
       expect.stringMatching(/PresaleOrderWorkflow/),
+      expect.stringMatching(/RestockApprovalWorkflow/),
+      expect.stringMatching(/RestockSweepWorkflow/),
     ]);
     const health = (await (await fetch(`${runtime.url}/health`)).json()) as { buses: string[] };
     expect(health.buses).toHaveLength(1);

@@ -1,0 +1,61 @@
+/**
+ * Business calendars in the store's time zone (SPEC §0: instants are stored in UTC; "02:00
+ * nightly", "the day paid" and "this year" are read in the store's zone). IANA zones through Intl.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function parts(at: Date, timeZone: string): Record<string, string> {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  return Object.fromEntries(f.formatToParts(at).map((p) => [p.type, p.value]));
+}
+
+/** Whether the runtime knows this IANA time zone (`Asia/Shanghai`). */
+export function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The store's calendar date of an instant: `2026-11-24`. */
+export function localDate(at: Date, timeZone: string): string {
+  const p = parts(at, timeZone);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** The store's wall-clock time of an instant: `02:00`. */
+export function localTime(at: Date, timeZone: string): string {
+  const p = parts(at, timeZone);
+  return `${p.hour}:${p.minute}`;
+}
+
+/** The store's month (1–12) of an instant. */
+export function localMonth(at: Date, timeZone: string): number {
+  return Number(parts(at, timeZone).month);
+}
+
+/** A calendar date `days` later (or earlier): `2026-11-30` + 2 → `2026-12-02`. */
+export function addDays(date: string, days: number): string {
+  const ms = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** A `YYYY-MM-DD` that is a real calendar date. */
+export function isCalendarDate(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
+}

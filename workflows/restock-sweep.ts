@@ -1,0 +1,122 @@
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  Choice,
+  Condition,
+  DistributedMap,
+  JsonPath,
+  Pass,
+  StateMachineType,
+  Succeed,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { RESTOCK_STEP_REJECTED } from '#domain/restock/sweep';
+import type { StageConfig } from '../lib/config.ts';
+import { StoreflowWorkflow } from './_kit/state-machine.ts';
+import type { WorkflowSteps } from './_kit/steps.ts';
+
+export interface RestockSweepWorkflowProps {
+  /** The function that performs every step (functions/restock-step.handler.ts). */
+  readonly step: IFunction;
+  readonly config: StageConfig;
+}
+
+/** Buckets in flight at once: bounded, so a sweep never floods the table or the bus. */
+export const SWEEP_MAX_CONCURRENCY = 8;
+
+type SweepState = 'StartSweep' | 'MeasurePage' | 'Rank' | 'CheckPage';
+
+/**
+ * The nightly restock sweep (SPEC §3, issue #11), one Standard run per store date:
+ *
+ * ```
+ * StartSweep ─► Measure (Distributed Map over the catalog's buckets, 8 at a time:
+ *                        MeasurePage ─► more? ─► MeasurePage …)
+ *            ─► Rank (the top ten by 30-day units)
+ *            ─► Check (Distributed Map: CheckPage ─► more? ─► CheckPage …) ─► Done
+ * ```
+ *
+ * Each bucket is a child execution of its own (Distributed Map), so a sweep of 100 000 SKUs
+ * stays far from Step Functions' 25 000-event history and 256 KB payload limits: the parent
+ * records 2 × 64 children, a child a page of 100 SKUs per step, and payloads carry ids and
+ * cursors, never SKUs. Every step is idempotent; a resumed sweep checks every SKU again and
+ * creates no second purchase order.
+ */
+export class RestockSweepWorkflow extends StoreflowWorkflow<SweepState> {
+  constructor(scope: Construct, id: string, props: RestockSweepWorkflowProps) {
+    super(scope, id, {
+      config: props.config,
+      step: props.step,
+      finalErrors: [RESTOCK_STEP_REJECTED],
+      comment: 'Nightly restock sweep: measure 30-day sales, rank the top ten, check every SKU',
+      failedAlarm: 'A nightly restock sweep failed; some SKUs may not have been checked tonight',
+      definition: (steps, scope) => {
+        const start = steps.step(
+          'StartSweep',
+          { step: 'start', date: JsonPath.stringAt('$.date') },
+          '$.start',
+        );
+        const measure = bucketMap(scope, steps, 'Measure', 'MeasurePage', 'measure');
+        const rank = steps.step(
+          'Rank',
+          { step: 'rank', sweep: JsonPath.objectAt('$.start.context') },
+          '$.ranking',
+        );
+        const check = bucketMap(scope, steps, 'Check', 'CheckPage', 'check');
+        return start.next(measure).next(rank).next(check).next(new Succeed(scope, 'Done'));
+      },
+    });
+    // A Distributed Map's children are executions of this state machine: CDK grants the role
+    // StartExecution (and describe/stop) on them, whose names only exist at run time.
+    const machine = Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
+    for (const suffix of [':*', '/*:*']) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${executions}${suffix}]`,
+        reason:
+          "The Distributed Map's child executions of this state machine (their names are made at run time); no other state machine.",
+      });
+    }
+  }
+}
+
+/** A Distributed Map over the buckets; each child walks its bucket a page at a time. */
+function bucketMap(
+  scope: Construct,
+  steps: WorkflowSteps<SweepState>,
+  id: 'Measure' | 'Check',
+  pageState: 'MeasurePage' | 'CheckPage',
+  step: 'measure' | 'check',
+): DistributedMap {
+  const page = steps.step(
+    pageState,
+    {
+      step,
+      sweep: JsonPath.objectAt('$.sweep'),
+      bucket: JsonPath.numberAt('$.bucket'),
+      cursor: JsonPath.stringAt('$.cursor'),
+    },
+    '$.page',
+  );
+  const nextPage = new Pass(scope, `${id}NextPage`, {
+    parameters: { 'sweep.$': '$.sweep', 'bucket.$': '$.bucket', 'cursor.$': '$.page.cursor' },
+  });
+  nextPage.next(page);
+  const processor = page.next(
+    new Choice(scope, `${id}MorePages?`)
+      .when(Condition.isNotNull('$.page.cursor'), nextPage)
+      .otherwise(new Succeed(scope, `${id}BucketDone`)),
+  );
+  return new DistributedMap(scope, id, {
+    itemsPath: '$.start.buckets',
+    itemSelector: {
+      'bucket.$': '$$.Map.Item.Value',
+      'sweep.$': '$.start.context',
+      // The first page (an empty cursor: Step Functions drops a null from parameters).
+      cursor: '',
+    },
+    maxConcurrency: SWEEP_MAX_CONCURRENCY,
+    mapExecutionType: StateMachineType.STANDARD,
+    resultPath: JsonPath.DISCARD,
+  }).itemProcessor(processor);
+}
