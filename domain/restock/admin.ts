@@ -1,5 +1,6 @@
 import { localDate } from '../shared/calendar.ts';
 import { ConflictError, NotFoundError } from '../shared/errors.ts';
+import { type IdGenerator, randomIds } from '../shared/ids.ts';
 import { parseId } from '../shared/schemas.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
@@ -44,7 +45,8 @@ const SkuQuery = z.extend(PageQuery, {
   needsRestock: z.optional(z.enum(['true', 'false'], 'must be true or false')),
 });
 
-export function restockAdmin(deps: RestockDeps) {
+export function restockAdmin(deps: RestockDeps & { readonly ids?: IdGenerator }) {
+  const ids = deps.ids ?? randomIds;
   const checks = restockCheck(deps);
   const nowIso = () => deps.clock.now().toISOString();
   const policy = async (): Promise<VersionedPolicy> => (await deps.store.getPolicy()) ?? DEFAULT_POLICY;
@@ -202,7 +204,8 @@ export function restockAdmin(deps: RestockDeps) {
       if (!record) throw new NotFoundError(`SKU ${sku} is not in the restock catalog`);
       const ctx = await checks.context();
       const at = nowIso();
-      const result = await checks.check(record, { kind: 'api', id: `check-${at}`, at }, ctx);
+      // Each request is its own trigger: concurrent checks compete for the slot, one wins.
+      const result = await checks.check(record, { kind: 'api', id: `check-${ids.next()}`, at }, ctx);
       await deps.store.saveChecks([result]);
       return result;
     },

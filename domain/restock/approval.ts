@@ -179,11 +179,16 @@ export function purchaseOrderApproval(deps: RestockDeps & { readonly callbacks: 
     async receive(poId: string, body: unknown, idempotencyKey?: string): Promise<PurchaseOrder> {
       const id = parseId(poId, 'poId');
       const parsed = parseOrThrow(ReceiveBody, body ?? {});
+      const ordered = await deps.store.getPurchaseOrder(id);
+      if (!ordered) throw new NotFoundError(`purchase order ${id} does not exist`);
+      // Received units go to the location the request names, else the SKU's only location (the
+      // platform's next level for it then supersedes the addition), else a `storeflow` location.
+      const locations = Object.keys((await deps.store.getSku(ordered.sku))?.levels ?? {});
       const receipt: Receipt = {
         receiptId: parsed.receiptId ?? idempotencyKey ?? `${id}-${nowIso()}-${parsed.quantity}`,
         quantity: parsed.quantity,
         at: nowIso(),
-        locationId: parsed.locationId ?? 'storeflow',
+        locationId: parsed.locationId ?? (locations.length === 1 ? locations[0]! : 'storeflow'),
       };
       const result = await deps.store.receive(id, receipt);
       const po = result.po;

@@ -7,8 +7,9 @@ import { SUPPLIER_TIERS, type SupplierTerms, type SupplyOption } from './rules.t
 
 /**
  * Suppliers and SKUs as the operations API sets them (SPEC §3, issue #11). A SKU's stock on hand
- * is the sum of its locations' levels: the platform's inventory updates set a location's level,
- * the API sets the `api` location, a receipt adds to the `storeflow` location.
+ * is the sum of its locations' levels: `PUT /api/skus` sets one `api` level; the platform's
+ * inventory updates set their location's level and take over from the `api` one; a receipt adds to
+ * the location it names, else the SKU's only location, else a `storeflow` location.
  */
 
 export interface Supplier extends SupplierTerms {

@@ -36,6 +36,12 @@ export function cached<K, V>(cache: Map<K, V>, key: K, make: () => V): V {
   return cache.get(key) as V;
 }
 
+/**
+ * How long a claim on a slot may go without its purchase order before another check may take the
+ * slot over: far longer than a check (and its retries) takes.
+ */
+export const CLAIM_LEASE_MS = 60 * 60_000;
+
 /** The store's year of a date: `2026-11-24` → `2026`. */
 const yearOf = (date: string) => date.slice(0, 4);
 
@@ -73,6 +79,8 @@ export async function evaluateSku(
   sku: Sku,
   ctx: CheckContext,
   measured?: { sales30d: number },
+  /** A retried check's own claim is not inbound: it decides again as it decided the first time. */
+  claimedBy?: string,
 ): Promise<{
   decision: RestockDecision;
   sales30d: number;
@@ -95,7 +103,8 @@ export async function evaluateSku(
   const chosen = chooseSupplier(sku.supply, suppliers);
   const purchased = chosen ? await ctx.purchased(chosen.supplier) : undefined;
   const inbound = slots.reduce(
-    (n, s) => n + (s.open ? Math.max(0, s.open.quantity - s.open.received) : 0),
+    (n, s) =>
+      n + (s.open && s.open.claimedBy !== claimedBy ? Math.max(0, s.open.quantity - s.open.received) : 0),
     0,
   );
   const topTen = ranking?.top.some((t) => t.sku === sku.sku) ?? false;
@@ -129,6 +138,15 @@ export interface CheckResult extends SkuCheck {
 export function restockCheck(deps: RestockDeps) {
   const nowIso = () => deps.clock.now().toISOString();
 
+  /** A claim older than the lease with no purchase order behind it. */
+  async function isAbandoned(slot: OpenSlot, ctx: CheckContext): Promise<boolean> {
+    const open = slot.open;
+    if (!open) return false;
+    const claimedAt = Date.parse(open.claimedAt ?? '');
+    if (!Number.isFinite(claimedAt) || ctx.at.getTime() - claimedAt < CLAIM_LEASE_MS) return false;
+    return (await deps.store.getPurchaseOrder(open.poId)) === null;
+  }
+
   async function createOrder(
     sku: Sku,
     decision: Extract<RestockDecision, { outcome: 'order' }>,
@@ -138,6 +156,11 @@ export function restockCheck(deps: RestockDeps) {
     const supplierId = decision.supplier.supplierId;
     const claimedBy = `${trigger.kind}:${trigger.id}`;
     let slot = await deps.store.getSlot(sku.sku, supplierId);
+    if (slot.open && slot.open.claimedBy !== claimedBy && (await isAbandoned(slot, ctx))) {
+      // A claim whose check died before writing its purchase order, and was never retried.
+      await deps.store.releaseSlot(sku.sku, supplierId, slot.open.poId);
+      slot = await deps.store.getSlot(sku.sku, supplierId);
+    }
     let poId: string;
     if (slot.open) {
       if (slot.open.claimedBy !== claimedBy) return { outcome: 'open-po-exists', poId: slot.open.poId };
@@ -145,7 +168,13 @@ export function restockCheck(deps: RestockDeps) {
     } else {
       const seq = slot.seq + 1;
       poId = purchaseOrderId(deterministicId, sku.sku, supplierId, seq);
-      const open = { poId, quantity: decision.quantity, received: 0, claimedBy };
+      const open = {
+        poId,
+        quantity: decision.quantity,
+        received: 0,
+        claimedBy,
+        claimedAt: ctx.at.toISOString(),
+      };
       if (!(await deps.store.claimSlot(sku.sku, supplierId, seq, open))) {
         slot = await deps.store.getSlot(sku.sku, supplierId);
         if (slot.open?.claimedBy !== claimedBy)
@@ -220,7 +249,7 @@ export function restockCheck(deps: RestockDeps) {
       ctx: CheckContext,
       measured?: { sales30d: number },
     ): Promise<CheckResult> {
-      const { decision } = await evaluateSku(deps, sku, ctx, measured);
+      const { decision } = await evaluateSku(deps, sku, ctx, measured, `${trigger.kind}:${trigger.id}`);
       const position = onHandOf(sku.levels) + ('numbers' in decision ? decision.numbers.inbound : 0);
       let outcome: SkuCheck['outcome'] =
         decision.outcome === 'order' ? 'ordered' : decision.outcome === 'enough' ? 'enough' : 'no-supplier';

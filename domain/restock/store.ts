@@ -27,6 +27,8 @@ export interface OpenSlot {
     readonly received: number;
     /** The check that claimed the slot (a retried check recognises its own claim). */
     readonly claimedBy: string;
+    /** When (the check's instant); an old claim with no purchase order is abandoned. */
+    readonly claimedAt?: string;
   } | null;
 }
 
