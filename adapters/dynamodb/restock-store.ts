@@ -34,6 +34,8 @@ export function catalogBucket(sku: string): number {
 }
 
 const RETURN_PREFIX = 'return:';
+/** The location of the stock level the API sets. */
+const API_LOCATION = 'api';
 const ATTEMPTS = 8;
 
 type Item = Record<string, unknown>;
@@ -291,19 +293,30 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async setStockLevel(sku: string, locationId: string, available: number, at: string) {
+    // A platform location's level takes over from the level the API set (`api`).
+    const platform = locationId !== API_LOCATION;
     const old = await this.#update({
       Key: keys.sku(sku),
-      UpdateExpression: 'SET levels.#loc = :level',
+      UpdateExpression: `SET levels.#loc = :level${platform ? ' REMOVE levels.#api' : ''}`,
       ConditionExpression:
         'attribute_exists(pk) AND (attribute_not_exists(levels.#loc) OR levels.#loc.#at < :at)',
-      ExpressionAttributeNames: { '#loc': locationId, '#at': 'at' },
+      ExpressionAttributeNames: {
+        '#loc': locationId,
+        '#at': 'at',
+        ...(platform ? { '#api': API_LOCATION } : {}),
+      },
       ExpressionAttributeValues: { ':level': { available, at }, ':at': at },
       ReturnValues: 'ALL_OLD',
     });
     if (old) {
-      const levels = (old.levels ?? {}) as StockLevels;
+      const levels = { ...((old.levels ?? {}) as StockLevels) };
       const before = Object.values(levels).reduce((n, l) => n + l.available, 0);
-      return { before, after: before - (levels[locationId]?.available ?? 0) + available, applied: true };
+      if (platform) delete levels[API_LOCATION];
+      const after = Object.values({ ...levels, [locationId]: { available, at } }).reduce(
+        (n, l) => n + l.available,
+        0,
+      );
+      return { before, after, applied: true };
     }
     const current = await this.getSku(sku);
     if (!current) return null;

@@ -29,7 +29,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
   }
 }
 
-const SKUS = 240;
+const SKUS = 200;
 
 describe('the restock sweep killed with SIGKILL', () => {
   it('resumes after a restart: every SKU checked, one purchase order each', async () => {
@@ -43,16 +43,20 @@ describe('the restock sweep killed with SIGKILL', () => {
     const date = sf.storeDate(t0);
     await sf.ok('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
     const skus = Array.from({ length: SKUS }, (_, i) => `K-${String(i).padStart(4, '0')}`);
-    for (const sku of skus) {
-      await sf.ok('PUT', `/api/skus/${sku}`, {
-        title: sku,
-        category: 'crash',
-        onHand: 0,
-        supply: [
-          { supplierId: 'S1', unitCost: { amount: 100, currency: 'CNY' }, casePack: 1, minOrderQty: 0 },
-        ],
-      });
-    }
+    const queue = [...skus];
+    const put = async () => {
+      for (let sku = queue.shift(); sku; sku = queue.shift()) {
+        await sf.ok('PUT', `/api/skus/${sku}`, {
+          title: sku,
+          category: 'crash',
+          onHand: 0,
+          supply: [
+            { supplierId: 'S1', unitCost: { amount: 100, currency: 'CNY' }, casePack: 1, minOrderQty: 0 },
+          ],
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, put));
     await sf.orderPaid(800_001, t0 - 86_400_000, Object.fromEntries(skus.map((s) => [s, 3])));
     await sf.settle();
 
