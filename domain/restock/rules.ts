@@ -82,7 +82,7 @@ export function seasonalFactor(policy: VersionedPolicy, category: string, month:
 /**
  * The uplift of the promotions planned inside the horizon [from, to] (store dates) for the SKU or
  * its category: the largest factor of those that overlap it (promotions do not compound), 1.0 when
- * none does.
+ * none does. A factor below 1.0 that applies is used as is, as the receipt lists it.
  */
 export function promotionUplift(
   promotions: readonly PromotionUplift[],
@@ -96,7 +96,7 @@ export function promotionUplift(
       p.from <= horizon.to &&
       p.to >= horizon.from,
   );
-  const upliftBps = applied.reduce((max, p) => Math.max(max, p.factorBps), Number(ONE));
+  const upliftBps = applied.reduce((max, p) => Math.max(max, p.factorBps), 0);
   return { upliftBps: applied.length ? upliftBps : Number(ONE), applied };
 }
 
