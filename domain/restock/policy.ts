@@ -127,7 +127,8 @@ export const RestockPolicyBodySchema = z.strictObject({
   seasonalFactors: z.optional(
     z.record(
       idSchema(),
-      z.record(
+      // partialRecord: a category sets the months it needs (a record over an enum wants all 12).
+      z.partialRecord(
         z.enum(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12'], 'must be a month 1–12'),
         factor,
       ),
@@ -139,7 +140,9 @@ export const RestockPolicyBodySchema = z.strictObject({
   volumeThreshold: z.optional(PositiveMoneySchema),
   volumeTermsDays: z.optional(days(365)),
   volumeRebateBps: z.optional(
-    z.int('must be whole basis points').check(z.nonnegative('must not be negative'), z.maximum(10_000)),
+    z
+      .int('must be whole basis points')
+      .check(z.nonnegative('must not be negative'), z.maximum(10_000, 'must be at most 10000 (100%)')),
   ),
   strategicTermsDays: z.optional(days(365)),
 });

@@ -82,7 +82,7 @@ export function seasonalFactor(policy: VersionedPolicy, category: string, month:
 /**
  * The uplift of the promotions planned inside the horizon [from, to] (store dates) for the SKU or
  * its category: the largest factor of those that overlap it (promotions do not compound), 1.0 when
- * none does.
+ * none does. A factor below 1.0 that applies is used as is, as the receipt lists it.
  */
 export function promotionUplift(
   promotions: readonly PromotionUplift[],
@@ -96,7 +96,7 @@ export function promotionUplift(
       p.from <= horizon.to &&
       p.to >= horizon.from,
   );
-  const upliftBps = applied.reduce((max, p) => Math.max(max, p.factorBps), Number(ONE));
+  const upliftBps = applied.reduce((max, p) => Math.max(max, p.factorBps), 0);
   return { upliftBps: applied.length ? upliftBps : Number(ONE), applied };
 }
 
@@ -108,10 +108,16 @@ export function roundToSupplier(need: number, casePack: number, minOrderQty: num
 
 const TIER_RANK: Record<SupplierTier, number> = { strategic: 0, core: 1, normal: 2 };
 
+/** Supplier ids in code-unit order: the same on every runtime, whatever its locale. */
+const byId = (a: SupplyOption, b: SupplyOption) =>
+  a.supplierId < b.supplierId ? -1 : a.supplierId > b.supplierId ? 1 : 0;
+
 /**
  * The supplier to order from: strategic first, then core, then normal; within a tier the lowest
- * unit cost (compared within one currency), then the supplier id. Options whose supplier is unknown
- * are skipped.
+ * unit cost (compared within one currency), then the supplier id. Costs in different currencies
+ * are not compared: each currency's cheapest option of the tier is a finalist, and the smallest
+ * supplier id among the finalists wins — whatever the order of the options. Options whose supplier
+ * is unknown are skipped.
  */
 export function chooseSupplier(
   supply: readonly SupplyOption[],
@@ -120,15 +126,20 @@ export function chooseSupplier(
   const candidates = supply
     .map((option) => ({ option, supplier: suppliers.get(option.supplierId) }))
     .filter((c): c is { option: SupplyOption; supplier: SupplierTerms } => c.supplier !== undefined);
-  candidates.sort(
-    (a, b) =>
-      TIER_RANK[a.supplier.tier] - TIER_RANK[b.supplier.tier] ||
-      (a.option.unitCost.currency === b.option.unitCost.currency
-        ? a.option.unitCost.amount - b.option.unitCost.amount
-        : 0) ||
-      a.option.supplierId.localeCompare(b.option.supplierId),
+  const best = Math.min(...candidates.map((c) => TIER_RANK[c.supplier.tier]));
+  const tier = candidates.filter((c) => TIER_RANK[c.supplier.tier] === best);
+  // (One comparator mixing "cost within a currency" and "id across currencies" is not a total
+  // order: with three options the sort's result depended on their order.)
+  const finalists = tier.filter(
+    (c) =>
+      !tier.some(
+        (o) =>
+          o.option.unitCost.currency === c.option.unitCost.currency &&
+          (o.option.unitCost.amount < c.option.unitCost.amount ||
+            (o.option.unitCost.amount === c.option.unitCost.amount && byId(o.option, c.option) < 0)),
+      ),
   );
-  return candidates[0];
+  return finalists.sort((a, b) => byId(a.option, b.option))[0];
 }
 
 /**

@@ -57,5 +57,8 @@ export function addDays(date: string, days: number): string {
 
 /** A `YYYY-MM-DD` that is a real calendar date. */
 export function isCalendarDate(value: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const ms = Date.parse(`${value}T00:00:00Z`);
+  // Month 13 or day 32 parse to NaN (whose toISOString throws); 30 February rolls over to March.
+  return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value);
 }
