@@ -195,7 +195,7 @@ export function restockCheck(deps: RestockDeps) {
       trigger,
       supplier: { supplierId, tier: decision.supplier.tier, chosenOver: others },
       purchasedThisYear: decision.purchasedThisYear,
-      volumeTerms: decision.rebateBps > 0,
+      volumeTerms: decision.volumeTerms,
       approvalThreshold: ctx.policy.approvalThreshold,
       numbers: decision.numbers,
     };

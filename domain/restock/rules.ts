@@ -229,6 +229,8 @@ export type RestockDecision =
       readonly paymentTermsDays: number;
       readonly paymentDueDate: string;
       readonly rebateBps: number;
+      /** The supplier's purchases this year are above the volume threshold (volume terms apply). */
+      readonly volumeTerms: boolean;
       readonly rebate: Money;
       readonly purchasedThisYear: Money;
       readonly approvalRequired: boolean;
@@ -328,6 +330,7 @@ export function decideRestock(inputs: RestockInputs): RestockDecision {
     paymentTermsDays: terms.paymentTermsDays,
     paymentDueDate: addDays(today, terms.paymentTermsDays),
     rebateBps: terms.rebateBps,
+    volumeTerms: terms.volume,
     rebate: { amount: rebateAmount, currency },
     purchasedThisYear,
     approvalRequired,
