@@ -14,7 +14,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
@@ -63,6 +63,24 @@ const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 };
+
+/**
+ * CPU seconds (user + system) of the whole process and of its main thread — where the runtime
+ * serves DynamoDB, Step Functions, EventBridge and the Lambda sandboxes' I/O (Linux /proc; CLK_TCK
+ * taken as 100).
+ */
+function cpuSeconds(): { all: number; main: number | undefined } {
+  const { user, system } = process.cpuUsage();
+  let main: number | undefined;
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    main = (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    // not Linux: the main thread's share stays unknown
+  }
+  return { all: (user + system) / 1e6, main };
+}
 
 /** A small deterministic PRNG (mulberry32): the same catalog and sales on every run. */
 function prng(seed: number) {
@@ -219,6 +237,7 @@ export async function run(): Promise<{ ok: boolean }> {
   // Wall-clock instants of the sweep's phases, from the runtime's transition stream.
   const marks = new Map<string, number>();
   let transitions = 0;
+  let tasks = 0;
   let failures = 0;
   let watch: string | undefined;
   const runtime = await startRuntime({
@@ -234,6 +253,7 @@ export async function run(): Promise<{ ok: boolean }> {
       }
       if (!watch || !line.startsWith(`run `) || !line.includes(`/${watch} `)) return;
       if (line.includes(' → ')) transitions++;
+      if (line.endsWith(' (Task)')) tasks++;
       const state = / → (\w+) \(/.exec(line)?.[1] ?? (line.endsWith(' succeeded') ? 'succeeded' : undefined);
       if (state && !marks.has(state)) marks.set(state, performance.now());
     },
@@ -307,6 +327,9 @@ export async function run(): Promise<{ ok: boolean }> {
       watch = `sweep-${date}`;
       marks.clear();
       transitions = 0;
+      tasks = 0;
+      const load = loadavg()[0]!;
+      const cpu0 = cpuSeconds();
       const t0 = performance.now();
       let settledAt: number | undefined;
       const advancing = advanceTo(storeInstant(date, 2, 0)).then(() => {
@@ -329,10 +352,17 @@ export async function run(): Promise<{ ok: boolean }> {
         if (settledAt !== undefined && end === 'NONE') throw new Error(`sweep-${date} did not start`);
         await new Promise((r) => setTimeout(r, 50));
       }
+      const cpu1 = cpuSeconds();
       await advancing;
       if (end !== 'SUCCEEDED') throw new Error(`sweep-${date} ended ${end}`);
       watch = undefined;
       return {
+        load,
+        cpu: {
+          all: cpu1.all - cpu0.all,
+          main: cpu1.main !== undefined && cpu0.main !== undefined ? cpu1.main - cpu0.main : undefined,
+        },
+        tasks,
         ms: succeededAt - t0,
         settledMs: (settledAt ?? succeededAt) - t0,
         phases: {
@@ -507,7 +537,7 @@ export async function run(): Promise<{ ok: boolean }> {
 
     const total = night.ms / 1000;
     const skusPerS = SKUS / total;
-    const ok = total <= TARGET_S;
+    const ok = total <= TARGET_S && pos === want.orders && ranked;
     console.log(
       `nightly sweep of ${SKUS} SKUs (clock advance → sweep-${d2} SUCCEEDED): ${total.toFixed(2)} s  ·  ${Math.round(skusPerS)} SKUs/s  ·  target ≤ ${TARGET_S} s: ${ok ? 'PASS' : 'FAIL'}`,
     );
@@ -524,14 +554,25 @@ export async function run(): Promise<{ ok: boolean }> {
       `  top ten: ${ranked ? 'as expected' : 'NOT as expected'} (${want.topTen[0]}: ${hero.sales30d} units in 30 days)`,
     );
     const byOp = used.sort((a, b) => b[1] - a[1]);
-    const dynamoCalls = byOp.filter(([k]) => k.startsWith('DynamoDB')).reduce((n, [, v]) => n + v, 0);
+    const dynamoOps = byOp.filter(([k]) => k.startsWith('DynamoDB'));
+    const dynamoCalls = dynamoOps.reduce((n, [, v]) => n + v, 0);
+    const other = byOp.filter(([k]) => !k.startsWith('DynamoDB') && !k.endsWith('.DescribeExecution'));
+    const op = ([k, v]: readonly [string, number]) => `${k.replace(/^[^.]+\./, '')} ${v}`;
     console.log(
-      `  AWS API calls served during the sweep (all functions, incl. timeline/approval reactions): ${dynamoCalls} DynamoDB — ${byOp
-        .map(([k, v]) => `${k.replace(/^[^.]+\./, '')} ${v}`)
-        .join(', ')}`,
+      `  requests served during the sweep (every function, the timeline and approval reactions included): ${dynamoCalls} DynamoDB (${(dynamoCalls / SKUS).toFixed(2)} per SKU: ${dynamoOps
+        .map(op)
+        .join(', ')}); ${other.map(op).join(', ')}`,
     );
     console.log(
-      `  state transitions (entered states of the run and its bucket iterations): ${night.transitions}; runtime errors logged: ${failures}`,
+      `  states entered (the run and its bucket iterations): ${night.transitions}, of which ${night.tasks} sweep-step Lambda invocations; runtime errors logged: ${failures}`,
+    );
+    const wall = night.ms / 1000;
+    console.log(
+      `  CPU during the sweep: ${night.cpu.all.toFixed(1)} s all threads, ${((1000 * night.cpu.all) / SKUS).toFixed(1)} ms per SKU (${((100 * night.cpu.all) / wall / 2).toFixed(0)}% of 2 cores)${
+        night.cpu.main === undefined
+          ? ''
+          : `, runtime main thread ${night.cpu.main.toFixed(1)} s (${((100 * night.cpu.main) / wall).toFixed(0)}% of the wall time)`
+      }; machine load average at the start ${night.load.toFixed(1)} (2 cores: other work on the machine slows this run)`,
     );
 
     // --- probe: one page at a time, in process, on the same endpoint (per-Lambda-call estimate) ----
@@ -551,6 +592,12 @@ export async function run(): Promise<{ ok: boolean }> {
       };
       const measureMs: number[] = [];
       const checkMs: number[] = [];
+      const probeProfiler = PROFILE ? new Session() : undefined;
+      if (probeProfiler) {
+        probeProfiler.connect();
+        await probeProfiler.post('Profiler.enable');
+        await probeProfiler.post('Profiler.start');
+      }
       for (let bucket = 0; bucket < PROBE_PAGES; bucket++) {
         t = performance.now();
         await sweep.measure({ sweep: ctx, bucket, cursor: null });
@@ -558,6 +605,13 @@ export async function run(): Promise<{ ok: boolean }> {
         t = performance.now();
         await sweep.check({ sweep: ctx, bucket, cursor: null });
         checkMs.push(performance.now() - t);
+      }
+      if (probeProfiler) {
+        const { profile } = await probeProfiler.post('Profiler.stop');
+        const file = join(PROFILE!, `restock-probe-${Date.now()}.cpuprofile`);
+        writeFileSync(file, JSON.stringify(profile));
+        probeProfiler.disconnect();
+        console.log(`  profile of the in-process probe (client and store in one thread): ${file}`);
       }
       console.log(
         `  probe (one page of ${100} SKUs at a time, in process): measure p50 ${median(measureMs).toFixed(0)} ms · check p50 ${median(checkMs).toFixed(0)} ms (check of SKUs whose POs exist: no new PO)`,
