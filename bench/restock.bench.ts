@@ -516,12 +516,14 @@ export async function run(): Promise<{ ok: boolean }> {
     // --- what it did --------------------------------------------------------------------------------
     let pos = 0;
     let awaiting = 0;
+    let poBytes = 0;
     for (let cursor: string | null = null; ; ) {
       const page = (await api(
         'GET',
         `/api/purchase-orders?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
       )) as { items: Array<{ status: string }>; nextCursor: string | null };
       pos += page.items.length;
+      poBytes += page.items.reduce((n, p) => n + JSON.stringify(p).length, 0);
       awaiting += page.items.filter((p) => p.status === 'AWAITING_APPROVAL').length;
       cursor = page.nextCursor;
       if (!cursor) break;
@@ -549,6 +551,10 @@ export async function run(): Promise<{ ok: boolean }> {
     );
     console.log(
       `  purchase orders: ${pos} created (${awaiting} awaiting approval); the rules expect ${want.orders} (${want.approvals} above the threshold): ${pos === want.orders ? 'match' : 'MISMATCH'}`,
+    );
+    const skuBytes = skus.reduce((n, k) => n + JSON.stringify(k.spec).length, 0) / skus.length;
+    console.log(
+      `  sizes (JSON, for the cost note): a purchase order ${Math.round(poBytes / Math.max(1, pos))} B, a SKU's spec ${Math.round(skuBytes)} B, a ledger line ~${JSON.stringify(ledger[0]).length} B`,
     );
     console.log(
       `  top ten: ${ranked ? 'as expected' : 'NOT as expected'} (${want.topTen[0]}: ${hero.sales30d} units in 30 days)`,
