@@ -405,22 +405,43 @@ export class DynamoRestockStore implements RestockStore {
     });
   }
 
-  async getCheck(sku: string): Promise<SkuCheck | null> {
-    const item = await this.#get(keys.skuCheck(sku), false);
-    if (!item) return null;
-    const { sku: _s, ...check } = strip(item);
-    return check as unknown as SkuCheck;
+  async skuState(sku: string) {
+    // CHECK < MEASURE < OPENPO#…: one range of the SKU's partition.
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':p': keys.sku(sku).pk, ':from': 'CHECK', ':to': 'OPENPO#\uffff' },
+      ConsistentRead: true,
+    });
+    const measure = items.find((i) => i.sk === 'MEASURE');
+    const check = items.find((i) => i.sk === 'CHECK');
+    return {
+      measure: measure ? (strip(measure) as unknown as SkuMeasure) : null,
+      check: check ? toCheck(check) : null,
+      slots: items
+        .filter((i) => String(i.sk).startsWith('OPENPO#'))
+        .map((i) => toSlot(sku, String(i.sk).slice('OPENPO#'.length), i)),
+    };
   }
 
-  async saveChecks(checks: ReadonlyArray<{ sku: string } & SkuCheck>): Promise<void> {
+  async getCheck(sku: string): Promise<SkuCheck | null> {
+    const item = await this.#get(keys.skuCheck(sku), false);
+    return item ? toCheck(item) : null;
+  }
+
+  async saveChecks(
+    checks: ReadonlyArray<{ sku: string } & SkuCheck>,
+    previous?: ReadonlyMap<string, SkuCheck | null>,
+  ): Promise<void> {
+    const changed = (c: { sku: string } & SkuCheck) =>
+      !previous?.has(c.sku) || previous.get(c.sku)?.needsRestock !== c.needsRestock;
     await batchWrite(this.db, this.tableName, {
       puts: [
         ...checks.map((c) => ({ ...keys.skuCheck(c.sku), entity: 'SkuCheck', ...c })),
         ...checks
-          .filter((c) => c.needsRestock)
+          .filter((c) => c.needsRestock && changed(c))
           .map((c) => ({ ...keys.needsRestock(c.sku), entity: 'NeedsRestock', sku: c.sku, at: c.at })),
       ],
-      deletes: checks.filter((c) => !c.needsRestock).map((c) => keys.needsRestock(c.sku)),
+      deletes: checks.filter((c) => !c.needsRestock && changed(c)).map((c) => keys.needsRestock(c.sku)),
     });
   }
 
@@ -764,6 +785,11 @@ export class DynamoRestockStore implements RestockStore {
 function toSku(item: Item): Sku {
   const { receiptIds: _r, ...rest } = strip(item);
   return rest as unknown as Sku;
+}
+
+function toCheck(item: Item): SkuCheck {
+  const { sku: _s, ...check } = strip(item);
+  return check as unknown as SkuCheck;
 }
 
 function toSlot(sku: string, supplierId: string, item: Item | undefined): OpenSlot {

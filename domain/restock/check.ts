@@ -81,6 +81,8 @@ export async function evaluateSku(
   measured?: { sales30d: number },
   /** A retried check's own claim is not inbound: it decides again as it decided the first time. */
   claimedBy?: string,
+  /** The SKU's open slots when the caller read them already. */
+  knownSlots?: OpenSlot[],
 ): Promise<{
   decision: RestockDecision;
   sales30d: number;
@@ -93,7 +95,7 @@ export async function evaluateSku(
     measured
       ? measured.sales30d
       : deps.store.unitsSold(sku.sku, addDays(today, -(SALES_WINDOW_DAYS - 1)), today),
-    deps.store.openSlots(sku.sku),
+    knownSlots ?? deps.store.openSlots(sku.sku),
     ctx.ranking(),
     Promise.all(sku.supply.map((o) => ctx.supplier(o.supplierId))),
   ]);
@@ -152,19 +154,27 @@ export function restockCheck(deps: RestockDeps) {
     decision: Extract<RestockDecision, { outcome: 'order' }>,
     trigger: RestockTrigger,
     ctx: CheckContext,
+    slots: readonly OpenSlot[],
   ): Promise<{ outcome: 'ordered' | 'open-po-exists'; poId: string | null }> {
     const supplierId = decision.supplier.supplierId;
     const claimedBy = `${trigger.kind}:${trigger.id}`;
-    let slot = await deps.store.getSlot(sku.sku, supplierId);
+    let slot = slots.find((s) => s.supplierId === supplierId) ?? {
+      sku: sku.sku,
+      supplierId,
+      seq: 0,
+      open: null,
+    };
     if (slot.open && slot.open.claimedBy !== claimedBy && (await isAbandoned(slot, ctx))) {
       // A claim whose check died before writing its purchase order, and was never retried.
       await deps.store.releaseSlot(sku.sku, supplierId, slot.open.poId);
       slot = await deps.store.getSlot(sku.sku, supplierId);
     }
     let poId: string;
+    let claimedQuantity: number;
     if (slot.open) {
       if (slot.open.claimedBy !== claimedBy) return { outcome: 'open-po-exists', poId: slot.open.poId };
       poId = slot.open.poId;
+      claimedQuantity = slot.open.quantity;
     } else {
       const seq = slot.seq + 1;
       poId = purchaseOrderId(deterministicId, sku.sku, supplierId, seq);
@@ -175,11 +185,13 @@ export function restockCheck(deps: RestockDeps) {
         claimedBy,
         claimedAt: ctx.at.toISOString(),
       };
+      claimedQuantity = open.quantity;
       if (!(await deps.store.claimSlot(sku.sku, supplierId, seq, open))) {
         slot = await deps.store.getSlot(sku.sku, supplierId);
         if (slot.open?.claimedBy !== claimedBy)
           return { outcome: 'open-po-exists', poId: slot.open?.poId ?? null };
         poId = slot.open.poId;
+        claimedQuantity = slot.open.quantity;
       }
     }
     const createdAt = ctx.at.toISOString();
@@ -224,7 +236,7 @@ export function restockCheck(deps: RestockDeps) {
       updatedAt: createdAt,
     };
     const { created, po } = await deps.store.createPurchaseOrder(candidate);
-    if (created && po.quantity !== slot.open?.quantity) {
+    if (created && po.quantity !== claimedQuantity) {
       // A retried check decided again after its claim: the slot follows the purchase order.
       await deps.store.updateSlot(sku.sku, supplierId, poId, { quantity: po.quantity });
     }
@@ -248,13 +260,22 @@ export function restockCheck(deps: RestockDeps) {
       trigger: RestockTrigger & { readonly at: string },
       ctx: CheckContext,
       measured?: { sales30d: number },
+      knownSlots?: OpenSlot[],
     ): Promise<CheckResult> {
-      const { decision } = await evaluateSku(deps, sku, ctx, measured, `${trigger.kind}:${trigger.id}`);
+      const { decision, slots } = await evaluateSku(
+        deps,
+        sku,
+        ctx,
+        measured,
+        `${trigger.kind}:${trigger.id}`,
+        knownSlots,
+      );
       const position = onHandOf(sku.levels) + ('numbers' in decision ? decision.numbers.inbound : 0);
       let outcome: SkuCheck['outcome'] =
         decision.outcome === 'order' ? 'ordered' : decision.outcome === 'enough' ? 'enough' : 'no-supplier';
       let poId: string | null = null;
-      if (decision.outcome === 'order') ({ outcome, poId } = await createOrder(sku, decision, trigger, ctx));
+      if (decision.outcome === 'order')
+        ({ outcome, poId } = await createOrder(sku, decision, trigger, ctx, slots));
       const result: CheckResult = {
         sku: sku.sku,
         at: trigger.at,

@@ -122,9 +122,18 @@ export interface RestockStore {
   /** Every SKU, a page at a time. */
   listSkus(cursor: string | null, limit: number): Promise<Page<Sku>>;
   getMeasure(sku: string): Promise<SkuMeasure | null>;
+  /** What a check reads of a SKU besides the SKU itself, in one read: its last measure and check, its slots. */
+  skuState(sku: string): Promise<{ measure: SkuMeasure | null; check: SkuCheck | null; slots: OpenSlot[] }>;
   saveMeasures(measures: ReadonlyArray<{ sku: string } & SkuMeasure>): Promise<void>;
   getCheck(sku: string): Promise<SkuCheck | null>;
-  saveChecks(checks: ReadonlyArray<{ sku: string } & SkuCheck>): Promise<void>;
+  /**
+   * Records checks; `previous` (the last check of each SKU, when known) spares the needs-restock
+   * list a write for every SKU whose answer did not change.
+   */
+  saveChecks(
+    checks: ReadonlyArray<{ sku: string } & SkuCheck>,
+    previous?: ReadonlyMap<string, SkuCheck | null>,
+  ): Promise<void>;
   /** The SKUs whose last check found them below their reorder point. */
   listNeedsRestock(cursor: string | null, limit: number): Promise<Page<string>>;
 

@@ -5,6 +5,7 @@ import { StepRejectedError } from '../workflow/run.ts';
 import { cached, type RestockCheck, type RestockDeps, restockCheck } from './check.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { SALES_WINDOW_DAYS } from './rules.ts';
+import type { SkuCheck } from './store.ts';
 
 /**
  * The nightly sweep (SPEC §3, issue #11): at 02:00 store time the whole catalog is checked, fanned
@@ -103,18 +104,22 @@ export function restockSweep(deps: RestockDeps) {
       const ctx = await contextOf(input.sweep);
       const page = await deps.store.listBucket(input.bucket, input.cursor || null, SWEEP_PAGE_SIZE);
       const results = [];
+      const previous = new Map<string, SkuCheck | null>();
       for (const sku of page.items) {
-        const measure = await deps.store.getMeasure(sku.sku);
+        // One read for what the check needs besides the SKU: this sweep's measure, the slots.
+        const state = await deps.store.skuState(sku.sku);
+        previous.set(sku.sku, state.check);
         results.push(
           await checks.check(
             sku,
             { kind: 'sweep', id: input.sweep.sweep, at: input.sweep.at },
             ctx,
-            measure?.sweep === input.sweep.sweep ? measure : undefined,
+            state.measure?.sweep === input.sweep.sweep ? state.measure : undefined,
+            state.slots,
           ),
         );
       }
-      await deps.store.saveChecks(results);
+      await deps.store.saveChecks(results, previous);
       return {
         cursor: page.cursor,
         checked: results.length,
