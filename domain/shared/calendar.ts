@@ -62,3 +62,54 @@ export function isCalendarDate(value: string): boolean {
   // Month 13 or day 32 parse to NaN (whose toISOString throws); 30 February rolls over to March.
   return Number.isFinite(ms) && new Date(ms).toISOString().startsWith(value);
 }
+
+/** Seconds since midnight of an instant on the store's clock (`11:59:59` → 43199). */
+export function localSecondsOfDay(at: Date, timeZone: string): number {
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, Number(x.value)]));
+  return (p.hour ?? 0) * 3600 + (p.minute ?? 0) * 60 + (p.second ?? 0);
+}
+
+/** How far the zone's clock is ahead of UTC at an instant, in milliseconds. */
+function offsetMs(at: number, timeZone: string): number {
+  const f = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
+  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return wall - Math.floor(at / 1000) * 1000;
+}
+
+/**
+ * The instant the store's clock shows `date` `time` (`2026-11-24`, `18:00`). A wall time that does
+ * not exist (a spring-forward gap) resolves to the instant just after the gap; one that occurs twice
+ * to its first occurrence.
+ */
+export function zonedInstant(date: string, time: string, timeZone: string): Date {
+  const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
+  const [h, mi] = time.split(':').map(Number) as [number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi);
+  // The offsets half a day either side: the wall time means one of these two instants.
+  const before = wall - offsetMs(wall - 43_200_000, timeZone);
+  const after = wall - offsetMs(wall + 43_200_000, timeZone);
+  const valid = [before, after].filter((t) => localMatches(t, date, time, timeZone));
+  // Occurs twice: the first; does not occur (a gap): the pre-gap offset lands just after the gap.
+  return new Date(valid.length ? Math.min(...valid) : before);
+}
+
+function localMatches(at: number, date: string, time: string, timeZone: string): boolean {
+  return localDate(new Date(at), timeZone) === date && localTime(new Date(at), timeZone) === time;
+}
