@@ -68,6 +68,12 @@ const KEY_PREFIX = {
  * | a sweep's rank candidates   | table | RESTOCK#SWEEP#<sweep>        | TOP#<page>                  |
  * | purchase order              | table | PO#<poId>                    | PO                          |
  * | purchase orders, newest     | gsi1  | POS                          | <createdAt>#<poId>          |
+ * | promise policies            | table | SLA#POLICY                   | <policyId>                  |
+ * | an order's facts (SLA)      | table | ORDER#<orderId>              | SLA#ORDER                   |
+ * | a promise                   | table | ORDER#<id> / TICKET#<id>     | PROMISE#<policyId>          |
+ * | a subject's fulfilment      | table | ORDER#<id> / TICKET#<id>     | SLA#FULFIL#<detail type>    |
+ * | breaches by deadline        | gsi1  | SLA#BREACHES                 | <deadline>#<promiseId>      |
+ * | compensation under a cap    | table | SLA#CAP#<order or ticket>    | CAP                         |
  */
 export const keys = {
   /** The record of one business fact received by webhook (dedupe + outbox); for storeflow factKey = id. */
@@ -134,4 +140,19 @@ export const keys = {
     gsi1pk: 'POS',
     gsi1sk: `${createdAt}#${poId}`,
   }),
+  promisePolicy: (policyId: string) => ({ pk: 'SLA#POLICY', sk: policyId }),
+  slaOrder: (orderId: string) => ({ pk: `${KEY_PREFIX.order}#${orderId}`, sk: 'SLA#ORDER' }),
+  promise: (type: 'order' | 'ticket', id: string, policyId: string) => ({
+    pk: `${KEY_PREFIX[type]}#${id}`,
+    sk: `PROMISE#${policyId}`,
+  }),
+  fulfilment: (type: 'order' | 'ticket', id: string, detailType: string) => ({
+    pk: `${KEY_PREFIX[type]}#${id}`,
+    sk: `SLA#FULFIL#${detailType}`,
+  }),
+  breach: (deadline: string, promiseId: string) => ({
+    gsi1pk: 'SLA#BREACHES',
+    gsi1sk: `${deadline}#${promiseId}`,
+  }),
+  compensationCap: (capKey: string) => ({ pk: `SLA#CAP#${capKey}`, sk: 'CAP' }),
 } as const;

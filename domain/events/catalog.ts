@@ -76,6 +76,14 @@ const PurchaseOrderRef = {
   supplierId: id,
 };
 
+const PromiseRef = {
+  promiseId: id,
+  policyId: id,
+  kind: z.string(),
+  orderId: nullableId,
+  ticketId: nullableId,
+};
+
 export const eventSchemas = {
   OrderPlaced: OrderSchema,
   OrderPaid: z.extend(OrderSchema, { paidAt: iso }),
@@ -258,6 +266,32 @@ export const eventSchemas = {
     closed: z.boolean(),
     receivedAt: iso,
   }),
+  /** A promise was made (SPEC §4): OPEN with its deadline, or NOT_ELIGIBLE with the reason. */
+  PromiseRegistered: z.object({
+    ...PromiseRef,
+    status: z.enum(['OPEN', 'NOT_ELIGIBLE']),
+    deadline: z.nullable(iso),
+    reason: nullableString,
+    registeredAt: iso,
+  }),
+  PromiseKept: z.object({ ...PromiseRef, deadline: iso, fulfilledAt: iso }),
+  SlaBreached: z.object({ ...PromiseRef, deadline: iso, breachedAt: iso }),
+  /**
+   * A breach's compensation, issued once per promise; `idempotencyKey` (from the order and the
+   * promise) is what the coupon or payment provider deduplicates on.
+   */
+  CompensationIssued: z.object({
+    ...PromiseRef,
+    customerId: nullableId,
+    type: z.enum(['coupon', 'refund']),
+    amount: MoneySchema,
+    requested: MoneySchema,
+    capped: z.boolean(),
+    lateSeconds: z.int().check(z.nonnegative()),
+    idempotencyKey: id,
+    rule: z.string(),
+    issuedAt: iso,
+  }),
 } as const;
 
 export type DetailType = keyof typeof eventSchemas;
@@ -293,6 +327,10 @@ export const eventSources: Record<DetailType, string> = {
   PurchaseOrderRejected: 'storeflow.restock',
   PurchaseOrderExpired: 'storeflow.restock',
   PurchaseOrderReceived: 'storeflow.restock',
+  PromiseRegistered: 'storeflow.sla',
+  PromiseKept: 'storeflow.sla',
+  SlaBreached: 'storeflow.sla',
+  CompensationIssued: 'storeflow.sla',
 };
 
 const order = (orderId: string | null | undefined): BusinessKey[] =>
@@ -309,6 +347,11 @@ const presaleOrder = (d: { orderId: string; presaleId: string; sku: string | nul
 const purchaseOrder = (d: { poId: string; sku: string }): BusinessKey[] => [
   { type: 'purchase-order', id: d.poId },
   { type: 'sku', id: d.sku },
+];
+
+const promiseKeys = (d: { orderId: string | null; ticketId: string | null }): BusinessKey[] => [
+  ...order(d.orderId),
+  ...(d.ticketId ? [{ type: 'ticket' as const, id: d.ticketId }] : []),
 ];
 
 type KeysOf = { [T in DetailType]: (data: EventData<T>) => BusinessKey[] };
@@ -343,14 +386,22 @@ export const eventKeys: KeysOf = {
   PurchaseOrderRejected: purchaseOrder,
   PurchaseOrderExpired: purchaseOrder,
   PurchaseOrderReceived: purchaseOrder,
+  PromiseRegistered: promiseKeys,
+  PromiseKept: promiseKeys,
+  SlaBreached: promiseKeys,
+  CompensationIssued: promiseKeys,
 };
 
 /**
  * The timeline kind of an event's line, when it is not `event`: a purchase order's events are
  * `purchase-order` lines (SPEC §9), so a SKU's timeline shows them as such.
  */
-export function timelineKindOf(detailType: string): 'event' | 'purchase-order' {
-  return detailType.startsWith('PurchaseOrder') ? 'purchase-order' : 'event';
+export function timelineKindOf(detailType: string): 'event' | 'purchase-order' | 'promise' | 'compensation' {
+  if (detailType.startsWith('PurchaseOrder')) return 'purchase-order';
+  if (detailType === 'PromiseRegistered' || detailType === 'PromiseKept' || detailType === 'SlaBreached') {
+    return 'promise';
+  }
+  return detailType === 'CompensationIssued' ? 'compensation' : 'event';
 }
 
 export function isDetailType(value: string): value is DetailType {

@@ -31,6 +31,11 @@ export const ROUTES = {
   approvePurchaseOrder: 'POST /api/purchase-orders/{poId}/approve',
   rejectPurchaseOrder: 'POST /api/purchase-orders/{poId}/reject',
   receivePurchaseOrder: 'POST /api/purchase-orders/{poId}/receive',
+  putPromisePolicy: 'PUT /api/promise-policies/{policyId}',
+  listPromisePolicies: 'GET /api/promise-policies',
+  orderPromises: 'GET /api/orders/{orderId}/promises',
+  ticketPromises: 'GET /api/tickets/{ticketId}/promises',
+  slaLedger: 'GET /api/sla/ledger',
 } as const;
 
 /**

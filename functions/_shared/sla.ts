@@ -1,0 +1,30 @@
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DynamoPromiseStore } from '#adapters/dynamodb/sla-store';
+import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
+import { SchedulerDeadlineTimers } from '#adapters/scheduler/deadline-timers';
+import { slaPromises } from '#domain/sla/promises';
+import { clock, db, eventBridgeClient, loadConfig, requireEnv } from './runtime.ts';
+
+let scheduler: SchedulerClient | undefined;
+
+/** Wires the SLA use cases to the single table, the bus, Scheduler timers and the clock. */
+export function sla() {
+  const config = loadConfig();
+  const env = process.env;
+  scheduler ??= new SchedulerClient({});
+  return slaPromises({
+    store: new DynamoPromiseStore(db(), config.TABLE_NAME),
+    publisher: new EventBridgePublisher(
+      eventBridgeClient(),
+      requireEnv(config.EVENT_BUS_NAME, 'EVENT_BUS_NAME'),
+    ),
+    timers: new SchedulerDeadlineTimers(scheduler, {
+      groupName: requireEnv(env.SLA_TIMER_GROUP, 'SLA_TIMER_GROUP'),
+      targetArn: requireEnv(env.SLA_TIMER_TARGET_ARN, 'SLA_TIMER_TARGET_ARN'),
+      roleArn: requireEnv(env.SLA_TIMER_ROLE_ARN, 'SLA_TIMER_ROLE_ARN'),
+      deadLetterArn: env.SLA_TIMER_DLQ_ARN,
+    }),
+    clock,
+    timeZone: requireEnv(env.STORE_TIME_ZONE, 'STORE_TIME_ZONE'),
+  });
+}
