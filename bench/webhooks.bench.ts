@@ -216,7 +216,7 @@ async function startRuntimeProcess(assemblyDir: string, dataDir: string) {
     url: new URL(String(ready.url)),
     settle: () => ask('settle', 'settled'),
     memory: () => ask('memory', 'memory') as Promise<Message & { rss: number; heapUsed: number }>,
-    cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number }>,
+    cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number; main?: number }>,
     async close() {
       if (child.exitCode !== null) return;
       const bye = new Promise<void>((r) => child.once('exit', () => r()));
@@ -312,13 +312,17 @@ export async function run(): Promise<{ ok: boolean }> {
     const first = await load(CHECKPOINT - WARMUP);
     const cpu1 = await rt.cpu();
     const cpuPerDelivery = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / (CHECKPOINT - WARMUP);
+    const mainPerDelivery =
+      cpu0.main !== undefined && cpu1.main !== undefined
+        ? (cpu1.main - cpu0.main) / 1000 / (CHECKPOINT - WARMUP)
+        : undefined;
     const p50 = pct(first.latencies, 50);
     const p99 = pct(first.latencies, 99);
     console.log(
       `acknowledged deliveries (signed orders/paid, 2 lines), c=${CONCURRENCY}, ${first.latencies.length} after ${WARMUP} warm-up: ${first.rate.toFixed(0)}/s  p50 ${ms(p50)}  p99 ${ms(p99)}  (${((first.rate / loop.rate) * 100).toFixed(1)}% of loopback req/s, ${((first.rate / writes) * 100).toFixed(1)}% of raw store writes/s; p50 ${(p50 / pct(loop.latencies, 50)).toFixed(1)}× loopback)`,
     );
     console.log(
-      `runtime CPU per acknowledged delivery (all threads, incl. the timeline recorder running behind): ${ms(cpuPerDelivery)}`,
+      `runtime CPU per acknowledged delivery (all threads, incl. the timeline recorder running behind): ${ms(cpuPerDelivery)}${mainPerDelivery === undefined ? '' : `, of which the main thread (HTTP, dispatch, store, bus, journals): ${ms(mainPerDelivery)}`}`,
     );
     await rt.settle();
     const m5 = await rt.memory();
