@@ -219,10 +219,11 @@ async function startRuntimeProcess(assemblyDir: string, dataDir: string) {
     cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number; main?: number }>,
     async close() {
       if (child.exitCode !== null) return;
-      const bye = new Promise<void>((r) => child.once('exit', () => r()));
+      const bye = new Promise<void>((r) => child.once('close', () => r()));
       child.send({ type: 'close' });
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await bye;
+      if (child.connected) child.disconnect();
       clearTimeout(timer);
     },
     kill: () => child.kill('SIGKILL'),
