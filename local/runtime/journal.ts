@@ -34,6 +34,7 @@ export class Journal<R> {
   #writing = false;
   #switching = false;
   #waiters: Array<{ ok: () => void; ko: (error: unknown) => void }> = [];
+  #rewriting: Promise<void> | undefined;
   /** Records appended since open or the last rewrite (callers compact when it grows). */
   appended = 0;
 
@@ -120,8 +121,17 @@ export class Journal<R> {
   /**
    * Replaces the file with `live` (the records that still matter), streamed line by line to a
    * temporary file, fsynced and renamed over the journal. Records appended meanwhile are kept.
+   * One rewrite at a time: a call while one runs gets that one (two at once each reopened the
+   * file and one handle was left to the garbage collector).
    */
-  async rewrite(live: Iterable<R>): Promise<void> {
+  rewrite(live: Iterable<R>): Promise<void> {
+    this.#rewriting ??= this.#rewrite(live).finally(() => {
+      this.#rewriting = undefined;
+    });
+    return this.#rewriting;
+  }
+
+  async #rewrite(live: Iterable<R>): Promise<void> {
     // From here on nothing goes to the old file: appends, even those already buffered, wait for
     // the new one (after the live records; replay is idempotent, so a record in both is harmless).
     this.#switching = true;
