@@ -112,7 +112,13 @@ export class LocalFunction {
   }
 
   async invoke(event: unknown): Promise<InvokeResult> {
-    const sandbox = await this.#acquire();
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.#acquire();
+    } catch (error) {
+      const errorMessage = (error as Error).message;
+      return { ok: false, error: { errorType: 'Runtime.ExitError', errorMessage }, cold: false, ms: 0 };
+    }
     const id = randomUUID();
     const cold = !sandbox.warm;
     return new Promise<InvokeResult>((resolve) => {
@@ -147,7 +153,22 @@ export class LocalFunction {
     const all = [...this.#sandboxes];
     this.#sandboxes.clear();
     this.#idle.length = 0;
-    for (const s of all) this.#stopIdleTimer(s);
+    for (const s of all) {
+      this.#stopIdleTimer(s);
+      // An invocation still running ends now, and its timeout timer with it (it held the process).
+      const pending = s.pending;
+      s.pending = undefined;
+      if (pending) {
+        clearTimeout(pending.timer);
+        pending.resolve({
+          ok: false,
+          error: { errorType: 'Runtime.ExitError', errorMessage: 'the runtime is closing' },
+          cold: pending.cold,
+          ms: 0,
+        });
+      }
+    }
+    for (const wake of this.#waiting.splice(0)) wake(); // invocations waiting for a sandbox fail
     await Promise.all(all.map((s) => this.#terminate(s)));
   }
 

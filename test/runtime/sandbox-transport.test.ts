@@ -319,6 +319,16 @@ describe('sandbox reclamation', () => {
     expect(f.sandboxes).toBe(0);
   });
 
+  it('close() ends a running invocation and those waiting for a sandbox, timers included', async () => {
+    const f = fn('export const handler = () => new Promise(() => {});', { maxConcurrency: 1 });
+    const running = f.invoke(1);
+    const waiting = f.invoke(2);
+    await new Promise((r) => setImmediate(r));
+    await f.close();
+    expect(await running).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError' } });
+    expect(await waiting).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError' } });
+  });
+
   it('does not reclaim a sandbox that is busy, and close() stops every timer', async () => {
     const timers = manualTimers();
     const f = fn(echo, { timers, idleTimeoutMs: 1 });
