@@ -267,7 +267,8 @@ export async function run(): Promise<{ ok: boolean }> {
     const base = 7_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
     let next = 0;
     const failures: string[] = [];
-    const deliver = async (lines: number): Promise<number> => {
+    /** One delivery; its ack latency, or throws on any answer but 200 (`tolerate`: counts it instead). */
+    const deliver = async (lines: number, tolerate = false): Promise<number> => {
       const n = next++;
       const body = orderBody(template, base + n, lines);
       const t = performance.now();
@@ -285,10 +286,10 @@ export async function run(): Promise<{ ok: boolean }> {
         body,
       );
       const elapsed = performance.now() - t;
-      if (reply.status !== 200 && failures.length < 5)
-        failures.push(`${reply.status} ${reply.body.slice(0, 200)}`);
-      if (reply.status !== 200)
-        throw new Error(`delivery answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+      if (reply.status !== 200) {
+        failures.push(`${lines} lines: ${reply.status} ${reply.body.slice(0, 200)}`);
+        if (!tolerate) throw new Error(`delivery answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+      }
       return elapsed;
     };
     /** `count` deliveries by CONCURRENCY clients: latencies and acks/s. */
@@ -346,10 +347,12 @@ export async function run(): Promise<{ ok: boolean }> {
     );
 
     const big: number[] = [];
-    for (let i = 0; i < BIG_ORDERS; i++) big.push(await deliver(2000));
+    const before = failures.length;
+    for (let i = 0; i < BIG_ORDERS; i++) big.push(await deliver(2000, true));
+    const bigFailed = failures.length - before;
     if (BIG_ORDERS > 0) {
       console.log(
-        `2,000-line order, one at a time (${BIG_ORDERS}): ack p50 ${ms(pct(big, 50))}  p99 ${ms(pct(big, 99))}`,
+        `2,000-line order, one at a time (${BIG_ORDERS}): ack p50 ${ms(pct(big, 50))}  p99 ${ms(pct(big, 99))}${bigFailed ? `  (${bigFailed} not acknowledged: ${failures.slice(before, before + 2).join('; ')})` : ''}`,
       );
     }
     await rt.settle();
@@ -363,7 +366,7 @@ export async function run(): Promise<{ ok: boolean }> {
       },
       {
         name: `2,000-line order ack p99 ≤ ${TARGET_BIG_P99_MS} ms`,
-        ok: BIG_ORDERS === 0 || pct(big, 99) <= TARGET_BIG_P99_MS,
+        ok: BIG_ORDERS === 0 || (bigFailed === 0 && pct(big, 99) <= TARGET_BIG_P99_MS),
       },
     ];
     for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}`);
