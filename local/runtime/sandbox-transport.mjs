@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -107,13 +107,22 @@ export function installSandboxTransport(port, endpoint) {
     _read() {}
   }
 
-  class LocalClientRequest extends Writable {
+  /**
+   * What `http.request` returns for the runtime's endpoint: the writable side of ClientRequest
+   * written by hand (an EventEmitter with write/end/destroy, enough for `end(body)` and for
+   * `pipe`), since stream machinery per request showed in the sandboxes' profile.
+   */
+  class LocalClientRequest extends EventEmitter {
     /** @type {Buffer[]} */
     #chunks = [];
     #id = ++nextId;
+    destroyed = false;
+    writable = true;
+    writableEnded = false;
+    writableFinished = false;
+    writableNeedDrain = false;
     constructor(options, callback) {
-      // Not destroyed on 'finish' as a plain Writable is: the request lives until its response ends.
-      super({ autoDestroy: false });
+      super();
       this.method = (options.method ?? 'GET').toUpperCase();
       this.path = options.path ?? '/';
       this.host = options.host;
@@ -134,6 +143,63 @@ export function installSandboxTransport(port, endpoint) {
         if (!this.destroyed) this.emit('socket', this.socket);
       });
     }
+    write(chunk, encoding, callback) {
+      if (typeof encoding === 'function') callback = encoding;
+      if (this.writableEnded || this.destroyed) {
+        const error = Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+        process.nextTick(() => (callback ? callback(error) : this.emit('error', error)));
+        return false;
+      }
+      this.#chunks.push(
+        typeof chunk === 'string'
+          ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8')
+          : chunk,
+      );
+      if (callback) process.nextTick(callback);
+      return true;
+    }
+    end(chunk, encoding, callback) {
+      if (typeof chunk === 'function') [chunk, callback] = [undefined, chunk];
+      else if (typeof encoding === 'function') [encoding, callback] = [undefined, encoding];
+      if (this.writableEnded || this.destroyed) return this;
+      if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+      this.writableEnded = true;
+      this.writable = false;
+      if (this.headersOut.expect === '100-continue') this.emit('continue');
+      const body = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks);
+      this.#chunks = [];
+      pending.set(this.#id, this);
+      transportStats.inProcess++;
+      port.postMessage({
+        id: this.#id,
+        method: this.method,
+        path: this.path,
+        headers: this.headersOut,
+        // An exact copy: a view into Node's 8 KiB buffer pool would clone the whole pool.
+        body: Uint8Array.prototype.slice.call(body),
+      });
+      process.nextTick(() => {
+        this.writableFinished = true;
+        this.emit('finish');
+        callback?.();
+      });
+      return this;
+    }
+    destroy(error) {
+      if (this.destroyed) return this;
+      this.destroyed = true;
+      this.writable = false;
+      pending.delete(this.#id);
+      this.socket.destroy();
+      if (this.res && !this.res.complete) this.res.destroy(error ?? undefined);
+      process.nextTick(() => {
+        if (error) this.emit('error', error);
+        this.emit('close');
+      });
+      return this;
+    }
+    cork() {}
+    uncork() {}
     setHeader(name, value) {
       this.headersOut[name.toLowerCase()] = Array.isArray(value) ? value.map(String) : String(value);
       return this;
@@ -157,32 +223,6 @@ export function installSandboxTransport(port, endpoint) {
     flushHeaders() {}
     abort() {
       this.destroy();
-    }
-    _write(chunk, _encoding, callback) {
-      this.#chunks.push(chunk);
-      callback();
-    }
-    _final(callback) {
-      if (this.headersOut.expect === '100-continue') this.emit('continue');
-      const body = this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks);
-      this.#chunks = [];
-      pending.set(this.#id, this);
-      transportStats.inProcess++;
-      port.postMessage({
-        id: this.#id,
-        method: this.method,
-        path: this.path,
-        headers: this.headersOut,
-        // An exact copy: a view into Node's 8 KiB buffer pool would clone the whole pool.
-        body: Uint8Array.prototype.slice.call(body),
-      });
-      callback();
-    }
-    _destroy(error, callback) {
-      pending.delete(this.#id);
-      this.socket.destroy();
-      if (this.res && !this.res.complete) this.res.destroy(error ?? undefined);
-      callback(error);
     }
     _respond(message) {
       if (this.destroyed) return;

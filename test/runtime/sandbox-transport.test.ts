@@ -50,6 +50,7 @@ afterAll(async () => {
 /** A handler that sends `event.requests` with Node's http and returns what it got back. */
 const rawClient = `
 import http from 'node:http';
+import { Readable } from 'node:stream';
 import { transportStats } from ${JSON.stringify(TRANSPORT)};
 const send = (url, r) => new Promise((resolve) => {
   const req = http.request(url + r.path, { method: r.method, headers: r.headers, agent: new http.Agent({ keepAlive: true }) }, (res) => {
@@ -59,7 +60,9 @@ const send = (url, r) => new Promise((resolve) => {
   });
   req.on('error', (e) => resolve({ error: e.code ?? e.message }));
   if (r.timeoutMs) req.setTimeout(r.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-  req.end(r.body === undefined ? undefined : Buffer.from(r.body, 'base64'));
+  const body = r.body === undefined ? undefined : Buffer.from(r.body, 'base64');
+  if (r.pipe) Readable.from([body.subarray(0, 10), body.subarray(10)]).pipe(req);
+  else req.end(body);
 });
 export const handler = async (event) => {
   const out = [];
@@ -118,6 +121,12 @@ describe('the in-process transport against a plain HTTP server', () => {
       },
       { method: 'GET', path: '/health?x=1&y=%20' },
       { method: 'POST', path: '/missing', headers: { 'content-type': 'application/json' }, body: big },
+      {
+        method: 'PUT',
+        path: '/piped',
+        body: Buffer.from('a streamed body, in two chunks').toString('base64'),
+        pipe: true,
+      },
     ];
     const local = await fn(rawClient, { services: { endpoint: url, dispatch } }).invoke({ url, requests });
     const tcp = await fn(rawClient).invoke({ url, requests });
@@ -133,7 +142,7 @@ describe('the in-process transport against a plain HTTP server', () => {
       t.out.map((o) => ({ ...o, headers: strip(o.headers) })),
     );
     expect(l.out[2]!.status).toBe(404);
-    expect(l.stats).toMatchObject({ inProcess: 3, passedThrough: 0 });
+    expect(l.stats).toMatchObject({ inProcess: 4, passedThrough: 0 });
   });
 
   it('sends requests for other hosts and ports over the network as before', async () => {
