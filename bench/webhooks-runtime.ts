@@ -29,6 +29,8 @@ const runtime = await startRuntime({
   clock: 'real',
   // BENCH_TRANSPORT=http: the sandboxes reach the runtime over loopback HTTP (for comparison)
   sandboxTransport: process.env.BENCH_TRANSPORT === 'http' ? 'http' : 'in-process',
+  // BENCH_MAX_SANDBOXES=n: sandboxes per function (default: the runtime's)
+  ...(process.env.BENCH_MAX_SANDBOXES ? { maxSandboxes: Number(process.env.BENCH_MAX_SANDBOXES) } : {}),
 });
 send({ type: 'ready', url: runtime.url });
 

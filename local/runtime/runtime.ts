@@ -55,6 +55,8 @@ export interface RuntimeOptions {
    * inproc.ts) or loopback HTTP (as an external client does).
    */
   readonly sandboxTransport?: 'in-process' | 'http';
+  /** Sandboxes per function at most (default: cores + 2, at most 10; see lambda.ts). */
+  readonly maxSandboxes?: number;
 }
 
 export interface RuntimeSummary {
@@ -345,6 +347,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
         ...(clock.shared ? { clock: clock.shared } : {}),
+        ...(options.maxSandboxes ? { maxConcurrency: options.maxSandboxes } : {}),
         ...(options.sandboxTransport !== 'http'
           ? { services: { endpoint: url, dispatch: dispatchInProcess } }
           : {}),
