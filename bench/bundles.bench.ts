@@ -21,18 +21,44 @@ function median(values: number[]): number {
 /** Wall time of one fresh `node` process running `code`, in ms. */
 function timeNode(code: string, env: NodeJS.ProcessEnv): number {
   const start = process.hrtime.bigint();
-  execFileSync(process.execPath, ['--input-type=module', '-e', code], { env, stdio: 'ignore' });
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+interface FunctionResource {
+  Type: string;
+  Metadata?: Record<string, string>;
+  Properties?: { Environment?: { Variables?: Record<string, unknown> } };
+}
+
+/**
+ * The function's own environment from the template, so its cold start finds every variable its
+ * configuration requires (functions/_shared/runtime.ts fails the import naming a missing one, e.g.
+ * STATE_MACHINE_ARN). References to other resources (Ref, Fn::GetAtt) become placeholders.
+ */
+function environmentOf(resource: FunctionResource): Record<string, string> {
+  const vars = resource.Properties?.Environment?.Variables ?? {};
+  return Object.fromEntries(
+    Object.entries(vars).map(([name, value]) => [
+      name,
+      typeof value === 'string'
+        ? value
+        : name.endsWith('_ARN')
+          ? `arn:aws:states:us-east-1:000000000000:stateMachine:bench-${name.toLowerCase()}`
+          : `bench-${name.toLowerCase()}`,
+    ]),
+  );
 }
 
 export async function run(): Promise<{ ok: boolean }> {
   const outdir = mkdtempSync(join(tmpdir(), 'storeflow-bench-'));
   try {
     const assembly = synthesize(outdir);
-    const env = {
+    const base = {
       PATH: process.env.PATH,
-      TABLE_NAME: 'bench',
-      EVENT_BUS_NAME: 'bench',
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
@@ -41,11 +67,10 @@ export async function run(): Promise<{ ok: boolean }> {
     };
     const rows: Array<{ name: string; bytes: number; importMs: number; emptyMs: number }> = [];
     for (const stack of assembly.stacks) {
-      const resources = (
-        stack.template as { Resources: Record<string, { Type: string; Metadata?: Record<string, string> }> }
-      ).Resources;
+      const resources = (stack.template as { Resources: Record<string, FunctionResource> }).Resources;
       for (const [id, resource] of Object.entries(resources)) {
         if (resource.Type !== 'AWS::Lambda::Function') continue;
+        const env = { ...base, ...environmentOf(resource) };
         const bundle = join(outdir, resource.Metadata?.['aws:asset:path'] ?? '', 'index.mjs');
         const code = `await import(${JSON.stringify(pathToFileURL(bundle).href)});`;
         timeNode(code, env); // warm the file cache; not counted

@@ -1,6 +1,10 @@
 /**
  * `npm run bench`: every benchmark in bench/, each printing its numbers beside a baseline
  * measured in the same run. Not part of `npm test`. `npm run bench -- bundles` runs one.
+ *
+ * Every part runs even if an earlier one failed or missed a target; the run ends with a summary
+ * and exits non-zero if any did. Parts close what they open; should one leave a handle behind,
+ * the run still exits (it names the handles left, so they can be fixed).
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,15 +17,38 @@ const files = readdirSync(dir)
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)))
   .sort();
 
-let failed = false;
+const results: Array<{ file: string; outcome: 'ok' | 'missed a target' | 'failed' }> = [];
 for (const file of files) {
   console.log(`\n## ${file}`);
-  const mod = (await import(pathToFileURL(`${dir}${file}`).href)) as { run?: () => Promise<{ ok: boolean }> };
-  if (typeof mod.run !== 'function') continue; // self-running benchmark
-  const { ok } = await mod.run();
-  if (!ok) {
-    console.error(`${file}: a target was missed`);
-    failed = true;
+  try {
+    const mod = (await import(pathToFileURL(`${dir}${file}`).href)) as {
+      run?: () => Promise<{ ok: boolean }>;
+    };
+    if (typeof mod.run !== 'function') continue; // self-running benchmark
+    const { ok } = await mod.run();
+    results.push({ file, outcome: ok ? 'ok' : 'missed a target' });
+  } catch (error) {
+    console.error(`${file} failed: ${(error as Error).stack ?? String(error)}`);
+    results.push({ file, outcome: 'failed' });
   }
 }
-process.exitCode = failed ? 1 : 0;
+
+console.log('\n## summary');
+for (const r of results) console.log(`${r.outcome === 'ok' ? 'ok    ' : 'NOT OK'}  ${r.file}: ${r.outcome}`);
+const failed = results.some((r) => r.outcome !== 'ok');
+
+// Whatever a part may have left open, the run ends here.
+type Handle = {
+  hasRef?(): boolean;
+  exitCode?: number | null;
+  signalCode?: string | null;
+  spawnargs?: string[];
+};
+const handles = (process as unknown as { _getActiveHandles(): Handle[] })._getActiveHandles();
+const left = handles
+  .filter((h) => h !== process.stdout && h !== process.stderr && h !== process.stdin)
+  .filter((h) => h.hasRef?.() !== false) // unref'd ones (esbuild's service process) never held a run
+  .filter((h) => h.exitCode == null && h.signalCode == null) // a child that has exited holds nothing
+  .map((h) => `${h.constructor?.name ?? 'handle'}${h.spawnargs ? ` (${h.spawnargs.join(' ')})` : ''}`);
+if (left.length > 0) console.error(`(handles still open at the end: ${left.join(', ')})`);
+process.exit(failed ? 1 : 0);

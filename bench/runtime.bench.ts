@@ -237,6 +237,8 @@ export async function run(): Promise<{ ok: boolean }> {
       }
       latencies.push(performance.now() - t);
     }
+    events.destroy();
+    sfn.destroy();
     await runtime.close();
     const loop = await loopbackRoundTrips(N);
     console.log(

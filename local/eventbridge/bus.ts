@@ -6,8 +6,10 @@
  * accepted event that matched a rule, each (event, rule, target) delivery with its attempt count, first-seen time
  * and next due time, each schedule's next occurrence, each replay. `putEvents` returns only after that is committed,
  * so after a crash (kill -9) a new instance on the same directory retries every delivery not yet delivered or
- * dead-lettered, keeping its attempt count and age. Archived events live in `<dir>/archive.jsonl`. Both journals are
- * compacted (`rewrite`) once they hold far more records than are live.
+ * dead-lettered, keeping its attempt count and age. Archived events live in `<dir>/archive.jsonl` and only there:
+ * memory holds each archive's count, size and oldest ingestion time, so it stays flat however much is archived;
+ * replays and compaction read the file. The main journal is compacted (`rewrite`) once it holds far more records
+ * than are live; the archive journal when retention has expired some of its events.
  *
  * Delivery is at least once: a delivery whose result was not recorded before a crash is attempted again.
  *
@@ -38,7 +40,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../engine/clock.ts';
-import { Journal } from '../runtime/journal.ts';
+import { Journal, scanRecords } from '../runtime/journal.ts';
 import { type CompiledPattern, compilePattern, type EventBridgeEvent, EventPatternError } from './pattern.ts';
 import {
   firstOccurrence,
@@ -330,20 +332,18 @@ interface RuleRt {
   readonly enabled: boolean;
 }
 
-interface ArchivedEvent {
-  readonly i: string;
-  readonly tm: number;
-  readonly ing: number;
-  readonly ev: EventBridgeEvent;
-  readonly size: number;
-}
-
+/**
+ * An archive's events live on disk only (`archive.jsonl`); memory holds their count, size and the
+ * oldest ingestion time (to know when retention has something to purge), whatever their number.
+ */
 interface ArchiveRt {
   readonly spec: ArchiveSpec;
   readonly bus: Bus;
   readonly pattern: CompiledPattern | undefined;
-  readonly events: Map<string, ArchivedEvent>;
+  count: number;
   bytes: number;
+  /** ingestion time of the oldest live event (a lower bound), undefined when empty */
+  oldest: number | undefined;
 }
 
 interface ScheduleRt {
@@ -502,7 +502,7 @@ class Bridge implements LocalEventBridge {
   /** deliver / sendToDeadLetter calls */
   private readonly inflight = new Set<Promise<unknown>>();
   private compacting = false;
-  private compactingArchive = false;
+  private archiveCompaction: Promise<void> | undefined;
   private closed = false;
   private unsettle: (() => void) | undefined;
   private readonly startedAt: number;
@@ -613,7 +613,7 @@ class Bridge implements LocalEventBridge {
           throw new Error(`${where}: ${message(e)}`);
         }
       }
-      const archive: ArchiveRt = { spec, bus, pattern, events: new Map(), bytes: 0 };
+      const archive: ArchiveRt = { spec, bus, pattern, count: 0, bytes: 0, oldest: undefined };
       this.archives.set(spec.arn, archive);
       bus.archives.push(archive);
     }
@@ -672,7 +672,26 @@ class Bridge implements LocalEventBridge {
     mkdirSync(this.opts.dir, { recursive: true });
     const journalOptions = this.opts.fsync === undefined ? {} : { fsync: this.opts.fsync };
     const main = await Journal.open<Rec>(join(this.opts.dir, 'events.jsonl'), journalOptions);
-    const arch = await Journal.open<ArchiveRecord>(join(this.opts.dir, 'archive.jsonl'), journalOptions);
+    // Archives: counted as the file is read, never held (see ArchiveRt); records of archives that no
+    // longer exist and repeated ids (a record can be both in a rewritten file and after it) are dead.
+    let dead = 0;
+    const seen = new Set<string>();
+    const arch = await Journal.open<ArchiveRecord>(join(this.opts.dir, 'archive.jsonl'), {
+      ...journalOptions,
+      each: (r) => {
+        const archive = this.archives.get(r.ar);
+        const key = `${r.ar} ${r.i}`;
+        if (!archive || seen.has(key)) {
+          dead++;
+          return;
+        }
+        seen.add(key);
+        archive.count++;
+        archive.bytes += utf8(JSON.stringify(r.ev));
+        archive.oldest = Math.min(archive.oldest ?? r.ing, r.ing);
+      },
+    });
+    seen.clear();
     this.journal = main.journal;
     this.archiveJournal = arch.journal;
     const now = this.clock.now();
@@ -715,22 +734,8 @@ class Bridge implements LocalEventBridge {
     }
     for (const [i, e] of this.events) if (e.refs === 0) this.events.delete(i);
 
-    // Archives: load, then drop events of archives that no longer exist and those past retention.
-    let dead = 0;
-    for (const r of arch.records) {
-      const archive = this.archives.get(r.ar);
-      if (!archive) {
-        dead++;
-        continue;
-      }
-      const size = utf8(JSON.stringify(r.ev));
-      const before = archive.events.get(r.i);
-      if (before) archive.bytes -= before.size;
-      archive.events.set(r.i, { i: r.i, tm: r.tm, ing: r.ing, ev: r.ev, size });
-      archive.bytes += size;
-    }
-    dead += this.purgeArchives(now);
-    if (dead > 0) await this.archiveJournal.rewrite(this.liveArchiveRecords());
+    // Dead records and events past retention are dropped by rewriting the file.
+    if (dead > 0 || this.archivesToPurge(now)) await this.compactArchives(now);
 
     // Schedules: resume those whose definition is unchanged, start the others afresh.
     for (const s of this.schedules.values()) {
@@ -795,18 +800,34 @@ class Bridge implements LocalEventBridge {
     );
   }
 
+  /** Every `compactEvery` archived events, purges what retention expired (a rewrite, from disk). */
   private maybeCompactArchive(): void {
-    if (this.compactingArchive || this.closed || this.archiveJournal.appended < this.compactEvery) return;
-    let live = 0;
-    for (const a of this.archives.values()) live += a.events.size;
-    const purged = this.purgeArchives(this.clock.now());
-    if (purged === 0 && this.archiveJournal.appended < 2 * live) return;
-    this.compactingArchive = true;
-    this.track(
-      this.archiveJournal.rewrite(this.liveArchiveRecords()).finally(() => {
-        this.compactingArchive = false;
-      }),
-    );
+    if (this.archiveCompaction || this.closed || this.archiveJournal.appended < this.compactEvery) return;
+    const now = this.clock.now();
+    if (this.archivesToPurge(now)) this.track(this.compactArchives(now));
+  }
+
+  /** Whether some archive holds events past its retention. */
+  private archivesToPurge(now: number): boolean {
+    for (const a of this.archives.values()) {
+      const days = a.spec.retentionDays ?? 0;
+      if (days > 0 && a.oldest !== undefined && a.oldest < now - days * DAY_MS) return true;
+    }
+    return false;
+  }
+
+  /** Rewrites the archive journal with its live records, streamed from the file itself. */
+  private compactArchives(now: number): Promise<void> {
+    this.archiveCompaction ??= this.archiveJournal.rewrite(this.liveArchiveRecords(now)).finally(() => {
+      this.archiveCompaction = undefined;
+    });
+    return this.archiveCompaction;
+  }
+
+  /** Events past their archive's retention are purged before the archive is read or described. */
+  private async purgeArchives(now: number): Promise<void> {
+    if (this.archiveCompaction) await this.archiveCompaction;
+    if (this.archivesToPurge(now)) await this.compactArchives(now);
   }
 
   private *liveRecords(): Generator<Rec> {
@@ -816,11 +837,31 @@ class Bridge implements LocalEventBridge {
     for (const r of this.replays.values()) yield { t: 'r', replay: r };
   }
 
-  private *liveArchiveRecords(): Generator<ArchiveRecord> {
-    for (const a of this.archives.values()) {
-      for (const e of a.events.values())
-        yield { t: 'a', ar: a.spec.arn, i: e.i, tm: e.tm, ing: e.ing, ev: e.ev };
+  /**
+   * The archive file's live records, read from disk as the rewrite consumes them: not those of
+   * removed archives, not repeats, not those past retention (uncounted as they are dropped). Records
+   * appended meanwhile are still in the journal's buffer and follow the rewritten file.
+   */
+  private *liveArchiveRecords(now: number): Generator<ArchiveRecord> {
+    const seen = new Set<string>();
+    const oldest = new Map<ArchiveRt, number>();
+    for (const r of scanRecords<ArchiveRecord>(this.archiveJournal.file)) {
+      const a = this.archives.get(r.ar);
+      const key = `${r.ar} ${r.i}`;
+      if (!a || seen.has(key)) continue;
+      seen.add(key);
+      const days = a.spec.retentionDays ?? 0;
+      if (days > 0 && r.ing < now - days * DAY_MS) {
+        a.count--;
+        a.bytes -= utf8(JSON.stringify(r.ev));
+        continue;
+      }
+      oldest.set(a, Math.min(oldest.get(a) ?? r.ing, r.ing));
+      yield r;
     }
+    // Events not on disk yet (buffered) are newer than `now` at worst.
+    for (const a of this.archives.values())
+      a.oldest = a.count > 0 ? Math.min(oldest.get(a) ?? now, now) : undefined;
   }
 
   private deliveryRecord(d: Delivery): DeliveryRecord {
@@ -837,24 +878,6 @@ class Bridge implements LocalEventBridge {
       next: s.next ?? null,
       ...(s.last !== undefined ? { last: s.last } : {}),
     };
-  }
-
-  /** Events older than their archive's retention are removed from memory; returns how many. */
-  private purgeArchives(now: number): number {
-    let purged = 0;
-    for (const a of this.archives.values()) {
-      const days = a.spec.retentionDays ?? 0;
-      if (days <= 0) continue;
-      const cutoff = now - days * DAY_MS;
-      for (const [i, e] of a.events) {
-        if (e.ing < cutoff) {
-          a.events.delete(i);
-          a.bytes -= e.size;
-          purged++;
-        }
-      }
-    }
-    return purged;
   }
 
   // ------------------------------------------------------------------ PutEvents
@@ -887,7 +910,7 @@ class Bridge implements LocalEventBridge {
     const now = this.clock.now();
     const results: PutEventsResultEntry[] = [];
     const created: Delivery[] = [];
-    const archived: { archive: ArchiveRt; i: string }[] = [];
+    const archived: { archive: ArchiveRt; size: number }[] = [];
     for (const entry of entries) {
       const accepted = this.acceptEntry(entry, now);
       if ('ErrorCode' in accepted) {
@@ -900,8 +923,7 @@ class Bridge implements LocalEventBridge {
       created.push(...ds);
       for (const archive of bus.archives) {
         if (archive.pattern && !archive.pattern.matches(ev)) continue;
-        this.archive(archive, ev.id, ev, now);
-        archived.push({ archive, i: ev.id });
+        archived.push({ archive, size: this.archive(archive, ev.id, ev, now) });
       }
       results.push({ EventId: ev.id });
     }
@@ -912,12 +934,9 @@ class Bridge implements LocalEventBridge {
       // Not durable: forget what this call added and report every accepted entry as failed.
       this.log(`PutEvents: journal commit failed: ${message(e)}`);
       for (const d of created) this.forget(d);
-      for (const { archive, i } of archived) {
-        const a = archive.events.get(i);
-        if (a) {
-          archive.events.delete(i);
-          archive.bytes -= a.size;
-        }
+      for (const { archive, size } of archived) {
+        archive.count--;
+        archive.bytes -= size;
       }
       const failed = results.map((r) =>
         'EventId' in r ? { ErrorCode: 'InternalFailure', ErrorMessage: 'Internal Service Failure' } : r,
@@ -1038,12 +1057,15 @@ class Bridge implements LocalEventBridge {
     }
   }
 
-  private archive(archive: ArchiveRt, i: string, ev: EventBridgeEvent, ing: number): void {
+  /** Appends an event to an archive (on disk once committed); returns its size. */
+  private archive(archive: ArchiveRt, i: string, ev: EventBridgeEvent, ing: number): number {
     const tm = Date.parse(ev.time);
     const size = utf8(JSON.stringify(ev));
-    archive.events.set(i, { i, tm, ing, ev, size });
+    archive.count++;
     archive.bytes += size;
+    archive.oldest = Math.min(archive.oldest ?? ing, ing);
     this.archiveJournal.append({ t: 'a', ar: archive.spec.arn, i, tm, ing, ev });
+    return size;
   }
 
   /** Removes a delivery that never became durable. */
@@ -1401,10 +1423,10 @@ class Bridge implements LocalEventBridge {
       return;
     }
     r.state = 'RUNNING';
-    this.purgeArchives(now);
-    const selected = [...archive.events.values()]
-      .filter((a) => a.tm >= r.start && a.tm < r.end)
-      .sort((a, b) => a.tm - b.tm || a.ing - b.ing);
+    // The archive is read from disk: everything archived so far first goes there.
+    await this.archiveJournal.commit();
+    await this.purgeArchives(now);
+    const selected = this.archivedBetween(archive, r.start, r.end, now);
     const only = r.filterArns ? new Set(r.filterArns) : undefined;
     const created: Delivery[] = [];
     for (const a of selected) {
@@ -1427,6 +1449,21 @@ class Bridge implements LocalEventBridge {
       `replay ${r.name}: ${selected.length} archived event(s) from ${archive.spec.name} → ${created.length} deliver${created.length === 1 ? 'y' : 'ies'}`,
     );
     this.maybeCompact();
+  }
+
+  /** An archive's events with `time` in [start, end) and within retention, from disk, in time order. */
+  private archivedBetween(archive: ArchiveRt, start: number, end: number, now: number): ArchiveRecord[] {
+    const days = archive.spec.retentionDays ?? 0;
+    const cutoff = days > 0 ? now - days * DAY_MS : Number.NEGATIVE_INFINITY;
+    const seen = new Set<string>();
+    const selected: ArchiveRecord[] = [];
+    for (const r of scanRecords<ArchiveRecord>(this.archiveJournal.file)) {
+      if (r.ar !== archive.spec.arn || r.tm < start || r.tm >= end || r.ing < cutoff || seen.has(r.i))
+        continue;
+      seen.add(r.i);
+      selected.push(r);
+    }
+    return selected.sort((a, b) => a.tm - b.tm || a.ing - b.ing);
   }
 
   describeReplay(name: string): Record<string, unknown> {
@@ -1565,7 +1602,7 @@ class Bridge implements LocalEventBridge {
         const prefix = str('NamePrefix') ?? '';
         const source = str('EventSourceArn');
         const state = str('State');
-        this.purgeArchives(this.clock.now());
+        await this.purgeArchives(this.clock.now());
         const all = [...this.archives.values()].filter(
           (a) =>
             a.spec.name.startsWith(prefix) &&
@@ -1580,7 +1617,7 @@ class Bridge implements LocalEventBridge {
         const archive = [...this.archives.values()].find((a) => a.spec.name === name);
         if (!archive)
           throw new EventBridgeError('ResourceNotFoundException', `Archive ${name} does not exist.`);
-        this.purgeArchives(this.clock.now());
+        await this.purgeArchives(this.clock.now());
         return this.archiveOut(archive, true);
       }
       case 'TestEventPattern':
@@ -1620,7 +1657,7 @@ class Bridge implements LocalEventBridge {
       State: 'ENABLED',
       RetentionDays: a.spec.retentionDays ?? 0,
       SizeBytes: a.bytes,
-      EventCount: a.events.size,
+      EventCount: a.count,
       CreationTime: seconds(this.startedAt),
     });
   }
@@ -1629,7 +1666,7 @@ class Bridge implements LocalEventBridge {
 
   stats(): EventBridgeStats {
     let archivedEvents = 0;
-    for (const a of this.archives.values()) archivedEvents += a.events.size;
+    for (const a of this.archives.values()) archivedEvents += a.count;
     return {
       buses: this.busesByName.size,
       rules: this.rules.size,
@@ -1663,7 +1700,7 @@ class Bridge implements LocalEventBridge {
       }
       for (const a of bus.archives) {
         const keep = a.spec.retentionDays ? `${a.spec.retentionDays} day(s)` : 'indefinitely';
-        lines.push(`  archive ${a.spec.name}: ${a.events.size} event(s), kept ${keep}`);
+        lines.push(`  archive ${a.spec.name}: ${a.count} event(s), kept ${keep}`);
       }
     }
     for (const s of this.schedules.values()) {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -12,14 +12,16 @@ import {
   type LocalSecondaryIndex,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-// dynalite ships no types.
-// @ts-expect-error -- untyped CommonJS module
-import dynalite from 'dynalite';
 import type { LocalResource } from './assembly.ts';
+import { type DynaliteStore, openDynaliteStore } from './dynalite-store.ts';
+
+/** dynalite's own request size limit. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
 /**
  * DynamoDB for the local runtime: dynalite embedded in the process and persisted under the data
- * directory (served on the runtime's own port, in-process, no second listener), or a proxy to an
+ * directory (its store and actions driven directly, see dynalite-store.ts: served on the runtime's
+ * own port, no second listener, no HTTP server of its own), or a proxy to an
  * external DynamoDB-compatible endpoint (`--dynamodb-endpoint`, e.g. DynamoDB Local).
  */
 export interface LocalDynamoDb {
@@ -31,19 +33,65 @@ export interface LocalDynamoDb {
   close(): Promise<void>;
 }
 
-export function embeddedDynamoDb(dataDir: string): LocalDynamoDb {
+export function embeddedDynamoDb(dataDir: string): LocalDynamoDb & { readonly store: DynaliteStore } {
   const path = join(dataDir, 'dynamodb');
-  const server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
-  const listener = server.listeners('request')[0] as RequestListener;
+  const store = openDynaliteStore({ path });
   return {
-    handle: (req, res) => listener(req, res),
+    store,
+    handle: (req, res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let tooLarge = false;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_REQUEST_BYTES) tooLarge = true;
+        else chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (tooLarge) {
+          res.writeHead(413, { 'content-length': 0 });
+          res.end();
+          return;
+        }
+        const contentType = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim();
+        const body =
+          chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+        if (body && contentType !== 'application/json' && contentType !== 'application/x-amz-json-1.0') {
+          res.writeHead(404, { 'content-length': 29 });
+          res.end('<UnknownOperationException/>\n');
+          return;
+        }
+        const auth = req.headers.authorization;
+        if (auth ? !auth.trim().startsWith('AWS4-') : !(req.url ?? '').includes('X-Amz-Algorithm=')) {
+          // as dynalite's server answers an unsigned request
+          const text = JSON.stringify({
+            __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
+            message: 'Request is missing Authentication Token',
+          });
+          res.writeHead(400, {
+            'content-type': 'application/x-amz-json-1.0',
+            'content-length': Buffer.byteLength(text),
+          });
+          res.end(text);
+          return;
+        }
+        store
+          .execute(String(req.headers['x-amz-target'] ?? ''), body, contentType)
+          .then((reply) => {
+            res.writeHead(reply.status, reply.headers);
+            res.end(reply.body);
+          })
+          .catch((error: Error) => {
+            if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+            res.end(JSON.stringify({ __type: 'InternalServerError', message: error.message }));
+          });
+      });
+    },
     ensureTables: (tables, endpoint) => ensureTables(tables, endpoint),
     description: `embedded (dynalite) in ${path}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // dynalite's close also closes its LevelDB store; the HTTP part was never listening.
-        server.close(() => resolve());
-      }),
+    close: () => store.close(),
   };
 }
 

@@ -1,9 +1,10 @@
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
+  readSync,
   renameSync,
   truncateSync,
   writeSync,
@@ -33,6 +34,7 @@ export class Journal<R> {
   #writing = false;
   #switching = false;
   #waiters: Array<{ ok: () => void; ko: (error: unknown) => void }> = [];
+  #rewriting: Promise<void> | undefined;
   /** Records appended since open or the last rewrite (callers compact when it grows). */
   appended = 0;
 
@@ -41,44 +43,26 @@ export class Journal<R> {
     private readonly options: JournalOptions,
   ) {}
 
-  /** Opens (creating) the journal and returns every complete record in it, in order. */
+  /**
+   * Opens (creating) the journal and returns every complete record in it, in order; with `each`,
+   * hands each record to it instead and returns none (a large journal is never all in memory).
+   */
   static async open<R>(
     file: string,
-    options: JournalOptions = {},
+    options: JournalOptions & { readonly each?: (record: R) => void } = {},
   ): Promise<{ journal: Journal<R>; records: R[] }> {
     mkdirSync(dirname(file), { recursive: true });
     const records: R[] = [];
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    let pos = 0;
-    let good = 0;
-    let line = 0;
-    while (pos < text.length) {
-      const nl = text.indexOf('\n', pos);
-      if (nl < 0) break; // a torn last write (no newline yet): dropped below
-      line++;
-      try {
-        records.push(JSON.parse(text.slice(pos, nl)) as R);
-      } catch {
-        // Only the last line can be torn by a crash; a bad line before others is corruption.
-        if (text.indexOf('\n', nl + 1) >= 0) {
-          throw new Error(
-            `${file}: line ${line} is not a JSON record and is followed by more; the journal is corrupt`,
-          );
-        }
-        break;
-      }
-      pos = nl + 1;
-      good = pos;
-    }
-    if (good < text.length) truncateSync(file, Buffer.byteLength(text.slice(0, good)));
+    const each = options.each ?? ((record: R) => records.push(record));
+    let count = 0;
+    const { good, size } = readRecords<R>(file, (record) => {
+      count++;
+      each(record);
+    });
+    if (good < size) truncateSync(file, good);
     const journal = new Journal<R>(file, options);
     journal.#fh = await open(file, 'a');
-    journal.appended = records.length;
+    journal.appended = count;
     return { journal, records };
   }
 
@@ -137,8 +121,17 @@ export class Journal<R> {
   /**
    * Replaces the file with `live` (the records that still matter), streamed line by line to a
    * temporary file, fsynced and renamed over the journal. Records appended meanwhile are kept.
+   * One rewrite at a time: a call while one runs gets that one (two at once each reopened the
+   * file and one handle was left to the garbage collector).
    */
-  async rewrite(live: Iterable<R>): Promise<void> {
+  rewrite(live: Iterable<R>): Promise<void> {
+    this.#rewriting ??= this.#rewrite(live).finally(() => {
+      this.#rewriting = undefined;
+    });
+    return this.#rewriting;
+  }
+
+  async #rewrite(live: Iterable<R>): Promise<void> {
     // From here on nothing goes to the old file: appends, even those already buffered, wait for
     // the new one (after the live records; replay is idempotent, so a record in both is harmless).
     this.#switching = true;
@@ -184,6 +177,105 @@ export class Journal<R> {
     await this.commit();
     await this.#fh?.close();
     this.#fh = undefined;
+  }
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Reads a JSON-lines journal in 1 MiB chunks, handing each complete record to `each`; returns the
+ * byte length of the complete records (`good`) and the file's size. A torn last line (no newline,
+ * or not JSON and last) ends the records; a bad line followed by more is corruption.
+ */
+function readRecords<R>(file: string, each: (record: R) => void): { good: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { good: 0, size: 0 };
+    throw error;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let carry = Buffer.alloc(0);
+    let position = 0;
+    let good = 0;
+    let line = 0;
+    let torn = false;
+    while (position < size) {
+      const n = readSync(fd, chunk, 0, Math.min(CHUNK, size - position), position);
+      if (n <= 0) break;
+      position += n;
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (let nl = data.indexOf(10, start); nl >= 0; nl = data.indexOf(10, start)) {
+        line++;
+        if (torn) {
+          throw new Error(
+            `${file}: line ${line - 1} is not a JSON record and is followed by more; the journal is corrupt`,
+          );
+        }
+        let record: R;
+        try {
+          record = JSON.parse(data.toString('utf8', start, nl)) as R;
+        } catch {
+          // Only the last line can be torn by a crash; a bad line before others is corruption.
+          torn = true;
+          start = nl + 1;
+          continue;
+        }
+        each(record);
+        good += nl + 1 - start;
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+    }
+    return { good, size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The complete records of a journal file, read from disk in 1 MiB chunks as they are iterated
+ * (for compaction and scans of journals too large to keep in memory). Appends not yet committed
+ * are not on disk: commit first.
+ */
+export function* scanRecords<R>(file: string): Generator<R> {
+  const batch: R[] = [];
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let carry = Buffer.alloc(0);
+    let position = 0;
+    while (position < size) {
+      const n = readSync(fd, chunk, 0, Math.min(CHUNK, size - position), position);
+      if (n <= 0) break;
+      position += n;
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (let nl = data.indexOf(10, start); nl >= 0; nl = data.indexOf(10, start)) {
+        try {
+          batch.push(JSON.parse(data.toString('utf8', start, nl)) as R);
+        } catch {
+          return; // a torn last line
+        }
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+      yield* batch;
+      batch.length = 0;
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

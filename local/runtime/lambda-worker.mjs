@@ -4,7 +4,12 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, exportName, clock } = workerData;
+const { file, exportName, clock, services } = workerData;
+// Calls to the runtime's own endpoint go to the main thread over a MessagePort, not loopback TCP.
+if (services) {
+  const { installSandboxTransport } = await import('./sandbox-transport.mjs');
+  installSandboxTransport(services.port, services.endpoint);
+}
 let handler;
 // Real time for durations and the deadline, whatever clock the handler sees.
 const realNow = Date.now.bind(Date);

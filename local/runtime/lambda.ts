@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { LocalHttpRequest, SandboxServices } from './inproc.ts';
 
 /** A function as the template describes it, resolved to local paths and names. */
 export interface LocalFunctionSpec {
@@ -25,8 +27,39 @@ export type InvokeResult =
   | { readonly ok: true; readonly result: unknown; readonly cold: boolean; readonly ms: number }
   | { readonly ok: false; readonly error: LambdaError; readonly cold: boolean; readonly ms: number };
 
+/** The timers idle reclamation uses (tests pass controllable ones). */
+export interface SandboxTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * Sandboxes per function, at most, by default. Each is a V8 isolate that compiles and optimizes the
+ * bundle on its own: on a small machine more sandboxes than cores add memory (~40 MiB each), JIT
+ * work repeated per isolate and thread switches, not throughput (2 cores: 3-4 per function
+ * acknowledged 69-75/s at c=20 where 10 did 43/s; see the webhooks bench).
+ */
+export const DEFAULT_MAX_SANDBOXES = Math.min(10, availableParallelism() + 2);
+
+/** Lambda reclaims a sandbox some minutes after its last invocation; so does the runtime. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+
+const realTimers: SandboxTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
 export interface LocalFunctionOptions {
+  /** sandboxes running at once, at most (default DEFAULT_MAX_SANDBOXES); more invocations wait */
   readonly maxConcurrency?: number;
+  /** a sandbox idle this long is reclaimed (its isolate freed); the next invocation starts cold */
+  readonly idleTimeoutMs?: number;
+  readonly timers?: SandboxTimers;
+  /**
+   * The runtime's services in-process: the sandbox's HTTP requests to `endpoint` are answered by
+   * `dispatch` through a MessagePort instead of loopback TCP (see inproc.ts). Absent: plain HTTP.
+   */
+  readonly services?: SandboxServices;
   /** overrides the template's timeout (tests) */
   readonly timeoutMs?: number;
   /**
@@ -42,8 +75,10 @@ const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
 
 interface Sandbox {
   readonly worker: Worker;
+  readonly port?: MessagePort;
   busy: boolean;
   warm: boolean;
+  idleTimer?: unknown;
   pending?: { id: string; resolve: (r: InvokeResult) => void; timer: NodeJS.Timeout; cold: boolean };
 }
 
@@ -51,23 +86,39 @@ interface Sandbox {
  * Runs one function's deployed bundle like Lambda does: each sandbox is a worker thread with the
  * function's own environment and module state, cold on first use and warm after; concurrent
  * invocations get more sandboxes (up to `maxConcurrency`); the template's timeout is enforced by
- * discarding the sandbox, so the next invocation starts cold.
+ * discarding the sandbox, so the next invocation starts cold. A sandbox idle for `idleTimeoutMs`
+ * is reclaimed, as Lambda does; the most recently used idle sandbox serves next, so a burst's
+ * extra sandboxes go idle and are reclaimed once the burst is over.
  */
 export class LocalFunction {
   readonly #sandboxes = new Set<Sandbox>();
+  /** idle sandboxes, most recently used last */
+  readonly #idle: Sandbox[] = [];
   readonly #waiting: Array<() => void> = [];
+  #closed = false;
 
   constructor(
     readonly spec: LocalFunctionSpec,
     private readonly options: LocalFunctionOptions = {},
   ) {}
 
+  /** Sandboxes alive (busy or idle). */
+  get sandboxes(): number {
+    return this.#sandboxes.size;
+  }
+
   get timeoutMs(): number {
     return this.options.timeoutMs ?? this.spec.timeoutSeconds * 1000;
   }
 
   async invoke(event: unknown): Promise<InvokeResult> {
-    const sandbox = await this.#acquire();
+    let sandbox: Sandbox;
+    try {
+      sandbox = await this.#acquire();
+    } catch (error) {
+      const errorMessage = (error as Error).message;
+      return { ok: false, error: { errorType: 'Runtime.ExitError', errorMessage }, cold: false, ms: 0 };
+    }
     const id = randomUUID();
     const cold = !sandbox.warm;
     return new Promise<InvokeResult>((resolve) => {
@@ -98,18 +149,39 @@ export class LocalFunction {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#sandboxes].map((s) => s.worker.terminate()));
+    this.#closed = true;
+    const all = [...this.#sandboxes];
     this.#sandboxes.clear();
+    this.#idle.length = 0;
+    for (const s of all) {
+      this.#stopIdleTimer(s);
+      // An invocation still running ends now, and its timeout timer with it (it held the process).
+      const pending = s.pending;
+      s.pending = undefined;
+      if (pending) {
+        clearTimeout(pending.timer);
+        pending.resolve({
+          ok: false,
+          error: { errorType: 'Runtime.ExitError', errorMessage: 'the runtime is closing' },
+          cold: pending.cold,
+          ms: 0,
+        });
+      }
+    }
+    for (const wake of this.#waiting.splice(0)) wake(); // invocations waiting for a sandbox fail
+    await Promise.all(all.map((s) => this.#terminate(s)));
   }
 
   async #acquire(): Promise<Sandbox> {
     for (;;) {
-      const idle = [...this.#sandboxes].find((s) => !s.busy);
+      if (this.#closed) throw new Error(`function ${this.spec.name}: the runtime is closing`);
+      const idle = this.#idle.pop();
       if (idle) {
+        this.#stopIdleTimer(idle);
         idle.busy = true;
         return idle;
       }
-      if (this.#sandboxes.size < (this.options.maxConcurrency ?? 10)) {
+      if (this.#sandboxes.size < (this.options.maxConcurrency ?? DEFAULT_MAX_SANDBOXES)) {
         const sandbox = this.#spawn();
         sandbox.busy = true;
         return sandbox;
@@ -120,20 +192,50 @@ export class LocalFunction {
 
   #release(sandbox: Sandbox): void {
     sandbox.busy = false;
+    if (!this.#sandboxes.has(sandbox)) return;
+    this.#idle.push(sandbox);
+    const timers = this.options.timers ?? realTimers;
+    sandbox.idleTimer = timers.setTimeout(() => {
+      sandbox.idleTimer = undefined;
+      if (sandbox.busy || !this.#sandboxes.has(sandbox)) return;
+      this.#discard(sandbox);
+    }, this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     this.#waiting.shift()?.();
+  }
+
+  #stopIdleTimer(sandbox: Sandbox): void {
+    if (sandbox.idleTimer === undefined) return;
+    (this.options.timers ?? realTimers).clearTimeout(sandbox.idleTimer);
+    sandbox.idleTimer = undefined;
   }
 
   #discard(sandbox: Sandbox): void {
     if (sandbox.pending) clearTimeout(sandbox.pending.timer);
     sandbox.pending = undefined;
+    this.#stopIdleTimer(sandbox);
     this.#sandboxes.delete(sandbox);
-    void sandbox.worker.terminate();
+    const i = this.#idle.indexOf(sandbox);
+    if (i >= 0) this.#idle.splice(i, 1);
+    void this.#terminate(sandbox);
     this.#waiting.shift()?.();
   }
 
+  async #terminate(sandbox: Sandbox): Promise<void> {
+    sandbox.port?.close();
+    await sandbox.worker.terminate();
+  }
+
   #spawn(): Sandbox {
+    const services = this.options.services;
+    const channel = services ? new MessageChannel() : undefined;
     const worker = new Worker(WORKER, {
-      workerData: { file: this.spec.file, exportName: this.spec.exportName, clock: this.options.clock },
+      workerData: {
+        file: this.spec.file,
+        exportName: this.spec.exportName,
+        clock: this.options.clock,
+        ...(channel && services ? { services: { port: channel.port2, endpoint: services.endpoint } } : {}),
+      },
+      ...(channel ? { transferList: [channel.port2] } : {}),
       env: { ...this.spec.environment },
       resourceLimits: { maxOldGenerationSizeMb: this.spec.memorySize },
       stdout: this.options.onLog !== undefined,
@@ -144,7 +246,13 @@ export class LocalFunction {
       worker.stdout.setEncoding('utf8').on('data', (text: string) => onLog('stdout', text));
       worker.stderr.setEncoding('utf8').on('data', (text: string) => onLog('stderr', text));
     }
-    const sandbox: Sandbox = { worker, busy: false, warm: false };
+    const sandbox: Sandbox = {
+      worker,
+      busy: false,
+      warm: false,
+      ...(channel ? { port: channel.port1 } : {}),
+    };
+    if (channel && services) serveSandbox(channel.port1, services);
     worker.on(
       'message',
       (message: { id: string; ok: boolean; result?: unknown; error?: LambdaError; ms: number }) => {
@@ -178,4 +286,28 @@ export class LocalFunction {
     this.#sandboxes.add(sandbox);
     return sandbox;
   }
+}
+
+/** Answers a sandbox's in-process HTTP requests with the runtime's dispatcher. */
+function serveSandbox(port: MessagePort, services: SandboxServices): void {
+  port.on('message', (message: LocalHttpRequest & { id: number }) => {
+    const { id } = message;
+    services.dispatch(message).then(
+      (response) => {
+        try {
+          // An exact copy: a view into Node's 8 KiB buffer pool would clone the whole pool.
+          port.postMessage({ id, ...response, body: response.body.slice() });
+        } catch {
+          // the sandbox is gone (timed out, reclaimed): nobody waits for this answer
+        }
+      },
+      (error: unknown) => {
+        try {
+          port.postMessage({ id, error: error instanceof Error ? error.message : String(error) });
+        } catch {
+          // as above
+        }
+      },
+    );
+  });
 }

@@ -15,6 +15,7 @@ import { acquireDataDirLock, type DataDirLock, prepareDataDir } from './data-dir
 import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { openFunctionLog } from './function-log.ts';
 import { createRequestGuard, redactUrl } from './guard.ts';
+import { type LocalHttpDispatcher, serveInProcess } from './inproc.ts';
 import { type InvokeResult, LocalFunction } from './lambda.ts';
 import {
   archiveSpecs,
@@ -49,6 +50,13 @@ export interface RuntimeOptions {
   readonly dynamodbEndpoint?: string;
   /** One line per webhook, event, run transition and failure. */
   readonly log?: (line: string) => void;
+  /**
+   * How sandboxes reach the runtime's services: in-process through a MessagePort (default, see
+   * inproc.ts) or loopback HTTP (as an external client does).
+   */
+  readonly sandboxTransport?: 'in-process' | 'http';
+  /** Sandboxes per function at most (default: cores + 2, at most 10; see lambda.ts). */
+  readonly maxSandboxes?: number;
 }
 
 export interface RuntimeSummary {
@@ -74,6 +82,8 @@ export interface Runtime {
   readonly port: number;
   readonly clock: RuntimeClock;
   readonly summary: RuntimeSummary;
+  /** Serves one request in-process, as the sandboxes' transport does (see inproc.ts). */
+  readonly dispatch: LocalHttpDispatcher;
   /** Waits until nothing due is in flight anywhere in the runtime. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -301,6 +311,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     return sendJson(res, 404, { message: `${req.method} ${path} is not a local control` });
   }
 
+  const dispatchInProcess = serveInProcess(server);
   const cleanups: Array<() => Promise<void>> = [async () => lock.release()];
   try {
     // --- storage --------------------------------------------------------------------------------
@@ -336,6 +347,10 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
         ...(clock.shared ? { clock: clock.shared } : {}),
+        ...(options.maxSandboxes ? { maxConcurrency: options.maxSandboxes } : {}),
+        ...(options.sandboxTransport !== 'http'
+          ? { services: { endpoint: url, dispatch: dispatchInProcess } }
+          : {}),
         onLog: functionLog.writer(spec.name),
       });
       functions.set(spec.arn, fn);
@@ -554,6 +569,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       port,
       clock,
       summary: summary,
+      dispatch: dispatchInProcess,
       settle: () => clock.settle(),
       async close() {
         if (closing) return;

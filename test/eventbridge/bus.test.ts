@@ -3,7 +3,7 @@
  * dead-letter queues, durability across a crash, archive and replay, rule schedules and Scheduler schedules, and
  * the awsJson API. Time is a VirtualClock; `clock.advance()` returns once due deliveries have finished.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -732,6 +732,83 @@ describe('archive and replay', () => {
     });
     await h.clock.advance(2 * 86_400);
     expect((await h.bus.handle('ListArchives', {})).body).toMatchObject({ Archives: [{ EventCount: 0 }] });
+    await h.bus.close();
+  });
+
+  it('keeps archived events on disk only: a new instance replays them from the file', async () => {
+    const dir = tmp();
+    const a = await start({ dir, rules, archives: [archive] });
+    for (let n = 0; n < 50; n++)
+      await a.bus.putEvents([order('OrderPaid', { n }, at('2024-12-31T10:00:00Z'))]);
+    await a.clock.advance(0);
+    expect(a.bus.stats().archivedEvents).toBe(50);
+    await a.bus.close();
+    const file = join(dir, 'archive.jsonl');
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(50);
+    // A torn last write (a crash mid-append) is dropped, not fatal.
+    appendFileSync(file, '{"t":"a","ar":"torn');
+
+    const b = await start({ dir, rules, archives: [archive], clock: new VirtualClock(T0 + 1000) });
+    expect((await b.bus.handle('DescribeArchive', { ArchiveName: 'orders' })).body).toMatchObject({
+      EventCount: 50,
+    });
+    await b.bus.startReplay({
+      ReplayName: 'after-restart',
+      EventSourceArn: archive.arn,
+      EventStartTime: new Date('2024-12-31T00:00:00Z'),
+      EventEndTime: new Date('2025-01-01T00:00:00Z'),
+      Destination: { Arn: busArn('shop'), FilterArns: [ruleArn('paid')] },
+    });
+    await b.clock.advance(0);
+    const replayed = b.calls.map((c) => (payloadOf(c).detail as { n: number }).n).sort((x, y) => x - y);
+    expect(replayed).toEqual(Array.from({ length: 50 }, (_, n) => n));
+    expect((await b.bus.handle('DescribeReplay', { ReplayName: 'after-restart' })).body).toMatchObject({
+      State: 'COMPLETED',
+    });
+    await b.bus.close();
+  });
+
+  it('replays events archived a moment ago (committed before the file is read)', async () => {
+    const h = await start({ rules, archives: [archive] });
+    const put = h.bus.putEvents([order('OrderPaid', { n: 1 }, at('2024-12-31T10:00:00Z'))]);
+    await put;
+    await h.bus.startReplay({
+      ReplayName: 'at-once',
+      EventSourceArn: archive.arn,
+      EventStartTime: new Date('2024-12-31T00:00:00Z'),
+      EventEndTime: new Date('2025-01-01T00:00:00Z'),
+      Destination: { Arn: busArn('shop'), FilterArns: [ruleArn('paid')] },
+    });
+    await h.clock.advance(0);
+    expect(h.calls.filter((c) => c.info.replayName === 'at-once')).toHaveLength(1);
+    await h.bus.close();
+  });
+
+  it('purges expired events from the file itself, and replays only what retention keeps', async () => {
+    const dir = tmp();
+    const kept = { ...archive, retentionDays: 1 };
+    const h = await start({ dir, rules, archives: [kept], extra: { compactEvery: 5 } });
+    for (let n = 0; n < 4; n++) await h.bus.putEvents([order('OrderPaid', { n, old: true })]);
+    await h.clock.advance(2 * 86_400); // the first four are past retention
+    for (let n = 4; n < 10; n++) await h.bus.putEvents([order('OrderPaid', { n })]);
+    await h.clock.advance(0);
+    const lines = () => readFileSync(join(dir, 'archive.jsonl'), 'utf8').trim().split('\n');
+    expect(lines()).toHaveLength(6); // rewritten without the expired four
+    expect((await h.bus.handle('DescribeArchive', { ArchiveName: 'orders' })).body).toMatchObject({
+      EventCount: 6,
+    });
+    h.calls.length = 0;
+    await h.bus.startReplay({
+      ReplayName: 'kept',
+      EventSourceArn: kept.arn,
+      EventStartTime: new Date(T0 - 86_400_000),
+      EventEndTime: new Date(T0 + 10 * 86_400_000),
+      Destination: { Arn: busArn('shop'), FilterArns: [ruleArn('paid')] },
+    });
+    await h.clock.advance(0);
+    expect(h.calls.map((c) => (payloadOf(c).detail as { n: number }).n).sort((x, y) => x - y)).toEqual([
+      4, 5, 6, 7, 8, 9,
+    ]);
     await h.bus.close();
   });
 });

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { Journal } from '../../local/runtime/journal.ts';
+import { Journal, scanRecords } from '../../local/runtime/journal.ts';
 
 interface Rec {
   id: string;
@@ -170,6 +170,39 @@ describe('Journal', () => {
     await Promise.all([rewriting, written]);
     await journal.close();
     expect(await reopen(path)).toEqual([{ id: 'live' }, { id: 'd' }]);
+  });
+
+  it('runs one rewrite at a time: a second call while one runs gets the same one', async () => {
+    const path = file();
+    const { journal } = await Journal.open<Rec>(path);
+    await journal.write({ id: 'a' });
+    const first = journal.rewrite([{ id: 'a' }]);
+    const second = journal.rewrite([{ id: 'other' }]);
+    expect(second).toBe(first);
+    await first;
+    await journal.write({ id: 'b' });
+    await journal.close();
+    expect(await reopen(path)).toEqual([{ id: 'a' }, { id: 'b' }]);
+  });
+
+  it('streams a large journal: open with `each` and scanRecords read it in chunks, torn tail left out', async () => {
+    const path = file();
+    const { journal } = await Journal.open<Rec & { pad: string }>(path);
+    const pad = 'x'.repeat(3000); // ~1,500 records × 3 KB: several 1 MiB chunks, lines across their edges
+    for (let i = 0; i < 1500; i++) journal.append({ id: `r${i}`, pad });
+    await journal.commit();
+    await journal.close();
+    appendFileSync(path, '{"id":"torn');
+    expect([...scanRecords<Rec>(path)].map((r) => r.id)).toEqual(
+      Array.from({ length: 1500 }, (_, i) => `r${i}`),
+    );
+    const seen: string[] = [];
+    const opened = await Journal.open<Rec>(path, { each: (r) => seen.push(r.id) });
+    expect(opened.records).toEqual([]);
+    expect(seen).toHaveLength(1500);
+    expect(opened.journal.appended).toBe(1500);
+    await opened.journal.close();
+    expect(readFileSync(path, 'utf8').endsWith('}\n')).toBe(true); // the torn tail was truncated
   });
 
   it('opens a file whose every line is complete untouched', async () => {

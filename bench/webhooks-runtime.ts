@@ -1,0 +1,59 @@
+/**
+ * The runtime side of `webhooks.bench.ts`: the real app on the local runtime in its own process
+ * (so the load generator does not share its event loop), answering the bench over IPC with its
+ * memory (after a full GC) and CPU time. Not a benchmark by itself (no `.bench.ts` suffix).
+ */
+import { readFileSync } from 'node:fs';
+import { startRuntime } from '../local/runtime/runtime.ts';
+
+/** CPU time of the main thread alone (Linux: /proc), in microseconds; undefined elsewhere. */
+function mainThreadCpuMicros(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+const [assemblyDir, dataDir] = process.argv.slice(2);
+if (!assemblyDir || !dataDir || !process.send) throw new Error('usage: fork with <assemblyDir> <dataDir>');
+const send = (message: unknown) => process.send!(message);
+
+const runtime = await startRuntime({
+  assemblyDir,
+  dataDir,
+  port: 0,
+  clock: 'real',
+  // BENCH_TRANSPORT=http: the sandboxes reach the runtime over loopback HTTP (for comparison)
+  sandboxTransport: process.env.BENCH_TRANSPORT === 'http' ? 'http' : 'in-process',
+  // BENCH_MAX_SANDBOXES=n: sandboxes per function (default: the runtime's)
+  ...(process.env.BENCH_MAX_SANDBOXES ? { maxSandboxes: Number(process.env.BENCH_MAX_SANDBOXES) } : {}),
+});
+send({ type: 'ready', url: runtime.url });
+
+const gc = (globalThis as { gc?: () => void }).gc;
+process.on('message', async (message: { type: string }) => {
+  switch (message.type) {
+    case 'settle':
+      await runtime.settle();
+      send({ type: 'settled' });
+      return;
+    case 'memory': {
+      for (let i = 0; i < 3; i++) gc?.();
+      const m = process.memoryUsage();
+      send({ type: 'memory', rss: m.rss, heapUsed: m.heapUsed, external: m.external, gc: gc !== undefined });
+      return;
+    }
+    case 'cpu':
+      send({ type: 'cpu', ...process.cpuUsage(), main: mainThreadCpuMicros() });
+      return;
+    case 'close':
+      await runtime.close();
+      send({ type: 'closed' });
+      process.disconnect();
+      return;
+  }
+});

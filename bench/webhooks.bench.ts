@@ -1,0 +1,379 @@
+/**
+ * Acknowledged Shopify deliveries on the local runtime: the real app (synthesized and bundled as
+ * `storeflow dev` runs it) in its own process, sent signed `orders/paid` webhooks (a 2-line order,
+ * each a fresh order id and delivery id) by 20 concurrent clients, beside baselines measured in the
+ * same run: the embedded store's raw write rate (dynalite PutItem in-process, no HTTP, 20 in
+ * flight) and a plain Node loopback HTTP round trip (20 in flight, keep-alive).
+ *
+ * Prints: acknowledged/s, p50/p99 at c=20; the runtime's CPU per delivery (all its threads); the
+ * ack latency of a 2,000-line order (one at a time); the runtime's RSS and heap after a full GC
+ * at 5,000 and at 20,000 deliveries (each after the runtime settled: timelines recorded).
+ * Targets: ≥ 250 acks/s with p99 ≤ 150 ms; memory within 10% from 5,000 to 20,000.
+ *
+ * Knobs: BENCH_DELIVERIES (20000), BENCH_CHECKPOINT (5000), BENCH_BIG_ORDERS (20),
+ * BENCH_CONCURRENCY (20).
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signShopify } from '../domain/ingestion/signatures.ts';
+import { synthesize } from '../lib/synth.ts';
+import { prepareAssembly } from '../local/runtime/build.ts';
+import { openDynaliteStore } from '../local/runtime/dynalite-store.ts';
+
+const TOTAL = Number(process.env.BENCH_DELIVERIES ?? 20_000);
+const CHECKPOINT = Math.min(TOTAL, Number(process.env.BENCH_CHECKPOINT ?? 5_000));
+const BIG_ORDERS = Number(process.env.BENCH_BIG_ORDERS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const WARMUP = Math.min(200, CHECKPOINT);
+const TARGET_RATE = 250;
+const TARGET_P99_MS = 150;
+const TARGET_BIG_P99_MS = 250;
+const MEMORY_TOLERANCE = 0.1;
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+/** One keep-alive POST; resolves with the status and body. */
+function post(agent: Agent, url: URL, path: string, headers: Record<string, string>, body: string) {
+  return new Promise<Reply>((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path, method: 'POST', headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * A Shopify orders/paid body with a fresh order id: `lines` line items, each as the fixture's for
+ * small orders; for large ones short items, so 2,000 lines stay under the 256 KiB body limit.
+ */
+function orderBody(template: Record<string, unknown>, orderId: number, lines: number): string {
+  const item = (template.line_items as Record<string, unknown>[])[0]!;
+  const lineItems = Array.from({ length: lines }, (_, i) =>
+    lines <= 10
+      ? { ...item, id: orderId * 10 + i, sku: `BENCH-${i}`, price: '1.00', quantity: 1 }
+      : { id: i + 1, sku: `B${i}`, title: 'x', quantity: 1, price: '1.00', product_id: 1, variant_id: 1 },
+  );
+  const subtotal = `${lines}.00`;
+  return JSON.stringify({
+    ...template,
+    id: orderId,
+    name: `#${orderId}`,
+    line_items: lineItems,
+    subtotal_price: subtotal,
+    current_subtotal_price: subtotal,
+    total_line_items_price: subtotal,
+    total_price: subtotal,
+    current_total_price: subtotal,
+    total_discounts: '0.00',
+    shipping_lines: [],
+    discount_codes: [],
+    refunds: [],
+  });
+}
+
+/** Plain loopback HTTP: `CONCURRENCY` keep-alive clients for `seconds`; req/s and latencies. */
+async function loopbackBaseline(seconds: number): Promise<{ rate: number; latencies: number[] }> {
+  const server = createServer((_req, res) => {
+    _req.resume();
+    _req.on('end', () => res.end('{"ok":true}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const latencies: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await post(agent, url, '/', { 'content-type': 'application/json' }, '{"ping":1}');
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+  return { rate: latencies.length / elapsed, latencies };
+}
+
+/** The embedded store's raw write rate: dynalite PutItem in-process, `CONCURRENCY` in flight. */
+async function storeBaseline(dir: string, seconds: number): Promise<number> {
+  const store = openDynaliteStore({ path: join(dir, 'raw-store') });
+  try {
+    const created = await store.execute(
+      'DynamoDB_20120810.CreateTable',
+      JSON.stringify({
+        TableName: 'raw',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    if (created.status !== 200) throw new Error(`raw store: ${created.body}`);
+    for (;;) {
+      const d = await store.execute('DynamoDB_20120810.DescribeTable', '{"TableName":"raw"}');
+      if ((JSON.parse(d.body) as { Table?: { TableStatus?: string } }).Table?.TableStatus === 'ACTIVE') break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    let n = 0;
+    const end = performance.now() + seconds * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async (_, worker) => {
+        while (performance.now() < end) {
+          const i = n++;
+          const r = await store.execute(
+            'DynamoDB_20120810.PutItem',
+            JSON.stringify({
+              TableName: 'raw',
+              Item: {
+                pk: { S: `ORDER#${worker}-${i}` },
+                sk: { S: 'DELIVERY' },
+                body: { S: 'x'.repeat(200) },
+                at: { N: String(Date.now()) },
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            }),
+          );
+          if (r.status !== 200) throw new Error(`raw store: ${r.body}`);
+        }
+      }),
+    );
+    return n / ((performance.now() - started) / 1000);
+  } finally {
+    await store.close();
+  }
+}
+
+type Message = { type: string; [k: string]: unknown };
+
+/** The runtime in a child process, driven over IPC. */
+async function startRuntimeProcess(assemblyDir: string, dataDir: string) {
+  const child = fork(
+    fileURLToPath(new URL('./webhooks-runtime.ts', import.meta.url)),
+    [assemblyDir, dataDir],
+    {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    },
+  );
+  const waiting = new Map<string, (m: Message) => void>();
+  let exited: (m: Message) => void = () => {};
+  const exit = new Promise<Message>((r) => {
+    exited = r;
+  });
+  child.on('message', (m: Message) => {
+    const w = waiting.get(m.type);
+    waiting.delete(m.type);
+    w?.(m);
+  });
+  child.once('exit', (code) => exited({ type: 'exit', code }));
+  const ask = (type: string, answer: string): Promise<Message> =>
+    Promise.race([
+      new Promise<Message>((resolve) => {
+        waiting.set(answer, resolve);
+        if (type) child.send({ type });
+      }),
+      exit.then((m) => {
+        throw new Error(`the runtime process exited (${String(m.code)})`);
+      }),
+    ]);
+  const ready = await ask('', 'ready');
+  return {
+    url: new URL(String(ready.url)),
+    settle: () => ask('settle', 'settled'),
+    memory: () => ask('memory', 'memory') as Promise<Message & { rss: number; heapUsed: number }>,
+    cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number; main?: number }>,
+    async close() {
+      if (child.exitCode !== null) return;
+      const bye = new Promise<void>((r) => child.once('close', () => r()));
+      child.send({ type: 'close' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await bye;
+      if (child.connected) child.disconnect();
+      clearTimeout(timer);
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+export async function run(): Promise<{ ok: boolean }> {
+  const work = mkdtempSync(join(tmpdir(), 'storeflow-bench-webhooks-'));
+  let runtime: Awaited<ReturnType<typeof startRuntimeProcess>> | undefined;
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  try {
+    // --- baselines, same run ---------------------------------------------------------------------
+    const loop = await loopbackBaseline(3);
+    console.log(
+      `baseline: plain HTTP loopback, c=${CONCURRENCY}: ${loop.rate.toFixed(0)} req/s  p50 ${ms(pct(loop.latencies, 50))}  p99 ${ms(pct(loop.latencies, 99))}`,
+    );
+    const writes = await storeBaseline(work, 3);
+    console.log(
+      `baseline: embedded store raw PutItem (in-process, no HTTP), c=${CONCURRENCY}: ${writes.toFixed(0)} writes/s`,
+    );
+
+    // --- the app ---------------------------------------------------------------------------------
+    const assembly = join(work, 'app.out');
+    await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
+      synthesize(outdir, context);
+    });
+    const dataDir = join(work, 'data');
+    runtime = await startRuntimeProcess(assembly, dataDir);
+    const rt = runtime;
+    const secret = (
+      JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as {
+        secrets: Record<string, string>;
+      }
+    ).secrets.ShopifyWebhookSecret!;
+    const template = JSON.parse(
+      readFileSync(
+        fileURLToPath(new URL('../test/fixtures/shopify/orders-paid.json', import.meta.url)),
+        'utf8',
+      ),
+    ) as Record<string, unknown>;
+    const base = 7_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
+    let next = 0;
+    const failures: string[] = [];
+    /** One delivery; its ack latency, or throws on any answer but 200 (`tolerate`: counts it instead). */
+    const deliver = async (lines: number, tolerate = false): Promise<number> => {
+      const n = next++;
+      const body = orderBody(template, base + n, lines);
+      const t = performance.now();
+      const reply = await post(
+        agent,
+        rt.url,
+        '/webhooks/shopify',
+        {
+          'content-type': 'application/json',
+          'x-shopify-topic': 'orders/paid',
+          'x-shopify-hmac-sha256': signShopify(body, secret),
+          'x-shopify-webhook-id': `bench-${base}-${n}`,
+          'x-shopify-shop-domain': 'bench.myshopify.com',
+        },
+        body,
+      );
+      const elapsed = performance.now() - t;
+      if (reply.status !== 200) {
+        failures.push(`${lines} lines: ${reply.status} ${reply.body.slice(0, 200)}`);
+        if (!tolerate) throw new Error(`delivery answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+      }
+      return elapsed;
+    };
+    /** `count` deliveries by CONCURRENCY clients: latencies and acks/s. */
+    const load = async (count: number, lines = 2) => {
+      const latencies: number[] = [];
+      let left = count;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (left > 0) {
+            left--;
+            latencies.push(await deliver(lines));
+          }
+        }),
+      );
+      return { latencies, rate: latencies.length / ((performance.now() - started) / 1000) };
+    };
+
+    await load(WARMUP);
+    await rt.settle();
+    const cpu0 = await rt.cpu();
+    const first = await load(CHECKPOINT - WARMUP);
+    const cpu1 = await rt.cpu();
+    const cpuPerDelivery = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / (CHECKPOINT - WARMUP);
+    const mainPerDelivery =
+      cpu0.main !== undefined && cpu1.main !== undefined
+        ? (cpu1.main - cpu0.main) / 1000 / (CHECKPOINT - WARMUP)
+        : undefined;
+    const p50 = pct(first.latencies, 50);
+    const p99 = pct(first.latencies, 99);
+    console.log(
+      `acknowledged deliveries (signed orders/paid, 2 lines), c=${CONCURRENCY}, ${first.latencies.length} after ${WARMUP} warm-up: ${first.rate.toFixed(0)}/s  p50 ${ms(p50)}  p99 ${ms(p99)}  (${((first.rate / loop.rate) * 100).toFixed(1)}% of loopback req/s, ${((first.rate / writes) * 100).toFixed(1)}% of raw store writes/s; p50 ${(p50 / pct(loop.latencies, 50)).toFixed(1)}× loopback)`,
+    );
+    console.log(
+      `runtime CPU per acknowledged delivery (all threads, incl. the timeline recorder running behind): ${ms(cpuPerDelivery)}${mainPerDelivery === undefined ? '' : `, of which the main thread (HTTP, dispatch, store, bus, journals): ${ms(mainPerDelivery)}`}`,
+    );
+    await rt.settle();
+    const m5 = await rt.memory();
+
+    const rest = TOTAL - CHECKPOINT;
+    let second: { latencies: number[]; rate: number } | undefined;
+    if (rest > 0) second = await load(rest);
+    await rt.settle();
+    const m20 = await rt.memory();
+    if (second) {
+      console.log(
+        `deliveries ${CHECKPOINT}→${TOTAL}: ${second.rate.toFixed(0)}/s  p50 ${ms(pct(second.latencies, 50))}  p99 ${ms(pct(second.latencies, 99))}`,
+      );
+    }
+    const grew = (a: number, b: number) => (b - a) / a;
+    const heapGrowth = grew(m5.heapUsed, m20.heapUsed);
+    const rssGrowth = grew(m5.rss, m20.rss);
+    console.log(
+      `runtime memory after a full GC${m5.gc ? '' : ' (unavailable: no --expose-gc)'}: at ${CHECKPOINT}: RSS ${mib(m5.rss)} heap ${mib(m5.heapUsed)}; at ${TOTAL}: RSS ${mib(m20.rss)} heap ${mib(m20.heapUsed)} (RSS ${(rssGrowth * 100).toFixed(1)}%, heap ${(heapGrowth * 100).toFixed(1)}%)`,
+    );
+
+    const big: number[] = [];
+    const before = failures.length;
+    for (let i = 0; i < BIG_ORDERS; i++) big.push(await deliver(2000, true));
+    const bigFailed = failures.length - before;
+    if (BIG_ORDERS > 0) {
+      console.log(
+        `2,000-line order, one at a time (${BIG_ORDERS}): ack p50 ${ms(pct(big, 50))}  p99 ${ms(pct(big, 99))}${bigFailed ? `  (${bigFailed} not acknowledged: ${failures.slice(before, before + 2).join('; ')})` : ''}`,
+      );
+    }
+    await rt.settle();
+
+    const checks = [
+      { name: `≥ ${TARGET_RATE} acks/s at c=${CONCURRENCY}`, ok: first.rate >= TARGET_RATE },
+      { name: `p99 ≤ ${TARGET_P99_MS} ms at c=${CONCURRENCY}`, ok: p99 <= TARGET_P99_MS },
+      {
+        name: `memory flat within ${MEMORY_TOLERANCE * 100}% (${CHECKPOINT} → ${TOTAL}; heap and RSS)`,
+        ok: TOTAL === CHECKPOINT || (heapGrowth <= MEMORY_TOLERANCE && rssGrowth <= MEMORY_TOLERANCE),
+      },
+      {
+        name: `2,000-line order ack p99 ≤ ${TARGET_BIG_P99_MS} ms`,
+        ok: BIG_ORDERS === 0 || (bigFailed === 0 && pct(big, 99) <= TARGET_BIG_P99_MS),
+      },
+    ];
+    for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}`);
+    return { ok: checks.every((c) => c.ok) };
+  } finally {
+    agent.destroy();
+    await runtime?.close().catch(() => runtime?.kill());
+    rmSync(work, { recursive: true, force: true });
+  }
+}

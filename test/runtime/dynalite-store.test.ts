@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// dynalite ships no types.
+// @ts-expect-error -- untyped CommonJS module
+import dynalite from 'dynalite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DynaliteStore, openDynaliteStore } from '../../local/runtime/dynalite-store.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'storeflow-store-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const T = (op: string) => `DynamoDB_20120810.${op}`;
+const call = async (store: DynaliteStore, op: string, body: unknown) => {
+  const r = await store.execute(T(op), JSON.stringify(body));
+  return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
+};
+const table = (name: string, key = 'pk') => ({
+  TableName: name,
+  KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+  AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+  BillingMode: 'PAY_PER_REQUEST',
+});
+async function active(store: DynaliteStore, name: string) {
+  for (;;) {
+    const d = await call(store, 'DescribeTable', { TableName: name });
+    if ((d.body.Table as { TableStatus?: string } | undefined)?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe('the embedded store (dynalite driven in-process)', () => {
+  it('answers what dynalite’s own HTTP server answers, byte for byte (request ids aside)', async () => {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const store = openDynaliteStore({});
+    const viaHttp = async (op: string, body: string) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'x-amz-target': T(op),
+          'content-type': 'application/x-amz-json-1.0',
+          authorization: 'AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=x',
+          'x-amz-date': '20260101T000000Z',
+        },
+        body,
+      });
+      return {
+        status: res.status,
+        body: await res.text(),
+        crc: res.headers.get('x-amz-crc32'),
+        type: res.headers.get('content-type'),
+      };
+    };
+    try {
+      const requests: Array<[string, unknown]> = [
+        ['CreateTable', table('same')],
+        ['PutItem', { TableName: 'same', Item: { pk: { S: 'a' }, n: { N: '1' } } }],
+        [
+          'PutItem',
+          {
+            TableName: 'same',
+            Item: { pk: { S: 'a' } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          },
+        ],
+        ['GetItem', { TableName: 'same', Key: { pk: { S: 'a' } } }],
+        [
+          'UpdateItem',
+          {
+            TableName: 'same',
+            Key: { pk: { S: 'a' } },
+            UpdateExpression: 'SET n = n + :one',
+            ExpressionAttributeValues: { ':one': { N: '1' } },
+            ReturnValues: 'ALL_NEW',
+          },
+        ],
+        ['GetItem', { TableName: 'missing', Key: { pk: { S: 'a' } } }],
+        ['PutItem', { TableName: 'same', Item: { other: { S: 'no key' } } }],
+        ['BatchWriteItem', { RequestItems: { same: [{ PutRequest: { Item: { pk: { S: 'b' } } } }] } }],
+        [
+          'Query',
+          {
+            TableName: 'same',
+            KeyConditionExpression: 'pk = :p',
+            ExpressionAttributeValues: { ':p': { S: 'b' } },
+          },
+        ],
+        ['NotAnOperation', {}],
+      ];
+      for (const [op, body] of requests) {
+        const text = JSON.stringify(body);
+        const http = await viaHttp(op, text);
+        const local = await store.execute(T(op), text);
+        if (op === 'CreateTable') {
+          // creation dates differ between the two stores; the rest is the same
+          expect(local.status).toBe(http.status);
+          await active(store, 'same');
+          for (;;) {
+            const d = JSON.parse((await viaHttp('DescribeTable', '{"TableName":"same"}')).body);
+            if (d.Table?.TableStatus === 'ACTIVE') break;
+          }
+          continue;
+        }
+        expect({ op, status: local.status, body: local.body }).toEqual({
+          op,
+          status: http.status,
+          body: http.body,
+        });
+        expect(local.headers['x-amz-crc32']).toBe(http.crc);
+        expect(local.headers['content-type']).toBe(http.type);
+        expect(local.headers['x-amzn-requestid']).toMatch(/^[A-Z0-9]{52}$/);
+      }
+      expect(JSON.parse((await store.execute(T('GetItem'), 'not json')).body).__type).toBe(
+        'com.amazon.coral.service#SerializationException',
+      );
+    } finally {
+      await store.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('reads a table’s description once for item requests, and again after the table changes', async () => {
+    const store = openDynaliteStore({});
+    try {
+      await call(store, 'CreateTable', table('tbl'));
+      await active(store, 'tbl');
+      const reads = store.stats.tableReads;
+      for (let i = 0; i < 20; i++) {
+        expect(
+          (await call(store, 'PutItem', { TableName: 'tbl', Item: { pk: { S: `k${i}` } } })).status,
+        ).toBe(200);
+      }
+      expect(store.stats.tableReads - reads).toBe(1);
+      expect(store.stats.tableCacheHits).toBeGreaterThanOrEqual(19);
+
+      // an updated table: its description is read again by the next item request
+      const updated = await call(store, 'UpdateTable', {
+        TableName: 'tbl',
+        BillingMode: 'PROVISIONED',
+        ProvisionedThroughput: { ReadCapacityUnits: 7, WriteCapacityUnits: 7 },
+      });
+      expect(updated.status).toBe(200);
+      await active(store, 'tbl');
+      const before = store.stats.tableReads;
+      expect((await call(store, 'PutItem', { TableName: 'tbl', Item: { pk: { S: 'x' } } })).status).toBe(200);
+      expect((await call(store, 'PutItem', { TableName: 'tbl', Item: { pk: { S: 'y' } } })).status).toBe(200);
+      expect(store.stats.tableReads - before).toBe(1);
+
+      // deleted, then created again with another key: item requests follow
+      expect((await call(store, 'DeleteTable', { TableName: 'tbl' })).status).toBe(200);
+      for (;;) {
+        const d = await call(store, 'DescribeTable', { TableName: 'tbl' });
+        if (d.status === 400) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      const gone = await call(store, 'PutItem', { TableName: 'tbl', Item: { pk: { S: 'a' } } });
+      expect(gone.body.__type).toBe('com.amazonaws.dynamodb.v20120810#ResourceNotFoundException');
+      await call(store, 'CreateTable', table('tbl', 'id'));
+      await active(store, 'tbl');
+      const wrongKey = await call(store, 'PutItem', { TableName: 'tbl', Item: { pk: { S: 'a' } } });
+      expect(wrongKey.status).toBe(400);
+      expect((await call(store, 'PutItem', { TableName: 'tbl', Item: { id: { S: 'a' } } })).status).toBe(200);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('close() releases LevelDB: a second store opens the same directory right after', async () => {
+    const path = join(dir, 'reopen');
+    const first = openDynaliteStore({ path });
+    await call(first, 'CreateTable', table('reo'));
+    await active(first, 'reo');
+    await call(first, 'PutItem', { TableName: 'reo', Item: { pk: { S: 'kept' } } });
+    await first.close();
+    const second = openDynaliteStore({ path });
+    try {
+      const got = await call(second, 'GetItem', { TableName: 'reo', Key: { pk: { S: 'kept' } } });
+      expect(got.body.Item).toEqual({ pk: { S: 'kept' } });
+      expect((await first.execute(T('ListTables'), '{}')).status).toBe(500);
+    } finally {
+      await second.close();
+    }
+  });
+});
