@@ -12,6 +12,7 @@ import {
 import type { Construct } from 'constructs';
 import { RESTOCK_STEP_REJECTED } from '#domain/restock/sweep';
 import type { StageConfig } from '../lib/config.ts';
+import { nagArn } from '../lib/constructs/nag.ts';
 import { StoreflowWorkflow } from './_kit/state-machine.ts';
 import type { WorkflowSteps } from './_kit/steps.ts';
 
@@ -69,7 +70,11 @@ export class RestockSweepWorkflow extends StoreflowWorkflow<SweepState> {
     // A Distributed Map's children are executions of this state machine: CDK grants the role
     // StartExecution (and describe/stop) on them, whose names only exist at run time.
     const machine = Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
-    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`;
+    const executions = nagArn(
+      this,
+      'states',
+      `execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`,
+    );
     for (const suffix of [':*', '/*:*']) {
       Validations.of(this.stateMachine).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${executions}${suffix}]`,

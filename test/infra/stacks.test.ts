@@ -1,7 +1,7 @@
 import { type Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { tableSchema } from '#adapters/dynamodb/schema';
 import { createApp } from '#lib/app';
 import { ROUTES } from '#lib/stacks/app-stack';
@@ -122,7 +122,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(14);
+    expect(Object.keys(all)).toHaveLength(17);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -219,7 +219,7 @@ describe('HTTP API', () => {
       [ROUTES.getPresaleOrder]: 'AWS_IAM',
       ...Object.fromEntries(
         Object.entries(ROUTES)
-          .filter(([name]) => /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder/.test(name))
+          .filter(([name]) => /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger/.test(name))
           .map(([, key]) => [key, 'AWS_IAM']),
       ),
     });
@@ -266,8 +266,9 @@ describe('async edges', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1209600,
     });
-    // The DLQ's alarm and each workflow's failed-run alarm (presale, restock sweep, approval).
-    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    // The DLQ's alarm, each workflow's failed-run alarm (presale, restock sweep, approval) and the
+    // SLA timers' lost-timer alarm.
+    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 5);
   });
 });
 
@@ -280,6 +281,20 @@ describe('cdk-nag AwsSolutions', () => {
         `storeflow-${'stage' in context ? 'prod' : 'dev'}-app`,
         `storeflow-${'stage' in context ? 'prod' : 'dev'}-stateful`,
       ]);
+    }
+  });
+
+  it('holds with the account and region known, as `cdk synth` and `cdk deploy` resolve them', () => {
+    // Acknowledgements name ARNs; with a known environment their pseudo parameters become values.
+    vi.stubEnv('CDK_DEFAULT_ACCOUNT', '123456789012');
+    vi.stubEnv('CDK_DEFAULT_REGION', 'ap-southeast-1');
+    try {
+      for (const context of [noBundling, { stage: 'prod', ...noBundling }]) {
+        const { app } = createApp({ context });
+        expect(app.synth().stacks).toHaveLength(2);
+      }
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 
