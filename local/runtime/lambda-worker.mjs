@@ -41,6 +41,21 @@ async function load() {
   return fn;
 }
 
+// The init phase, as Lambda runs it: the bundle is imported when the sandbox starts, before and
+// apart from the first invocation (whose timeout does not include it). A failed import is reported
+// now and again to the invocation that meets it.
+let initError;
+try {
+  handler = await load();
+} catch (error) {
+  initError = error instanceof Error ? error : new Error(String(error));
+}
+parentPort.postMessage({
+  init: true,
+  ok: !initError,
+  ...(initError ? { error: { errorType: initError.name || 'Error', errorMessage: initError.message } } : {}),
+});
+
 parentPort.on('message', async ({ id, event, context }) => {
   const started = realNow();
   const lambdaContext = {
@@ -52,7 +67,7 @@ parentPort.on('message', async ({ id, event, context }) => {
     succeed: () => undefined,
   };
   try {
-    handler ??= await load();
+    if (initError) throw initError;
     const result = await handler(event, lambdaContext);
     parentPort.postMessage({
       id,

@@ -41,6 +41,9 @@ export interface SandboxTimers {
  */
 export const DEFAULT_MAX_SANDBOXES = Math.min(10, availableParallelism() + 2);
 
+/** Lambda's limit on a sandbox's init phase (the bundle's import), apart from the timeout. */
+export const INIT_TIMEOUT_MS = 10_000;
+
 /** Lambda reclaims a sandbox some minutes after its last invocation; so does the runtime. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 
@@ -62,6 +65,8 @@ export interface LocalFunctionOptions {
   readonly services?: SandboxServices;
   /** overrides the template's timeout (tests) */
   readonly timeoutMs?: number;
+  /** overrides the init phase's limit, INIT_TIMEOUT_MS (tests) */
+  readonly initTimeoutMs?: number;
   /**
    * The runtime's clock as one Float64 (epoch ms) the sandbox reads for `Date`: with a virtual
    * clock, handler code sees the same time as the workflows. Absent: real time.
@@ -78,8 +83,12 @@ interface Sandbox {
   readonly port?: MessagePort;
   busy: boolean;
   warm: boolean;
+  /** Settles when the init phase (the bundle's import) has run: with its error if it failed. */
+  readonly ready: Promise<LambdaError | null>;
+  /** Settles `ready` (first call wins): the worker's init message, its exit, or close(). */
+  readonly settleInit: (error: LambdaError | null) => void;
   idleTimer?: unknown;
-  pending?: { id: string; resolve: (r: InvokeResult) => void; timer: NodeJS.Timeout; cold: boolean };
+  pending?: { id: string; resolve: (r: InvokeResult) => void; timer: unknown; cold: boolean };
 }
 
 /**
@@ -107,6 +116,10 @@ export class LocalFunction {
     return this.#sandboxes.size;
   }
 
+  get #timers(): SandboxTimers {
+    return this.options.timers ?? realTimers;
+  }
+
   get timeoutMs(): number {
     return this.options.timeoutMs ?? this.spec.timeoutSeconds * 1000;
   }
@@ -121,8 +134,17 @@ export class LocalFunction {
     }
     const id = randomUUID();
     const cold = !sandbox.warm;
+    if (cold) {
+      // The init phase has its own limit; the invocation's timeout starts after it, as on Lambda.
+      const initError = await this.#initialized(sandbox);
+      if (initError) {
+        this.#discard(sandbox);
+        return { ok: false, error: initError, cold, ms: 0 };
+      }
+    }
+    const timers = this.#timers;
     return new Promise<InvokeResult>((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = timers.setTimeout(() => {
         const error = {
           errorType: 'Sandbox.Timedout',
           errorMessage: `Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`,
@@ -155,11 +177,12 @@ export class LocalFunction {
     this.#idle.length = 0;
     for (const s of all) {
       this.#stopIdleTimer(s);
+      s.settleInit({ errorType: 'Runtime.ExitError', errorMessage: 'the runtime is closing' });
       // An invocation still running ends now, and its timeout timer with it (it held the process).
       const pending = s.pending;
       s.pending = undefined;
       if (pending) {
-        clearTimeout(pending.timer);
+        this.#timers.clearTimeout(pending.timer);
         pending.resolve({
           ok: false,
           error: { errorType: 'Runtime.ExitError', errorMessage: 'the runtime is closing' },
@@ -194,7 +217,7 @@ export class LocalFunction {
     sandbox.busy = false;
     if (!this.#sandboxes.has(sandbox)) return;
     this.#idle.push(sandbox);
-    const timers = this.options.timers ?? realTimers;
+    const timers = this.#timers;
     sandbox.idleTimer = timers.setTimeout(() => {
       sandbox.idleTimer = undefined;
       if (sandbox.busy || !this.#sandboxes.has(sandbox)) return;
@@ -203,14 +226,35 @@ export class LocalFunction {
     this.#waiting.shift()?.();
   }
 
+  /** Waits for a new sandbox's init phase, at most INIT_TIMEOUT_MS (Lambda's 10 s). */
+  async #initialized(sandbox: Sandbox): Promise<LambdaError | null> {
+    const timers = this.#timers;
+    let timer: unknown;
+    const limit = new Promise<LambdaError>((resolve) => {
+      timer = timers.setTimeout(
+        () =>
+          resolve({
+            errorType: 'Runtime.InitTimeout',
+            errorMessage: `INIT phase did not finish within ${INIT_TIMEOUT_MS / 1000} seconds`,
+          }),
+        this.options.initTimeoutMs ?? INIT_TIMEOUT_MS,
+      );
+    });
+    try {
+      return await Promise.race([sandbox.ready, limit]);
+    } finally {
+      timers.clearTimeout(timer);
+    }
+  }
+
   #stopIdleTimer(sandbox: Sandbox): void {
     if (sandbox.idleTimer === undefined) return;
-    (this.options.timers ?? realTimers).clearTimeout(sandbox.idleTimer);
+    this.#timers.clearTimeout(sandbox.idleTimer);
     sandbox.idleTimer = undefined;
   }
 
   #discard(sandbox: Sandbox): void {
-    if (sandbox.pending) clearTimeout(sandbox.pending.timer);
+    if (sandbox.pending) this.#timers.clearTimeout(sandbox.pending.timer);
     sandbox.pending = undefined;
     this.#stopIdleTimer(sandbox);
     this.#sandboxes.delete(sandbox);
@@ -246,19 +290,33 @@ export class LocalFunction {
       worker.stdout.setEncoding('utf8').on('data', (text: string) => onLog('stdout', text));
       worker.stderr.setEncoding('utf8').on('data', (text: string) => onLog('stderr', text));
     }
+    let initialized!: (error: LambdaError | null) => void;
+    const ready = new Promise<LambdaError | null>((resolve) => {
+      initialized = resolve;
+    });
     const sandbox: Sandbox = {
       worker,
       busy: false,
       warm: false,
+      ready,
+      settleInit: (error) => initialized(error),
       ...(channel ? { port: channel.port1 } : {}),
     };
     if (channel && services) serveSandbox(channel.port1, services);
     worker.on(
       'message',
-      (message: { id: string; ok: boolean; result?: unknown; error?: LambdaError; ms: number }) => {
+      (message: {
+        id: string;
+        init?: true;
+        ok: boolean;
+        result?: unknown;
+        error?: LambdaError;
+        ms: number;
+      }) => {
+        if (message.init) return initialized(message.ok ? null : message.error!);
         const pending = sandbox.pending;
         if (!pending || pending.id !== message.id) return;
-        clearTimeout(pending.timer);
+        this.#timers.clearTimeout(pending.timer);
         sandbox.pending = undefined;
         sandbox.warm = true;
         this.#release(sandbox);
@@ -270,6 +328,7 @@ export class LocalFunction {
       },
     );
     const crash = (error: Error) => {
+      initialized({ errorType: 'Runtime.ExitError', errorMessage: `sandbox exited: ${error.message}` });
       const pending = sandbox.pending;
       this.#discard(sandbox);
       pending?.resolve({

@@ -97,6 +97,72 @@ describe('a local Lambda sandbox', () => {
     expect(await f.invoke({})).toMatchObject({ ok: true, cold: true, result: 1 });
   });
 
+  describe("the init phase (the bundle's import) is apart from the invocation, as on Lambda", () => {
+    /** Timers the test fires by hand, each with the delay it was armed for. */
+    const manualTimers = () => {
+      const due = new Map<number, { callback: () => void; ms: number }>();
+      let next = 0;
+      return {
+        setTimeout: (callback: () => void, ms: number) => {
+          due.set(++next, { callback, ms });
+          return next;
+        },
+        clearTimeout: (handle: unknown) => void due.delete(handle as number),
+        armed: () => [...due.values()].map((t) => t.ms),
+        fire(ms: number) {
+          for (const [id, t] of due) if (t.ms === ms) due.delete(id), t.callback();
+        },
+      };
+    };
+    /** A module whose import waits until the test creates its gate file. */
+    const gated = (gate: string) =>
+      `import { existsSync } from 'node:fs';
+       while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 2));
+       export const handler = async () => 'served';`;
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise((r) => setImmediate(r));
+    };
+
+    it('starts the timeout only once the import has finished', async () => {
+      const timers = manualTimers();
+      const gate = join(dir, `gate-${Math.random()}`);
+      const f = fn(gated(gate), {}, { timers, timeoutMs: 100 });
+      const result = f.invoke({});
+      await until(() => timers.armed().length > 0);
+      // While the bundle imports only the init limit runs, not the invocation's 100 ms.
+      expect(timers.armed()).toEqual([10_000]);
+      writeFileSync(gate, '');
+      expect(await result).toMatchObject({ ok: true, cold: true, result: 'served' });
+    });
+
+    it('ends an import over the init limit with Runtime.InitTimeout; the next call starts again', async () => {
+      const timers = manualTimers();
+      const gate = join(dir, `gate-${Math.random()}`);
+      const f = fn(gated(gate), {}, { timers });
+      const result = f.invoke({});
+      await until(() => timers.armed().includes(10_000));
+      timers.fire(10_000);
+      expect(await result).toMatchObject({
+        ok: false,
+        cold: true,
+        error: { errorType: 'Runtime.InitTimeout' },
+      });
+      expect(f.sandboxes).toBe(0);
+      writeFileSync(gate, '');
+      expect(await f.invoke({})).toMatchObject({ ok: true, cold: true, result: 'served' });
+    });
+
+    it('reports an import that throws to the invocation and discards the sandbox', async () => {
+      const f = fn(`throw new TypeError('bad config'); export const handler = () => 1;`);
+      expect(await f.invoke({})).toMatchObject({
+        ok: false,
+        cold: true,
+        error: { errorType: 'TypeError', errorMessage: 'bad config' },
+      });
+      expect(f.sandboxes).toBe(0);
+    });
+  });
+
   it('names a missing handler export', async () => {
     const f = fn(`export const other = () => 1;`);
     expect(await f.invoke({})).toMatchObject({ ok: false, error: { errorType: 'Runtime.HandlerNotFound' } });
