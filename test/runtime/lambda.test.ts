@@ -110,7 +110,11 @@ describe('a local Lambda sandbox', () => {
         clearTimeout: (handle: unknown) => void due.delete(handle as number),
         armed: () => [...due.values()].map((t) => t.ms),
         fire(ms: number) {
-          for (const [id, t] of due) if (t.ms === ms) due.delete(id), t.callback();
+          for (const [id, t] of due) {
+            if (t.ms !== ms) continue;
+            due.delete(id);
+            t.callback();
+          }
         },
       };
     };
