@@ -6,12 +6,16 @@ import {
 import type { DeadlineTimers } from '#domain/sla/store';
 
 export interface SchedulerTimersOptions {
-  /** The schedule group the timers live in (its schedules are all this port's). */
-  readonly groupName: string;
-  /** The function a timer invokes. */
-  readonly targetArn: string;
-  /** The role Scheduler assumes to invoke it. */
-  readonly roleArn: string;
+  /**
+   * The schedule group the timers live in (its schedules are all this port's). Absent for a
+   * function that never touches timers.
+   */
+  readonly groupName?: string | undefined;
+  /**
+   * The function a timer invokes and the role Scheduler assumes to invoke it. Absent for a
+   * function that only cancels timers (the one the timers invoke: it cannot name itself).
+   */
+  readonly target?: { readonly arn: string; readonly roleArn: string } | undefined;
   /** Where a timer whose invocation keeps failing goes. */
   readonly deadLetterArn?: string | undefined;
 }
@@ -35,6 +39,9 @@ export class SchedulerDeadlineTimers implements DeadlineTimers {
     at: string,
     payload: { promiseId: string; timer: 'deadline' | 'final-tier' },
   ): Promise<void> {
+    const target = this.options.target;
+    if (!target || !this.options.groupName)
+      throw new Error(`timer ${name}: this function cannot set timers (no SLA_TIMER_TARGET_ARN/GROUP)`);
     try {
       await this.client.send(
         new CreateScheduleCommand({
@@ -46,8 +53,8 @@ export class SchedulerDeadlineTimers implements DeadlineTimers {
           FlexibleTimeWindow: { Mode: 'OFF' },
           ActionAfterCompletion: 'DELETE',
           Target: {
-            Arn: this.options.targetArn,
-            RoleArn: this.options.roleArn,
+            Arn: target.arn,
+            RoleArn: target.roleArn,
             Input: JSON.stringify(payload),
             RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 86_400 },
             ...(this.options.deadLetterArn ? { DeadLetterConfig: { Arn: this.options.deadLetterArn } } : {}),
@@ -61,6 +68,8 @@ export class SchedulerDeadlineTimers implements DeadlineTimers {
   }
 
   async cancel(name: string): Promise<void> {
+    if (!this.options.groupName)
+      throw new Error(`timer ${name}: this function cannot cancel timers (no SLA_TIMER_GROUP)`);
     try {
       await this.client.send(new DeleteScheduleCommand({ Name: name, GroupName: this.options.groupName }));
     } catch (error) {

@@ -18,10 +18,16 @@ export function sla() {
       eventBridgeClient(),
       requireEnv(config.EVENT_BUS_NAME, 'EVENT_BUS_NAME'),
     ),
+    // The API function has no timers: it only reads promises and writes policies.
     timers: new SchedulerDeadlineTimers(scheduler, {
-      groupName: requireEnv(env.SLA_TIMER_GROUP, 'SLA_TIMER_GROUP'),
-      targetArn: requireEnv(env.SLA_TIMER_TARGET_ARN, 'SLA_TIMER_TARGET_ARN'),
-      roleArn: requireEnv(env.SLA_TIMER_ROLE_ARN, 'SLA_TIMER_ROLE_ARN'),
+      groupName: env.SLA_TIMER_GROUP,
+      // The deadline function only cancels timers; the events function sets them.
+      target: env.SLA_TIMER_TARGET_ARN
+        ? {
+            arn: env.SLA_TIMER_TARGET_ARN,
+            roleArn: requireEnv(env.SLA_TIMER_ROLE_ARN, 'SLA_TIMER_ROLE_ARN'),
+          }
+        : undefined,
       deadLetterArn: env.SLA_TIMER_DLQ_ARN,
     }),
     clock,

@@ -13,15 +13,20 @@ export class EventTargets {
   constructor(readonly deadLetters: IQueue) {}
 
   lambda(fn: IFunction): LambdaFunction {
-    fn.configureAsyncInvoke({
-      retryAttempts: 2,
-      maxEventAge: Duration.hours(6),
-      onFailure: new SqsDestination(this.deadLetters),
-    });
+    this.asyncInvoke(fn);
     return new LambdaFunction(fn, {
       deadLetterQueue: this.deadLetters,
       retryAttempts: 8,
       maxEventAge: Duration.hours(24),
+    });
+  }
+
+  /** A function invoked asynchronously by a service (Scheduler): two retries, then the DLQ. */
+  asyncInvoke(fn: IFunction): void {
+    fn.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetters),
     });
   }
 }

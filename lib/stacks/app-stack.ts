@@ -20,6 +20,7 @@ import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
 import { Restock } from '../constructs/restock.ts';
+import { Sla } from '../constructs/sla.ts';
 import { Timeline } from '../constructs/timeline.ts';
 import { WebhookIngestion } from '../constructs/webhook-ingestion.ts';
 
@@ -105,6 +106,7 @@ export class AppStack extends Stack {
     new Timeline(this, 'Timeline', feature);
     new PresaleOrders(this, 'Presale', feature);
     new Restock(this, 'Restock', feature);
+    new Sla(this, 'Sla', feature);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
   }

@@ -64,6 +64,8 @@ export const INERT_TYPES = new Set([
   'AWS::CloudWatch::Alarm',
   'AWS::SQS::QueuePolicy',
   'AWS::CDK::Metadata',
+  // The group of the SLA feature's run-time timers: a name (the Scheduler API serves its schedules).
+  'AWS::Scheduler::ScheduleGroup',
 ]);
 
 export class UnsupportedResourceError extends Error {
