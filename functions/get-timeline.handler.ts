@@ -9,7 +9,7 @@ import { requireOperator } from './_shared/auth.ts';
 import { type HttpResult, httpErrors, json } from './_shared/http.ts';
 import { db, loadConfig, logger } from './_shared/runtime.ts';
 
-/** GET /api/orders/{orderId}/timeline and GET /api/skus/{sku}/timeline. */
+/** GET /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline, /api/tickets/{ticketId}/timeline. */
 const read = readTimeline({ timeline: new DynamoTimelineRepository(db(), loadConfig().TABLE_NAME) });
 
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
@@ -17,17 +17,19 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(httpErrors(logger))
   .use(requireOperator())
   .handler(async (event) => {
-    const { orderId, sku } = event.pathParameters ?? {};
+    const { orderId, sku, ticketId } = event.pathParameters ?? {};
     const key =
       orderId !== undefined
         ? { type: 'order' as const, id: parseId(orderId, 'orderId') }
         : sku !== undefined
           ? { type: 'sku' as const, id: parseId(sku, 'sku') }
-          : null;
+          : ticketId !== undefined
+            ? { type: 'ticket' as const, id: parseId(ticketId, 'ticketId') }
+            : null;
     if (!key)
       throw ValidationError.field(
         'path',
-        'expected /api/orders/{orderId}/timeline or /api/skus/{sku}/timeline',
+        'expected /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline or /api/tickets/{ticketId}/timeline',
       );
     const page = await read(key, event.queryStringParameters);
     return json(200, {

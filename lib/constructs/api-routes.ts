@@ -14,6 +14,7 @@ export const ROUTES = {
   storeflowWebhook: 'POST /webhooks/storeflow',
   orderTimeline: 'GET /api/orders/{orderId}/timeline',
   skuTimeline: 'GET /api/skus/{sku}/timeline',
+  ticketTimeline: 'GET /api/tickets/{ticketId}/timeline',
   putPresale: 'PUT /api/presales/{presaleId}',
   getPresale: 'GET /api/presales/{presaleId}',
   getPresaleOrder: 'GET /api/presale-orders/{orderId}',

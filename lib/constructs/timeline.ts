@@ -32,12 +32,13 @@ export class Timeline extends Construct {
 
     const read = new StoreflowFunction(this, 'Read', {
       entry: 'get-timeline',
-      description: 'GET /api/orders/{orderId}/timeline and /api/skus/{sku}/timeline',
+      description: 'The timeline of an order, a SKU or an after-sales ticket',
       config,
       environment: { TABLE_NAME: table.tableName },
     }).fn;
     grantTable(table, read, 'dynamodb:Query');
     routes.operator(ROUTES.orderTimeline, read);
     routes.operator(ROUTES.skuTimeline, read);
+    routes.operator(ROUTES.ticketTimeline, read);
   }
 }

@@ -214,6 +214,7 @@ describe('HTTP API', () => {
       [ROUTES.storeflowWebhook]: 'NONE',
       [ROUTES.orderTimeline]: 'AWS_IAM',
       [ROUTES.skuTimeline]: 'AWS_IAM',
+      [ROUTES.ticketTimeline]: 'AWS_IAM',
       [ROUTES.putPresale]: 'AWS_IAM',
       [ROUTES.getPresale]: 'AWS_IAM',
       [ROUTES.getPresaleOrder]: 'AWS_IAM',
