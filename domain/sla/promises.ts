@@ -133,8 +133,44 @@ export function slaPromises(deps: SlaDeps) {
     const subject = subjectOf(data);
     if (!subject) return null;
     const promiseId = promiseIdOf(subject, policy.policyId);
-    const existing = await deps.store.getPromise(promiseId);
-    if (existing) return existing;
+    // A start event delivered again (a retry after a failure part-way, or a duplicate) resumes the
+    // promise as registered: its announcement and its timers are idempotent, and may be missing.
+    const stored =
+      (await deps.store.getPromise(promiseId)) ??
+      (await register(policy, detailType, data, eventId, subject));
+    await publish(
+      stored,
+      canonicalEvent('PromiseRegistered', {
+        ...ref(stored),
+        status: stored.status === 'NOT_ELIGIBLE' ? 'NOT_ELIGIBLE' : 'OPEN',
+        deadline: stored.deadline,
+        reason: stored.reason,
+        registeredAt: stored.registeredAt,
+      }),
+      stored.registeredAt,
+    );
+    if (stored.status !== 'OPEN' || !stored.deadline) return stored;
+    const terms = stored.policy;
+    // The fulfilling event may have come first (events are not ordered).
+    const fulfilled = await deps.store.fulfilment(subject, terms.fulfilledBy);
+    if (fulfilled && fulfilled >= stored.startedAt) return fulfil(stored, fulfilled);
+    // A tiered compensation waits at most until its last tier: that timer is set now too, so the
+    // function that breaches never sets a timer (it would have to target itself).
+    if (!settlesAtBreach(terms.compensation)) {
+      await setTimer(stored, 'final-tier', timerAt(stored.deadline, lastTierSeconds(terms.compensation)));
+    }
+    return setTimer(stored, 'deadline', timerAt(stored.deadline));
+  }
+
+  /** A new promise: its policy snapshotted, its deadline and eligibility decided. */
+  async function register(
+    policy: StoredPolicy,
+    detailType: PromiseEvent,
+    data: Record<string, unknown>,
+    eventId: string,
+    subject: PromiseSubject,
+  ): Promise<SlaPromise> {
+    const promiseId = promiseIdOf(subject, policy.policyId);
     const startedAt = String(data[PROMISE_EVENTS[detailType]]);
     const orderId = typeof data.orderId === 'string' ? data.orderId : null;
     const order = detailType === 'OrderPaid' ? null : orderId ? await deps.store.getOrder(orderId) : null;
@@ -173,28 +209,7 @@ export function slaPromises(deps: SlaDeps) {
       registeredAt: now,
       updatedAt: now,
     };
-    const { promise: stored } = await deps.store.register(promise);
-    await publish(
-      stored,
-      canonicalEvent('PromiseRegistered', {
-        ...ref(stored),
-        status: stored.status === 'NOT_ELIGIBLE' ? 'NOT_ELIGIBLE' : 'OPEN',
-        deadline: stored.deadline,
-        reason: stored.reason,
-        registeredAt: stored.registeredAt,
-      }),
-      stored.registeredAt,
-    );
-    if (stored.status !== 'OPEN' || !stored.deadline) return stored;
-    // The fulfilling event may have come first (events are not ordered).
-    const fulfilled = await deps.store.fulfilment(subject, policy.fulfilledBy);
-    if (fulfilled && fulfilled >= stored.startedAt) return fulfil(stored, fulfilled);
-    // A tiered compensation waits at most until its last tier: that timer is set now too, so the
-    // function that breaches never sets a timer (it would have to target itself).
-    if (!settlesAtBreach(policy.compensation)) {
-      await setTimer(stored, 'final-tier', timerAt(stored.deadline, lastTierSeconds(policy.compensation)));
-    }
-    return setTimer(stored, 'deadline', timerAt(stored.deadline));
+    return (await deps.store.register(promise)).promise;
   }
 
   /**

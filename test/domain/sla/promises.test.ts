@@ -998,3 +998,40 @@ describe('the SLA ledger: breaches in [from, to), totals per kind, paged', () =>
     }
   });
 });
+
+describe('retries and restarts: a failed step, delivered again, finishes what it started', () => {
+  /** The next publish of an event of this detail type fails (the bus is down), once. */
+  function failPublishOnce(w: World, detailType: string) {
+    const publish = w.publisher.publish.bind(w.publisher);
+    let armed = true;
+    w.publisher.publish = async (events) => {
+      if (armed && events.some((e) => e.detailType === detailType)) {
+        armed = false;
+        throw new Error('bus unavailable');
+      }
+      return publish(events);
+    };
+  }
+
+  it('the timer could not be set: the redelivered start event sets it', async () => {
+    const w = world();
+    w.timers.failSets = 1;
+    const paid = orderPaid('O-1', storeAt('11:30'));
+    await expect(w.emit('OrderPaid', paid, { eventId: 'evt-paid' })).rejects.toThrow('scheduler unavailable');
+    expect(w.promise(SAME_DAY).status).toBe('OPEN');
+    await w.emit('OrderPaid', paid, { eventId: 'evt-paid' });
+    expect(w.timers.pending.get(timerName(SAME_DAY, 'deadline'))?.at).toBe(plus(DUE_1800, SLA_GRACE_SECONDS));
+    await w.runUntil(storeAt('23:00'));
+    expect(compensationOf(w.promise(SAME_DAY)).amount).toEqual(yuan(20));
+  });
+
+  it('PromiseRegistered could not be published: the redelivered start event publishes it', async () => {
+    const w = world();
+    failPublishOnce(w, 'PromiseRegistered');
+    const paid = orderPaid('O-1', storeAt('11:30'));
+    await expect(w.emit('OrderPaid', paid)).rejects.toThrow('bus unavailable');
+    await w.emit('OrderPaid', paid);
+    expect(w.published('PromiseRegistered', SAME_DAY)).toHaveLength(1);
+    expect(w.timers.pending.has(timerName(SAME_DAY, 'deadline'))).toBe(true);
+  });
+});
