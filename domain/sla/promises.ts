@@ -23,7 +23,13 @@ import {
   SLA_RULES_VERSION,
   settlesAtBreach,
 } from './rules.ts';
-import type { DeadlineTimers, PromiseStore, PromiseSubject, SlaPromise } from './store.ts';
+import type {
+  DeadlineTimers,
+  PromiseCompensation,
+  PromiseStore,
+  PromiseSubject,
+  SlaPromise,
+} from './store.ts';
 
 /**
  * Promises and their compensation (SPEC §4, issue #12). A promise's life is a record and a timer:
@@ -232,8 +238,10 @@ export function slaPromises(deps: SlaDeps) {
       if (fulfilledAt && fulfilledAt >= promise.startedAt) return fulfil(promise, fulfilledAt);
       return (await breach(promise)) ?? promise;
     }
-    if (timer === 'final-tier' && promise.status === 'BREACHED' && !promise.compensation) {
-      return issue(promise, lastTierSeconds(promise.policy.compensation));
+    // Delivered again after an attempt that failed part-way (Scheduler retries): finish the breach.
+    if (timer === 'deadline' && promise.status === 'BREACHED') return (await breach(promise)) ?? promise;
+    if (timer === 'final-tier' && promise.status === 'BREACHED') {
+      return issue(promise, promise.lateSeconds ?? lastTierSeconds(promise.policy.compensation));
     }
     return promise;
   }
@@ -261,9 +269,19 @@ export function slaPromises(deps: SlaDeps) {
     if (promise.status === 'OPEN' && promise.deadline) {
       // Late, and the deadline's timer has not fired yet: the breach first, with the lateness.
       const breached = await breach(promise);
-      return breached ? fulfil(breached, at) : promise;
+      if (!breached) return promise;
+      const late = await fulfil(breached, at);
+      // Settled here: the deadline's timer has nothing left to do (it would announce it again).
+      await deps.timers.cancel(timerName(promise.promiseId, 'deadline'));
+      return late;
     }
-    if (promise.status === 'BREACHED' && promise.deadline && !promise.fulfilledAt) {
+    if (promise.status === 'BREACHED' && promise.deadline && promise.fulfilledAt) {
+      // Delivered again: a tiered compensation is the fulfilment's to issue, and to announce again
+      // in case the first attempt failed part-way (a fixed one is the breach's, and its timer's).
+      if (settlesAtBreach(promise.policy.compensation)) return promise;
+      return issue(promise, promise.lateSeconds ?? 0);
+    }
+    if (promise.status === 'BREACHED' && promise.deadline) {
       const lateSeconds = Math.max(0, Math.round((Date.parse(at) - Date.parse(promise.deadline)) / 1000));
       const { promise: late } = await deps.store.update(
         promise.promiseId,
@@ -297,14 +315,18 @@ export function slaPromises(deps: SlaDeps) {
         deadline,
       );
     }
-    if (breached.compensation || breached.fulfilledAt) return breached;
+    if (breached.compensation) return issue(breached, breached.compensation.lateSeconds);
     if (settlesAtBreach(breached.policy.compensation)) return issue(breached, 0);
     // Tiered: the compensation waits for the lateness (a late fulfilment, or the last tier's timer).
     return breached;
   }
 
-  /** The breach's compensation, reserved under the order's cap and issued once. */
+  /**
+   * The breach's compensation, reserved under the order's cap and issued once. Once decided it is
+   * only announced again (same event id): a step delivered again may have failed before announcing.
+   */
   async function issue(promise: SlaPromise, lateSeconds: number): Promise<SlaPromise> {
+    if (promise.compensation) return announce(promise, promise.compensation);
     const policy = promise.policy;
     const order = promise.orderId ? await deps.store.getOrder(promise.orderId) : null;
     const multiplierBps = await multiplier(promise.customerId);
@@ -338,8 +360,10 @@ export function slaPromises(deps: SlaDeps) {
       { compensation },
       issuedAt,
     );
-    const issued = stored?.compensation ?? compensation;
-    const final = stored ?? promise;
+    return announce(stored ?? promise, stored?.compensation ?? compensation);
+  }
+
+  async function announce(final: SlaPromise, issued: PromiseCompensation): Promise<SlaPromise> {
     await publish(
       final,
       canonicalEvent('CompensationIssued', {

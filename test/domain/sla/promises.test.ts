@@ -253,8 +253,9 @@ describe('same-day delivery (SPEC §4: paid before 12:00, fresh food or medicine
     });
     expect(compensationOf(p).amount).toEqual(yuan(20));
     await w.runUntil(storeAt('23:00'));
-    // the deadline timer fires afterwards: nothing more
-    expect(w.fired.map((f) => f.promiseId)).toContain(SAME_DAY);
+    // settled by the delivery: the deadline timer is cancelled, and nothing more happens
+    expect(w.timers.log).toContainEqual({ op: 'cancel', name: timerName(SAME_DAY, 'deadline') });
+    expect(w.fired.map((f) => f.promiseId)).not.toContain(SAME_DAY);
     expect(w.promise(SAME_DAY)).toEqual(p);
     expect(w.published('CompensationIssued', SAME_DAY)).toHaveLength(1);
     expect(w.published('SlaBreached', SAME_DAY)).toHaveLength(1);
@@ -1012,6 +1013,13 @@ describe('retries and restarts: a failed step, delivered again, finishes what it
       return publish(events);
     };
   }
+  /** Fires the named due timer by hand (Scheduler), returning its payload for a retry. */
+  function dueTimer(w: World, at: string) {
+    const t = w.timers.takeDue(at);
+    if (!t) throw new Error(`no timer due at ${at}`);
+    w.clock.set(t.at);
+    return t.payload;
+  }
 
   it('the timer could not be set: the redelivered start event sets it', async () => {
     const w = world();
@@ -1033,5 +1041,85 @@ describe('retries and restarts: a failed step, delivered again, finishes what it
     await w.emit('OrderPaid', paid);
     expect(w.published('PromiseRegistered', SAME_DAY)).toHaveLength(1);
     expect(w.timers.pending.has(timerName(SAME_DAY, 'deadline'))).toBe(true);
+  });
+
+  it('the breach failed before its compensation: the retried timer issues it, once', async () => {
+    const w = world();
+    await w.emit('OrderPaid', orderPaid('O-1', storeAt('11:30')));
+    await w.emit('ShipmentDispatched', dispatched('O-1', storeAt('12:00')));
+    const timer = dueTimer(w, storeAt('19:00'));
+    w.store.failNext.reserve = 1;
+    await expect(w.sla.onTimer(timer)).rejects.toThrow('store unavailable');
+    expect(w.promise(SAME_DAY)).toMatchObject({ status: 'BREACHED', compensation: null });
+    await w.sla.onTimer(timer);
+    expect(compensationOf(w.promise(SAME_DAY)).amount).toEqual(yuan(20));
+    await w.sla.onTimer(timer);
+    const issued = w.published('CompensationIssued', SAME_DAY);
+    expect(new Set(issued.map((e) => e.eventId)).size).toBe(1);
+    expect(issued.length).toBeGreaterThanOrEqual(1);
+    expect(w.store.reservations.filter((r) => r.promiseId === SAME_DAY)).toHaveLength(1);
+  });
+
+  it('CompensationIssued could not be published: the retried timer announces the stored compensation', async () => {
+    const w = world();
+    await w.emit('OrderPaid', orderPaid('O-1', storeAt('11:30')));
+    await w.emit('ShipmentDispatched', dispatched('O-1', storeAt('12:00')));
+    const timer = dueTimer(w, storeAt('19:00'));
+    failPublishOnce(w, 'CompensationIssued');
+    await expect(w.sla.onTimer(timer)).rejects.toThrow('bus unavailable');
+    const stored = compensationOf(w.promise(SAME_DAY));
+    expect(w.published('CompensationIssued', SAME_DAY)).toEqual([]);
+    w.clock.advance(60); // Scheduler retries a minute later
+    await w.sla.onTimer(timer);
+    expect(w.published('CompensationIssued', SAME_DAY).map((e) => e.data)).toEqual([
+      expect.objectContaining({
+        amount: yuan(20),
+        idempotencyKey: stored.idempotencyKey,
+        issuedAt: stored.issuedAt,
+      }),
+    ]);
+    expect(compensationOf(w.promise(SAME_DAY))).toEqual(stored);
+  });
+
+  it("the last tier's CompensationIssued could not be published: the retried final-tier timer announces it", async () => {
+    const SHIP = promiseId('P-1', 'presale-ship-by');
+    const w = world();
+    const shipBy = plus(storeAt('10:00'), 30 * DAY_S);
+    await w.emit('PresaleFulfilmentPromised', shipByPromised('P-1', storeAt('10:00'), shipBy));
+    await w.runUntil(plus(shipBy, DAY_S));
+    const timer = dueTimer(w, plus(shipBy, 8 * DAY_S));
+    expect(timer.timer).toBe('final-tier');
+    failPublishOnce(w, 'CompensationIssued');
+    await expect(w.sla.onTimer(timer)).rejects.toThrow('bus unavailable');
+    await w.sla.onTimer(timer);
+    expect(w.published('CompensationIssued', SHIP).map((e) => e.data.amount)).toEqual([yuan(100)]);
+  });
+
+  it('a late shipment failed before its tiered compensation: the redelivered event issues it', async () => {
+    const SHIP = promiseId('P-1', 'presale-ship-by');
+    const w = world();
+    const shipBy = plus(storeAt('10:00'), 30 * DAY_S);
+    await w.emit('PresaleFulfilmentPromised', shipByPromised('P-1', storeAt('10:00'), shipBy));
+    await w.runUntil(plus(shipBy, DAY_S));
+    const shipped = dispatched('P-1', plus(shipBy, 2 * DAY_S));
+    await w.runUntil(plus(shipBy, 2 * DAY_S));
+    w.store.failNext.reserve = 1;
+    await expect(w.emit('ShipmentDispatched', shipped)).rejects.toThrow('store unavailable');
+    expect(w.promise(SHIP)).toMatchObject({ fulfilledAt: shipped.dispatchedAt, compensation: null });
+    await w.emit('ShipmentDispatched', shipped);
+    expect(compensationOf(w.promise(SHIP))).toMatchObject({ amount: yuan(50), lateSeconds: 2 * DAY_S });
+    await w.runUntil(plus(shipBy, 30 * DAY_S));
+    expect(new Set(w.published('CompensationIssued', SHIP).map((e) => e.eventId)).size).toBe(1);
+    expect(w.store.capOf('order:P-1')?.paid).toBe(5_000);
+  });
+
+  it('a late delivery inside the grace period: announced once, the deadline timer has nothing left to do', async () => {
+    const w = world();
+    await w.emit('OrderPaid', orderPaid('O-1', storeAt('11:30')));
+    await w.emit('ShipmentDispatched', dispatched('O-1', storeAt('12:00')));
+    await w.emit('OrderDelivered', delivered('O-1', storeAt('18:01')), { arrivesAt: storeAt('18:01') });
+    await w.runUntil(storeAt('23:00'));
+    expect(w.published('CompensationIssued', SAME_DAY)).toHaveLength(1);
+    expect(w.published('SlaBreached', SAME_DAY)).toHaveLength(1);
   });
 });
