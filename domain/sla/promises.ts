@@ -92,6 +92,17 @@ const subjectOf = (data: Record<string, unknown>): PromiseSubject | null => {
 const promiseIdOf = (subject: PromiseSubject, policyId: string) =>
   `${subject.type}:${subject.id}:${policyId}`;
 
+/**
+ * The instant an event carries, as instants are stored (SPEC §0: ISO-8601 UTC): events may write
+ * one with an offset or without milliseconds, and promises compare instants as strings.
+ */
+function instantOf(detailType: PromiseEvent, data: Record<string, unknown>): string {
+  const field = PROMISE_EVENTS[detailType];
+  const ms = Date.parse(String(data[field]));
+  if (!Number.isFinite(ms)) throw ValidationError.field(`data.${field}`, 'must be an ISO-8601 instant');
+  return new Date(ms).toISOString();
+}
+
 export function slaPromises(deps: SlaDeps) {
   const nowIso = () => deps.clock.now().toISOString();
   const multiplier = deps.multiplierBps ?? (async () => 10_000);
@@ -177,7 +188,7 @@ export function slaPromises(deps: SlaDeps) {
     subject: PromiseSubject,
   ): Promise<SlaPromise> {
     const promiseId = promiseIdOf(subject, policy.policyId);
-    const startedAt = String(data[PROMISE_EVENTS[detailType]]);
+    const startedAt = instantOf(detailType, data);
     const orderId = typeof data.orderId === 'string' ? data.orderId : null;
     const order = detailType === 'OrderPaid' ? null : orderId ? await deps.store.getOrder(orderId) : null;
     const skus =
@@ -408,11 +419,7 @@ export function slaPromises(deps: SlaDeps) {
       const subject = subjectOf(data);
       let fulfilled = 0;
       if (subject && all.some((p) => p.fulfilledBy === detailType)) {
-        const at = await deps.store.recordFulfilment(
-          subject,
-          detailType,
-          String(data[PROMISE_EVENTS[detailType]]),
-        );
+        const at = await deps.store.recordFulfilment(subject, detailType, instantOf(detailType, data));
         const subjects: PromiseSubject[] = [subject];
         // A ticket's events end the ticket's promises; an order's end the order's.
         for (const s of subjects) {

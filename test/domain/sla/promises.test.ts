@@ -1123,3 +1123,50 @@ describe('retries and restarts: a failed step, delivered again, finishes what it
     expect(w.published('SlaBreached', SAME_DAY)).toHaveLength(1);
   });
 });
+
+describe('instants are compared as instants, however the event wrote them (SPEC §0: stored as UTC)', () => {
+  it('delivered at exactly 18:00 written without milliseconds → KEPT', async () => {
+    const w = world();
+    await w.emit('OrderPaid', orderPaid('O-1', '2026-11-24T03:30:00Z'));
+    await w.emit('OrderDelivered', delivered('O-1', '2026-11-24T10:00:00Z'), { arrivesAt: storeAt('18:01') });
+    expect(w.promise(SAME_DAY)).toMatchObject({ status: 'KEPT', fulfilledAt: DUE_1800 });
+    expect(w.promise(SAME_DAY).startedAt).toBe(storeAt('11:30'));
+  });
+
+  it('delivered at 17:30 store time written with its +08:00 offset → KEPT, stored in UTC', async () => {
+    const w = world();
+    await w.emit('OrderPaid', orderPaid('O-1', '2026-11-24T11:30:00+08:00'));
+    expect(w.promise(SAME_DAY)).toMatchObject({
+      status: 'OPEN',
+      startedAt: storeAt('11:30'),
+      deadline: DUE_1800,
+    });
+    await w.emit('OrderDelivered', delivered('O-1', '2026-11-24T17:30:00+08:00'), {
+      arrivesAt: storeAt('17:31'),
+    });
+    expect(w.promise(SAME_DAY)).toMatchObject({ status: 'KEPT', fulfilledAt: storeAt('17:30') });
+    await w.runUntil(storeAt('23:00'));
+    expect(w.published('CompensationIssued', SAME_DAY)).toEqual([]);
+  });
+
+  it('dispatched (UTC) before the OrderPaid (with an offset) arrives → KEPT, not breached', async () => {
+    const w = world();
+    await w.emit('ShipmentDispatched', dispatched('O-1', '2026-11-24T04:00:00Z'), {
+      arrivesAt: storeAt('12:01'),
+    });
+    await w.emit('OrderPaid', orderPaid('O-1', '2026-11-24T11:30:00+08:00'), { arrivesAt: storeAt('12:02') });
+    await w.runUntil(storeAt('12:00', '2026-11-26'));
+    expect(w.promise(DISPATCH)).toMatchObject({ status: 'KEPT', fulfilledAt: storeAt('12:00') });
+  });
+
+  it('the earliest of two fulfilments is kept, whichever way each was written', async () => {
+    const w = world();
+    await w.emit('OrderPaid', orderPaid('O-1', storeAt('09:00')));
+    await w.emit('OrderDelivered', delivered('O-1', '2026-11-24T19:30:00+08:00'), {
+      arrivesAt: storeAt('19:31'),
+    });
+    await w.emit('OrderDelivered', delivered('O-1', '2026-11-24T11:45:00Z'), { arrivesAt: storeAt('19:50') });
+    expect(w.promise(SAME_DAY)).toMatchObject({ fulfilledAt: storeAt('19:30'), lateSeconds: 5_400 });
+    expect(w.store.fulfilments.get('order#O-1#OrderDelivered')).toBe(storeAt('19:30'));
+  });
+});
