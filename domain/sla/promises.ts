@@ -171,12 +171,16 @@ export function slaPromises(deps: SlaDeps) {
     // The fulfilling event may have come first (events are not ordered).
     const fulfilled = await deps.store.fulfilment(subject, terms.fulfilledBy);
     if (fulfilled && fulfilled >= stored.startedAt) return fulfil(stored, fulfilled);
+    const afterDeadline = await setTimer(stored, 'deadline', timerAt(stored.deadline));
     // A tiered compensation waits at most until its last tier: that timer is set now too, so the
-    // function that breaches never sets a timer (it would have to target itself).
-    if (!settlesAtBreach(terms.compensation)) {
-      await setTimer(stored, 'final-tier', timerAt(stored.deadline, lastTierSeconds(terms.compensation)));
-    }
-    return setTimer(stored, 'deadline', timerAt(stored.deadline));
+    // function that breaches never sets a timer (it would have to target itself). After the
+    // deadline's: registered late, the breach must come first for the last tier to pay.
+    if (settlesAtBreach(terms.compensation)) return afterDeadline;
+    return setTimer(
+      afterDeadline,
+      'final-tier',
+      timerAt(stored.deadline, lastTierSeconds(terms.compensation)),
+    );
   }
 
   /** A new promise: its policy snapshotted, its deadline and eligibility decided. */

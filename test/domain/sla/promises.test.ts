@@ -1170,3 +1170,26 @@ describe('instants are compared as instants, however the event wrote them (SPEC 
     expect(w.store.fulfilments.get('order#O-1#OrderDelivered')).toBe(storeAt('19:30'));
   });
 });
+
+describe('a tiered promise registered late (its start event processed after the deadline)', () => {
+  const SHIP = promiseId('P-1', 'presale-ship-by');
+  const PAID = storeAt('10:00');
+  const SHIP_BY = plus(PAID, 30 * DAY_S);
+
+  it('past the deadline, before the last tier: breached now, the last tier pays when it comes', async () => {
+    const w = world({ start: plus(SHIP_BY, DAY_S) });
+    await w.emit('PresaleFulfilmentPromised', shipByPromised('P-1', PAID, SHIP_BY));
+    expect(w.promise(SHIP)).toMatchObject({ status: 'BREACHED', compensation: null });
+    await w.runUntil(plus(SHIP_BY, 30 * DAY_S));
+    expect(compensationOf(w.promise(SHIP)).amount).toEqual(yuan(100));
+  });
+
+  it('past the last tier too: breached and the last tier paid at once', async () => {
+    const w = world({ start: plus(SHIP_BY, 10 * DAY_S) });
+    await w.emit('PresaleFulfilmentPromised', shipByPromised('P-1', PAID, SHIP_BY));
+    expect(w.promise(SHIP)).toMatchObject({ status: 'BREACHED', breachedAt: SHIP_BY });
+    expect(compensationOf(w.promise(SHIP))).toMatchObject({ amount: yuan(100), lateSeconds: 7 * DAY_S });
+    expect(w.published('CompensationIssued', SHIP)).toHaveLength(1);
+    expect(w.timers.pending.size).toBe(0);
+  });
+});
