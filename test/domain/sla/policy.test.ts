@@ -301,3 +301,52 @@ describe('parsePromisePolicy: errors name the field and the reason', () => {
     expect(fields).toEqual(expect.arrayContaining(['deadline.cutoff', 'compensation.refundBps', 'active']));
   });
 });
+
+describe('parsePromisePolicy: a wrong type inside a deadline or compensation form names the inner field', () => {
+  it('the form is told by its keys, and its own error is reported on the inner field', () => {
+    expect(issuesOf(body({ deadline: { cutoff: 12, dueAt: '18:00' } }))).toEqual([
+      { field: 'deadline.cutoff', reason: 'must be a store time such as 12:00' },
+    ]);
+    expect(issuesOf(body({ deadline: { cutoff: '12:00' } }))).toEqual([
+      { field: 'deadline.dueAt', reason: 'must be a store time such as 12:00' },
+    ]);
+    expect(issuesOf(body({ deadline: { afterSeconds: 1.5 } }))).toEqual([
+      { field: 'deadline.afterSeconds', reason: 'must be a whole number of seconds' },
+    ]);
+    expect(issuesOf(body({ deadline: { afterSeconds: '7200' } }))).toEqual([
+      { field: 'deadline.afterSeconds', reason: 'must be a whole number of seconds' },
+    ]);
+    expect(issuesOf(body({ compensation: { refundBps: 12.5 } }))).toEqual([
+      { field: 'compensation.refundBps', reason: 'must be whole basis points' },
+    ]);
+    expect(issuesOf(body({ compensation: { coupon: 2000 } }))[0]!.field).toBe('compensation.coupon');
+    expect(issuesOf(body({ compensation: { tiers: [{ lateSeconds: 0 }] } }))).toEqual([
+      {
+        field: 'compensation.tiers.0',
+        reason: 'must be { lateSeconds, coupon } or { lateSeconds, refundBps }',
+      },
+    ]);
+    expect(issuesOf(body({ compensation: { tiers: [{ lateSeconds: 0, refundBps: 0.5 }] } }))).toEqual([
+      { field: 'compensation.tiers.0.refundBps', reason: 'must be whole basis points' },
+    ]);
+    expect(issuesOf(body({ compensation: { tiers: 'none' } }))[0]!.field).toBe('compensation.tiers');
+  });
+
+  it('no known form, two forms at once, or not an object: the choice is named on the object', () => {
+    for (const deadline of [{}, { within: 3 }, 'tomorrow', null]) {
+      expect(issuesOf(body({ deadline }))).toEqual([
+        { field: 'deadline', reason: 'must be { afterSeconds }, { cutoff, dueAt } or { field }' },
+      ]);
+    }
+    expect(issuesOf(body({ compensation: { voucher: 1 } }))).toEqual([
+      { field: 'compensation', reason: 'must be { coupon }, { refundBps } or { tiers }' },
+    ]);
+    const both = issuesOf(body({ deadline: { afterSeconds: 60, field: 'paidAt' } }));
+    expect(both).toHaveLength(1);
+    expect(both[0]!.field).toBe('deadline');
+    expect(both[0]!.reason).toContain('"field"');
+    expect(issuesOf(body({ compensation: { coupon: yuan(1), refundBps: 10 } }))[0]!.reason).toContain(
+      '"refundBps"',
+    );
+  });
+});
