@@ -175,13 +175,43 @@ const detailType = (label: string) =>
       ),
     );
 
-const TierSchema = z.union(
-  [
-    z.strictObject({
-      lateSeconds: z.int().check(z.nonnegative('must not be negative')),
-      coupon: PositiveMoneySchema,
+/**
+ * One of several object forms, told apart by their keys (the first form one of whose keys the
+ * value has). A union would only say that no form matched when a value has the wrong type
+ * (`deadline: must be { afterSeconds }, ...` for `{ afterSeconds: 1.5 }`); this reports the chosen
+ * form's own errors on their fields (`deadline.afterSeconds: must be a whole number of seconds`).
+ */
+function oneOf<T>(
+  forms: ReadonlyArray<readonly [keys: readonly string[], schema: z.ZodMiniType<T>]>,
+  message: string,
+) {
+  return z.pipe(
+    z.unknown(),
+    z.transform((value: unknown, ctx): T => {
+      const form =
+        typeof value === 'object' && value !== null && !Array.isArray(value)
+          ? forms.find(([keys]) => keys.some((k) => Object.hasOwn(value, k)))
+          : undefined;
+      if (!form) {
+        ctx.issues.push({ code: 'custom', message, input: value });
+        return z.NEVER;
+      }
+      const result = form[1].safeParse(value);
+      if (result.success) return result.data;
+      for (const issue of result.error.issues) {
+        ctx.issues.push({ code: 'custom', message: issue.message, path: issue.path, input: value });
+      }
+      return z.NEVER;
     }),
-    z.strictObject({ lateSeconds: z.int().check(z.nonnegative('must not be negative')), refundBps: bps }),
+  );
+}
+
+const lateSeconds = z.int().check(z.nonnegative('must not be negative'));
+type Tier = Extract<Compensation, { tiers: unknown }>['tiers'][number];
+const TierSchema = oneOf<Tier>(
+  [
+    [['coupon'], z.strictObject({ lateSeconds, coupon: PositiveMoneySchema })],
+    [['refundBps'], z.strictObject({ lateSeconds, refundBps: bps })],
   ],
   'must be { lateSeconds, coupon } or { lateSeconds, refundBps }',
 );
@@ -193,17 +223,20 @@ const PolicyBodySchema = z.strictObject({
   kind: idSchema(64),
   startsOn: detailType('the start event'),
   fulfilledBy: detailType('the fulfilling event'),
-  deadline: z.union(
+  deadline: oneOf<Deadline>(
     [
-      z.strictObject({ afterSeconds: seconds }),
-      z.strictObject({
-        cutoff: time,
-        dueAt: time,
-        days: z.optional(
-          z.int().check(z.nonnegative('must not be negative'), z.maximum(30, 'must be at most 30')),
-        ),
-      }),
-      z.strictObject({ field: z.string().check(z.minLength(1), z.maxLength(64)) }),
+      [['afterSeconds'], z.strictObject({ afterSeconds: seconds })],
+      [
+        ['cutoff', 'dueAt', 'days'],
+        z.strictObject({
+          cutoff: time,
+          dueAt: time,
+          days: z.optional(
+            z.int().check(z.nonnegative('must not be negative'), z.maximum(30, 'must be at most 30')),
+          ),
+        }),
+      ],
+      [['field'], z.strictObject({ field: z.string().check(z.minLength(1), z.maxLength(64)) })],
     ],
     'must be { afterSeconds }, { cutoff, dueAt } or { field }',
   ),
@@ -214,11 +247,14 @@ const PolicyBodySchema = z.strictObject({
     }),
     {},
   ),
-  compensation: z.union(
+  compensation: oneOf<Compensation>(
     [
-      z.strictObject({ coupon: PositiveMoneySchema }),
-      z.strictObject({ refundBps: bps }),
-      z.strictObject({ tiers: z.array(TierSchema).check(z.minLength(1, 'must have at least one tier')) }),
+      [['coupon'], z.strictObject({ coupon: PositiveMoneySchema })],
+      [['refundBps'], z.strictObject({ refundBps: bps })],
+      [
+        ['tiers'],
+        z.strictObject({ tiers: z.array(TierSchema).check(z.minLength(1, 'must have at least one tier')) }),
+      ],
     ],
     'must be { coupon }, { refundBps } or { tiers }',
   ),

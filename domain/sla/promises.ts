@@ -23,7 +23,13 @@ import {
   SLA_RULES_VERSION,
   settlesAtBreach,
 } from './rules.ts';
-import type { DeadlineTimers, PromiseStore, PromiseSubject, SlaPromise } from './store.ts';
+import type {
+  DeadlineTimers,
+  PromiseCompensation,
+  PromiseStore,
+  PromiseSubject,
+  SlaPromise,
+} from './store.ts';
 
 /**
  * Promises and their compensation (SPEC §4, issue #12). A promise's life is a record and a timer:
@@ -86,6 +92,17 @@ const subjectOf = (data: Record<string, unknown>): PromiseSubject | null => {
 const promiseIdOf = (subject: PromiseSubject, policyId: string) =>
   `${subject.type}:${subject.id}:${policyId}`;
 
+/**
+ * The instant an event carries, as instants are stored (SPEC §0: ISO-8601 UTC): events may write
+ * one with an offset or without milliseconds, and promises compare instants as strings.
+ */
+function instantOf(detailType: PromiseEvent, data: Record<string, unknown>): string {
+  const field = PROMISE_EVENTS[detailType];
+  const ms = Date.parse(String(data[field]));
+  if (!Number.isFinite(ms)) throw ValidationError.field(`data.${field}`, 'must be an ISO-8601 instant');
+  return new Date(ms).toISOString();
+}
+
 export function slaPromises(deps: SlaDeps) {
   const nowIso = () => deps.clock.now().toISOString();
   const multiplier = deps.multiplierBps ?? (async () => 10_000);
@@ -133,9 +150,49 @@ export function slaPromises(deps: SlaDeps) {
     const subject = subjectOf(data);
     if (!subject) return null;
     const promiseId = promiseIdOf(subject, policy.policyId);
-    const existing = await deps.store.getPromise(promiseId);
-    if (existing) return existing;
-    const startedAt = String(data[PROMISE_EVENTS[detailType]]);
+    // A start event delivered again (a retry after a failure part-way, or a duplicate) resumes the
+    // promise as registered: its announcement and its timers are idempotent, and may be missing.
+    const stored =
+      (await deps.store.getPromise(promiseId)) ??
+      (await register(policy, detailType, data, eventId, subject));
+    await publish(
+      stored,
+      canonicalEvent('PromiseRegistered', {
+        ...ref(stored),
+        status: stored.status === 'NOT_ELIGIBLE' ? 'NOT_ELIGIBLE' : 'OPEN',
+        deadline: stored.deadline,
+        reason: stored.reason,
+        registeredAt: stored.registeredAt,
+      }),
+      stored.registeredAt,
+    );
+    if (stored.status !== 'OPEN' || !stored.deadline) return stored;
+    const terms = stored.policy;
+    // The fulfilling event may have come first (events are not ordered).
+    const fulfilled = await deps.store.fulfilment(subject, terms.fulfilledBy);
+    if (fulfilled && fulfilled >= stored.startedAt) return fulfil(stored, fulfilled);
+    const afterDeadline = await setTimer(stored, 'deadline', timerAt(stored.deadline));
+    // A tiered compensation waits at most until its last tier: that timer is set now too, so the
+    // function that breaches never sets a timer (it would have to target itself). After the
+    // deadline's: registered late, the breach must come first for the last tier to pay.
+    if (settlesAtBreach(terms.compensation)) return afterDeadline;
+    return setTimer(
+      afterDeadline,
+      'final-tier',
+      timerAt(stored.deadline, lastTierSeconds(terms.compensation)),
+    );
+  }
+
+  /** A new promise: its policy snapshotted, its deadline and eligibility decided. */
+  async function register(
+    policy: StoredPolicy,
+    detailType: PromiseEvent,
+    data: Record<string, unknown>,
+    eventId: string,
+    subject: PromiseSubject,
+  ): Promise<SlaPromise> {
+    const promiseId = promiseIdOf(subject, policy.policyId);
+    const startedAt = instantOf(detailType, data);
     const orderId = typeof data.orderId === 'string' ? data.orderId : null;
     const order = detailType === 'OrderPaid' ? null : orderId ? await deps.store.getOrder(orderId) : null;
     const skus =
@@ -173,28 +230,7 @@ export function slaPromises(deps: SlaDeps) {
       registeredAt: now,
       updatedAt: now,
     };
-    const { promise: stored } = await deps.store.register(promise);
-    await publish(
-      stored,
-      canonicalEvent('PromiseRegistered', {
-        ...ref(stored),
-        status: stored.status === 'NOT_ELIGIBLE' ? 'NOT_ELIGIBLE' : 'OPEN',
-        deadline: stored.deadline,
-        reason: stored.reason,
-        registeredAt: stored.registeredAt,
-      }),
-      stored.registeredAt,
-    );
-    if (stored.status !== 'OPEN' || !stored.deadline) return stored;
-    // The fulfilling event may have come first (events are not ordered).
-    const fulfilled = await deps.store.fulfilment(subject, policy.fulfilledBy);
-    if (fulfilled && fulfilled >= stored.startedAt) return fulfil(stored, fulfilled);
-    // A tiered compensation waits at most until its last tier: that timer is set now too, so the
-    // function that breaches never sets a timer (it would have to target itself).
-    if (!settlesAtBreach(policy.compensation)) {
-      await setTimer(stored, 'final-tier', timerAt(stored.deadline, lastTierSeconds(policy.compensation)));
-    }
-    return setTimer(stored, 'deadline', timerAt(stored.deadline));
+    return (await deps.store.register(promise)).promise;
   }
 
   /**
@@ -217,8 +253,10 @@ export function slaPromises(deps: SlaDeps) {
       if (fulfilledAt && fulfilledAt >= promise.startedAt) return fulfil(promise, fulfilledAt);
       return (await breach(promise)) ?? promise;
     }
-    if (timer === 'final-tier' && promise.status === 'BREACHED' && !promise.compensation) {
-      return issue(promise, lastTierSeconds(promise.policy.compensation));
+    // Delivered again after an attempt that failed part-way (Scheduler retries): finish the breach.
+    if (timer === 'deadline' && promise.status === 'BREACHED') return (await breach(promise)) ?? promise;
+    if (timer === 'final-tier' && promise.status === 'BREACHED') {
+      return issue(promise, promise.lateSeconds ?? lastTierSeconds(promise.policy.compensation));
     }
     return promise;
   }
@@ -246,9 +284,19 @@ export function slaPromises(deps: SlaDeps) {
     if (promise.status === 'OPEN' && promise.deadline) {
       // Late, and the deadline's timer has not fired yet: the breach first, with the lateness.
       const breached = await breach(promise);
-      return breached ? fulfil(breached, at) : promise;
+      if (!breached) return promise;
+      const late = await fulfil(breached, at);
+      // Settled here: the deadline's timer has nothing left to do (it would announce it again).
+      await deps.timers.cancel(timerName(promise.promiseId, 'deadline'));
+      return late;
     }
-    if (promise.status === 'BREACHED' && promise.deadline && !promise.fulfilledAt) {
+    if (promise.status === 'BREACHED' && promise.deadline && promise.fulfilledAt) {
+      // Delivered again: a tiered compensation is the fulfilment's to issue, and to announce again
+      // in case the first attempt failed part-way (a fixed one is the breach's, and its timer's).
+      if (settlesAtBreach(promise.policy.compensation)) return promise;
+      return issue(promise, promise.lateSeconds ?? 0);
+    }
+    if (promise.status === 'BREACHED' && promise.deadline) {
       const lateSeconds = Math.max(0, Math.round((Date.parse(at) - Date.parse(promise.deadline)) / 1000));
       const { promise: late } = await deps.store.update(
         promise.promiseId,
@@ -282,14 +330,18 @@ export function slaPromises(deps: SlaDeps) {
         deadline,
       );
     }
-    if (breached.compensation || breached.fulfilledAt) return breached;
+    if (breached.compensation) return issue(breached, breached.compensation.lateSeconds);
     if (settlesAtBreach(breached.policy.compensation)) return issue(breached, 0);
     // Tiered: the compensation waits for the lateness (a late fulfilment, or the last tier's timer).
     return breached;
   }
 
-  /** The breach's compensation, reserved under the order's cap and issued once. */
+  /**
+   * The breach's compensation, reserved under the order's cap and issued once. Once decided it is
+   * only announced again (same event id): a step delivered again may have failed before announcing.
+   */
   async function issue(promise: SlaPromise, lateSeconds: number): Promise<SlaPromise> {
+    if (promise.compensation) return announce(promise, promise.compensation);
     const policy = promise.policy;
     const order = promise.orderId ? await deps.store.getOrder(promise.orderId) : null;
     const multiplierBps = await multiplier(promise.customerId);
@@ -323,8 +375,10 @@ export function slaPromises(deps: SlaDeps) {
       { compensation },
       issuedAt,
     );
-    const issued = stored?.compensation ?? compensation;
-    const final = stored ?? promise;
+    return announce(stored ?? promise, stored?.compensation ?? compensation);
+  }
+
+  async function announce(final: SlaPromise, issued: PromiseCompensation): Promise<SlaPromise> {
     await publish(
       final,
       canonicalEvent('CompensationIssued', {
@@ -369,11 +423,7 @@ export function slaPromises(deps: SlaDeps) {
       const subject = subjectOf(data);
       let fulfilled = 0;
       if (subject && all.some((p) => p.fulfilledBy === detailType)) {
-        const at = await deps.store.recordFulfilment(
-          subject,
-          detailType,
-          String(data[PROMISE_EVENTS[detailType]]),
-        );
+        const at = await deps.store.recordFulfilment(subject, detailType, instantOf(detailType, data));
         const subjects: PromiseSubject[] = [subject];
         // A ticket's events end the ticket's promises; an order's end the order's.
         for (const s of subjects) {
