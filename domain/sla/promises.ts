@@ -1,5 +1,5 @@
 import { type CanonicalEvent, canonicalEvent, type DetailType, type EventData } from '../events/catalog.ts';
-import { type EventPublisher, toPublishable } from '../events/publisher.ts';
+import { type EventPublisher, type PublishableEvent, toPublishable } from '../events/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ConflictError, ValidationError } from '../shared/errors.ts';
 import { deterministicId } from '../shared/ids.ts';
@@ -118,16 +118,39 @@ export function slaPromises(deps: SlaDeps) {
     ];
   }
 
+  const publishable = (promise: SlaPromise, event: CanonicalEvent, at: string) =>
+    toPublishable(event, {
+      eventId: deterministicId(SLA_ORIGIN, promise.promiseId, event.detailType),
+      publishedAt: at,
+      correlationId: promise.startEvent.eventId,
+      origin: SLA_ORIGIN,
+    });
+
   async function publish(promise: SlaPromise, event: CanonicalEvent, at: string): Promise<void> {
-    await deps.publisher.publish([
-      toPublishable(event, {
-        eventId: deterministicId(SLA_ORIGIN, promise.promiseId, event.detailType),
-        publishedAt: at,
-        correlationId: promise.startEvent.eventId,
-        origin: SLA_ORIGIN,
-      }),
-    ]);
+    await deps.publisher.publish([publishable(promise, event, at)]);
   }
+
+  /**
+   * The reads the promises one event starts share (the same order, SKUs and fulfilments): made
+   * once per event, not once per policy.
+   */
+  function sharedReads() {
+    const memo = new Map<string, Promise<unknown>>();
+    const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+      if (!memo.has(key)) memo.set(key, read());
+      return memo.get(key) as Promise<T>;
+    };
+    return {
+      order: (orderId: string) => once(`order:${orderId}`, () => deps.store.getOrder(orderId)),
+      categoriesOf: (skus: readonly string[]) =>
+        once(`categories:${JSON.stringify(skus)}`, () => deps.store.categoriesOf(skus)),
+      fulfilment: (subject: PromiseSubject, detailType: string) =>
+        once(`fulfilment:${subject.type}:${subject.id}:${detailType}`, () =>
+          deps.store.fulfilment(subject, detailType),
+        ),
+    };
+  }
+  type SharedReads = ReturnType<typeof sharedReads>;
 
   const ref = (p: SlaPromise) => ({
     promiseId: p.promiseId,
@@ -141,35 +164,40 @@ export function slaPromises(deps: SlaDeps) {
   const timerAt = (deadline: string, extraSeconds = 0) =>
     new Date(Date.parse(deadline) + (SLA_GRACE_SECONDS + extraSeconds) * 1000).toISOString();
 
+  /**
+   * Registers the promise `policy` makes on a start event, or — delivered again (a retry after a
+   * failure part-way, or a duplicate) — resumes the promise as registered: its announcement (put
+   * in `announcements`, published once for the event's promises) and its timers are idempotent,
+   * and may be missing.
+   */
   async function start(
     policy: StoredPolicy,
     detailType: PromiseEvent,
     data: Record<string, unknown>,
     eventId: string,
+    reads: SharedReads,
+    announcements: PublishableEvent[],
   ) {
     const subject = subjectOf(data);
     if (!subject) return null;
-    const promiseId = promiseIdOf(subject, policy.policyId);
-    // A start event delivered again (a retry after a failure part-way, or a duplicate) resumes the
-    // promise as registered: its announcement and its timers are idempotent, and may be missing.
-    const stored =
-      (await deps.store.getPromise(promiseId)) ??
-      (await register(policy, detailType, data, eventId, subject));
-    await publish(
-      stored,
-      canonicalEvent('PromiseRegistered', {
-        ...ref(stored),
-        status: stored.status === 'NOT_ELIGIBLE' ? 'NOT_ELIGIBLE' : 'OPEN',
-        deadline: stored.deadline,
-        reason: stored.reason,
-        registeredAt: stored.registeredAt,
-      }),
-      stored.registeredAt,
+    const stored = await register(policy, detailType, data, eventId, subject, reads);
+    announcements.push(
+      publishable(
+        stored,
+        canonicalEvent('PromiseRegistered', {
+          ...ref(stored),
+          status: stored.status === 'NOT_ELIGIBLE' ? 'NOT_ELIGIBLE' : 'OPEN',
+          deadline: stored.deadline,
+          reason: stored.reason,
+          registeredAt: stored.registeredAt,
+        }),
+        stored.registeredAt,
+      ),
     );
     if (stored.status !== 'OPEN' || !stored.deadline) return stored;
     const terms = stored.policy;
     // The fulfilling event may have come first (events are not ordered).
-    const fulfilled = await deps.store.fulfilment(subject, terms.fulfilledBy);
+    const fulfilled = await reads.fulfilment(subject, terms.fulfilledBy);
     if (fulfilled && fulfilled >= stored.startedAt) return fulfil(stored, fulfilled);
     const afterDeadline = await setTimer(stored, 'deadline', timerAt(stored.deadline));
     // A tiered compensation waits at most until its last tier: that timer is set now too, so the
@@ -183,18 +211,22 @@ export function slaPromises(deps: SlaDeps) {
     );
   }
 
-  /** A new promise: its policy snapshotted, its deadline and eligibility decided. */
+  /**
+   * A new promise: its policy snapshotted, its deadline and eligibility decided, then one
+   * conditional put; one already registered is returned as stored (its own snapshot).
+   */
   async function register(
     policy: StoredPolicy,
     detailType: PromiseEvent,
     data: Record<string, unknown>,
     eventId: string,
     subject: PromiseSubject,
+    reads: SharedReads,
   ): Promise<SlaPromise> {
     const promiseId = promiseIdOf(subject, policy.policyId);
     const startedAt = instantOf(detailType, data);
     const orderId = typeof data.orderId === 'string' ? data.orderId : null;
-    const order = detailType === 'OrderPaid' ? null : orderId ? await deps.store.getOrder(orderId) : null;
+    const order = detailType === 'OrderPaid' ? null : orderId ? await reads.order(orderId) : null;
     const skus =
       detailType === 'OrderPaid'
         ? ((data as EventData<'OrderPaid'>).lines.map((l) => l.sku).filter(Boolean) as string[])
@@ -204,7 +236,7 @@ export function slaPromises(deps: SlaDeps) {
     const due = dueDate(policy.deadline, startedAt, data, deps.timeZone);
     const facts =
       detailType === 'OrderPaid' || order
-        ? { categories: policy.eligible.categories ? await deps.store.categoriesOf(skus) : [], region }
+        ? { categories: policy.eligible.categories ? await reads.categoriesOf(skus) : [], region }
         : null;
     const covered = eligibility(policy.eligible, facts);
     const eligible = due.eligible && covered.eligible;
@@ -379,6 +411,9 @@ export function slaPromises(deps: SlaDeps) {
   }
 
   async function announce(final: SlaPromise, issued: PromiseCompensation): Promise<SlaPromise> {
+    // Capped to nothing: the receipt is on the promise and in the ledger; there is no coupon or
+    // refund to hand to a provider, nor anything to tell the customer.
+    if (issued.amount.amount === 0) return final;
     await publish(
       final,
       canonicalEvent('CompensationIssued', {
@@ -435,9 +470,13 @@ export function slaPromises(deps: SlaDeps) {
         }
       }
       let started = 0;
+      const reads = sharedReads();
+      const announcements: PublishableEvent[] = [];
       for (const policy of all.filter((p) => p.active && p.startsOn === detailType)) {
-        if (await start(policy, detailType, data, eventId)) started++;
+        if (await start(policy, detailType, data, eventId, reads, announcements)) started++;
       }
+      // After the timers: a failure before this point is retried, and announces them then.
+      await deps.publisher.publish(announcements);
       return { started, fulfilled };
     },
 

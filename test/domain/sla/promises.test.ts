@@ -534,6 +534,9 @@ describe('the cap per order, across all its promises', () => {
       .published('CompensationIssued')
       .reduce((sum, e) => sum + (e.data.amount as { amount: number }).amount, 0);
     expect(total).toBe(10_000);
+    // Capped to nothing: the receipt is kept, but there is no coupon to announce.
+    expect(w.published('CompensationIssued', NEXT_DAY)).toEqual([]);
+    expect(w.published('SlaBreached', NEXT_DAY)).toHaveLength(1);
   });
 
   it('property: concurrent breaches of one order (their reservations interleaved) still hold the cap', async () => {
