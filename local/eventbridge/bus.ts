@@ -34,7 +34,16 @@
  * fires once when it starts (several missed ones are coalesced into that one firing, which carries the first missed
  * occurrence's time), then the schedule continues from the next occurrence after now. An occurrence is committed
  * together with its deliveries, so a restart neither loses nor repeats it. A Scheduler `at()` time that had already
- * passed when the schedule was first seen does not fire. Flexible time windows are ignored (targets run on time).
+ * passed when the schedule was first seen (declared or created) does not fire. Flexible time windows are ignored
+ * (targets run on time). ActionAfterCompletion DELETE deletes a schedule once its last occurrence's delivery is over,
+ * delivered or dead-lettered (an assembly schedule is hidden from the Scheduler API then, its state kept).
+ *
+ * Scheduler schedules also come from the Scheduler API (`scheduler`, see scheduler.ts): their definitions are
+ * journaled with their state, and their deletions, so they survive restarts and compaction as the rest does.
+ *
+ * Schedules do not hold a clock timer each: they wait in a heap by due time under a single clock timer armed for the
+ * earliest, and every schedule due at that instant fires in one batch with one journal commit, so tens of
+ * thousands of pending one-time schedules cost a heap entry each.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
