@@ -543,6 +543,54 @@ const pageOf = <T>(items: readonly T[], body: Record<string, unknown>): { page: 
   return start + limit < items.length ? { page, next: String(start + limit) } : { page };
 };
 
+const afterCompletion = (s: ScheduleRt) => s.def?.ActionAfterCompletion ?? s.spec?.actionAfterCompletion;
+
+/**
+ * One copy of the strings and small objects that repeat across Scheduler API schedules (their group,
+ * target, role, dead-letter queue, time zone, window and retry policy): tens of thousands of timers
+ * made by one function differ only in name, time and input.
+ */
+class Interner {
+  readonly #strings = new Map<string, string>();
+  readonly #objects = new Map<string, object>();
+
+  string<T extends string | undefined>(value: T): T {
+    if (value === undefined) return value;
+    const known = this.#strings.get(value);
+    if (known !== undefined) return known as T;
+    if (this.#strings.size < 10_000) this.#strings.set(value, value);
+    return value;
+  }
+
+  object<T extends object | undefined>(value: T): T {
+    if (value === undefined) return value;
+    const key = JSON.stringify(value);
+    const known = this.#objects.get(key);
+    if (known !== undefined) return known as T;
+    if (this.#objects.size < 10_000) this.#objects.set(key, value);
+    return value;
+  }
+
+  definition(def: ScheduleDefinition): ScheduleDefinition {
+    const t = def.Target;
+    return {
+      ...def,
+      GroupName: this.string(def.GroupName),
+      ...(def.ScheduleExpressionTimezone !== undefined
+        ? { ScheduleExpressionTimezone: this.string(def.ScheduleExpressionTimezone) }
+        : {}),
+      Target: {
+        ...t,
+        Arn: this.string(t.Arn),
+        RoleArn: this.string(t.RoleArn),
+        RetryPolicy: this.object(t.RetryPolicy),
+        ...(t.DeadLetterConfig ? { DeadLetterConfig: this.object(t.DeadLetterConfig) } : {}),
+      },
+      FlexibleTimeWindow: this.object(def.FlexibleTimeWindow),
+    };
+  }
+}
+
 /** The index of the first of sorted `keys` greater than `x`. */
 function upperBound(keys: readonly string[], x: string): number {
   let lo = 0;
@@ -615,6 +663,7 @@ class Bridge implements LocalEventBridge {
   private dueTimer: { readonly at: number; readonly handle: TimerHandle } | undefined;
   /** keys of the Scheduler schedules the API shows, sorted (rebuilt after a change, when listed) */
   private sortedKeys: string[] | undefined;
+  private readonly interner = new Interner();
   readonly scheduler: SchedulerApi;
 
   private readonly events = new Map<string, StoredEvent>();
@@ -800,7 +849,8 @@ class Bridge implements LocalEventBridge {
           ? ''
           : JSON.stringify([spec.scheduleExpression, timeZone, startMs ?? null, endMs ?? null, spec.state]),
       enabled: spec.state !== 'DISABLED',
-      spec,
+      // an API schedule's definition says it all (one copy per schedule: there may be 50,000)
+      ...(extra.def ? {} : { spec }),
       ...retryLimits(spec.target.retryPolicy, where),
       source: extra.source,
       ...(extra.def ? { def: extra.def } : {}),
@@ -895,9 +945,10 @@ class Bridge implements LocalEventBridge {
       else if (!this.groups.has(r.def.GroupName)) this.log(`${where}: its schedule group no longer exists`);
       else {
         try {
-          s = this.schedulerRt(specOf(r.def), where, {
+          const def = this.interner.definition(r.def);
+          s = this.schedulerRt(specOf(def), where, {
             source: 'api',
-            def: r.def,
+            def,
             ...(r.tok ? { token: r.tok } : {}),
           });
         } catch (e) {
@@ -1304,21 +1355,23 @@ class Bridge implements LocalEventBridge {
   private resolve(d: Delivery): Resolved | undefined {
     if (d.sch) {
       const s = this.schedules.get(d.sch);
-      if (!s?.spec) return undefined;
-      const spec = s.spec;
-      const input = spec.target.input ?? '{}';
+      if (s?.kind !== 'scheduler') return undefined;
+      const target = s.def
+        ? { arn: s.def.Target.Arn, input: s.def.Target.Input, dlq: s.def.Target.DeadLetterConfig?.Arn }
+        : { arn: s.spec!.target.arn, input: s.spec!.target.input, dlq: s.spec!.target.deadLetterArn };
+      const input = target.input ?? '{}';
       const scheduledTime = isoSeconds(d.at ?? d.first);
       let last = input;
       return {
-        arn: spec.target.arn,
-        label: `schedule ${s.name} (${scheduledTime}) → target ${spec.target.arn}`,
+        arn: target.arn,
+        label: `schedule ${s.name} (${scheduledTime}) → target ${target.arn}`,
         maxRetries: s.maxRetries,
         maxAgeMs: s.maxAgeMs,
-        ...(spec.target.deadLetterArn ? { dlq: spec.target.deadLetterArn } : {}),
-        dlqAttributes: { SCHEDULE_ARN: spec.arn, TARGET_ARN: spec.target.arn },
+        ...(target.dlq ? { dlq: target.dlq } : {}),
+        dlqAttributes: { SCHEDULE_ARN: s.arn, TARGET_ARN: target.arn },
         payload: (attempt) => {
           last = renderSchedulerInput(input, {
-            scheduleArn: spec.arn,
+            scheduleArn: s.arn,
             scheduledTime,
             executionId: randomBytes(8).toString('hex'),
             attemptNumber: attempt,
@@ -1326,7 +1379,7 @@ class Bridge implements LocalEventBridge {
           return last;
         },
         dlqBody: () => last,
-        info: (attempt) => ({ schedule: spec.name, scheduleArn: spec.arn, attempt }),
+        info: (attempt) => ({ schedule: s.name, scheduleArn: s.arn, attempt }),
       };
     }
     const stored = this.events.get(d.i ?? '');
@@ -1614,8 +1667,7 @@ class Bridge implements LocalEventBridge {
     if (this.closed) return;
     for (const d of created) this.arm(d);
     for (const s of fired) {
-      if (s.next === undefined && s.spec?.actionAfterCompletion !== 'DELETE')
-        this.log(`schedule ${s.name} completed`);
+      if (s.next === undefined && afterCompletion(s) !== 'DELETE') this.log(`schedule ${s.name} completed`);
       this.armSchedule(s);
     }
     this.maybeCompact();
@@ -1625,7 +1677,7 @@ class Bridge implements LocalEventBridge {
   private deletableAfterCompletion(s: ScheduleRt): boolean {
     return (
       s.kind === 'scheduler' &&
-      s.spec?.actionAfterCompletion === 'DELETE' &&
+      afterCompletion(s) === 'DELETE' &&
       s.enabled &&
       !s.gone &&
       s.next === undefined &&
@@ -1712,8 +1764,9 @@ class Bridge implements LocalEventBridge {
           ...(s.token ? { clientToken: s.token } : {}),
         };
       },
-      put: async (def, clientToken) => {
+      put: async (request, clientToken) => {
         ready();
+        const def = this.interner.definition(request);
         const key = keyOf(def.GroupName, def.Name);
         const prior = this.schedules.get(key);
         const s = this.schedulerRt(specOf(def), `schedule ${def.GroupName}/${def.Name}`, {
