@@ -1,7 +1,9 @@
 /**
- * The runtime side of `webhooks.bench.ts`: the real app on the local runtime in its own process
- * (so the load generator does not share its event loop), answering the bench over IPC with its
- * memory (after a full GC) and CPU time. Not a benchmark by itself (no `.bench.ts` suffix).
+ * The runtime side of `webhooks.bench.ts` and `scheduler.bench.ts`: an app on the local runtime
+ * in its own process (so the load generator does not share its event loop), answering the bench
+ * over IPC with its memory (after a full GC) and CPU time. Arguments: the assembly, the data
+ * directory, and optionally `virtual` for a virtual clock. Not a benchmark by itself (no
+ * `.bench.ts` suffix).
  */
 import { readFileSync } from 'node:fs';
 import { startRuntime } from '../local/runtime/runtime.ts';
@@ -18,7 +20,7 @@ function mainThreadCpuMicros(): number | undefined {
   }
 }
 
-const [assemblyDir, dataDir] = process.argv.slice(2);
+const [assemblyDir, dataDir, clock] = process.argv.slice(2);
 if (!assemblyDir || !dataDir || !process.send) throw new Error('usage: fork with <assemblyDir> <dataDir>');
 const send = (message: unknown) => process.send!(message);
 
@@ -26,7 +28,7 @@ const runtime = await startRuntime({
   assemblyDir,
   dataDir,
   port: 0,
-  clock: 'real',
+  clock: clock === 'virtual' ? 'virtual' : 'real',
   // BENCH_TRANSPORT=http: the sandboxes reach the runtime over loopback HTTP (for comparison)
   sandboxTransport: process.env.BENCH_TRANSPORT === 'http' ? 'http' : 'in-process',
   // BENCH_MAX_SANDBOXES=n: sandboxes per function (default: the runtime's)

@@ -13,7 +13,6 @@
  * Knobs: BENCH_DELIVERIES (20000), BENCH_CHECKPOINT (5000), BENCH_BIG_ORDERS (20),
  * BENCH_CONCURRENCY (20).
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +23,7 @@ import { signShopify } from '../domain/ingestion/signatures.ts';
 import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
 import { openDynaliteStore } from '../local/runtime/dynalite-store.ts';
+import { startRuntimeProcess } from './runtime-process.ts';
 
 const TOTAL = Number(process.env.BENCH_DELIVERIES ?? 20_000);
 const CHECKPOINT = Math.min(TOTAL, Number(process.env.BENCH_CHECKPOINT ?? 5_000));
@@ -175,59 +175,6 @@ async function storeBaseline(dir: string, seconds: number): Promise<number> {
   } finally {
     await store.close();
   }
-}
-
-type Message = { type: string; [k: string]: unknown };
-
-/** The runtime in a child process, driven over IPC. */
-async function startRuntimeProcess(assemblyDir: string, dataDir: string) {
-  const child = fork(
-    fileURLToPath(new URL('./webhooks-runtime.ts', import.meta.url)),
-    [assemblyDir, dataDir],
-    {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    },
-  );
-  const waiting = new Map<string, (m: Message) => void>();
-  let exited: (m: Message) => void = () => {};
-  const exit = new Promise<Message>((r) => {
-    exited = r;
-  });
-  child.on('message', (m: Message) => {
-    const w = waiting.get(m.type);
-    waiting.delete(m.type);
-    w?.(m);
-  });
-  child.once('exit', (code) => exited({ type: 'exit', code }));
-  const ask = (type: string, answer: string): Promise<Message> =>
-    Promise.race([
-      new Promise<Message>((resolve) => {
-        waiting.set(answer, resolve);
-        if (type) child.send({ type });
-      }),
-      exit.then((m) => {
-        throw new Error(`the runtime process exited (${String(m.code)})`);
-      }),
-    ]);
-  const ready = await ask('', 'ready');
-  return {
-    url: new URL(String(ready.url)),
-    settle: () => ask('settle', 'settled'),
-    memory: () => ask('memory', 'memory') as Promise<Message & { rss: number; heapUsed: number }>,
-    cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number; main?: number }>,
-    async close() {
-      if (child.exitCode !== null) return;
-      const bye = new Promise<void>((r) => child.once('close', () => r()));
-      child.send({ type: 'close' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      await bye;
-      if (child.connected) child.disconnect();
-      clearTimeout(timer);
-    },
-    kill: () => child.kill('SIGKILL'),
-  };
 }
 
 export async function run(): Promise<{ ok: boolean }> {

@@ -34,13 +34,23 @@
  * fires once when it starts (several missed ones are coalesced into that one firing, which carries the first missed
  * occurrence's time), then the schedule continues from the next occurrence after now. An occurrence is committed
  * together with its deliveries, so a restart neither loses nor repeats it. A Scheduler `at()` time that had already
- * passed when the schedule was first seen does not fire. Flexible time windows are ignored (targets run on time).
+ * passed when the schedule was first seen (declared or created) does not fire. Flexible time windows are ignored
+ * (targets run on time). ActionAfterCompletion DELETE deletes a schedule once its last occurrence's delivery is over,
+ * delivered or dead-lettered (an assembly schedule is hidden from the Scheduler API then, its state kept).
+ *
+ * Scheduler schedules also come from the Scheduler API (`scheduler`, see scheduler.ts): their definitions are
+ * journaled with their state, and their deletions, so they survive restarts and compaction as the rest does.
+ *
+ * Schedules do not hold a clock timer each: they wait in a heap by due time under a single clock timer armed for the
+ * earliest, and every schedule due at that instant fires in one batch with one journal commit, so tens of
+ * thousands of pending one-time schedules cost a heap entry each.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../engine/clock.ts';
 import { Journal, scanRecords } from '../runtime/journal.ts';
+import { MinHeap } from '../sqs/heap.ts';
 import { type CompiledPattern, compilePattern, type EventBridgeEvent, EventPatternError } from './pattern.ts';
 import {
   firstOccurrence,
@@ -51,6 +61,16 @@ import {
   ScheduleExpressionError,
   type ScheduleTiming,
 } from './schedule.ts';
+import {
+  createSchedulerApi,
+  groupArnOf,
+  type ScheduleDefinition,
+  type SchedulerApi,
+  type SchedulerStore,
+  type ScheduleSource,
+  type StoredSchedule,
+  scheduleArnOf,
+} from './scheduler.ts';
 import {
   compileTargetInput,
   renderSchedulerInput,
@@ -109,6 +129,7 @@ export interface SchedulerScheduleSpec {
   readonly name: string;
   readonly groupName?: string;
   readonly arn: string;
+  readonly description?: string;
   readonly scheduleExpression: string;
   /** IANA time zone for cron() and at(); default UTC */
   readonly timezone?: string;
@@ -120,6 +141,8 @@ export interface SchedulerScheduleSpec {
   readonly flexibleWindowMinutes?: number;
   readonly target: {
     readonly arn: string;
+    /** the execution role (recorded, not assumed locally) */
+    readonly roleArn?: string;
     /** passed as-is, after substituting `<aws.scheduler.*>` context attributes; default `{}` */
     readonly input?: string;
     readonly retryPolicy?: RetryPolicy;
@@ -154,6 +177,8 @@ export interface EventBridgeOptions {
   readonly rules: readonly RuleSpec[];
   readonly archives: readonly ArchiveSpec[];
   readonly schedules: readonly SchedulerScheduleSpec[];
+  /** Scheduler schedule groups declared in the assembly; `default` always exists. */
+  readonly scheduleGroups?: readonly { readonly name: string; readonly arn: string }[];
   /**
    * Deliver one payload (the JSON text after Input / InputPath / InputTransformer) to a target ARN. Resolve:
    * delivered; reject: failed, retried per the target's retry policy (unless the error says `retryable: false`).
@@ -225,6 +250,8 @@ export interface LocalEventBridge {
   putEvents(entries: readonly PutEventsRequestEntry[]): Promise<PutEventsResult>;
   /** The awsJson1_1 API: `target` is the X-Amz-Target operation (`PutEvents` or `AWSEvents.PutEvents`). */
   handle(target: string, body: unknown): Promise<ApiResponse>;
+  /** The EventBridge Scheduler API (restJson1) over this bus's schedules (see scheduler.ts). */
+  readonly scheduler: SchedulerApi;
   startReplay(request: StartReplayRequest): Promise<Record<string, unknown>>;
   describeReplay(name: string): Record<string, unknown>;
   stats(): EventBridgeStats;
@@ -302,9 +329,35 @@ type DeliveryRecord = {
   err?: { code: string; message: string };
 };
 type DoneRecord = { t: 'x'; k: string };
-type ScheduleRecord = { t: 's'; k: string; fp: string; anchor: number; next: number | null; last?: number };
+/**
+ * A schedule's next occurrence (all schedules), with its definition when it was made through the Scheduler API
+ * (`def`, `tok`: the ClientToken that created it). A record without `def` updates the state of the definition
+ * before it. `gone`: an assembly schedule deleted after completion (ActionAfterCompletion DELETE).
+ */
+type ScheduleRecord = {
+  t: 's';
+  k: string;
+  fp: string;
+  anchor: number;
+  next: number | null;
+  last?: number;
+  def?: ScheduleDefinition;
+  tok?: string;
+  gone?: 1;
+};
+/** A Scheduler API schedule deleted (by DeleteSchedule, its group's deletion, or after completion). */
+type ScheduleGoneRecord = { t: 'z'; k: string };
+/** A schedule group made through the API (`at`: creation, epoch ms), and its deletion. */
+type GroupRecord = { t: 'g'; name: string; at: number } | { t: 'G'; name: string };
 type ReplayRecord = { t: 'r'; replay: Replay };
-type Rec = StoredEventRecord | DeliveryRecord | DoneRecord | ScheduleRecord | ReplayRecord;
+type Rec =
+  | StoredEventRecord
+  | DeliveryRecord
+  | DoneRecord
+  | ScheduleRecord
+  | ScheduleGoneRecord
+  | GroupRecord
+  | ReplayRecord;
 type ArchiveRecord = { t: 'a'; ar: string; i: string; tm: number; ing: number; ev: EventBridgeEvent };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -359,10 +412,24 @@ interface ScheduleRt {
   readonly spec?: SchedulerScheduleSpec;
   readonly maxRetries: number;
   readonly maxAgeMs: number;
+  /** Scheduler schedules: what the API shows, where it comes from, the ClientToken that created it */
+  readonly def?: ScheduleDefinition;
+  readonly source?: ScheduleSource;
+  readonly token?: string;
   anchor: number;
   next: number | undefined;
   last?: number;
-  timer?: TimerHandle;
+  /** its place in the due-time heap, while it waits for `next` */
+  entry?: DueEntry;
+  /** deliveries of its occurrences not finished yet */
+  inflight: number;
+  /** an assembly schedule deleted after completion: kept (its state is journaled), hidden from the API */
+  gone?: boolean;
+}
+
+/** A schedule waiting in the due-time heap; stale once the schedule holds another entry (or none). */
+interface DueEntry {
+  readonly s: ScheduleRt;
 }
 
 interface StoredEvent {
@@ -476,6 +543,99 @@ const pageOf = <T>(items: readonly T[], body: Record<string, unknown>): { page: 
   return start + limit < items.length ? { page, next: String(start + limit) } : { page };
 };
 
+const afterCompletion = (s: ScheduleRt) => s.def?.ActionAfterCompletion ?? s.spec?.actionAfterCompletion;
+
+/**
+ * One copy of the strings and small objects that repeat across Scheduler API schedules (their group,
+ * target, role, dead-letter queue, time zone, window and retry policy): tens of thousands of timers
+ * made by one function differ only in name, time and input.
+ */
+class Interner {
+  readonly #strings = new Map<string, string>();
+  readonly #objects = new Map<string, object>();
+
+  string<T extends string | undefined>(value: T): T {
+    if (value === undefined) return value;
+    const known = this.#strings.get(value);
+    if (known !== undefined) return known as T;
+    if (this.#strings.size < 10_000) this.#strings.set(value, value);
+    return value;
+  }
+
+  object<T extends object | undefined>(value: T): T {
+    if (value === undefined) return value;
+    const key = JSON.stringify(value);
+    const known = this.#objects.get(key);
+    if (known !== undefined) return known as T;
+    if (this.#objects.size < 10_000) this.#objects.set(key, value);
+    return value;
+  }
+
+  definition(def: ScheduleDefinition): ScheduleDefinition {
+    const t = def.Target;
+    return {
+      ...def,
+      GroupName: this.string(def.GroupName),
+      ...(def.ScheduleExpressionTimezone !== undefined
+        ? { ScheduleExpressionTimezone: this.string(def.ScheduleExpressionTimezone) }
+        : {}),
+      Target: {
+        ...t,
+        Arn: this.string(t.Arn),
+        RoleArn: this.string(t.RoleArn),
+        RetryPolicy: this.object(t.RetryPolicy),
+        ...(t.DeadLetterConfig ? { DeadLetterConfig: this.object(t.DeadLetterConfig) } : {}),
+      },
+      FlexibleTimeWindow: this.object(def.FlexibleTimeWindow),
+    };
+  }
+}
+
+/** The index of the first of sorted `keys` greater than `x`. */
+function upperBound(keys: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** What the bus runs for a Scheduler API schedule. */
+function specOf(def: ScheduleDefinition): SchedulerScheduleSpec {
+  const date = (seconds: number | undefined) =>
+    seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
+  const start = date(def.StartDate);
+  const end = date(def.EndDate);
+  const target = def.Target;
+  return {
+    name: def.Name,
+    groupName: def.GroupName,
+    arn: def.Arn,
+    scheduleExpression: def.ScheduleExpression,
+    ...(def.ScheduleExpressionTimezone !== undefined ? { timezone: def.ScheduleExpressionTimezone } : {}),
+    ...(start !== undefined ? { startDate: start } : {}),
+    ...(end !== undefined ? { endDate: end } : {}),
+    state: def.State,
+    ...(def.FlexibleTimeWindow.MaximumWindowInMinutes !== undefined
+      ? { flexibleWindowMinutes: def.FlexibleTimeWindow.MaximumWindowInMinutes }
+      : {}),
+    target: {
+      arn: target.Arn,
+      roleArn: target.RoleArn,
+      ...(target.Input !== undefined ? { input: target.Input } : {}),
+      retryPolicy: {
+        maximumRetryAttempts: target.RetryPolicy.MaximumRetryAttempts,
+        maximumEventAgeInSeconds: target.RetryPolicy.MaximumEventAgeInSeconds,
+      },
+      ...(target.DeadLetterConfig ? { deadLetterArn: target.DeadLetterConfig.Arn } : {}),
+    },
+    actionAfterCompletion: def.ActionAfterCompletion,
+  };
+}
+
 const stripUndefined = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
@@ -492,6 +652,19 @@ class Bridge implements LocalEventBridge {
   private readonly rules = new Map<string, RuleRt>();
   private readonly archives = new Map<string, ArchiveRt>();
   private readonly schedules = new Map<string, ScheduleRt>();
+  /** Scheduler schedule groups: `default`, the assembly's, the API's (ms dates) */
+  private readonly groups = new Map<
+    string,
+    { readonly name: string; readonly source: 'default' | ScheduleSource; readonly created?: number }
+  >();
+  /** schedules waiting for their next occurrence, by due time; one clock timer for the earliest */
+  private readonly due = new MinHeap<DueEntry>();
+  private staleEntries = 0;
+  private dueTimer: { readonly at: number; readonly handle: TimerHandle } | undefined;
+  /** keys of the Scheduler schedules the API shows, sorted (rebuilt after a change, when listed) */
+  private sortedKeys: string[] | undefined;
+  private readonly interner = new Interner();
+  readonly scheduler: SchedulerApi;
 
   private readonly events = new Map<string, StoredEvent>();
   private readonly deliveries = new Map<string, Delivery>();
@@ -522,6 +695,7 @@ class Bridge implements LocalEventBridge {
     this.compactEvery = opts.compactEvery ?? 10_000;
     this.startedAt = this.clock.now();
     this.configure();
+    this.scheduler = createSchedulerApi(this.schedulerStore(), (line) => this.log(line));
   }
 
   private log(line: string): void {
@@ -597,6 +771,7 @@ class Bridge implements LocalEventBridge {
           maxAgeMs: 0,
           anchor: 0,
           next: undefined,
+          inflight: 0,
         });
       }
     }
@@ -618,47 +793,72 @@ class Bridge implements LocalEventBridge {
       bus.archives.push(archive);
     }
 
+    this.groups.set('default', { name: 'default', source: 'default' });
+    for (const g of this.opts.scheduleGroups ?? []) {
+      if (this.groups.has(g.name)) throw new Error(`schedule group ${g.name} is declared twice`);
+      this.groups.set(g.name, { name: g.name, source: 'assembly' });
+    }
     for (const spec of this.opts.schedules) {
       const where = `schedule ${spec.groupName ?? 'default'}/${spec.name}`;
-      let expression: ReturnType<typeof parseScheduleExpression>;
-      try {
-        expression = parseScheduleExpression(spec.scheduleExpression, 'scheduler');
-      } catch (e) {
-        throw new Error(`${where}: ${message(e)}`);
-      }
-      const timeZone = spec.timezone ?? 'UTC';
-      if (!isValidTimeZone(timeZone)) throw new Error(`${where}: unknown time zone ${timeZone}`);
-      const date = (text: string | undefined, field: string) => {
-        if (text === undefined) return undefined;
-        const ms = Date.parse(text);
-        if (!Number.isFinite(ms)) throw new Error(`${where}: ${field} ${text} is not a date`);
-        return ms;
-      };
-      const startMs = date(spec.startDate, 'StartDate');
-      const endMs = date(spec.endDate, 'EndDate');
-      const key = `schedule:${spec.arn}`;
-      if (this.schedules.has(key)) throw new Error(`${where}: duplicate schedule ARN ${spec.arn}`);
-      const timing: ScheduleTiming = {
-        expression,
-        flavor: 'scheduler',
-        timeZone,
-        ...(startMs !== undefined ? { startMs } : {}),
-        ...(endMs !== undefined ? { endMs } : {}),
-      };
-      this.schedules.set(key, {
-        key,
-        kind: 'scheduler',
-        name: spec.name,
-        arn: spec.arn,
-        timing,
-        fp: JSON.stringify([spec.scheduleExpression, timeZone, startMs ?? null, endMs ?? null, spec.state]),
-        enabled: spec.state !== 'DISABLED',
-        spec,
-        ...retryLimits(spec.target.retryPolicy, where),
-        anchor: 0,
-        next: undefined,
-      });
+      const group = spec.groupName ?? 'default';
+      if (!this.groups.has(group)) this.groups.set(group, { name: group, source: 'assembly' });
+      const s = this.schedulerRt(spec, where, { source: 'assembly' });
+      if (this.schedules.has(s.key)) throw new Error(`${where}: duplicate schedule ARN ${spec.arn}`);
+      this.schedules.set(s.key, s);
     }
+  }
+
+  /** A Scheduler schedule from its spec (assembly) or definition (API); throws on what cannot run. */
+  private schedulerRt(
+    spec: SchedulerScheduleSpec,
+    where: string,
+    extra: { source: ScheduleSource; def?: ScheduleDefinition; token?: string },
+  ): ScheduleRt {
+    let expression: ReturnType<typeof parseScheduleExpression>;
+    try {
+      expression = parseScheduleExpression(spec.scheduleExpression, 'scheduler');
+    } catch (e) {
+      throw new Error(`${where}: ${message(e)}`);
+    }
+    const timeZone = spec.timezone ?? 'UTC';
+    if (!isValidTimeZone(timeZone)) throw new Error(`${where}: unknown time zone ${timeZone}`);
+    const date = (text: string | undefined, field: string) => {
+      if (text === undefined) return undefined;
+      const ms = Date.parse(text);
+      if (!Number.isFinite(ms)) throw new Error(`${where}: ${field} ${text} is not a date`);
+      return ms;
+    };
+    const startMs = date(spec.startDate, 'StartDate');
+    const endMs = date(spec.endDate, 'EndDate');
+    const timing: ScheduleTiming = {
+      expression,
+      flavor: 'scheduler',
+      timeZone,
+      ...(startMs !== undefined ? { startMs } : {}),
+      ...(endMs !== undefined ? { endMs } : {}),
+    };
+    return {
+      key: `schedule:${spec.arn}`,
+      kind: 'scheduler',
+      name: spec.name,
+      arn: spec.arn,
+      timing,
+      // API schedules are replaced whole by UpdateSchedule: no fingerprint to compare
+      fp:
+        extra.source === 'api'
+          ? ''
+          : JSON.stringify([spec.scheduleExpression, timeZone, startMs ?? null, endMs ?? null, spec.state]),
+      enabled: spec.state !== 'DISABLED',
+      // an API schedule's definition says it all (one copy per schedule: there may be 50,000)
+      ...(extra.def ? {} : { spec }),
+      ...retryLimits(spec.target.retryPolicy, where),
+      source: extra.source,
+      ...(extra.def ? { def: extra.def } : {}),
+      ...(extra.token ? { token: extra.token } : {}),
+      anchor: 0,
+      next: undefined,
+      inflight: 0,
+    };
   }
 
   private findBus(nameOrArn: string | undefined): Bus | undefined {
@@ -710,13 +910,59 @@ class Bridge implements LocalEventBridge {
         case 'x':
           this.deliveries.delete(r.k);
           break;
-        case 's':
-          saved.set(r.k, r);
+        case 's': {
+          // A record without a definition updates the state of the definition before it.
+          const prior = saved.get(r.k);
+          saved.set(
+            r.k,
+            r.def || !prior?.def ? r : { ...r, def: prior.def, ...(prior.tok ? { tok: prior.tok } : {}) },
+          );
+          break;
+        }
+        case 'z':
+          saved.delete(r.k);
+          break;
+        case 'g':
+          if (!this.groups.has(r.name))
+            this.groups.set(r.name, { name: r.name, source: 'api', created: r.at });
+          break;
+        case 'G':
+          if (this.groups.get(r.name)?.source === 'api') this.groups.delete(r.name);
           break;
         case 'r':
           this.replays.set(r.replay.name, r.replay);
           break;
       }
+    }
+
+    // Schedules made through the Scheduler API, as their last records left them.
+    for (const r of saved.values()) {
+      if (!r.def) continue;
+      const where = `schedule ${r.def.GroupName}/${r.def.Name}`;
+      let s: ScheduleRt | undefined;
+      if (this.schedules.has(r.k))
+        this.log(`${where}: now declared in the cloud assembly, which replaces it`);
+      else if (!this.groups.has(r.def.GroupName)) this.log(`${where}: its schedule group no longer exists`);
+      else {
+        try {
+          const def = this.interner.definition(r.def);
+          s = this.schedulerRt(specOf(def), where, {
+            source: 'api',
+            def,
+            ...(r.tok ? { token: r.tok } : {}),
+          });
+        } catch (e) {
+          this.log(`${where} cannot run: ${message(e)}`);
+        }
+      }
+      if (!s) {
+        this.journal.append({ t: 'z', k: r.k });
+        continue;
+      }
+      s.anchor = r.anchor;
+      s.next = r.next ?? undefined;
+      if (r.last !== undefined) s.last = r.last;
+      this.schedules.set(s.key, s);
     }
 
     // Deliveries whose rule, target or schedule is gone are dropped.
@@ -731,30 +977,30 @@ class Bridge implements LocalEventBridge {
         continue;
       }
       if (d.i) this.events.get(d.i)!.refs++;
+      if (d.sch) this.schedules.get(d.sch)!.inflight++;
     }
     for (const [i, e] of this.events) if (e.refs === 0) this.events.delete(i);
 
     // Dead records and events past retention are dropped by rewriting the file.
     if (dead > 0 || this.archivesToPurge(now)) await this.compactArchives(now);
 
-    // Schedules: resume those whose definition is unchanged, start the others afresh.
+    // Assembly schedules: resume those whose definition is unchanged, start the others afresh.
     for (const s of this.schedules.values()) {
+      if (s.source === 'api') continue;
       const prior = saved.get(s.key);
       if (prior && prior.fp === s.fp) {
         s.anchor = prior.anchor;
         s.next = prior.next ?? undefined;
         if (prior.last !== undefined) s.last = prior.last;
+        if (prior.gone) s.gone = true;
       } else {
-        s.anchor = now;
-        s.next = s.enabled ? firstOccurrence(s.timing, now) : undefined;
-        if (s.enabled && s.next === undefined && s.timing.expression.kind === 'at') {
-          this.log(
-            `schedule ${s.name}: ${s.timing.expression.text} had already passed when it was created; it will not run`,
-          );
-        }
+        this.start(s, now);
         this.journal.append(this.scheduleRecord(s));
       }
     }
+    // Completed while a deletion after completion was not yet recorded (a crash in between).
+    for (const s of [...this.schedules.values()])
+      if (this.deletableAfterCompletion(s)) this.removeCompleted(s);
     await this.journal.commit();
 
     this.unsettle = this.clock.onSettle?.(() => this.idle());
@@ -789,7 +1035,8 @@ class Bridge implements LocalEventBridge {
 
   private maybeCompact(): void {
     if (this.compacting || this.closed) return;
-    const live = this.events.size + this.deliveries.size + this.schedules.size + this.replays.size;
+    const live =
+      this.events.size + this.deliveries.size + this.schedules.size + this.replays.size + this.groups.size;
     const appended = this.journal.appended;
     if (appended < this.compactEvery || appended < 2 * live) return;
     this.compacting = true;
@@ -833,7 +1080,10 @@ class Bridge implements LocalEventBridge {
   private *liveRecords(): Generator<Rec> {
     for (const e of this.events.values()) yield { t: 'e', i: e.i, bus: e.bus, ev: e.ev, ing: e.ing };
     for (const d of this.deliveries.values()) yield this.deliveryRecord(d);
-    for (const s of this.schedules.values()) yield this.scheduleRecord(s);
+    for (const g of this.groups.values()) {
+      if (g.source === 'api') yield { t: 'g', name: g.name, at: g.created ?? this.startedAt };
+    }
+    for (const s of this.schedules.values()) yield this.scheduleRecord(s, true);
     for (const r of this.replays.values()) yield { t: 'r', replay: r };
   }
 
@@ -869,7 +1119,8 @@ class Bridge implements LocalEventBridge {
     return { t: 'd', ...rest };
   }
 
-  private scheduleRecord(s: ScheduleRt): ScheduleRecord {
+  /** A schedule's state; `full`: with the definition of an API schedule (else the state alone). */
+  private scheduleRecord(s: ScheduleRt, full = false): ScheduleRecord {
     return {
       t: 's',
       k: s.key,
@@ -877,6 +1128,8 @@ class Bridge implements LocalEventBridge {
       anchor: s.anchor,
       next: s.next ?? null,
       ...(s.last !== undefined ? { last: s.last } : {}),
+      ...(s.gone ? { gone: 1 as const } : {}),
+      ...(full && s.def ? { def: s.def, ...(s.token ? { tok: s.token } : {}) } : {}),
     };
   }
 
@@ -1102,21 +1355,23 @@ class Bridge implements LocalEventBridge {
   private resolve(d: Delivery): Resolved | undefined {
     if (d.sch) {
       const s = this.schedules.get(d.sch);
-      if (!s?.spec) return undefined;
-      const spec = s.spec;
-      const input = spec.target.input ?? '{}';
+      if (s?.kind !== 'scheduler') return undefined;
+      const target = s.def
+        ? { arn: s.def.Target.Arn, input: s.def.Target.Input, dlq: s.def.Target.DeadLetterConfig?.Arn }
+        : { arn: s.spec!.target.arn, input: s.spec!.target.input, dlq: s.spec!.target.deadLetterArn };
+      const input = target.input ?? '{}';
       const scheduledTime = isoSeconds(d.at ?? d.first);
       let last = input;
       return {
-        arn: spec.target.arn,
-        label: `schedule ${s.name} (${scheduledTime}) → target ${spec.target.arn}`,
+        arn: target.arn,
+        label: `schedule ${s.name} (${scheduledTime}) → target ${target.arn}`,
         maxRetries: s.maxRetries,
         maxAgeMs: s.maxAgeMs,
-        ...(spec.target.deadLetterArn ? { dlq: spec.target.deadLetterArn } : {}),
-        dlqAttributes: { SCHEDULE_ARN: spec.arn, TARGET_ARN: spec.target.arn },
+        ...(target.dlq ? { dlq: target.dlq } : {}),
+        dlqAttributes: { SCHEDULE_ARN: s.arn, TARGET_ARN: target.arn },
         payload: (attempt) => {
           last = renderSchedulerInput(input, {
-            scheduleArn: spec.arn,
+            scheduleArn: s.arn,
             scheduledTime,
             executionId: randomBytes(8).toString('hex'),
             attemptNumber: attempt,
@@ -1124,7 +1379,7 @@ class Bridge implements LocalEventBridge {
           return last;
         },
         dlqBody: () => last,
-        info: (attempt) => ({ schedule: spec.name, scheduleArn: spec.arn, attempt }),
+        info: (attempt) => ({ schedule: s.name, scheduleArn: s.arn, attempt }),
       };
     }
     const stored = this.events.get(d.i ?? '');
@@ -1273,72 +1528,337 @@ class Bridge implements LocalEventBridge {
       const e = this.events.get(d.i);
       if (e && --e.refs <= 0) this.events.delete(d.i);
     }
+    const s = d.sch ? this.schedules.get(d.sch) : undefined;
+    if (s) {
+      s.inflight = Math.max(0, s.inflight - 1);
+      // ActionAfterCompletion DELETE: once its last invocation is over, delivered or not.
+      if (this.deletableAfterCompletion(s)) this.removeCompleted(s);
+    }
     this.commitSoon();
   }
 
   // ------------------------------------------------------------------ schedules
 
-  private armSchedule(s: ScheduleRt): void {
-    s.timer?.cancel();
-    s.timer = undefined;
-    if (this.closed || !s.enabled || s.next === undefined) return;
-    s.timer = this.clock.at(s.next, () => {
-      s.timer = undefined;
-      this.track(this.fire(s));
-    });
+  /** A schedule's first occurrence from `now`, where it starts afresh (new, changed or updated). */
+  private start(s: ScheduleRt, now: number): void {
+    s.anchor = now;
+    s.next = s.enabled ? firstOccurrence(s.timing, now) : undefined;
+    if (s.enabled && s.next === undefined && s.timing.expression.kind === 'at') {
+      this.log(
+        `schedule ${s.name}: ${s.timing.expression.text} had already passed when it was created; it will not run`,
+      );
+    }
   }
 
-  private async fire(s: ScheduleRt): Promise<void> {
-    if (this.closed || s.next === undefined) return;
-    const occurrence = s.next;
-    const now = this.clock.now();
-    const following = occurrenceAfter(s.timing, s.anchor, Math.max(occurrence, now));
-    const created: Delivery[] = [];
-    const iid = `${s.key}@${occurrence}`;
-    if (s.kind === 'rule') {
-      const rule = s.rule!;
-      const ev: EventBridgeEvent = {
-        version: '0',
-        id: uuidFrom(iid),
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        account: this.opts.account,
-        time: isoSeconds(occurrence),
-        region: this.opts.region,
-        resources: [rule.spec.arn],
-        detail: {},
-      };
-      for (const target of rule.targets.values()) {
-        const k = `${iid}|${rule.spec.arn}|${target.spec.id}`;
-        if (!this.deliveries.has(k)) {
-          created.push({ k, i: iid, rule: rule.spec.arn, tgt: target.spec.id, n: 0, due: now, first: now });
-        }
-      }
-      if (created.length > 0) this.storeEvent(iid, rule.bus.name, ev, now, created);
-    } else if (!this.deliveries.has(iid)) {
-      const d: Delivery = { k: iid, sch: s.key, at: occurrence, n: 0, due: now, first: now };
-      created.push(d);
-      this.deliveries.set(d.k, d);
-      this.journal.append(this.deliveryRecord(d));
+  /**
+   * Puts a schedule in the due-time heap for its next occurrence (taking out its previous place), and re-arms the
+   * one clock timer if it is now the earliest. Tens of thousands of pending one-time schedules cost a heap entry
+   * each, not a timer each.
+   */
+  private armSchedule(s: ScheduleRt): void {
+    this.unarmSchedule(s);
+    if (this.closed || !s.enabled || s.gone || s.next === undefined || this.schedules.get(s.key) !== s)
+      return;
+    const entry: DueEntry = { s };
+    s.entry = entry;
+    this.due.push(s.next, entry);
+    if (this.dueTimer === undefined || s.next < this.dueTimer.at) this.armDueTimer();
+  }
+
+  private unarmSchedule(s: ScheduleRt): void {
+    if (!s.entry) return;
+    s.entry = undefined;
+    this.staleEntries++;
+    if (this.staleEntries > 1024 && this.staleEntries * 2 > this.due.size) {
+      this.due.filter((_, e) => e.s.entry === e);
+      this.staleEntries = 0;
     }
-    s.last = occurrence;
-    s.next = following;
-    this.journal.append(this.scheduleRecord(s));
-    this.counters.scheduleFirings++;
-    const late = now - occurrence >= 60_000 ? ` (due ${isoSeconds(occurrence)}, missed while stopped)` : '';
-    this.log(
-      `schedule ${s.name} fired${late || ` at ${isoSeconds(occurrence)}`}; next ${following === undefined ? 'none' : isoSeconds(following)}`,
-    );
+  }
+
+  /** Due time of the earliest live heap entry (stale ones on top are dropped). */
+  private nextDueAt(): number | undefined {
+    for (let top = this.due.peek(); top; top = this.due.peek()) {
+      if (top.value.s.entry === top.value) return top.key;
+      this.due.pop();
+      this.staleEntries--;
+    }
+    return undefined;
+  }
+
+  private armDueTimer(): void {
+    const at = this.closed ? undefined : this.nextDueAt();
+    if (this.dueTimer?.at === at) return;
+    this.dueTimer?.handle.cancel();
+    this.dueTimer = undefined;
+    if (at === undefined) return;
+    this.dueTimer = {
+      at,
+      handle: this.clock.at(at, () => {
+        this.dueTimer = undefined;
+        this.fireDue();
+      }),
+    };
+  }
+
+  /** Fires every schedule due by now, as one batch (one journal commit). */
+  private fireDue(): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    const batch: ScheduleRt[] = [];
+    for (let at = this.nextDueAt(); at !== undefined && at <= now; at = this.nextDueAt()) {
+      const { value } = this.due.pop()!;
+      value.s.entry = undefined;
+      batch.push(value.s);
+    }
+    if (batch.length > 0) this.track(this.fire(batch));
+    this.armDueTimer();
+  }
+
+  private async fire(batch: readonly ScheduleRt[]): Promise<void> {
+    if (this.closed) return;
+    const now = this.clock.now();
+    const created: Delivery[] = [];
+    const fired: ScheduleRt[] = [];
+    for (const s of batch) {
+      if (s.next === undefined || !s.enabled || s.gone || this.schedules.get(s.key) !== s) continue;
+      const occurrence = s.next;
+      const following = occurrenceAfter(s.timing, s.anchor, Math.max(occurrence, now));
+      const iid = `${s.key}@${occurrence}`;
+      if (s.kind === 'rule') {
+        const rule = s.rule!;
+        const ev: EventBridgeEvent = {
+          version: '0',
+          id: uuidFrom(iid),
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: this.opts.account,
+          time: isoSeconds(occurrence),
+          region: this.opts.region,
+          resources: [rule.spec.arn],
+          detail: {},
+        };
+        const ds: Delivery[] = [];
+        for (const target of rule.targets.values()) {
+          const k = `${iid}|${rule.spec.arn}|${target.spec.id}`;
+          if (!this.deliveries.has(k)) {
+            ds.push({ k, i: iid, rule: rule.spec.arn, tgt: target.spec.id, n: 0, due: now, first: now });
+          }
+        }
+        if (ds.length > 0) this.storeEvent(iid, rule.bus.name, ev, now, ds);
+        created.push(...ds);
+      } else if (!this.deliveries.has(iid)) {
+        const d: Delivery = { k: iid, sch: s.key, at: occurrence, n: 0, due: now, first: now };
+        created.push(d);
+        s.inflight++;
+        this.deliveries.set(d.k, d);
+        this.journal.append(this.deliveryRecord(d));
+      }
+      s.last = occurrence;
+      s.next = following;
+      this.journal.append(this.scheduleRecord(s));
+      this.counters.scheduleFirings++;
+      fired.push(s);
+      const late = now - occurrence >= 60_000 ? ` (due ${isoSeconds(occurrence)}, missed while stopped)` : '';
+      this.log(
+        `schedule ${s.name} fired${late || ` at ${isoSeconds(occurrence)}`}; next ${following === undefined ? 'none' : isoSeconds(following)}`,
+      );
+    }
     await this.journal.commit();
     if (this.closed) return;
     for (const d of created) this.arm(d);
-    if (following === undefined) {
-      const deleted =
-        s.spec?.actionAfterCompletion === 'DELETE' ? ' and deleted (ActionAfterCompletion DELETE)' : '';
-      this.log(`schedule ${s.name} completed${deleted}`);
+    for (const s of fired) {
+      if (s.next === undefined && afterCompletion(s) !== 'DELETE') this.log(`schedule ${s.name} completed`);
+      this.armSchedule(s);
     }
-    this.armSchedule(s);
     this.maybeCompact();
+  }
+
+  /** ActionAfterCompletion DELETE, its last occurrence fired and its delivery over (delivered or not). */
+  private deletableAfterCompletion(s: ScheduleRt): boolean {
+    return (
+      s.kind === 'scheduler' &&
+      afterCompletion(s) === 'DELETE' &&
+      s.enabled &&
+      !s.gone &&
+      s.next === undefined &&
+      s.last !== undefined &&
+      s.inflight === 0 &&
+      this.schedules.get(s.key) === s
+    );
+  }
+
+  /** Deletes a completed schedule (appended; the caller commits). Assembly schedules are hidden, kept. */
+  private removeCompleted(s: ScheduleRt): void {
+    this.unarmSchedule(s);
+    if (s.source === 'assembly') {
+      s.gone = true;
+      this.journal.append(this.scheduleRecord(s));
+    } else {
+      this.schedules.delete(s.key);
+      this.journal.append({ t: 'z', k: s.key });
+    }
+    this.sortedKeys = undefined;
+    this.log(`schedule ${s.name} completed and deleted (ActionAfterCompletion DELETE)`);
+  }
+
+  // ------------------------------------------------------------------ Scheduler API store
+
+  /** The Scheduler API's view of this bus's schedules and groups (see scheduler.ts). */
+  private schedulerStore(): SchedulerStore {
+    const { region, account } = this.opts;
+    const keyOf = (group: string, name: string) => `schedule:${scheduleArnOf(region, account, group, name)}`;
+    const visible = (key: string): ScheduleRt | undefined => {
+      const s = this.schedules.get(key);
+      return s && s.kind === 'scheduler' && !s.gone ? s : undefined;
+    };
+    const groupInfo = (g: { name: string; source: 'default' | ScheduleSource; created?: number }) => {
+      const created = g.source === 'api' ? g.created : g.source === 'assembly' ? this.startedAt : undefined;
+      return {
+        Arn: groupArnOf(region, account, g.name),
+        Name: g.name,
+        State: 'ACTIVE' as const,
+        ...(created !== undefined
+          ? { CreationDate: created / 1000, LastModificationDate: created / 1000 }
+          : {}),
+      };
+    };
+    const ready = () => {
+      if (this.closed) throw new Error('the local EventBridge is closed');
+    };
+    return {
+      region,
+      account,
+      now: () => this.clock.now(),
+      group: (name) => {
+        const g = this.groups.get(name);
+        return g ? { ...groupInfo(g), source: g.source } : undefined;
+      },
+      groups: () =>
+        [...this.groups.values()]
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+          .map(groupInfo),
+      createGroup: async (name) => {
+        ready();
+        const g = { name, source: 'api' as const, created: this.clock.now() };
+        this.groups.set(name, g);
+        this.journal.append({ t: 'g', name, at: g.created });
+        await this.journal.commit();
+        return groupInfo(g);
+      },
+      deleteGroup: async (name) => {
+        ready();
+        for (const s of [...this.schedules.values()]) {
+          if (s.source === 'api' && s.def?.GroupName === name) this.deleteApiSchedule(s);
+        }
+        this.groups.delete(name);
+        this.journal.append({ t: 'G', name });
+        await this.journal.commit();
+        this.maybeCompact();
+      },
+      get: (group, name): StoredSchedule | undefined => {
+        const s = visible(keyOf(group, name));
+        if (!s) return undefined;
+        return {
+          definition: this.definitionOf(s),
+          source: s.source ?? 'assembly',
+          ...(s.token ? { clientToken: s.token } : {}),
+        };
+      },
+      put: async (request, clientToken) => {
+        ready();
+        const def = this.interner.definition(request);
+        const key = keyOf(def.GroupName, def.Name);
+        const prior = this.schedules.get(key);
+        const s = this.schedulerRt(specOf(def), `schedule ${def.GroupName}/${def.Name}`, {
+          source: 'api',
+          def,
+          ...(clientToken ? { token: clientToken } : {}),
+        });
+        if (prior) {
+          this.unarmSchedule(prior);
+          s.inflight = prior.inflight;
+        } else this.sortedKeys = undefined;
+        this.start(s, this.clock.now());
+        this.schedules.set(key, s);
+        this.journal.append(this.scheduleRecord(s, true));
+        await this.journal.commit();
+        this.armSchedule(s);
+        this.maybeCompact();
+      },
+      delete: async (group, name) => {
+        ready();
+        const s = visible(keyOf(group, name));
+        if (s) this.deleteApiSchedule(s);
+        await this.journal.commit();
+        this.maybeCompact();
+      },
+      list: (after, keep, limit) => {
+        this.sortedKeys ??= [...this.schedules.values()]
+          .filter((s) => s.kind === 'scheduler' && !s.gone)
+          .map((s) => s.key)
+          .sort();
+        const keys = this.sortedKeys;
+        let i = after === undefined ? 0 : upperBound(keys, after);
+        const items: ScheduleDefinition[] = [];
+        for (; i < keys.length && items.length < limit; i++) {
+          const s = visible(keys[i]!);
+          if (!s) continue;
+          const d = this.definitionOf(s);
+          if (keep(d)) items.push(d);
+        }
+        return i < keys.length ? { items, cursor: keys[i - 1]! } : { items };
+      },
+    };
+  }
+
+  /** DeleteSchedule (and its group's deletion): the schedule and its pending deliveries (appended). */
+  private deleteApiSchedule(s: ScheduleRt): void {
+    this.unarmSchedule(s);
+    this.schedules.delete(s.key);
+    this.sortedKeys = undefined;
+    this.journal.append({ t: 'z', k: s.key });
+    if (s.inflight > 0) {
+      for (const d of [...this.deliveries.values()]) {
+        if (d.sch !== s.key || d.running) continue;
+        d.timer?.cancel();
+        this.deliveries.delete(d.k);
+        this.journal.append({ t: 'x', k: d.k });
+      }
+    }
+    this.log(`schedule ${s.def?.GroupName ?? 'default'}/${s.name} deleted`);
+  }
+
+  /** What GetSchedule shows: an API schedule's definition, or one made from an assembly schedule's spec. */
+  private definitionOf(s: ScheduleRt): ScheduleDefinition {
+    if (s.def) return s.def;
+    const spec = s.spec!;
+    const created = s.anchor / 1000;
+    const seconds = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso) / 1000);
+    return stripUndefined({
+      Arn: spec.arn,
+      Name: spec.name,
+      GroupName: spec.groupName ?? 'default',
+      ScheduleExpression: spec.scheduleExpression,
+      ScheduleExpressionTimezone: spec.timezone,
+      StartDate: seconds(spec.startDate),
+      EndDate: seconds(spec.endDate),
+      Description: spec.description,
+      State: spec.state,
+      Target: stripUndefined({
+        Arn: spec.target.arn,
+        RoleArn: spec.target.roleArn,
+        Input: spec.target.input,
+        RetryPolicy: { MaximumEventAgeInSeconds: s.maxAgeMs / 1000, MaximumRetryAttempts: s.maxRetries },
+        DeadLetterConfig: spec.target.deadLetterArn ? { Arn: spec.target.deadLetterArn } : undefined,
+      }),
+      FlexibleTimeWindow:
+        spec.flexibleWindowMinutes !== undefined
+          ? { Mode: 'FLEXIBLE', MaximumWindowInMinutes: spec.flexibleWindowMinutes }
+          : { Mode: 'OFF' },
+      ActionAfterCompletion: spec.actionAfterCompletion ?? 'NONE',
+      CreationDate: created,
+      LastModificationDate: created,
+    }) as unknown as ScheduleDefinition;
   }
 
   // ------------------------------------------------------------------ replays
@@ -1671,7 +2191,7 @@ class Bridge implements LocalEventBridge {
       buses: this.busesByName.size,
       rules: this.rules.size,
       archives: this.archives.size,
-      schedules: [...this.schedules.values()].filter((s) => s.kind === 'scheduler').length,
+      schedules: [...this.schedules.values()].filter((s) => s.kind === 'scheduler' && !s.gone).length,
       ...this.counters,
       pendingDeliveries: this.deliveries.size,
       archivedEvents,
@@ -1703,13 +2223,19 @@ class Bridge implements LocalEventBridge {
         lines.push(`  archive ${a.spec.name}: ${a.count} event(s), kept ${keep}`);
       }
     }
+    let api = 0;
     for (const s of this.schedules.values()) {
-      if (s.kind !== 'scheduler') continue;
+      if (s.kind !== 'scheduler' || s.gone) continue;
+      if (s.source === 'api') {
+        api++;
+        continue;
+      }
       const group = s.spec?.groupName ?? 'default';
       lines.push(
         `schedule ${group}/${s.name}${s.enabled ? '' : ' [DISABLED]'}: ${this.scheduleText(s.key)} → ${s.spec!.target.arn}`,
       );
     }
+    if (api > 0) lines.push(`${api} schedule(s) made through the Scheduler API`);
     if (this.deliveries.size > 0) lines.push(`${this.deliveries.size} deliveries pending`);
     return lines;
   }
@@ -1731,7 +2257,8 @@ class Bridge implements LocalEventBridge {
     this.closed = true;
     this.unsettle?.();
     for (const d of this.deliveries.values()) d.timer?.cancel();
-    for (const s of this.schedules.values()) s.timer?.cancel();
+    this.dueTimer?.handle.cancel();
+    this.dueTimer = undefined;
     await Promise.allSettled([...this.work]);
     await this.journal.close();
     await this.archiveJournal.close();

@@ -48,6 +48,7 @@ export const RUNNABLE_TYPES = new Set([
   'AWS::SecretsManager::Secret',
   'AWS::StepFunctions::StateMachine',
   'AWS::Scheduler::Schedule',
+  'AWS::Scheduler::ScheduleGroup',
   'AWS::Lambda::EventSourceMapping',
 ]);
 
@@ -150,6 +151,17 @@ function identity(stackName: string, logicalId: string, type: string, props: Rec
       const arn = `arn:aws:logs:${r}:${a}:log-group:${name}:*`;
       return { name, arn, ref: name, attributes: { Arn: arn } };
     }
+    case 'AWS::Scheduler::ScheduleGroup': {
+      const name = explicit('Name') ?? generated;
+      const arn = `arn:aws:scheduler:${r}:${a}:schedule-group/${name}`;
+      return { name, arn, ref: name, attributes: { Arn: arn, State: 'ACTIVE' } };
+    }
+    case 'AWS::Scheduler::Schedule': {
+      // GroupName may be a Ref to a group: schedulerArn() completes the ARN once references resolve.
+      const name = explicit('Name') ?? generated;
+      const arn = `arn:aws:scheduler:${r}:${a}:schedule/${explicit('GroupName') ?? 'default'}/${name}`;
+      return { name, arn, ref: name, attributes: { Arn: arn } };
+    }
     case 'AWS::IAM::Role': {
       const name = explicit('RoleName') ?? generated;
       const arn = `arn:aws:iam::${a}:role/${name}`;
@@ -208,6 +220,21 @@ export function loadAssembly(directory: string): LoadedAssembly {
     getAtt: (id, attribute) => byStack.get(stackName)?.get(id)?.attributes[attribute],
     importValue: (name) => exports.get(name),
   });
+
+  // A schedule's ARN names its group, which may be a reference to a group in the same stack.
+  for (const [i, r] of resources.entries()) {
+    if (r.type !== 'AWS::Scheduler::Schedule' || typeof r.properties.GroupName !== 'object') continue;
+    let group: unknown;
+    try {
+      group = resolve(contextFor(r.stackName), r.properties.GroupName, `${r.stackName}/${r.logicalId}`);
+    } catch {
+      continue; // reported when the properties are resolved below
+    }
+    const arn = `arn:aws:scheduler:${LOCAL_REGION}:${LOCAL_ACCOUNT}:schedule/${String(group)}/${r.name}`;
+    const fixed: LocalResource = { ...r, arn, attributes: { ...r.attributes, Arn: arn } };
+    resources[i] = fixed;
+    byStack.get(r.stackName)!.set(r.logicalId, fixed);
+  }
 
   // Exports resolve lazily: one stack's outputs may refer to its own resources only.
   const exports = new Map<string, string>();

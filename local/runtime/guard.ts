@@ -10,7 +10,8 @@ import { hostname, networkInterfaces } from 'node:os';
  * - a `Host` that is not the runtime's own name and port: a web page that rebinds its DNS name to
  *   127.0.0.1 reaches the port with its own name in `Host` (DNS rebinding), on every route;
  * - a browser request from another origin to the local controls (`/_local/*`) or the AWS
- *   endpoints (`X-Amz-Target`): an `Origin` that is not the runtime's, `Sec-Fetch-Site:
+ *   endpoints (`X-Amz-Target`, or SigV4-signed for the `scheduler` service: the EventBridge
+ *   Scheduler API, whose REST paths have no target header): an `Origin` that is not the runtime's, `Sec-Fetch-Site:
  *   cross-site` or `same-site` (another port of the same machine is "same-site"), and every CORS
  *   preflight to them. The app's own routes (`/webhooks/*`, `/api/*`) are an HTTP API like the
  *   deployed one and keep only the Host check.
@@ -30,8 +31,13 @@ export interface GuardOptions {
 export interface Refusal {
   readonly status: 403;
   readonly contentType: string;
-  /** `{ message }` for the app's routes and controls, `{ __type, message }` for AWS targets */
-  readonly body: { readonly message: string; readonly __type?: string };
+  /**
+   * `{ message }` for the app's routes and controls, `{ __type, message }` for AWS targets,
+   * `{ Message }` for the Scheduler API (restJson1, its type in `headers`)
+   */
+  readonly body: { readonly message?: string; readonly __type?: string; readonly Message?: string };
+  /** extra response headers (`x-amzn-errortype` for restJson1) */
+  readonly headers?: Readonly<Record<string, string>>;
   /** one line for the runtime's log */
   readonly reason: string;
 }
@@ -77,6 +83,17 @@ export function ownHosts(options: GuardOptions): string[] {
 
 const AWS_CONTENT_TYPE_1_0 = /^(DynamoDB_20120810|AWSStepFunctions|AmazonSQS)\./;
 
+/**
+ * The service a SigV4-signed request names in its credential scope
+ * (`Authorization: AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, ...`),
+ * or undefined. The runtime routes the REST APIs it serves (EventBridge Scheduler) by it, since
+ * their paths could be the app's own routes.
+ */
+export function sigv4Service(authorization: string | string[] | undefined): string | undefined {
+  if (typeof authorization !== 'string' || !authorization.startsWith('AWS4-HMAC-SHA256 ')) return undefined;
+  return /Credential=[^/,\s]+\/\d{8}\/[^/,\s]+\/([^/,\s]+)\/aws4_request/.exec(authorization)?.[1];
+}
+
 export function createRequestGuard(options: GuardOptions): RequestGuard {
   const hosts = ownHosts(options);
   const accepted = new Set(hosts);
@@ -86,19 +103,29 @@ export function createRequestGuard(options: GuardOptions): RequestGuard {
   return (req) => {
     const target = req.headers['x-amz-target'];
     const preflightHeaders = String(req.headers['access-control-request-headers'] ?? '').toLowerCase();
-    const aws = typeof target === 'string' || /(^|[\s,])x-amz-target([\s,]|$)/.test(preflightHeaders);
+    const scheduler = sigv4Service(req.headers.authorization) === 'scheduler';
+    const aws =
+      scheduler || typeof target === 'string' || /(^|[\s,])x-amz-target([\s,]|$)/.test(preflightHeaders);
     const refuse = (reason: string, message: string): Refusal =>
-      aws
+      scheduler
         ? {
             status: 403,
-            contentType:
-              typeof target === 'string' && AWS_CONTENT_TYPE_1_0.test(target)
-                ? 'application/x-amz-json-1.0'
-                : 'application/x-amz-json-1.1',
-            body: { __type: 'AccessDeniedException', message },
+            contentType: 'application/json',
+            body: { Message: message },
+            headers: { 'x-amzn-errortype': 'AccessDeniedException' },
             reason,
           }
-        : { status: 403, contentType: 'application/json', body: { message }, reason };
+        : aws
+          ? {
+              status: 403,
+              contentType:
+                typeof target === 'string' && AWS_CONTENT_TYPE_1_0.test(target)
+                  ? 'application/x-amz-json-1.0'
+                  : 'application/x-amz-json-1.1',
+              body: { __type: 'AccessDeniedException', message },
+              reason,
+            }
+          : { status: 403, contentType: 'application/json', body: { message }, reason };
 
     const host = req.headers.host;
     if (host === undefined || host === '') {

@@ -279,6 +279,7 @@ export function schedulerSchedules(assembly: LoadedAssembly): SchedulerScheduleS
       name: r.name,
       ...(str(p.GroupName) ? { groupName: str(p.GroupName)! } : {}),
       arn: r.arn,
+      ...(str(p.Description) !== undefined ? { description: str(p.Description)! } : {}),
       scheduleExpression: str(p.ScheduleExpression) ?? refuse(r, 'a schedule without ScheduleExpression'),
       ...(str(p.ScheduleExpressionTimezone) ? { timezone: str(p.ScheduleExpressionTimezone)! } : {}),
       ...(str(p.StartDate) ? { startDate: str(p.StartDate)! } : {}),
@@ -289,6 +290,7 @@ export function schedulerSchedules(assembly: LoadedAssembly): SchedulerScheduleS
         : {}),
       target: {
         arn,
+        ...(str(target.RoleArn) ? { roleArn: str(target.RoleArn)! } : {}),
         ...(str(target.Input) !== undefined ? { input: str(target.Input)! } : {}),
         ...retryPolicyOf(target.RetryPolicy),
         ...deadLetterOf(target.DeadLetterConfig),
@@ -296,6 +298,11 @@ export function schedulerSchedules(assembly: LoadedAssembly): SchedulerScheduleS
       ...(str(p.ActionAfterCompletion) === 'DELETE' ? { actionAfterCompletion: 'DELETE' as const } : {}),
     };
   });
+}
+
+/** EventBridge Scheduler schedule groups (the Scheduler API knows them, with `default`). */
+export function scheduleGroups(assembly: LoadedAssembly): Array<{ name: string; arn: string }> {
+  return assembly.byType('AWS::Scheduler::ScheduleGroup').map((r) => ({ name: r.name, arn: r.arn }));
 }
 
 export function httpRoutes(assembly: LoadedAssembly): HttpRoute[] {

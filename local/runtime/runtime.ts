@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { awsSdkRoutes } from '../engine/handlers.ts';
 import { createEngine, createSfnHttpHandler, createTaskRouter, FileStore } from '../engine/index.ts';
 import { createEventBridge, DeliveryError, type LocalEventBridge } from '../eventbridge/bus.ts';
+import { errorReply } from '../eventbridge/scheduler.ts';
 import { createSqs, type LocalSqs } from '../sqs/queues.ts';
 import { fromResultV2, gatewayErrors, type HttpRoute, RouteTable, toEventV2 } from './apigw.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION, loadAssembly } from './assembly.ts';
@@ -14,7 +15,7 @@ import { PersistentVirtualClock, type RuntimeClock, realRuntimeClock } from './c
 import { acquireDataDirLock, type DataDirLock, prepareDataDir } from './data-dir.ts';
 import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { openFunctionLog } from './function-log.ts';
-import { createRequestGuard, redactUrl } from './guard.ts';
+import { createRequestGuard, redactUrl, sigv4Service } from './guard.ts';
 import { type LocalHttpDispatcher, serveInProcess } from './inproc.ts';
 import { type InvokeResult, LocalFunction } from './lambda.ts';
 import {
@@ -26,6 +27,7 @@ import {
   invokeConfigs,
   queueSpecs,
   ruleSpecs,
+  scheduleGroups,
   schedulerSchedules,
   stateMachines,
 } from './resources.ts';
@@ -190,7 +192,24 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     const refusal = guard(req);
     if (refusal) {
       log(`refused ${req.method} ${redactUrl(req.url)}: ${refusal.reason}`);
-      return sendJson(res, refusal.status, refusal.body, { 'content-type': refusal.contentType });
+      return sendJson(res, refusal.status, refusal.body, {
+        'content-type': refusal.contentType,
+        ...refusal.headers,
+      });
+    }
+    // EventBridge Scheduler is restJson1 (POST/GET/PUT/DELETE /schedules/…): its paths could be the
+    // app's own routes, so it is told apart by the service its SigV4 signature names.
+    if (sigv4Service(req.headers.authorization) === 'scheduler') {
+      const body = await readBody(req, 1024 * 1024);
+      const reply =
+        body === undefined
+          ? errorReply('ValidationException', 413, 'The request body is over 1 MiB.')
+          : !handlers.events || !ready
+            ? errorReply('ThrottlingException', 503, 'The local runtime is starting.')
+            : await handlers.events.scheduler.handle(req.method ?? 'GET', req.url ?? '/', body);
+      res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
+      res.end(reply.body);
+      return;
     }
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && req.method === 'POST') {
@@ -488,6 +507,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       rules,
       archives: archiveSpecs(assembly),
       schedules,
+      scheduleGroups: scheduleGroups(assembly),
       deliver: (targetArn, payload, info) =>
         deliver(targetArn, payload, info.rule ? `rule ${info.rule}` : `schedule ${info.schedule}`),
       sendToDeadLetter: async (queueArn, body, attributes) => {

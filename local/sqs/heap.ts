@@ -23,6 +23,11 @@ export class MinHeap<T> {
     return this.#items[0]?.key;
   }
 
+  peek(): { key: number; value: T } | undefined {
+    const top = this.#items[0];
+    return top ? { key: top.key, value: top.value } : undefined;
+  }
+
   pop(): { key: number; value: T } | undefined {
     const items = this.#items;
     const top = items[0];

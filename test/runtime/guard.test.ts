@@ -1,6 +1,12 @@
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createRequestGuard, isLoopback, ownHosts, redactUrl } from '../../local/runtime/guard.ts';
+import {
+  createRequestGuard,
+  isLoopback,
+  ownHosts,
+  redactUrl,
+  sigv4Service,
+} from '../../local/runtime/guard.ts';
 
 const PORT = 4123;
 const loopback = createRequestGuard({ port: PORT, host: '127.0.0.1', address: '127.0.0.1' });
@@ -42,6 +48,41 @@ describe('the Host check (DNS rebinding)', () => {
       req({ host: `evil.example:${PORT}`, 'x-amz-target': 'secretsmanager.GetSecretValue' }),
     );
     expect(secrets).toMatchObject({ contentType: 'application/x-amz-json-1.1' });
+  });
+
+  it('answers Scheduler requests (told by their SigV4 scope) the restJson1 way', () => {
+    const signed = (service: string) =>
+      `AWS4-HMAC-SHA256 Credential=AKID/20261201/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=ab`;
+    expect(sigv4Service(signed('scheduler'))).toBe('scheduler');
+    expect(sigv4Service(signed('execute-api'))).toBe('execute-api');
+    expect(sigv4Service('Bearer token')).toBeUndefined();
+    expect(sigv4Service('AWS4-HMAC-SHA256 Credential=broken')).toBeUndefined();
+    expect(sigv4Service(undefined)).toBeUndefined();
+    const scheduler = { authorization: signed('scheduler') };
+    expect(loopback(req({ host: `127.0.0.1:${PORT}`, ...scheduler }, '/schedules/x', 'GET'))).toBeUndefined();
+    for (const refused of [
+      loopback(req({ host: `evil.example:${PORT}`, ...scheduler }, '/schedules/x', 'GET')),
+      loopback(
+        req({ host: `127.0.0.1:${PORT}`, origin: 'http://evil.example', ...scheduler }, '/schedules/x'),
+      ),
+      loopback(
+        req({ host: `127.0.0.1:${PORT}`, 'sec-fetch-site': 'cross-site', ...scheduler }, '/schedules/x'),
+      ),
+    ]) {
+      expect(refused).toMatchObject({
+        status: 403,
+        contentType: 'application/json',
+        headers: { 'x-amzn-errortype': 'AccessDeniedException' },
+        body: { Message: expect.any(String) },
+      });
+    }
+    // An app route signed for API Gateway (IAM auth on AWS) stays an app route: Host check only.
+    const api = {
+      host: `127.0.0.1:${PORT}`,
+      origin: 'http://shop.example',
+      authorization: signed('execute-api'),
+    };
+    expect(loopback(req(api, '/api/orders/1/timeline', 'GET'))).toBeUndefined();
   });
 
   it('accepts the bound address and the name given with --host', () => {

@@ -1,0 +1,63 @@
+/**
+ * A bench's runtime in a child process (webhooks-runtime.ts), driven over IPC: ready with its URL,
+ * settle, memory after a full GC, CPU time, close. Not a benchmark by itself.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export type Message = { type: string; [k: string]: unknown };
+
+/** The runtime in a child process, driven over IPC (`clock`: real unless `virtual`). */
+export async function startRuntimeProcess(
+  assemblyDir: string,
+  dataDir: string,
+  clock: 'real' | 'virtual' = 'real',
+) {
+  const child = fork(
+    fileURLToPath(new URL('./webhooks-runtime.ts', import.meta.url)),
+    [assemblyDir, dataDir, clock],
+    {
+      execArgv: ['--import', 'tsx', '--expose-gc'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    },
+  );
+  const waiting = new Map<string, (m: Message) => void>();
+  let exited: (m: Message) => void = () => {};
+  const exit = new Promise<Message>((r) => {
+    exited = r;
+  });
+  child.on('message', (m: Message) => {
+    const w = waiting.get(m.type);
+    waiting.delete(m.type);
+    w?.(m);
+  });
+  child.once('exit', (code) => exited({ type: 'exit', code }));
+  const ask = (type: string, answer: string): Promise<Message> =>
+    Promise.race([
+      new Promise<Message>((resolve) => {
+        waiting.set(answer, resolve);
+        if (type) child.send({ type });
+      }),
+      exit.then((m) => {
+        throw new Error(`the runtime process exited (${String(m.code)})`);
+      }),
+    ]);
+  const ready = await ask('', 'ready');
+  return {
+    url: new URL(String(ready.url)),
+    settle: () => ask('settle', 'settled'),
+    memory: () => ask('memory', 'memory') as Promise<Message & { rss: number; heapUsed: number }>,
+    cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number; main?: number }>,
+    async close() {
+      if (child.exitCode !== null) return;
+      const bye = new Promise<void>((r) => child.once('close', () => r()));
+      child.send({ type: 'close' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await bye;
+      if (child.connected) child.disconnect();
+      clearTimeout(timer);
+    },
+    kill: () => child.kill('SIGKILL'),
+  };
+}
