@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { signShopify } from '../domain/ingestion/signatures.ts';
 import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
-import { openDynaliteStore } from '../local/runtime/dynalite-store.ts';
+import { storeBaseline } from './baselines.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 
 const TOTAL = Number(process.env.BENCH_DELIVERIES ?? 20_000);
@@ -122,61 +122,6 @@ async function loopbackBaseline(seconds: number): Promise<{ rate: number; latenc
   return { rate: latencies.length / elapsed, latencies };
 }
 
-/** The embedded store's raw write rate: dynalite PutItem in-process, `CONCURRENCY` in flight. */
-async function storeBaseline(dir: string, seconds: number): Promise<number> {
-  const store = openDynaliteStore({ path: join(dir, 'raw-store') });
-  try {
-    const created = await store.execute(
-      'DynamoDB_20120810.CreateTable',
-      JSON.stringify({
-        TableName: 'raw',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    if (created.status !== 200) throw new Error(`raw store: ${created.body}`);
-    for (;;) {
-      const d = await store.execute('DynamoDB_20120810.DescribeTable', '{"TableName":"raw"}');
-      if ((JSON.parse(d.body) as { Table?: { TableStatus?: string } }).Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    let n = 0;
-    const end = performance.now() + seconds * 1000;
-    const started = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async (_, worker) => {
-        while (performance.now() < end) {
-          const i = n++;
-          const r = await store.execute(
-            'DynamoDB_20120810.PutItem',
-            JSON.stringify({
-              TableName: 'raw',
-              Item: {
-                pk: { S: `ORDER#${worker}-${i}` },
-                sk: { S: 'DELIVERY' },
-                body: { S: 'x'.repeat(200) },
-                at: { N: String(Date.now()) },
-              },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            }),
-          );
-          if (r.status !== 200) throw new Error(`raw store: ${r.body}`);
-        }
-      }),
-    );
-    return n / ((performance.now() - started) / 1000);
-  } finally {
-    await store.close();
-  }
-}
-
 export async function run(): Promise<{ ok: boolean }> {
   const work = mkdtempSync(join(tmpdir(), 'storeflow-bench-webhooks-'));
   let runtime: Awaited<ReturnType<typeof startRuntimeProcess>> | undefined;
@@ -187,7 +132,7 @@ export async function run(): Promise<{ ok: boolean }> {
     console.log(
       `baseline: plain HTTP loopback, c=${CONCURRENCY}: ${loop.rate.toFixed(0)} req/s  p50 ${ms(pct(loop.latencies, 50))}  p99 ${ms(pct(loop.latencies, 99))}`,
     );
-    const writes = await storeBaseline(work, 3);
+    const writes = await storeBaseline(work, 3, CONCURRENCY);
     console.log(
       `baseline: embedded store raw PutItem (in-process, no HTTP), c=${CONCURRENCY}: ${writes.toFixed(0)} writes/s`,
     );
