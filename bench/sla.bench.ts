@@ -5,19 +5,23 @@
  * policy active, so every order makes one open promise with its own Scheduler timer. Then the
  * clock passes every deadline at once.
  *
+ * A warm-up of `BENCH_WARMUP` (1,000) orders is registered and breached first, so the memory
+ * baseline is a runtime that has already done this work (its caches and sandboxes warm).
+ *
  * Prints, beside the embedded store's raw write rate measured in the same run: the registration
- * rate (promises registered and their timers set, per second, until the runtime settles); the
- * runtime's RSS and heap after a full GC before and with the promises open, and after their
- * deadlines; the time to breach and compensate all of them once the clock passes (and its rate).
- * Checks: every promise registered with one timer, every one breached and compensated exactly
- * once (the ledger's count and total), no timer left; the runtime's heap with the promises open
- * within 40 MiB of its heap before them (≤ ~4 KiB a promise), and all deadlines processed.
+ * rate (promises registered and their timers set, per second, until the runtime settles) for each
+ * fifth of the promises, so a slowdown as more are open would show; the runtime's RSS and heap
+ * after a full GC after the warm-up, with the promises open, and after their deadlines; the time
+ * to breach and compensate all of them once the clock passes (and its rate). Checks: every promise
+ * registered with one timer, every one breached and compensated exactly once (the ledger's count
+ * and total), no timer left; the heap with the promises open within 40 MiB of the warm baseline
+ * (≤ ~4 KiB a promise); the last fifth registered at ≥ 70% of the first fifth's rate.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, ListEventBusesCommand } from '@aws-sdk/client-eventbridge';
-import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ListScheduleGroupsCommand, ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { EventBridgePublisher } from '../adapters/eventbridge/publisher.ts';
 import { canonicalEvent } from '../domain/events/catalog.ts';
 import { toPublishable } from '../domain/events/publisher.ts';
@@ -27,6 +31,8 @@ import { storeBaseline } from './baselines.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
 
 const PROMISES = Number(process.env.BENCH_PROMISES ?? 10_000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1_000);
+const FIFTHS = 5;
 const CONCURRENCY = 20;
 const HEAP_BUDGET = 40 * 1024 * 1024;
 const mib = (n: number) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -36,6 +42,7 @@ export async function run(): Promise<{ ok: boolean }> {
   const work = mkdtempSync(join(tmpdir(), 'storeflow-bench-sla-'));
   let runtime: Awaited<ReturnType<typeof startRuntimeProcess>> | undefined;
   const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const clients: Array<{ destroy(): void }> = [];
   try {
     const writes = await storeBaseline(work, 3);
     console.log(
@@ -64,6 +71,13 @@ export async function run(): Promise<{ ok: boolean }> {
     };
     const now = async () =>
       Date.parse(((await (await fetch(`${url}/_local/clock`)).json()) as { now: string }).now);
+    const advance = async (seconds: number) => {
+      const res = await fetch(`${url}/_local/clock/advance`, {
+        method: 'POST',
+        body: JSON.stringify({ seconds }),
+      });
+      if (res.status !== 200) throw new Error(`advance: ${res.status} ${await res.text()}`);
+    };
 
     // Only dispatch-24h: one open promise (and one timer) per order.
     for (const policy of (await api('GET', '/api/promise-policies')).items as Array<
@@ -73,111 +87,135 @@ export async function run(): Promise<{ ok: boolean }> {
         await api('PUT', `/api/promise-policies/${policy.policyId}`, { ...policy, active: false });
       }
     }
-    await rt.settle();
-    const m0 = await rt.memory();
 
-    // --- registration ------------------------------------------------------------------------------
     const events = new EventBridgeClient({ endpoint: url, region: 'us-east-1', credentials });
-    const { EventBuses = [] } = await events.send(new ListEventBusesCommand({}));
-    const bus = EventBuses.find((b) => b.Name !== 'default')!.Name!;
-    const publisher = new EventBridgePublisher(events, bus);
-    const paidAt = await now();
-    const base = 5_000_000_000;
-    let next = 0;
-    const order = (n: number) => {
-      const at = new Date(paidAt).toISOString();
-      const orderId = String(base + n);
-      return toPublishable(
-        canonicalEvent('OrderPaid', {
-          orderId,
-          orderName: `#${orderId}`,
-          shopDomain: 'bench.myshopify.com',
-          customerId: null,
-          total: { amount: 25_600, currency: 'CNY' },
-          subtotal: { amount: 25_600, currency: 'CNY' },
-          lines: [
-            {
-              sku: 'BENCH-1',
-              productId: null,
-              variantId: null,
-              title: 'x',
-              quantity: 1,
-              unitPrice: { amount: 25_600, currency: 'CNY' },
-            },
-          ],
-          shippingRegion: 'Tibet',
-          placedAt: at,
-          paidAt: at,
-        }),
-        { eventId: `bench-paid-${orderId}`, publishedAt: at, correlationId: 'bench', origin: 'bench' },
-      );
-    };
-    const registering = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < PROMISES) {
-          const batch: number[] = [];
-          while (batch.length < 10 && next < PROMISES) batch.push(next++);
-          await publisher.publish(batch.map(order));
-        }
-      }),
-    );
-    await rt.settle();
-    const registered = performance.now() - registering;
-    const m1 = await rt.memory();
-
     const scheduler = new SchedulerClient({ endpoint: url, region: 'us-east-1', credentials });
-    const countSchedules = async () => {
+    clients.push(events, scheduler);
+    const { EventBuses = [] } = await events.send(new ListEventBusesCommand({}));
+    const publisher = new EventBridgePublisher(events, EventBuses.find((b) => b.Name !== 'default')!.Name!);
+    const { ScheduleGroups = [] } = await scheduler.send(new ListScheduleGroupsCommand({}));
+    const timerGroup = ScheduleGroups.find((g) => g.Name?.includes('Timers'))!.Name!;
+    /** The SLA timers open (the SLA's schedule group only). */
+    const openTimers = async () => {
       let count = 0;
       let token: string | undefined;
       do {
-        const page = await scheduler.send(new ListSchedulesCommand({ MaxResults: 100, NextToken: token }));
+        const page = await scheduler.send(
+          new ListSchedulesCommand({ GroupName: timerGroup, MaxResults: 100, NextToken: token }),
+        );
         count += page.Schedules?.length ?? 0;
         token = page.NextToken;
       } while (token);
       return count;
     };
-    const timers = await countSchedules();
-    const sample = (await api('GET', `/api/orders/${base + 7}/promises`)).items as Array<{ status: string }>;
+    /** Breaches in the ledger for deadlines in [from, to), and what they paid. */
+    const ledger = async (from: number, to: number) => {
+      let breaches = 0;
+      let paid = 0;
+      let cursor: string | undefined;
+      const range = `from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}`;
+      do {
+        const page = (await api(
+          'GET',
+          `/api/sla/ledger?${range}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        )) as {
+          items: Array<{ compensation: { amount: { amount: number } } | null }>;
+          nextCursor: string | null;
+        };
+        breaches += page.items.length;
+        paid += page.items.reduce((s, b) => s + (b.compensation?.amount.amount ?? 0), 0);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return { breaches, paid };
+    };
+
+    let next = 0;
+    /** `count` orders paid now (ten to a PutEvents call, CONCURRENCY calls in flight), settled. */
+    const pay = async (count: number) => {
+      const paidAt = new Date(await now()).toISOString();
+      const last = next + count;
+      const order = (n: number) => {
+        const orderId = String(5_000_000_000 + n);
+        const money = { amount: 25_600, currency: 'CNY' };
+        return toPublishable(
+          canonicalEvent('OrderPaid', {
+            orderId,
+            orderName: `#${orderId}`,
+            shopDomain: 'bench.myshopify.com',
+            customerId: null,
+            total: money,
+            subtotal: money,
+            lines: [
+              { sku: 'BENCH-1', productId: null, variantId: null, title: 'x', quantity: 1, unitPrice: money },
+            ],
+            shippingRegion: 'Tibet',
+            placedAt: paidAt,
+            paidAt,
+          }),
+          { eventId: `bench-paid-${orderId}`, publishedAt: paidAt, correlationId: 'bench', origin: 'bench' },
+        );
+      };
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < last) {
+            const batch: number[] = [];
+            while (batch.length < 10 && next < last) batch.push(next++);
+            await publisher.publish(batch.map(order));
+          }
+        }),
+      );
+      await rt.settle();
+      return performance.now() - started;
+    };
+    const pastTheDeadlines = 24 * 3600 + 600;
+
+    // --- warm-up: WARMUP orders registered and breached --------------------------------------------
+    const warmFrom = await now();
+    await pay(WARMUP);
+    await advance(pastTheDeadlines);
+    await rt.settle();
+    const warm = await ledger(warmFrom, warmFrom + 2 * 86_400_000);
+    const m0 = await rt.memory();
     console.log(
-      `registration: ${PROMISES} promises (OrderPaid on the bus, 10 per PutEvents, c=${CONCURRENCY}) in ${seconds(registered)}: ${(PROMISES / (registered / 1000)).toFixed(0)} promises/s (${((PROMISES / (registered / 1000) / writes) * 100).toFixed(1)}% of raw store writes/s); ${timers} timers open`,
+      `warm-up: ${WARMUP} orders registered and breached (${warm.breaches} in the ledger); runtime after a full GC${m0.gc ? '' : ' (unavailable: no --expose-gc)'}: RSS ${mib(m0.rss)} heap ${mib(m0.heapUsed)}`,
+    );
+
+    // --- registration, a fifth at a time ---------------------------------------------------------
+    const paidFrom = await now();
+    const rates: number[] = [];
+    let registered = 0;
+    for (let f = 0; f < FIFTHS; f++) {
+      const count = Math.floor(PROMISES / FIFTHS) + (f < PROMISES % FIFTHS ? 1 : 0);
+      const took = await pay(count);
+      registered += took;
+      rates.push(count / (took / 1000));
+    }
+    const m1 = await rt.memory();
+    const timers = await openTimers();
+    const sample = (await api('GET', `/api/orders/${5_000_000_000 + next - 1}/promises`)).items as Array<{
+      status: string;
+    }>;
+    const rate = PROMISES / (registered / 1000);
+    console.log(
+      `registration: ${PROMISES} promises (OrderPaid on the bus, 10 per PutEvents, c=${CONCURRENCY}) in ${seconds(registered)}: ${rate.toFixed(0)} promises/s (${((rate / writes) * 100).toFixed(1)}% of raw store writes/s); by fifth: ${rates.map((r) => r.toFixed(0)).join(' · ')}/s; ${timers} timers open`,
     );
     console.log(
-      `runtime memory after a full GC${m0.gc ? '' : ' (unavailable: no --expose-gc)'}: before RSS ${mib(m0.rss)} heap ${mib(m0.heapUsed)}; with ${PROMISES} open RSS ${mib(m1.rss)} heap ${mib(m1.heapUsed)} (heap +${mib(m1.heapUsed - m0.heapUsed)}, ${((m1.heapUsed - m0.heapUsed) / PROMISES).toFixed(0)} B a promise)`,
+      `runtime memory with ${PROMISES} open: RSS ${mib(m1.rss)} heap ${mib(m1.heapUsed)} (heap +${mib(m1.heapUsed - m0.heapUsed)} over the warm baseline, ${((m1.heapUsed - m0.heapUsed) / PROMISES).toFixed(0)} B a promise)`,
     );
 
     // --- the deadlines ----------------------------------------------------------------------------
     const passing = performance.now();
-    const advanced = await fetch(`${url}/_local/clock/advance`, {
-      method: 'POST',
-      body: JSON.stringify({ seconds: 24 * 3600 + 600 }),
-    });
-    if (advanced.status !== 200) throw new Error(`advance: ${advanced.status} ${await advanced.text()}`);
+    await advance(pastTheDeadlines);
     await rt.settle();
     const processed = performance.now() - passing;
     const m2 = await rt.memory();
-    let breaches = 0;
-    let paid = 0;
-    let cursor: string | undefined;
-    const range = `from=${new Date(paidAt).toISOString()}&to=${new Date(paidAt + 2 * 86_400_000).toISOString()}`;
-    do {
-      const page = (await api(
-        'GET',
-        `/api/sla/ledger?${range}&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
-      )) as {
-        items: Array<{ compensation: { amount: { amount: number } } | null }>;
-        nextCursor: string | null;
-      };
-      breaches += page.items.length;
-      paid += page.items.reduce((s, b) => s + (b.compensation?.amount.amount ?? 0), 0);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    const left = await countSchedules();
+    const done = await ledger(paidFrom, paidFrom + 2 * 86_400_000);
+    const left = await openTimers();
+    const breachRate = PROMISES / (processed / 1000);
     console.log(
-      `deadlines: the clock passed ${PROMISES} deadlines; all breached and compensated in ${seconds(processed)}: ${(PROMISES / (processed / 1000)).toFixed(0)} breaches/s (${((PROMISES / (processed / 1000) / writes) * 100).toFixed(1)}% of raw store writes/s); ledger ${breaches} breaches, ${paid / 100} CNY; ${left} timers left; RSS ${mib(m2.rss)} heap ${mib(m2.heapUsed)}`,
+      `deadlines: the clock passed ${PROMISES} deadlines; breached and compensated in ${seconds(processed)}: ${breachRate.toFixed(0)} breaches/s (${((breachRate / writes) * 100).toFixed(1)}% of raw store writes/s); ledger ${done.breaches} breaches, ${done.paid / 100} CNY; ${left} timers left; RSS ${mib(m2.rss)} heap ${mib(m2.heapUsed)}`,
     );
-    events.destroy();
-    scheduler.destroy();
 
     const checks = [
       {
@@ -185,17 +223,22 @@ export async function run(): Promise<{ ok: boolean }> {
         ok: timers === PROMISES && sample.length === 1 && sample[0]!.status === 'OPEN',
       },
       {
-        name: `every deadline processed: ${PROMISES} breaches, each compensated once (5 CNY)`,
-        ok: breaches === PROMISES && paid === PROMISES * 500 && left === 0,
+        name: `every deadline processed: ${PROMISES} breaches, each compensated once (5 CNY), no timer left`,
+        ok: done.breaches === PROMISES && done.paid === PROMISES * 500 && left === 0,
       },
       {
-        name: `heap with ${PROMISES} open promises within ${mib(HEAP_BUDGET)} of before`,
+        name: `heap with ${PROMISES} open promises within ${mib(HEAP_BUDGET)} of the warm baseline`,
         ok: m1.heapUsed - m0.heapUsed <= HEAP_BUDGET,
+      },
+      {
+        name: 'registration does not slow as promises open: the last fifth ≥ 70% of the first fifth’s rate',
+        ok: rates.at(-1)! >= 0.7 * rates[0]!,
       },
     ];
     for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'}  ${c.name}`);
     return { ok: checks.every((c) => c.ok) };
   } finally {
+    for (const c of clients) c.destroy();
     await runtime?.close().catch(() => runtime?.kill());
     rmSync(work, { recursive: true, force: true });
   }
