@@ -16,6 +16,13 @@ const seconds = (hhmm: string) => {
   return h * 3600 + m * 60;
 };
 
+/** `hh:mm:ss` on the store's clock. */
+const storeClock = (at: Date, timeZone: string) => {
+  const s = localSecondsOfDay(at, timeZone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(Math.floor(s / 3600))}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+};
+
 export type DueDate =
   | { readonly eligible: true; readonly deadline: string }
   | { readonly eligible: false; readonly reason: string };
@@ -44,7 +51,7 @@ export function dueDate(
     if (localSecondsOfDay(start, timeZone) >= seconds(deadline.cutoff)) {
       return {
         eligible: false,
-        reason: `started at ${new Date(start).toISOString()}, at or after the ${deadline.cutoff} cutoff (${timeZone})`,
+        reason: `started at ${storeClock(start, timeZone)} store time (${start.toISOString()}), at or after the ${deadline.cutoff} cutoff (${timeZone})`,
       };
     }
     const day = addDays(localDate(start, timeZone), deadline.days ?? 0);

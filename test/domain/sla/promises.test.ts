@@ -165,7 +165,9 @@ describe('same-day delivery (SPEC §4: paid before 12:00, fresh food or medicine
     const p = w.promise(SAME_DAY);
     expect(p.status).toBe('NOT_ELIGIBLE');
     expect(p.deadline).toBeNull();
-    expect(p.reason).toBe(`started at ${storeAt('12:01')}, at or after the 12:00 cutoff (Asia/Shanghai)`);
+    expect(p.reason).toBe(
+      `started at 12:01:00 store time (${storeAt('12:01')}), at or after the 12:00 cutoff (Asia/Shanghai)`,
+    );
     expect(w.published('PromiseRegistered', SAME_DAY).map((e) => e.data)).toEqual([
       expect.objectContaining({ status: 'NOT_ELIGIBLE', deadline: null, reason: p.reason }),
     ]);
