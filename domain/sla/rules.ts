@@ -1,5 +1,5 @@
 import { addDays, localDate, localSecondsOfDay, zonedInstant } from '../shared/calendar.ts';
-import type { Money } from '../shared/money.ts';
+import { type Money, toDecimalString } from '../shared/money.ts';
 import type { Compensation, Deadline, PromisePolicy } from './policy.ts';
 
 /**
@@ -132,7 +132,7 @@ export function compensationFor(inputs: CompensationInputs): { amount: Money; ba
   if ('coupon' in step) {
     return {
       amount: { amount: multiply(step.coupon.amount), currency: step.coupon.currency },
-      basis: `coupon ${step.coupon.amount} ${step.coupon.currency}${inputs.multiplierBps === 10_000 ? '' : ` × ${inputs.multiplierBps / 10_000}`}`,
+      basis: `coupon ${toDecimalString(step.coupon)} ${step.coupon.currency}${inputs.multiplierBps === 10_000 ? '' : ` × ${inputs.multiplierBps / 10_000}`}`,
     };
   }
   if (!inputs.orderTotal)
@@ -143,7 +143,7 @@ export function compensationFor(inputs: CompensationInputs): { amount: Money; ba
   const refund = bpsOf(inputs.orderTotal.amount, step.refundBps);
   return {
     amount: { amount: multiply(refund), currency: inputs.orderTotal.currency },
-    basis: `${step.refundBps / 100}% of ${inputs.orderTotal.amount} ${inputs.orderTotal.currency}`,
+    basis: `${step.refundBps / 100}% of ${toDecimalString(inputs.orderTotal)} ${inputs.orderTotal.currency}`,
   };
 }
 

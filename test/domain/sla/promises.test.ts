@@ -101,7 +101,7 @@ describe('same-day delivery (SPEC §4: paid before 12:00, fresh food or medicine
       amount: yuan(20),
       requested: yuan(20),
       capped: false,
-      basis: 'coupon 2000 CNY',
+      basis: 'coupon 20.00 CNY',
       multiplierBps: 10_000,
       lateSeconds: 0,
       rule: SLA_RULES_VERSION,
@@ -307,7 +307,7 @@ describe('same-day delivery (SPEC §4: paid before 12:00, fresh food or medicine
       amount: yuan(30),
       requested: yuan(30),
       multiplierBps: 15_000,
-      basis: 'coupon 2000 CNY × 1.5',
+      basis: 'coupon 20.00 CNY × 1.5',
     });
     expect(asked).toEqual(['gold-1']);
   });
@@ -324,7 +324,7 @@ describe('same-day delivery (SPEC §4: paid before 12:00, fresh food or medicine
     expect(compensationOf(w.promise(SAME_DAY))).toMatchObject({
       type: 'refund',
       amount: cny(1_235),
-      basis: '10% of 12345 CNY',
+      basis: '10% of 123.45 CNY',
     });
     expect(w.published('CompensationIssued', SAME_DAY)[0]!.data).toMatchObject({
       type: 'refund',

@@ -420,7 +420,7 @@ describe('compensationFor: integer fen, half-up, the member multiplier', () => {
   it('a fixed coupon pays its amount, in its currency', () => {
     expect(compensationFor(inputs({ coupon: yuan(20) }))).toEqual({
       amount: yuan(20),
-      basis: 'coupon 2000 CNY',
+      basis: 'coupon 20.00 CNY',
     });
   });
 
@@ -435,7 +435,7 @@ describe('compensationFor: integer fen, half-up, the member multiplier', () => {
     expect(refund(19_999, 1_500)).toBe(3_000); // 2999.85 → 3000
     expect(refund(0, 10_000)).toBe(0);
     expect(compensationFor(inputs({ refundBps: 1_000 }, { orderTotal: cny(12_345) })).basis).toBe(
-      '10% of 12345 CNY',
+      '10% of 123.45 CNY',
     );
   });
 
@@ -450,7 +450,7 @@ describe('compensationFor: integer fen, half-up, the member multiplier', () => {
     expect(compensationFor(inputs({ coupon: yuan(20) }, { multiplierBps: 15_000 })).amount).toEqual(yuan(30));
     expect(compensationFor(inputs({ coupon: cny(1) }, { multiplierBps: 15_000 })).amount).toEqual(cny(2));
     expect(compensationFor(inputs({ coupon: yuan(20) }, { multiplierBps: 15_000 })).basis).toBe(
-      'coupon 2000 CNY × 1.5',
+      'coupon 20.00 CNY × 1.5',
     );
     // 10% of 0.05 = 0.005 → 0.01, then × 1.5 = 0.015 → 0.02: two roundings, each half-up
     expect(
