@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_BUCKETS, SWEEP_PAGE_SIZE } from '#domain/restock/sweep';
+import { statementsOf } from '#test/support/iam';
 import { appTemplate, synthesizedWorkflow } from '#test/support/workflow-harness';
 import { SWEEP_MAX_CONCURRENCY } from '#workflows/restock-sweep';
 
@@ -13,31 +14,6 @@ beforeAll(() => {
   sweep = JSON.parse(synthesizedWorkflow('Restock/SweepWorkflow').definition);
   approval = JSON.parse(synthesizedWorkflow('Restock/ApprovalWorkflow').definition);
 });
-
-const statementsOf = (prefix: string) => {
-  const template = appTemplate();
-  const roles = template.findResources('AWS::Lambda::Function') as Record<
-    string,
-    { Properties: { Role: { 'Fn::GetAtt': [string] } } }
-  >;
-  const fn = Object.keys(roles).find((id) => id.startsWith(prefix));
-  if (!fn) throw new Error(`no function ${prefix}`);
-  const role = roles[fn]!.Properties.Role['Fn::GetAtt'][0];
-  const policies = template.findResources('AWS::IAM::Policy') as Record<
-    string,
-    {
-      Properties: {
-        Roles: Array<{ Ref: string }>;
-        PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> };
-      };
-    }
-  >;
-  return Object.values(policies)
-    .filter((p) => p.Properties.Roles.some((r) => r.Ref === role))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement)
-    .map((s) => ({ actions: [s.Action].flat().sort(), resource: JSON.stringify(s.Resource) }))
-    .filter((s) => !s.actions.every((a) => a.startsWith('xray:')));
-};
 
 describe('the nightly restock sweep (template)', () => {
   it('fans out over the catalog buckets with Distributed Maps, bounded, in Standard child executions', () => {
