@@ -81,13 +81,14 @@ describe('the local runtime running the app', () => {
         'GET /api/orders/{orderId}/timeline',
       ]),
     );
-    expect((health.functions as Array<{ name: string }>).length).toBe(14);
+    expect((health.functions as Array<{ name: string }>).length).toBe(17);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
       expect.stringMatching(/PresaleCallbackRule/),
       expect.stringMatching(/PresaleDepositPaidRule/),
       expect.stringMatching(/RestockApprovalRequestedRule/),
       expect.stringMatching(/RestockSalesAndStockRule/),
+      expect.stringMatching(/SlaPromiseEventsRule/),
       expect.stringMatching(/TimelineRecordRule/),
     ]);
     expect(health.schedules).toEqual([
@@ -100,10 +101,14 @@ describe('the local runtime running the app', () => {
     expect(first.status).toBe(200);
     await settle();
     const items = await timeline(ORDER_ID);
-    expect(items.map((i) => [i.kind, i.name])).toEqual([
+    // the SLA lines share the order's timeline (its dispatch promise, covered by sla.test.ts)
+    expect(
+      items.filter((i) => i.kind === 'webhook' || i.kind === 'event').map((i) => [i.kind, i.name]),
+    ).toEqual([
       ['webhook', 'orders/paid'],
       ['event', 'OrderPaid'],
     ]);
+    expect(items.some((i) => i.kind === 'promise' && i.name === 'PromiseRegistered')).toBe(true);
 
     const again = await deliverOrderPaid('runtime-paid-1');
     expect(again.status).toBe(200);
