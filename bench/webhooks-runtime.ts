@@ -33,6 +33,10 @@ const runtime = await startRuntime({
   sandboxTransport: process.env.BENCH_TRANSPORT === 'http' ? 'http' : 'in-process',
   // BENCH_MAX_SANDBOXES=n: sandboxes per function (default: the runtime's)
   ...(process.env.BENCH_MAX_SANDBOXES ? { maxSandboxes: Number(process.env.BENCH_MAX_SANDBOXES) } : {}),
+  // BENCH_BACKGROUND_BUSY=n: asynchronous invocations at once while a request waits (default 1)
+  ...(process.env.BENCH_BACKGROUND_BUSY
+    ? { background: { busy: Number(process.env.BENCH_BACKGROUND_BUSY) } }
+    : {}),
 });
 send({ type: 'ready', url: runtime.url });
 

@@ -62,7 +62,8 @@ export function validatePattern(pattern: unknown): void {
 /** Validates and compiles `pattern` (object or JSON text). Throws {@link EventPatternError} if malformed. */
 export function compilePattern(pattern: unknown): CompiledPattern {
   const branches = compileRoot(pattern);
-  return { matches: (event) => matchBranches(branches, event) };
+  const paths = pathTrie(branches);
+  return { matches: (event) => matchBranches(branches, paths, event) };
 }
 
 /**
@@ -549,7 +550,37 @@ interface Leaf {
 
 type LeafIndex = Map<string, Leaf[]>;
 
-function flattenEvent(event: unknown): LeafIndex | undefined {
+/** The field paths a pattern's conditions read, as a tree of field names. */
+interface PathNode {
+  /** a condition reads the leaves at this path */
+  key?: string;
+  readonly children: Map<string, PathNode>;
+}
+
+function pathTrie(branches: readonly Branch[]): PathNode {
+  const root: PathNode = { children: new Map() };
+  for (const branch of branches) {
+    for (const condition of branch) {
+      let node = root;
+      for (const name of JSON.parse(condition.key) as string[]) {
+        let next = node.children.get(name);
+        if (!next) {
+          next = { children: new Map() };
+          node.children.set(name, next);
+        }
+        node = next;
+      }
+      node.key = condition.key;
+    }
+  }
+  return root;
+}
+
+/**
+ * The event's leaves at the paths the pattern reads (`paths`), nothing else: an event's other fields
+ * (a 2,000-line order's lines, say) are never visited, so matching costs what the pattern asks for.
+ */
+function flattenEvent(event: unknown, paths: PathNode): LeafIndex | undefined {
   let root = event;
   if (typeof root === 'string') {
     try {
@@ -561,30 +592,31 @@ function flattenEvent(event: unknown): LeafIndex | undefined {
   if (!isPlainObject(root)) return undefined;
   const index: LeafIndex = new Map();
   let arrays = 0;
-  const add = (path: readonly string[], value: JsonLeaf, membership: ReadonlyMap<number, number>) => {
-    const key = pathKey(path);
+  const add = (key: string, value: JsonLeaf, membership: ReadonlyMap<number, number>) => {
     const list = index.get(key);
     const leaf = { value, membership };
     if (list) list.push(leaf);
     else index.set(key, [leaf]);
   };
-  const visit = (value: unknown, path: readonly string[], membership: ReadonlyMap<number, number>): void => {
+  const visit = (value: unknown, node: PathNode, membership: ReadonlyMap<number, number>): void => {
     const v = toJsonValue(value);
     if (v === undefined) return;
     if (Array.isArray(v)) {
       const id = arrays++;
       v.forEach((element, i) => {
         const e = toJsonValue(element);
-        if (typeof e === 'object' && e !== null) visit(e, path, new Map(membership).set(id, i));
-        else visit(e, path, membership);
+        if (typeof e === 'object' && e !== null) visit(e, node, new Map(membership).set(id, i));
+        else visit(e, node, membership);
       });
     } else if (isPlainObject(v)) {
-      for (const [k, child] of Object.entries(v)) visit(child, [...path, k], membership);
+      for (const [name, next] of node.children) {
+        if (Object.hasOwn(v, name)) visit(v[name], next, membership);
+      }
     } else if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-      add(path, v, membership);
+      if (node.key !== undefined) add(node.key, v, membership);
     }
   };
-  visit(root, [], new Map());
+  visit(root, paths, new Map());
   return index;
 }
 
@@ -599,8 +631,8 @@ function toJsonValue(value: unknown): unknown {
   return undefined; // undefined, functions, symbols, bigints
 }
 
-function matchBranches(branches: readonly Branch[], event: unknown): boolean {
-  const index = flattenEvent(event);
+function matchBranches(branches: readonly Branch[], paths: PathNode, event: unknown): boolean {
+  const index = flattenEvent(event, paths);
   if (index === undefined) return false;
   return branches.some((b) => matchBranch(b, index));
 }

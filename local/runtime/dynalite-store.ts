@@ -28,7 +28,15 @@ export interface DynamoResponse {
 export interface DynaliteStore {
   /** One DynamoDB API call: `target` is the X-Amz-Target header, `body` the JSON request text. */
   execute(target: string, body: string, contentType?: string): Promise<DynamoResponse>;
-  readonly stats: { tableReads: number; tableCacheHits: number };
+  readonly stats: {
+    tableReads: number;
+    tableCacheHits: number;
+    /** item and table reads, answered synchronously from LevelDB (or a write not yet applied) */
+    reads: number;
+    /** puts and deletes, and the LevelDB batches that applied them */
+    writes: number;
+    writeBatches: number;
+  };
   close(): Promise<void>;
 }
 
@@ -42,7 +50,20 @@ interface Store {
   tableDb: TableDb;
   getTable(name: string, checkStatus: unknown, cb?: Callback<unknown>): void;
   lifecycleManager?: { gracefulClose(cb: (error?: Error) => void): void };
-  db: { close(cb: (error?: Error) => void): void };
+  db: LevelDb;
+}
+type WriteOp =
+  | { type: 'put'; key: string; value: unknown; valueEncoding?: 'utf8' }
+  | { type: 'del'; key: string };
+/** The database under dynalite's stores, with dynalite's callback wrappers (and level's getSync). */
+interface LevelDb {
+  status: string;
+  get(key: string, cb: Callback<unknown>): void;
+  getSync?(key: string): unknown;
+  put(key: string, value: unknown, cb: Callback<void>): void;
+  del(key: string, cb: Callback<void>): void;
+  batch(ops: WriteOp[], cb: Callback<void>): void;
+  close(cb: (error?: Error) => void): void;
 }
 type Action = (store: Store, data: unknown, cb: Callback<unknown>) => void;
 interface Validation {
@@ -112,7 +133,8 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
     deleteTableMs: 0,
     updateTableMs: 0,
   });
-  const stats = { tableReads: 0, tableCacheHits: 0 };
+  const stats = { tableReads: 0, tableCacheHits: 0, reads: 0, writes: 0, writeBatches: 0 };
+  const flushWrites = groupStoreIo(store.db, stats);
 
   // --- the table-description cache ------------------------------------------------------------
   const cache = new Map<string, unknown>();
@@ -152,17 +174,21 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
     cache.delete(name);
     pendingReads.delete(name);
   };
+  // A write queued by groupStoreIo is what every later read sees, so a read after it may be cached
+  // at once; a write made any other way (while the database opens) is visible once applied.
   tableDb.put = (name, value, cb) => {
+    const queued = store.db.status === 'open';
     invalidate(name);
     put(name, value, (error) => {
-      invalidate(name);
+      if (!queued || error) invalidate(name);
       cb(error);
     });
   };
   tableDb.del = (name, cb) => {
+    const queued = store.db.status === 'open';
     invalidate(name);
     del(name, (error) => {
-      invalidate(name);
+      if (!queued || error) invalidate(name);
       cb(error);
     });
   };
@@ -223,12 +249,109 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
       });
     },
     close() {
-      closed ??= new Promise<void>((resolve, reject) => {
-        const done = (error?: Error) => (error ? reject(error) : resolve());
-        if (store.lifecycleManager) store.lifecycleManager.gracefulClose(done);
-        else store.db.close(done);
-      });
+      closed ??= flushWrites().then(
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const done = (error?: Error) => (error ? reject(error) : resolve());
+            if (store.lifecycleManager) store.lifecycleManager.gracefulClose(done);
+            else store.db.close(done);
+          }),
+      );
       return closed;
     },
+  };
+}
+
+/**
+ * LevelDB I/O without a thread hop per key. dynalite reads and writes one key at a time through
+ * level's promise API: each `get` and each `put` is a task on libuv's thread pool and a wake-up of
+ * the main thread when it completes, so a conditional PutItem cost four context switches before
+ * any answer. Here:
+ * - reads are `getSync` (LevelDB's memtable and block cache answer in microseconds; a key whose
+ *   write is still queued is answered with that write, so a read never goes back in time);
+ * - writes (puts, deletes, dynalite's own batches) queue and are applied as one LevelDB batch per
+ *   turn of the event loop, one batch in flight at a time and in the order they were made; each
+ *   caller's callback runs once its write is applied, so nothing is acknowledged before LevelDB has
+ *   it, as before.
+ * Callbacks stay asynchronous (`setImmediate`), as dynalite's wrappers made them.
+ */
+function groupStoreIo(
+  level: LevelDb,
+  stats: { reads: number; writes: number; writeBatches: number },
+): () => Promise<void> {
+  const asyncGet = level.get.bind(level);
+  const batch = level.batch.bind(level);
+  /** The newest queued or in-flight write per key (JSON text for a put, null for a delete). */
+  const latest = new Map<string, { op: WriteOp; text: string | null }>();
+  let queue: Array<{ ops: WriteOp[]; cb: Callback<void> }> = [];
+  let scheduled = false;
+  let inFlight: Promise<void> | undefined;
+
+  const flush = () => {
+    scheduled = false;
+    if (inFlight || queue.length === 0) return;
+    const taken = queue;
+    queue = [];
+    const ops = taken.flatMap((w) => w.ops);
+    stats.writeBatches++;
+    inFlight = new Promise<void>((resolve) => {
+      batch(ops, (error) => {
+        for (const op of ops) if (latest.get(op.key)?.op === op) latest.delete(op.key);
+        for (const w of taken) w.cb(error ?? null);
+        inFlight = undefined;
+        resolve();
+        if (queue.length > 0) schedule();
+      });
+    });
+  };
+  const schedule = () => {
+    if (scheduled || inFlight) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
+  const write = (writes: WriteOp[], cb: Callback<void>) => {
+    stats.writes += writes.length;
+    // Encoded now, as level's put does: what is stored is the value at the time of the call.
+    const ops = writes.map((w): WriteOp => {
+      if (w.type !== 'put' || w.valueEncoding === 'utf8') return w;
+      return { type: 'put', key: w.key, value: JSON.stringify(w.value), valueEncoding: 'utf8' };
+    });
+    for (const op of ops) latest.set(op.key, { op, text: op.type === 'put' ? (op.value as string) : null });
+    queue.push({ ops, cb });
+    schedule();
+  };
+
+  // level calls these methods itself too (an operation deferred while the database opens is
+  // replayed through `this.get(key, options)`): anything but a callback call goes to the original.
+  const asyncPut = level.put.bind(level);
+  const asyncDel = level.del.bind(level);
+  const direct = (cb: unknown) => typeof cb !== 'function' || level.status !== 'open';
+  level.get = (key, cb) => {
+    if (direct(cb) || typeof level.getSync !== 'function') return asyncGet(key, cb);
+    stats.reads++;
+    const queued = latest.get(key);
+    let value: unknown;
+    try {
+      // A queued write is the newest value: a copy of it, as LevelDB would decode it.
+      value = queued ? (queued.text === null ? undefined : JSON.parse(queued.text)) : level.getSync(key);
+    } catch (error) {
+      const e = error as Error & { code?: string };
+      setImmediate(cb, e.code === 'LEVEL_DATABASE_NOT_OPEN' ? new Error('Database is closed') : e);
+      return;
+    }
+    setImmediate(cb, null, value);
+  };
+  level.put = (key, value, cb) =>
+    direct(cb) ? asyncPut(key, value, cb) : write([{ type: 'put', key, value }], cb);
+  level.del = (key, cb) => (direct(cb) ? asyncDel(key, cb) : write([{ type: 'del', key }], cb));
+  level.batch = (ops, cb) => (direct(cb) ? batch(ops, cb) : write(ops, cb));
+
+  /** Applies every queued write (before closing). */
+  return async () => {
+    for (;;) {
+      if (inFlight) await inFlight;
+      else if (queue.length > 0) flush();
+      else return;
+    }
   };
 }

@@ -17,7 +17,8 @@ import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamo
 import { openFunctionLog } from './function-log.ts';
 import { createRequestGuard, redactUrl, sigv4Service } from './guard.ts';
 import { type LocalHttpDispatcher, serveInProcess } from './inproc.ts';
-import { type InvokeResult, LocalFunction } from './lambda.ts';
+import { DEFAULT_MAX_SANDBOXES, type InvokeResult, LocalFunction } from './lambda.ts';
+import { ForegroundFirst, type PriorityOptions } from './priority.ts';
 import {
   archiveSpecs,
   busSpecs,
@@ -59,6 +60,11 @@ export interface RuntimeOptions {
   readonly sandboxTransport?: 'in-process' | 'http';
   /** Sandboxes per function at most (default: cores + 2, at most 10; see lambda.ts). */
   readonly maxSandboxes?: number;
+  /**
+   * Asynchronous invocations running at once while an HTTP request waits for a function (`busy`,
+   * default 1) and otherwise (`idle`, default: the sandbox cap); see priority.ts.
+   */
+  readonly background?: Partial<PriorityOptions>;
 }
 
 export interface RuntimeSummary {
@@ -363,6 +369,11 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       TZ: 'UTC',
     };
     const functions = new Map<string, LocalFunction>();
+    // HTTP requests waiting for their function first; asynchronous invocations when cores are free.
+    const priority = new ForegroundFirst({
+      busy: options.background?.busy ?? 1,
+      idle: options.background?.idle ?? options.maxSandboxes ?? DEFAULT_MAX_SANDBOXES,
+    });
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
         ...(clock.shared ? { clock: clock.shared } : {}),
@@ -491,7 +502,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       file: join(options.dataDir, 'lambda', 'async.journal'),
       clock,
       configs: invokeConfigs(assembly),
-      invoke: (arn, event) => invoke(arn, event),
+      invoke: (arn, event) => priority.background(() => invoke(arn, event)),
       destination: (arn, record) => deliver(arn, JSON.stringify(record), 'destination'),
       resolveArn: (nameOrArn) => functionFor(nameOrArn).spec.arn,
       log,
@@ -545,7 +556,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
           match,
           apiId,
         );
-        const result = await invoke(match.route.functionArn, event);
+        const result = await priority.foreground(() => invoke(match.route.functionArn, event));
         if (!result.ok) {
           return result.error.errorType === 'Sandbox.Timedout' &&
             functionFor(match.route.functionArn).timeoutMs > 30_000

@@ -1020,6 +1020,23 @@ describe('EventBridge event pattern matching', () => {
     expect(compiled.matches(envelope({ state: 'running' }))).toBe(false);
     expect(compiled.matches(JSON.stringify(ec2Terminated))).toBe(true);
   });
+
+  it('reads only the fields the pattern names (a large detail costs nothing to match)', () => {
+    let read = 0;
+    const lines = Array.from({ length: 2000 }, (_, i) => ({
+      get sku() {
+        read++;
+        return `SKU-${i}`;
+      },
+    }));
+    const event = envelope({ state: 'terminated', lines }, { source: 'storeflow.orders' });
+    expect(matches({ source: ['storeflow.orders'], detail: { state: ['terminated'] } }, event)).toBe(true);
+    expect(matches({ source: [{ prefix: 'storeflow.' }] }, event)).toBe(true);
+    expect(read).toBe(0);
+    // a pattern on the lines reads them, and fields of one line still combine only with that line
+    expect(matches({ detail: { lines: { sku: ['SKU-1999'] } } }, event)).toBe(true);
+    expect(read).toBe(2000);
+  });
 });
 
 // --- validatePattern: malformed patterns are refused, naming the offending path ------------------------------------

@@ -171,6 +171,51 @@ describe('the embedded store (dynalite driven in-process)', () => {
     }
   });
 
+  it('reads LevelDB synchronously and applies concurrent writes in shared batches, in order', async () => {
+    const store = openDynaliteStore({ path: join(dir, 'grouped') });
+    try {
+      await call(store, 'CreateTable', table('grp'));
+      await active(store, 'grp');
+      const before = { ...store.stats };
+      // 40 conditional puts at once (two per key): one of each pair wins, and every answer is final
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          call(store, 'PutItem', {
+            TableName: 'grp',
+            Item: { pk: { S: `k${i % 20}` }, n: { N: String(i) } },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      expect(answers.filter((a) => a.status === 200)).toHaveLength(20);
+      expect(answers.filter((a) => a.status === 400)).toHaveLength(20);
+      const writes = store.stats.writes - before.writes;
+      expect(writes).toBe(20);
+      expect(store.stats.writeBatches - before.writeBatches).toBeLessThan(writes);
+      // what was acknowledged is what is read back, and an update sees the put before it
+      for (let i = 0; i < 20; i++) {
+        const won = answers.findIndex((a, j) => j % 20 === i && a.status === 200);
+        const got = await call(store, 'GetItem', { TableName: 'grp', Key: { pk: { S: `k${i}` } } });
+        expect(got.body.Item).toEqual({ pk: { S: `k${i}` }, n: { N: String(won) } });
+      }
+      const [put, updated] = await Promise.all([
+        call(store, 'PutItem', { TableName: 'grp', Item: { pk: { S: 'seq' }, n: { N: '1' } } }),
+        call(store, 'UpdateItem', {
+          TableName: 'grp',
+          Key: { pk: { S: 'seq' } },
+          UpdateExpression: 'SET n = n + :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ]);
+      expect(put.status).toBe(200);
+      expect(updated.body.Attributes).toEqual({ pk: { S: 'seq' }, n: { N: '2' } });
+      expect(store.stats.reads).toBeGreaterThan(before.reads);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('close() releases LevelDB: a second store opens the same directory right after', async () => {
     const path = join(dir, 'reopen');
     const first = openDynaliteStore({ path });
