@@ -5,7 +5,7 @@ import { purchaseOrderApproval } from '#domain/restock/approval';
 import { restockCheck } from '#domain/restock/check';
 import { salesLedger } from '#domain/restock/ledger';
 import { DEFAULT_POLICY, RESTOCK_POLICY_DEFAULTS } from '#domain/restock/policy';
-import { CATALOG_BUCKETS } from '#domain/restock/sweep';
+import { CATALOG_BUCKETS, restockSweep, SWEEP_CHECK_CONCURRENCY } from '#domain/restock/sweep';
 import { ManualClock } from '#domain/shared/clock';
 import { ConflictError, ValidationError } from '#domain/shared/errors';
 import { MemoryPublisher } from '#test/support/memory-ports';
@@ -188,6 +188,51 @@ describe('purchase orders on DynamoDB', () => {
     expect(other.outcome === 'open-po-exists' || other.outcome === 'enough').toBe(true);
     expect(d.publisher.events.filter((e) => e.detailType === 'PurchaseOrderCreated')).toHaveLength(2);
     expect(new Set(d.publisher.events.map((e) => e.detail.metadata.eventId)).size).toBe(1);
+  });
+
+  it('a sweep page checks its SKUs ten at a time, each once, with one purchase order per SKU short', async () => {
+    // SKUs of one catalog bucket, each sold 30 units yesterday with nothing on hand: all short.
+    const ids: string[] = [];
+    for (let i = 0; ids.length < 25; i++) if (catalogBucket(`PAGE-${i}`) === 7) ids.push(`PAGE-${i}`);
+    for (const id of ids) {
+      await sku(id);
+      await store.recordSale(`O-${id}`, '2026-11-23', { [id]: 30 });
+      await store.projectSale((await store.getOrderSale(`O-${id}`))!, { [id]: 30 });
+    }
+    let inFlight = 0;
+    let most = 0;
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        if (prop !== 'skuState') {
+          // the store keeps private fields: its methods run on the store itself
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (id: string) => {
+          most = Math.max(most, ++inFlight);
+          try {
+            return await target.skuState(id);
+          } finally {
+            inFlight--;
+          }
+        };
+      },
+    });
+    const d = { ...deps(), store: counting };
+    const sweep = restockSweep(d);
+    const context = { sweep: 'sweep-page', date: '2026-11-24', policyVersion: 0, at };
+    const page = await sweep.check({ sweep: context, bucket: 7, cursor: null });
+    expect(page).toMatchObject({ checked: 25, ordered: 25 });
+    expect(most).toBe(SWEEP_CHECK_CONCURRENCY);
+    const created = d.publisher.events.filter((e) => e.detailType === 'PurchaseOrderCreated');
+    expect(created.map((e) => (e.detail.data as { sku: string }).sku).sort()).toEqual([...ids].sort());
+    // The page again (a retried step): the same checks and purchase orders (announced under the
+    // same event ids, which consumers deduplicate), no second one.
+    const again = await sweep.check({ sweep: context, bucket: 7, cursor: null });
+    expect(again).toMatchObject({ checked: 25, ordered: 25 });
+    const all = d.publisher.events.filter((e) => e.detailType === 'PurchaseOrderCreated');
+    expect(new Set(all.map((e) => (e.detail.data as { poId: string }).poId)).size).toBe(25);
+    expect(new Set(all.map((e) => e.detail.metadata.eventId)).size).toBe(25);
   });
 
   it('receipts count once by id, never beyond the quantity, and close the purchase order', async () => {
