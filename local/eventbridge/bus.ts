@@ -1779,7 +1779,8 @@ class Bridge implements LocalEventBridge {
           s.inflight = prior.inflight;
         } else this.sortedKeys = undefined;
         this.start(s, this.clock.now());
-        this.schedules.set(key, s);
+        // keyed by the schedule's own key string: `key` is an equal copy (~150 B a schedule more)
+        this.schedules.set(s.key, s);
         this.journal.append(this.scheduleRecord(s, true));
         await this.journal.commit();
         this.armSchedule(s);

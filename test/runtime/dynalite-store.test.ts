@@ -216,6 +216,72 @@ describe('the embedded store (dynalite driven in-process)', () => {
     }
   });
 
+  it('closes the LevelDB iterator of every range read: none stays open however many run', async () => {
+    // dynalite 4.0.0's streams never closed theirs: each Query, Scan, ListTables left one attached
+    // to the database, its prefetched entries on the heap (~5 KB a Query), until the store closed.
+    const store = openDynaliteStore({ path: join(dir, 'iterators') });
+    /** A few turns of the event loop for the closes dynalite's callback does not wait for. */
+    const closed = async () => {
+      for (let turn = 0; turn < 100 && store.stats.openIterators > 0; turn++) {
+        await new Promise((r) => setImmediate(r));
+      }
+      return store.stats.openIterators;
+    };
+    try {
+      await call(store, 'CreateTable', {
+        TableName: 'rng',
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'g', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byG',
+            KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+      await active(store, 'rng');
+      for (let i = 0; i < 30; i++) {
+        const item = { pk: { S: `p${i % 3}` }, sk: { S: `s${String(i).padStart(3, '0')}` }, g: { S: 'all' } };
+        expect((await call(store, 'PutItem', { TableName: 'rng', Item: item })).status).toBe(200);
+      }
+      const query = (limit?: number, index?: string) =>
+        call(store, 'Query', {
+          TableName: 'rng',
+          ...(index ? { IndexName: index } : {}),
+          KeyConditionExpression: index ? 'g = :v' : 'pk = :v',
+          ExpressionAttributeValues: { ':v': { S: index ? 'all' : 'p1' } },
+          ...(limit ? { Limit: limit } : {}),
+        });
+      let most = 0;
+      for (let n = 0; n < 200; n++) {
+        const r = await [
+          () => query(1), // stopped at its Limit: the stream is destroyed early
+          () => query(), // read to its end
+          () => query(2, 'byG'),
+          () => call(store, 'Scan', { TableName: 'rng', Limit: 5 }),
+          () => call(store, 'ListTables', {}),
+        ][n % 5]!();
+        expect(r.status).toBe(200);
+        most = Math.max(most, store.stats.openIterators);
+      }
+      expect((await query(1)).body.Items).toHaveLength(1);
+      expect((await query()).body.Count).toBe(10);
+      expect(await closed()).toBe(0);
+      expect(most).toBeLessThanOrEqual(2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('close() releases LevelDB: a second store opens the same directory right after', async () => {
     const path = join(dir, 'reopen');
     const first = openDynaliteStore({ path });
