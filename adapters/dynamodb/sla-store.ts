@@ -21,6 +21,9 @@ import type {
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
+/** Queries one ledger page may take when a kind filter leaves pages short. */
+const LIST_ROUNDS = 20;
+
 type Item = Record<string, unknown>;
 const ATTEMPTS = 8;
 
@@ -287,26 +290,34 @@ export class DynamoPromiseStore implements PromiseStore {
     cursor: string | null,
     limit: number,
   ): Promise<Page<SlaPromise>> {
-    const result = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':p': keys.breach('', '').gsi1pk,
-          ':from': filter.from,
-          ':to': `${filter.to}`,
-          ...(filter.kind ? { ':kind': filter.kind } : {}),
-        },
-        ...(filter.kind ? { FilterExpression: 'kind = :kind' } : {}),
-        Limit: limit,
-        ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor) } : {}),
-      }),
-    );
-    return {
-      items: ((result.Items ?? []) as Item[]).filter((i) => String(i.gsi1sk) < filter.to).map(toPromise),
-      cursor: result.LastEvaluatedKey ? encodeCursor(result.LastEvaluatedKey) : null,
-    };
+    // DynamoDB applies Limit before the filter: with a kind filter a page could come back short or
+    // empty with more to read. Read on (at most LIST_ROUNDS queries, each no more than what is still
+    // wanted, so no match is read past) until the page is full or the range ends.
+    const items: SlaPromise[] = [];
+    let start = cursor ? decodeCursor(cursor) : undefined;
+    for (let round = 0; round < LIST_ROUNDS && items.length < limit; round++) {
+      const result = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':p': keys.breach('', '').gsi1pk,
+            ':from': filter.from,
+            ':to': `${filter.to}`,
+            ...(filter.kind ? { ':kind': filter.kind } : {}),
+          },
+          ...(filter.kind ? { FilterExpression: 'kind = :kind' } : {}),
+          Limit: limit - items.length,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of (result.Items ?? []) as Item[])
+        if (String(item.gsi1sk) < filter.to) items.push(toPromise(item));
+      start = result.LastEvaluatedKey;
+      if (!start) break;
+    }
+    return { items, cursor: start ? encodeCursor(start) : null };
   }
 
   async breachTotals(filter: { from: string; to: string; kind?: string }) {

@@ -289,6 +289,19 @@ describe('the SLA ledger', () => {
     ]);
     const delivery = await store.listBreaches({ ...filter, kind: 'delivery' }, null, 10);
     expect(delivery.items.map((p) => p.policyId)).toEqual(['same-day-delivery', 'same-day-delivery']);
+    // A kind filter still fills each page (DynamoDB's Limit counts the items read, not those kept).
+    const pages: string[][] = [];
+    cursor = null;
+    do {
+      const page = await store.listBreaches({ ...filter, kind: 'delivery' }, cursor, 1);
+      pages.push(page.items.map((p) => `${p.deadline}|${p.policyId}`));
+      cursor = page.cursor;
+    } while (cursor);
+    expect(pages.slice(0, 2)).toEqual([
+      [`${deadlines[1]}|same-day-delivery`],
+      [`${deadlines[2]}|same-day-delivery`],
+    ]);
+    expect(pages.slice(2).flat()).toEqual([]);
     expect(await store.breachTotals(filter)).toEqual([
       { kind: 'delivery', count: 2, amount: cny(4_000) },
       { kind: 'dispatch', count: 2, amount: cny(1_000) },
