@@ -8,8 +8,14 @@ import { sla } from './_shared/sla.ts';
  */
 const promises = sla();
 const on =
-  (detailType: DetailType) => (data: unknown, event: { detail: { metadata: { eventId: string } } }) =>
-    promises.onEvent(detailType, data as Record<string, unknown>, event.detail.metadata.eventId);
+  (detailType: DetailType) =>
+  (data: unknown, event: { detail: { metadata: { eventId: string; publishedAt: string } } }) =>
+    promises.onEvent(
+      detailType,
+      data as Record<string, unknown>,
+      event.detail.metadata.eventId,
+      event.detail.metadata.publishedAt,
+    );
 
 export const handler = eventTargetHandler('sla', {
   OrderPaid: on('OrderPaid'),

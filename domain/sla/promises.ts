@@ -68,6 +68,26 @@ const LedgerQuery = z.object({
  */
 export const SLA_GRACE_SECONDS = 300;
 
+/**
+ * How long after it was published a start event that needs its order (an installation promise
+ * needs the order's categories) waits for the order's `OrderPaid`: the bus does not order events,
+ * so an `OrderDelivered` can be handled first. Within this window the event fails with
+ * {@link OrderNotYetKnownError} and its asynchronous invocation is retried (Lambda retries after
+ * about 1 and then 2 more minutes); after it, the promise is registered NOT_ELIGIBLE with the reason
+ * (an order paid before storeflow saw it is never known).
+ */
+export const ORDER_WAIT_SECONDS = 150;
+
+/** A start event came before the order it concerns: retried, not refused. */
+export class OrderNotYetKnownError extends Error {
+  override readonly name = 'OrderNotYetKnown';
+  constructor(readonly orderId: string) {
+    super(
+      `order ${orderId} is not known yet (its OrderPaid has not been handled); retried for ${ORDER_WAIT_SECONDS} s after the event`,
+    );
+  }
+}
+
 export interface SlaDeps {
   readonly store: PromiseStore;
   readonly timers: DeadlineTimers;
@@ -174,13 +194,13 @@ export function slaPromises(deps: SlaDeps) {
     policy: StoredPolicy,
     detailType: PromiseEvent,
     data: Record<string, unknown>,
-    eventId: string,
+    event: { eventId: string; publishedAt?: string | undefined },
     reads: SharedReads,
     announcements: PublishableEvent[],
   ) {
     const subject = subjectOf(data);
     if (!subject) return null;
-    const stored = await register(policy, detailType, data, eventId, subject, reads);
+    const stored = await register(policy, detailType, data, event, subject, reads);
     announcements.push(
       publishable(
         stored,
@@ -219,14 +239,27 @@ export function slaPromises(deps: SlaDeps) {
     policy: StoredPolicy,
     detailType: PromiseEvent,
     data: Record<string, unknown>,
-    eventId: string,
+    event: { eventId: string; publishedAt?: string | undefined },
     subject: PromiseSubject,
     reads: SharedReads,
   ): Promise<SlaPromise> {
+    const { eventId } = event;
     const promiseId = promiseIdOf(subject, policy.policyId);
     const startedAt = instantOf(detailType, data);
     const orderId = typeof data.orderId === 'string' ? data.orderId : null;
     const order = detailType === 'OrderPaid' ? null : orderId ? await reads.order(orderId) : null;
+    const needsOrder = Boolean(policy.eligible.categories || policy.eligible.regions);
+    if (
+      orderId &&
+      !order &&
+      needsOrder &&
+      detailType !== 'OrderPaid' &&
+      event.publishedAt &&
+      deps.clock.now().getTime() - Date.parse(event.publishedAt) < ORDER_WAIT_SECONDS * 1000 &&
+      !(await deps.store.getPromise(promiseId))
+    ) {
+      throw new OrderNotYetKnownError(orderId);
+    }
     const skus =
       detailType === 'OrderPaid'
         ? ((data as EventData<'OrderPaid'>).lines.map((l) => l.sku).filter(Boolean) as string[])
@@ -441,7 +474,13 @@ export function slaPromises(deps: SlaDeps) {
      * after it), a fulfilling event keeps or marks late the subject's open promises, a start event
      * registers the promises of every active policy that starts on it.
      */
-    async onEvent(detailType: DetailType, data: Record<string, unknown>, eventId: string) {
+    async onEvent(
+      detailType: DetailType,
+      data: Record<string, unknown>,
+      eventId: string,
+      /** When the event was published: a start event that needs its order waits for it a while. */
+      publishedAt?: string,
+    ) {
       if (!isPromiseEvent(detailType)) return { started: 0, fulfilled: 0 };
       if (detailType === 'OrderPaid') {
         const paid = data as EventData<'OrderPaid'>;
@@ -473,7 +512,7 @@ export function slaPromises(deps: SlaDeps) {
       const reads = sharedReads();
       const announcements: PublishableEvent[] = [];
       for (const policy of all.filter((p) => p.active && p.startsOn === detailType)) {
-        if (await start(policy, detailType, data, eventId, reads, announcements)) started++;
+        if (await start(policy, detailType, data, { eventId, publishedAt }, reads, announcements)) started++;
       }
       // After the timers: a failure before this point is retried, and announces them then.
       await deps.publisher.publish(announcements);

@@ -165,6 +165,22 @@ describe('SLA compensation on the local runtime', () => {
     expect(await sf.compensations(810_003)).toHaveLength(1);
   });
 
+  it('a delivery handled before its OrderPaid is retried a minute later: the installation promise is made', async () => {
+    const deliveredAt = await sf.advanceToLocal('19:00');
+    await sf.delivered(810_050, deliveredAt);
+    await sf.settle();
+    // The order is not known yet: the SLA function failed and waits for Lambda's retry.
+    expect((await sf.promises('orders', 810_050)).map((p) => p.policyId)).not.toContain('installation-48h');
+    await sf.paid(810_050, deliveredAt - 2 * HOUR, { lines: { SOFA: 1 } });
+    await sf.settle();
+    await sf.advance(60);
+    await sf.settle();
+    expect(await sf.promise('orders', 810_050, 'installation-48h')).toMatchObject({
+      status: 'OPEN',
+      deadline: iso(deliveredAt + 48 * HOUR),
+    });
+  });
+
   it('a ticket answered late: the first-response promise pays on the order’s cap', async () => {
     const openedAt = await sf.now();
     const opened = await sf.storeflow(

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, ValidationError } from '#domain/shared/errors';
 import { deterministicId } from '#domain/shared/ids';
 import { DEFAULT_PROMISE_POLICIES } from '#domain/sla/policy';
-import { SLA_GRACE_SECONDS, SLA_ORIGIN, timerName } from '#domain/sla/promises';
+import {
+  ORDER_WAIT_SECONDS,
+  OrderNotYetKnownError,
+  SLA_GRACE_SECONDS,
+  SLA_ORIGIN,
+  timerName,
+} from '#domain/sla/promises';
 import { SLA_RULES_VERSION } from '#domain/sla/rules';
 import type { SlaPromise } from '#domain/sla/store';
 import { cny, DAY, HOUR, yuan } from './arbitraries.ts';
@@ -856,6 +862,50 @@ describe('events out of order', () => {
       lateSeconds: 3_600,
       compensation: { amount: yuan(20) },
     });
+  });
+
+  it('an OrderDelivered handled before its OrderPaid fails to be retried, so the installation is not lost', async () => {
+    const w = world();
+    const sent = storeAt('15:00');
+    const event = { eventId: 'evt-delivered', publishedAt: sent };
+    await expect(
+      w.emit('OrderDelivered', delivered('O-9', sent), { ...event, arrivesAt: sent }),
+    ).rejects.toBeInstanceOf(OrderNotYetKnownError);
+    expect(w.store.promises.has(promiseId('O-9', 'installation-48h'))).toBe(false);
+    // The OrderPaid comes in; Lambda's retry a minute later finds the order.
+    await w.emit('OrderPaid', orderPaid('O-9', storeAt('13:00'), { skus: ['SKU-SOFA'] }), {
+      arrivesAt: plus(sent, 20),
+    });
+    await w.emit('OrderDelivered', delivered('O-9', sent), { ...event, arrivesAt: plus(sent, 60) });
+    expect(w.promise(promiseId('O-9', 'installation-48h'))).toMatchObject({
+      status: 'OPEN',
+      deadline: plus(sent, 48 * 3_600),
+    });
+  });
+
+  it('an order never seen: after the wait its installation is NOT_ELIGIBLE with the reason', async () => {
+    const w = world();
+    const sent = storeAt('15:00');
+    const event = { eventId: 'evt-delivered', publishedAt: sent };
+    await expect(
+      w.emit('OrderDelivered', delivered('O-8', sent), { ...event, arrivesAt: plus(sent, 60) }),
+    ).rejects.toThrow(/order O-8 is not known yet/);
+    await w.emit('OrderDelivered', delivered('O-8', sent), {
+      ...event,
+      arrivesAt: plus(sent, ORDER_WAIT_SECONDS + 30),
+    });
+    expect(w.promise(promiseId('O-8', 'installation-48h'))).toMatchObject({
+      status: 'NOT_ELIGIBLE',
+      reason: "the order's lines are unknown; the promise needs one in furniture, appliances",
+    });
+    // A duplicate of the event later changes nothing and does not fail.
+    await w.emit('OrderDelivered', delivered('O-8', sent), {
+      eventId: 'evt-again',
+      publishedAt: plus(sent, 1),
+    });
+    const announced = w.published('PromiseRegistered', promiseId('O-8', 'installation-48h'));
+    expect(new Set(announced.map((e) => e.eventId)).size).toBe(1);
+    expect(w.promise(promiseId('O-8', 'installation-48h')).status).toBe('NOT_ELIGIBLE');
   });
 
   it('an OrderPaid processed after its deadline (a replay) breaches at once; its duplicate changes nothing', async () => {

@@ -132,11 +132,16 @@ export function world(options: { start?: string; multiplierBps?: SlaDeps['multip
   async function emit<T extends PromiseEvent>(
     type: T,
     data: EventData<T>,
-    options: { arrivesAt?: string; eventId?: string } = {},
+    options: { arrivesAt?: string; eventId?: string; publishedAt?: string } = {},
   ) {
     if (options.arrivesAt) await runUntil(options.arrivesAt);
     const event = canonicalEvent(type, data);
-    return sla.onEvent(type, event.data as Record<string, unknown>, options.eventId ?? `evt-${++delivery}`);
+    return sla.onEvent(
+      type,
+      event.data as Record<string, unknown>,
+      options.eventId ?? `evt-${++delivery}`,
+      options.publishedAt,
+    );
   }
 
   /** The published events of a detail type (optionally of one promise), with their ids. */
