@@ -124,7 +124,13 @@ export class LocalFunction {
     return this.options.timeoutMs ?? this.spec.timeoutSeconds * 1000;
   }
 
-  async invoke(event: unknown): Promise<InvokeResult> {
+  /**
+   * Runs one invocation in a free sandbox. `background`: nobody waits for the answer (an
+   * asynchronous invocation); the sandbox then runs at a lower OS scheduling priority from now on,
+   * so that on a machine short of cores its work yields to the functions a request waits for (see
+   * priority.ts). Where thread priorities cannot be set, nothing changes.
+   */
+  async invoke(event: unknown, options: { readonly background?: boolean } = {}): Promise<InvokeResult> {
     let sandbox: Sandbox;
     try {
       sandbox = await this.#acquire();
@@ -166,6 +172,7 @@ export class LocalFunction {
           logStreamName: 'local',
           deadlineMs: Date.now() + this.timeoutMs,
         },
+        ...(options.background ? { background: true } : {}),
       });
     });
   }

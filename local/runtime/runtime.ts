@@ -397,9 +397,13 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       if (!fn) throw new Error(`function ${nameOrArn} is not in the app`);
       return fn;
     };
-    const invoke = async (nameOrArn: string, event: unknown): Promise<InvokeResult> => {
+    const invoke = async (
+      nameOrArn: string,
+      event: unknown,
+      options: { readonly background?: boolean } = {},
+    ): Promise<InvokeResult> => {
       const fn = functionFor(nameOrArn);
-      const result = await fn.invoke(event);
+      const result = await fn.invoke(event, options);
       if (!result.ok)
         log(`function ${fn.spec.name} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
       return result;
@@ -502,7 +506,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       file: join(options.dataDir, 'lambda', 'async.journal'),
       clock,
       configs: invokeConfigs(assembly),
-      invoke: (arn, event) => priority.background(() => invoke(arn, event)),
+      invoke: (arn, event) => priority.background(() => invoke(arn, event, { background: true })),
       destination: (arn, record) => deliver(arn, JSON.stringify(record), 'destination'),
       resolveArn: (nameOrArn) => functionFor(nameOrArn).spec.arn,
       log,

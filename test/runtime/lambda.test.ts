@@ -60,6 +60,25 @@ describe('a local Lambda sandbox', () => {
     delete process.env.OTHER;
   });
 
+  it.runIf(process.platform === 'linux')(
+    'runs a sandbox that served an asynchronous invocation at a lower priority, one serving requests at the process’s',
+    async () => {
+      // The handler reports its own thread's nice value (Linux: a thread is a task with its own).
+      const nice = `import { readlinkSync } from 'node:fs';
+        import { getPriority } from 'node:os';
+        export const handler = async () => getPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()));`;
+      const base = (await import('node:os')).getPriority();
+      const foreground = fn(nice);
+      expect(await foreground.invoke({})).toMatchObject({ ok: true, result: base });
+      expect(await foreground.invoke({})).toMatchObject({ ok: true, result: base });
+      const background = fn(nice);
+      const lowered = Math.min(19, Math.max(base, 10));
+      expect(await background.invoke({}, { background: true })).toMatchObject({ ok: true, result: lowered });
+      // It stays lowered (an unprivileged thread may not raise it back); the function still answers.
+      expect(await background.invoke({})).toMatchObject({ ok: true, result: lowered });
+    },
+  );
+
   it('runs concurrent invocations in separate sandboxes', async () => {
     const f = fn(
       `let n = 0; export const handler = async () => { n++; await new Promise((r) => setImmediate(r)); return n; };`,
