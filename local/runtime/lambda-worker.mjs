@@ -73,7 +73,7 @@ function lowerPriority() {
   }
 }
 
-parentPort.on('message', async ({ id, event, context, background }) => {
+parentPort.on('message', async ({ id, event, payload, context, background }) => {
   if (background && !lowered) lowerPriority();
   const started = realNow();
   const lambdaContext = {
@@ -86,7 +86,8 @@ parentPort.on('message', async ({ id, event, context, background }) => {
   };
   try {
     if (initError) throw initError;
-    const result = await handler(event, lambdaContext);
+    // JSON text (see JsonPayload in lambda.ts) is parsed here, off the runtime's main thread.
+    const result = await handler(payload !== undefined ? JSON.parse(payload) : event, lambdaContext);
     parentPort.postMessage({
       id,
       ok: true,

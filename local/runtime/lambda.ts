@@ -76,6 +76,15 @@ export interface LocalFunctionOptions {
   readonly onLog?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
+/**
+ * An invocation's event as JSON text, parsed in the sandbox: the runtime passes on a payload it
+ * holds as text (an EventBridge target's input) without parsing it into objects and cloning them
+ * to the worker (for a 2,000-line order, ~4 ms of the main thread per target).
+ */
+export class JsonPayload {
+  constructor(readonly text: string) {}
+}
+
 const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
 
 interface Sandbox {
@@ -161,7 +170,7 @@ export class LocalFunction {
       sandbox.pending = { id, resolve, timer, cold };
       sandbox.worker.postMessage({
         id,
-        event,
+        ...(event instanceof JsonPayload ? { payload: event.text } : { event }),
         context: {
           functionName: this.spec.name,
           functionVersion: '$LATEST',

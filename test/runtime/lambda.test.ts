@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalFunction, type LocalFunctionSpec } from '../../local/runtime/lambda.ts';
+import { JsonPayload, LocalFunction, type LocalFunctionSpec } from '../../local/runtime/lambda.ts';
 
 let dir: string;
 const opened: LocalFunction[] = [];
@@ -78,6 +78,15 @@ describe('a local Lambda sandbox', () => {
       expect(await background.invoke({})).toMatchObject({ ok: true, result: lowered });
     },
   );
+
+  it('parses an event given as JSON text in the sandbox', async () => {
+    const f = fn(counter);
+    const r = await f.invoke(new JsonPayload('{"a":[1,{"b":null}],"n":-1.5e3}'));
+    expect(r).toMatchObject({
+      ok: true,
+      result: { echo: { a: [1, { b: null }], n: -1500 } },
+    });
+  });
 
   it('runs concurrent invocations in separate sandboxes', async () => {
     const f = fn(
