@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   DeliveryIdReuse,
@@ -7,6 +8,15 @@ import type {
 } from '#domain/ingestion/accept-delivery';
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
+
+/**
+ * Events whose JSON is larger than this are stored gzipped in one binary attribute (`eventsGzip`)
+ * instead of as a list of maps (`events`). A 2,000-line order's outbox is ~230 KB of JSON, ~350 KB
+ * as DynamoDB attribute values (~350 WCU to write, the same again for every update of the record,
+ * and the marshalling of ~30,000 attribute values in the function) and ~10 KB gzipped. Smaller
+ * outboxes stay readable in the table as they were.
+ */
+export const EVENTS_INLINE_MAX_BYTES = 16 * 1024;
 
 /** The delivery log on the single table: one item per fact, written with conditions only. */
 export class DynamoDeliveryStore implements DeliveryStore {
@@ -22,7 +32,7 @@ export class DynamoDeliveryStore implements DeliveryStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.delivery(record.source, record.factKey), entity: 'Delivery', ...record },
+          Item: { ...keys.delivery(record.source, record.factKey), entity: 'Delivery', ...toItem(record) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -118,13 +128,34 @@ export class DynamoDeliveryStore implements DeliveryStore {
   }
 }
 
+/** The record as stored: its events inline when small, else gzipped JSON (see EVENTS_INLINE_MAX_BYTES). */
+function toItem(record: DeliveryRecord): Record<string, unknown> {
+  const json = JSON.stringify(record.events);
+  if (Buffer.byteLength(json) <= EVENTS_INLINE_MAX_BYTES) return { ...record };
+  const { events: _events, ...rest } = record;
+  return { ...rest, eventsGzip: gzipSync(json) };
+}
+
 function toRecord(item: Record<string, unknown>): DeliveryRecord {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, publishedAt: _p, ...record } = item;
+  const {
+    pk: _pk,
+    sk: _sk,
+    gsi1pk: _g1,
+    gsi1sk: _g2,
+    entity: _e,
+    publishedAt: _p,
+    eventsGzip,
+    ...record
+  } = item;
   const stored = record as unknown as DeliveryRecord & { keys?: unknown };
   // Records written before facts were keyed by identity have no factKey and no extraKeys.
   return {
     ...stored,
     factKey: stored.factKey ?? stored.deliveryId,
     extraKeys: stored.extraKeys ?? [],
+    events:
+      eventsGzip instanceof Uint8Array
+        ? (JSON.parse(gunzipSync(eventsGzip).toString('utf8')) as DeliveryRecord['events'])
+        : stored.events,
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../engine/clock.ts';
 import { Journal } from './journal.ts';
-import type { InvokeResult } from './lambda.ts';
+import { type InvokeResult, JsonPayload } from './lambda.ts';
 
 /** A function's asynchronous-invocation settings (AWS::Lambda::EventInvokeConfig). */
 export interface InvokeConfig {
@@ -24,7 +24,8 @@ export interface AsyncInvoker {
   /**
    * Invokes like `InvocationType: Event`: resolves once the event is durably queued (Lambda's 202);
    * function errors are retried per the function's config and the outcome goes to the
-   * OnSuccess/OnFailure destination.
+   * OnSuccess/OnFailure destination. `event` may be a JsonPayload: kept as text, parsed in the
+   * sandbox.
    */
   invoke(functionNameOrArn: string, event: unknown, source: string): Promise<void>;
   /** Resolves when no attempt is running (events waiting for a retry time do not count). */
@@ -40,7 +41,9 @@ type AsyncRecord =
       readonly t: 'q';
       readonly id: string;
       readonly arn: string;
-      readonly event: unknown;
+      /** the event as a value, or (`payload`) as the JSON text it was given as */
+      readonly event?: unknown;
+      readonly payload?: string;
       readonly source: string;
       readonly firstAt: number;
       readonly dueAt: number;
@@ -92,7 +95,7 @@ export async function createAsyncInvoker(opts: {
     try {
       const config = opts.configs.get(item.arn) ?? DEFAULT_INVOKE_CONFIG;
       const attempts = item.attempts + 1;
-      const result = await opts.invoke(item.arn, item.event);
+      const result = await opts.invoke(item.arn, eventOf(item));
       if (closed) return; // the next start attempts it again
       const name = item.arn.split(':').at(-1);
       const record = (condition: string, response: unknown, functionError?: string) => ({
@@ -104,7 +107,7 @@ export async function createAsyncInvoker(opts: {
           condition,
           approximateInvokeCount: attempts,
         },
-        requestPayload: item.event,
+        requestPayload: item.payload !== undefined ? JSON.parse(item.payload) : item.event,
         responseContext: {
           statusCode: 200,
           executedVersion: '$LATEST',
@@ -155,6 +158,9 @@ export async function createAsyncInvoker(opts: {
     }
   }
 
+  const eventOf = (item: Queued): unknown =>
+    item.payload !== undefined ? new JsonPayload(item.payload) : item.event;
+
   async function finish(item: Queued) {
     queued.delete(item.id);
     await journal.write({ t: 'done', id: item.id });
@@ -170,7 +176,8 @@ export async function createAsyncInvoker(opts: {
         t: 'q',
         id: randomUUID(),
         arn: opts.resolveArn(functionNameOrArn),
-        event,
+        // JSON text stays text: journaled as one string, parsed in the sandbox.
+        ...(event instanceof JsonPayload ? { payload: event.text } : { event }),
         source,
         firstAt: now,
         dueAt: now,

@@ -1,6 +1,8 @@
 // One Lambda sandbox: a worker thread with its own environment and module state. It imports the
 // function's bundle once (the cold start) and then serves one invocation at a time.
 
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
@@ -56,7 +58,23 @@ parentPort.postMessage({
   ...(initError ? { error: { errorType: initError.name || 'Error', errorMessage: initError.message } } : {}),
 });
 
-parentPort.on('message', async ({ id, event, context }) => {
+// A sandbox that serves asynchronous invocations (nobody waiting) yields the cores to those that
+// serve requests: its thread runs at a lower scheduling priority (Linux: a thread is a task with its
+// own nice value). One way: an unprivileged thread may not raise its priority back.
+export const BACKGROUND_NICE = 10;
+let lowered = false;
+function lowerPriority() {
+  lowered = true;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, Math.max(getPriority(tid), BACKGROUND_NICE));
+  } catch {
+    // not Linux, or not allowed: the sandbox keeps the process's priority
+  }
+}
+
+parentPort.on('message', async ({ id, event, payload, context, background }) => {
+  if (background && !lowered) lowerPriority();
   const started = realNow();
   const lambdaContext = {
     ...context,
@@ -68,7 +86,8 @@ parentPort.on('message', async ({ id, event, context }) => {
   };
   try {
     if (initError) throw initError;
-    const result = await handler(event, lambdaContext);
+    // JSON text (see JsonPayload in lambda.ts) is parsed here, off the runtime's main thread.
+    const result = await handler(payload !== undefined ? JSON.parse(payload) : event, lambdaContext);
     parentPort.postMessage({
       id,
       ok: true,

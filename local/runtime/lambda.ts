@@ -76,6 +76,15 @@ export interface LocalFunctionOptions {
   readonly onLog?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
+/**
+ * An invocation's event as JSON text, parsed in the sandbox: the runtime passes on a payload it
+ * holds as text (an EventBridge target's input) without parsing it into objects and cloning them
+ * to the worker (for a 2,000-line order, ~4 ms of the main thread per target).
+ */
+export class JsonPayload {
+  constructor(readonly text: string) {}
+}
+
 const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
 
 interface Sandbox {
@@ -124,7 +133,13 @@ export class LocalFunction {
     return this.options.timeoutMs ?? this.spec.timeoutSeconds * 1000;
   }
 
-  async invoke(event: unknown): Promise<InvokeResult> {
+  /**
+   * Runs one invocation in a free sandbox. `background`: nobody waits for the answer (an
+   * asynchronous invocation); the sandbox then runs at a lower OS scheduling priority from now on,
+   * so that on a machine short of cores its work yields to the functions a request waits for (see
+   * priority.ts). Where thread priorities cannot be set, nothing changes.
+   */
+  async invoke(event: unknown, options: { readonly background?: boolean } = {}): Promise<InvokeResult> {
     let sandbox: Sandbox;
     try {
       sandbox = await this.#acquire();
@@ -155,7 +170,7 @@ export class LocalFunction {
       sandbox.pending = { id, resolve, timer, cold };
       sandbox.worker.postMessage({
         id,
-        event,
+        ...(event instanceof JsonPayload ? { payload: event.text } : { event }),
         context: {
           functionName: this.spec.name,
           functionVersion: '$LATEST',
@@ -166,6 +181,7 @@ export class LocalFunction {
           logStreamName: 'local',
           deadlineMs: Date.now() + this.timeoutMs,
         },
+        ...(options.background ? { background: true } : {}),
       });
     });
   }

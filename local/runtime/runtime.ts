@@ -17,7 +17,7 @@ import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamo
 import { openFunctionLog } from './function-log.ts';
 import { createRequestGuard, redactUrl, sigv4Service } from './guard.ts';
 import { type LocalHttpDispatcher, serveInProcess } from './inproc.ts';
-import { DEFAULT_MAX_SANDBOXES, type InvokeResult, LocalFunction } from './lambda.ts';
+import { DEFAULT_MAX_SANDBOXES, type InvokeResult, JsonPayload, LocalFunction } from './lambda.ts';
 import { ForegroundFirst, type PriorityOptions } from './priority.ts';
 import {
   archiveSpecs,
@@ -397,9 +397,13 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       if (!fn) throw new Error(`function ${nameOrArn} is not in the app`);
       return fn;
     };
-    const invoke = async (nameOrArn: string, event: unknown): Promise<InvokeResult> => {
+    const invoke = async (
+      nameOrArn: string,
+      event: unknown,
+      options: { readonly background?: boolean } = {},
+    ): Promise<InvokeResult> => {
       const fn = functionFor(nameOrArn);
-      const result = await fn.invoke(event);
+      const result = await fn.invoke(event, options);
       if (!result.ok)
         log(`function ${fn.spec.name} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
       return result;
@@ -468,7 +472,10 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
           } catch (error) {
             throw new DeliveryError((error as Error).message, 'NO_RESOURCE', false);
           }
-          return asyncInvoker.invoke(targetArn, JSON.parse(payload) as unknown, context);
+          // A Lambda takes JSON: text that is not fails the delivery here, as before; valid text is
+          // passed on as it is (journaled and parsed in the sandbox, not cloned as objects).
+          JSON.parse(payload);
+          return asyncInvoker.invoke(targetArn, new JsonPayload(payload), context);
         case 'sqs':
           await sqs.sendMessage(targetArn, payload, {});
           return;
@@ -502,7 +509,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       file: join(options.dataDir, 'lambda', 'async.journal'),
       clock,
       configs: invokeConfigs(assembly),
-      invoke: (arn, event) => priority.background(() => invoke(arn, event)),
+      invoke: (arn, event) => priority.background(() => invoke(arn, event, { background: true })),
       destination: (arn, record) => deliver(arn, JSON.stringify(record), 'destination'),
       resolveArn: (nameOrArn) => functionFor(nameOrArn).spec.arn,
       log,

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchPut } from '#adapters/dynamodb/batch';
 import { DynamoCatalogRepository } from '#adapters/dynamodb/catalog-repository';
-import { DynamoDeliveryStore } from '#adapters/dynamodb/delivery-store';
+import { DynamoDeliveryStore, EVENTS_INLINE_MAX_BYTES } from '#adapters/dynamodb/delivery-store';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import type { DeliveryRecord } from '#domain/ingestion/accept-delivery';
 import { ValidationError } from '#domain/shared/errors';
@@ -100,6 +100,62 @@ describe('DynamoDeliveryStore (conditional writes on the real wire protocol)', (
     expect(
       await store.takeOver('shopify', 'never', '2030-01-01T00:00:00.000Z', '2030-01-01T00:00:30.000Z'),
     ).toBe(false);
+  });
+
+  it('keeps a large outbox gzipped in one attribute and gives back the same events to finish it', async () => {
+    const store = new DynamoDeliveryStore(dynamo.doc, dynamo.tableName);
+    const lines = Array.from({ length: 2000 }, (_, i) => ({
+      sku: `SKU-${i}`,
+      productId: String(1000 + i),
+      variantId: null,
+      title: `Line ${i}`,
+      quantity: (i % 7) + 1,
+      unitPrice: { amount: 100 + i, currency: 'CNY' },
+    }));
+    const events = [
+      {
+        source: 'storeflow.ingestion',
+        detailType: 'OrderPaid',
+        detail: {
+          metadata: { eventId: 'e-big', publishedAt: '2026-11-24T00:00:00.000Z', correlationId: 'big' },
+          data: { orderId: '42', lines, total: { amount: 1.5e9, currency: 'CNY' }, note: null },
+        },
+      },
+    ] as unknown as DeliveryRecord['events'];
+    const big = record('big', { events });
+    expect(Buffer.byteLength(JSON.stringify(events))).toBeGreaterThan(EVENTS_INLINE_MAX_BYTES);
+    expect(await store.claim(big)).toEqual({ claimed: true });
+
+    const item = (await dynamo.scanAll()).find((i) => i.pk === 'DELIVERY#shopify#big');
+    expect(item?.events).toBeUndefined();
+    expect(item?.eventsGzip).toBeInstanceOf(Uint8Array);
+    // The stored item is a few KB, not the ~350 KB the events take as attribute values.
+    const { eventsGzip, ...rest } = item ?? {};
+    expect((eventsGzip as Uint8Array).byteLength + Buffer.byteLength(JSON.stringify(rest))).toBeLessThan(
+      32 * 1024,
+    );
+
+    // A retry of the RECEIVED fact finishes it with exactly the events (and ids) first recorded.
+    const retry = await store.claim(record('big', { receivedAt: '2030-01-01T00:00:00.000Z' }));
+    expect(retry).toEqual({ claimed: false, existing: big });
+    await store.markPublished('shopify', 'big', '2026-11-24T00:00:01.000Z');
+    const after = await store.claim(big);
+    expect(after.claimed ? null : after.existing).toEqual({ ...big, status: 'PUBLISHED' });
+  });
+
+  it('keeps a small outbox inline, readable as attribute values', async () => {
+    const store = new DynamoDeliveryStore(dynamo.doc, dynamo.tableName);
+    const events = [
+      {
+        source: 'storeflow.ingestion',
+        detailType: 'OrderPaid',
+        detail: { metadata: { eventId: 'e-small' }, data: { orderId: '7' } },
+      },
+    ] as unknown as DeliveryRecord['events'];
+    await store.claim(record('small', { events }));
+    const item = (await dynamo.scanAll()).find((i) => i.pk === 'DELIVERY#shopify#small');
+    expect(item?.events).toEqual(events);
+    expect(item?.eventsGzip).toBeUndefined();
   });
 });
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../local/engine/clock.ts';
 import { createAsyncInvoker, type InvokeConfig } from '../../local/runtime/async-invoke.ts';
-import type { InvokeResult } from '../../local/runtime/lambda.ts';
+import { type InvokeResult, JsonPayload } from '../../local/runtime/lambda.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:f';
 const DLQ = 'arn:aws:sqs:us-east-1:000000000000:dlq';
@@ -105,6 +105,57 @@ describe('Lambda asynchronous invocation', () => {
     expect(calls).toHaveLength(1);
     expect(sent).toEqual([]);
     await invoker.close();
+  });
+
+  it('keeps JSON text as text: journaled as one string, handed on as text, parsed for a destination', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'storeflow-async-'));
+    dirs.push(d);
+    const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
+    const given: unknown[] = [];
+    const sent: unknown[] = [];
+    const open = (ok: boolean) =>
+      createAsyncInvoker({
+        file: join(d, 'async.journal'),
+        clock,
+        configs: new Map([
+          [
+            ARN,
+            {
+              maximumRetryAttempts: 2,
+              maximumEventAgeSeconds: 21_600,
+              onSuccess: 'arn:aws:sqs:us-east-1:000000000000:ok',
+            },
+          ],
+        ]),
+        invoke: async (_arn, event): Promise<InvokeResult> => {
+          given.push(event);
+          return ok
+            ? { ok: true, result: null, cold: false, ms: 1 }
+            : { ok: false, error: { errorType: 'Boom', errorMessage: 'no' }, cold: false, ms: 1 };
+        },
+        destination: async (_arn, record) => {
+          sent.push(record);
+        },
+        resolveArn: (n) => n,
+        log: () => {},
+      });
+    const text = JSON.stringify({ detail: { lines: [{ sku: 'A', quantity: 1 }] } });
+    const first = await open(false);
+    await first.invoke(ARN, new JsonPayload(text), 'test');
+    const journaled = readFileSync(join(d, 'async.journal'), 'utf8');
+    expect(JSON.parse(journaled.split('\n')[0]!)).toMatchObject({ t: 'q', payload: text });
+    await clock.advance(0); // attempt 1 fails, retry due in 60 s
+    await first.close();
+    // a restart finds it as it was
+    const second = await open(true);
+    await clock.advance(24 * 3600);
+    expect(given).toHaveLength(2);
+    for (const event of given) {
+      expect(event).toBeInstanceOf(JsonPayload);
+      expect((event as JsonPayload).text).toBe(text);
+    }
+    expect(sent).toEqual([expect.objectContaining({ requestPayload: JSON.parse(text) })]);
+    await second.close();
   });
 
   it('keeps a queued event across a restart (durable before invoke resolves)', async () => {

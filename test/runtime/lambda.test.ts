@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalFunction, type LocalFunctionSpec } from '../../local/runtime/lambda.ts';
+import { JsonPayload, LocalFunction, type LocalFunctionSpec } from '../../local/runtime/lambda.ts';
 
 let dir: string;
 const opened: LocalFunction[] = [];
@@ -58,6 +58,34 @@ describe('a local Lambda sandbox', () => {
     expect(ra).toMatchObject({ ok: true, result: { env: 'a', leaked: null } });
     expect(rb).toMatchObject({ ok: true, result: { env: 'b', leaked: null } });
     delete process.env.OTHER;
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'runs a sandbox that served an asynchronous invocation at a lower priority, one serving requests at the process’s',
+    async () => {
+      // The handler reports its own thread's nice value (Linux: a thread is a task with its own).
+      const nice = `import { readlinkSync } from 'node:fs';
+        import { getPriority } from 'node:os';
+        export const handler = async () => getPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()));`;
+      const base = (await import('node:os')).getPriority();
+      const foreground = fn(nice);
+      expect(await foreground.invoke({})).toMatchObject({ ok: true, result: base });
+      expect(await foreground.invoke({})).toMatchObject({ ok: true, result: base });
+      const background = fn(nice);
+      const lowered = Math.min(19, Math.max(base, 10));
+      expect(await background.invoke({}, { background: true })).toMatchObject({ ok: true, result: lowered });
+      // It stays lowered (an unprivileged thread may not raise it back); the function still answers.
+      expect(await background.invoke({})).toMatchObject({ ok: true, result: lowered });
+    },
+  );
+
+  it('parses an event given as JSON text in the sandbox', async () => {
+    const f = fn(counter);
+    const r = await f.invoke(new JsonPayload('{"a":[1,{"b":null}],"n":-1.5e3}'));
+    expect(r).toMatchObject({
+      ok: true,
+      result: { echo: { a: [1, { b: null }], n: -1500 } },
+    });
   });
 
   it('runs concurrent invocations in separate sandboxes', async () => {

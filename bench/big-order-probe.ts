@@ -1,0 +1,128 @@
+/**
+ * A probe, not a benchmark (no `.bench.ts` suffix): the app on the local runtime in this process,
+ * sent signed 2,000-line `orders/paid` webhooks one at a time, settled between them; prints each
+ * acknowledgement's wall time, the process's CPU during the acknowledgement and until settled,
+ * and the main thread's CPU during the acknowledgement. For profiling:
+ *
+ *   node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/big-order-probe.ts
+ *
+ * Knobs: PROBE_ORDERS (10), PROBE_LINES (2000), PROBE_WARMUP (3), PROBE_SETTLE (1; 0: the next order
+ * is sent as soon as the last is acknowledged, as the webhooks bench does, settled only at the end).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signShopify } from '../domain/ingestion/signatures.ts';
+import { synthesize } from '../lib/synth.ts';
+import { prepareAssembly } from '../local/runtime/build.ts';
+import { startRuntime } from '../local/runtime/runtime.ts';
+
+const ORDERS = Number(process.env.PROBE_ORDERS ?? 10);
+const LINES = Number(process.env.PROBE_LINES ?? 2000);
+const WARMUP = Number(process.env.PROBE_WARMUP ?? 3);
+const SETTLE = process.env.PROBE_SETTLE !== '0';
+
+function mainThreadCpuMs(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+const cpuMs = () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+const work = mkdtempSync(join(tmpdir(), 'storeflow-big-probe-'));
+const assembly = join(work, 'app.out');
+await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
+  synthesize(outdir, context);
+});
+const dataDir = join(work, 'data');
+const runtime = await startRuntime({ assemblyDir: assembly, dataDir, port: 0, clock: 'real' });
+try {
+  const secret = (
+    JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { secrets: Record<string, string> }
+  ).secrets.ShopifyWebhookSecret!;
+  const template = JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL('../test/fixtures/shopify/orders-paid.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as Record<string, unknown>;
+  const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
+  const body = (orderId: number) => {
+    const subtotal = `${LINES}.00`;
+    return JSON.stringify({
+      ...template,
+      id: orderId,
+      name: `#${orderId}`,
+      line_items: Array.from({ length: LINES }, (_, i) => ({
+        id: i + 1,
+        sku: `B${i}`,
+        title: 'x',
+        quantity: 1,
+        price: '1.00',
+        product_id: 1,
+        variant_id: 1,
+      })),
+      subtotal_price: subtotal,
+      current_subtotal_price: subtotal,
+      total_line_items_price: subtotal,
+      total_price: subtotal,
+      current_total_price: subtotal,
+      total_discounts: '0.00',
+      shipping_lines: [],
+      discount_codes: [],
+      refunds: [],
+    });
+  };
+  const rows: { wall: number; cpu: number; main: number; settled: number }[] = [];
+  for (let n = 0; n < WARMUP + ORDERS; n++) {
+    const text = body(base + n);
+    const c0 = cpuMs();
+    const m0 = mainThreadCpuMs();
+    const t0 = performance.now();
+    const reply = await fetch(new URL('/webhooks/shopify', runtime.url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shopify-topic': 'orders/paid',
+        'x-shopify-hmac-sha256': signShopify(text, secret),
+        'x-shopify-webhook-id': `probe-${base}-${n}`,
+        'x-shopify-shop-domain': 'probe.myshopify.com',
+      },
+      body: text,
+    });
+    const answer = await reply.text();
+    const wall = performance.now() - t0;
+    const cpu = cpuMs() - c0;
+    const main = mainThreadCpuMs() - m0;
+    if (reply.status !== 200) throw new Error(`answered ${reply.status}: ${answer.slice(0, 300)}`);
+    if (SETTLE || n === WARMUP + ORDERS - 1) await runtime.settle();
+    const settled = cpuMs() - c0;
+    if (n >= WARMUP) rows.push({ wall, cpu, main, settled });
+    console.log(
+      `${n < WARMUP ? 'warm-up ' : ''}#${n}: ${Buffer.byteLength(text)} B body, ack ${wall.toFixed(0)} ms, CPU during ack ${cpu.toFixed(0)} ms (main thread ${main} ms), CPU until settled ${settled.toFixed(0)} ms`,
+    );
+  }
+  const col = (k: keyof (typeof rows)[number]) =>
+    `p50 ${pct(
+      rows.map((r) => r[k]),
+      50,
+    ).toFixed(0)} p99 ${pct(
+      rows.map((r) => r[k]),
+      99,
+    ).toFixed(0)}`;
+  console.log(
+    `${LINES}-line orders (${ORDERS}): ack wall ${col('wall')} ms; CPU during ack ${col('cpu')} ms; main thread ${col('main')} ms; CPU until settled ${col('settled')} ms`,
+  );
+} finally {
+  await runtime.close();
+  if (process.env.PROBE_KEEP === '1') console.log(`kept ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
