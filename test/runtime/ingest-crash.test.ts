@@ -1,10 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { signShopify } from '#domain/ingestion/signatures';
 import { fixture } from '#test/support/fixtures';
-import { type RuntimeProcess, spawnRuntime } from '#test/support/runtime-process';
+import { type RuntimeProcess, runtimeProcesses } from '#test/support/runtime-process';
 
 /**
  * Issue #10: kill -9 under a bounded load of signed deliveries, then a restart on the same data
@@ -13,12 +12,7 @@ import { type RuntimeProcess, spawnRuntime } from '#test/support/runtime-process
  * timelines exactly once — the acknowledged ones included, whose timeline lines are written after
  * the acknowledgement by the recorder.
  */
-const dirs: string[] = [];
-const running: RuntimeProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) if (r.child.exitCode === null) await r.kill9();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const processes = runtimeProcesses('storeflow-ingest-crash-');
 
 const ORDERS = 60;
 const CONCURRENCY = 8;
@@ -43,8 +37,7 @@ type Delivery = ReturnType<typeof delivery>;
 
 describe('ingestion under kill -9', () => {
   it('every delivery reaches each of its timelines exactly once across three kills under load', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'storeflow-ingest-crash-'));
-    dirs.push(data);
+    const data = processes.dataDir();
     const args = ['--assembly', inject('appAssembly'), '--data', data, '--clock', 'virtual', '--quiet'];
     const all = Array.from({ length: ORDERS }, (_, i) => delivery(i));
     const acknowledged = new Set<number>();
@@ -103,8 +96,7 @@ describe('ingestion under kill -9', () => {
     }
 
     for (const stopAfter of KILL_AFTER) {
-      const runtime = await spawnRuntime(args);
-      running.push(runtime);
+      const runtime = await processes.spawn(args);
       if (!secret) {
         const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'));
         secret = secrets.secrets.ShopifyWebhookSecret;
@@ -117,8 +109,7 @@ describe('ingestion under kill -9', () => {
     expect(acknowledged.size).toBeLessThan(ORDERS);
 
     // The platform retries the rest against a runtime that is left running.
-    const last = await spawnRuntime(args);
-    running.push(last);
+    const last = await processes.spawn(args);
     await load(last, null);
     expect(acknowledged.size).toBe(ORDERS);
     await fetch(`${last.url}/_local/settle`, { method: 'POST' });

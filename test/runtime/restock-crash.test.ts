@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { restockClient } from '#test/support/restock-client';
-import { type RuntimeProcess, spawnRuntime } from '#test/support/runtime-process';
+import { runtimeProcesses, until } from '#test/support/runtime-process';
 
 /**
  * Issue #11: the runtime killed with SIGKILL in the middle of the nightly sweep and restarted on
@@ -11,33 +8,15 @@ import { type RuntimeProcess, spawnRuntime } from '#test/support/runtime-process
  * purchase order (each check's claim on a SKU and supplier's slot is one conditional write, and a
  * retried check recognises its own claim).
  */
-const dirs: string[] = [];
-const running: RuntimeProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) if (r.child.exitCode === null) await r.kill9();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-/** Polls another process's state (not a timing assumption), up to `ms` real milliseconds. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const processes = runtimeProcesses('storeflow-restock-crash-');
 
 const SKUS = 200;
 
 describe('the restock sweep killed with SIGKILL', () => {
   it('resumes after a restart: every SKU checked, one purchase order each', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'storeflow-restock-crash-'));
-    dirs.push(data);
+    const data = processes.dataDir();
     const args = ['--assembly', inject('appAssembly'), '--data', data, '--clock', 'virtual', '--quiet'];
-    const first = await spawnRuntime(args);
-    running.push(first);
+    const first = await processes.spawn(args);
     const sf = restockClient(first.url, data);
     const t0 = await sf.advanceToLocal('00:30');
     const date = sf.storeDate(t0);
@@ -71,8 +50,7 @@ describe('the restock sweep killed with SIGKILL', () => {
     sf.close();
     expect(before).toBeGreaterThan(0);
 
-    const second = await spawnRuntime(args);
-    running.push(second);
+    const second = await processes.spawn(args);
     const again = restockClient(second.url, data);
     // The clock resumes where it was last saved; moving past 02:00 lets the resumed sweep's timers run.
     await again.advanceToLocal('03:00');

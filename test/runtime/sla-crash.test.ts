@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { type RuntimeProcess, spawnRuntime } from '#test/support/runtime-process';
+import { describe, expect, inject, it } from 'vitest';
+import { runtimeProcesses, until } from '#test/support/runtime-process';
 import { slaClient } from '#test/support/sla-client';
 
 /**
@@ -11,33 +8,15 @@ import { slaClient } from '#test/support/sla-client';
  * compensated exactly once (the timers' firings are journaled; a retried breach finds its state
  * and finishes it; the cap item and the promise take each compensation once).
  */
-const dirs: string[] = [];
-const running: RuntimeProcess[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) if (r.child.exitCode === null) await r.kill9();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-/** Polls another process's state (not a timing assumption), up to `ms` real milliseconds. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const processes = runtimeProcesses('storeflow-sla-crash-');
 
 const ORDERS = 150;
 
 describe('SLA deadlines with the runtime killed with SIGKILL', () => {
   it('after a restart every promise is breached and compensated exactly once', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'storeflow-sla-crash-'));
-    dirs.push(data);
+    const data = processes.dataDir();
     const args = ['--assembly', inject('appAssembly'), '--data', data, '--clock', 'virtual', '--quiet'];
-    const first = await spawnRuntime(args);
-    running.push(first);
+    const first = await processes.spawn(args);
     const sf = slaClient(first.url, data);
     await sf.ok('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
     await sf.ok('PUT', '/api/skus/MILK', {
@@ -72,8 +51,7 @@ describe('SLA deadlines with the runtime killed with SIGKILL', () => {
     sf.close();
     expect(before).toBeGreaterThan(0);
 
-    const second = await spawnRuntime(args);
-    running.push(second);
+    const second = await processes.spawn(args);
     const again = slaClient(second.url, data);
     await again.advanceToLocal('18:30');
     await again.settle();

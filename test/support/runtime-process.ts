@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../bin/storeflow-cli.js', import.meta.url));
 
@@ -55,4 +59,45 @@ export function spawnRuntime(args: string[]): Promise<RuntimeProcess> {
     });
     void exited.then((code) => reject(new Error(`storeflow dev exited (${code}) before ready:\n${out}`)));
   });
+}
+
+/**
+ * The runtimes and data directories a crash test starts: each runtime killed (if still running)
+ * and each directory removed after every test.
+ */
+export function runtimeProcesses(prefix: string) {
+  const dirs: string[] = [];
+  const running: RuntimeProcess[] = [];
+  afterEach(async () => {
+    for (const r of running.splice(0)) if (r.child.exitCode === null) await r.kill9();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    /** A fresh data directory, removed after the test. */
+    dataDir(): string {
+      const dir = mkdtempSync(join(tmpdir(), prefix));
+      dirs.push(dir);
+      return dir;
+    },
+    /** `storeflow dev` with `args`, killed after the test. */
+    async spawn(args: string[]): Promise<RuntimeProcess> {
+      const runtime = await spawnRuntime(args);
+      running.push(runtime);
+      return runtime;
+    },
+  };
+}
+
+/**
+ * Polls another process's state (not a timing assumption) until `probe` gives a value, up to `ms`
+ * real milliseconds; a probe that throws (the process restarting) counts as not yet.
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
