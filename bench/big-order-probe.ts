@@ -17,6 +17,7 @@ import { signShopify } from '../domain/ingestion/signatures.ts';
 import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntime } from '../local/runtime/runtime.ts';
+import { orderBody } from './webhooks.bench.ts';
 
 const ORDERS = Number(process.env.PROBE_ORDERS ?? 10);
 const LINES = Number(process.env.PROBE_LINES ?? 2000);
@@ -55,32 +56,7 @@ try {
     ),
   ) as Record<string, unknown>;
   const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
-  const body = (orderId: number) => {
-    const subtotal = `${LINES}.00`;
-    return JSON.stringify({
-      ...template,
-      id: orderId,
-      name: `#${orderId}`,
-      line_items: Array.from({ length: LINES }, (_, i) => ({
-        id: i + 1,
-        sku: `B${i}`,
-        title: 'x',
-        quantity: 1,
-        price: '1.00',
-        product_id: 1,
-        variant_id: 1,
-      })),
-      subtotal_price: subtotal,
-      current_subtotal_price: subtotal,
-      total_line_items_price: subtotal,
-      total_price: subtotal,
-      current_total_price: subtotal,
-      total_discounts: '0.00',
-      shipping_lines: [],
-      discount_codes: [],
-      refunds: [],
-    });
-  };
+  const body = (orderId: number) => orderBody(template, orderId, LINES);
   const rows: { wall: number; cpu: number; main: number; settled: number }[] = [];
   for (let n = 0; n < WARMUP + ORDERS; n++) {
     const text = body(base + n);

@@ -70,7 +70,7 @@ function post(agent: Agent, url: URL, path: string, headers: Record<string, stri
  * A Shopify orders/paid body with a fresh order id: `lines` line items, each as the fixture's for
  * small orders; for large ones short items, so 2,000 lines stay under the 256 KiB body limit.
  */
-function orderBody(template: Record<string, unknown>, orderId: number, lines: number): string {
+export function orderBody(template: Record<string, unknown>, orderId: number, lines: number): string {
   const item = (template.line_items as Record<string, unknown>[])[0]!;
   const lineItems = Array.from({ length: lines }, (_, i) =>
     lines <= 10
