@@ -183,67 +183,11 @@ export class Journal<R> {
 const CHUNK = 1 << 20;
 
 /**
- * Reads a JSON-lines journal in 1 MiB chunks, handing each complete record to `each`; returns the
- * byte length of the complete records (`good`) and the file's size. A torn last line (no newline,
- * or not JSON and last) ends the records; a bad line followed by more is corruption.
+ * The complete lines of a file (newline-terminated; a last line without one is left out), read in
+ * 1 MiB chunks, each with its length in bytes including the newline. Nothing if the file is missing.
+ * `stat.size` is set to the file's size when it is opened.
  */
-function readRecords<R>(file: string, each: (record: R) => void): { good: number; size: number } {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { good: 0, size: 0 };
-    throw error;
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    let carry = Buffer.alloc(0);
-    let position = 0;
-    let good = 0;
-    let line = 0;
-    let torn = false;
-    while (position < size) {
-      const n = readSync(fd, chunk, 0, Math.min(CHUNK, size - position), position);
-      if (n <= 0) break;
-      position += n;
-      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
-      let start = 0;
-      for (let nl = data.indexOf(10, start); nl >= 0; nl = data.indexOf(10, start)) {
-        line++;
-        if (torn) {
-          throw new Error(
-            `${file}: line ${line - 1} is not a JSON record and is followed by more; the journal is corrupt`,
-          );
-        }
-        let record: R;
-        try {
-          record = JSON.parse(data.toString('utf8', start, nl)) as R;
-        } catch {
-          // Only the last line can be torn by a crash; a bad line before others is corruption.
-          torn = true;
-          start = nl + 1;
-          continue;
-        }
-        each(record);
-        good += nl + 1 - start;
-        start = nl + 1;
-      }
-      carry = Buffer.from(data.subarray(start));
-    }
-    return { good, size };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * The complete records of a journal file, read from disk in 1 MiB chunks as they are iterated
- * (for compaction and scans of journals too large to keep in memory). Appends not yet committed
- * are not on disk: commit first.
- */
-export function* scanRecords<R>(file: string): Generator<R> {
-  const batch: R[] = [];
+function* fileLines(file: string, stat = { size: 0 }): Generator<{ text: string; bytes: number }> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -253,6 +197,7 @@ export function* scanRecords<R>(file: string): Generator<R> {
   }
   try {
     const size = fstatSync(fd).size;
+    stat.size = size;
     const chunk = Buffer.allocUnsafe(CHUNK);
     let carry = Buffer.alloc(0);
     let position = 0;
@@ -262,20 +207,65 @@ export function* scanRecords<R>(file: string): Generator<R> {
       position += n;
       const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
       let start = 0;
+      const lines: Array<{ text: string; bytes: number }> = [];
       for (let nl = data.indexOf(10, start); nl >= 0; nl = data.indexOf(10, start)) {
-        try {
-          batch.push(JSON.parse(data.toString('utf8', start, nl)) as R);
-        } catch {
-          return; // a torn last line
-        }
+        lines.push({ text: data.toString('utf8', start, nl), bytes: nl + 1 - start });
         start = nl + 1;
       }
+      // Copied before yielding: the next read reuses `chunk`.
       carry = Buffer.from(data.subarray(start));
-      yield* batch;
-      batch.length = 0;
+      yield* lines;
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Reads a JSON-lines journal in 1 MiB chunks, handing each complete record to `each`; returns the
+ * byte length of the complete records (`good`) and the file's size. A torn last line (no newline,
+ * or not JSON and last) ends the records; a bad line followed by more is corruption.
+ */
+function readRecords<R>(file: string, each: (record: R) => void): { good: number; size: number } {
+  const stat = { size: 0 };
+  let good = 0;
+  let line = 0;
+  let torn = false;
+  for (const { text, bytes } of fileLines(file, stat)) {
+    line++;
+    if (torn) {
+      throw new Error(
+        `${file}: line ${line - 1} is not a JSON record and is followed by more; the journal is corrupt`,
+      );
+    }
+    let record: R;
+    try {
+      record = JSON.parse(text) as R;
+    } catch {
+      // Only the last line can be torn by a crash; a bad line before others is corruption.
+      torn = true;
+      continue;
+    }
+    each(record);
+    good += bytes;
+  }
+  return { good, size: stat.size };
+}
+
+/**
+ * The complete records of a journal file, read from disk in 1 MiB chunks as they are iterated
+ * (for compaction and scans of journals too large to keep in memory). Appends not yet committed
+ * are not on disk: commit first.
+ */
+export function* scanRecords<R>(file: string): Generator<R> {
+  for (const { text } of fileLines(file)) {
+    let record: R;
+    try {
+      record = JSON.parse(text) as R;
+    } catch {
+      return; // a torn last line
+    }
+    yield record;
   }
 }
 
