@@ -71,7 +71,8 @@ export function restockClient(url: string, dataDir: string) {
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`);
       return res.body;
     },
-    async shopify(topic: string, payload: unknown): Promise<Response> {
+    /** A signed Shopify delivery; `webhookId` reused is a platform retry (default: a new one). */
+    async shopify(topic: string, payload: unknown, webhookId = `restock-${++deliveries}`): Promise<Response> {
       const body = JSON.stringify(payload);
       return fetch(`${url}/webhooks/shopify`, {
         method: 'POST',
@@ -79,7 +80,7 @@ export function restockClient(url: string, dataDir: string) {
           'content-type': 'application/json',
           'x-shopify-topic': topic,
           'x-shopify-hmac-sha256': signShopify(body, secrets.secrets.ShopifyWebhookSecret!),
-          'x-shopify-webhook-id': `restock-${++deliveries}`,
+          'x-shopify-webhook-id': webhookId,
           'x-shopify-shop-domain': 'demo.myshopify.com',
         },
         body,

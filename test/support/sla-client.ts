@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { signShopify, signStoreflow } from '#domain/ingestion/signatures';
+import { signStoreflow } from '#domain/ingestion/signatures';
 import { restockClient } from './restock-client.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely; the tests assert their shape.
@@ -86,19 +86,8 @@ export function slaClient(url: string, dataDir: string) {
       if (res.status !== 200) throw new Error(`${what}: ${res.status} ${await res.text()}`);
     },
     /** A signed Shopify delivery with the given webhook id (a platform retry reuses it). */
-    async shopifyAs(topic: string, payload: unknown, webhookId: string) {
-      const body = JSON.stringify(payload);
-      return fetch(`${url}/webhooks/shopify`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-shopify-topic': topic,
-          'x-shopify-hmac-sha256': signShopify(body, secrets.secrets.ShopifyWebhookSecret!),
-          'x-shopify-webhook-id': webhookId,
-          'x-shopify-shop-domain': 'demo.myshopify.com',
-        },
-        body,
-      });
+    shopifyAs(topic: string, payload: unknown, webhookId: string) {
+      return base.shopify(topic, payload, webhookId);
     },
     /** A paid Shopify order (orders/paid), paid at `paidAt`; returns the delivery's webhook id. */
     async paid(orderId: number, paidAt: number, order: PaidOrder, webhookId = `sla-${++deliveries}`) {
