@@ -9,14 +9,13 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { signStoreflow } from '#domain/ingestion/signatures';
+import type { Body } from './api-body.ts';
 
 /**
  * Drives the presale feature of a running local runtime the way a platform and an operator do:
  * signed storeflow webhooks, the operations API with the admin token, the virtual clock's local
  * controls, and the Step Functions API for the runs. Shared by the in-process and kill -9 tests.
  */
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely; the tests assert their shape.
-type Body = any;
 
 export interface PresaleClient {
   readonly url: string;

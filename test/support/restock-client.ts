@@ -2,9 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListExecutionsCommand, ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { signShopify } from '#domain/ingestion/signatures';
-
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely; the tests assert their shape.
-type Body = any;
+import type { Body } from './api-body.ts';
 
 /** The store's time zone in these tests: Asia/Shanghai is UTC+8 all year (no daylight saving). */
 const SHANGHAI_OFFSET_MS = 8 * 3_600_000;

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signStoreflow } from '#domain/ingestion/signatures';
+import type { Body } from './api-body.ts';
 import { restockClient } from './restock-client.ts';
-
-// biome-ignore lint/suspicious/noExplicitAny: the API's JSON answers are read loosely; the tests assert their shape.
-type Body = any;
 
 export interface PaidOrder {
   /** SKU → units */
