@@ -3,8 +3,10 @@
  * nightly", "the day paid" and "this year" are read in the store's zone). IANA zones through Intl.
  */
 
+/** One formatter per zone: making one costs far more than formatting with it. */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
+/** The store clock's year, month, day, hour, minute and second of an instant, as digits. */
 function parts(at: Date, timeZone: string): Record<string, string> {
   let f = formatters.get(timeZone);
   if (!f) {
@@ -16,6 +18,7 @@ function parts(at: Date, timeZone: string): Record<string, string> {
       day: '2-digit',
       hour: '2-digit',
       minute: '2-digit',
+      second: '2-digit',
     });
     formatters.set(timeZone, f);
   }
@@ -65,31 +68,21 @@ export function isCalendarDate(value: string): boolean {
 
 /** Seconds since midnight of an instant on the store's clock (`11:59:59` → 43199). */
 export function localSecondsOfDay(at: Date, timeZone: string): number {
-  const f = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  });
-  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, Number(x.value)]));
-  return (p.hour ?? 0) * 3600 + (p.minute ?? 0) * 60 + (p.second ?? 0);
+  const p = parts(at, timeZone);
+  return Number(p.hour) * 3600 + Number(p.minute) * 60 + Number(p.second);
 }
 
 /** How far the zone's clock is ahead of UTC at an instant, in milliseconds. */
 function offsetMs(at: number, timeZone: string): number {
-  const f = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
-  const p = Object.fromEntries(f.formatToParts(new Date(at)).map((x) => [x.type, Number(x.value)]));
-  const wall = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  const p = parts(new Date(at), timeZone);
+  const wall = Date.UTC(
+    Number(p.year),
+    Number(p.month) - 1,
+    Number(p.day),
+    Number(p.hour),
+    Number(p.minute),
+    Number(p.second),
+  );
   return wall - Math.floor(at / 1000) * 1000;
 }
 
