@@ -1,13 +1,10 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DynamoPresaleStore } from '#adapters/dynamodb/presale-store';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
 import { presaleAdmin } from '#domain/presale/admin';
 import { ValidationError } from '#domain/shared/errors';
 import { parseId } from '#domain/shared/schemas';
-import { requireOperator } from './_shared/auth.ts';
-import { type HttpResult, httpErrors, json, rawBody, requireJsonBody } from './_shared/http.ts';
+import { json, rawBody } from './_shared/http.ts';
+import { operationsApi } from './_shared/operations-api.ts';
 import { clock, db, loadConfig, logger } from './_shared/runtime.ts';
 
 /**
@@ -16,29 +13,24 @@ import { clock, db, loadConfig, logger } from './_shared/runtime.ts';
  */
 const admin = presaleAdmin({ store: new DynamoPresaleStore(db(), loadConfig().TABLE_NAME), clock });
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
-  .use(injectLambdaContext(logger))
-  .use(httpErrors(logger))
-  .use(requireOperator())
-  .use(requireJsonBody())
-  .handler(async (event) => {
-    const { presaleId, orderId } = event.pathParameters ?? {};
-    const method = event.requestContext.http.method;
-    if (presaleId !== undefined && method === 'PUT') {
-      const text = rawBody(event).toString('utf8');
-      if (text.trim() === '') throw ValidationError.field('(body)', 'a JSON presale is required');
-      const result = await admin.put(presaleId, parseJsonPreservingBigIntegers(text));
-      logger.info(result.created ? 'presale created' : 'presale updated', { presaleId });
-      return json(result.created ? 201 : 200, result.presale);
-    }
-    if (presaleId !== undefined && method === 'GET') {
-      return json(200, await admin.get(parseId(presaleId, 'presaleId')));
-    }
-    if (orderId !== undefined && method === 'GET') {
-      return json(200, await admin.getOrder(parseId(orderId, 'orderId')));
-    }
-    throw ValidationError.field(
-      'path',
-      'expected PUT or GET /api/presales/{presaleId}, or GET /api/presale-orders/{orderId}',
-    );
-  });
+export const handler = operationsApi(async (event) => {
+  const { presaleId, orderId } = event.pathParameters ?? {};
+  const method = event.requestContext.http.method;
+  if (presaleId !== undefined && method === 'PUT') {
+    const text = rawBody(event).toString('utf8');
+    if (text.trim() === '') throw ValidationError.field('(body)', 'a JSON presale is required');
+    const result = await admin.put(presaleId, parseJsonPreservingBigIntegers(text));
+    logger.info(result.created ? 'presale created' : 'presale updated', { presaleId });
+    return json(result.created ? 201 : 200, result.presale);
+  }
+  if (presaleId !== undefined && method === 'GET') {
+    return json(200, await admin.get(parseId(presaleId, 'presaleId')));
+  }
+  if (orderId !== undefined && method === 'GET') {
+    return json(200, await admin.getOrder(parseId(orderId, 'orderId')));
+  }
+  throw ValidationError.field(
+    'path',
+    'expected PUT or GET /api/presales/{presaleId}, or GET /api/presale-orders/{orderId}',
+  );
+});

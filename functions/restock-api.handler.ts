@@ -1,22 +1,13 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { StepFunctionsTaskCallbacks } from '#adapters/stepfunctions/sfn';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
 import { restockAdmin } from '#domain/restock/admin';
 import { purchaseOrderApproval } from '#domain/restock/approval';
 import { ValidationError } from '#domain/shared/errors';
-import { requireOperator } from './_shared/auth.ts';
-import {
-  type HttpResult,
-  httpErrors,
-  json,
-  lowerCaseHeaders,
-  rawBody,
-  requireJsonBody,
-} from './_shared/http.ts';
+import { type HttpResult, json, lowerCaseHeaders, rawBody } from './_shared/http.ts';
+import { operationsApi } from './_shared/operations-api.ts';
 import { restockDeps } from './_shared/restock.ts';
-import { logger, sfnClient } from './_shared/runtime.ts';
+import { sfnClient } from './_shared/runtime.ts';
 
 /**
  * The restock operations API (issue #11, behind the operator authorizer): suppliers, SKUs, the
@@ -62,13 +53,8 @@ const routes: Record<string, Route> = {
     json(200, await approval.receive(p.poId!, body(e, true), lowerCaseHeaders(e.headers)['idempotency-key'])),
 };
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
-  .use(injectLambdaContext(logger))
-  .use(httpErrors(logger))
-  .use(requireOperator())
-  .use(requireJsonBody())
-  .handler(async (event) => {
-    const route = routes[event.routeKey];
-    if (!route) throw ValidationError.field('path', `${event.routeKey} is not a restock route`);
-    return route(event, (event.pathParameters ?? {}) as Record<string, string>);
-  });
+export const handler = operationsApi(async (event) => {
+  const route = routes[event.routeKey];
+  if (!route) throw ValidationError.field('path', `${event.routeKey} is not a restock route`);
+  return route(event, (event.pathParameters ?? {}) as Record<string, string>);
+});

@@ -1,11 +1,7 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
 import { ValidationError } from '#domain/shared/errors';
-import { requireOperator } from './_shared/auth.ts';
-import { type HttpResult, httpErrors, json, rawBody, requireJsonBody } from './_shared/http.ts';
-import { logger } from './_shared/runtime.ts';
+import { json, rawBody } from './_shared/http.ts';
+import { operationsApi } from './_shared/operations-api.ts';
 import { sla } from './_shared/sla.ts';
 
 /**
@@ -14,29 +10,24 @@ import { sla } from './_shared/sla.ts';
  */
 const promises = sla();
 
-export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
-  .use(injectLambdaContext(logger))
-  .use(httpErrors(logger))
-  .use(requireOperator())
-  .use(requireJsonBody())
-  .handler(async (event) => {
-    const p = event.pathParameters ?? {};
-    switch (event.routeKey) {
-      case 'PUT /api/promise-policies/{policyId}': {
-        const text = rawBody(event).toString('utf8');
-        if (text.trim() === '') throw ValidationError.field('(body)', 'a JSON promise policy is required');
-        const result = await promises.putPolicy(p.policyId, parseJsonPreservingBigIntegers(text));
-        return json(result.created ? 201 : 200, result.policy);
-      }
-      case 'GET /api/promise-policies':
-        return json(200, { items: await promises.policies() });
-      case 'GET /api/orders/{orderId}/promises':
-        return json(200, { items: await promises.promisesOf('order', p.orderId ?? '') });
-      case 'GET /api/tickets/{ticketId}/promises':
-        return json(200, { items: await promises.promisesOf('ticket', p.ticketId ?? '') });
-      case 'GET /api/sla/ledger':
-        return json(200, await promises.ledger(event.queryStringParameters));
-      default:
-        throw ValidationError.field('path', `${event.routeKey} is not an SLA route`);
+export const handler = operationsApi(async (event) => {
+  const p = event.pathParameters ?? {};
+  switch (event.routeKey) {
+    case 'PUT /api/promise-policies/{policyId}': {
+      const text = rawBody(event).toString('utf8');
+      if (text.trim() === '') throw ValidationError.field('(body)', 'a JSON promise policy is required');
+      const result = await promises.putPolicy(p.policyId, parseJsonPreservingBigIntegers(text));
+      return json(result.created ? 201 : 200, result.policy);
     }
-  });
+    case 'GET /api/promise-policies':
+      return json(200, { items: await promises.policies() });
+    case 'GET /api/orders/{orderId}/promises':
+      return json(200, { items: await promises.promisesOf('order', p.orderId ?? '') });
+    case 'GET /api/tickets/{ticketId}/promises':
+      return json(200, { items: await promises.promisesOf('ticket', p.ticketId ?? '') });
+    case 'GET /api/sla/ledger':
+      return json(200, await promises.ledger(event.queryStringParameters));
+    default:
+      throw ValidationError.field('path', `${event.routeKey} is not an SLA route`);
+  }
+});
