@@ -314,3 +314,12 @@ describe('rule order', () => {
     expect(repriceSku(sku(), rulesOn()).inputs.at).toBe(AT);
   });
 });
+
+describe('absurd observations', () => {
+  it('a competitor price above the price limit is ignored (the numbers stay exact integers)', () => {
+    const huge = { ...seen('jd', 1), price: cny(Number.MAX_SAFE_INTEGER) };
+    const d = repriceSku(sku({ competitors: [huge] }), only(['competitor']));
+    expect(d.trail[1]).toMatchObject({ rule: 'competitor', applied: false });
+    expect(d.new).toEqual(cny(10_000));
+  });
+});

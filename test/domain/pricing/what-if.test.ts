@@ -384,7 +384,7 @@ describe('whatIf over recorded history = what the live hourly runs produced', ()
           expect(sku.revenueEstimate.difference?.amount ?? 0).toBe(0);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 
@@ -410,7 +410,7 @@ describe('whatIf over recorded history = what the live hourly runs produced', ()
         }
         expect(report?.hours.map((x) => x.price.amount)).toEqual(direct);
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 });
