@@ -148,10 +148,13 @@ function lowStock(rule: LowStockRule, price: Money, inputs: PricingInputs): Rule
   const to = Math.max(price.amount, cap === null ? raised : Math.min(raised, cap));
   const why = `on hand ${inputs.onHand} < ${rule.below}: +${pct(rule.raiseBps)}`;
   if (to === price.amount) {
+    const already = cap !== null && price.amount >= cap;
     return step(
       price,
       false,
-      `${why}, but the price is already at list + ${pct(rule.raiseBps)} (${show({ amount: cap as number, currency: price.currency })})`,
+      already
+        ? `${why}, but the price is already at list + ${pct(rule.raiseBps)} (${show({ amount: cap, currency: price.currency })}) or above`
+        : `${why}, which rounds to the same price`,
     );
   }
   const capped = cap !== null && to === cap && raised > cap;

@@ -323,3 +323,13 @@ describe('absurd observations', () => {
     expect(d.new).toEqual(cny(10_000));
   });
 });
+
+describe('tiny prices', () => {
+  it('a raise that rounds to the same fen moves nothing, and says so', () => {
+    const d = repriceSku(sku({ onHand: 0, price: cny(4), listPrice: null, cost: null }), only(['lowStock']));
+    expect(d.trail[0]).toMatchObject({
+      applied: false,
+      note: 'on hand 0 < 50: +10%, which rounds to the same price',
+    });
+  });
+});
