@@ -3,7 +3,7 @@
  * AWS-shaped answers and errors (`{"__type": ..., "message": ...}`), paging. The bus itself is reached through
  * {@link ProtocolCore}, so this module holds the wire format and nothing else.
  */
-import { type CompiledPattern, compilePattern, EventPatternError } from './pattern.ts';
+import { type CompiledPattern, compilePattern, EventPatternError, PatternInternalError } from './pattern.ts';
 import { type BridgeCore, type Bus, isObject, message, type RuleRt, stripUndefined } from './state.ts';
 import {
   type ApiResponse,
@@ -38,7 +38,7 @@ export async function handleRequest(core: ProtocolCore, target: string, body: un
   } catch (e) {
     if (e instanceof EventBridgeError) {
       return {
-        status: e.type === 'InternalException' ? 500 : 400,
+        status: e.type === 'InternalException' || e.type === 'InternalFailure' ? 500 : 400,
         body: { __type: e.type, message: e.message },
       };
     }
@@ -208,38 +208,77 @@ function targetOut(t: TargetSpec): Record<string, unknown> {
   });
 }
 
-const TEST_EVENT_FIELDS = ['id', 'account', 'source', 'time', 'region', 'resources', 'detail-type'];
+/** AWS's model-validation wording for a required member left out (`eventPattern`, `event`, ...). */
+export const notNull = (member: string): EventBridgeError =>
+  new EventBridgeError(
+    'ValidationException',
+    `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+  );
 
-/** TestEventPattern: the event must carry the envelope fields the API reference lists as mandatory. */
-function testEventPattern(pattern: unknown, event: unknown): boolean {
-  if (typeof pattern !== 'string')
-    throw new EventBridgeError('ValidationException', 'Parameter EventPattern is required.');
-  if (typeof event !== 'string')
-    throw new EventBridgeError('ValidationException', 'Parameter Event is required.');
-  let compiled: CompiledPattern;
+/** The EventPattern shape's length limit (API reference: "Maximum length of 4096"). */
+export const MAX_PATTERN_LENGTH = 4096;
+
+/**
+ * A pattern compiled as PutRule and TestEventPattern compile it: InvalidEventPatternException with EventBridge's
+ * reason, or InternalFailure where EventBridge fails internally (an empty anything-but operator list).
+ */
+export function compileForApi(pattern: string): CompiledPattern {
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    throw new EventBridgeError(
+      'ValidationException',
+      `1 validation error detected: Value '${pattern}' at 'eventPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PATTERN_LENGTH}`,
+    );
+  }
   try {
-    compiled = compilePattern(pattern);
+    return compilePattern(pattern);
   } catch (e) {
     if (e instanceof EventPatternError) throw new EventBridgeError('InvalidEventPatternException', e.message);
+    if (e instanceof PatternInternalError) throw new EventBridgeError('InternalFailure', '');
     throw e;
   }
+}
+
+/**
+ * The envelope fields TestEventPattern insists on. The API reference lists `resources` too, but EventBridge
+ * accepts an event without it (recorded: an event lacking only `resources` matches; lacking any of these is
+ * "Parameter Event is not valid.").
+ */
+const TEST_EVENT_FIELDS = ['id', 'account', 'source', 'time', 'region', 'detail-type'];
+
+/** RFC 3339 date-time, as EventBridge reads an event's `time`. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * TestEventPattern: the pattern is compiled first (its errors win), then the event must be a JSON object with the
+ * envelope fields and a valid `time`; the answer is whether the pattern matches the event as given (a field
+ * repeated in the event counts with each of its values).
+ */
+function testEventPattern(pattern: unknown, event: unknown): boolean {
+  if (pattern === undefined || pattern === null) throw notNull('eventPattern');
+  if (event === undefined || event === null) throw notNull('event');
+  if (typeof pattern !== 'string' || typeof event !== 'string') {
+    throw new EventBridgeError(
+      'SerializationException',
+      'Start of structure or map found where not expected.',
+    );
+  }
+  const compiled = compileForApi(pattern);
+  const invalid = (reason?: string) =>
+    new EventBridgeError(
+      'ValidationException',
+      `Parameter Event is not valid.${reason ? ` Reason: ${reason}` : ''}`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(event);
   } catch {
-    throw new EventBridgeError('ValidationException', 'Parameter Event is not valid: it is not JSON.');
+    throw invalid();
   }
-  if (!isObject(parsed))
-    throw new EventBridgeError(
-      'ValidationException',
-      'Parameter Event is not valid: it must be a JSON object.',
-    );
-  const missing = TEST_EVENT_FIELDS.filter((f) => !(f in parsed));
-  if (missing.length > 0) {
-    throw new EventBridgeError(
-      'ValidationException',
-      `Parameter Event is not valid: it lacks ${missing.join(', ')}.`,
-    );
+  if (!isObject(parsed)) throw invalid();
+  if (TEST_EVENT_FIELDS.some((f) => !Object.hasOwn(parsed, f))) throw invalid();
+  const time = parsed.time;
+  if (typeof time !== 'string' || !RFC3339.test(time) || !Number.isFinite(Date.parse(time))) {
+    throw invalid('Invalid time.');
   }
-  return compiled.matches(parsed);
+  return compiled.matchesJson(event);
 }
