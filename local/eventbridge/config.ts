@@ -130,7 +130,7 @@ export function compileRule(spec: RuleSpec, bus: Bus): RuleRt {
 export function compileTarget(t: TargetSpec, where: string): TargetRt {
   let render: TargetInputRenderer;
   try {
-    render = compileTargetInput(t);
+    render = compileTargetInput(t, t.id);
   } catch (e) {
     throw new Error(`${where}: ${message(e)}`);
   }

@@ -8,13 +8,16 @@
  * (default 185) have failed, or when the next retry would fall after MaximumEventAgeInSeconds (default 86400) from
  * when the event was received; the event then goes to the target's dead-letter queue if it has one (with the
  * RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION and RETRY_ATTEMPTS attributes; Scheduler
- * sends SCHEDULE_ARN instead of RULE_ARN), else it is dropped and logged. An input transformation error, or a
- * `deliver` rejection marked `retryable: false` (see {@link DeliveryError}), skips the retries.
+ * sends SCHEDULE_ARN instead of RULE_ARN), else it is dropped and logged. A `deliver` rejection marked
+ * `retryable: false` (see {@link DeliveryError}) skips the retries; so does a transformed payload that is not JSON
+ * (INVALID_JSON, "Invalid input for target."). For rule targets such a failure's dead-letter message carries only
+ * RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE, and its body is the payload the target was (to be) sent,
+ * as AWS's are. A payload that is empty is sent nowhere: the delivery ends, logged and counted as dropped.
  */
 import { randomBytes } from 'node:crypto';
 import { isoSeconds } from './schedule.ts';
 import { type BridgeCore, type Delivery, describeFailure, message, type Resolved } from './state.ts';
-import { renderSchedulerInput, TransformError } from './transform.ts';
+import { INVALID_INPUT, type RenderedInput, renderSchedulerInput } from './transform.ts';
 
 const BASE_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 180_000;
@@ -70,9 +73,10 @@ export class Deliverer {
             executionId: randomBytes(8).toString('hex'),
             attemptNumber: attempt,
           });
-          return last;
+          return { text: last };
         },
         dlqBody: () => last,
+        retryAttemptsWhenNotRetried: true,
         info: (attempt) => ({ schedule: s.name, scheduleArn: s.arn, attempt }),
       };
     }
@@ -81,6 +85,15 @@ export class Deliverer {
     const target = rule?.targets.get(d.tgt ?? '');
     if (!stored || !rule || !target) return undefined;
     const ev = stored.ev;
+    let rendered: RenderedInput | undefined;
+    const render = (): RenderedInput => {
+      rendered ??= target.render(ev, {
+        ruleArn: rule.spec.arn,
+        ruleName: rule.spec.name,
+        ingestionTime: new Date(stored.ing).toISOString(),
+      });
+      return rendered;
+    };
     const replayName = typeof ev['replay-name'] === 'string' ? ev['replay-name'] : undefined;
     return {
       arn: target.spec.arn,
@@ -92,13 +105,9 @@ export class Deliverer {
       maxAgeMs: target.maxAgeMs,
       ...(target.spec.deadLetterArn ? { dlq: target.spec.deadLetterArn } : {}),
       dlqAttributes: { RULE_ARN: rule.spec.arn, TARGET_ARN: target.spec.arn },
-      payload: () =>
-        target.render(ev, {
-          ruleArn: rule.spec.arn,
-          ruleName: rule.spec.name,
-          ingestionTime: isoSeconds(stored.ing),
-        }),
-      dlqBody: () => JSON.stringify(ev),
+      payload: render,
+      dlqBody: () => render().text,
+      retryAttemptsWhenNotRetried: false,
       info: (attempt) => ({
         rule: rule.spec.name,
         ruleArn: rule.spec.arn,
@@ -127,11 +136,22 @@ export class Deliverer {
     }
     let payload: string;
     try {
-      payload = target.payload(d.n + 1);
+      const rendered = target.payload(d.n + 1);
+      if (rendered.problem === 'empty') {
+        this.core.counters.dropped++;
+        this.core.log(`${target.label}: the target input is empty; nothing sent`);
+        this.finish(d);
+        return;
+      }
+      if (rendered.problem === 'invalid') {
+        this.core.log(`${target.label}: the transformed input is not JSON: ${rendered.text.slice(0, 200)}`);
+        await this.giveUp(d, target, INVALID_INPUT, undefined);
+        return;
+      }
+      payload = rendered.text;
     } catch (e) {
-      const code = e instanceof TransformError ? e.code : 'INTERNAL_ERROR';
       this.core.log(`${target.label}: input transformation failed: ${message(e)}`);
-      await this.giveUp(d, target, { code, message: message(e) }, undefined);
+      await this.giveUp(d, target, { code: 'INTERNAL_ERROR', message: message(e) }, undefined);
       return;
     }
     d.n += 1;
@@ -196,7 +216,9 @@ export class Deliverer {
         ERROR_CODE: err.code,
         ERROR_MESSAGE: err.message,
         ...(exhausted ? { EXHAUSTED_RETRY_CONDITION: exhausted } : {}),
-        RETRY_ATTEMPTS: String(Math.max(0, d.n - 1)),
+        ...(exhausted || target.retryAttemptsWhenNotRetried
+          ? { RETRY_ATTEMPTS: String(Math.max(0, d.n - 1)) }
+          : {}),
       };
       try {
         await this.core.opts.sendToDeadLetter(target.dlq, target.dlqBody(), attributes);

@@ -12,7 +12,7 @@ import type { CompiledPattern, EventBridgeEvent } from './pattern.ts';
 import type { ScheduleTiming } from './schedule.ts';
 import type { ScheduleRunner } from './schedule-runner.ts';
 import type { ScheduleDefinition, ScheduleSource } from './scheduler.ts';
-import type { TargetInputRenderer } from './transform.ts';
+import type { RenderedInput, TargetInputRenderer } from './transform.ts';
 import type {
   ArchiveSpec,
   DeliveryInfo,
@@ -199,8 +199,11 @@ export interface Resolved {
   readonly maxAgeMs: number;
   readonly dlq?: string;
   readonly dlqAttributes: Record<string, string>;
-  payload(attempt: number): string;
+  /** the payload of attempt `attempt` (1-based), or why there is none to send */
+  payload(attempt: number): RenderedInput;
   dlqBody(): string;
+  /** rule targets: a failure that is not retried reports no RETRY_ATTEMPTS (as AWS's dead-letter messages) */
+  readonly retryAttemptsWhenNotRetried: boolean;
   info(attempt: number): DeliveryInfo;
 }
 

@@ -440,28 +440,71 @@ describe('retries and dead-letter queues', () => {
     await h.bus.close();
   });
 
-  it('does not retry input transformation errors or non-retryable failures', async () => {
+  it('does not retry a transformed input that is not JSON, nor non-retryable failures', async () => {
+    // recorded AWS dead-letter messages: INVALID_JSON "Invalid input for target." and NO_PERMISSIONS carry only
+    // RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE, and their body is the payload the target was to get
     const h = await start({
       rules: [
         rule('paid', { 'detail-type': ['OrderPaid'] }, [
-          { id: 'path', arn: fnArn('p'), inputPath: '$.detail.missing', deadLetterArn: queueArn('dlq') },
-          { id: 'gone', arn: fnArn('gone'), deadLetterArn: queueArn('dlq') },
+          {
+            id: 'text',
+            arn: fnArn('p'),
+            // accepted ("[null]" is JSON) but renders [o-7], which is not
+            inputTransformer: { inputPathsMap: { id: '$.detail.id' }, inputTemplate: '[<id>]' },
+            deadLetterArn: queueArn('dlq'),
+          },
+          {
+            id: 'gone',
+            arn: fnArn('gone'),
+            inputTransformer: { inputPathsMap: { id: '$.detail.id' }, inputTemplate: '{"order": <id>}' },
+            deadLetterArn: queueArn('dlq'),
+          },
         ]),
       ],
       behaviour: (c) => {
         if (c.arn === fnArn('gone')) throw new DeliveryError('Function not found', 'NO_RESOURCE', false);
       },
     });
-    await h.bus.putEvents([order('OrderPaid')]);
+    await h.bus.putEvents([order('OrderPaid', { id: 'o-7' })]);
     await h.clock.advance(0);
     expect(h.calls.map((c) => c.arn)).toEqual([fnArn('gone')]);
-    const byTarget = Object.fromEntries(h.dead.map((d) => [d.attributes.TARGET_ARN, d.attributes]));
-    expect(byTarget[fnArn('p')]).toMatchObject({ ERROR_CODE: 'TRANSFORMATION_ERROR', RETRY_ATTEMPTS: '0' });
-    expect(byTarget[fnArn('p')]).not.toHaveProperty('EXHAUSTED_RETRY_CONDITION');
-    expect(byTarget[fnArn('gone')]).toMatchObject({
+    const byTarget = Object.fromEntries(h.dead.map((d) => [d.attributes.TARGET_ARN, d]));
+    expect(byTarget[fnArn('p')]!.attributes).toEqual({
+      RULE_ARN: ruleArn('paid'),
+      TARGET_ARN: fnArn('p'),
+      ERROR_CODE: 'INVALID_JSON',
+      ERROR_MESSAGE: 'Invalid input for target.',
+    });
+    expect(byTarget[fnArn('p')]!.body).toBe('[o-7]');
+    expect(byTarget[fnArn('gone')]!.attributes).toEqual({
+      RULE_ARN: ruleArn('paid'),
+      TARGET_ARN: fnArn('gone'),
       ERROR_CODE: 'NO_RESOURCE',
       ERROR_MESSAGE: 'Function not found',
     });
+    expect(byTarget[fnArn('gone')]!.body).toBe('{"order": "o-7"}');
+    await h.bus.close();
+  });
+
+  it('sends nothing when the target input is empty (no call, no dead letter)', async () => {
+    const h = await start({
+      rules: [
+        rule('paid', { 'detail-type': ['OrderPaid'] }, [
+          { id: 'empty', arn: fnArn('e'), input: '', deadLetterArn: queueArn('dlq') },
+          {
+            id: 'missing',
+            arn: fnArn('m'),
+            inputTransformer: { inputPathsMap: { x: '$.detail.missing' }, inputTemplate: '<x>' },
+            deadLetterArn: queueArn('dlq'),
+          },
+        ]),
+      ],
+    });
+    await h.bus.putEvents([order('OrderPaid')]);
+    await h.clock.advance(0);
+    expect(h.calls).toHaveLength(0);
+    expect(h.dead).toHaveLength(0);
+    expect(h.bus.stats().dropped).toBe(2);
     await h.bus.close();
   });
 
