@@ -9,6 +9,7 @@
  *  - delivery.ts: attempts, retries, dead-letter queues;
  *  - archive.ts: archives and replays;
  *  - schedule-runner.ts: rule and Scheduler schedules firing, and the Scheduler API's store;
+ *  - rules.ts: the rules and buses made through the API;
  *  - protocol.ts: the awsJson EventBridge API over the bus.
  *
  * Durability. Everything in flight lives in `<dir>/events.jsonl` (a {@link Journal} of idempotent upserts): each
@@ -33,6 +34,7 @@ import { compileConfig, findBus, schedulerRt, specOf } from './config.ts';
 import { Deliverer } from './delivery.ts';
 import type { EventBridgeEvent } from './pattern.ts';
 import { handleRequest } from './protocol.ts';
+import { RuleStore } from './rules.ts';
 import { isoSeconds, ScheduleExpressionError } from './schedule.ts';
 import { ScheduleRunner } from './schedule-runner.ts';
 import { createSchedulerApi, type SchedulerApi } from './scheduler.ts';
@@ -41,6 +43,7 @@ import {
   type ArchiveRt,
   type BridgeCore,
   type Bus,
+  type BusRecord,
   type Counters,
   type Delivery,
   type DeliveryRecord,
@@ -66,6 +69,7 @@ import {
   type PutEventsRequestEntry,
   type PutEventsResult,
   type PutEventsResultEntry,
+  type RuleSpec,
   type StartReplayRequest,
 } from './types.ts';
 
@@ -101,6 +105,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
   readonly delivery: Deliverer;
   readonly archiving: Archives;
   readonly runner: ScheduleRunner;
+  readonly ruleStore: RuleStore;
   readonly scheduler: SchedulerApi;
 
   /** commits, schedule firings, replays, compactions */
@@ -136,6 +141,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
     this.delivery = new Deliverer(this);
     this.archiving = new Archives(this);
     this.runner = new ScheduleRunner(this);
+    this.ruleStore = new RuleStore(this);
     this.scheduler = createSchedulerApi(this.runner.schedulerStore(), (line) => this.log(line));
   }
 
@@ -178,6 +184,8 @@ class Bridge implements LocalEventBridge, BridgeCore {
     const now = this.clock.now();
 
     const saved = new Map<string, ScheduleRecord>();
+    const apiBuses = new Map<string, Extract<BusRecord, { t: 'B' }>>();
+    const apiRules = new Map<string, RuleSpec>();
     for (const r of main.records) {
       switch (r.t) {
         case 'e':
@@ -213,8 +221,22 @@ class Bridge implements LocalEventBridge, BridgeCore {
         case 'r':
           this.replays.set(r.replay.name, r.replay);
           break;
+        case 'B':
+          apiBuses.set(r.name, r);
+          break;
+        case 'Bx':
+          apiBuses.delete(r.name);
+          break;
+        case 'R':
+          apiRules.set(r.rule.arn, r.rule);
+          break;
+        case 'Rx':
+          apiRules.delete(r.arn);
+          break;
       }
     }
+    // Buses and rules made through the API, before the deliveries and schedules that refer to them.
+    this.ruleStore.restore(apiBuses, apiRules);
 
     // Schedules made through the Scheduler API, as their last records left them.
     for (const r of saved.values()) {
@@ -318,7 +340,12 @@ class Bridge implements LocalEventBridge, BridgeCore {
   maybeCompact(): void {
     if (this.compacting || this.closed) return;
     const live =
-      this.events.size + this.deliveries.size + this.schedules.size + this.replays.size + this.groups.size;
+      this.events.size +
+      this.deliveries.size +
+      this.schedules.size +
+      this.replays.size +
+      this.groups.size +
+      this.rules.size;
     const appended = this.journal.appended;
     if (appended < this.compactEvery || appended < 2 * live) return;
     this.compacting = true;
@@ -337,6 +364,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
     }
     for (const s of this.schedules.values()) yield this.scheduleRecord(s, true);
     for (const r of this.replays.values()) yield { t: 'r', replay: r };
+    yield* this.ruleStore.liveRecords();
   }
 
   deliveryRecord(d: Delivery): DeliveryRecord {

@@ -103,14 +103,20 @@ export function compileConfig(opts: EventBridgeOptions): Config {
   return config;
 }
 
-/** A rule's runtime form: its compiled pattern and targets. Throws an Error naming what is wrong. */
-export function compileRule(spec: RuleSpec, bus: Bus): RuleRt {
+/**
+ * A rule's runtime form: its compiled pattern and targets. Throws an Error naming what is wrong. An empty
+ * EventPattern or ScheduleExpression is none (EventBridge accepts `""` for one of them and shows it as given).
+ */
+export function compileRule(spec: RuleSpec, bus: Bus, api = false): RuleRt {
   const where = `rule ${spec.name}`;
-  if (spec.eventPattern === undefined && spec.scheduleExpression === undefined) {
+  if (!spec.eventPattern && !spec.scheduleExpression) {
     throw new Error(`${where}: a rule needs an EventPattern or a ScheduleExpression`);
   }
+  if (spec.scheduleExpression !== undefined && bus.name !== 'default') {
+    throw new Error(`${where}: ScheduleExpression is supported only on the default event bus`);
+  }
   let pattern: CompiledPattern | undefined;
-  if (spec.eventPattern !== undefined) {
+  if (spec.eventPattern) {
     try {
       pattern = compilePattern(spec.eventPattern);
     } catch (e) {
@@ -123,7 +129,7 @@ export function compileRule(spec: RuleSpec, bus: Bus): RuleRt {
     if (targets.has(t.id)) throw new Error(`${at}: duplicate target id`);
     targets.set(t.id, compileTarget(t, at));
   }
-  return { spec, bus, pattern, targets, enabled: spec.state !== 'DISABLED' };
+  return { spec, bus, pattern, targets, enabled: spec.state !== 'DISABLED', ...(api ? { api } : {}) };
 }
 
 /** A target's runtime form: its input renderer and retry limits. */
@@ -140,7 +146,7 @@ export function compileTarget(t: TargetSpec, where: string): TargetRt {
 /** The schedule of a rule with a ScheduleExpression (undefined for pattern-only rules). */
 export function ruleSchedule(rule: RuleRt): ScheduleRt | undefined {
   const spec = rule.spec;
-  if (spec.scheduleExpression === undefined) return undefined;
+  if (!spec.scheduleExpression) return undefined;
   let expression: ReturnType<typeof parseScheduleExpression>;
   try {
     expression = parseScheduleExpression(spec.scheduleExpression, 'rule');

@@ -4,12 +4,16 @@
  * {@link ProtocolCore}, so this module holds the wire format and nothing else.
  */
 import { type CompiledPattern, compilePattern, EventPatternError, PatternInternalError } from './pattern.ts';
+import { parseScheduleExpression } from './schedule.ts';
 import { type BridgeCore, type Bus, isObject, message, type RuleRt, stripUndefined } from './state.ts';
+import { compileTargetInput, TransformError } from './transform.ts';
 import {
   type ApiResponse,
   EventBridgeError,
   type PutEventsRequestEntry,
   type PutEventsResult,
+  type RuleSpec,
+  type RuleState,
   type StartReplayRequest,
   type TargetSpec,
 } from './types.ts';
@@ -18,7 +22,16 @@ import {
 export interface ProtocolCore
   extends Pick<
     BridgeCore,
-    'opts' | 'clock' | 'busesByName' | 'archives' | 'replays' | 'archiving' | 'findBus' | 'log'
+    | 'opts'
+    | 'clock'
+    | 'busesByName'
+    | 'archives'
+    | 'replays'
+    | 'archiving'
+    | 'ruleStore'
+    | 'rules'
+    | 'findBus'
+    | 'log'
   > {
   putEvents(entries: readonly PutEventsRequestEntry[]): Promise<PutEventsResult>;
 }
@@ -110,10 +123,7 @@ async function operation(core: ProtocolCore, op: string, b: Record<string, unkno
     case 'ListRules': {
       const bus = busOf('EventBusName');
       const prefix = str('NamePrefix') ?? '';
-      const { page, next } = pageOf(
-        bus.rules.filter((r) => r.spec.name.startsWith(prefix)),
-        b,
-      );
+      const { page, next } = pageOf(bus.rules.filter((r) => r.spec.name.startsWith(prefix)).sort(byName), b);
       return stripUndefined({ Rules: page.map((r) => ruleOut(r)), NextToken: next });
     }
     case 'DescribeRule':
@@ -122,6 +132,92 @@ async function operation(core: ProtocolCore, op: string, b: Record<string, unkno
       const rule = ruleOf();
       const { page, next } = pageOf([...rule.targets.values()], b);
       return stripUndefined({ Targets: page.map((t) => targetOut(t.spec)), NextToken: next });
+    }
+    case 'ListRuleNamesByTarget': {
+      const arn = str('TargetArn');
+      if (arn === undefined) throw notNull('targetArn');
+      const bus = busOf('EventBusName');
+      const names = bus.rules
+        .filter((r) => [...r.targets.values()].some((t) => t.spec.arn === arn))
+        .sort(byName)
+        .map((r) => r.spec.name);
+      const { page, next } = pageOf(names, b);
+      return stripUndefined({ RuleNames: page, NextToken: next });
+    }
+    case 'PutRule':
+      return putRule(core, b);
+    case 'DeleteRule': {
+      const name = ruleName(b.Name, 'name');
+      const bus = core.findBus(busName(b.EventBusName));
+      const rule = bus?.rules.find((r) => r.spec.name === name);
+      if (!rule) return {};
+      writable(rule);
+      if (rule.targets.size > 0) {
+        throw new EventBridgeError('ValidationException', "Rule can't be deleted since it has targets.");
+      }
+      await core.ruleStore.delete(rule);
+      return {};
+    }
+    case 'EnableRule':
+    case 'DisableRule': {
+      ruleName(b.Name, 'name');
+      busName(b.EventBusName);
+      const rule = writable(ruleOf());
+      const state: RuleState = op === 'EnableRule' ? 'ENABLED' : 'DISABLED';
+      if (rule.spec.state !== state) await core.ruleStore.put({ ...rule.spec, state }, rule.bus);
+      return {};
+    }
+    case 'PutTargets':
+      return putTargets(core, b);
+    case 'RemoveTargets': {
+      ruleName(b.Rule, 'rule');
+      busName(b.EventBusName);
+      const ids = b.Ids;
+      if (ids === undefined || ids === null) throw notNull('ids');
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw serialization();
+      const model: Violation[] = [];
+      if (ids.length < 1) model.push(minLength(listValue(ids), 'ids', 1));
+      if (ids.length > 100) model.push(maxLength(listValue(ids), 'ids', 100));
+      for (const [i, id] of (ids as string[]).entries()) checkId(id, `ids.${i + 1}.member`, model);
+      if (model.length > 0) throw modelError(model);
+      const rule = writable(ruleOf());
+      const gone = new Set(ids as string[]);
+      const targets = rule.spec.targets.filter((t) => !gone.has(t.id));
+      if (targets.length !== rule.spec.targets.length) {
+        await core.ruleStore.put({ ...rule.spec, targets }, rule.bus);
+      }
+      return { FailedEntryCount: 0, FailedEntries: [] };
+    }
+    case 'CreateEventBus': {
+      const name = b.Name;
+      if (name === undefined || name === null) throw notNull('name');
+      if (typeof name !== 'string') throw serialization();
+      const model: Violation[] = [];
+      lengthAndPattern(name, 'name', 1, 256, /^[/.\-_A-Za-z0-9]+$/, '[/\\.\\-_A-Za-z0-9]+', model);
+      if (model.length > 0) throw modelError(model);
+      if (core.findBus(name)) {
+        throw new EventBridgeError('ResourceAlreadyExistsException', `Event bus ${name} already exists.`);
+      }
+      const bus = await core.ruleStore.createBus(name);
+      return { EventBusArn: bus.arn };
+    }
+    case 'DeleteEventBus': {
+      const name = b.Name;
+      if (name === undefined || name === null) throw notNull('name');
+      if (typeof name !== 'string') throw serialization();
+      if (name === 'default') {
+        throw new EventBridgeError('ValidationException', 'Cannot delete event bus default.');
+      }
+      const bus = core.findBus(name);
+      if (!bus) return {};
+      if (bus.created === undefined) {
+        throw new EventBridgeError(
+          'ValidationException',
+          `Event bus ${bus.name} is declared in the cloud assembly: remove it from the app (the local runtime does not delete it through the API).`,
+        );
+      }
+      await core.ruleStore.deleteBus(bus);
+      return {};
     }
     case 'ListEventBuses': {
       const prefix = str('NamePrefix') ?? '';
@@ -173,6 +269,9 @@ async function operation(core: ProtocolCore, op: string, b: Record<string, unkno
   }
 }
 
+const byName = (a: RuleRt, b: RuleRt): number =>
+  a.spec.name < b.spec.name ? -1 : a.spec.name > b.spec.name ? 1 : 0;
+
 function ruleOut(r: RuleRt): Record<string, unknown> {
   const p = r.spec.eventPattern;
   return stripUndefined({
@@ -180,11 +279,17 @@ function ruleOut(r: RuleRt): Record<string, unknown> {
     Arn: r.spec.arn,
     EventPattern: p === undefined ? undefined : typeof p === 'string' ? p : JSON.stringify(p),
     ScheduleExpression: r.spec.scheduleExpression,
-    State: r.enabled ? 'ENABLED' : 'DISABLED',
+    State: r.spec.state,
     Description: r.spec.description,
     EventBusName: r.bus.name,
   });
 }
+
+/** A map's entries sorted by key (ListTargetsByRule shows InputPathsMap so: recorded AWS answers). */
+const sortedMap = (m: Readonly<Record<string, string>> | undefined) =>
+  m === undefined
+    ? undefined
+    : Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 function targetOut(t: TargetSpec): Record<string, unknown> {
   return stripUndefined({
@@ -194,7 +299,7 @@ function targetOut(t: TargetSpec): Record<string, unknown> {
     InputPath: t.inputPath,
     InputTransformer: t.inputTransformer
       ? stripUndefined({
-          InputPathsMap: t.inputTransformer.inputPathsMap,
+          InputPathsMap: sortedMap(t.inputTransformer.inputPathsMap),
           InputTemplate: t.inputTransformer.inputTemplate,
         })
       : undefined,
@@ -281,4 +386,358 @@ function testEventPattern(pattern: unknown, event: unknown): boolean {
     throw invalid('Invalid time.');
   }
   return compiled.matchesJson(event);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// PutRule, PutTargets and the model validation they share
+
+/**
+ * One failed constraint of the API model, worded as AWS words them: `Value 'x' at 'member' failed to satisfy
+ * constraint: Member must ...`, collected into "N validation error(s) detected: ...; ...".
+ */
+interface Violation {
+  readonly value: string;
+  readonly member: string;
+  readonly constraint: string;
+}
+
+function modelError(violations: readonly Violation[]): EventBridgeError {
+  const n = violations.length;
+  const each = violations.map(
+    (v) => `Value ${v.value} at '${v.member}' failed to satisfy constraint: ${v.constraint}`,
+  );
+  return new EventBridgeError(
+    'ValidationException',
+    `${n} validation error${n === 1 ? '' : 's'} detected: ${each.join('; ')}`,
+  );
+}
+
+const quoted = (v: string): string => `'${v}'`;
+/** A list or map as Java prints it: `[a, b]`, `{k=v, k2=v2}`. */
+const listValue = (l: readonly unknown[]): string => quoted(`[${l.join(', ')}]`);
+const mapValue = (m: Readonly<Record<string, string>>): string =>
+  quoted(
+    `{${Object.entries(m)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}}`,
+  );
+const minLength = (value: string, member: string, n: number): Violation => ({
+  value,
+  member,
+  constraint: `Member must have length greater than or equal to ${n}`,
+});
+const maxLength = (value: string, member: string, n: number): Violation => ({
+  value,
+  member,
+  constraint: `Member must have length less than or equal to ${n}`,
+});
+
+function lengthAndPattern(
+  v: string,
+  member: string,
+  min: number,
+  max: number,
+  re: RegExp | undefined,
+  reText: string,
+  out: Violation[],
+): void {
+  if (v.length < min) out.push(minLength(quoted(v), member, min));
+  if (v.length > max) out.push(maxLength(quoted(v), member, max));
+  if (re && !re.test(v)) {
+    out.push({
+      value: quoted(v),
+      member,
+      constraint: `Member must satisfy regular expression pattern: ${reText}`,
+    });
+  }
+}
+
+const NAME_RE = /^[.\-_A-Za-z0-9]+$/;
+const NAME_TEXT = '[\\.\\-_A-Za-z0-9]+';
+const BUS_RE = /^(arn:aws[\w-]*:events:[a-z]{2}-[a-z]+-[\w-]+:[0-9]{12}:event-bus\/)?[/.\-_A-Za-z0-9]+$/;
+const BUS_TEXT =
+  '(arn:aws[\\w-]*:events:[a-z]{2}-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+';
+const STATES: readonly RuleState[] = ['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'];
+
+/** The JSON of a member has the wrong type (a number where a string goes, ...), as the service reports it. */
+const serialization = () =>
+  new EventBridgeError('SerializationException', 'Start of structure or map found where not expected.');
+
+/** An optional string member (undefined when absent or null). */
+function optionalString(v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw serialization();
+  return v;
+}
+
+/** A rule name member (`name`, `rule`): required, 1-64 characters of `[.\-_A-Za-z0-9]`. */
+function ruleName(v: unknown, member: string, model?: Violation[]): string {
+  if (v === undefined || v === null) throw notNull(member);
+  if (typeof v !== 'string') throw serialization();
+  const out = model ?? [];
+  lengthAndPattern(v, member, 1, 64, NAME_RE, NAME_TEXT, out);
+  if (!model && out.length > 0) throw modelError(out);
+  return v;
+}
+
+/** An EventBusName member (name or ARN), optional. */
+function busName(v: unknown, model?: Violation[]): string | undefined {
+  const name = optionalString(v);
+  if (name === undefined) return undefined;
+  const out = model ?? [];
+  lengthAndPattern(name, 'eventBusName', 1, 1600, BUS_RE, BUS_TEXT, out);
+  if (!model && out.length > 0) throw modelError(out);
+  return name;
+}
+
+function checkId(id: string, member: string, out: Violation[]): void {
+  lengthAndPattern(id, member, 1, 64, NAME_RE, NAME_TEXT, out);
+}
+
+/** An assembly rule is read-only through the API: the app declares it. */
+function writable(rule: RuleRt): RuleRt {
+  if (!rule.api) {
+    throw new EventBridgeError(
+      'ManagedRuleException',
+      `Rule ${rule.spec.name} is declared in the cloud assembly: change it in the app (the local runtime does not change it through the API).`,
+    );
+  }
+  return rule;
+}
+
+const invalidSchedule = () =>
+  new EventBridgeError('ValidationException', 'Parameter ScheduleExpression is not valid.');
+
+/**
+ * PutRule: creates or replaces a rule (what the request leaves out is gone; its targets stay). Checked in this
+ * order: the model's constraints, the bus, a pattern or a schedule given, the pattern (as TestEventPattern
+ * compiles it), a schedule only on the default bus, the schedule expression, a state that a schedule allows.
+ */
+async function putRule(core: ProtocolCore, b: Record<string, unknown>): Promise<unknown> {
+  const model: Violation[] = [];
+  const name = ruleName(b.Name, 'name', model);
+  const bus = busName(b.EventBusName, model);
+  const schedule = optionalString(b.ScheduleExpression);
+  const pattern = optionalString(b.EventPattern);
+  const description = optionalString(b.Description);
+  const state = optionalString(b.State);
+  const roleArn = optionalString(b.RoleArn);
+  if (schedule !== undefined && schedule.length > 256)
+    model.push(maxLength(quoted(schedule), 'scheduleExpression', 256));
+  if (pattern !== undefined && pattern.length > MAX_PATTERN_LENGTH) {
+    model.push(maxLength(quoted(pattern), 'eventPattern', MAX_PATTERN_LENGTH));
+  }
+  if (state !== undefined && !STATES.includes(state as RuleState)) {
+    model.push({
+      value: quoted(state),
+      member: 'state',
+      constraint: `Member must satisfy enum value set: [${STATES.join(', ')}]`,
+    });
+  }
+  if (description !== undefined && description.length > 512) {
+    model.push(maxLength(quoted(description), 'description', 512));
+  }
+  if (roleArn !== undefined) lengthAndPattern(roleArn, 'roleArn', 1, 1600, undefined, '', model);
+  if (model.length > 0) throw modelError(model);
+
+  const target = core.findBus(bus);
+  if (!target) throw new EventBridgeError('ResourceNotFoundException', `Event bus ${bus} does not exist.`);
+  if (!pattern && !schedule) {
+    throw new EventBridgeError(
+      'ValidationException',
+      'Parameter(s) EventPattern or ScheduleExpression must be specified.',
+    );
+  }
+  if (pattern) compileForApi(pattern);
+  if (schedule !== undefined && target.name !== 'default') {
+    throw new EventBridgeError(
+      'ValidationException',
+      'ScheduleExpression is supported only on the default event bus.',
+    );
+  }
+  if (schedule) {
+    try {
+      parseScheduleExpression(schedule, 'rule');
+    } catch {
+      throw invalidSchedule();
+    }
+  }
+  if (state === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS' && schedule) {
+    throw new EventBridgeError(
+      'ValidationException',
+      'State ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS is not supported for a rule with a ScheduleExpression.',
+    );
+  }
+  const prior = target.rules.find((r) => r.spec.name === name);
+  if (prior) writable(prior);
+  const spec: RuleSpec = {
+    name,
+    arn: prior?.spec.arn ?? core.ruleStore.ruleArn(target, name),
+    busName: target.name,
+    ...(pattern !== undefined ? { eventPattern: pattern } : {}),
+    ...(schedule !== undefined ? { scheduleExpression: schedule } : {}),
+    state: (state as RuleState | undefined) ?? 'ENABLED',
+    ...(description !== undefined ? { description } : {}),
+    targets: prior?.spec.targets ?? [],
+  };
+  const rule = await core.ruleStore.put(spec, target);
+  return { RuleArn: rule.spec.arn };
+}
+
+/** A wire Target (PutTargets) as the bus's TargetSpec, with the model's constraints checked into `model`. */
+function targetOf(t: unknown, n: number, model: Violation[]): TargetSpec | undefined {
+  const at = (m: string) => `targets.${n}.member${m ? `.${m}` : ''}`;
+  if (!isObject(t)) throw serialization();
+  const id = t.Id;
+  const arn = t.Arn;
+  if (id === undefined || id === null)
+    model.push({ value: 'null', member: at('id'), constraint: 'Member must not be null' });
+  if (arn === undefined || arn === null) {
+    model.push({ value: 'null', member: at('arn'), constraint: 'Member must not be null' });
+  }
+  if (
+    (id !== undefined && id !== null && typeof id !== 'string') ||
+    (arn !== undefined && arn !== null && typeof arn !== 'string')
+  ) {
+    throw serialization();
+  }
+  if (typeof id === 'string') checkId(id, at('id'), model);
+  if (typeof arn === 'string') lengthAndPattern(arn, at('arn'), 1, 1600, undefined, '', model);
+  const input = optionalString(t.Input);
+  const inputPath = optionalString(t.InputPath);
+  if (input !== undefined && input.length > 8192) model.push(maxLength(quoted(input), at('input'), 8192));
+  if (inputPath !== undefined && inputPath.length > 256)
+    model.push(maxLength(quoted(inputPath), at('inputPath'), 256));
+  let inputTransformer: TargetSpec['inputTransformer'];
+  if (t.InputTransformer !== undefined && t.InputTransformer !== null) {
+    if (!isObject(t.InputTransformer)) throw serialization();
+    const template = t.InputTransformer.InputTemplate;
+    const map = t.InputTransformer.InputPathsMap;
+    if (template === undefined || template === null) {
+      model.push({
+        value: 'null',
+        member: at('inputTransformer.inputTemplate'),
+        constraint: 'Member must not be null',
+      });
+    } else if (typeof template !== 'string') throw serialization();
+    else lengthAndPattern(template, at('inputTransformer.inputTemplate'), 1, 8192, undefined, '', model);
+    let paths: Record<string, string> | undefined;
+    if (map !== undefined && map !== null) {
+      if (!isObject(map) || Object.values(map).some((v) => typeof v !== 'string')) throw serialization();
+      paths = map as Record<string, string>;
+      const keys = Object.keys(paths);
+      if (keys.length > 100)
+        model.push(maxLength(mapValue(paths), at('inputTransformer.inputPathsMap'), 100));
+      if (keys.some((k) => k.length < 1 || k.length > 256 || !/^[A-Za-z0-9_-]+$/.test(k))) {
+        model.push({
+          value: mapValue(paths),
+          member: at('inputTransformer.inputPathsMap'),
+          constraint:
+            'Map keys must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [A-Za-z0-9\\_\\-]+]',
+        });
+      }
+      if (Object.values(paths).some((v) => v.length > 256)) {
+        model.push({
+          value: mapValue(paths),
+          member: at('inputTransformer.inputPathsMap'),
+          constraint:
+            'Map value must satisfy constraint: [Member must have length less than or equal to 256]',
+        });
+      }
+    }
+    if (typeof template === 'string') {
+      inputTransformer = { ...(paths ? { inputPathsMap: paths } : {}), inputTemplate: template };
+    }
+  }
+  let retryPolicy: TargetSpec['retryPolicy'];
+  if (t.RetryPolicy !== undefined && t.RetryPolicy !== null) {
+    if (!isObject(t.RetryPolicy)) throw serialization();
+    const { MaximumRetryAttempts: tries, MaximumEventAgeInSeconds: age } = t.RetryPolicy;
+    if (
+      (tries !== undefined && typeof tries !== 'number') ||
+      (age !== undefined && typeof age !== 'number')
+    ) {
+      throw serialization();
+    }
+    if (typeof tries === 'number' && (tries < 0 || tries > 185)) {
+      model.push({
+        value: quoted(String(tries)),
+        member: at('retryPolicy.maximumRetryAttempts'),
+        constraint: `Member must have value ${tries < 0 ? 'greater than or equal to 0' : 'less than or equal to 185'}`,
+      });
+    }
+    if (typeof age === 'number' && (age < 60 || age > 86_400)) {
+      model.push({
+        value: quoted(String(age)),
+        member: at('retryPolicy.maximumEventAgeInSeconds'),
+        constraint: `Member must have value ${age < 60 ? 'greater than or equal to 60' : 'less than or equal to 86400'}`,
+      });
+    }
+    retryPolicy = stripUndefined({
+      maximumRetryAttempts: tries,
+      maximumEventAgeInSeconds: age,
+    }) as TargetSpec['retryPolicy'];
+  }
+  let deadLetterArn: string | undefined;
+  if (t.DeadLetterConfig !== undefined && t.DeadLetterConfig !== null) {
+    if (!isObject(t.DeadLetterConfig)) throw serialization();
+    deadLetterArn = optionalString(t.DeadLetterConfig.Arn);
+  }
+  if (typeof id !== 'string' || typeof arn !== 'string') return undefined;
+  return {
+    id,
+    arn,
+    ...(input !== undefined ? { input } : {}),
+    ...(inputPath !== undefined ? { inputPath } : {}),
+    ...(inputTransformer ? { inputTransformer } : {}),
+    ...(retryPolicy ? { retryPolicy } : {}),
+    ...(deadLetterArn ? { deadLetterArn } : {}),
+  };
+}
+
+/**
+ * PutTargets: adds the targets to the rule, replacing those with the same Id. The model's constraints first, then
+ * the rule, then each target's input settings as PutTargets checks them (a ValidationException naming the target:
+ * see transform.ts).
+ */
+async function putTargets(core: ProtocolCore, b: Record<string, unknown>): Promise<unknown> {
+  const model: Violation[] = [];
+  const name = ruleName(b.Rule, 'rule', model);
+  const bus = busName(b.EventBusName, model);
+  const list = b.Targets;
+  if (list === undefined || list === null) {
+    model.push({ value: 'null', member: 'targets', constraint: 'Member must not be null' });
+  } else if (!Array.isArray(list)) throw serialization();
+  const specs: TargetSpec[] = [];
+  if (Array.isArray(list)) {
+    if (list.length < 1) model.push(minLength(listValue(list), 'targets', 1));
+    if (list.length > 100) model.push(maxLength(quoted('[...]'), 'targets', 100));
+    list.forEach((t, i) => {
+      const spec = targetOf(t, i + 1, model);
+      if (spec) specs.push(spec);
+    });
+  }
+  if (model.length > 0) throw modelError(model);
+  const target = core.findBus(bus);
+  if (!target) throw new EventBridgeError('ResourceNotFoundException', `Event bus ${bus} does not exist.`);
+  const rule = target.rules.find((r) => r.spec.name === name);
+  if (!rule) {
+    throw new EventBridgeError(
+      'ResourceNotFoundException',
+      `Rule ${name} does not exist on EventBus ${target.name}.`,
+    );
+  }
+  writable(rule);
+  for (const spec of specs) {
+    try {
+      compileTargetInput(spec, spec.id);
+    } catch (e) {
+      if (e instanceof TransformError) throw new EventBridgeError('ValidationException', e.message);
+      throw e;
+    }
+  }
+  const byId = new Map(rule.spec.targets.map((t) => [t.id, t]));
+  for (const spec of specs) byId.set(spec.id, spec);
+  await core.ruleStore.put({ ...rule.spec, targets: [...byId.values()] }, rule.bus);
+  return { FailedEntryCount: 0, FailedEntries: [] };
 }

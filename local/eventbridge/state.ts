@@ -9,6 +9,7 @@ import type { Journal } from '../runtime/journal.ts';
 import type { Archives } from './archive.ts';
 import type { Deliverer } from './delivery.ts';
 import type { CompiledPattern, EventBridgeEvent } from './pattern.ts';
+import type { RuleStore } from './rules.ts';
 import type { ScheduleTiming } from './schedule.ts';
 import type { ScheduleRunner } from './schedule-runner.ts';
 import type { ScheduleDefinition, ScheduleSource } from './scheduler.ts';
@@ -69,6 +70,10 @@ export type ScheduleGoneRecord = { t: 'z'; k: string };
 /** A schedule group made through the API (`at`: creation, epoch ms), and its deletion. */
 export type GroupRecord = { t: 'g'; name: string; at: number } | { t: 'G'; name: string };
 export type ReplayRecord = { t: 'r'; replay: Replay };
+/** A rule made or changed through the API (its whole definition, targets included), and its deletion. */
+export type RuleRecord = { t: 'R'; rule: RuleSpec } | { t: 'Rx'; arn: string };
+/** An event bus made through the API (`at`: creation, epoch ms), and its deletion. */
+export type BusRecord = { t: 'B'; name: string; arn: string; at: number } | { t: 'Bx'; name: string };
 export type Rec =
   | StoredEventRecord
   | DeliveryRecord
@@ -76,7 +81,9 @@ export type Rec =
   | ScheduleRecord
   | ScheduleGoneRecord
   | GroupRecord
-  | ReplayRecord;
+  | ReplayRecord
+  | RuleRecord
+  | BusRecord;
 export type ArchiveRecord = { t: 'a'; ar: string; i: string; tm: number; ing: number; ev: EventBridgeEvent };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -87,6 +94,8 @@ export interface Bus {
   readonly arn: string;
   readonly rules: RuleRt[];
   readonly archives: ArchiveRt[];
+  /** made through the API (CreateEventBus) at this time (epoch ms); else the default bus or the assembly's */
+  readonly created?: number;
 }
 
 export interface TargetRt {
@@ -102,6 +111,8 @@ export interface RuleRt {
   readonly pattern: CompiledPattern | undefined;
   readonly targets: Map<string, TargetRt>;
   readonly enabled: boolean;
+  /** made through the API (PutRule); else declared in the assembly (read-only through the API) */
+  readonly api?: boolean;
 }
 
 /**
@@ -313,6 +324,7 @@ export interface BridgeCore {
   readonly delivery: Deliverer;
   readonly archiving: Archives;
   readonly runner: ScheduleRunner;
+  readonly ruleStore: RuleStore;
 
   log(line: string): void;
   /** Keeps `p` in the set `idle()` waits for (`inflight`: a deliver or dead-letter call; else other work). */

@@ -34,10 +34,13 @@ export interface RuleSpec {
   /** object or JSON text */
   readonly eventPattern?: unknown;
   readonly scheduleExpression?: string;
-  readonly state: 'ENABLED' | 'DISABLED';
+  readonly state: RuleState;
   readonly description?: string;
   readonly targets: readonly TargetSpec[];
 }
+
+/** A rule's State (PutRule); every state but DISABLED matches events and runs schedules. */
+export type RuleState = 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
 
 export interface ArchiveSpec {
   readonly name: string;

@@ -1192,7 +1192,7 @@ describe('the awsJson API', () => {
     expect((await h.bus.handle('PutEvents', { Entries: [] })).body).toMatchObject({
       __type: 'ValidationException',
     });
-    expect(await h.bus.handle('AWSEvents.PutRule', {})).toMatchObject({
+    expect(await h.bus.handle('AWSEvents.PutPermission', {})).toMatchObject({
       status: 400,
       body: { __type: 'UnknownOperationException' },
     });
