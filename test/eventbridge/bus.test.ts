@@ -1199,3 +1199,53 @@ describe('the awsJson API', () => {
     await h.bus.close();
   });
 });
+
+describe('rules and buses made through the API', () => {
+  it('survive a restart and a journal compaction, with their targets, schedules and pending deliveries', async () => {
+    const dir = tmp();
+    const a = await start({ dir, extra: { compactEvery: 5 } });
+    const call = async (op: string, body: unknown) => {
+      const r = await a.bus.handle(`AWSEvents.${op}`, body);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body as Record<string, unknown>;
+    };
+    await call('CreateEventBus', { Name: 'api-bus' });
+    await call('PutRule', {
+      Name: 'paid',
+      EventBusName: 'api-bus',
+      EventPattern: '{"detail-type":["OrderPaid"]}',
+    });
+    await call('PutTargets', {
+      Rule: 'paid',
+      EventBusName: 'api-bus',
+      Targets: [{ Id: 'fn', Arn: fnArn('paid'), InputPath: '$.detail' }],
+    });
+    await call('PutRule', { Name: 'hourly', ScheduleExpression: 'rate(1 hour)' });
+    await call('PutTargets', { Rule: 'hourly', Targets: [{ Id: 'fn', Arn: fnArn('hourly') }] });
+    for (let i = 0; i < 10; i++) await call('DisableRule', { Name: 'paid', EventBusName: 'api-bus' });
+    await call('EnableRule', { Name: 'paid', EventBusName: 'api-bus' });
+    await a.bus.idle();
+    await a.bus.close();
+    // compacted: fewer rule records than the 14 PutRule/PutTargets/DisableRule/EnableRule calls appended
+    const ruleRecords = readFileSync(join(dir, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"t":"R"'));
+    expect(ruleRecords.length).toBeGreaterThan(0);
+    expect(ruleRecords.length).toBeLessThan(14);
+
+    const b = await start({ dir, clock: a.clock });
+    const rule = await b.bus.handle('AWSEvents.DescribeRule', { Name: 'paid', EventBusName: 'api-bus' });
+    expect(rule.body).toMatchObject({
+      Arn: ruleArn('paid', 'api-bus'),
+      EventPattern: '{"detail-type":["OrderPaid"]}',
+      State: 'ENABLED',
+    });
+    await b.bus.putEvents([order('OrderPaid', { id: 7 }, { EventBusName: 'api-bus' })]);
+    await b.clock.advance(3600);
+    expect(b.calls.map((c) => [c.arn, c.payload])).toEqual([
+      [fnArn('paid'), '{"id":7}'],
+      [fnArn('hourly'), expect.stringContaining('"detail-type":"Scheduled Event"')],
+    ]);
+    await b.bus.close();
+  });
+});
