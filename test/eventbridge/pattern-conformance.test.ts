@@ -309,6 +309,32 @@ describe('TestEventPattern: the comparison operators of the User Guide', () => {
       event({ 'c-count': 3 }),
       false,
     ),
+    // "Exists matching only works on leaf nodes. It does not work on intermediate nodes." An array's values are
+    // its leaves: an empty array has none, so the field does not exist.
+    row(
+      'exists true on an intermediate node',
+      { detail: { state: [{ exists: true }] } },
+      event({ state: { x: 1 } }),
+      false,
+    ),
+    row(
+      'exists false on an empty array',
+      { detail: { tags: [{ exists: false }] } },
+      event({ tags: [] }),
+      true,
+    ),
+    row(
+      'exists true on an empty array',
+      { detail: { tags: [{ exists: true }] } },
+      event({ tags: [] }),
+      false,
+    ),
+    row(
+      'exists true on an array of values',
+      { detail: { tags: [{ exists: true }] } },
+      event({ tags: ['a'] }),
+      true,
+    ),
     // "Equals-ignore-case matching ... "detail-type": [ { "equals-ignore-case": "ec2 instance state-change
     // notification" } ]"
     row(
