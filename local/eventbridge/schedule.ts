@@ -11,6 +11,13 @@
  *  - `rate(value unit)`: rules require `minute|hour|day` for 1 and the plural for more; Scheduler accepts both.
  *  - `at(yyyy-mm-ddThh:mm:ss)`: Scheduler only, a wall-clock time in the schedule's time zone.
  *
+ * A rule's expression is read as EventBridge reads it (its recorded PutRule answers): `rate(` / `cron(` in lower
+ * case with nothing around them, one space between the value and its lower-case unit and between cron fields
+ * (no tabs, no padding), a rate value up to 2147483647 (`01 minute` is 1). Inside a cron field EventBridge is
+ * lenient the way Quartz is: what follows a number or a three-letter name, other than `-` `/` `L` `W` `#`, is
+ * ignored (`0x` is 0, `MONDAY` is MON), an increment of 0 or beyond the field is accepted (`0/0` is 0), and any
+ * year 0-2147483647 is accepted (only 1970-2199 can ever fire).
+ *
  * Time zones go through `Intl.DateTimeFormat` (IANA names). Daylight saving time follows the Scheduler guide: a cron
  * time that does not exist (spring forward) is skipped; a wall-clock time that occurs twice (fall back) fires once,
  * at its first occurrence. A rate is a fixed duration (`rate(1 day)` is 24 hours whatever the clocks do). An `at()`
@@ -194,6 +201,8 @@ interface FieldDef {
   readonly names?: readonly string[];
   /** ranges like `20-2` wrap around (not for years) */
   readonly wraps: boolean;
+  /** only values inside this window are kept (rule years: any is valid, 1970-2199 can fire) */
+  readonly window?: readonly [number, number];
 }
 
 const FIELDS = {
@@ -203,6 +212,7 @@ const FIELDS = {
   month: { name: 'Month', min: 1, max: 12, names: MONTH_NAMES, wraps: true },
   dayOfWeek: { name: 'Day-of-week', min: 1, max: 7, names: DAY_NAMES, wraps: true },
   year: { name: 'Year', min: MIN_YEAR, max: MAX_YEAR, wraps: false },
+  ruleYear: { name: 'Year', min: 0, max: 2_147_483_647, wraps: false, window: [MIN_YEAR, MAX_YEAR] },
 } satisfies Record<string, FieldDef>;
 
 function fieldError(def: FieldDef, text: string, why: string): ScheduleExpressionError {
@@ -247,6 +257,13 @@ function parseRangeItem(def: FieldDef, item: string, whole: string, out: Set<num
     from = parseValue(def, range, whole);
     to = stepText === undefined ? from : def.max;
   }
+  if (def.window) {
+    // not wrapping: the values from..to by step that fall inside the window
+    const [lo, hi] = def.window;
+    const first = from >= lo ? from : from + Math.ceil((lo - from) / step) * step;
+    for (let v = first; v <= Math.min(to, hi); v += step) out.add(v);
+    return;
+  }
   const sequence: number[] = [];
   if (from <= to) for (let v = from; v <= to; v++) sequence.push(v);
   else {
@@ -254,6 +271,78 @@ function parseRangeItem(def: FieldDef, item: string, whole: string, out: Set<num
     for (let v = def.min; v <= to; v++) sequence.push(v);
   }
   for (let i = 0; i < sequence.length; i += step) out.add(sequence[i]!);
+}
+
+/**
+ * One comma-separated item of a rule's cron field, read as EventBridge reads it and rewritten in the form the
+ * parsers below take: after a number or a three-letter name only `-`, `/`, `L`, `W` and `#` mean something, what
+ * else follows is ignored; an increment of 0 is no increment.
+ */
+function ruleCronItem(def: FieldDef, raw: string, field: 'simple' | 'dom' | 'dow'): string {
+  const s = raw.toUpperCase();
+  const bad = () => fieldError(def, raw, `"${raw}" is malformed`);
+  let i = 0;
+  const digits = (): string | undefined => {
+    const m = /^\d+/.exec(s.slice(i));
+    if (!m) return undefined;
+    i += m[0].length;
+    return m[0];
+  };
+  const value = (): string | undefined => {
+    const d = digits();
+    if (d !== undefined) return d;
+    const name = s.slice(i, i + 3);
+    if (def.names?.includes(name)) {
+      i += 3;
+      return name;
+    }
+    return undefined;
+  };
+  const step = (): string => {
+    i++;
+    const n = digits();
+    if (n === undefined) throw bad();
+    return Number(n) === 0 ? '' : `/${n}`;
+  };
+  if (s.startsWith('*')) {
+    i = 1;
+    return s[1] === '/' ? `*${step()}` : '*';
+  }
+  if (s.startsWith('?')) return '?';
+  if (s.startsWith('L') && field !== 'simple') {
+    if (field === 'dow' || s === 'L') return 'L';
+    if (s.startsWith('LW')) return 'LW';
+    const back = /^L-(\d+)/.exec(s);
+    if (back) return `L-${back[1]}`;
+    throw bad();
+  }
+  const a = value();
+  if (a === undefined) throw bad();
+  switch (s[i]) {
+    case '-': {
+      i++;
+      const b = value();
+      if (b === undefined) throw bad();
+      return `${a}-${b}${s[i] === '/' ? step() : ''}`;
+    }
+    case '/':
+      return `${a}${step()}`;
+    case 'L':
+      if (field !== 'dow') throw bad();
+      return `${a}L`;
+    case 'W':
+      if (field !== 'dom') throw bad();
+      return `${a}W`;
+    case '#': {
+      if (field !== 'dow') throw bad();
+      i++;
+      const k = digits();
+      if (k === undefined) throw bad();
+      return `${a}#${k}`;
+    }
+    default:
+      return a;
+  }
 }
 
 function parseSimpleField(def: FieldDef, text: string): number[] {
@@ -312,13 +401,35 @@ function parseDayOfWeek(text: string): DayOfWeekSpec {
   return { days, last, nth };
 }
 
-/** Parses the six space-separated fields of an EventBridge cron expression. */
-export function parseCron(fields: string): CronExpression {
-  const text = fields.trim();
-  const parts = text.split(/\s+/);
-  if (parts.length !== 6) {
+/**
+ * Parses the six space-separated fields of an EventBridge cron expression (`rule`: as EventBridge reads a rule's,
+ * see the module header; `scheduler`: any blanks between fields, each item exactly one of the documented forms).
+ */
+export function parseCron(fields: string, flavor: ScheduleFlavor = 'scheduler'): CronExpression {
+  const text = flavor === 'rule' ? fields : fields.trim();
+  let parts = text.split(flavor === 'rule' ? ' ' : /\s+/);
+  if (parts.length !== 6 || parts.includes('')) {
     throw new ScheduleExpressionError(
-      `a cron expression has six fields (minutes hours day-of-month month day-of-week year), got ${parts.length} in "${text}"`,
+      `a cron expression has six fields (minutes hours day-of-month month day-of-week year) separated by ${flavor === 'rule' ? 'one space' : 'blanks'}, got "${text}"`,
+    );
+  }
+  if (flavor === 'rule') {
+    const kinds = ['simple', 'simple', 'dom', 'simple', 'dow', 'simple'] as const;
+    const defs = [
+      FIELDS.minutes,
+      FIELDS.hours,
+      FIELDS.dayOfMonth,
+      FIELDS.month,
+      FIELDS.dayOfWeek,
+      FIELDS.ruleYear,
+    ];
+    parts = parts.map((field, n) =>
+      field === '?'
+        ? field
+        : field
+            .split(',')
+            .map((item) => ruleCronItem(defs[n]!, item, kinds[n]!))
+            .join(','),
     );
   }
   const [min, hour, dom, month, dow, year] = parts as [string, string, string, string, string, string];
@@ -341,7 +452,7 @@ export function parseCron(fields: string): CronExpression {
     minutes: parseSimpleField(FIELDS.minutes, min),
     hours: parseSimpleField(FIELDS.hours, hour),
     months: parseSimpleField(FIELDS.month, month),
-    years: parseSimpleField(FIELDS.year, year),
+    years: parseSimpleField(flavor === 'rule' ? FIELDS.ruleYear : FIELDS.year, year),
     dayOfMonth: dom === '?' ? undefined : parseDayOfMonth(dom),
     dayOfWeek: dow === '?' ? undefined : parseDayOfWeek(dow),
     daysCache: new Map(),
@@ -542,23 +653,34 @@ export function parseScheduleExpression(
   text: string,
   flavor: ScheduleFlavor = 'scheduler',
 ): ScheduleExpression {
-  const m = /^\s*(rate|cron|at)\((.*)\)\s*$/s.exec(text);
+  const rule = flavor === 'rule';
+  const m = (rule ? /^(rate|cron)\((.*)\)$/s : /^\s*(rate|cron|at)\((.*)\)\s*$/s).exec(text);
   if (!m) {
     throw new ScheduleExpressionError(
-      `"${text}" is not a schedule expression (expected rate(...), cron(...)${flavor === 'scheduler' ? ' or at(...)' : ''})`,
+      `"${text}" is not a schedule expression (expected rate(...), cron(...)${flavor === 'scheduler' ? ' or at(...)' : ''}${rule ? ', in lower case, without spaces around' : ''})`,
     );
   }
   const kind = m[1] as 'rate' | 'cron' | 'at';
-  const body = m[2]!.trim();
-  if (kind === 'cron') return { kind, text, cron: parseCron(body) };
+  const body = rule ? m[2]! : m[2]!.trim();
+  if (kind === 'cron') return { kind, text, cron: parseCron(body, flavor) };
   if (kind === 'rate') {
-    const r = /^(\d+)\s+(minute|minutes|hour|hours|day|days)$/i.exec(body);
-    if (!r)
-      throw new ScheduleExpressionError(`rate "${body}": expected "<positive integer> minutes|hours|days"`);
+    const r = (
+      rule
+        ? /^(\d+) (minute|minutes|hour|hours|day|days)$/
+        : /^(\d+)\s+(minute|minutes|hour|hours|day|days)$/i
+    ).exec(body);
+    if (!r) {
+      throw new ScheduleExpressionError(
+        `rate "${body}": expected "<positive integer> ${rule ? 'minute(s)|hour(s)|day(s)", one space between' : 'minutes|hours|days"'}`,
+      );
+    }
     const value = Number(r[1]);
     const word = r[2]!.toLowerCase();
     const unit = word.replace(/s$/, '') as RateUnit;
     if (value < 1) throw new ScheduleExpressionError(`rate "${body}": the value must be a positive integer`);
+    if (rule && value > 2_147_483_647) {
+      throw new ScheduleExpressionError(`rate "${body}": the value must be at most 2147483647`);
+    }
     if (flavor === 'rule' && (value === 1) !== (word === unit)) {
       throw new ScheduleExpressionError(
         `rate "${body}": use the singular unit for 1 and the plural for more (rate(1 ${unit}), rate(${value === 1 ? 5 : value} ${unit}s))`,

@@ -243,10 +243,12 @@ export function ruleSpecs(assembly: LoadedAssembly): RuleSpec[] {
   return assembly.byType('AWS::Events::Rule').map((r) => {
     const p = r.properties as Props;
     const bus = str(p.EventBusName) ?? 'default';
+    const busName = bus.startsWith('arn:') ? bus.split('/').at(-1)! : bus;
     return {
       name: r.name,
-      arn: r.arn,
-      busName: bus.startsWith('arn:') ? bus.split('/').at(-1)! : bus,
+      // EventBridge names a rule of a custom bus rule/<bus>/<name> (a default-bus rule rule/<name>)
+      arn: busName === 'default' ? r.arn : r.arn.replace(/:rule\/([^/]+)$/, `:rule/${busName}/$1`),
+      busName,
       ...(p.EventPattern !== undefined ? { eventPattern: p.EventPattern } : {}),
       ...(str(p.ScheduleExpression) ? { scheduleExpression: str(p.ScheduleExpression)! } : {}),
       state: str(p.State) === 'DISABLED' ? 'DISABLED' : 'ENABLED',

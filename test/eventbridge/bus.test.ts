@@ -440,28 +440,71 @@ describe('retries and dead-letter queues', () => {
     await h.bus.close();
   });
 
-  it('does not retry input transformation errors or non-retryable failures', async () => {
+  it('does not retry a transformed input that is not JSON, nor non-retryable failures', async () => {
+    // recorded AWS dead-letter messages: INVALID_JSON "Invalid input for target." and NO_PERMISSIONS carry only
+    // RULE_ARN, TARGET_ARN, ERROR_CODE and ERROR_MESSAGE, and their body is the payload the target was to get
     const h = await start({
       rules: [
         rule('paid', { 'detail-type': ['OrderPaid'] }, [
-          { id: 'path', arn: fnArn('p'), inputPath: '$.detail.missing', deadLetterArn: queueArn('dlq') },
-          { id: 'gone', arn: fnArn('gone'), deadLetterArn: queueArn('dlq') },
+          {
+            id: 'text',
+            arn: fnArn('p'),
+            // accepted ("[null]" is JSON) but renders [o-7], which is not
+            inputTransformer: { inputPathsMap: { id: '$.detail.id' }, inputTemplate: '[<id>]' },
+            deadLetterArn: queueArn('dlq'),
+          },
+          {
+            id: 'gone',
+            arn: fnArn('gone'),
+            inputTransformer: { inputPathsMap: { id: '$.detail.id' }, inputTemplate: '{"order": <id>}' },
+            deadLetterArn: queueArn('dlq'),
+          },
         ]),
       ],
       behaviour: (c) => {
         if (c.arn === fnArn('gone')) throw new DeliveryError('Function not found', 'NO_RESOURCE', false);
       },
     });
-    await h.bus.putEvents([order('OrderPaid')]);
+    await h.bus.putEvents([order('OrderPaid', { id: 'o-7' })]);
     await h.clock.advance(0);
     expect(h.calls.map((c) => c.arn)).toEqual([fnArn('gone')]);
-    const byTarget = Object.fromEntries(h.dead.map((d) => [d.attributes.TARGET_ARN, d.attributes]));
-    expect(byTarget[fnArn('p')]).toMatchObject({ ERROR_CODE: 'TRANSFORMATION_ERROR', RETRY_ATTEMPTS: '0' });
-    expect(byTarget[fnArn('p')]).not.toHaveProperty('EXHAUSTED_RETRY_CONDITION');
-    expect(byTarget[fnArn('gone')]).toMatchObject({
+    const byTarget = Object.fromEntries(h.dead.map((d) => [d.attributes.TARGET_ARN, d]));
+    expect(byTarget[fnArn('p')]!.attributes).toEqual({
+      RULE_ARN: ruleArn('paid'),
+      TARGET_ARN: fnArn('p'),
+      ERROR_CODE: 'INVALID_JSON',
+      ERROR_MESSAGE: 'Invalid input for target.',
+    });
+    expect(byTarget[fnArn('p')]!.body).toBe('[o-7]');
+    expect(byTarget[fnArn('gone')]!.attributes).toEqual({
+      RULE_ARN: ruleArn('paid'),
+      TARGET_ARN: fnArn('gone'),
       ERROR_CODE: 'NO_RESOURCE',
       ERROR_MESSAGE: 'Function not found',
     });
+    expect(byTarget[fnArn('gone')]!.body).toBe('{"order": "o-7"}');
+    await h.bus.close();
+  });
+
+  it('sends nothing when the target input is empty (no call, no dead letter)', async () => {
+    const h = await start({
+      rules: [
+        rule('paid', { 'detail-type': ['OrderPaid'] }, [
+          { id: 'empty', arn: fnArn('e'), input: '', deadLetterArn: queueArn('dlq') },
+          {
+            id: 'missing',
+            arn: fnArn('m'),
+            inputTransformer: { inputPathsMap: { x: '$.detail.missing' }, inputTemplate: '<x>' },
+            deadLetterArn: queueArn('dlq'),
+          },
+        ]),
+      ],
+    });
+    await h.bus.putEvents([order('OrderPaid')]);
+    await h.clock.advance(0);
+    expect(h.calls).toHaveLength(0);
+    expect(h.dead).toHaveLength(0);
+    expect(h.bus.stats().dropped).toBe(2);
     await h.bus.close();
   });
 
@@ -1149,10 +1192,60 @@ describe('the awsJson API', () => {
     expect((await h.bus.handle('PutEvents', { Entries: [] })).body).toMatchObject({
       __type: 'ValidationException',
     });
-    expect(await h.bus.handle('AWSEvents.PutRule', {})).toMatchObject({
+    expect(await h.bus.handle('AWSEvents.PutPermission', {})).toMatchObject({
       status: 400,
       body: { __type: 'UnknownOperationException' },
     });
     await h.bus.close();
+  });
+});
+
+describe('rules and buses made through the API', () => {
+  it('survive a restart and a journal compaction, with their targets, schedules and pending deliveries', async () => {
+    const dir = tmp();
+    const a = await start({ dir, extra: { compactEvery: 5 } });
+    const call = async (op: string, body: unknown) => {
+      const r = await a.bus.handle(`AWSEvents.${op}`, body);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body as Record<string, unknown>;
+    };
+    await call('CreateEventBus', { Name: 'api-bus' });
+    await call('PutRule', {
+      Name: 'paid',
+      EventBusName: 'api-bus',
+      EventPattern: '{"detail-type":["OrderPaid"]}',
+    });
+    await call('PutTargets', {
+      Rule: 'paid',
+      EventBusName: 'api-bus',
+      Targets: [{ Id: 'fn', Arn: fnArn('paid'), InputPath: '$.detail' }],
+    });
+    await call('PutRule', { Name: 'hourly', ScheduleExpression: 'rate(1 hour)' });
+    await call('PutTargets', { Rule: 'hourly', Targets: [{ Id: 'fn', Arn: fnArn('hourly') }] });
+    for (let i = 0; i < 10; i++) await call('DisableRule', { Name: 'paid', EventBusName: 'api-bus' });
+    await call('EnableRule', { Name: 'paid', EventBusName: 'api-bus' });
+    await a.bus.idle();
+    await a.bus.close();
+    // compacted: fewer rule records than the 14 PutRule/PutTargets/DisableRule/EnableRule calls appended
+    const ruleRecords = readFileSync(join(dir, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{"t":"R"'));
+    expect(ruleRecords.length).toBeGreaterThan(0);
+    expect(ruleRecords.length).toBeLessThan(14);
+
+    const b = await start({ dir, clock: a.clock });
+    const rule = await b.bus.handle('AWSEvents.DescribeRule', { Name: 'paid', EventBusName: 'api-bus' });
+    expect(rule.body).toMatchObject({
+      Arn: ruleArn('paid', 'api-bus'),
+      EventPattern: '{"detail-type":["OrderPaid"]}',
+      State: 'ENABLED',
+    });
+    await b.bus.putEvents([order('OrderPaid', { id: 7 }, { EventBusName: 'api-bus' })]);
+    await b.clock.advance(3600);
+    expect(b.calls.map((c) => [c.arn, c.payload])).toEqual([
+      [fnArn('paid'), '{"id":7}'],
+      [fnArn('hourly'), expect.stringContaining('"detail-type":"Scheduled Event"')],
+    ]);
+    await b.bus.close();
   });
 });

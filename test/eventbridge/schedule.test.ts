@@ -266,6 +266,141 @@ describe('schedule expressions', () => {
   });
 });
 
+// What PutRule accepts as a ScheduleExpression: AWS's answers to these expressions on the default bus (a recording
+// of PutRule against us-east-1 published as testdata/aws/eventbridge/scheduled_rules.json of
+// github.com/radkawar/stackd, 2026-09-15). The User Guide ("Schedule expressions for rules") documents the forms;
+// the recording settles spacing, case, bounds and what the parser lets through.
+describe('rule schedule expressions as AWS reads them', () => {
+  const accepted: string[] = [
+    'cron(0 12 * * ? *)',
+    'cron(5,35 14 * * ? *)',
+    'cron(0-30/10 8-17 ? * MON-FRI *)',
+    'cron(1/10 * * * ? *)',
+    'cron(*/15 * * * ? *)',
+    'cron(0/30 20-2 ? * MON-FRI *)',
+    'cron(50-10/5 * * * ? *)',
+    'cron(0 0 1 NOV-FEB ? *)',
+    'cron(0 0 ? * FRI-MON *)',
+    'cron(0 0 28-3 * ? *)',
+    'cron(0 0 ? JAN,FEB,MAR MON,WED,FRI *)',
+    'cron(0 0 ? * 1,7 *)',
+    'cron(0 0 1 1,12 ? *)',
+    'cron(0 0 ? * * *)',
+    'cron(0 0 L * ? *)',
+    'cron(0 0 ? * L *)',
+    'cron(0 0 ? * 6L *)',
+    'cron(0 0 ? * FRIL *)',
+    'cron(0 0 L-3 * ? *)',
+    'cron(0 0 3W * ? *)',
+    'cron(0 0 LW * ? *)',
+    'cron(0 0 1-5W * ? *)',
+    'cron(0 0 ? * 3#2 *)',
+    'cron(0 0 ? * MON#5 *)',
+    'cron(0 0 1 1 ? 1970)',
+    'cron(0 0 1 1 ? 2199)',
+    'cron(0 0 1 1 ? 1969)',
+    'cron(0 0 1 1 ? 2200)',
+    'cron(0 0 1 1 ? 2027,2028-2032/2)',
+    'cron(0 0 31 FEB ? *)',
+    'cron(0 0 29 FEB ? 2027)',
+    'cron(0 0 29 FEB ? 2028)',
+    'cron(0/0 * * * ? *)',
+    'cron(0/60 * * * ? *)',
+    'cron(0 0 ? jan mon *)',
+    'rate(1 minute)',
+    'rate(2 minutes)',
+    'rate(1 hour)',
+    'rate(2 hours)',
+    'rate(1 day)',
+    'rate(2 days)',
+    'rate(01 minute)',
+    'cron(0 0 1 1 ? 0)',
+    'cron(0 0 1 1 ? 9999)',
+    'cron(0 0 1 1 ? 10000)',
+    'cron(0/61 * * * ? *)',
+    'cron(0 0 1/0 * ? *)',
+    'cron(0 0 ? * 1/2 *)',
+    'cron(0x 0 * * ? *)',
+    'cron(0 0 ? * MONDAY *)',
+    'rate(02 minutes)',
+    'rate(2147483647 minutes)',
+    'rate(2147483647 days)',
+    'cron(0 0 1 1 ? 2147483647)',
+  ];
+  const refused: string[] = [
+    'cron(0 0 ? * ? *)',
+    'cron(0 0 * * * *)',
+    'cron(0 0 1 * MON *)',
+    'cron(0 0 ? * MON#6 *)',
+    'cron(0 0 ? * MON#0 *)',
+    'cron(0 0 ? * 3#1,6#3 *)',
+    'cron(0 0 1 1 ? 2030-2027)',
+    'cron(0 12 * * ?)',
+    'cron(0 0 12 * * ? *)',
+    'cron(60 0 * * ? *)',
+    'cron(0 24 * * ? *)',
+    'cron(0 0 0 * ? *)',
+    'cron(0 0 32 * ? *)',
+    'cron(0 0 1 0 ? *)',
+    'cron(0 0 1 13 ? *)',
+    'cron(0 0 ? * 0 *)',
+    'cron(0 0 ? * 8 *)',
+    'cron(? 0 * * ? *)',
+    'CRON(0 0 * * ? *)',
+    'cron(0  0 * * ? *)',
+    'cron(0\t0 * * ? *)',
+    'cron( 0 0 * * ? * )',
+    ' cron(0 0 * * ? *) ',
+    'cron (0 0 * * ? *)',
+    'rate(0 minutes)',
+    'rate(-1 minute)',
+    'rate(1.5 minutes)',
+    'rate(1 minutes)',
+    'rate(2 minute)',
+    'rate(60 seconds)',
+    'rate(1 week)',
+    'rate(+1 minute)',
+    'rate(1 MINUTE)',
+    'RATE(1 minute)',
+    'rate(1  minute)',
+    'rate(1\tminute)',
+    'rate( 1 minute )',
+    ' rate(1 minute) ',
+    'rate (1 minute)',
+    '',
+    'at(2028-01-01T00:00:00)',
+    'cron(0 0 1 1 ? -1)',
+    'cron(0/-1 * * * ? *)',
+    'cron(0 0 0W * ? *)',
+    'cron(0 0 32W * ? *)',
+    'rate(01 minutes)',
+    'rate(2147483648 minutes)',
+    'cron(0\n0 * * ? *)',
+    'cron(0\u00a00 * * ? *)',
+    'rate(2147483648 days)',
+    'cron(0 0 1 1 ? 2147483648)',
+  ];
+  it.each(accepted)('accepts %j', (e) => {
+    expect(() => parseScheduleExpression(e, 'rule')).not.toThrow();
+  });
+  it.each(refused)('refuses %j', (e) => {
+    expect(() => parseScheduleExpression(e, 'rule')).toThrow(ScheduleExpressionError);
+  });
+  it('reads what follows a number or a name the way Quartz does, and keeps only years that can fire', () => {
+    const cron = (e: string) => {
+      const x = parseScheduleExpression(e, 'rule');
+      if (x.kind !== 'cron') throw new Error('not cron');
+      const { daysCache: _c, text: _t, ...rest } = x.cron;
+      return rest;
+    };
+    expect(cron('cron(0x 0 * * ? *)')).toEqual(cron('cron(0 0 * * ? *)'));
+    expect(cron('cron(0 0 ? * MONDAY *)')).toEqual(cron('cron(0 0 ? * MON *)'));
+    expect(cron('cron(0/0 * * * ? *)')).toEqual(cron('cron(0 * * * ? *)'));
+    expect(cron('cron(0 0 1 1 ? 10000)').years).toEqual([]);
+    expect(cron('cron(0 0 1 1 ? 0-1975/2)').years).toEqual([1970, 1972, 1974]);
+  });
+});
+
 describe('time zones and daylight saving time', () => {
   it('America/New_York spring forward: 02:30 does not exist on 2025-03-09 and is skipped', () => {
     expect(upcoming('30 2 * * ? *', '2025-03-08T00:00:00Z', 3, 'America/New_York')).toEqual([
