@@ -4,6 +4,7 @@ import { UnsupportedResourceError } from '../runtime/assembly.ts';
 import { DataDirLockedError } from '../runtime/data-dir.ts';
 import { CliError, type CommandSpec, commandHelp, type Io, parseCommand, UsageError } from './args.ts';
 import { DEV, dev, parseDevOptions } from './dev.ts';
+import { TRIGGER, trigger } from './trigger.ts';
 
 export { UsageError } from './args.ts';
 export { formatSummary, hostWarning, parseDevOptions } from './dev.ts';
@@ -23,6 +24,7 @@ const COMMANDS: ReadonlyArray<{
       return dev(parseDevOptions([...args]));
     },
   },
+  { spec: TRIGGER, run: trigger },
 ];
 
 export function version(): string {
