@@ -4,6 +4,8 @@ import { UnsupportedResourceError } from '../runtime/assembly.ts';
 import { DataDirLockedError } from '../runtime/data-dir.ts';
 import { CliError, type CommandSpec, commandHelp, type Io, parseCommand, UsageError } from './args.ts';
 import { DEV, dev, parseDevOptions } from './dev.ts';
+import { RESET, reset } from './reset.ts';
+import { STATUS, status } from './status.ts';
 import { TRIGGER, trigger } from './trigger.ts';
 
 export { UsageError } from './args.ts';
@@ -25,6 +27,8 @@ const COMMANDS: ReadonlyArray<{
     },
   },
   { spec: TRIGGER, run: trigger },
+  { spec: STATUS, run: status },
+  { spec: RESET, run: reset },
 ];
 
 export function version(): string {
