@@ -1,7 +1,20 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { stageNameProblem } from './stage-name.ts';
 
-export type StageName = 'dev' | 'prod';
+/** Any stage name (`dev`, `staging`, `prod`, `eu-prod`; see stage-name.ts). */
+export type StageName = string;
+
+/** The two sets of stage settings: every stage takes one (prod's for `prod`, dev's otherwise). */
+export type StageDefaults = 'dev' | 'prod';
+
+/**
+ * A mistake in the CDK context (`-c stage=…`): bin/storeflow.ts prints its message alone, with no
+ * stack trace, and exits 1.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
 
 /** How the operations API (`/api/*`) authenticates callers on AWS. */
 export type OperatorAuth =
@@ -11,6 +24,8 @@ export type OperatorAuth =
 /** Everything that differs between stages, decided once in the composition root. */
 export interface StageConfig {
   readonly stage: StageName;
+  /** Whose settings the stage has (`-c stageDefaults=prod` gives a staging stage prod's). */
+  readonly defaults: StageDefaults;
   /** Retained stateful resources; deletion protection on the table. */
   readonly protectData: boolean;
   readonly logRetention: RetentionDays;
@@ -23,11 +38,17 @@ export interface StageConfig {
   readonly storeTimeZone: string;
   /** Steady-state and burst request limits on the HTTP API. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Where alarms also send an email (`-c alarmEmail=ops@example.com`); the SNS topic exists either way. */
+  readonly alarmEmail?: string;
 }
 
-const stages: Record<StageName, Omit<StageConfig, 'operatorAuth' | 'storeCurrency' | 'storeTimeZone'>> = {
+type Settings = Omit<
+  StageConfig,
+  'stage' | 'defaults' | 'operatorAuth' | 'storeCurrency' | 'storeTimeZone' | 'alarmEmail'
+>;
+
+const settings: Record<StageDefaults, Settings> = {
   dev: {
-    stage: 'dev',
     protectData: false,
     logRetention: RetentionDays.TWO_WEEKS,
     disposableRemovalPolicy: RemovalPolicy.DESTROY,
@@ -35,7 +56,6 @@ const stages: Record<StageName, Omit<StageConfig, 'operatorAuth' | 'storeCurrenc
     throttle: { rateLimit: 50, burstLimit: 100 },
   },
   prod: {
-    stage: 'prod',
     protectData: true,
     logRetention: RetentionDays.THREE_MONTHS,
     disposableRemovalPolicy: RemovalPolicy.RETAIN,
@@ -44,35 +64,58 @@ const stages: Record<StageName, Omit<StageConfig, 'operatorAuth' | 'storeCurrenc
   },
 };
 
+/** A readable email address: something@domain.tld, no spaces or commas (one address). */
+const EMAIL = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+
+const text = (context: (key: string) => unknown, key: string): string | undefined => {
+  const value = context(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string')
+    throw new ConfigError(`context "${key}" must be a string, got ${JSON.stringify(value)}`);
+  return value;
+};
+
 /**
- * Reads the stage from context (`-c stage=prod`, default dev) and the optional operator JWT
- * settings (`-c jwtIssuer=https://... -c jwtAudience=storeflow-ops`); without them the operations
- * API uses IAM authorization.
+ * Reads the stage from context (`-c stage=staging`, default dev: any stage name, with prod's
+ * settings for `prod` and dev's otherwise unless `-c stageDefaults=prod|dev` says), the optional
+ * operator JWT settings (`-c jwtIssuer=https://... -c jwtAudience=storeflow-ops`; without them the
+ * operations API uses IAM authorization) and the optional `-c alarmEmail=`. A bad value is a
+ * {@link ConfigError} naming the context key.
  */
 export function stageConfig(context: (key: string) => unknown): StageConfig {
-  const stage = (context('stage') ?? 'dev') as string;
-  if (stage !== 'dev' && stage !== 'prod')
-    throw new Error(`context "stage" must be dev or prod, got "${stage}"`);
-  const issuer = context('jwtIssuer') as string | undefined;
-  const audience = context('jwtAudience') as string | undefined;
+  const stage = text(context, 'stage') ?? 'dev';
+  const problem = stageNameProblem(stage);
+  if (problem) throw new ConfigError(`context "stage": ${problem}`);
+  const defaults = text(context, 'stageDefaults') ?? (stage === 'prod' ? 'prod' : 'dev');
+  if (defaults !== 'dev' && defaults !== 'prod')
+    throw new ConfigError(`context "stageDefaults" must be dev or prod, got "${defaults}"`);
+  const issuer = text(context, 'jwtIssuer');
+  const audience = text(context, 'jwtAudience');
   if (Boolean(issuer) !== Boolean(audience)) {
-    throw new Error('context "jwtIssuer" and "jwtAudience" must be given together');
+    throw new ConfigError('context "jwtIssuer" and "jwtAudience" must be given together');
   }
-  const currency = (context('storeCurrency') ?? 'CNY') as string;
+  const currency = text(context, 'storeCurrency') ?? 'CNY';
   if (!/^[A-Z]{3}$/.test(currency))
-    throw new Error(`context "storeCurrency" must be an ISO-4217 code, got "${currency}"`);
-  const timeZone = (context('storeTimeZone') ?? 'Asia/Shanghai') as string;
+    throw new ConfigError(`context "storeCurrency" must be an ISO-4217 code, got "${currency}"`);
+  const timeZone = text(context, 'storeTimeZone') ?? 'Asia/Shanghai';
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
-    throw new Error(
+    throw new ConfigError(
       `context "storeTimeZone" must be an IANA time zone such as Asia/Shanghai, got "${timeZone}"`,
     );
   }
+  const alarmEmail = text(context, 'alarmEmail');
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
+    throw new ConfigError(`context "alarmEmail" must be one email address, got "${alarmEmail}"`);
+  }
   return {
-    ...stages[stage],
+    ...settings[defaults],
+    stage,
+    defaults,
     storeCurrency: currency,
     storeTimeZone: timeZone,
+    ...(alarmEmail ? { alarmEmail } : {}),
     operatorAuth:
       issuer && audience
         ? { kind: 'jwt', issuer, audience: audience.split(',').map((a) => a.trim()) }

@@ -15,6 +15,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
+import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ApiRoutes } from '../constructs/api-routes.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
@@ -108,6 +109,16 @@ export class AppStack extends Stack {
     new Restock(this, 'Restock', feature);
     new Sla(this, 'Sla', feature);
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    // Every alarm above and in the features notifies one topic (and the email from context).
+    new AlarmNotifications(this, 'Alarms', {
+      stage: config.stage,
+      removalPolicy: config.disposableRemovalPolicy,
+      ...(config.alarmEmail ? { email: config.alarmEmail } : {}),
+    });
+
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.apiEndpoint,
+      description: 'Base URL of the webhooks (/webhooks/*) and the operations API (/api/*)',
+    });
   }
 }

@@ -67,17 +67,24 @@ export class StatefulStack extends Stack {
     this.shopifySecret = this.webhookSecret(
       'ShopifyWebhookSecret',
       'Shopify app secret that signs X-Shopify-Hmac-Sha256',
+      'SHOPIFY_APP_SECRET',
     );
     this.storeflowSecret = this.webhookSecret(
       'StoreflowWebhookSecret',
       'Secret that signs Storeflow-Signature webhooks',
+      'STOREFLOW_SECRET',
     );
 
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
   }
 
-  private webhookSecret(id: string, description: string): ISecret {
+  /**
+   * A webhook signing secret, with its ARN and the exact command that sets its value as stack
+   * outputs (`cdk deploy` prints them; the value comes from the named shell variable, never the
+   * template).
+   */
+  private webhookSecret(id: string, description: string, variable: string): ISecret {
     const secret = new Secret(this, id, {
       description: `${description}. Replace the generated value with the platform's secret.`,
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
@@ -88,6 +95,11 @@ export class StatefulStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason:
         'Webhook signing secrets are issued by the platform (Shopify app secret, partner secret); they are rotated there and pasted in, so Secrets Manager cannot rotate them itself.',
+    });
+    new CfnOutput(this, `${id}Arn`, { value: secret.secretArn, description: `${description} (ARN)` });
+    new CfnOutput(this, `Set${id}`, {
+      value: `aws secretsmanager put-secret-value --region ${this.region} --secret-id ${secret.secretArn} --secret-string "$${variable}"`,
+      description: `Sets the ${id} from $${variable} (run once after the first deploy, and after each rotation)`,
     });
     return secret;
   }

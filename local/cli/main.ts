@@ -1,293 +1,133 @@
-import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { type AddressInfo, isIP } from 'node:net';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { UnsupportedResourceError } from '../runtime/assembly.ts';
-import { prepareAssembly } from '../runtime/build.ts';
-import { acquireDataDirLock, DataDirLockedError, prepareDataDir } from '../runtime/data-dir.ts';
-import { hostForUrl, isLoopback } from '../runtime/guard.ts';
-import type { Runtime, RuntimeSummary } from '../runtime/runtime.ts';
-import { SECRET_ENVIRONMENT } from '../runtime/secrets.ts';
-import { bindServer, DEFAULT_HOST, endpointUrl } from '../runtime/server.ts';
-import { watchParent } from './parent.ts';
-import { synthesizeInChild } from './synth-process.ts';
+import { DataDirLockedError } from '../runtime/data-dir.ts';
+import { CliError, type CommandSpec, commandHelp, type Io, parseCommand, UsageError } from './args.ts';
+import { DEV, dev, parseDevOptions } from './dev.ts';
+import { RESET, reset } from './reset.ts';
+import { STATUS, status } from './status.ts';
+import { TRIGGER, trigger } from './trigger.ts';
 
-const USAGE = `Usage: storeflow <command> [options]
+export { UsageError } from './args.ts';
+export { formatSummary, hostWarning, parseDevOptions } from './dev.ts';
 
-Commands:
-  dev      Run the whole app on this machine: the local runtime on one port
-  help     Show this help
-
-Options for dev:
-  --port <n>                  Port of the local endpoint (default 4000; 0 picks a free one)
-  --host <address>            Address to listen on (default 127.0.0.1: this machine only). Any other
-                              address lets the network read the secrets and use the AWS endpoints
-  --data <dir>                Data directory: tables, executions, queues, events, clock (default .storeflow/)
-  --clock real|virtual        Clock of the runtime (default real); virtual moves only via
-                              POST /_local/clock/advance
-  --stage dev|prod            Stage to synthesize (default dev)
-  --dynamodb-endpoint <url>   Use this DynamoDB endpoint (e.g. DynamoDB Local) instead of the
-                              embedded store
-  --assembly <dir>            Run this synthesized cloud assembly instead of synthesizing the app
-  --quiet                     Print only the ready line and errors
-
-Environment for dev (each overrides <data>/secrets.json's value and is never written to it):
-  ${Object.values(SECRET_ENVIRONMENT).join(', ')}
-`;
-
-export interface DevOptions {
-  readonly port: number;
-  readonly host: string;
-  readonly data: string;
-  readonly clock: 'real' | 'virtual';
-  readonly stage: 'dev' | 'prod';
-  readonly quiet: boolean;
-  readonly dynamodbEndpoint?: string;
-  readonly assembly?: string;
-}
-
-export class UsageError extends Error {}
-
-const HOST_NAME =
-  /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-
-/** Parses and validates `storeflow dev` options, naming the option and the reason on error. */
-export function parseDevOptions(args: string[]): DevOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string', default: '4000' },
-      host: { type: 'string', default: DEFAULT_HOST },
-      data: { type: 'string', default: '.storeflow' },
-      clock: { type: 'string', default: 'real' },
-      stage: { type: 'string', default: 'dev' },
-      quiet: { type: 'boolean', default: false },
-      'dynamodb-endpoint': { type: 'string' },
-      assembly: { type: 'string' },
+/** Every command: its spec (options and help) and what runs it. */
+const COMMANDS: ReadonlyArray<{
+  spec: CommandSpec;
+  run: (args: readonly string[], io: Io) => Promise<number>;
+}> = [
+  {
+    spec: DEV,
+    run: async (args, io) => {
+      if (parseCommand(DEV, args).help) {
+        io.out(commandHelp(DEV));
+        return 0;
+      }
+      return dev(parseDevOptions([...args]));
     },
-    strict: true,
-    allowPositionals: false,
-  });
-  const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port > 65535) {
-    throw new UsageError(`--port: "${values.port}" is not a port number (0-65535)`);
-  }
-  const host = /^\[.*\]$/.test(values.host) ? values.host.slice(1, -1) : values.host;
-  if (isIP(host) === 0 && !HOST_NAME.test(host)) {
-    throw new UsageError(`--host: "${values.host}" is not an IP address or a host name`);
-  }
-  if (values.clock !== 'real' && values.clock !== 'virtual') {
-    throw new UsageError(`--clock: "${values.clock}" must be real or virtual`);
-  }
-  if (values.stage !== 'dev' && values.stage !== 'prod') {
-    throw new UsageError(`--stage: "${values.stage}" must be dev or prod`);
-  }
-  const endpoint = values['dynamodb-endpoint'];
-  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
-    throw new UsageError(`--dynamodb-endpoint: "${endpoint}" is not an http(s) URL`);
-  }
-  if (values.assembly !== undefined && !existsSync(join(values.assembly, 'manifest.json'))) {
-    throw new UsageError(`--assembly: "${values.assembly}" is not a cloud assembly (no manifest.json)`);
-  }
-  return {
-    port,
-    host,
-    data: resolve(values.data),
-    clock: values.clock,
-    stage: values.stage,
-    quiet: values.quiet,
-    ...(endpoint !== undefined ? { dynamodbEndpoint: endpoint } : {}),
-    ...(values.assembly !== undefined ? { assembly: resolve(values.assembly) } : {}),
+  },
+  { spec: TRIGGER, run: trigger },
+  { spec: STATUS, run: status },
+  { spec: RESET, run: reset },
+];
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
   };
+  return pkg.version;
 }
 
-/** The start-up summary, as printed. */
-export function formatSummary(s: RuntimeSummary, adminHint: boolean): string {
-  const section = (title: string, items: string[]) =>
-    items.length ? [`${title} (${items.length}):`, ...items.map((i) => `  ${i}`)] : [`${title}: none`];
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
   return [
-    `storeflow local runtime ready on ${s.endpoint}`,
-    `  data       ${s.dataDir}`,
-    `  clock      ${s.clock}`,
-    `  dynamodb   ${s.dynamodb}: ${s.tables.join(', ')}`,
-    `  secrets    ${s.secretsFile}${adminHint ? ' (admin token and webhook signing secrets)' : ''}`,
-    ...(s.secretsFromEnvironment.length
-      ? [`             overridden by the environment: ${s.secretsFromEnvironment.join(', ')}`]
-      : []),
-    ...section(
-      'functions',
-      s.functions.map((f) => `${f.name.padEnd(56)} ${f.bundleKiB.toFixed(1)} KiB`),
-    ),
-    ...section('workflows', s.workflows),
-    ...section(
-      'routes',
-      s.routes.map((r) => `${r.padEnd(40)} ${s.endpoint}${r.split(' ')[1] ?? ''}`),
-    ),
-    ...section('event buses', s.buses),
-    ...section('event rules', s.rules),
-    ...section('schedules', s.schedules),
-    ...section('queues', s.queues),
-    `AWS SDK / CLI: endpoint ${s.endpoint}, region us-east-1, any credentials`,
-    'Ctrl-C stops; the next start resumes from the data directory.',
+    'Usage: storeflow <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.brief}`),
+    `  ${'help'.padEnd(width)}Show this help, or a command's: storeflow help <command>`,
+    '',
+    'Options:',
+    '  -h, --help     Show help (storeflow <command> --help for a command’s options)',
+    '  -v, --version  Print the version',
+    '',
+    '`npm start` runs `storeflow dev`; `npx storeflow <command>` runs the others.',
     '',
   ].join('\n');
 }
 
-/** The warning for a runtime bound to an address other machines can reach; none for loopback. */
-export function hostWarning(address: string, port: number): string | undefined {
-  if (isLoopback(address)) return undefined;
-  const where =
-    address === '0.0.0.0' || address === '::' ? 'every network interface' : `${hostForUrl(address)}`;
-  return (
-    `warning: listening on ${where} (port ${port}), not only on this machine: anything that can reach ` +
-    'it on the network can read the webhook secrets and the admin token (Secrets Manager API), read ' +
-    'and write the table, start runs and put events. Use --host 127.0.0.1 unless that is what you want.'
-  );
-}
-
-async function dev(options: DevOptions): Promise<number> {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  const err = (line: string) => process.stderr.write(`storeflow: ${line}\n`);
-  const stream = options.quiet
-    ? () => {}
-    : (line: string) => out(`${new Date().toISOString().slice(11, 23)} ${line}`);
-  // Output with nowhere to go (a supervisor's pipe closed under it) must not crash a clean shutdown.
-  for (const s of [process.stdout, process.stderr]) s.on('error', () => {});
-
-  // A stop request (a signal, or the parent process gone) ends start-up or the runtime cleanly; a
-  // second signal exits at once.
-  const stop = new AbortController();
-  let stopReason = '';
-  const requestStop = (reason: string) => {
-    if (stop.signal.aborted) return;
-    stopReason = reason;
-    stop.abort();
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stop.signal.aborted) {
-      err(`${signal} again, exiting without a clean shutdown`);
-      process.exit(1);
-    }
-    requestStop(signal);
-  };
-  // SIGHUP (the terminal closed) stops cleanly too (Node resets it to "terminate" at start-up anyway).
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const signal of signals) process.on(signal, onSignal);
-  const unwatch = watchParent((pid) => requestStop(`the parent process (pid ${pid}) exited`));
-  try {
-    for (const line of prepareDataDir(options.data)) err(line);
-    // Before anything slow: the data directory's lock, then the port.
-    const lock = acquireDataDirLock(options.data);
-    let server: Server | undefined;
-    let runtime: Runtime;
-    try {
-      server = await bindServer(options.port, options.host);
-      const { address, port } = server.address() as AddressInfo;
-      lock.update({ port, url: endpointUrl(server) });
-      const warning = hostWarning(address, port);
-      if (warning) err(warning);
-
-      let assemblyDir = options.assembly;
-      if (!assemblyDir) {
-        assemblyDir = join(options.data, 'cdk.out');
-        const started = performance.now();
-        const state = await prepareAssembly(
-          assemblyDir,
-          { stage: options.stage },
-          async (outdir, context) => {
-            if (!options.quiet)
-              out(`synthesizing the app (stage ${options.stage}, bundling every function)...`);
-            await synthesizeInChild({ outdir, context, quiet: options.quiet, signal: stop.signal });
-          },
-        );
-        if (!options.quiet) {
-          out(
-            state === 'reused'
-              ? `cloud assembly up to date in ${assemblyDir}`
-              : `synthesized into ${assemblyDir} in ${((performance.now() - started) / 1000).toFixed(1)}s`,
-          );
-        }
+/** The process's streams, and a yes/no question on its terminal when it has one. */
+export const processIo: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  env: process.env,
+  ...(process.stdin.isTTY
+    ? {
+        confirm: async (question: string) => {
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+          } finally {
+            rl.close();
+          }
+        },
       }
-      if (stop.signal.aborted) throw new Error('stopped');
-      const { startRuntime } = await import('../runtime/runtime.ts');
-      runtime = await startRuntime({
-        assemblyDir,
-        dataDir: options.data,
-        port: options.port,
-        host: options.host,
-        server,
-        lock,
-        environment: process.env,
-        clock: options.clock,
-        ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
-        log: stream,
-      });
-    } catch (error) {
-      server?.close();
-      lock.release();
-      if (stop.signal.aborted) {
-        if (!options.quiet) out(`${stopReason}: stopped while starting`);
-        return 0;
-      }
-      throw error;
-    }
-    if (!stop.signal.aborted) {
-      if (options.quiet) out(`storeflow local runtime ready on ${runtime.url}`);
-      else out(formatSummary(runtime.summary, true));
-      await new Promise((resolveStop) => stop.signal.addEventListener('abort', resolveStop, { once: true }));
-    }
-    if (!options.quiet) out(`${stopReason}: shutting down (flushing the data directory)...`);
-    try {
-      await runtime.close();
-      return 0;
-    } catch (error) {
-      err(`shutdown failed: ${(error as Error).message}`);
-      return 1;
-    }
-  } finally {
-    unwatch();
-    for (const signal of signals) process.off(signal, onSignal);
-  }
-}
+    : {}),
+};
 
-export async function main(argv: string[]): Promise<number> {
-  const [command = 'help', ...rest] = argv;
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [first = 'help', ...rest] = argv;
+  let command: (typeof COMMANDS)[number] | undefined;
   try {
-    if (command === 'help' || command === '--help' || command === '-h') {
-      process.stdout.write(USAGE);
+    if (first === '--version' || first === '-v' || first === 'version') {
+      io.out(`storeflow ${version()}\n`);
       return 0;
     }
-    if (command !== 'dev') throw new UsageError(`unknown command "${command}"`);
-    return await dev(parseDevOptions(rest));
+    if (first === 'help' || first === '--help' || first === '-h') {
+      const about = COMMANDS.find((c) => c.spec.name === rest[0]);
+      if (rest[0] !== undefined && !about) throw new UsageError(`unknown command "${rest[0]}"`);
+      io.out(about ? commandHelp(about.spec) : overview());
+      return 0;
+    }
+    command = COMMANDS.find((c) => c.spec.name === first);
+    if (!command) {
+      throw new UsageError(
+        first.startsWith('-')
+          ? `unknown option ${first} (options come after the command: storeflow <command> ${first})`
+          : `unknown command "${first}"`,
+      );
+    }
+    return await command.run(rest, io);
   } catch (error) {
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`storeflow: ${(error as Error).message}\n\n${USAGE}`);
+    const who = 'storeflow';
+    if (error instanceof UsageError) {
+      const help = command ? `storeflow ${command.spec.name} --help` : 'storeflow --help';
+      io.err(`storeflow: ${error.message}\nRun \`${help}\` for usage.\n`);
       return 2;
     }
     const e = error as Error;
-    if (error instanceof UnsupportedResourceError) {
-      process.stderr.write(`storeflow: cannot run this app locally: ${e.message}\n`);
+    if (error instanceof CliError || error instanceof DataDirLockedError) {
+      io.err(`${who}: ${e.message}\n`);
       return 1;
     }
-    if (error instanceof DataDirLockedError) {
-      process.stderr.write(`storeflow: ${e.message}\n`);
+    if (error instanceof UnsupportedResourceError) {
+      io.err(`${who}: cannot run this app locally: ${e.message}\n`);
       return 1;
     }
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      process.stderr.write(`storeflow: the port is in use (${e.message}); pick another with --port\n`);
+      io.err(`storeflow: the port is in use (${e.message}); pick another with --port\n`);
       return 1;
     }
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      process.stderr.write(`storeflow: --host: not an address of this machine (${e.message})\n`);
+      io.err(`storeflow: --host: not an address of this machine (${e.message})\n`);
       return 1;
     }
     if (code === 'EACCES') {
-      process.stderr.write(`storeflow: --port: not allowed to listen there (${e.message})\n`);
+      io.err(`storeflow: --port: not allowed to listen there (${e.message})\n`);
       return 1;
     }
-    process.stderr.write(`storeflow: ${e.stack ?? e}\n`);
+    io.err(`${who}: ${e.stack ?? e}\n`);
     return 1;
   }
 }

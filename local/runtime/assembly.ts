@@ -63,6 +63,11 @@ export const INERT_TYPES = new Set([
   'AWS::Lambda::Permission',
   'AWS::Logs::LogGroup',
   'AWS::CloudWatch::Alarm',
+  // Where the alarms notify (decision 27): alarms do not fire locally, so neither does the topic.
+  'AWS::SNS::Topic',
+  'AWS::SNS::TopicPolicy',
+  'AWS::SNS::Subscription',
+  'AWS::KMS::Key',
   'AWS::SQS::QueuePolicy',
   'AWS::CDK::Metadata',
   // The group of the SLA feature's run-time timers: a name (the Scheduler API serves its schedules).

@@ -165,6 +165,21 @@ function removeStale(file: string, staleText: string): void {
 }
 
 /**
+ * The runtime using a data directory (pid, port, URL, start), or undefined when none is: no lock
+ * file, or one left by a process that is gone. For `storeflow status`, `trigger` and `reset`.
+ */
+export function runtimeHolding(dataDir: string): LockInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, LOCK_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const holder = parseLock(text);
+  return holder && holderAlive(holder) ? holder : undefined;
+}
+
+/**
  * Takes `<dataDir>/runtime.lock` for this process, or throws {@link DataDirLockedError} naming the
  * runtime that holds it. A lock left by a runtime that died (kill -9, a crash) is taken over.
  */

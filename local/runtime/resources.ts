@@ -257,6 +257,26 @@ export function ruleSpecs(assembly: LoadedAssembly): RuleSpec[] {
   });
 }
 
+/**
+ * The queues the app uses as dead-letter queues: of its rules' and schedules' targets, of its
+ * functions' asynchronous invocations (OnFailure) and of other queues (RedrivePolicy), by ARN.
+ */
+export function deadLetterQueueArns(assembly: LoadedAssembly): Set<string> {
+  const arns = new Set<string>();
+  for (const rule of ruleSpecs(assembly))
+    for (const t of rule.targets) if (t.deadLetterArn) arns.add(t.deadLetterArn);
+  for (const schedule of schedulerSchedules(assembly)) {
+    if (schedule.target.deadLetterArn) arns.add(schedule.target.deadLetterArn);
+  }
+  for (const config of invokeConfigs(assembly).values()) {
+    if (config.onFailure?.split(':')[2] === 'sqs') arns.add(config.onFailure);
+  }
+  for (const queue of queueSpecs(assembly)) {
+    if (queue.redrivePolicy) arns.add(queue.redrivePolicy.deadLetterTargetArn);
+  }
+  return arns;
+}
+
 export function archiveSpecs(assembly: LoadedAssembly): ArchiveSpec[] {
   return assembly.byType('AWS::Events::Archive').map((r) => {
     const p = r.properties as Props;

@@ -22,6 +22,7 @@ import { ForegroundFirst, type PriorityOptions } from './priority.ts';
 import {
   archiveSpecs,
   busSpecs,
+  deadLetterQueueArns,
   eventSourceMappings,
   functionSpecs,
   httpRoutes,
@@ -80,6 +81,8 @@ export interface RuntimeSummary {
   readonly rules: string[];
   readonly schedules: string[];
   readonly queues: string[];
+  /** the queues that are dead-letter queues of rules, schedules, functions or other queues */
+  readonly deadLetterQueues: string[];
   readonly secretsFile: string;
   /** the environment variables that override secrets.json (names only) */
   readonly secretsFromEnvironment: string[];
@@ -597,6 +600,9 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       rules: rules.map((r) => `${r.name}${r.scheduleExpression ? ` (${r.scheduleExpression})` : ''}`),
       schedules: schedules.map((s) => `${s.name} (${s.scheduleExpression})`),
       queues: queues.map((q) => q.name),
+      deadLetterQueues: ((dlqs) => queues.filter((q) => dlqs.has(q.arn)).map((q) => q.name))(
+        deadLetterQueueArns(assembly),
+      ),
       secretsFile: secrets.file,
       secretsFromEnvironment: secrets.fromEnvironment,
     };

@@ -291,7 +291,11 @@ describe('cdk-nag AwsSolutions', () => {
     vi.stubEnv('CDK_DEFAULT_ACCOUNT', '123456789012');
     vi.stubEnv('CDK_DEFAULT_REGION', 'ap-southeast-1');
     try {
-      for (const context of [noBundling, { stage: 'prod', ...noBundling }]) {
+      for (const context of [
+        noBundling,
+        { stage: 'prod', ...noBundling },
+        { stage: 'staging', alarmEmail: 'ops@example.com', ...noBundling },
+      ]) {
         const { app } = createApp({ context });
         expect(app.synth().stacks).toHaveLength(2);
       }
@@ -326,8 +330,10 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('stages', () => {
-  it('refuses an unknown stage and half a JWT configuration', () => {
-    expect(() => createApp({ context: { stage: 'qa' } })).toThrow(/stage.*dev or prod/);
+  it('refuses a stage name stacks cannot carry and half a JWT configuration', () => {
+    expect(() => createApp({ context: { stage: 'QA env' } })).toThrow(
+      /context "stage": "QA env" is not a stage name/,
+    );
     expect(() => createApp({ context: { jwtIssuer: 'https://x' } })).toThrow(/together/);
   });
 });

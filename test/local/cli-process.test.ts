@@ -237,6 +237,47 @@ describe('synthesis in a child process', () => {
     );
   });
 
+  it('not quiet: one line per bundled function instead of the bundler’s output', async () => {
+    const dir = tmp();
+    const module = join(dir, 'bundling.mjs');
+    // What the CDK and esbuild print (both on stderr) while bundling two functions, and a warning.
+    writeFileSync(
+      module,
+      `export async function synth() {
+        const out = (t) => process.stderr.write(t);
+        out('Bundling asset app-stack/Orders/Receive/Function/Code/Stage...\\n\\n');
+        out('  ...5c1a-building/index.mjs  462.5kb\\n\\n⚡ Done in 626ms\\n');
+        out('Bundling asset app-stack/Step/Code/Stage...\\n');
+        out('▲ [WARNING] "import.meta" is not available\\n');
+        out('  ...9f1d-building/index.mjs  1.2mb\\n');
+        out('⚡ Done in 1365ms\\n');
+      }`,
+    );
+    const steps: string[] = [];
+    const output = await synthesizeInChild({
+      outdir: dir,
+      quiet: false,
+      onStep: (line) => steps.push(line),
+      app: { module, exportName: 'synth' },
+      context: {},
+    });
+    expect(steps).toEqual([
+      '  [1] bundled Orders/Receive  462.5 KiB, 626 ms',
+      '  ▲ [WARNING] "import.meta" is not available',
+      '  [2] bundled Step  1228.8 KiB, 1365 ms',
+    ]);
+    expect(output).toContain('⚡ Done in 626ms'); // all of it kept, for a failure's message
+    const quiet: string[] = [];
+    await synthesizeInChild({
+      outdir: dir,
+      quiet: true,
+      onStep: (line) => quiet.push(line),
+      app: { module, exportName: 'synth' },
+      context: {},
+    });
+    expect(quiet).toEqual([]);
+  });
+
   it('is killed by a stop request', async () => {
     const dir = tmp();
     const stop = new AbortController();
@@ -249,6 +290,21 @@ describe('synthesis in a child process', () => {
     });
     stop.abort();
     await expect(running).rejects.toThrow('synthesis stopped');
+  });
+});
+
+describe('the binary', () => {
+  it('--version, and a bad flag: exit code 2 naming it', async () => {
+    const version = run(process.execPath, [CLI, '--version']);
+    expect(await version.exited()).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(version.stdout()).toBe(`storeflow ${pkg.version}\n`);
+    const bad = run(process.execPath, [CLI, 'trigger', 'orders/paid', '--bogus']);
+    expect(await bad.exited()).toBe(2);
+    expect(bad.stderr()).toBe(
+      'storeflow: unknown option --bogus\nRun `storeflow trigger --help` for usage.\n',
+    );
+    expect(bad.stdout()).toBe('');
   });
 });
 
