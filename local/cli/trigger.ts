@@ -105,8 +105,11 @@ const intOption = (value: string, flag: string, min: number, max: number): numbe
   return n;
 };
 
-/** The runtime's clock (its `/_local/clock`), as an offset from this machine's; 0 for a deployed API. */
-async function clockOffset(target: Target): Promise<number> {
+/**
+ * The runtime's clock (its `/_local/clock`), as an offset from this machine's; 0 for a deployed
+ * API. An unreachable runtime is an error, unless `optional` (--print: nothing is sent).
+ */
+async function clockOffset(target: Target, optional = false): Promise<number> {
   if (!target.local) return 0;
   try {
     const res = await fetch(`${target.url}/_local/clock`, { signal: AbortSignal.timeout(5_000) });
@@ -115,6 +118,7 @@ async function clockOffset(target: Target): Promise<number> {
     const ms = Date.parse(now ?? '');
     return Number.isFinite(ms) ? ms - Date.now() : 0;
   } catch (error) {
+    if (optional) return 0;
     throw new CliError(`cannot reach the runtime at ${target.url}: ${(error as Error).message}`);
   }
 }
@@ -188,9 +192,11 @@ async function send(
 
 /**
  * The order of `count` deliveries, `duplicates` of which repeat an earlier unique one: `null` is a
- * unique delivery, a number the index of the delivery it repeats. The first is always unique.
+ * unique delivery, a number the index of the delivery it repeats. The first is always unique (so
+ * at most `count - 1` are duplicates).
  */
-export function deliveryPlan(count: number, duplicates: number): Array<number | null> {
+export function deliveryPlan(count: number, requested: number): Array<number | null> {
+  const duplicates = Math.min(requested, count - 1);
   const kinds: boolean[] = [...Array(count - duplicates).fill(false), ...Array(duplicates).fill(true)];
   for (let i = kinds.length - 1; i > 0; i--) {
     const j = randomInt(0, i + 1);
@@ -263,7 +269,7 @@ export async function trigger(args: readonly string[], io: Io): Promise<number> 
     shop: values.shop as string,
     assignments,
     ...(fileBody !== undefined ? { fileBody } : {}),
-    clockOffsetMs: values.print ? 0 : await clockOffset(target),
+    clockOffsetMs: await clockOffset(target, values.print === true),
   };
 
   if (values.print) {

@@ -195,6 +195,9 @@ describe('--count with --duplicate-rate', () => {
         expect(plan[original]).toBeNull();
       });
     }
+    // --count 1 --duplicate-rate 0.5 rounds to one duplicate: there is nothing to repeat yet
+    expect(deliveryPlan(1, 1)).toEqual([null]);
+    expect(deliveryPlan(3, 3).filter((p) => p === null)).toHaveLength(1);
   });
 });
 
