@@ -25,7 +25,7 @@ import type {
   StoredSkuPricing,
 } from '#domain/repricing/store';
 import { ValidationError } from '#domain/shared/errors';
-import { batchGet } from './batch.ts';
+import { batchGet, batchPut } from './batch.ts';
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
@@ -329,7 +329,11 @@ export class DynamoPricingStore implements PricingStore {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
-        Item: { ...keys.priceChange(change.sku, change.at, changeRef(change)), entity: 'PriceChange', ...change },
+        Item: {
+          ...keys.priceChange(change.sku, change.at, changeRef(change)),
+          entity: 'PriceChange',
+          ...change,
+        },
       }),
     );
   }
@@ -357,14 +361,20 @@ export class DynamoPricingStore implements PricingStore {
     let recorded = facts;
     if (!created) {
       const item = await this.#get(key);
-      if (item) recorded = { onHand: Number(item.onHand), cost: (item.cost as SkuFacts['cost']) ?? null, at: facts.at };
+      if (item)
+        recorded = {
+          onHand: Number(item.onHand),
+          cost: (item.cost as SkuFacts['cost']) ?? null,
+          at: facts.at,
+        };
     }
     await this.#conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.skuPricing(sku),
         UpdateExpression: 'SET factsSeen = :f',
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(factsSeen) OR factsSeen.#at < :at)',
+        ConditionExpression:
+          'attribute_exists(pk) AND (attribute_not_exists(factsSeen) OR factsSeen.#at < :at)',
         ExpressionAttributeNames: { '#at': 'at' },
         ExpressionAttributeValues: { ':f': recorded, ':at': facts.at },
       }),
@@ -374,7 +384,11 @@ export class DynamoPricingStore implements PricingStore {
 
   // --- competitors ------------------------------------------------------------------------------------
 
-  async recordObservation(sku: string, observation: ObservedPrice, ref: string): Promise<{ latest: boolean }> {
+  async recordObservation(
+    sku: string,
+    observation: ObservedPrice,
+    ref: string,
+  ): Promise<{ latest: boolean }> {
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -442,19 +456,25 @@ export class DynamoPricingStore implements PricingStore {
 
   // --- sales and history ------------------------------------------------------------------------------
 
-  async recordSold(sku: string, hour: string, orderId: string, units: number): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.pricingHistory(sku, hour, 'S', orderId),
-          entity: 'PricingSold',
-          sku,
-          at: hour,
-          units,
-          expiresAt: expiresAt(hour),
-        },
-      }),
+  async recordSold(
+    entries: ReadonlyArray<{
+      readonly sku: string;
+      readonly hour: string;
+      readonly orderId: string;
+      readonly units: number;
+    }>,
+  ): Promise<void> {
+    await batchPut(
+      this.db,
+      this.tableName,
+      entries.map((e) => ({
+        ...keys.pricingHistory(e.sku, e.hour, 'S', e.orderId),
+        entity: 'PricingSold',
+        sku: e.sku,
+        at: e.hour,
+        units: e.units,
+        expiresAt: expiresAt(e.hour),
+      })),
     );
   }
 
@@ -478,7 +498,11 @@ export class DynamoPricingStore implements PricingStore {
       settings: settings.map((i) => strip(i) as unknown as SettingsPoint),
       facts: recorded
         .filter((i) => i.entity === 'PricingFacts')
-        .map((i) => ({ onHand: Number(i.onHand), cost: (i.cost as SkuFacts['cost']) ?? null, at: i.at as string })),
+        .map((i) => ({
+          onHand: Number(i.onHand),
+          cost: (i.cost as SkuFacts['cost']) ?? null,
+          at: i.at as string,
+        })),
       observations: recorded
         .filter((i) => i.entity === 'CompetitorObservation')
         .map((i) => toObservation(i))
@@ -548,27 +572,38 @@ export class DynamoPricingStore implements PricingStore {
         this.db.send(
           new PutCommand({
             TableName: this.tableName,
-            Item: { ...keys.bundleMember(sku, bundle.bundleId), entity: 'BundleMember', bundleId: bundle.bundleId },
+            Item: {
+              ...keys.bundleMember(sku, bundle.bundleId),
+              entity: 'BundleMember',
+              bundleId: bundle.bundleId,
+            },
           }),
         ),
       ),
       ...previousItems
         .filter((sku) => !skus.has(sku))
         .map((sku) =>
-          this.db.send(new DeleteCommand({ TableName: this.tableName, Key: keys.bundleMember(sku, bundle.bundleId) })),
+          this.db.send(
+            new DeleteCommand({ TableName: this.tableName, Key: keys.bundleMember(sku, bundle.bundleId) }),
+          ),
         ),
     ]);
     return { saved: true, created: expectedVersion === null, record };
   }
 
-  async saveBundlePricing(bundleId: string, pricing: BundlePricing, expectedVersion: number): Promise<boolean> {
+  async saveBundlePricing(
+    bundleId: string,
+    pricing: BundlePricing,
+    expectedVersion: number,
+  ): Promise<boolean> {
     return this.#conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.bundle(bundleId),
         UpdateExpression: 'SET pricing = :p',
-        ConditionExpression: 'version = :v',
-        ExpressionAttributeValues: { ':p': pricing, ':v': expectedVersion },
+        // Never an older computation over a newer one (two price changes recomputing at once).
+        ConditionExpression: 'version = :v AND (attribute_not_exists(pricing) OR pricing.computedAt <= :at)',
+        ExpressionAttributeValues: { ':p': pricing, ':v': expectedVersion, ':at': pricing.computedAt },
       }),
     );
   }

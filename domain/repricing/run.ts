@@ -1,7 +1,12 @@
 import pMap from 'p-map';
 import type { EventPublisher } from '../events/publisher.ts';
 import { pricingInputsAt } from '../pricing/history.ts';
-import { DEFAULT_PRICING_RULES, ruleOf, type RulesInForce, type VersionedPricingRules } from '../pricing/pricing-rules.ts';
+import {
+  DEFAULT_PRICING_RULES,
+  type RulesInForce,
+  ruleOf,
+  type VersionedPricingRules,
+} from '../pricing/pricing-rules.ts';
 import { type PriceDecision, repriceSku } from '../pricing/reprice.ts';
 import { repriceRunId, scheduledRunAt } from '../pricing/schedule.ts';
 import { pricingCurrency } from '../pricing/sku-pricing.ts';
@@ -221,7 +226,9 @@ export function repricingRun(deps: RepricingDeps) {
       const page = await deps.store.listBucket(input.bucket, input.cursor || null, RUN_PAGE_SIZE);
       // SKUs this run already changed (a retried step): finish their record and event.
       const done = page.items.filter((i) => i.lastRun?.at === ctx.at);
-      const finished = done.flatMap((i) => (i.lastRun?.runId === ctx.runId && i.lastChange ? [i.lastChange] : []));
+      const finished = done.flatMap((i) =>
+        i.lastRun?.runId === ctx.runId && i.lastChange ? [i.lastChange] : [],
+      );
       const evaluations = await evaluatePage(
         deps,
         page.items.filter((i) => i.lastRun?.at !== ctx.at && !(i.lastRun && i.lastRun.at > ctx.at)),

@@ -1,5 +1,5 @@
-import type { PriceDecision } from '../pricing/reprice.ts';
 import type { PricingRules, VersionedPricingRules } from '../pricing/pricing-rules.ts';
+import type { PriceDecision } from '../pricing/reprice.ts';
 import type { SkuPricing } from '../pricing/sku-pricing.ts';
 import type { Money } from '../shared/money.ts';
 
@@ -119,7 +119,11 @@ export interface PricingStore {
   // --- rules ---
   getRules(): Promise<VersionedPricingRules | null>;
   getRulesVersion(version: number): Promise<VersionedPricingRules | null>;
-  saveRules(rules: PricingRules, expectedVersion: number, at: string): Promise<SaveResult<VersionedPricingRules>>;
+  saveRules(
+    rules: PricingRules,
+    expectedVersion: number,
+    at: string,
+  ): Promise<SaveResult<VersionedPricingRules>>;
 
   // --- SKU pricing ---
   getPricing(sku: string): Promise<StoredSkuPricing | null>;
@@ -165,8 +169,15 @@ export interface PricingStore {
   observationsRecorded(sku: string, from: string, to: string): Promise<ObservedPrice[]>;
 
   // --- sales ---
-  /** Units of an order's line sold under a run hour (idempotent per order and SKU). */
-  recordSold(sku: string, hour: string, orderId: string, units: number): Promise<void>;
+  /** Units of orders' lines sold under a run hour (idempotent per order and SKU). */
+  recordSold(
+    entries: ReadonlyArray<{
+      readonly sku: string;
+      readonly hour: string;
+      readonly orderId: string;
+      readonly units: number;
+    }>,
+  ): Promise<void>;
 
   /** What a replay of [from, to] needs of a SKU; `lookbackMs` before `from` for observations. */
   history(sku: string, from: string, to: string, lookbackMs: number): Promise<RecordedHistory>;
