@@ -62,7 +62,7 @@ const ms = (at: string) => Date.parse(at);
 /** Entries with their instants parsed, in time order (equal instants: in list order). */
 type Timed<T> = ReadonlyArray<{ readonly t: number; readonly e: T }>;
 
-function timed<T extends { readonly at: string }>(entries: readonly T[]): Timed<T> {
+function timed<T extends { readonly at: string }>(entries: readonly T[]): Array<{ t: number; e: T }> {
   return entries.map((e, i) => ({ t: ms(e.at), e, i })).sort((a, b) => a.t - b.t || a.i - b.i);
 }
 
@@ -90,6 +90,8 @@ interface Indexed {
   readonly versions: Timed<SkuPricingVersion>;
   readonly stock: Timed<StockPoint>;
   readonly prices: Timed<PricePoint>;
+  /** The persons' sets only. */
+  readonly operatorSets: Timed<PricePoint>;
   /** Per competitor, in recording order: the observation the store held after each recording. */
   readonly held: ReadonlyArray<Timed<RecordedObservation>>;
 }
@@ -118,7 +120,9 @@ function indexOf(history: SkuHistory): Indexed {
     index = {
       versions: timed(history.versions),
       stock: timed(history.stock),
-      prices: timed(history.prices ?? []),
+      // At one instant a person's set comes before a run's change: the run saw it.
+      prices: timed(history.prices ?? []).sort((a, b) => a.t - b.t || rank(a.e) - rank(b.e)),
+      operatorSets: timed((history.prices ?? []).filter((p) => p.source === 'operator')),
       held,
     };
     indexes.set(history, index);
@@ -143,7 +147,12 @@ export function latestObservations(history: SkuHistory, at: string): RecordedObs
     .filter((o): o is RecordedObservation => o !== undefined);
 }
 
-/** The selling price recorded as in force at `at` (null when unknown). */
+const rank = (p: PricePoint) => (p.source === 'operator' ? 0 : 1);
+
+/**
+ * The selling price recorded as in force at `at`, a run's change at that very instant included
+ * (null when unknown). Without recorded prices: the price of the version in force.
+ */
 export function recordedPriceAt(history: SkuHistory, at: string): Money | null {
   const t = ms(at);
   const index = indexOf(history);
@@ -151,9 +160,24 @@ export function recordedPriceAt(history: SkuHistory, at: string): Money | null {
 }
 
 /**
+ * The selling price a run at `at` starts from: as {@link recordedPriceAt}, but without a run's
+ * change recorded at that very instant (that is the run's own result); a person's set at the instant
+ * counts.
+ */
+export function priceBeforeRun(history: SkuHistory, at: string): Money | null {
+  const t = ms(at);
+  const index = indexOf(history);
+  const before = lastAtOrBefore(index.prices, t - 1);
+  const set = lastAtOrBefore(index.operatorSets, t);
+  const last = set && ms(set.at) === t ? set : before;
+  return last?.price ?? lastAtOrBefore(index.versions, t)?.pricing.price ?? null;
+}
+
+/**
  * The inputs of the SKU's decision at `at`: its pricing fields and cost in force then, its stock
  * then (0 before any record), the latest observation per competitor recorded by then, and the
- * price — `price` when given (a replay's simulated price), else the recorded price in force then.
+ * price — `price` when given (a replay's simulated price), else the recorded price the run at `at`
+ * starts from ({@link priceBeforeRun}).
  * null when the SKU has no pricing fields or no price then (it is not repriced).
  */
 export function pricingInputsAt(history: SkuHistory, at: string, price?: Money | null): PricingInputs | null {
@@ -161,7 +185,7 @@ export function pricingInputsAt(history: SkuHistory, at: string, price?: Money |
   const index = indexOf(history);
   const version = lastAtOrBefore(index.versions, t);
   if (!version) return null;
-  const current = price ?? recordedPriceAt(history, at);
+  const current = price ?? priceBeforeRun(history, at);
   if (!current) return null;
   const p = version.pricing;
   return {

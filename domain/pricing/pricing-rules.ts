@@ -185,11 +185,7 @@ const PricingRulesBodySchema = z.strictObject({
       .check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')),
   ),
   schedule: z.optional(z.literal('hourly', 'must be "hourly" (the only schedule)')),
-  rules: z.optional(
-    z
-      .array(z.unknown(), 'must be a list of rules')
-      .check(z.maxLength(PRICING_RULE_TYPES.length, `must have at most ${PRICING_RULE_TYPES.length} rules`)),
-  ),
+  rules: z.optional(z.unknown()),
   maxChangePerRunBps: z.optional(bps(10_000, 1)),
   defaultMinMarginBps: z.optional(bps(MAX_MARGIN_BPS)),
   defaultMaxMarkupBps: z.optional(bps(MAX_MARGIN_BPS)),
@@ -246,34 +242,11 @@ function parseRule(value: unknown, field: string, issues: FieldIssue[]): Pricing
 export function parsePricingRules(body: unknown, prefix?: string): PricingRules {
   const name = (field: string) => [prefix, field].filter(Boolean).join('.');
   const result = PricingRulesBodySchema.safeParse(body);
-  if (!result.success) throw new ValidationError(toFieldIssues(result.error, prefix));
+  const issues: FieldIssue[] = result.success ? [] : toFieldIssues(result.error, prefix);
+  const listed = (body as { rules?: unknown } | null)?.rules;
+  const rules = listed === undefined ? [...PRICING_RULES_DEFAULTS.rules] : parseRules(listed, name, issues);
+  if (issues.length || !result.success) throw new ValidationError(issues);
   const parsed = result.data;
-  const issues: FieldIssue[] = [];
-  let rules: PricingRule[] = [...PRICING_RULES_DEFAULTS.rules];
-  if (parsed.rules !== undefined) {
-    rules = [];
-    const seen = new Map<PricingRuleType, number>();
-    parsed.rules.forEach((value, i) => {
-      const rule = parseRule(value, name(`rules.${i}`), issues);
-      if (!rule) return;
-      const first = seen.get(rule.type);
-      if (first !== undefined) {
-        issues.push({ field: name(`rules.${i}.type`), reason: `${rule.type} is already rule ${first}` });
-        return;
-      }
-      seen.set(rule.type, i);
-      rules.push(rule);
-    });
-    const charm = seen.get('charmEnding');
-    if (charm !== undefined && charm !== parsed.rules.length - 1) {
-      issues.push({
-        field: name(`rules.${charm}.type`),
-        reason:
-          'charmEnding must be the last rule (SPEC §0: the price ending applies after percentage changes)',
-      });
-    }
-  }
-  if (issues.length) throw new ValidationError(issues);
   const d = PRICING_RULES_DEFAULTS;
   return {
     timeZone: parsed.timeZone ?? d.timeZone,
@@ -283,6 +256,43 @@ export function parsePricingRules(body: unknown, prefix?: string): PricingRules 
     defaultMinMarginBps: parsed.defaultMinMarginBps ?? d.defaultMinMarginBps,
     defaultMaxMarkupBps: parsed.defaultMaxMarkupBps ?? d.defaultMaxMarkupBps,
   };
+}
+
+/** The `rules` list: each type at most once, a charm ending last; every failing field named. */
+function parseRules(listed: unknown, name: (field: string) => string, issues: FieldIssue[]): PricingRule[] {
+  if (!Array.isArray(listed)) {
+    issues.push({ field: name('rules'), reason: 'must be a list of rules' });
+    return [];
+  }
+  if (listed.length > PRICING_RULE_TYPES.length) {
+    issues.push({
+      field: name('rules'),
+      reason: `must have at most ${PRICING_RULE_TYPES.length} rules (one of each type)`,
+    });
+    return [];
+  }
+  const rules: PricingRule[] = [];
+  const seen = new Map<PricingRuleType, number>();
+  listed.forEach((value, i) => {
+    const rule = parseRule(value, name(`rules.${i}`), issues);
+    if (!rule) return;
+    const first = seen.get(rule.type);
+    if (first !== undefined) {
+      issues.push({ field: name(`rules.${i}.type`), reason: `${rule.type} is already rule ${first}` });
+      return;
+    }
+    seen.set(rule.type, i);
+    rules.push(rule);
+  });
+  const charm = seen.get('charmEnding');
+  if (charm !== undefined && charm !== listed.length - 1) {
+    issues.push({
+      field: name(`rules.${charm}.type`),
+      reason:
+        'charmEnding must be the last rule (SPEC §0: the price ending applies after percentage changes)',
+    });
+  }
+  return rules;
 }
 
 /** The rule of a type, when listed. */

@@ -79,10 +79,12 @@ export interface PriceDecision {
   readonly changed: boolean;
   /** new − old in minor units. */
   readonly change: number;
-  readonly trail: readonly RuleStep[];
-  readonly guardrails: readonly GuardrailCheck[];
   /** The last guardrail that clipped the price (null: none did). */
   readonly boundBy: GuardrailName | null;
+  /** The rules in their order, the charm ending last (after the guardrails). */
+  readonly trail: readonly RuleStep[];
+  /** max change, ceiling, floor — in the order applied — or the campaign lock alone. */
+  readonly guardrails: readonly GuardrailCheck[];
   /** The guardrails' limits for this SKU now. */
   readonly limits: {
     readonly floor: Money | null;
@@ -308,22 +310,32 @@ export function repriceSku(inputs: PricingInputs, rules: RulesInForce): PriceDec
     lowest: m(old.amount - delta),
     highest: m(old.amount + delta),
   };
-  const base = {
+  const decide = (
+    outcome: PriceDecision['outcome'],
+    price: Money,
+    trail: RuleStep[],
+    guardrails: GuardrailCheck[],
+  ): PriceDecision => ({
     sku: inputs.sku,
+    outcome,
     old,
+    new: price,
+    changed: price.amount !== old.amount,
+    change: price.amount - old.amount,
+    boundBy: [...guardrails].reverse().find((c) => c.bound)?.guardrail ?? null,
+    trail,
+    guardrails,
+    limits,
     inputs,
     rulesVersion: rules.version ?? null,
     engine: REPRICING_ENGINE,
-  } as const;
+  });
   if (inputs.campaignLocked) {
-    return {
-      ...base,
-      outcome: 'locked',
-      new: old,
-      changed: false,
-      change: 0,
-      trail: [],
-      guardrails: [
+    return decide(
+      'locked',
+      old,
+      [],
+      [
         {
           guardrail: 'campaignLock',
           bound: true,
@@ -333,9 +345,7 @@ export function repriceSku(inputs: PricingInputs, rules: RulesInForce): PriceDec
           note: 'in a live campaign: the price is left alone',
         },
       ],
-      boundBy: 'campaignLock',
-      limits,
-    };
+    );
   }
 
   const trail: RuleStep[] = [];
@@ -381,30 +391,21 @@ export function repriceSku(inputs: PricingInputs, rules: RulesInForce): PriceDec
   );
   check('ceiling', Math.min(g.ceiling, price.amount), m(g.ceiling), g.ceilingNote);
   const conflict = g.floor > g.ceiling ? `; above the ceiling ${show(m(g.ceiling))}: the floor wins` : '';
-  const outside = old.amount < g.floor || old.amount > g.ceiling;
-  check(
-    'floor',
-    Math.max(g.floor, price.amount),
-    m(g.floor),
-    `${g.floorNote}${conflict}${outside && Math.abs(Math.max(g.floor, price.amount) - old.amount) > delta ? '; the old price was outside the guardrails: brought back beyond the max change' : ''}`,
-  );
+  check('floor', Math.max(g.floor, price.amount), m(g.floor), `${g.floorNote}${conflict}`);
+  if (Math.abs(price.amount - old.amount) > delta) {
+    // Only an old price outside floor/ceiling gets here: it is brought back at once.
+    const last = guardrails.findLastIndex((c) => c.bound);
+    const clipped = guardrails[last] as GuardrailCheck;
+    guardrails[last] = {
+      ...clipped,
+      note: `${clipped.note}; the old price was outside the guardrails: brought back beyond the max change`,
+    };
+  }
 
   if (charmRule) {
     const step = charm(charmRule, price, g);
     trail.push(step);
     price = step.to;
   }
-  const boundBy = [...guardrails].reverse().find((c) => c.bound)?.guardrail ?? null;
-  const changed = price.amount !== old.amount;
-  return {
-    ...base,
-    outcome: changed ? 'changed' : 'unchanged',
-    new: price,
-    changed,
-    change: price.amount - old.amount,
-    trail,
-    guardrails,
-    boundBy,
-    limits,
-  };
+  return decide(price.amount !== old.amount ? 'changed' : 'unchanged', price, trail, guardrails);
 }

@@ -30,13 +30,21 @@ export function hourlyRunsBetween(from: Date | string, to: Date | string, zone: 
   const runs: Date[] = [];
   // Begin two hours early so that an hour whose first occurrence is before `from` is known as seen.
   const seen = new Set<string>();
-  for (let t = Math.floor((start - 2 * HOUR) / QUARTER_HOUR) * QUARTER_HOUR; t < end; t += QUARTER_HOUR) {
+  let t = Math.floor((start - 2 * HOUR) / QUARTER_HOUR) * QUARTER_HOUR;
+  while (t < end) {
     const at = new Date(t);
-    if (!localTime(at, zone).endsWith(':00')) continue;
-    const key = hourKey(at, zone);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (t >= start) runs.push(at);
+    const time = localTime(at, zone);
+    const minute = Number(time.slice(3));
+    if (minute !== 0) {
+      t += (60 - minute) * 60_000; // to the store clock's next top of the hour
+      continue;
+    }
+    const key = `${localDate(at, zone)}T${time.slice(0, 2)}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      if (t >= start) runs.push(at);
+    }
+    t += HOUR;
   }
   return runs;
 }

@@ -2,6 +2,7 @@ import type { Money } from '../shared/money.ts';
 import {
   type PricePoint,
   type PricingHistory,
+  priceBeforeRun,
   pricingInputsAt,
   recordedPriceAt,
   type SkuHistory,
@@ -49,7 +50,7 @@ export interface RevenueEstimate {
 
 export interface WhatIfSku {
   readonly sku: string;
-  /** The price in force at `from` (the replay starts from it); null: not priced then. */
+  /** The price the replay starts from: in force at `from` before a run there; null: not priced then. */
   readonly start: Money | null;
   /** The simulated price at `to`. */
   readonly end: Money | null;
@@ -120,7 +121,7 @@ export function replaySku(
   const sets = operatorSets(history)
     .map((p) => ({ t: ms(p.at), price: p.price }))
     .sort((a, b) => a.t - b.t);
-  const start = recordedPriceAt(history, new Date(fromT).toISOString());
+  const start = priceBeforeRun(history, new Date(fromT).toISOString());
   /** The simulated price over time: the start, a person's sets, the runs' prices. */
   const timeline: Array<{ t: number; price: Money }> = start ? [{ t: fromT, price: start }] : [];
   let sim = start;
