@@ -330,9 +330,7 @@ export function pricingAdmin(deps: RepricingDeps) {
       }
       const page = await covered(request.skus, query, cap);
       const lookbackMs = observationLookbackMs(rules);
-      // The replay starts from the price in force just before `from` (a run at `from` is replayed,
-      // not taken as the start).
-      const from = new Date(Date.parse(request.from) - 1).toISOString();
+      const from = request.from;
       const histories = await pMap(
         page.items,
         async (item) => toSkuHistory(await deps.store.history(item.sku, from, request.to, lookbackMs)),

@@ -81,6 +81,7 @@ export function liveHistory(
     stock: [{ at, onHand: facts.onHand }],
     observations: observations.map(toRecorded),
     sales: [],
-    prices: pricing.price ? [{ at, price: pricing.price, source: 'run' }] : [],
+    // The price is the one read (the caller passes it): what the run starts from.
+    prices: [],
   };
 }

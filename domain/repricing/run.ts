@@ -147,7 +147,7 @@ async function evaluateSku(
       )),
     ];
   }
-  const inputs = pricingInputsAt(liveHistory(item.sku, item, facts, observations, at), at);
+  const inputs = pricingInputsAt(liveHistory(item.sku, item, facts, observations, at), at, item.price);
   if (!inputs) return null;
   return { item, facts, decision: repriceSku(inputs, rules) };
 }
