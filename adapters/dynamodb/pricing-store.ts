@@ -271,6 +271,23 @@ export class DynamoPricingStore implements PricingStore {
     return { items: page.items.map(toPricing), cursor: page.last ? encodeCursor(page.last) : null };
   }
 
+  async nonEmptyBuckets(): Promise<number[]> {
+    const buckets = Array.from({ length: PRICING_BUCKETS }, (_, b) => b);
+    const found = await Promise.all(
+      buckets.map(async (b) => {
+        const page = await this.#query({
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': keys.pricingIndex(b, '').gsi1pk },
+          ProjectionExpression: 'gsi1sk',
+          Limit: 1,
+        });
+        return page.items.length > 0;
+      }),
+    );
+    return buckets.filter((b) => found[b]);
+  }
+
   async listPricings(cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>> {
     let at = cursor
       ? decodeCursor(cursor, (v): v is { b: number; k: Record<string, string> | null } => {

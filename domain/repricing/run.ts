@@ -217,7 +217,8 @@ export function repricingRun(deps: RepricingDeps) {
       const rules = (await deps.store.getRules()) ?? DEFAULT_PRICING_RULES;
       const at = scheduledRunAt(input.at ?? run.startedAt ?? nowIso(), rules.timeZone).toISOString();
       const context: RepricingRunContext = { runId: run.name, at, rules };
-      return { context, buckets: Array.from({ length: PRICING_BUCKETS }, (_, i) => i) };
+      // Only the buckets that hold priced SKUs: a small catalog is not 64 child executions an hour.
+      return { context, buckets: await deps.store.nonEmptyBuckets() };
     },
 
     /** RepricePage: one page of a bucket decided, and its changes applied and published once. */

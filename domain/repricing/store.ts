@@ -141,6 +141,8 @@ export interface PricingStore {
   ): Promise<SaveResult<StoredSkuPricing>>;
   /** Priced SKUs of one bucket, a page at a time (the run fans out over buckets). */
   listBucket(bucket: number, cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>>;
+  /** The buckets that hold at least one SKU with pricing (a run fans out over these only). */
+  nonEmptyBuckets(): Promise<number[]>;
   /** Every priced SKU, a page at a time. */
   listPricings(cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>>;
 
