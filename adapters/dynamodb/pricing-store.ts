@@ -249,6 +249,17 @@ export class DynamoPricingStore implements PricingStore {
       if (isConditionalCheckFailed(error)) return { saved: false };
       throw error;
     }
+    if (expectedVersion === null) {
+      // The buckets in use, so a run fans out over those only (SKUs are never removed).
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.pricingBuckets(),
+          UpdateExpression: 'ADD buckets :b SET entity = :e',
+          ExpressionAttributeValues: { ':b': new Set([pricingBucket(sku)]), ':e': 'PricingBuckets' },
+        }),
+      );
+    }
     const point: SettingsPoint = { ...pricing, at, version, priceSet: change !== null };
     await this.db.send(
       new PutCommand({
@@ -272,20 +283,8 @@ export class DynamoPricingStore implements PricingStore {
   }
 
   async nonEmptyBuckets(): Promise<number[]> {
-    const buckets = Array.from({ length: PRICING_BUCKETS }, (_, b) => b);
-    const found = await Promise.all(
-      buckets.map(async (b) => {
-        const page = await this.#query({
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :p',
-          ExpressionAttributeValues: { ':p': keys.pricingIndex(b, '').gsi1pk },
-          ProjectionExpression: 'gsi1sk',
-          Limit: 1,
-        });
-        return page.items.length > 0;
-      }),
-    );
-    return buckets.filter((b) => found[b]);
+    const item = await this.#get(keys.pricingBuckets());
+    return [...((item?.buckets as Set<number> | undefined) ?? [])].map(Number).sort((a, b) => a - b);
   }
 
   async listPricings(cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>> {

@@ -78,6 +78,7 @@ const KEY_PREFIX = {
  * | pricing rules versions      | table | PRICING#RULES                | V#<version, 10 digits>      |
  * | a SKU's pricing             | table | SKU#<sku>                    | PRICING                     |
  * | priced SKUs of a bucket     | gsi1  | PRICING#<bucket 00–63>       | <sku>                       |
+ * | the buckets in use          | table | PRICING#BUCKETS              | CURRENT                     |
  * | latest competitor prices    | table | SKU#<sku>                    | PCOMP                       |
  * | a SKU's price changes       | table | SKU#<sku>                    | PRICE#<at>#<run or api-v>   |
  * | a SKU's pricing settings    | table | SKU#<sku>                    | PSET#<at>#<version>         |
@@ -178,6 +179,7 @@ export const keys = {
     gsi1pk: `PRICING#${String(bucket).padStart(2, '0')}`,
     gsi1sk: sku,
   }),
+  pricingBuckets: () => ({ pk: 'PRICING#BUCKETS', sk: 'CURRENT' }),
   competitorPrices: (sku: string) => ({ pk: `${KEY_PREFIX.sku}#${sku}`, sk: 'PCOMP' }),
   priceChange: (sku: string, at: string, ref: string) => ({
     pk: `${KEY_PREFIX.sku}#${sku}`,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pricingBucket } from '#adapters/dynamodb/pricing-store';
 import { signStoreflow } from '#domain/ingestion/signatures';
 import type { Body } from './api-body.ts';
 import { restockClient } from './restock-client.ts';
@@ -85,3 +86,16 @@ export function repricingClient(url: string, dataDir: string) {
   return client;
 }
 export type RepricingClient = ReturnType<typeof repricingClient>;
+
+/**
+ * SKU ids made of `names` (`LOW` → `LOW-12`) that all fall in one pricing bucket, so an hourly run
+ * over them is one child execution: runtime tests that run a week of hourly runs stay short.
+ */
+export function oneBucket<const T extends readonly string[]>(
+  names: T,
+  bucket = 7,
+): { [K in keyof T]: string } {
+  return names.map((name) => {
+    for (let n = 0; ; n++) if (pricingBucket(`${name}-${n}`) === bucket) return `${name}-${n}`;
+  }) as { [K in keyof T]: string };
+}
