@@ -365,26 +365,8 @@ export class DynamoPricingStore implements PricingStore {
     return { items: page.items.map(toChange), cursor: page.last ? encodeCursor(page.last) : null };
   }
 
-  async recordFacts(sku: string, facts: SkuFacts): Promise<SkuFacts> {
-    const key = keys.pricingHistory(sku, facts.at, 'F', 'run');
-    const created = await this.#conditional(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...key, entity: 'PricingFacts', sku, ...facts, expiresAt: expiresAt(facts.at) },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    let recorded = facts;
-    if (!created) {
-      const item = await this.#get(key);
-      if (item)
-        recorded = {
-          onHand: Number(item.onHand),
-          cost: (item.cost as SkuFacts['cost']) ?? null,
-          at: facts.at,
-        };
-    }
-    await this.#conditional(
+  async claimFacts(sku: string, facts: SkuFacts): Promise<SkuFacts> {
+    const kept = await this.#conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.skuPricing(sku),
@@ -392,10 +374,28 @@ export class DynamoPricingStore implements PricingStore {
         ConditionExpression:
           'attribute_exists(pk) AND (attribute_not_exists(factsSeen) OR factsSeen.#at < :at)',
         ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':f': recorded, ':at': facts.at },
+        ExpressionAttributeValues: { ':f': facts, ':at': facts.at },
       }),
     );
-    return recorded;
+    if (kept) return facts;
+    const seen = (await this.getPricing(sku))?.factsSeen;
+    return seen?.at === facts.at ? seen : facts;
+  }
+
+  async recordFacts(
+    points: ReadonlyArray<{ readonly sku: string; readonly facts: SkuFacts }>,
+  ): Promise<void> {
+    await batchPut(
+      this.db,
+      this.tableName,
+      points.map(({ sku, facts }) => ({
+        ...keys.pricingHistory(sku, facts.at, 'F', 'run'),
+        entity: 'PricingFacts',
+        sku,
+        ...facts,
+        expiresAt: expiresAt(facts.at),
+      })),
+    );
   }
 
   // --- competitors ------------------------------------------------------------------------------------

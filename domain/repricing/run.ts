@@ -101,15 +101,18 @@ export async function evaluatePage(
     deps.store.latestObservations(skus),
   ]);
   const lookbackMs = observationLookbackMs(rules);
+  const points: Array<{ sku: string; facts: SkuFacts }> = [];
   const evaluations = await pMap(
     priced,
     (item) =>
       evaluateSku(deps, item, catalog.get(item.sku), latest.get(item.sku) ?? [], at, rules, {
-        record: options.record,
+        record: options.record ? (facts) => points.push({ sku: item.sku, facts }) : null,
         lookbackMs,
       }),
     { concurrency: RUN_SKU_CONCURRENCY },
   );
+  // The facts points before any change is applied: a SKU changed by this run is not decided again.
+  if (points.length) await deps.store.recordFacts(points);
   return evaluations.filter((e): e is SkuEvaluation => e !== null);
 }
 
@@ -120,7 +123,7 @@ async function evaluateSku(
   latest: readonly ObservedPrice[],
   at: string,
   rules: RulesInForce,
-  options: { readonly record: boolean; readonly lookbackMs: number },
+  options: { readonly record: ((facts: SkuFacts) => void) | null; readonly lookbackMs: number },
 ): Promise<SkuEvaluation | null> {
   const currency = pricingCurrency(item);
   if (!currency) return null;
@@ -128,9 +131,13 @@ async function evaluateSku(
   let facts = fresh;
   if (options.record) {
     const seen = item.factsSeen;
-    if (seen?.at === at) facts = seen;
-    else if (!seen || !sameFacts(seen, fresh) || Date.parse(at) - Date.parse(seen.at) >= FACTS_REFRESH_MS) {
-      facts = await deps.store.recordFacts(item.sku, fresh);
+    if (seen?.at === at) {
+      // An earlier attempt of this run kept them: decide on those (and record their point again).
+      facts = seen;
+      options.record(facts);
+    } else if (!seen || !sameFacts(seen, fresh) || Date.parse(at) - Date.parse(seen.at) >= FACTS_REFRESH_MS) {
+      facts = await deps.store.claimFacts(item.sku, fresh);
+      options.record(facts);
     }
   }
   // The latest observation a competitor has may have been recorded after the run's instant: the

@@ -157,10 +157,12 @@ export interface PricingStore {
   listPriceChanges(sku: string, cursor: string | null, limit: number): Promise<Page<PriceChange>>;
 
   /**
-   * Records the facts a run uses at `facts.at`, first one wins: returns the facts recorded for that
-   * instant (the given ones, or those an earlier attempt recorded), and keeps them on the SKU.
+   * Keeps on the SKU the facts a run uses at `facts.at`, first one wins: returns the facts kept for
+   * that instant (the given ones, or those an earlier attempt kept).
    */
-  recordFacts(sku: string, facts: SkuFacts): Promise<SkuFacts>;
+  claimFacts(sku: string, facts: SkuFacts): Promise<SkuFacts>;
+  /** Records facts points for replays (idempotent: a point per SKU and run instant). */
+  recordFacts(points: ReadonlyArray<{ readonly sku: string; readonly facts: SkuFacts }>): Promise<void>;
 
   // --- competitors ---
   /** Records an observation (history) and keeps it as the competitor's latest unless a newer one is. */

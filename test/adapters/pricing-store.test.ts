@@ -153,7 +153,9 @@ describe('a run’s changes on DynamoDB', () => {
         .sort(),
     ).toEqual(firstIds);
     const history = await store.listPriceChanges('RUN-A', null, 10);
-    expect(history.items.map((c) => [c.source, c.runId, c.oldPrice?.amount ?? null, c.newPrice.amount])).toEqual([
+    expect(
+      history.items.map((c) => [c.source, c.runId, c.oldPrice?.amount ?? null, c.newPrice.amount]),
+    ).toEqual([
       ['run', 'reprice-2026-12-02T10', 10_000, 10_900],
       ['api', null, null, 10_000],
     ]);
@@ -180,13 +182,16 @@ describe('a run’s changes on DynamoDB', () => {
 
   it('fixes the stock and cost a run instant used: the first attempt’s', async () => {
     const at = '2026-12-02T05:00:00.000Z';
-    expect(await store.recordFacts('RUN-A', { onHand: 5, cost: cny(5000), at })).toEqual({
+    expect(await store.claimFacts('RUN-A', { onHand: 5, cost: cny(5000), at })).toEqual({
       onHand: 5,
       cost: cny(5000),
       at,
     });
-    expect(await store.recordFacts('RUN-A', { onHand: 3, cost: cny(5000), at })).toMatchObject({ onHand: 5 });
+    expect(await store.claimFacts('RUN-A', { onHand: 3, cost: cny(5000), at })).toMatchObject({ onHand: 5 });
     expect((await store.getPricing('RUN-A'))?.factsSeen).toMatchObject({ onHand: 5, at });
+    // The points a replay reads: the run's own at 10:00 and later.
+    const history = await store.history('RUN-A', '2026-12-02T02:00:00.000Z', at, 0);
+    expect(history.facts.map((f) => [f.at, f.onHand])).toEqual([['2026-12-02T02:00:00.000Z', 5]]);
   });
 });
 
