@@ -1,4 +1,4 @@
-import { type Money, MoneyError, minorUnitDigits } from '../shared/money.ts';
+import { MoneyError, minorUnitDigits } from '../shared/money.ts';
 
 /**
  * Exact arithmetic of the pricing rules: every product is a BigInt and every result is checked to
@@ -59,6 +59,3 @@ export function sumOf(lines: ReadonlyArray<{ readonly amount: number; readonly q
 
 /** One minor unit of a currency's major unit: 100 for CNY, 1 for JPY, 1000 for KWD. */
 export const majorUnit = (currency: string): number => 10 ** minorUnitDigits(currency);
-
-/** Money of the currency. */
-export const cash = (amount: number, currency: string): Money => ({ amount, currency });

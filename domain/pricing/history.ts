@@ -7,7 +7,8 @@ import type { SkuPricing } from './sku-pricing.ts';
  * ({@link pricingInputsAt}), which the live hourly run uses too, so that a replay of a past period
  * with the same rules computes exactly the prices the live runs set (docs/rules/repricing.md).
  *
- * "As of an instant" includes what happened at that very instant. All lists may be in any order.
+ * "As of an instant" includes what happened at that very instant. All lists may be in any order. A
+ * history is read as immutable: it is indexed once, on first use.
  */
 
 /** The SKU's pricing fields and cost from an instant on (a `PUT /api/skus`, a cost change). */
@@ -178,13 +179,15 @@ export function priceBeforeRun(history: SkuHistory, at: string): Money | null {
  * then (0 before any record), the latest observation per competitor recorded by then, and the
  * price — `price` when given (a replay's simulated price), else the recorded price the run at `at`
  * starts from ({@link priceBeforeRun}).
- * null when the SKU has no pricing fields or no price then (it is not repriced).
+ * null when the SKU has no pricing fields or no price then (its version in force has none: it is
+ * not repriced).
  */
 export function pricingInputsAt(history: SkuHistory, at: string, price?: Money | null): PricingInputs | null {
   const t = ms(at);
   const index = indexOf(history);
   const version = lastAtOrBefore(index.versions, t);
-  if (!version) return null;
+  // A SKU whose price was cleared is out of repricing, whatever price a replay carries.
+  if (!version?.pricing.price) return null;
   const current = price ?? priceBeforeRun(history, at);
   if (!current) return null;
   const p = version.pricing;

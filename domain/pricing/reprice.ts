@@ -7,7 +7,7 @@ import {
   REPRICING_ENGINE,
   type RulesInForce,
 } from './pricing-rules.ts';
-import { marginFloor, markupCeiling } from './sku-pricing.ts';
+import { MAX_PRICE_AMOUNT, marginFloor, markupCeiling } from './sku-pricing.ts';
 
 /**
  * One SKU's repricing decision (SPEC §6, docs/rules/repricing.md): the rules in their order (low
@@ -105,7 +105,10 @@ export interface PriceDecision {
 const show = (m: Money) => `${toDecimalString(m)} ${m.currency}`;
 const pct = (bps: number) => `${bps / 100}%`;
 
-/** Fresh competitor observations in the SKU's currency, lowest first (then by competitor id). */
+/**
+ * Fresh competitor observations in the SKU's currency, lowest first (then by competitor id). A price
+ * above {@link MAX_PRICE_AMOUNT} is no price anyone charges: ignored, so the numbers stay exact.
+ */
 export function freshObservations(
   competitors: readonly CompetitorObservation[],
   currency: string,
@@ -114,7 +117,13 @@ export function freshObservations(
 ): CompetitorObservation[] {
   const oldest = Date.parse(at) - maxAgeHours * 3_600_000;
   return competitors
-    .filter((o) => o.price.currency === currency && Date.parse(o.observedAt) >= oldest)
+    .filter(
+      (o) =>
+        o.price.currency === currency &&
+        o.price.amount > 0 &&
+        o.price.amount <= MAX_PRICE_AMOUNT &&
+        Date.parse(o.observedAt) >= oldest,
+    )
     .sort(
       (a, b) =>
         a.price.amount - b.price.amount ||
@@ -139,10 +148,13 @@ function lowStock(rule: LowStockRule, price: Money, inputs: PricingInputs): Rule
   const to = Math.max(price.amount, cap === null ? raised : Math.min(raised, cap));
   const why = `on hand ${inputs.onHand} < ${rule.below}: +${pct(rule.raiseBps)}`;
   if (to === price.amount) {
+    const already = cap !== null && price.amount >= cap;
     return step(
       price,
       false,
-      `${why}, but the price is already at list + ${pct(rule.raiseBps)} (${show({ amount: cap as number, currency: price.currency })})`,
+      already
+        ? `${why}, but the price is already at list + ${pct(rule.raiseBps)} (${show({ amount: cap, currency: price.currency })}) or above`
+        : `${why}, which rounds to the same price`,
     );
   }
   const capped = cap !== null && to === cap && raised > cap;

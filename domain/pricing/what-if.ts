@@ -115,6 +115,8 @@ export function replaySku(
   from: string,
   to: string,
   zone: string,
+  /** The runs' ids when known (a replay of many SKUs names its runs once). */
+  runIds: readonly string[] = runs.map((r) => repriceRunId(r, zone)),
 ): { readonly report: WhatIfSku; readonly decisions: readonly PriceDecision[] } {
   const fromT = ms(from);
   const toT = ms(to);
@@ -131,7 +133,7 @@ export function replaySku(
   const decisions: PriceDecision[] = [];
   const bound: Record<GuardrailName, number> = { campaignLock: 0, maxChange: 0, ceiling: 0, floor: 0 };
   let skipped = 0;
-  for (const run of runs) {
+  for (const [r, run] of runs.entries()) {
     const t = run.getTime();
     while (setIndex < sets.length && (sets[setIndex] as { t: number }).t <= t) {
       const set = sets[setIndex] as { t: number; price: Money };
@@ -150,7 +152,7 @@ export function replaySku(
     for (const g of decision.guardrails) if (g.bound) bound[g.guardrail]++;
     hours.push({
       at,
-      runId: repriceRunId(run, zone),
+      runId: runIds[r] as string,
       old: decision.old,
       price: decision.new,
       outcome: decision.outcome,
@@ -242,6 +244,7 @@ export function whatIf(
 ): WhatIfReport {
   if (!(ms(from) < ms(to))) throw new RangeError(`from (${from}) must be before to (${to})`);
   const runs = hourlyRunsBetween(from, to, zone);
+  const runIds = runs.map((r) => repriceRunId(r, zone));
   return {
     from: new Date(ms(from)).toISOString(),
     to: new Date(ms(to)).toISOString(),
@@ -249,6 +252,6 @@ export function whatIf(
     runs: runs.map((r) => r.toISOString()),
     rulesVersion: rules.version ?? null,
     engine: REPRICING_ENGINE,
-    skus: history.skus.map((h) => replaySku(h, rules, runs, from, to, zone).report),
+    skus: history.skus.map((h) => replaySku(h, rules, runs, from, to, zone, runIds).report),
   };
 }

@@ -24,7 +24,7 @@ function bounds(inputs: PricingInputs, rules: VersionedPricingRules) {
 }
 
 const cases = fc.tuple(pricingInputs, ruleSet);
-const runs = { numRuns: 2_000 };
+const runs = { numRuns: 1_000 };
 
 describe('repriceSku: properties', () => {
   it('the bounds reading agrees with the exact floor and ceiling', () => {

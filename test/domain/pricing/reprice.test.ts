@@ -314,3 +314,22 @@ describe('rule order', () => {
     expect(repriceSku(sku(), rulesOn()).inputs.at).toBe(AT);
   });
 });
+
+describe('absurd observations', () => {
+  it('a competitor price above the price limit is ignored (the numbers stay exact integers)', () => {
+    const huge = { ...seen('jd', 1), price: cny(Number.MAX_SAFE_INTEGER) };
+    const d = repriceSku(sku({ competitors: [huge] }), only(['competitor']));
+    expect(d.trail[1]).toMatchObject({ rule: 'competitor', applied: false });
+    expect(d.new).toEqual(cny(10_000));
+  });
+});
+
+describe('tiny prices', () => {
+  it('a raise that rounds to the same fen moves nothing, and says so', () => {
+    const d = repriceSku(sku({ onHand: 0, price: cny(4), listPrice: null, cost: null }), only(['lowStock']));
+    expect(d.trail[0]).toMatchObject({
+      applied: false,
+      note: 'on hand 0 < 50: +10%, which rounds to the same price',
+    });
+  });
+});
