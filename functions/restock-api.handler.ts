@@ -1,20 +1,25 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { StepFunctionsTaskCallbacks } from '#adapters/stepfunctions/sfn';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
+import { pricingAdmin } from '#domain/repricing/admin';
 import { restockAdmin } from '#domain/restock/admin';
 import { purchaseOrderApproval } from '#domain/restock/approval';
 import { ValidationError } from '#domain/shared/errors';
 import { type HttpResult, json, lowerCaseHeaders, rawBody } from './_shared/http.ts';
 import { operationsApi } from './_shared/operations-api.ts';
+import { pricingDeps } from './_shared/pricing.ts';
 import { restockDeps } from './_shared/restock.ts';
 import { sfnClient } from './_shared/runtime.ts';
+import { skuRoutes } from './_shared/sku-api.ts';
 
 /**
  * The restock operations API (issue #11, behind the operator authorizer): suppliers, SKUs, the
  * policy, purchase orders and their approval and receipt. Routes are in lib/constructs/api-routes.ts.
+ * A SKU's routes also carry its pricing fields (issue #13; functions/_shared/sku-api.ts).
  */
 const deps = restockDeps();
 const admin = restockAdmin(deps);
+const skus = skuRoutes(admin, pricingAdmin(pricingDeps()));
 const approval = purchaseOrderApproval({ ...deps, callbacks: new StepFunctionsTaskCallbacks(sfnClient()) });
 
 const body = (event: APIGatewayProxyEventV2, required: boolean): unknown => {
@@ -34,12 +39,9 @@ const routes: Record<string, Route> = {
   },
   'GET /api/suppliers/{supplierId}': async (_e, p) => json(200, await admin.getSupplier(p.supplierId!)),
   'GET /api/suppliers': async () => json(200, await admin.listSuppliers()),
-  'PUT /api/skus/{sku}': async (e, p) => {
-    const r = await admin.putSku(p.sku, body(e, true));
-    return json(r.created ? 201 : 200, r.sku);
-  },
-  'GET /api/skus/{sku}': async (_e, p) => json(200, await admin.getSku(p.sku!)),
-  'GET /api/skus': async (e) => json(200, await admin.listSkus(e.queryStringParameters)),
+  'PUT /api/skus/{sku}': async (e, p) => skus.put(p.sku, body(e, true)),
+  'GET /api/skus/{sku}': async (_e, p) => skus.get(p.sku!),
+  'GET /api/skus': async (e) => skus.list(e.queryStringParameters),
   'POST /api/skus/{sku}/check': async (_e, p) => json(200, await admin.checkSku(p.sku!)),
   'PUT /api/restock-policy': async (e) => json(200, await admin.putPolicy(body(e, true))),
   'GET /api/restock-policy': async () => json(200, await admin.getPolicy()),

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
@@ -57,4 +57,59 @@ export async function batchWrite(
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batches.length) }, worker));
+}
+
+/** BatchGetItem takes at most 100 keys. */
+const GET_BATCH_SIZE = 100;
+
+/**
+ * Reads many items by key with BatchGetItem: 100 keys per call, a few calls in flight, the keys
+ * DynamoDB leaves unprocessed retried with backoff and full jitter. Missing items are left out;
+ * the order of the answer is not the order of `keys`. Throws when keys are still unprocessed after
+ * the last attempt.
+ */
+export async function batchGet(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly Record<string, unknown>[],
+  options: {
+    readonly projection?: string;
+    readonly names?: Record<string, string>;
+    readonly consistent?: boolean;
+    readonly sleep?: (ms: number) => Promise<void>;
+  } = {},
+): Promise<Record<string, unknown>[]> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const batches: Record<string, unknown>[][] = [];
+  for (let i = 0; i < keys.length; i += GET_BATCH_SIZE) batches.push(keys.slice(i, i + GET_BATCH_SIZE));
+  const items: Record<string, unknown>[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      let pending = batches[next++]!;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const result = await db.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [tableName]: {
+                Keys: pending,
+                ...(options.projection ? { ProjectionExpression: options.projection } : {}),
+                ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
+                ...(options.consistent ? { ConsistentRead: true } : {}),
+              },
+            },
+          }),
+        );
+        items.push(...((result.Responses?.[tableName] ?? []) as Record<string, unknown>[]));
+        pending = (result.UnprocessedKeys?.[tableName]?.Keys ?? []) as Record<string, unknown>[];
+        if (pending.length === 0) break;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new Error(`BatchGetItem left ${pending.length} key(s) unprocessed after ${attempt} attempts`);
+        }
+        await sleep(Math.random() * Math.min(2_000, 50 * 2 ** attempt));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batches.length) }, worker));
+  return items;
 }

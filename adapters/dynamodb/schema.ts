@@ -74,6 +74,20 @@ const KEY_PREFIX = {
  * | a subject's fulfilment      | table | ORDER#<id> / TICKET#<id>     | SLA#FULFIL#<detail type>    |
  * | breaches by deadline        | gsi1  | SLA#BREACHES                 | <deadline>#<promiseId>      |
  * | compensation under a cap    | table | SLA#CAP#<order or ticket>    | CAP                         |
+ * | pricing rules (current)     | table | PRICING#RULES                | CURRENT                     |
+ * | pricing rules versions      | table | PRICING#RULES                | V#<version, 10 digits>      |
+ * | a SKU's pricing             | table | SKU#<sku>                    | PRICING                     |
+ * | priced SKUs of a bucket     | gsi1  | PRICING#<bucket 00–63>       | <sku>                       |
+ * | the buckets in use          | table | PRICING#BUCKETS              | CURRENT                     |
+ * | latest competitor prices    | table | SKU#<sku>                    | PCOMP                       |
+ * | a SKU's price changes       | table | SKU#<sku>                    | PRICE#<at>#<run or api-v>   |
+ * | a SKU's pricing settings    | table | SKU#<sku>                    | PSET#<at>#<version>         |
+ * | what-if history (TTL)       | table | SKU#<sku>                    | PHIST#<at>#<F|O|S>#<ref>    |
+ * | bundle                      | table | BUNDLE#<bundleId>            | BUNDLE                      |
+ * | bundles of a SKU            | table | SKU#<sku>                    | BUNDLE#<bundleId>           |
+ *
+ * Pricing's items in a SKU's partition sort outside restock's `CHECK`…`OPENPO#` range (its
+ * one-Query read of a SKU's state) and the timeline's `TL#` prefix.
  */
 export const keys = {
   /** The record of one business fact received by webhook (dedupe + outbox); for storeflow factKey = id. */
@@ -155,4 +169,34 @@ export const keys = {
     gsi1sk: `${deadline}#${promiseId}`,
   }),
   compensationCap: (capKey: string) => ({ pk: `SLA#CAP#${capKey}`, sk: 'CAP' }),
+  pricingRules: () => ({ pk: 'PRICING#RULES', sk: 'CURRENT' }),
+  pricingRulesVersion: (version: number) => ({
+    pk: 'PRICING#RULES',
+    sk: `V#${String(version).padStart(10, '0')}`,
+  }),
+  skuPricing: (sku: string) => ({ pk: `${KEY_PREFIX.sku}#${sku}`, sk: 'PRICING' }),
+  pricingIndex: (bucket: number, sku: string) => ({
+    gsi1pk: `PRICING#${String(bucket).padStart(2, '0')}`,
+    gsi1sk: sku,
+  }),
+  pricingBuckets: () => ({ pk: 'PRICING#BUCKETS', sk: 'CURRENT' }),
+  competitorPrices: (sku: string) => ({ pk: `${KEY_PREFIX.sku}#${sku}`, sk: 'PCOMP' }),
+  priceChange: (sku: string, at: string, ref: string) => ({
+    pk: `${KEY_PREFIX.sku}#${sku}`,
+    sk: `PRICE#${at}#${ref}`,
+  }),
+  pricingSettings: (sku: string, at: string, version: number) => ({
+    pk: `${KEY_PREFIX.sku}#${sku}`,
+    sk: `PSET#${at}#${String(version).padStart(10, '0')}`,
+  }),
+  /** F: the stock and cost a run used; O: a competitor observation; S: units sold in an hour. */
+  pricingHistory: (sku: string, at: string, kind: 'F' | 'O' | 'S', ref: string) => ({
+    pk: `${KEY_PREFIX.sku}#${sku}`,
+    sk: `PHIST#${at}#${kind}#${ref}`,
+  }),
+  bundle: (bundleId: string) => ({ pk: `BUNDLE#${bundleId}`, sk: 'BUNDLE' }),
+  bundleMember: (sku: string, bundleId: string) => ({
+    pk: `${KEY_PREFIX.sku}#${sku}`,
+    sk: `BUNDLE#${bundleId}`,
+  }),
 } as const;

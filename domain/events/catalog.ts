@@ -292,6 +292,23 @@ export const eventSchemas = {
     rule: z.string(),
     issuedAt: iso,
   }),
+  /**
+   * A SKU's selling price changed (SPEC §6): by an hourly repricing run (`runId`, the rules that
+   * moved it and the guardrail that bound it) or by an operator through the API (`runId` null).
+   */
+  PriceChanged: z.object({
+    sku: id,
+    oldPrice: z.nullable(PositiveMoneySchema),
+    newPrice: PositiveMoneySchema,
+    runId: nullableId,
+    /** The rules that moved the price, in the order they applied. */
+    rules: z.array(z.string()),
+    /** The guardrail that bound the result, if one did. */
+    guardrail: nullableString,
+    rulesVersion: z.nullable(count),
+    source: z.enum(['run', 'api']),
+    changedAt: iso,
+  }),
 } as const;
 
 export type DetailType = keyof typeof eventSchemas;
@@ -331,6 +348,7 @@ export const eventSources: Record<DetailType, string> = {
   PromiseKept: 'storeflow.sla',
   SlaBreached: 'storeflow.sla',
   CompensationIssued: 'storeflow.sla',
+  PriceChanged: 'storeflow.pricing',
 };
 
 const order = (orderId: string | null | undefined): BusinessKey[] =>
@@ -390,14 +408,19 @@ export const eventKeys: KeysOf = {
   PromiseKept: promiseKeys,
   SlaBreached: promiseKeys,
   CompensationIssued: promiseKeys,
+  PriceChanged: (d) => skus([d.sku]),
 };
 
 /**
  * The timeline kind of an event's line, when it is not `event`: a purchase order's events are
- * `purchase-order` lines (SPEC §9), so a SKU's timeline shows them as such.
+ * `purchase-order` lines and a price change a `price-change` line (SPEC §9), so a SKU's timeline
+ * shows them as such.
  */
-export function timelineKindOf(detailType: string): 'event' | 'purchase-order' | 'promise' | 'compensation' {
+export function timelineKindOf(
+  detailType: string,
+): 'event' | 'purchase-order' | 'promise' | 'compensation' | 'price-change' {
   if (detailType.startsWith('PurchaseOrder')) return 'purchase-order';
+  if (detailType === 'PriceChanged') return 'price-change';
   if (detailType === 'PromiseRegistered' || detailType === 'PromiseKept' || detailType === 'SlaBreached') {
     return 'promise';
   }

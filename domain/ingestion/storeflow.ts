@@ -60,6 +60,8 @@ export const storeflowDataSchemas = {
     sku: id,
     competitor: id,
     price: PositiveMoneySchema,
+    /** When the competitor's price was seen; the envelope's `occurredAt` when absent. */
+    observedAt: z.optional(instantSchema()),
     url: z.pipe(
       z.nullish(z.url().check(z.maxLength(2048, 'must be at most 2048 characters'))),
       z.transform((v) => v ?? null),
@@ -99,7 +101,21 @@ const canonicalOf: Record<StoreflowType, { detailType: DetailType; at: string }>
  */
 export function normalizeStoreflow(envelope: StoreflowEnvelope): CanonicalEvent[] {
   const type = envelope.type as StoreflowType;
-  const data = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
+  const data: Record<string, unknown> = parseOrThrow(storeflowDataSchemas[type], envelope.data, 'data');
   const { detailType, at } = canonicalOf[type];
-  return [canonicalEvent(detailType, { ...data, [at]: envelope.occurredAt } as EventData<DetailType>)];
+  // A type whose data carries its own instant (a competitor price's `observedAt`) keeps it; it
+  // cannot be later than the envelope's `occurredAt` (a fact is seen before it is reported).
+  const own = typeof data[at] === 'string' ? (data[at] as string) : undefined;
+  if (own !== undefined && Date.parse(own) > Date.parse(envelope.occurredAt)) {
+    throw ValidationError.field(
+      `data.${at}`,
+      `must not be later than occurredAt (${envelope.occurredAt}); got ${own}`,
+    );
+  }
+  return [
+    canonicalEvent(detailType, {
+      ...data,
+      [at]: own === undefined ? envelope.occurredAt : new Date(own).toISOString(),
+    } as EventData<DetailType>),
+  ];
 }

@@ -37,6 +37,13 @@ export const ROUTES = {
   orderPromises: 'GET /api/orders/{orderId}/promises',
   ticketPromises: 'GET /api/tickets/{ticketId}/promises',
   slaLedger: 'GET /api/sla/ledger',
+  putPricingRules: 'PUT /api/pricing-rules',
+  getPricingRules: 'GET /api/pricing-rules',
+  putBundle: 'PUT /api/bundles/{bundleId}',
+  getBundle: 'GET /api/bundles/{bundleId}',
+  repricingDryRun: 'POST /api/repricing/dry-run',
+  repricingWhatIf: 'POST /api/repricing/what-if',
+  skuPrices: 'GET /api/skus/{sku}/prices',
 } as const;
 
 /**

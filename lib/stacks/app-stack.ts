@@ -20,6 +20,7 @@ import { ApiRoutes } from '../constructs/api-routes.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
+import { Repricing } from '../constructs/repricing.ts';
 import { Restock } from '../constructs/restock.ts';
 import { Sla } from '../constructs/sla.ts';
 import { Timeline } from '../constructs/timeline.ts';
@@ -108,6 +109,7 @@ export class AppStack extends Stack {
     new PresaleOrders(this, 'Presale', feature);
     new Restock(this, 'Restock', feature);
     new Sla(this, 'Sla', feature);
+    new Repricing(this, 'Repricing', feature);
 
     // Every alarm above and in the features notifies one topic (and the email from context).
     new AlarmNotifications(this, 'Alarms', {

@@ -26,8 +26,9 @@ const catchTo = (errors: string[], next: string) => Match.objectLike({ ErrorEqua
 
 describe('presale order workflow (template)', () => {
   it('is one Standard state machine with logging and tracing', () => {
-    // The presale order workflow, beside the restock sweep and the purchase order approval.
-    app.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    // The presale order workflow, beside the restock sweep, the purchase order approval and the
+    // hourly repricing run.
+    app.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     app.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },

@@ -122,7 +122,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(17);
+    expect(Object.keys(all)).toHaveLength(21);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -220,7 +220,11 @@ describe('HTTP API', () => {
       [ROUTES.getPresaleOrder]: 'AWS_IAM',
       ...Object.fromEntries(
         Object.entries(ROUTES)
-          .filter(([name]) => /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger/.test(name))
+          .filter(([name]) =>
+            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices/.test(
+              name,
+            ),
+          )
           .map(([, key]) => [key, 'AWS_IAM']),
       ),
     });
@@ -267,9 +271,9 @@ describe('async edges', () => {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 1209600,
     });
-    // The DLQ's alarm, each workflow's failed-run alarm (presale, restock sweep, approval) and the
-    // SLA timers' lost-timer alarm.
-    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    // The DLQ's alarm, each workflow's failed-run alarm (presale, restock sweep, approval, the
+    // repricing run) and the SLA timers' lost-timer alarm.
+    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 6);
   });
 });
 

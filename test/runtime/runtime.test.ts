@@ -81,17 +81,19 @@ describe('the local runtime running the app', () => {
         'GET /api/orders/{orderId}/timeline',
       ]),
     );
-    expect((health.functions as Array<{ name: string }>).length).toBe(17);
+    expect((health.functions as Array<{ name: string }>).length).toBe(21);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
       expect.stringMatching(/PresaleCallbackRule/),
       expect.stringMatching(/PresaleDepositPaidRule/),
+      expect.stringMatching(/RepricingPricingEventsRule/),
       expect.stringMatching(/RestockApprovalRequestedRule/),
       expect.stringMatching(/RestockSalesAndStockRule/),
       expect.stringMatching(/SlaPromiseEventsRule/),
       expect.stringMatching(/TimelineRecordRule/),
     ]);
-    expect(health.schedules).toEqual([
+    expect((health.schedules as string[]).sort()).toEqual([
+      expect.stringMatching(/RepricingRunSchedule.*cron\(0\/15 \* \* \* \? \*\)/),
       expect.stringMatching(/RestockSweepSchedule.*cron\(0\/15 \* \* \* \? \*\)/),
     ]);
   });
@@ -161,6 +163,7 @@ describe('the local runtime running the app', () => {
     const machines = await new SFNClient(aws()).send(new ListStateMachinesCommand({}));
     expect(machines.stateMachines?.map((m) => m.name).sort()).toEqual([
       expect.stringMatching(/PresaleOrderWorkflow/),
+      expect.stringMatching(/RepricingRunWorkflow/),
       expect.stringMatching(/RestockApprovalWorkflow/),
       expect.stringMatching(/RestockSweepWorkflow/),
     ]);

@@ -1,0 +1,354 @@
+import pMap from 'p-map';
+import { checkBundleItems, parseBundle } from '../pricing/bundle.ts';
+import { DEFAULT_PRICING_RULES, parsePricingRules, type RulesInForce } from '../pricing/pricing-rules.ts';
+import type { PriceDecision } from '../pricing/reprice.ts';
+import { MAX_DRY_RUN_SKUS, parseDryRunRequest, parseWhatIfRequest } from '../pricing/requests.ts';
+import { hourlyRunsBetween } from '../pricing/schedule.ts';
+import {
+  applySkuPricing,
+  checkSkuPricing,
+  NO_SKU_PRICING,
+  parseSkuPricing,
+  type SkuPricing,
+  type SkuPricingPatch,
+} from '../pricing/sku-pricing.ts';
+import { type WhatIfSku, whatIf } from '../pricing/what-if.ts';
+import { marginCost } from '../shared/catalog.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.ts';
+import type { Money } from '../shared/money.ts';
+import { parseId } from '../shared/schemas.ts';
+import { parseOrThrow } from '../shared/validation.ts';
+import * as z from '../shared/zod.ts';
+import { bundlePricer } from './consumers.ts';
+import { priceChangedEvent } from './events.ts';
+import { toSkuHistory } from './history.ts';
+import { evaluatePage, observationLookbackMs, type RepricingDeps } from './run.ts';
+import type { PriceChange, StoredBundle, StoredSkuPricing } from './store.ts';
+
+/**
+ * The pricing operations API's use cases (issue #13): the rules (versioned), a SKU's pricing
+ * fields (set by `PUT /api/skus/{sku}` beside restock's), bundles, a dry run of the rules now, a
+ * what-if replay of a past period, and a SKU's price history. Saves are optimistic (a version read,
+ * a conditional write, a few retries).
+ */
+
+const SAVE_ATTEMPTS = 5;
+/** A what-if replays at most this many SKU-runs per request (1,000 SKUs over 7 days). */
+export const MAX_WHAT_IF_SKU_RUNS = 168_000;
+/** Concurrent history reads of a what-if. */
+const HISTORY_CONCURRENCY = 16;
+
+const PageQuery = (max: number, fallback: number) =>
+  z.object({
+    limit: z._default(
+      z.coerce
+        .number(`must be a number from 1 to ${max}`)
+        .check(
+          z.int('must be a whole number'),
+          z.minimum(1, 'must be at least 1'),
+          z.maximum(max, `must be at most ${max}`),
+        ),
+      fallback,
+    ),
+    cursor: z.optional(
+      z.string().check(z.minLength(1), z.maxLength(2048, 'is not a cursor this API handed out')),
+    ),
+  });
+const HistoryQuery = PageQuery(500, 100);
+const CatalogQuery = PageQuery(MAX_DRY_RUN_SKUS, MAX_DRY_RUN_SKUS);
+
+/** The pricing fields a SKU view shows. */
+export function skuPricingView(pricing: StoredSkuPricing | null) {
+  const p = pricing ?? NO_SKU_PRICING;
+  return {
+    listPrice: p.listPrice,
+    price: p.price,
+    minMarginBps: p.minMarginBps,
+    maxMarkupBps: p.maxMarkupBps,
+    campaignLocked: p.campaignLocked,
+    pricingVersion: pricing?.version ?? 0,
+    lastPriceChange: pricing?.lastChange ? changeSummary(pricing.lastChange) : null,
+  };
+}
+
+const changeSummary = (c: PriceChange) => ({
+  at: c.at,
+  source: c.source,
+  runId: c.runId,
+  old: c.oldPrice,
+  new: c.newPrice,
+  rules: c.rules,
+  guardrail: c.guardrail,
+});
+
+/** A change as `GET /api/skus/{sku}/prices` shows it: the summary and the receipt. */
+const changeView = (c: PriceChange) => ({
+  ...changeSummary(c),
+  rulesVersion: c.rulesVersion,
+  version: c.version,
+  trail: c.decision?.trail ?? [],
+  guardrails: c.decision?.guardrails ?? [],
+  limits: c.decision?.limits ?? null,
+  inputs: c.decision?.inputs ?? null,
+});
+
+const decisionView = (d: PriceDecision) => ({
+  sku: d.sku,
+  outcome: d.outcome,
+  old: d.old,
+  new: d.new,
+  change: d.change,
+  trail: d.trail,
+  guardrails: d.guardrails,
+  boundBy: d.boundBy,
+  limits: d.limits,
+  inputs: d.inputs,
+});
+
+/** A what-if SKU, compact: the price after each run (aligned with `runs`), and the runs that moved it. */
+const whatIfView = (s: WhatIfSku, runs: readonly string[]) => {
+  const byRun = new Map(s.hours.map((h) => [h.at, h]));
+  return {
+    sku: s.sku,
+    currency: s.start?.currency ?? s.end?.currency ?? null,
+    start: s.start,
+    end: s.end,
+    /** The price after each run (minor units; null: not repriced in that run). */
+    prices: runs.map((at) => byRun.get(at)?.price.amount ?? null),
+    changes: s.changes,
+    changed: s.hours
+      .filter((h) => h.outcome === 'changed')
+      .map((h) => ({
+        at: h.at,
+        runId: h.runId,
+        old: h.old,
+        new: h.price,
+        rules: h.moved,
+        guardrail: h.boundBy,
+      })),
+    runsSkipped: s.runsSkipped,
+    guardrailsBound: s.guardrailsBound,
+    revenueEstimate: s.revenueEstimate,
+  };
+};
+
+export function pricingAdmin(deps: RepricingDeps) {
+  const nowIso = () => deps.clock.now().toISOString();
+  const rulesInForce = async () => (await deps.store.getRules()) ?? DEFAULT_PRICING_RULES;
+  const bundles = bundlePricer(deps);
+
+  async function bundleView(bundle: StoredBundle) {
+    return {
+      bundleId: bundle.bundleId,
+      items: bundle.items,
+      saving: bundle.saving,
+      price: bundle.pricing?.price ?? null,
+      priceReason: bundle.pricing?.reason ?? null,
+      computedAt: bundle.pricing?.computedAt ?? null,
+      receipt: bundle.pricing?.receipt ?? null,
+      version: bundle.version,
+      createdAt: bundle.createdAt,
+      updatedAt: bundle.updatedAt,
+    };
+  }
+
+  /** The priced SKUs a dry run or what-if covers: those named (404 for unknown), or a catalog page. */
+  async function covered(skus: readonly string[] | undefined, query: unknown, cap: number) {
+    if (skus) {
+      const found = await deps.store.getPricings(skus);
+      const missing = skus.filter((s) => !found.get(s)?.price);
+      if (missing.length) {
+        throw new NotFoundError(
+          `no price for ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ` and ${missing.length - 10} more` : ''}: set one with PUT /api/skus/{sku}`,
+        );
+      }
+      return { items: skus.map((s) => found.get(s) as StoredSkuPricing), cursor: null };
+    }
+    const q = parseOrThrow(CatalogQuery, query ?? {});
+    return deps.store.listPricings(q.cursor ?? null, Math.min(q.limit, cap));
+  }
+
+  return {
+    // --- rules ---
+    async getRules() {
+      return rulesInForce();
+    },
+    async putRules(body: unknown) {
+      const next = parsePricingRules(body);
+      for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
+        const current = await rulesInForce();
+        const saved = await deps.store.saveRules(next, current.version, nowIso());
+        if (saved.saved) return saved.record;
+      }
+      throw new ConflictError('the pricing rules kept changing while they were being saved; try again');
+    },
+
+    // --- SKU pricing fields (PUT /api/skus/{sku} beside restock's) ---
+    /**
+     * The pricing fields of a SKU body checked against the SKU's pricing now and the cost the body
+     * gives it (its supply), before anything is saved: 400 naming the field.
+     */
+    async checkSkuPricing(sku: string, body: unknown, unitCosts: readonly Money[]) {
+      const patch = parseSkuPricing(body);
+      if (Object.keys(patch).length === 0) return { patch, pricing: null };
+      const current = await deps.store.getPricing(sku);
+      const pricing = applySkuPricing(current ?? NO_SKU_PRICING, patch);
+      const currency = pricing.price?.currency ?? pricing.listPrice?.currency;
+      const cost = currency ? marginCost({ sku, onHand: 0, unitCosts }, currency) : null;
+      checkSkuPricing(pricing, { cost, rules: await rulesInForce() }, patch);
+      return { patch, pricing };
+    },
+    /** Saves the SKU's pricing fields; a price set by hand is a price change (history, event). */
+    async saveSkuPricing(sku: string, patch: SkuPricingPatch) {
+      if (Object.keys(patch).length === 0) return deps.store.getPricing(sku);
+      for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
+        const current = await deps.store.getPricing(sku);
+        const pricing: SkuPricing = applySkuPricing(current ?? NO_SKU_PRICING, patch);
+        const at = nowIso();
+        const old = current?.price ?? null;
+        const moved =
+          pricing.price !== null &&
+          patch.price !== undefined &&
+          (old === null || old.amount !== pricing.price.amount || old.currency !== pricing.price.currency);
+        const change: Omit<PriceChange, 'version'> | null = moved
+          ? {
+              sku,
+              at,
+              source: 'api',
+              runId: null,
+              oldPrice: old,
+              newPrice: pricing.price as Money,
+              rules: [],
+              guardrail: null,
+              rulesVersion: null,
+              decision: null,
+            }
+          : null;
+        const saved = await deps.store.savePricing(sku, pricing, current?.version ?? null, at, change);
+        if (saved.saved) {
+          if (change) {
+            await deps.publisher.publish([
+              priceChangedEvent({ ...change, version: saved.record.version }, at),
+            ]);
+          }
+          return saved.record;
+        }
+      }
+      throw new ConflictError(`the pricing of SKU ${sku} kept changing while it was being saved; try again`);
+    },
+    async getSkuPricing(sku: string) {
+      return deps.store.getPricing(sku);
+    },
+    async getSkuPricings(skus: readonly string[]) {
+      return deps.store.getPricings(skus);
+    },
+
+    // --- price history ---
+    async priceHistory(sku: string, query: unknown) {
+      const id = parseId(sku, 'sku');
+      const q = parseOrThrow(HistoryQuery, query ?? {});
+      const pricing = await deps.store.getPricing(id);
+      if (!pricing) throw new NotFoundError(`SKU ${id} has no pricing; set it with PUT /api/skus/{sku}`);
+      const page = await deps.store.listPriceChanges(id, q.cursor ?? null, q.limit);
+      return {
+        sku: id,
+        price: pricing.price,
+        items: page.items.map(changeView),
+        nextCursor: page.cursor,
+      };
+    },
+
+    // --- bundles ---
+    async putBundle(bundleId: unknown, body: unknown) {
+      const spec = parseBundle(bundleId, body);
+      const pricings = await deps.store.getPricings(spec.items.map((i) => i.sku));
+      // A SKU without pricing fields counts as one without a price (set one first).
+      checkBundleItems(spec, new Map(spec.items.map((i) => [i.sku, pricings.get(i.sku)?.price ?? null])));
+      for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
+        const existing = await deps.store.getBundle(spec.bundleId);
+        const pricing = await bundles.compute(spec);
+        const saved = await deps.store.saveBundle(
+          { bundleId: spec.bundleId, items: spec.items, saving: spec.saving, pricing },
+          existing?.version ?? null,
+          nowIso(),
+          existing?.items.map((i) => i.sku) ?? [],
+        );
+        if (saved.saved) return { created: saved.created, bundle: await bundleView(saved.record) };
+      }
+      throw new ConflictError(`bundle ${spec.bundleId} kept changing while it was being saved; try again`);
+    },
+    async getBundle(bundleId: string) {
+      const bundle = await deps.store.getBundle(parseId(bundleId, 'bundleId'));
+      if (!bundle) throw new NotFoundError(`bundle ${bundleId} does not exist`);
+      return bundleView(bundle);
+    },
+
+    // --- dry run and what-if ---
+    /**
+     * `POST /api/repricing/dry-run`: what a run would decide now for the SKUs named (or a page of
+     * the catalog), with the same function and inputs as a live run; nothing is applied or recorded.
+     */
+    async dryRun(body: unknown, query: unknown) {
+      const request = parseDryRunRequest(body);
+      const rules: RulesInForce = request.rules ?? (await rulesInForce());
+      const page = await covered(request.skus, query, MAX_DRY_RUN_SKUS);
+      const at = nowIso();
+      const evaluations = await evaluatePage(deps, page.items, at, rules, { record: false });
+      const decisions = evaluations.map((e) => e.decision);
+      return {
+        at,
+        rulesVersion: request.rules ? null : (rules.version ?? null),
+        applied: false,
+        summary: {
+          decided: decisions.length,
+          changed: decisions.filter((d) => d.outcome === 'changed').length,
+          unchanged: decisions.filter((d) => d.outcome === 'unchanged').length,
+          locked: decisions.filter((d) => d.outcome === 'locked').length,
+        },
+        items: decisions.map(decisionView),
+        nextCursor: page.cursor,
+      };
+    },
+
+    /**
+     * `POST /api/repricing/what-if`: the hourly runs of a past period replayed on the recorded
+     * history with the rules to try (those in force when none are given), for the SKUs named or a
+     * page of the catalog; at most {@link MAX_WHAT_IF_SKU_RUNS} SKU-runs per request.
+     */
+    async whatIf(body: unknown, query: unknown) {
+      const request = parseWhatIfRequest(body, deps.clock.now());
+      const stored = await rulesInForce();
+      const rules: RulesInForce = request.rules ?? stored;
+      const zone = rules.timeZone;
+      const runs = hourlyRunsBetween(request.from, request.to, zone).length;
+      const cap = Math.max(1, Math.floor(MAX_WHAT_IF_SKU_RUNS / Math.max(1, runs)));
+      if (request.skus && request.skus.length > cap) {
+        throw ValidationError.field(
+          'skus',
+          `must name at most ${cap} SKUs for ${runs} hourly runs (${MAX_WHAT_IF_SKU_RUNS} SKU-runs per request); shorten the period or split the SKUs`,
+        );
+      }
+      const page = await covered(request.skus, query, cap);
+      const lookbackMs = observationLookbackMs(rules);
+      const from = request.from;
+      const histories = await pMap(
+        page.items,
+        async (item) => toSkuHistory(await deps.store.history(item.sku, from, request.to, lookbackMs)),
+        { concurrency: HISTORY_CONCURRENCY },
+      );
+      const report = whatIf({ skus: histories }, rules, from, request.to, zone);
+      return {
+        from: request.from,
+        to: request.to,
+        timeZone: report.timeZone,
+        runs: report.runs,
+        rulesVersion: request.rules ? null : (stored.version ?? null),
+        engine: report.engine,
+        applied: false,
+        skus: report.skus.map((s) => whatIfView(s, report.runs)),
+        nextCursor: page.cursor,
+      };
+    },
+  };
+}
+export type PricingAdmin = ReturnType<typeof pricingAdmin>;

@@ -1,0 +1,200 @@
+import type { PricingRules, VersionedPricingRules } from '../pricing/pricing-rules.ts';
+import type { PriceDecision } from '../pricing/reprice.ts';
+import type { SkuPricing } from '../pricing/sku-pricing.ts';
+import type { Money } from '../shared/money.ts';
+
+/**
+ * Port: where repricing keeps its state (adapters/dynamodb/pricing-store.ts). Every write that a
+ * rule rests on is a single-item conditional write: a SKU's price moves only from the version a
+ * decision read, once per run (the run's instant is recorded on the SKU), and an older competitor
+ * observation never replaces a newer one.
+ */
+
+export type SaveResult<T> =
+  | { readonly saved: true; readonly created: boolean; readonly record: T }
+  /** The item changed since the version read: read again. */
+  | { readonly saved: false };
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor: string | null;
+}
+
+/** A competitor's latest price for a SKU, as recorded. */
+export interface ObservedPrice {
+  readonly competitor: string;
+  readonly price: Money;
+  /** When the competitor's price was seen (ISO-8601 UTC). */
+  readonly observedAt: string;
+  /** When storeflow recorded it (ISO-8601 UTC): a replay knows only what was recorded by its hour. */
+  readonly recordedAt: string;
+  readonly url: string | null;
+}
+
+/** The stock and cost a run used for a SKU (recorded when they change, for replays). */
+export interface SkuFacts {
+  readonly onHand: number;
+  readonly cost: Money | null;
+  /** The run instant they were first used at. */
+  readonly at: string;
+}
+
+/** One applied price change, the receipt the price history shows. */
+export interface PriceChange {
+  readonly sku: string;
+  /** The run's instant, or the instant the API set the price. */
+  readonly at: string;
+  readonly source: 'run' | 'api';
+  /** The run's id (null for a price set through the API). */
+  readonly runId: string | null;
+  readonly oldPrice: Money | null;
+  readonly newPrice: Money;
+  /** The rules that moved the price. */
+  readonly rules: readonly string[];
+  /** The guardrail that bound the result (null: none). */
+  readonly guardrail: string | null;
+  readonly rulesVersion: number | null;
+  /** The whole decision (inputs, trail, guardrails, limits); null for a price set through the API. */
+  readonly decision: PriceDecision | null;
+  /** The pricing version the change produced. */
+  readonly version: number;
+}
+
+/** A SKU's pricing as stored: the fields the API sets, and what the runs keep on it. */
+export interface StoredSkuPricing extends SkuPricing {
+  readonly sku: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The last run that changed the price, with that change (a retried run recognises its own). */
+  readonly lastRun: { readonly runId: string; readonly at: string } | null;
+  readonly lastChange: PriceChange | null;
+  /** The stock and cost the last recorded run used. */
+  readonly factsSeen: SkuFacts | null;
+}
+
+/** The settings a `PUT` left at an instant (history for replays; the price only when it was set). */
+export interface SettingsPoint extends SkuPricing {
+  readonly at: string;
+  readonly version: number;
+  /** Whether this `PUT` set the price (a replay takes the price from it at that instant). */
+  readonly priceSet: boolean;
+}
+
+/** What a replay reads of one SKU over a period (domain/repricing/history.ts makes a SkuHistory of it). */
+export interface RecordedHistory {
+  readonly sku: string;
+  /** Every settings point up to the period's end. */
+  readonly settings: readonly SettingsPoint[];
+  /** The stock and cost runs used, from a week before the period to its end. */
+  readonly facts: readonly SkuFacts[];
+  /** Observations recorded in the look-back before the period until its end. */
+  readonly observations: readonly ObservedPrice[];
+  /** Units sold per hour (the run instant the sale fell under) in the period. */
+  readonly sold: ReadonlyArray<{ readonly at: string; readonly units: number }>;
+  /** The last price change before the period and every one in it. */
+  readonly changes: readonly PriceChange[];
+}
+
+export interface StoredBundle {
+  readonly bundleId: string;
+  readonly items: ReadonlyArray<{ readonly sku: string; readonly qty: number }>;
+  readonly saving: Money;
+  /** The bundle's computed price and its receipt (null until computable). */
+  readonly pricing: BundlePricing | null;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface BundlePricing {
+  readonly price: Money | null;
+  readonly computedAt: string;
+  /** Why no price (an item without a price, currencies that differ), when price is null. */
+  readonly reason: string | null;
+  readonly receipt: Record<string, unknown>;
+}
+
+export interface PricingStore {
+  // --- rules ---
+  getRules(): Promise<VersionedPricingRules | null>;
+  getRulesVersion(version: number): Promise<VersionedPricingRules | null>;
+  saveRules(
+    rules: PricingRules,
+    expectedVersion: number,
+    at: string,
+  ): Promise<SaveResult<VersionedPricingRules>>;
+
+  // --- SKU pricing ---
+  getPricing(sku: string): Promise<StoredSkuPricing | null>;
+  getPricings(skus: readonly string[]): Promise<Map<string, StoredSkuPricing>>;
+  /**
+   * Saves the SKU's pricing fields (`expectedVersion` null: a new one), with its settings point;
+   * a price set by hand (`change`) is recorded in the price history in the same step.
+   */
+  savePricing(
+    sku: string,
+    pricing: SkuPricing,
+    expectedVersion: number | null,
+    at: string,
+    change: Omit<PriceChange, 'version'> | null,
+  ): Promise<SaveResult<StoredSkuPricing>>;
+  /** Priced SKUs of one bucket, a page at a time (the run fans out over buckets). */
+  listBucket(bucket: number, cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>>;
+  /** The buckets that hold at least one SKU with pricing (a run fans out over these only). */
+  nonEmptyBuckets(): Promise<number[]>;
+  /** Every priced SKU, a page at a time. */
+  listPricings(cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>>;
+
+  /**
+   * Applies a run's change: the price moves from `expectedVersion` to the change's version, unless
+   * the SKU changed since (`stale`: read again) or this run or a later one already changed it
+   * (`done`).
+   */
+  applyRunChange(change: PriceChange, expectedVersion: number): Promise<'applied' | 'stale' | 'done'>;
+  /** Records a change in the SKU's price history (idempotent: same key, same content). */
+  recordPriceChange(change: PriceChange): Promise<void>;
+  listPriceChanges(sku: string, cursor: string | null, limit: number): Promise<Page<PriceChange>>;
+
+  /**
+   * Keeps on the SKU the facts a run uses at `facts.at`, first one wins: returns the facts kept for
+   * that instant (the given ones, or those an earlier attempt kept).
+   */
+  claimFacts(sku: string, facts: SkuFacts): Promise<SkuFacts>;
+  /** Records facts points for replays (idempotent: a point per SKU and run instant). */
+  recordFacts(points: ReadonlyArray<{ readonly sku: string; readonly facts: SkuFacts }>): Promise<void>;
+
+  // --- competitors ---
+  /** Records an observation (history) and keeps it as the competitor's latest unless a newer one is. */
+  recordObservation(sku: string, observation: ObservedPrice, ref: string): Promise<{ latest: boolean }>;
+  /** The latest observation per competitor of each SKU. */
+  latestObservations(skus: readonly string[]): Promise<Map<string, ObservedPrice[]>>;
+  /** Observations of a SKU recorded in [from, to] (inclusive), oldest first. */
+  observationsRecorded(sku: string, from: string, to: string): Promise<ObservedPrice[]>;
+
+  // --- sales ---
+  /** Units of orders' lines sold under a run hour (idempotent per order and SKU). */
+  recordSold(
+    entries: ReadonlyArray<{
+      readonly sku: string;
+      readonly hour: string;
+      readonly orderId: string;
+      readonly units: number;
+    }>,
+  ): Promise<void>;
+
+  /** What a replay of [from, to] needs of a SKU; `lookbackMs` before `from` for observations. */
+  history(sku: string, from: string, to: string, lookbackMs: number): Promise<RecordedHistory>;
+
+  // --- bundles ---
+  getBundle(bundleId: string): Promise<StoredBundle | null>;
+  saveBundle(
+    bundle: Omit<StoredBundle, 'version' | 'createdAt' | 'updatedAt'>,
+    expectedVersion: number | null,
+    at: string,
+    previousItems: readonly string[],
+  ): Promise<SaveResult<StoredBundle>>;
+  /** Stores a recomputed price unless the bundle changed since `expectedVersion`. */
+  saveBundlePricing(bundleId: string, pricing: BundlePricing, expectedVersion: number): Promise<boolean>;
+  bundlesOf(sku: string): Promise<string[]>;
+}

@@ -1,0 +1,46 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
+import { pricingAdmin } from '#domain/repricing/admin';
+import { ValidationError } from '#domain/shared/errors';
+import { type HttpResult, json, rawBody } from './_shared/http.ts';
+import { operationsApi } from './_shared/operations-api.ts';
+import { pricingDeps } from './_shared/pricing.ts';
+
+/**
+ * The pricing operations API (issue #13, behind the operator authorizer): the rules, bundles, a
+ * dry run, a what-if and a SKU's price history. A SKU's pricing fields are set with
+ * `PUT /api/skus/{sku}` (the restock API's route, functions/_shared/sku-api.ts).
+ */
+const admin = pricingAdmin(pricingDeps());
+
+const body = (event: APIGatewayProxyEventV2, required: boolean): unknown => {
+  const text = rawBody(event).toString('utf8');
+  if (text.trim() === '') {
+    if (required) throw ValidationError.field('(body)', 'a JSON body is required');
+    return {};
+  }
+  return parseJsonPreservingBigIntegers(text);
+};
+
+type Route = (event: APIGatewayProxyEventV2, p: Record<string, string>) => Promise<HttpResult>;
+const routes: Record<string, Route> = {
+  'PUT /api/pricing-rules': async (e) => json(200, await admin.putRules(body(e, true))),
+  'GET /api/pricing-rules': async () => json(200, await admin.getRules()),
+  'PUT /api/bundles/{bundleId}': async (e, p) => {
+    const r = await admin.putBundle(p.bundleId, body(e, true));
+    return json(r.created ? 201 : 200, r.bundle);
+  },
+  'GET /api/bundles/{bundleId}': async (_e, p) => json(200, await admin.getBundle(p.bundleId!)),
+  'POST /api/repricing/dry-run': async (e) =>
+    json(200, await admin.dryRun(body(e, false), e.queryStringParameters)),
+  'POST /api/repricing/what-if': async (e) =>
+    json(200, await admin.whatIf(body(e, true), e.queryStringParameters)),
+  'GET /api/skus/{sku}/prices': async (e, p) =>
+    json(200, await admin.priceHistory(p.sku!, e.queryStringParameters)),
+};
+
+export const handler = operationsApi(async (event) => {
+  const route = routes[event.routeKey];
+  if (!route) throw ValidationError.field('path', `${event.routeKey} is not a pricing route`);
+  return route(event, (event.pathParameters ?? {}) as Record<string, string>);
+});

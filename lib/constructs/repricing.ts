@@ -1,0 +1,114 @@
+import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { RepricingRunWorkflow } from '#workflows/repricing-run';
+import { ROUTES } from './api-routes.ts';
+import type { FeatureProps } from './feature.ts';
+import { grantIndexQuery, grantTable, ITEM_READ_WRITE } from './grants.ts';
+import { StoreflowFunction } from './storeflow-function.ts';
+
+/**
+ * Scheduled repricing (SPEC §6, docs/rules/repricing.md, decision 24): the hourly run (an
+ * EventBridge Scheduler clock in the store's time zone → a Standard run per store hour, a
+ * Distributed Map over the priced SKUs' buckets), competitor prices and sales from the bus, bundles
+ * recomputed on every price change, and the pricing operations API (rules, bundles, dry run,
+ * what-if, price history). A SKU's pricing fields are set through the restock API's SKU route.
+ */
+export class Repricing extends Construct {
+  constructor(scope: Construct, id: string, props: FeatureProps) {
+    super(scope, id);
+    const { config, table, bus, routes, targets } = props;
+    const environment = { TABLE_NAME: table.tableName, EVENT_BUS_NAME: bus.eventBusName };
+    // Single items, a SKU's ranges (history, price changes, bundles) and batch reads of a page's
+    // catalog entries and competitor prices.
+    const readWrite = [...ITEM_READ_WRITE, 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+
+    // --- the hourly run ---------------------------------------------------------------------------
+    const runStep = new StoreflowFunction(this, 'RunStep', {
+      entry: 'repricing-step',
+      description: 'The steps of the hourly repricing run: snapshot the rules, reprice a page of a bucket',
+      config,
+      // A page is 100 SKUs, a few table calls each.
+      timeout: Duration.minutes(2),
+      memorySize: 512,
+      environment,
+    }).fn;
+    grantTable(table, runStep, ...readWrite);
+    grantIndexQuery(table, runStep);
+    bus.grantPutEventsTo(runStep);
+    const run = new RepricingRunWorkflow(this, 'RunWorkflow', { step: runStep, config }).stateMachine;
+    const tick = new StoreflowFunction(this, 'RunClock', {
+      entry: 'repricing-tick',
+      description: 'Every 15 minutes: starts the run of the store hour it falls in (one per hour)',
+      config,
+      environment: { STATE_MACHINE_ARN: run.stateMachineArn, TABLE_NAME: table.tableName },
+    }).fn;
+    grantTable(table, tick, 'dynamodb:GetItem');
+    run.grantStartExecution(tick);
+    const scheduleRole = new Role(this, 'RunScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler invokes the repricing clock',
+    });
+    new Schedule(this, 'RunSchedule', {
+      description: `Repricing clock: every 15 minutes in ${config.storeTimeZone}; each store hour's first tick starts its run`,
+      schedule: ScheduleExpression.cron({ minute: '0/15', timeZone: TimeZone.of(config.storeTimeZone) }),
+      target: new LambdaInvoke(tick, {
+        role: scheduleRole,
+        deadLetterQueue: targets.deadLetters,
+        retryAttempts: 3,
+        maxEventAge: Duration.minutes(15),
+      }),
+    });
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(tick.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'lambda:InvokeFunction on the repricing clock function and its versions/aliases (`<arn>:*`), as the CDK grants it; no other function.',
+    });
+
+    // --- competitor prices, sales and price changes from the bus --------------------------------
+    const events = new StoreflowFunction(this, 'Events', {
+      entry: 'pricing-events',
+      description: 'Competitor prices (latest and history), units sold, bundles recomputed on PriceChanged',
+      config,
+      timeout: Duration.seconds(60),
+      environment,
+    }).fn;
+    grantTable(table, events, ...readWrite);
+    new Rule(this, 'PricingEventsRule', {
+      eventBus: bus,
+      description: 'Competitor prices, paid orders and price changes feed repricing',
+      eventPattern: {
+        source: ['storeflow.pricing', 'storeflow.orders'],
+        detailType: ['CompetitorPriceObserved', 'OrderPaid', 'PriceChanged'],
+      },
+      targets: [targets.lambda(events)],
+    });
+
+    // --- the operations API -----------------------------------------------------------------------
+    const api = new StoreflowFunction(this, 'Api', {
+      entry: 'pricing-api',
+      description: 'Pricing rules, bundles, the repricing dry run and what-if, a SKU’s price history',
+      config,
+      // A what-if replays up to 168 000 SKU-runs; API Gateway answers within 30 s.
+      timeout: Duration.seconds(29),
+      memorySize: 1024,
+      environment,
+    }).fn;
+    grantTable(table, api, ...readWrite);
+    grantIndexQuery(table, api);
+    for (const route of [
+      ROUTES.putPricingRules,
+      ROUTES.getPricingRules,
+      ROUTES.putBundle,
+      ROUTES.getBundle,
+      ROUTES.repricingDryRun,
+      ROUTES.repricingWhatIf,
+      ROUTES.skuPrices,
+    ]) {
+      routes.operator(route, api);
+    }
+  }
+}

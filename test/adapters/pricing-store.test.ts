@@ -1,0 +1,224 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
+import { DynamoPricingStore } from '#adapters/dynamodb/pricing-store';
+import { DynamoRestockStore } from '#adapters/dynamodb/restock-store';
+import { PRICING_RULES_DEFAULTS } from '#domain/pricing/pricing-rules';
+import { pricingAdmin } from '#domain/repricing/admin';
+import { pricingFollower } from '#domain/repricing/consumers';
+import { type RepricingRunContext, repricingRun } from '#domain/repricing/run';
+import { ManualClock } from '#domain/shared/clock';
+import { ValidationError } from '#domain/shared/errors';
+import { MemoryPublisher } from '#test/support/memory-ports';
+import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.ts';
+
+/**
+ * Repricing's store on DynamoDB's wire protocol (dynalite), with the use cases whose correctness
+ * rests on its conditional writes: a change applied once per run and SKU, an older competitor
+ * observation never replacing a newer one, the facts of a run instant fixed by the first attempt,
+ * bundles never below their items' floors.
+ */
+let dynamo: LocalDynamo;
+let store: DynamoPricingStore;
+let restock: DynamoRestockStore;
+const clock = new ManualClock('2026-12-02T01:30:00.000Z');
+const publisher = new MemoryPublisher();
+const cny = (amount: number) => ({ amount, currency: 'CNY' });
+const deps = () => ({
+  store,
+  catalog: new DynamoCatalogReader(dynamo.doc, dynamo.tableName),
+  publisher,
+  clock,
+});
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo('pricing-store-test');
+  store = new DynamoPricingStore(dynamo.doc, dynamo.tableName);
+  restock = new DynamoRestockStore(dynamo.doc, dynamo.tableName);
+  await restock.saveSupplier(
+    { supplierId: 'S1', name: 'S1', tier: 'core', leadTimeDays: 5, currency: 'CNY' },
+    null,
+    clock.now().toISOString(),
+  );
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+/** A SKU in restock's catalog (stock, cost) with pricing fields, as `PUT /api/skus` leaves it. */
+async function sku(id: string, onHand: number, cost: number, price: number, campaignLocked = false) {
+  await restock.saveSku(
+    {
+      sku: id,
+      title: id,
+      category: 'c',
+      supply: [{ supplierId: 'S1', unitCost: cny(cost), casePack: 1, minOrderQty: 0 }],
+    },
+    onHand,
+    null,
+    clock.now().toISOString(),
+  );
+  const admin = pricingAdmin(deps());
+  return admin.saveSkuPricing(id, { listPrice: cny(10_000), price: cny(price), campaignLocked });
+}
+
+const rules = {
+  ...PRICING_RULES_DEFAULTS,
+  rules: [
+    { type: 'lowStock' as const, enabled: true, below: 50, raiseBps: 1000 },
+    { type: 'charmEnding' as const, enabled: true, ending: 9, toleranceBps: 200 },
+  ],
+  version: 3,
+  updatedAt: null,
+};
+
+describe('competitor observations on DynamoDB', () => {
+  it('keeps the latest per SKU and competitor; an older one arriving late never replaces it', async () => {
+    const follow = pricingFollower(deps());
+    const observed = (competitor: string, amount: number, observedAt: string) => ({
+      sku: 'OBS',
+      competitor,
+      price: cny(amount),
+      url: null,
+      observedAt,
+    });
+    expect(
+      await follow.competitorPriceObserved(observed('jd', 9000, '2026-12-02T01:00:00Z'), 'e1'),
+    ).toMatchObject({
+      outcome: 'latest',
+    });
+    expect(
+      await follow.competitorPriceObserved(observed('jd', 8000, '2026-12-01T23:00:00Z'), 'e2'),
+    ).toMatchObject({
+      outcome: 'older',
+    });
+    // The same instant again (a redelivery): the first recorded stays.
+    expect(
+      await follow.competitorPriceObserved(observed('jd', 7000, '2026-12-02T01:00:00Z'), 'e3'),
+    ).toMatchObject({
+      outcome: 'older',
+    });
+    await follow.competitorPriceObserved(observed('tmall', 9500, '2026-12-02T00:00:00+08:00'), 'e4');
+    const latest = (await store.latestObservations(['OBS'])).get('OBS')!;
+    expect(latest.map((o) => [o.competitor, o.price.amount, o.observedAt])).toEqual([
+      ['jd', 9000, '2026-12-02T01:00:00.000Z'],
+      ['tmall', 9500, '2026-12-01T16:00:00.000Z'],
+    ]);
+    // The history keeps every one, with the instant it was recorded.
+    const recorded = await store.observationsRecorded(
+      'OBS',
+      '2026-12-01T00:00:00.000Z',
+      clock.now().toISOString(),
+    );
+    expect(recorded.map((o) => o.price.amount).sort()).toEqual([7000, 8000, 9000, 9500]);
+    expect(new Set(recorded.map((o) => o.recordedAt))).toEqual(new Set([clock.now().toISOString()]));
+  });
+});
+
+describe('a run’s changes on DynamoDB', () => {
+  const ctx = (hour: string, runId: string): RepricingRunContext => ({ runId, at: hour, rules });
+
+  it('applies each SKU’s change once per run, whatever the retries', async () => {
+    await sku('RUN-A', 5, 5000, 10_000);
+    await sku('RUN-B', 500, 5000, 10_000);
+    await sku('RUN-L', 5, 5000, 10_000, true);
+    const run = repricingRun(deps());
+    const buckets = await store.nonEmptyBuckets();
+    const page = async (c: RepricingRunContext) => {
+      let changed = 0;
+      for (const bucket of buckets) {
+        for (let cursor: string | null = null; ; ) {
+          const r = await run.page({ run: c, bucket, cursor });
+          changed += r.changed;
+          cursor = r.cursor;
+          if (!cursor) break;
+        }
+      }
+      return changed;
+    };
+    publisher.events.length = 0;
+    const ten = ctx('2026-12-02T02:00:00.000Z', 'reprice-2026-12-02T10');
+    expect(await page(ten)).toBe(2);
+    // RUN-A: low stock +10% → 110.00 → 109.00; RUN-B: 100.00 → 99.00; RUN-L: locked.
+    expect((await store.getPricing('RUN-A'))?.price).toEqual(cny(10_900));
+    expect((await store.getPricing('RUN-B'))?.price).toEqual(cny(9_900));
+    expect((await store.getPricing('RUN-L'))?.price).toEqual(cny(10_000));
+    // The same run again (a retried step): nothing moves, the same events again (same ids).
+    const firstIds = publisher.events.map((e) => e.detail.metadata.eventId).sort();
+    expect(await page(ten)).toBe(2);
+    expect((await store.getPricing('RUN-A'))?.price).toEqual(cny(10_900));
+    expect(
+      publisher.events
+        .slice(2)
+        .map((e) => e.detail.metadata.eventId)
+        .sort(),
+    ).toEqual(firstIds);
+    const history = await store.listPriceChanges('RUN-A', null, 10);
+    expect(
+      history.items.map((c) => [c.source, c.runId, c.oldPrice?.amount ?? null, c.newPrice.amount]),
+    ).toEqual([
+      ['run', 'reprice-2026-12-02T10', 10_000, 10_900],
+      ['api', null, null, 10_000],
+    ]);
+    // An earlier run arriving after a later one changed the SKU changes nothing.
+    expect(await page(ctx('2026-12-02T01:00:00.000Z', 'reprice-2026-12-02T09'))).toBe(0);
+    expect((await store.getPricing('RUN-A'))?.price).toEqual(cny(10_900));
+  });
+
+  it('refuses a change from a stale version, and from a run at or before the last one', async () => {
+    const current = (await store.getPricing('RUN-B'))!;
+    const change = {
+      ...current.lastChange!,
+      at: '2026-12-02T03:00:00.000Z',
+      runId: 'reprice-2026-12-02T11',
+      newPrice: cny(9_500),
+      version: current.version + 1,
+    };
+    expect(await store.applyRunChange(change, current.version - 1)).toBe('stale');
+    expect(await store.applyRunChange({ ...change, at: current.lastRun!.at }, current.version)).toBe('done');
+    expect(await store.applyRunChange(change, current.version)).toBe('applied');
+    expect(await store.applyRunChange(change, current.version + 1)).toBe('done');
+    expect((await store.getPricing('RUN-B'))?.price).toEqual(cny(9_500));
+  });
+
+  it('fixes the stock and cost a run instant used: the first attempt’s', async () => {
+    const at = '2026-12-02T05:00:00.000Z';
+    expect(await store.claimFacts('RUN-A', { onHand: 5, cost: cny(5000), at })).toEqual({
+      onHand: 5,
+      cost: cny(5000),
+      at,
+    });
+    expect(await store.claimFacts('RUN-A', { onHand: 3, cost: cny(5000), at })).toMatchObject({ onHand: 5 });
+    expect((await store.getPricing('RUN-A'))?.factsSeen).toMatchObject({ onHand: 5, at });
+    // The points a replay reads: the run's own at 10:00 and later.
+    const history = await store.history('RUN-A', '2026-12-02T02:00:00.000Z', at, 0);
+    expect(history.facts.map((f) => [f.at, f.onHand])).toEqual([['2026-12-02T02:00:00.000Z', 5]]);
+  });
+});
+
+describe('bundles on DynamoDB', () => {
+  it('prices a bundle from its items, never below their floors, and recomputes it when an item’s price changes', async () => {
+    await sku('SHAMPOO', 500, 3000, 5900);
+    await sku('CONDITIONER', 500, 3000, 4000);
+    const admin = pricingAdmin(deps());
+    const created = await admin.putBundle('CARE', {
+      items: [
+        { sku: 'SHAMPOO', qty: 1 },
+        { sku: 'CONDITIONER', qty: 1 },
+      ],
+      saving: cny(3000),
+    });
+    expect(created.created).toBe(true);
+    // 59 + 40 − 30 = 69.00; floors 33.00 + 33.00 = 66.00.
+    expect(created.bundle).toMatchObject({ price: cny(6900), receipt: { floor: cny(6600), boundBy: null } });
+    // The conditioner drops to 35.00: 59 + 35 − 30 = 64.00 < 66.00, so the floor: 66.00.
+    await admin.saveSkuPricing('CONDITIONER', { price: cny(3500) });
+    const event = publisher.events.at(-1)!;
+    expect(event.detailType).toBe('PriceChanged');
+    await pricingFollower(deps()).priceChanged(event.detail.data as never);
+    expect(await admin.getBundle('CARE')).toMatchObject({ price: cny(6600), receipt: { boundBy: 'floor' } });
+    await expect(
+      admin.putBundle('BAD', { items: [{ sku: 'NOPE', qty: 1 }], saving: cny(100) }),
+    ).rejects.toBeInstanceOf(ValidationError);
+    expect(await store.getBundle('BAD')).toBeNull();
+  });
+});
