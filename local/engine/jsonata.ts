@@ -160,3 +160,13 @@ export const evalJsonataTemplate = async (
   }
   return tpl as Json;
 };
+
+/** A JSONata `Assign` block: an object whose values may be `{% %}` expressions. */
+export const evalJsonataAssign = async (
+  tpl: unknown,
+  scope: JsonataScope,
+): Promise<JsonObject | undefined> => {
+  if (tpl === undefined) return undefined;
+  const v = await evalJsonataTemplate(tpl, scope, 'Assign');
+  return isObject(v) ? v : {};
+};

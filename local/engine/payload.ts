@@ -132,3 +132,10 @@ export const applyPath = (path: unknown, data: Json, scope: Scope, field: string
     throw e;
   }
 };
+
+/** A JSONPath `Assign` block: an object template whose `.$` fields are read in `scope`. */
+export const evalAssign = (tpl: unknown, scope: Scope): JsonObject | undefined => {
+  if (tpl === undefined) return undefined;
+  const v = evalTemplate(tpl, scope, ERR.Runtime);
+  return isObject(v) ? v : {};
+};
