@@ -52,16 +52,6 @@ export const ERR = {
   DataLimitExceeded: 'States.DataLimitExceeded',
 } as const;
 
-/** Does a retrier/catcher ErrorEquals list match this error name? (AWS wildcard semantics) */
-export const errorMatches = (equals: readonly string[], name: string): boolean => {
-  if (name === ERR.Runtime || name === ERR.DataLimitExceeded) return false;
-  for (const e of equals) {
-    if (e === name || e === ERR.ALL) return true;
-    if (e === ERR.TaskFailed && name !== ERR.Timeout) return true;
-  }
-  return false;
-};
-
 export const toStatesError = (e: unknown): StatesError => {
   if (e instanceof StatesError) return e;
   if (e instanceof TaskFailure) return new StatesError(e.error, e.cause);
