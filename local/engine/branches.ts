@@ -3,7 +3,9 @@
  * MaxConcurrency), joining their results in order, failure propagation (tolerated failures of a
  * Distributed Map), and stopping or dropping children when the state fails, retries or is caught.
  */
+import { randomUUID } from 'node:crypto';
 import type { Machine, MapState, ParallelState } from './asl.ts';
+import { machineAt } from './asl.ts';
 import type { Core, Exec, Tx } from './core.ts';
 import { ERR, StatesError } from './errors.ts';
 import type { Frame } from './model.ts';
@@ -23,26 +25,31 @@ const newFrame = (
   path: (string | number)[],
   startAt: string,
   input: Json,
-): Frame => ({
-  id,
-  parent: parent.id,
-  slot,
-  path,
-  state: startAt,
-  input,
-  vars: { ...parent.vars },
-  phase: { k: 'enter' },
-  retries: [],
-  retryCount: 0,
-  enteredAt: c.clock.now(),
-});
+  hidden: boolean,
+): Frame => {
+  const f: Frame = {
+    id,
+    parent: parent.id,
+    slot,
+    path,
+    state: startAt,
+    input,
+    vars: { ...parent.vars },
+    phase: { k: 'enter' },
+    retries: [],
+    retryCount: 0,
+    enteredAt: c.clock.now(),
+  };
+  if (hidden || parent.hidden !== undefined) f.hidden = 1;
+  return f;
+};
 
 /** Start every branch of a Parallel state on the same (effective) input. */
 export const startParallel = (c: Core, tx: Tx, frame: Frame, st: ParallelState, input: Json): void => {
   const { exec } = tx;
   const branches = st.Branches;
-  const seq = exec.events.length + 1;
-  c.emit(tx, 'ParallelStateStarted');
+  const seq = c.nextSeq(tx, frame);
+  c.emit(tx, 'ParallelStateStarted', undefined, frame);
   frame.phase = {
     k: 'branches',
     kind: 'Parallel',
@@ -56,24 +63,29 @@ export const startParallel = (c: Core, tx: Tx, frame: Frame, st: ParallelState, 
   const base = [...frame.path, 'States', frame.state, 'Branches'];
   branches.forEach((b, i) => {
     // values are immutable: branches share the input
-    const child = newFrame(c, frame, childId(frame, seq, i), i, [...base, i], b.StartAt, input);
+    const child = newFrame(c, frame, childId(frame, seq, i), i, [...base, i], b.StartAt, input, false);
     exec.frames.set(child.id, child);
     c.touch(tx, child);
     tx.after.push(() => c.scheduleFrame(exec, child));
   });
 };
 
-/** Start a Map state over `items` (its effective input is `input`). */
+/**
+ * Start a Map state over `items` (its effective input is `input`). A Distributed Map starts a Map
+ * Run: its items run as child executions, so their events stay out of this history.
+ */
 export const startMap = (
   c: Core,
   tx: Tx,
   frame: Frame,
+  st: MapState,
   items: Json[],
   input: Json,
+  tolerated?: number,
 ): Promise<void> | undefined => {
   const { exec } = tx;
-  const seq = exec.events.length + 1;
-  c.emit(tx, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } });
+  const seq = c.nextSeq(tx, frame);
+  c.emit(tx, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } }, frame);
   frame.phase = {
     k: 'branches',
     kind: 'Map',
@@ -86,7 +98,14 @@ export const startMap = (
     next: 0,
     running: 0,
     input,
+    ...(tolerated !== undefined ? { tolerated } : {}),
   };
+  if (st.distributed) {
+    const label = st.Label ?? randomUUID();
+    const mapRun = `arn:aws:states:${c.region}:${c.accountId}:mapRun:${exec.meta.smName}/${label}:${randomUUID()}`;
+    frame.phase.mapRun = mapRun;
+    c.emit(tx, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn: mapRun } }, frame);
+  }
   if (items.length === 0) return completeBranches(c, tx, frame);
   return startItems(c, tx, frame);
 };
@@ -150,6 +169,7 @@ const spawnItem = (
   const { exec } = tx;
   const ph = frame.phase;
   if (ph.k !== 'branches') return;
+  const mapRun = ph.mapRun !== undefined;
   const child = newFrame(
     c,
     frame,
@@ -158,13 +178,19 @@ const spawnItem = (
     [...frame.path, 'States', frame.state, procKey],
     proc.StartAt,
     itemInput,
+    mapRun,
   );
   child.item = { index: i, value };
   exec.frames.set(child.id, child);
   c.touch(tx, child);
-  c.emit(tx, 'MapIterationStarted', {
-    mapIterationStartedEventDetails: { name: frame.state, index: i },
-  });
+  if (!mapRun) {
+    c.emit(
+      tx,
+      'MapIterationStarted',
+      { mapIterationStartedEventDetails: { name: frame.state, index: i } },
+      frame,
+    );
+  }
   tx.after.push(() => c.scheduleFrame(exec, child));
 };
 
@@ -172,7 +198,8 @@ const spawnItem = (
 const completeBranches = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefined => {
   const ph = frame.phase;
   if (ph.k !== 'branches') return;
-  c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded');
+  if (ph.mapRun !== undefined) c.emit(tx, 'MapRunSucceeded', undefined, frame);
+  c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded', undefined, frame);
   const results = ph.results;
   frame.phase = { k: 'run' };
   const p = applyResult(c, tx, frame, results);
@@ -197,9 +224,14 @@ export const onChildSucceeded = (c: Core, tx: Tx, frame: Frame, output: Json): v
   c.touch(tx, parent);
   if (ph.kind === 'Map') {
     ph.running = Math.max(0, (ph.running ?? 1) - 1);
-    c.emit(tx, 'MapIterationSucceeded', {
-      mapIterationSucceededEventDetails: { name: parent.state, index: frame.slot },
-    });
+    if (ph.mapRun === undefined) {
+      c.emit(
+        tx,
+        'MapIterationSucceeded',
+        { mapIterationSucceededEventDetails: { name: parent.state, index: frame.slot } },
+        parent,
+      );
+    }
   }
   frame.phase = { k: 'parked' };
   tx.after.push(() => c.schedule(() => branchProgress(c, exec, parent.id)));
@@ -218,7 +250,14 @@ export const branchProgress = (c: Core, exec: Exec, parentId: string): Promise<v
   c.commit(tx);
 };
 
-/** A child frame failed (unhandled): a tolerated Map failure, or the parent state fails. */
+/**
+ * A child frame failed (unhandled). In an inline Map: `MapIterationFailed`; a Task that ends its
+ * branch or iteration records `TaskStateAborted`; the siblings still running are aborted
+ * (`MapIterationAborted` and their state's `…StateAborted`); then the Parallel/Map state itself takes
+ * the error (Retry/Catch, its Failed event when final). In a Map Run, a failed item counts against
+ * the tolerated failures (none by default): beyond them the run fails with
+ * States.ExceedToleratedFailureThreshold (`MapRunFailed`).
+ */
 export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError): void => {
   const { exec } = tx;
   let err = error;
@@ -227,33 +266,39 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
   const ph = parent.phase;
   const st = c.stateDef(exec, parent);
   if (ph.kind === 'Map' && st.Type === 'Map') {
-    c.emit(tx, 'MapIterationFailed', {
-      mapIterationFailedEventDetails: { name: parent.state, index: frame.slot },
-    });
-    // distributed-mode tolerance
-    const pct = typeof st.ToleratedFailurePercentage === 'number' ? st.ToleratedFailurePercentage : undefined;
-    const cnt = typeof st.ToleratedFailureCount === 'number' ? st.ToleratedFailureCount : undefined;
-    if (pct !== undefined || cnt !== undefined) {
+    if (ph.mapRun === undefined) {
+      c.emit(
+        tx,
+        'MapIterationFailed',
+        { mapIterationFailedEventDetails: { name: parent.state, index: frame.slot } },
+        parent,
+      );
+    }
+    const tolerance = toleratedFailures(st, ph);
+    if (tolerance) {
       ph.failed++;
       ph.running = Math.max(0, (ph.running ?? 1) - 1);
-      ph.results[frame.slot ?? 0] = { Error: err.error, Cause: err.cause };
+      ph.results[frame.slot ?? 0] = err.output();
       exec.frames.delete(frame.id);
       tx.deleted.add(frame.id);
-      const over =
-        (cnt !== undefined && ph.failed > cnt) || (pct !== undefined && (ph.failed * 100) / ph.total > pct);
-      if (!over) {
+      if (ph.failed <= tolerance.threshold) {
         tx.after.push(() => c.schedule(() => branchProgress(c, exec, parent.id)));
         return;
       }
       err = new StatesError(
         ERR.ExceedToleratedFailureThreshold,
-        `The specified tolerated failure threshold was exceeded (${ph.failed} of ${ph.total} items failed)`,
+        'The specified tolerated failure threshold was exceeded',
       );
     }
   }
-  parkChildren(c, tx, parent, frame.id);
-  c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateFailed' : 'MapStateFailed');
-  ph.failure = { error: err.error, cause: err.cause };
+  if (frame.phase.k === 'parked' && exec.frames.has(frame.id) && c.stateDef(exec, frame).Type === 'Task') {
+    c.emit(tx, 'TaskStateAborted', undefined, frame);
+  }
+  abortChildren(c, tx, parent, frame.id);
+  if (ph.mapRun !== undefined) {
+    c.emit(tx, 'MapRunFailed', { mapRunFailedEventDetails: err.details() }, parent);
+  }
+  ph.failure = err.details();
   c.touch(tx, parent);
   // the Parallel/Map state itself may retry or catch; stateError is async only for JSONata catchers
   tx.after.push(() => {
@@ -266,6 +311,36 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
       c.commit(t2);
     });
   });
+};
+
+/**
+ * The failures a Map tolerates before it fails: what the state resolved when it started (counts and
+ * percentages from paths or expressions included), else its static fields; a Distributed Map
+ * tolerates none by default. Undefined for an inline Map without them: its first failure fails it.
+ */
+const toleratedFailures = (
+  st: MapState,
+  ph: Extract<Frame['phase'], { k: 'branches' }>,
+): { threshold: number } | undefined => {
+  if (ph.tolerated !== undefined) return { threshold: ph.tolerated };
+  const count = typeof st.ToleratedFailureCount === 'number' ? st.ToleratedFailureCount : undefined;
+  const pct = typeof st.ToleratedFailurePercentage === 'number' ? st.ToleratedFailurePercentage : undefined;
+  const threshold = failureThreshold(count, pct, ph.total);
+  if (threshold === undefined) return st.distributed ? { threshold: 0 } : undefined;
+  return { threshold };
+};
+
+/** The number of failed items a Map absorbs: the stricter of a count and a percentage of `total`. */
+export const failureThreshold = (
+  count: number | undefined,
+  percentage: number | undefined,
+  total: number,
+): number | undefined => {
+  if (count === undefined && percentage === undefined) return undefined;
+  let threshold = Number.POSITIVE_INFINITY;
+  if (count !== undefined) threshold = Math.min(threshold, count);
+  if (percentage !== undefined) threshold = Math.min(threshold, Math.floor((total * percentage) / 100));
+  return threshold;
 };
 
 /** Remove every descendant frame (the state is being retried, caught or abandoned). */
@@ -282,14 +357,31 @@ export const dropChildren = (c: Core, tx: Tx, frame: Frame): void => {
   }
 };
 
-/** Stop the in-flight work of all descendants, keeping the frames (for redrive). */
-const parkChildren = (c: Core, tx: Tx, frame: Frame, except?: string): void => {
+/**
+ * A sibling branch or iteration failed: stop every other child still running, recording what AWS
+ * records for them (`MapIterationAborted` for an inline Map's iteration, then `<Type>StateAborted`
+ * for the state it was in).
+ */
+const abortChildren = (c: Core, tx: Tx, frame: Frame, except?: string): void => {
   const { exec } = tx;
-  for (const f of exec.frames.values()) {
-    if (f.parent === frame.id && f.id !== except) {
-      parkChildren(c, tx, f);
-      park(c, tx, f);
+  const ph = frame.phase;
+  const inlineMap = ph.k === 'branches' && ph.kind === 'Map' && ph.mapRun === undefined;
+  for (const f of [...exec.frames.values()]) {
+    if (f.parent !== frame.id || f.id === except || f.phase.k === 'parked') continue;
+    if (inlineMap) {
+      c.emit(
+        tx,
+        'MapIterationAborted',
+        { mapIterationAbortedEventDetails: { name: frame.state, index: f.slot } },
+        frame,
+      );
     }
+    if (f.phase.k === 'branches') abortChildren(c, tx, f);
+    const st = machineAt(exec.def, f.path)?.States[f.state];
+    if (st) c.emit(tx, `${st.Type}StateAborted`, undefined, f);
+    if (f.phase.k === 'branches') {
+      c.touch(tx, f);
+    } else park(c, tx, f);
   }
 };
 

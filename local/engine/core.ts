@@ -211,15 +211,30 @@ export class Core {
     this.compactor.maybeCompact();
   }
 
-  /** Append a history event to the execution (and the transaction). */
-  emit(tx: Tx, type: string, details?: Record<string, unknown>): HistoryEvent {
+  /**
+   * Append a history event to the execution (and the transaction). Events of a hidden frame (an item
+   * of a Distributed Map: a child execution) are not part of this history: nothing is recorded.
+   */
+  emit(tx: Tx, type: string, details?: Record<string, unknown>, frame?: Frame): HistoryEvent {
     const { exec } = tx;
+    if (frame?.hidden !== undefined) {
+      return { id: 0, previousEventId: 0, timestamp: this.clock.now(), type };
+    }
     const id = exec.events.length + 1;
     const ev: HistoryEvent = { id, previousEventId: id - 1, timestamp: this.clock.now(), type };
     if (details) for (const k in details) ev[k] = details[k];
     exec.events.push(ev);
     tx.events.push(ev);
     return ev;
+  }
+
+  /**
+   * A sequence number for something the frame starts now (a task, a Parallel/Map run): the id the
+   * next event will get; for a hidden frame, a negative number of its own.
+   */
+  nextSeq(tx: Tx, frame: Frame): number {
+    if (frame.hidden !== undefined) return -frame.hidden++;
+    return tx.exec.events.length + 1;
   }
 
   /** The frame changed: journal it with the transaction. */
@@ -235,7 +250,10 @@ export class Core {
     return st;
   }
 
-  /** The `$$` context object of a frame. */
+  /**
+   * The `$$` context object of a frame. `State.RetryCount` is there for Task states only and
+   * `Execution.RedriveCount` for Standard executions only, as on AWS.
+   */
   context(exec: Exec, frame: Frame, token?: string): JsonObject {
     const m = exec.meta;
     const execution: JsonObject = {
@@ -244,12 +262,15 @@ export class Core {
       Name: m.name,
       RoleArn: this.machines.get(m.smArn)?.roleArn ?? '',
       StartTime: iso(m.startDate),
-      RedriveCount: m.redriveCount,
     };
+    if (m.type !== 'EXPRESS') execution.RedriveCount = m.redriveCount;
     if (m.redriveDate !== undefined) execution.RedriveTime = iso(m.redriveDate);
+    const state: JsonObject = { EnteredTime: iso(frame.enteredAt), Name: frame.state };
+    if (machineAt(exec.def, frame.path)?.States[frame.state]?.Type === 'Task')
+      state.RetryCount = frame.retryCount;
     const ctx: JsonObject = {
       Execution: execution,
-      State: { EnteredTime: iso(frame.enteredAt), Name: frame.state, RetryCount: frame.retryCount },
+      State: state,
       StateMachine: { Id: m.smArn, Name: m.smName },
     };
     if (token) ctx.Task = { Token: token };
@@ -316,13 +337,20 @@ export class Core {
       frame.enteredAt = this.clock.now();
       frame.retries = [];
       frame.retryCount = 0;
-      this.emit(tx, `${st.Type}StateEntered`, {
-        stateEnteredEventDetails: {
-          name: frame.state,
-          input: new JsonText(frame.input),
-          inputDetails: { truncated: false },
+      const ev = this.emit(
+        tx,
+        `${st.Type}StateEntered`,
+        {
+          stateEnteredEventDetails: {
+            name: frame.state,
+            input: new JsonText(frame.input),
+            inputDetails: { truncated: false },
+          },
         },
-      });
+        frame,
+      );
+      if (frame.hidden === undefined) frame.entered = ev.id;
+      else delete frame.entered;
     }
     try {
       const p = runState(this, tx, frame, st);
@@ -332,10 +360,34 @@ export class Core {
     }
   }
 
+  /**
+   * An error raised while evaluating the frame's current state (paths, templates, expressions; not a
+   * task's answer nor a Fail state): its cause names the state and the event that entered it, and a
+   * JSONata evaluation failure is recorded as an EvaluationFailed event, once per attempt, before
+   * Retry and Catch.
+   */
   stateThrew(tx: Tx, frame: Frame, e: unknown): Promise<void> | undefined {
-    const err =
+    const raw =
       e instanceof StatesError ? e : new StatesError(ERR.Runtime, (e as Error)?.message ?? String(e));
+    const err = raw.inState(frame.state, frame.entered);
+    this.evaluationFailed(tx, frame, err);
     return this.stateError(tx, frame, err);
+  }
+
+  private evaluationFailed(tx: Tx, frame: Frame, err: StatesError): void {
+    if (err.error !== ERR.QueryEvaluationError) return;
+    this.emit(
+      tx,
+      'EvaluationFailed',
+      {
+        evaluationFailedEventDetails: {
+          ...err.details(),
+          ...(err.location !== undefined ? { location: err.location } : {}),
+          state: frame.state,
+        },
+      },
+      frame,
+    );
   }
 
   /**
@@ -364,7 +416,7 @@ export class Core {
       details.assignedVariables = av;
       details.assignedVariablesDetails = { truncated: false };
     }
-    this.emit(tx, `${st.Type}StateExited`, { stateExitedEventDetails: details });
+    this.emit(tx, `${st.Type}StateExited`, { stateExitedEventDetails: details }, frame);
     this.transitions++;
     this.touch(tx, frame);
     const target = next !== undefined ? next : transitionOf(st);
@@ -377,7 +429,10 @@ export class Core {
     frame.phase = { k: 'enter' };
   }
 
-  /** Retry / Catch / fail for an error raised in the frame's current state. */
+  /**
+   * Retry / Catch / fail for an error raised in the frame's current state. A Parallel or Map state
+   * records its Failed event only when the failure is final (caught or not), never before a retry.
+   */
   stateError(tx: Tx, frame: Frame, err: StatesError): Promise<void> | undefined {
     const { exec } = tx;
     const st = this.stateDef(exec, frame);
@@ -392,6 +447,7 @@ export class Core {
         tx.after.push(() => armFrameTimers(this, exec, frame));
         return;
       }
+      this.branchStateFailed(tx, frame, st, err);
       const catcher = findCatcher(st.Catch, err.error);
       if (catcher) {
         dropChildren(this, tx, frame);
@@ -401,6 +457,13 @@ export class Core {
     this.failFrame(tx, frame, err);
   }
 
+  /** `ParallelStateFailed` / `MapStateFailed` (none for States.Runtime, which fails the execution). */
+  private branchStateFailed(tx: Tx, frame: Frame, st: State, err: StatesError): void {
+    if ((st.Type === 'Parallel' || st.Type === 'Map') && err.error !== ERR.Runtime) {
+      this.emit(tx, `${st.Type}StateFailed`, undefined, frame);
+    }
+  }
+
   private caught(
     tx: Tx,
     frame: Frame,
@@ -408,12 +471,23 @@ export class Core {
     catcher: NonNullable<RetryableState['Catch']>[number],
     err: StatesError,
   ): Promise<void> | undefined {
-    const errorOutput: JsonObject = { Error: err.error, Cause: err.cause };
-    const failed = (e: unknown) =>
-      this.failFrame(tx, frame, e instanceof StatesError ? e : new StatesError(ERR.Runtime, String(e)));
+    // a catcher's own Output/Assign failing: recorded, then the state fails (no later catcher runs)
+    const failed = (e: unknown) => {
+      const raw = e instanceof StatesError ? e : new StatesError(ERR.Runtime, String(e));
+      const index = st.Catch?.indexOf(catcher) ?? 0;
+      if (raw.location !== undefined) raw.location = `Catch[${index}]/${raw.location}`;
+      const cause = raw.cause?.replace(
+        /specified for the field '([^']*)'/,
+        `specified for the field 'Catch[${index}]/$1'`,
+      );
+      const located = new StatesError(raw.error, cause, raw.location).inState(frame.state, frame.entered);
+      this.evaluationFailed(tx, frame, located);
+      this.branchStateFailed(tx, frame, st, located);
+      this.failFrame(tx, frame, located);
+    };
     let r: ReturnType<typeof catcherOutput>;
     try {
-      r = catcherOutput(this, tx.exec, frame, st, catcher, errorOutput);
+      r = catcherOutput(this, tx.exec, frame, st, catcher, err.output());
     } catch (e) {
       failed(e);
       return;
@@ -433,17 +507,42 @@ export class Core {
     onChildSucceeded(this, tx, frame, output);
   }
 
-  /** An unhandled error in a frame: propagate to the parent state, or fail the execution. */
+  /**
+   * An unhandled error in a frame: propagate to the parent state, or fail the execution. States.Runtime
+   * cannot be caught anywhere, so it fails the execution at once (no Parallel/Map events), or, inside
+   * a Distributed Map's item, that item's child execution.
+   */
   failFrame(tx: Tx, frame: Frame, err: StatesError): void {
     const { exec } = tx;
     this.touch(tx, frame);
     if (frame.phase.k !== 'branches') {
       endTask(this, exec, frame);
       this.timers.clear(this.key(exec, frame.id));
-      frame.phase = { k: 'parked', error: err.error, cause: err.cause };
+      frame.phase = { k: 'parked', ...err.details() };
     }
     if (frame.parent === undefined) {
-      this.closeExecution(tx, 'FAILED', { error: err.error, cause: err.cause });
+      this.closeExecution(tx, 'FAILED', err.details());
+      return;
+    }
+    if (err.error === ERR.Runtime) {
+      // the nearest Distributed Map item this frame runs in, if any
+      let item: Frame | undefined;
+      for (let f: Frame | undefined = frame; f?.parent !== undefined; f = exec.frames.get(f.parent)) {
+        const p = exec.frames.get(f.parent);
+        if (p?.phase.k === 'branches' && p.phase.mapRun !== undefined) {
+          item = f;
+          break;
+        }
+      }
+      if (!item) {
+        this.closeExecution(tx, 'FAILED', err.details());
+        return;
+      }
+      if (item !== frame) {
+        this.touch(tx, item);
+        if (item.phase.k !== 'branches') item.phase = { k: 'parked', ...err.details() };
+      }
+      onChildFailed(this, tx, item, err);
       return;
     }
     onChildFailed(this, tx, frame, err);
@@ -476,8 +575,11 @@ export class Core {
       }
       exec.frames.clear();
     } else {
-      m.error = r.error;
-      m.cause = r.cause;
+      // a timed-out execution reports no error and no cause (only its ExecutionTimedOut event does)
+      if (status !== 'TIMED_OUT' && r.error !== undefined) m.error = r.error;
+      else delete m.error;
+      if (status !== 'TIMED_OUT' && r.cause !== undefined) m.cause = r.cause;
+      else delete m.cause;
       const [type, key] =
         status === 'FAILED'
           ? ['ExecutionFailed', 'executionFailedEventDetails']

@@ -360,7 +360,7 @@ export const checkIntrinsic = (expr: string): string | null => {
     parseIntrinsic(expr);
     return null;
   } catch (e) {
-    return e instanceof StatesError ? e.cause : String(e);
+    return e instanceof StatesError ? (e.cause ?? e.error) : String(e);
   }
 };
 

@@ -34,6 +34,9 @@ export type TaskHandler = (resource: string, input: Json, ctx: TaskContext) => P
 
 type TaskPhase = Extract<Phase, { k: 'task' }>;
 
+/** AWS's payload limit (state input/output, task results): 256 KiB. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
 /** Aborts a running task; the AbortController behind `ctx.signal` is created only if a handler reads it. */
 export class Abort {
   aborted = false;
@@ -80,31 +83,44 @@ export const startTask = (
   const { exec } = tx;
   const d = describeResource(resource);
   const now = c.clock.now();
-  const seq = exec.events.length + 1;
+  const seq = c.nextSeq(tx, frame);
   if (d.lambda) {
-    c.emit(tx, 'LambdaFunctionScheduled', {
-      lambdaFunctionScheduledEventDetails: {
-        resource,
-        input: new JsonText(params),
-        inputDetails: { truncated: false },
-        ...(timeout ? { timeoutInSeconds: timeout } : {}),
+    c.emit(
+      tx,
+      'LambdaFunctionScheduled',
+      {
+        lambdaFunctionScheduledEventDetails: {
+          resource,
+          input: new JsonText(params),
+          inputDetails: { truncated: false },
+          ...(timeout ? { timeoutInSeconds: timeout } : {}),
+        },
       },
-    });
-    c.emit(tx, 'LambdaFunctionStarted');
+      frame,
+    );
+    c.emit(tx, 'LambdaFunctionStarted', undefined, frame);
   } else {
-    c.emit(tx, 'TaskScheduled', {
-      taskScheduledEventDetails: {
-        resourceType: d.resourceType,
-        resource: d.resource,
-        region: c.region,
-        parameters: new JsonText(params),
-        ...(timeout ? { timeoutInSeconds: timeout } : {}),
-        ...(heartbeat ? { heartbeatInSeconds: heartbeat } : {}),
+    c.emit(
+      tx,
+      'TaskScheduled',
+      {
+        taskScheduledEventDetails: {
+          resourceType: d.resourceType,
+          resource: d.resource,
+          region: c.region,
+          parameters: new JsonText(params),
+          ...(timeout ? { timeoutInSeconds: timeout } : {}),
+          ...(heartbeat ? { heartbeatInSeconds: heartbeat } : {}),
+        },
       },
-    });
-    c.emit(tx, 'TaskStarted', {
-      taskStartedEventDetails: { resourceType: d.resourceType, resource: d.resource },
-    });
+      frame,
+    );
+    c.emit(
+      tx,
+      'TaskStarted',
+      { taskStartedEventDetails: { resourceType: d.resourceType, resource: d.resource } },
+      frame,
+    );
   }
   frame.phase = {
     k: 'task',
@@ -201,14 +217,19 @@ const onTaskSubmitted = (c: Core, exec: Exec, frameId: string, seq: number, resu
   const d = describeResource(t.ph.resource);
   const tx = c.tx(exec);
   c.touch(tx, t.frame);
-  c.emit(tx, 'TaskSubmitted', {
-    taskSubmittedEventDetails: {
-      resourceType: d.resourceType,
-      resource: d.resource,
-      output: JSON.stringify(result ?? null),
-      outputDetails: { truncated: false },
+  c.emit(
+    tx,
+    'TaskSubmitted',
+    {
+      taskSubmittedEventDetails: {
+        resourceType: d.resourceType,
+        resource: d.resource,
+        output: JSON.stringify(result ?? null),
+        outputDetails: { truncated: false },
+      },
     },
-  });
+    t.frame,
+  );
   c.commit(tx);
 };
 
@@ -224,22 +245,39 @@ export const onTaskSucceeded = (
   const { frame } = t;
   const d = describeResource(t.ph.resource);
   const text = result === undefined ? 'null' : JSON.stringify(result);
+  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+    // AWS: the task fails (catchable), naming the function ARN or the integration's service
+    const name = d.lambda ? t.ph.resource : d.resourceType;
+    const err = new StatesError(
+      ERR.DataLimitExceeded,
+      `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
+    return onTaskFailed(c, exec, frameId, seq, err);
+  }
   const out = JSON.parse(text) as Json;
   const tx = c.tx(exec);
   endTask(c, exec, frame);
   if (d.lambda) {
-    c.emit(tx, 'LambdaFunctionSucceeded', {
-      lambdaFunctionSucceededEventDetails: { output: text, outputDetails: { truncated: false } },
-    });
+    c.emit(
+      tx,
+      'LambdaFunctionSucceeded',
+      { lambdaFunctionSucceededEventDetails: { output: text, outputDetails: { truncated: false } } },
+      frame,
+    );
   } else {
-    c.emit(tx, 'TaskSucceeded', {
-      taskSucceededEventDetails: {
-        resourceType: d.resourceType,
-        resource: d.resource,
-        output: text,
-        outputDetails: { truncated: false },
+    c.emit(
+      tx,
+      'TaskSucceeded',
+      {
+        taskSucceededEventDetails: {
+          resourceType: d.resourceType,
+          resource: d.resource,
+          output: text,
+          outputDetails: { truncated: false },
+        },
       },
-    });
+      frame,
+    );
   }
   frame.phase = { k: 'run' };
   const p = applyResult(c, tx, frame, out);
@@ -260,19 +298,17 @@ export const onTaskFailed = (
   const d = describeResource(t.ph.resource);
   const tx = c.tx(exec);
   endTask(c, exec, frame);
-  if (d.lambda)
-    c.emit(tx, 'LambdaFunctionFailed', {
-      lambdaFunctionFailedEventDetails: { error: err.error, cause: err.cause },
-    });
-  else {
-    c.emit(tx, 'TaskFailed', {
-      taskFailedEventDetails: {
-        resourceType: d.resourceType,
-        resource: d.resource,
-        error: err.error,
-        cause: err.cause,
+  if (d.lambda) {
+    c.emit(tx, 'LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: err.details() }, frame);
+  } else {
+    c.emit(
+      tx,
+      'TaskFailed',
+      {
+        taskFailedEventDetails: { resourceType: d.resourceType, resource: d.resource, ...err.details() },
       },
-    });
+      frame,
+    );
   }
   frame.phase = { k: 'run' };
   const p = c.stateError(tx, frame, err);
@@ -280,13 +316,13 @@ export const onTaskFailed = (
   return c.driveAndCommit(tx, frame);
 };
 
+/** TimeoutSeconds or HeartbeatSeconds ran out: `States.Timeout` / `States.HeartbeatTimeout`, no cause. */
 export const onTaskTimeout = async (
   c: Core,
   exec: Exec,
   frameId: string,
   seq: number,
   error: string,
-  cause: string,
 ): Promise<void> => {
   const t = runningTask(exec, frameId, seq);
   if (!t) return;
@@ -295,17 +331,20 @@ export const onTaskTimeout = async (
   endTask(c, exec, frame);
   const d = describeResource(ph.resource);
   if (d.lambda)
-    c.emit(tx, 'LambdaFunctionTimedOut', { lambdaFunctionTimedOutEventDetails: { error, cause } });
+    c.emit(tx, 'LambdaFunctionTimedOut', { lambdaFunctionTimedOutEventDetails: { error } }, frame);
   else
-    c.emit(tx, 'TaskTimedOut', {
-      taskTimedOutEventDetails: { resourceType: d.resourceType, resource: d.resource, error, cause },
-    });
+    c.emit(
+      tx,
+      'TaskTimedOut',
+      { taskTimedOutEventDetails: { resourceType: d.resourceType, resource: d.resource, error } },
+      frame,
+    );
   if (ph.child) {
     const child = c.execs.get(ph.child);
     if (child && child.meta.status === 'RUNNING')
       c.schedule(() => c.stopNow(child, 'States.Timeout', 'Parent task timed out'));
   }
-  await c.stateError(tx, frame, new StatesError(error, cause));
+  await c.stateError(tx, frame, new StatesError(error));
   await c.drive(tx, frame);
   c.commit(tx);
 };
@@ -354,8 +393,8 @@ export const notifyParent = (c: Core, child: Exec): void => {
       const cause = JSON.stringify({
         ExecutionArn: m.arn,
         Status: m.status,
-        Error: m.error,
-        Cause: m.cause,
+        ...(m.error !== undefined ? { Error: m.error } : {}),
+        ...(m.cause !== undefined ? { Cause: m.cause } : {}),
       });
       await onTaskFailed(c, parent, p.frame, p.seq, new StatesError(ERR.TaskFailed, cause));
     }

@@ -52,23 +52,14 @@ export const armFrameTimers = (c: Core, exec: Exec, frame: Frame): void => {
   } else if (ph.k === 'task') {
     const seq = ph.seq;
     if (ph.timeoutAt !== undefined) {
-      c.timers.add(key, ph.timeoutAt, () =>
-        onTaskTimeout(c, exec, frame.id, seq, ERR.Timeout, 'The task timed out (TimeoutSeconds).'),
-      );
+      c.timers.add(key, ph.timeoutAt, () => onTaskTimeout(c, exec, frame.id, seq, ERR.Timeout));
     }
     if (ph.heartbeatAt !== undefined) {
       const at = ph.heartbeatAt;
       c.timers.add(key, at, () => {
         const f = exec.frames.get(frame.id);
         if (f?.phase.k === 'task' && f.phase.seq === seq && f.phase.heartbeatAt === at) {
-          return onTaskTimeout(
-            c,
-            exec,
-            frame.id,
-            seq,
-            ERR.HeartbeatTimeout,
-            'The task did not send a heartbeat in time.',
-          );
+          return onTaskTimeout(c, exec, frame.id, seq, ERR.HeartbeatTimeout);
         }
       });
     }
@@ -82,10 +73,8 @@ export const armExecTimeout = (c: Core, exec: Exec): void => {
   c.timers.add(c.key(exec, '#exec'), exec.meta.startDate + t * 1000, () => {
     if (exec.meta.status !== 'RUNNING') return;
     const tx = c.tx(exec);
-    c.closeExecution(tx, 'TIMED_OUT', {
-      error: ERR.Timeout,
-      cause: 'The execution timed out (TimeoutSeconds).',
-    });
+    // DescribeExecution of a timed-out execution shows no error and no cause; the event names it
+    c.closeExecution(tx, 'TIMED_OUT', { error: ERR.Timeout });
     c.commit(tx);
   });
 };

@@ -2,14 +2,21 @@
 import type { ChoiceState } from '../asl.ts';
 import { evalRule } from '../choice.ts';
 import { ERR, StatesError } from '../errors.ts';
-import { evalExpr, evalJsonataAssign, evalJsonataTemplate } from '../jsonata.ts';
+import {
+  evalExpr,
+  evalJsonataAssign,
+  evalJsonataTemplate,
+  expressionText,
+  jsonataTypeOf,
+} from '../jsonata.ts';
 import { applyPath, evalAssign } from '../payload.ts';
 import type { StateRunner } from './common.ts';
 
-const noMatch = (state: string) =>
+/** AWS fails a Choice state that matches no rule and has no Default with States.Runtime. */
+const noMatch = () =>
   new StatesError(
-    ERR.NoChoiceMatched,
-    `No Choice Rules matched and no Default was specified in state ${state}`,
+    ERR.Runtime,
+    'Failed to transition out of the state. The state does not point to a next state.',
   );
 
 export const choice: StateRunner<ChoiceState> = {
@@ -32,22 +39,30 @@ export const choice: StateRunner<ChoiceState> = {
       c.finishState(tx, frame, st, out, assign, st.Default);
       return undefined;
     }
-    throw noMatch(frame.state);
+    throw noMatch();
   },
   async jsonata(c, tx, frame, st) {
     const s = c.jscope(tx.exec, frame);
     const input = frame.input;
-    for (const rule of st.Choices) {
-      const ok = await evalExpr(String(rule.Condition), s, 'Condition');
+    for (const [i, rule] of st.Choices.entries()) {
+      const where = `Choices[${i}]`;
+      // a literal boolean is a valid Condition
+      const ok =
+        typeof rule.Condition === 'boolean'
+          ? rule.Condition
+          : await evalExpr(String(rule.Condition), s, `${where}/Condition`);
       if (typeof ok !== 'boolean') {
         throw new StatesError(
           ERR.QueryEvaluationError,
-          `The Condition '${String(rule.Condition)}' returned a non-boolean value`,
+          `The JSONata expression '${expressionText(String(rule.Condition))}' specified for the field '${where}/Condition' returned an unexpected result type. Expected 'boolean', but was '${jsonataTypeOf(ok)}' for value: ${JSON.stringify(ok)}`,
+          `${where}/Condition`,
         );
       }
       if (ok) {
-        const out = rule.Output !== undefined ? await evalJsonataTemplate(rule.Output, s, 'Output') : input;
-        c.finishState(tx, frame, st, out, await evalJsonataAssign(rule.Assign, s), rule.Next);
+        const out =
+          rule.Output !== undefined ? await evalJsonataTemplate(rule.Output, s, `${where}/Output`) : input;
+        const assign = await evalJsonataAssign(rule.Assign, s, `${where}/Assign`);
+        c.finishState(tx, frame, st, out, assign, rule.Next);
         return;
       }
     }
@@ -56,6 +71,6 @@ export const choice: StateRunner<ChoiceState> = {
       c.finishState(tx, frame, st, out, await evalJsonataAssign(st.Assign, s), st.Default);
       return;
     }
-    throw noMatch(frame.state);
+    throw noMatch();
   },
 };

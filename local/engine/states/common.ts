@@ -8,7 +8,14 @@ import { isRetryable } from '../asl.ts';
 import type { Core, Exec, Tx } from '../core.ts';
 import { ERR, StatesError } from '../errors.ts';
 import type { JsonataScope } from '../jsonata.ts';
-import { evalExpr, evalJsonataAssign, evalJsonataTemplate, isJsonataExpr } from '../jsonata.ts';
+import {
+  evalExpr,
+  evalJsonataAssign,
+  evalJsonataTemplate,
+  expressionText,
+  isJsonataExpr,
+  jsonataTypeOf,
+} from '../jsonata.ts';
 import { writePath } from '../jsonpath.ts';
 import type { Frame } from '../model.ts';
 import type { Scope } from '../payload.ts';
@@ -63,7 +70,7 @@ export const applyResult = (c: Core, tx: Tx, frame: Frame, result: Json): Promis
 };
 
 const resultFailed = (c: Core, tx: Tx, frame: Frame, e: unknown): Promise<void> | undefined =>
-  c.stateError(tx, frame, e instanceof StatesError ? e : new StatesError(ERR.Runtime, String(e)));
+  c.stateThrew(tx, frame, e);
 
 /** A catcher's output and assignments, from the error output `{Error, Cause}`. */
 export const catcherOutput = (
@@ -116,7 +123,7 @@ export const numberField = (
   return n;
 };
 
-/** A numeric field given as a number or a JSONata expression. */
+/** A numeric field (TimeoutSeconds, HeartbeatSeconds) given as a number or a JSONata expression. */
 export const jsonataNumber = async (
   v: unknown,
   s: JsonataScope,
@@ -124,7 +131,11 @@ export const jsonataNumber = async (
 ): Promise<number | undefined> => {
   if (v === undefined) return undefined;
   const n = isJsonataExpr(v) ? await evalExpr(v, s, field) : v;
-  if (typeof n !== 'number')
-    throw new StatesError(ERR.QueryEvaluationError, `${field} must evaluate to a number`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0)
+    throw new StatesError(
+      ERR.QueryEvaluationError,
+      `The JSONata expression '${typeof v === 'string' ? expressionText(v) : JSON.stringify(v)}' specified for the field '${field}' returned an unexpected result type. Expected 'integer', but was '${jsonataTypeOf(n as Json)}' for value: ${JSON.stringify(n)}`,
+      field,
+    );
   return n;
 };

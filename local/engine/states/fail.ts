@@ -5,6 +5,9 @@ import { evalJsonataTemplate } from '../jsonata.ts';
 import { evalDynamic } from '../payload.ts';
 import type { StateRunner } from './common.ts';
 
+const text = (v: unknown): string | undefined =>
+  v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v);
+
 export const fail: StateRunner<FailState> = {
   jsonPath(c, tx, frame, st) {
     const { exec } = tx;
@@ -17,13 +20,14 @@ export const fail: StateRunner<FailState> = {
       st.CausePath !== undefined
         ? evalDynamic(st.CausePath, c.scope(exec, frame, input), 'CausePath', ERR.Runtime)
         : st.Cause;
-    c.failFrame(tx, frame, new StatesError(String(error ?? ''), cause === undefined ? '' : String(cause)));
+    // no Error / no Cause: the execution reports neither field (not empty strings)
+    c.failFrame(tx, frame, new StatesError(text(error), text(cause)));
     return undefined;
   },
   async jsonata(c, tx, frame, st) {
     const s = c.jscope(tx.exec, frame);
-    const error = st.Error !== undefined ? await evalJsonataTemplate(st.Error, s, 'Error') : '';
-    const cause = st.Cause !== undefined ? await evalJsonataTemplate(st.Cause, s, 'Cause') : '';
-    c.failFrame(tx, frame, new StatesError(String(error), String(cause)));
+    const error = st.Error !== undefined ? await evalJsonataTemplate(st.Error, s, 'Error') : undefined;
+    const cause = st.Cause !== undefined ? await evalJsonataTemplate(st.Cause, s, 'Cause') : undefined;
+    c.failFrame(tx, frame, new StatesError(text(error), text(cause)));
   },
 };

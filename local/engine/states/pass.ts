@@ -14,7 +14,9 @@ export const pass: StateRunner<PassState> = {
     let result: Json = eff;
     if (st.Result !== undefined) result = st.Result;
     else if (st.Parameters !== undefined) result = evalTemplate(st.Parameters, c.scope(exec, frame, eff));
-    const assign = evalAssign(st.Assign, c.scope(exec, frame, input));
+    // Assign sees the state's result as `$` when the Pass state produces one (Result/Parameters)
+    const produced = st.Result !== undefined || st.Parameters !== undefined;
+    const assign = evalAssign(st.Assign, c.scope(exec, frame, produced ? result : input));
     const out = resultPath(c, exec, frame, st, input, result);
     c.finishState(tx, frame, st, out, assign);
     return undefined;
