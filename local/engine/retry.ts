@@ -5,9 +5,14 @@
 import type { Catcher, Retrier } from './asl.ts';
 import { ERR } from './errors.ts';
 
-/** Does a retrier/catcher ErrorEquals list match this error name? (AWS wildcard semantics) */
+/**
+ * Does a retrier/catcher ErrorEquals list match this error name? (AWS wildcard semantics.)
+ * States.Runtime is never caught nor retried. A task result over the payload limit
+ * (States.DataLimitExceeded) is a task failure that a catcher handles, States.ALL included, as
+ * recorded against AWS.
+ */
 export const errorMatches = (equals: readonly string[], name: string): boolean => {
-  if (name === ERR.Runtime || name === ERR.DataLimitExceeded) return false;
+  if (name === ERR.Runtime) return false;
   for (const e of equals) {
     if (e === name || e === ERR.ALL) return true;
     if (e === ERR.TaskFailed && name !== ERR.Timeout) return true;

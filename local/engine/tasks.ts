@@ -4,6 +4,7 @@
  * timeouts, and `states:startExecution[.sync[:2]]` child executions, which the engine runs itself.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import * as api from './api.ts';
 import type { Core, Exec, Tx } from './core.ts';
 import { TERMINAL } from './core.ts';
 import { ApiError, ERR, StatesError, toStatesError } from './errors.ts';
@@ -173,6 +174,19 @@ const callHandler = async (c: Core, exec: Exec, frame: Frame, ph: TaskPhase, ac:
   if (!runningTask(exec, frame.id, seq) || ac.aborted) return;
   if (describeResource(ph.resource).startsExecution) {
     await c.run(() => startChildTask(c, exec, frame.id, seq));
+    return;
+  }
+  const sfnAction = SFN_SDK.exec(ph.resource)?.[1];
+  if (sfnAction !== undefined) {
+    let result: unknown;
+    try {
+      result = await sfnSdkCall(c, sfnAction, ph.params, `${exec.meta.arn}#${frame.id}#${seq}`);
+    } catch (e) {
+      const err = toStatesError(e);
+      c.schedule(() => onTaskFailed(c, exec, frame.id, seq, err));
+      return;
+    }
+    c.schedule(() => onTaskSucceeded(c, exec, frame.id, seq, result));
     return;
   }
   const ctx: TaskContext = {
@@ -448,4 +462,80 @@ const startChildTask = async (c: Core, parent: Exec, frameId: string, seq: numbe
   const result = { ExecutionArn: child.meta.arn, StartDate: child.meta.startDate };
   if (ph.token) onTaskSubmitted(c, parent, frameId, seq, result);
   else await onTaskSucceeded(c, parent, frameId, seq, result);
+};
+
+// ------------------------------------------------------------------ aws-sdk:sfn:*
+
+const SFN_SDK = /^arn:aws[a-z-]*:states:::aws-sdk:sfn:([a-zA-Z]+)$/;
+
+const SFN_ACTIONS: Record<string, (c: api.EngineCore, req: never) => Promise<unknown>> = {
+  startExecution: api.startExecution,
+  startSyncExecution: api.startSyncExecution,
+  describeExecution: api.describeExecution,
+  describeStateMachine: api.describeStateMachine,
+  listExecutions: api.listExecutions,
+  listStateMachines: api.listStateMachines,
+  stopExecution: api.stopExecution,
+  getExecutionHistory: api.getExecutionHistory,
+  sendTaskSuccess: api.sendTaskSuccess,
+  sendTaskFailure: api.sendTaskFailure,
+  sendTaskHeartbeat: api.sendTaskHeartbeat,
+  redriveExecution: api.redriveExecution,
+};
+
+const lowerFirst = (k: string) => k[0]!.toLowerCase() + k.slice(1);
+const upperFirst = (k: string) => k[0]!.toUpperCase() + k.slice(1);
+
+/** SDK-shaped values: PascalCase keys, dates as ISO-8601 strings (how aws-sdk tasks return them). */
+const sdkShape = (v: unknown): unknown => {
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(sdkShape);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[upperFirst(k)] = sdkShape(x);
+    return out;
+  }
+  return v;
+};
+
+/**
+ * `arn:aws:states:::aws-sdk:sfn:<action>`: Step Functions' own API, answered by this engine. The
+ * request is the SDK's input (PascalCase, `Input`/`Output` as JSON text or an object), the result the
+ * SDK's output (PascalCase, ISO-8601 dates); failures are `Sfn.<Code>Exception`. A StartExecution
+ * without a Name gets one derived from the task's idempotency key, so a re-invocation after a crash
+ * finds the same execution.
+ */
+const sfnSdkCall = async (c: Core, action: string, params: Json, key: string): Promise<unknown> => {
+  const fn = SFN_ACTIONS[action];
+  if (!fn)
+    throw new StatesError(
+      ERR.Runtime,
+      `The resource arn:aws:states:::aws-sdk:sfn:${action} is not supported locally`,
+    );
+  const req: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(isObject(params) ? params : {})) {
+    req[lowerFirst(k)] = (k === 'Input' || k === 'Output') && typeof v !== 'string' ? JSON.stringify(v) : v;
+  }
+  const derived = (action === 'startExecution' || action === 'startSyncExecution') && req.name === undefined;
+  if (derived) {
+    const h = createHash('sha256').update(key).digest('hex');
+    req.name = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+  }
+  try {
+    if (action === 'startExecution' && derived) {
+      // the same execution again after a crash: answer as the first call did
+      const arn = typeof req.stateMachineArn === 'string' ? req.stateMachineArn : '';
+      const sm = c.machines.get(arn);
+      const existing = sm ? c.execs.get(c.executionArn(sm, String(req.name))) : undefined;
+      if (existing)
+        return sdkShape({ executionArn: existing.meta.arn, startDate: new Date(existing.meta.startDate) });
+    }
+    return sdkShape(await fn(c, req as never));
+  } catch (e) {
+    if (e instanceof ApiError) {
+      const code = e.code.endsWith('Exception') ? e.code : `${e.code}Exception`;
+      throw new StatesError(`Sfn.${code}`, e.message);
+    }
+    throw e;
+  }
 };
