@@ -28,10 +28,6 @@ const lambdas: Record<string, (p: unknown) => unknown> = {
   // 300,000 characters: over the 256 KiB payload limit
   big: () => ({ blob: 'x'.repeat(300_000) }),
 };
-/** resolves only when aborted (a task that never answers) */
-const never = (signal: AbortSignal) =>
-  new Promise((_r, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
-
 let h: SdkHarness;
 beforeAll(async () => {
   h = await sdkHarness({
