@@ -1,12 +1,51 @@
-/** An ASL runtime error: `error` is the name matched by Retry/Catch ErrorEquals. */
+/**
+ * An ASL runtime error: `error` is the name matched by Retry/Catch ErrorEquals. `cause` is undefined
+ * when the failure has none (a Fail state without Cause, a timeout): AWS then leaves the field out.
+ */
 export class StatesError extends Error {
   readonly error: string;
-  override readonly cause: string;
-  constructor(error: string, cause = '') {
-    super(`${error}: ${cause}`);
+  override readonly cause: string | undefined;
+  /** a Fail state without Error: the execution reports no error field at all */
+  readonly noError: boolean;
+  /** JSONata: the field the failing expression sits in (`Output/v`, `Arguments/Body[0]`, …) */
+  location?: string;
+  /** the cause already names the state (`An error occurred while executing the state …`) */
+  prefixed = false;
+  constructor(error: string | undefined, cause?: string, location?: string) {
+    super(`${error ?? ''}: ${cause ?? ''}`);
     this.name = 'StatesError';
-    this.error = error;
+    this.error = error ?? '';
+    this.noError = error === undefined;
     this.cause = cause;
+    if (location !== undefined) this.location = location;
+  }
+
+  /** The same error with the state's prefix on its cause (once). */
+  inState(state: string, enteredEventId: number | undefined): StatesError {
+    if (this.prefixed) return this;
+    const where =
+      enteredEventId === undefined
+        ? `An error occurred while executing the state '${state}'. `
+        : `An error occurred while executing the state '${state}' (entered at the event id #${enteredEventId}). `;
+    const e = new StatesError(this.error, `${where}${this.cause ?? ''}`, this.location);
+    e.prefixed = true;
+    return e;
+  }
+
+  /** `{Error, Cause}` as a catcher sees it (absent fields left out). */
+  output(): { Error?: string; Cause?: string } {
+    return {
+      ...(this.noError ? {} : { Error: this.error }),
+      ...(this.cause !== undefined ? { Cause: this.cause } : {}),
+    };
+  }
+
+  /** `{error, cause}` for history event details and the execution record (absent fields left out). */
+  details(): { error?: string; cause?: string } {
+    return {
+      ...(this.noError ? {} : { error: this.error }),
+      ...(this.cause !== undefined ? { cause: this.cause } : {}),
+    };
   }
 }
 
@@ -51,16 +90,6 @@ export const ERR = {
   Runtime: 'States.Runtime',
   DataLimitExceeded: 'States.DataLimitExceeded',
 } as const;
-
-/** Does a retrier/catcher ErrorEquals list match this error name? (AWS wildcard semantics) */
-export const errorMatches = (equals: readonly string[], name: string): boolean => {
-  if (name === ERR.Runtime || name === ERR.DataLimitExceeded) return false;
-  for (const e of equals) {
-    if (e === name || e === ERR.ALL) return true;
-    if (e === ERR.TaskFailed && name !== ERR.Timeout) return true;
-  }
-  return false;
-};
 
 export const toStatesError = (e: unknown): StatesError => {
   if (e instanceof StatesError) return e;

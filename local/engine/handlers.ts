@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { TaskContext, TaskHandler } from './engine.ts';
 import { TaskFailure } from './errors.ts';
 import type { Json, JsonObject } from './types.ts';
@@ -23,26 +25,175 @@ const errorCode = (raw: string): string => raw.split('#').pop()!.split(':')[0]!.
 
 /**
  * Service integrations the router knows, by the service name in the resource ARN. AWS names a failed
- * call `<prefix>.<ErrorCode>`: optimized integrations use the classic service name (`DynamoDB.`,
- * `SQS.`, `EventBridge.`); `aws-sdk:` integrations use the SDK client name (`DynamoDb.`, `Sqs.`) and
- * always end the error name in `Exception` (AWS: `S3.BucketAlreadyExistsException`).
+ * call after the SDK's exception class: optimized integrations use the classic service name and the
+ * AWS SDK for Java 1.x classes (`DynamoDB.ConditionalCheckFailedException`,
+ * `SQS.QueueDoesNotExistException`; an error the SDK has no class for takes the service's base class,
+ * `DynamoDB.AmazonDynamoDBException` for a ValidationException); `aws-sdk:` integrations use the SDK
+ * client name and always the `Exception` suffix (`DynamoDb.ConditionalCheckFailedException`,
+ * `Sqs.QueueDoesNotExistException`). Causes end with the SDK's service suffix:
+ * `(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: …; Request ID: …; Proxy: null)`, and for
+ * `aws-sdk:` integrations `(Service: DynamoDb, Status Code: 400, Request ID: …)`.
  */
-const SERVICES: Record<
-  string,
-  { route: 'dynamodb' | 'eventBridge' | 'sqs'; prefix: string; sdkPrefix: string }
-> = {
-  dynamodb: { route: 'dynamodb', prefix: 'DynamoDB', sdkPrefix: 'DynamoDb' },
-  events: { route: 'eventBridge', prefix: 'EventBridge', sdkPrefix: 'EventBridge' },
-  eventbridge: { route: 'eventBridge', prefix: 'EventBridge', sdkPrefix: 'EventBridge' },
-  sqs: { route: 'sqs', prefix: 'SQS', sdkPrefix: 'Sqs' },
+interface ServiceInfo {
+  route: 'dynamodb' | 'eventBridge' | 'sqs';
+  prefix: string;
+  sdkPrefix: string;
+  /** the AWS SDK for Java 1.x service name in causes of optimized integrations */
+  v1Name: string;
+  /** error codes the SDK 1.x has an exception class for (others take `base`) */
+  modeled: ReadonlySet<string>;
+  base: string;
+  /** optimized results carry SdkHttpMetadata / SdkResponseMetadata (SDK 1.x responses) */
+  metadata?: 'dynamodb' | 'sqs';
+}
+const SERVICES: Record<string, ServiceInfo> = {
+  dynamodb: {
+    route: 'dynamodb',
+    prefix: 'DynamoDB',
+    sdkPrefix: 'DynamoDb',
+    v1Name: 'AmazonDynamoDBv2',
+    modeled: new Set([
+      'ConditionalCheckFailedException',
+      'ResourceNotFoundException',
+      'ProvisionedThroughputExceededException',
+      'ItemCollectionSizeLimitExceededException',
+      'TransactionConflictException',
+      'TransactionCanceledException',
+      'TransactionInProgressException',
+      'IdempotentParameterMismatchException',
+      'RequestLimitExceeded',
+      'InternalServerError',
+      'ResourceInUseException',
+      'LimitExceededException',
+    ]),
+    base: 'AmazonDynamoDBException',
+    metadata: 'dynamodb',
+  },
+  events: {
+    route: 'eventBridge',
+    prefix: 'EventBridge',
+    sdkPrefix: 'EventBridge',
+    v1Name: 'AmazonEventBridge',
+    modeled: new Set(['ResourceNotFoundException', 'InternalException', 'ConcurrentModificationException']),
+    base: 'AmazonEventBridgeException',
+  },
+  sqs: {
+    route: 'sqs',
+    prefix: 'SQS',
+    sdkPrefix: 'Sqs',
+    v1Name: 'AmazonSQS',
+    modeled: new Set([
+      'QueueDoesNotExist',
+      'InvalidMessageContents',
+      'UnsupportedOperation',
+      'QueueDeletedRecently',
+      'QueueNameExists',
+      'PurgeQueueInProgress',
+      'TooManyEntriesInBatchRequest',
+      'EmptyBatchRequest',
+      'BatchEntryIdsNotDistinct',
+      'InvalidBatchEntryId',
+      'InvalidIdFormat',
+      'OverLimit',
+      'ReceiptHandleIsInvalid',
+      'MessageNotInflight',
+      'InvalidAttributeName',
+      'BatchRequestTooLong',
+    ]),
+    base: 'AmazonSQSException',
+    metadata: 'sqs',
+  },
+};
+SERVICES.eventbridge = SERVICES.events!;
+
+/** The SDK exception class name of an error code (`QueueDoesNotExist` → `QueueDoesNotExistException`). */
+const exceptionName = (code: string): string => {
+  if (code === 'RequestLimitExceeded' || code === 'InternalServerError') return `${code}Exception`;
+  return code.endsWith('Exception') ? code : `${code}Exception`;
 };
 
-const serviceError = (prefix: string, e: unknown, sdk: boolean): TaskFailure => {
+const serviceError = (svc: ServiceInfo, e: unknown, sdk: boolean): TaskFailure => {
   if (e instanceof TaskFailure) return e;
-  const err = e as { name?: string; message?: string };
-  let code = errorCode(typeof err?.name === 'string' && err.name ? err.name : 'Exception');
-  if (sdk && !code.endsWith('Exception')) code += 'Exception';
-  return new TaskFailure(`${prefix}.${code}`, err?.message ?? String(e));
+  const err = e as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number; requestId?: string };
+  };
+  const code = errorCode(typeof err?.name === 'string' && err.name ? err.name : 'Exception');
+  const status = err?.$metadata?.httpStatusCode ?? 400;
+  const requestId = err?.$metadata?.requestId ?? randomUUID();
+  const message = err?.message ?? String(e);
+  if (sdk) {
+    const name = code === 'ValidationException' ? `${svc.sdkPrefix}Exception` : exceptionName(code);
+    return new TaskFailure(
+      `${svc.sdkPrefix}.${name}`,
+      `${message} (Service: ${svc.sdkPrefix}, Status Code: ${status}, Request ID: ${requestId})`,
+    );
+  }
+  const name = svc.modeled.has(code) ? exceptionName(code) : svc.base;
+  return new TaskFailure(
+    `${svc.prefix}.${name}`,
+    `${message} (Service: ${svc.v1Name}; Status Code: ${status}; Error Code: ${code}; Request ID: ${requestId}; Proxy: null)`,
+  );
+};
+
+/**
+ * The response metadata the AWS SDK for Java 1.x adds to the results of the optimized DynamoDB and
+ * SQS integrations (`SdkHttpMetadata`, `SdkResponseMetadata`), shaped as AWS returns them.
+ */
+const sdkMetadata = (kind: 'dynamodb' | 'sqs', body: unknown): JsonObject => {
+  const requestId = randomUUID();
+  const text = JSON.stringify(body);
+  const length = String(Buffer.byteLength(text));
+  const date = new Date().toUTCString();
+  const type = 'application/x-amz-json-1.0';
+  if (kind === 'sqs') {
+    return {
+      SdkHttpMetadata: {
+        AllHttpHeaders: {
+          'x-amzn-RequestId': [requestId],
+          connection: ['keep-alive'],
+          'Content-Length': [length],
+          Date: [date],
+          'Content-Type': [type],
+        },
+        HttpHeaders: {
+          connection: 'keep-alive',
+          'Content-Length': length,
+          'Content-Type': type,
+          Date: date,
+          'x-amzn-RequestId': requestId,
+        },
+        HttpStatusCode: 200,
+      },
+      SdkResponseMetadata: { RequestId: requestId },
+    };
+  }
+  const crc = String(crc32(text));
+  return {
+    SdkHttpMetadata: {
+      AllHttpHeaders: {
+        Server: ['Server'],
+        Connection: ['keep-alive'],
+        'x-amzn-RequestId': [requestId],
+        'x-amz-crc32': [crc],
+        'Content-Length': [length],
+        Date: [date],
+        'Content-Type': [type],
+      },
+      HttpHeaders: {
+        Connection: 'keep-alive',
+        'Content-Length': length,
+        'Content-Type': type,
+        Date: date,
+        Server: 'Server',
+        'x-amz-crc32': crc,
+        'x-amzn-RequestId': requestId,
+      },
+      HttpStatusCode: 200,
+    },
+    SdkResponseMetadata: { RequestId: requestId },
+  };
 };
 
 const lambdaError = (e: unknown): TaskFailure => {
@@ -136,7 +287,10 @@ export const createTaskRouter = (routes: TaskRoutes): TaskHandler => {
         try {
           out = stripMetadata(await call(pascal(action), params, ctx));
         } catch (e) {
-          throw serviceError(sdk ? svc.sdkPrefix : svc.prefix, e, sdk);
+          throw serviceError(svc, e, sdk);
+        }
+        if (!sdk && svc.metadata && isObject(out as Json)) {
+          out = { ...(out as JsonObject), ...sdkMetadata(svc.metadata, out) };
         }
         if (optimizedPutEvents && isObject(out as Json) && Number((out as JsonObject).FailedEntryCount) > 0) {
           // AWS: a non-zero FailedEntryCount fails the optimized PutEvents task

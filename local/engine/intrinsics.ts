@@ -194,8 +194,8 @@ export const formatPieces = (fn: string, pieces: readonly string[], values: Json
   let out = pieces[0]!;
   for (let k = 0; k < values.length; k++) {
     const v = values[k]!;
-    if (v !== null && typeof v === 'object') fail(fn, 'arguments must be string, number, boolean or null');
-    out += (v === null ? 'null' : String(v)) + pieces[k + 1]!;
+    // objects and arrays are written as compact JSON, as AWS renders them
+    out += (v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v)) + pieces[k + 1]!;
   }
   return out;
 };
@@ -210,6 +210,8 @@ export const callIntrinsic = (fn: string, a: Json[]): Json => {
     case 'States.StringToJson': {
       need(fn, a, 1);
       if (typeof a[0] !== 'string') fail(fn, 'expected a string');
+      // AWS: the empty string is null
+      if ((a[0] as string).trim() === '') return null;
       try {
         return JSON.parse(a[0] as string) as Json;
       } catch {
@@ -360,7 +362,7 @@ export const checkIntrinsic = (expr: string): string | null => {
     parseIntrinsic(expr);
     return null;
   } catch (e) {
-    return e instanceof StatesError ? e.cause : String(e);
+    return e instanceof StatesError ? (e.cause ?? e.error) : String(e);
   }
 };
 

@@ -8,6 +8,16 @@ import { isObject } from './types.ts';
 const EXPR_RE = /^\{%(.*)%\}$/s;
 export const isJsonataExpr = (v: unknown): v is string => typeof v === 'string' && EXPR_RE.test(v);
 
+/** The expression inside `{% … %}`, trimmed, as AWS quotes it in causes. */
+export const expressionText = (src: string): string => {
+  const m = EXPR_RE.exec(src);
+  return (m ? m[1]! : src).trim();
+};
+
+/** A value's type as JSONata's `$type` names it (`array`, `object`, `string`, `null`, …). */
+export const jsonataTypeOf = (v: Json | undefined): string =>
+  v === undefined ? 'undefined' : v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+
 type Compiled = ReturnType<typeof jsonata>;
 const cache = new Map<string, Compiled>();
 
@@ -15,43 +25,54 @@ const fail = (msg: string): never => {
   throw new StatesError(ERR.QueryEvaluationError, msg);
 };
 
+/** Step Functions rounds non-integer arguments of its functions towards zero. */
+const trunc = (n: number): number => Math.trunc(n);
+
+/**
+ * The functions Step Functions adds to JSONata. Arguments that make no sense (a chunk size of zero, a
+ * `$range` step of zero or of the wrong sign, too few arguments) give undefined rather than an
+ * error: the field that holds the expression then fails with "returned nothing (undefined)".
+ */
 const register = (e: Compiled) => {
   e.registerFunction(
     'partition',
     (arr: unknown, size: unknown) => {
-      if (!Array.isArray(arr) || typeof size !== 'number' || size <= 0)
-        fail('$partition expects (array, size)');
-      const a = arr as unknown[];
+      if (!Array.isArray(arr) || typeof size !== 'number') return undefined;
+      const n = trunc(size);
+      if (n <= 0 || arr.length === 0) return undefined;
       const out: unknown[][] = [];
-      for (let i = 0; i < a.length; i += size as number) out.push(a.slice(i, i + (size as number)));
+      for (let i = 0; i < arr.length; i += n) out.push(arr.slice(i, i + n));
       return out;
     },
-    '<an:a>',
+    '<an?:x>',
   );
   e.registerFunction(
     'range',
-    (start: number, end: number, step: number) => {
-      if (!step) fail('$range step must be non-zero');
-      const out: number[] = [];
-      for (let x = start; step > 0 ? x <= end : x >= end; x += step) {
-        out.push(x);
-        if (out.length > 1000) fail('$range result exceeds 1000 items');
-      }
+    (start?: number, end?: number, step?: number) => {
+      if (start === undefined || end === undefined || step === undefined) return undefined;
+      const [a, b, s] = [trunc(start), trunc(end), trunc(step)];
+      if (s === 0 || (s > 0 && a > b) || (s < 0 && a < b)) return undefined;
+      const count = Math.floor(Math.abs(b - a) / Math.abs(s)) + 1;
+      if (count > 360_145) fail('Expression evaluation memory limit exceeded');
+      // a single value is a value, not a one-element array (JSONata sequence semantics)
+      if (count === 1) return a;
+      const out: number[] = new Array(count);
+      for (let i = 0; i < count; i++) out[i] = a + i * s;
       return out;
     },
-    '<nnn:a>',
+    '<n?n?n?:x>',
   );
   e.registerFunction(
     'hash',
-    (data: unknown, alg: string) => {
-      const algs = HASH_ALGORITHMS;
-      const a = algs[alg];
+    (data: unknown, alg?: string) => {
+      if (alg === undefined) return undefined;
+      const a = HASH_ALGORITHMS[alg];
       if (!a) return fail(`$hash: unsupported algorithm ${alg}`);
       return createHash(a)
         .update(typeof data === 'string' ? data : JSON.stringify(data))
         .digest('hex');
     },
-    '<xs:s>',
+    '<xs?:s>',
   );
   e.registerFunction('random', (seed?: number) => {
     if (seed === undefined) return Math.random();
@@ -86,6 +107,7 @@ export const compileJsonata = (src: string): Compiled => {
       );
     }
     register(c);
+    if (cache.size > 10_000) cache.clear();
     cache.set(src, c);
   }
   return c;
@@ -107,40 +129,64 @@ export interface JsonataScope {
   vars: Record<string, Json>;
 }
 
+/**
+ * A JSONata result as JSON. Non-finite numbers are written as the strings JavaScript names them
+ * (`"Infinity"`, `"NaN"`), as AWS does; functions cannot be a result. Data with cycles (a JSONata
+ * object that refers to itself) is not JSON: the evaluation fails.
+ */
 const normalize = (v: unknown): Json | undefined => {
   if (v === undefined) return undefined;
   if (typeof v === 'function') return fail('JSONata expression returned a function');
-  if (typeof v === 'number' && !Number.isFinite(v))
-    return fail('JSONata expression returned a non-finite number');
-  return JSON.parse(JSON.stringify(v)) as Json;
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  try {
+    return JSON.parse(
+      JSON.stringify(v, (_k, x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : x)),
+    ) as Json;
+  } catch (e) {
+    return fail(`JSONata expression returned a value that is not JSON: ${(e as Error).message}`);
+  }
 };
 
-/** Evaluate one `{% expr %}` string. `field` names the location for error messages. */
+/**
+ * Evaluate one `{% expr %}` string. `field` is the location AWS names (`Output`, `Output/a/b[0]`,
+ * `Arguments/MessageBody`, `Items`, …): in causes and in EvaluationFailed events.
+ */
 export const evalExpr = async (src: string, scope: JsonataScope, field: string): Promise<Json> => {
-  const m = EXPR_RE.exec(src);
-  const expr = compileJsonata(m ? m[1]! : src);
+  const text = expressionText(src);
+  const expr = compileJsonata(text);
   let r: unknown;
   try {
     r = await expr.evaluate({}, { ...scope.vars, states: scope.states });
   } catch (e) {
-    if (e instanceof StatesError) throw e;
     const err = e as { message?: string; code?: string };
+    const detail = e instanceof StatesError ? (e.cause ?? '') : (err.message ?? String(e));
     throw new StatesError(
       ERR.QueryEvaluationError,
-      `An error occurred while evaluating the field '${field}': ${err.message ?? String(e)}`,
+      `The JSONata expression '${text}' specified for the field '${field}' threw an error during evaluation. ${err.code ? `${err.code}: ` : ''}${detail}`,
+      field,
     );
   }
-  const out = normalize(r);
+  let out: Json | undefined;
+  try {
+    out = normalize(r);
+  } catch (e) {
+    if (e instanceof StatesError) e.location = field;
+    throw e;
+  }
   if (out === undefined) {
     throw new StatesError(
       ERR.QueryEvaluationError,
-      `The JSONata expression '${src}' specified for the field '${field}' returned nothing (undefined).`,
+      `The JSONata expression '${text}' specified for the field '${field}' returned nothing (undefined).`,
+      field,
     );
   }
   return out;
 };
 
-/** Evaluate a JSONata template value: nested objects/arrays whose strings may be `{% %}` expressions. */
+/**
+ * Evaluate a JSONata template value: nested objects/arrays whose strings may be `{% %}` expressions.
+ * Locations name object keys after `/` and array elements as `[i]`: `Output/a/b[0]`.
+ */
 export const evalJsonataTemplate = async (
   tpl: unknown,
   scope: JsonataScope,
@@ -155,8 +201,19 @@ export const evalJsonataTemplate = async (
   if (isObject(tpl as Json)) {
     const out: JsonObject = {};
     for (const [k, v] of Object.entries(tpl as JsonObject))
-      out[k] = await evalJsonataTemplate(v, scope, `${field}.${k}`);
+      out[k] = await evalJsonataTemplate(v, scope, `${field}/${k}`);
     return out;
   }
   return tpl as Json;
+};
+
+/** A JSONata `Assign` block: an object whose values may be `{% %}` expressions. */
+export const evalJsonataAssign = async (
+  tpl: unknown,
+  scope: JsonataScope,
+  field = 'Assign',
+): Promise<JsonObject | undefined> => {
+  if (tpl === undefined) return undefined;
+  const v = await evalJsonataTemplate(tpl, scope, field);
+  return isObject(v) ? v : {};
 };

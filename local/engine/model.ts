@@ -73,7 +73,11 @@ export type Phase =
       /** effective input (after InputPath/Parameters) */
       input: Json;
       /** when a child failed and the state did not handle it: the failure that closed this frame */
-      failure?: { error: string; cause: string };
+      failure?: { error?: string; cause?: string };
+      /** Distributed Map: the Map Run (its items run as child executions, outside this history) */
+      mapRun?: string;
+      /** Map: failed items absorbed before the state fails (resolved when it started) */
+      tolerated?: number;
     }
   /** closed by a failure/abort: kept for redrive */
   | { k: 'parked'; error?: string; cause?: string };
@@ -96,6 +100,13 @@ export interface Frame {
   enteredAt: number;
   /** Map iteration item (for $$.Map.Item) */
   item?: { index: number; value: Json };
+  /** id of the current state's StateEntered event (named in the causes of its failures) */
+  entered?: number;
+  /**
+   * Set on the frames of a Distributed Map's items: they run as child executions, so their events
+   * are not part of this history. The value counts their task sequence numbers (negative ids).
+   */
+  hidden?: number;
   /** finished successfully (kept only until the parent consumes it) */
 }
 

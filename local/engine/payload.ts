@@ -59,10 +59,20 @@ const isIntrinsicCached = (expr: string): boolean => {
 };
 
 export const evalDynamic = (expr: string, scope: Scope, field: string, errName: string): Json => {
-  try {
-    if (isIntrinsicCached(expr)) {
+  if (isIntrinsicCached(expr)) {
+    try {
       return evalIntrinsic(expr, (p) => resolvePath(p, scope));
+    } catch (e) {
+      if (e instanceof PathMissing) {
+        throw new StatesError(
+          ERR.Runtime,
+          `The function '${expr}' had the following error: The JsonPath argument for the field '${e.path}' could not be found in the input '${JSON.stringify(scope.data)}'`,
+        );
+      }
+      throw e;
     }
+  }
+  try {
     return resolvePath(expr, scope);
   } catch (e) {
     if (e instanceof PathMissing) {
@@ -95,11 +105,7 @@ const templateEntries = (tpl: JsonObject): TplEntry[] => {
 };
 
 /** Parameters / ResultSelector / ItemSelector / Assign (JSONPath) payload templates. */
-export const evalTemplate = (
-  tpl: unknown,
-  scope: Scope,
-  errName: string = ERR.ParameterPathFailure,
-): Json => {
+export const evalTemplate = (tpl: unknown, scope: Scope, errName: string = ERR.Runtime): Json => {
   if (Array.isArray(tpl)) return tpl.map((x) => evalTemplate(x, scope, errName));
   if (!isObject(tpl as Json)) return tpl as Json;
   const out: JsonObject = {};
@@ -110,8 +116,27 @@ export const evalTemplate = (
   return out;
 };
 
-/** InputPath / OutputPath: null means {}; a missing path is States.Runtime. */
-export const applyPath = (path: unknown, data: Json, scope: Scope, field: string): Json => {
+/** A path in the normalized form AWS's JSONPath library reports it: `$['a'][0]['b']`. */
+export const normalizedPath = (path: string): string => {
+  let out = '$';
+  const re =
+    /\.([A-Za-z_$][\w$-]*)|\[\s*(-?\d+)\s*\]|\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\]/gy;
+  re.lastIndex = path.startsWith('$') ? 1 : 0;
+  for (let m = re.exec(path); m; m = re.exec(path)) {
+    if (m[1] !== undefined) out += `['${m[1]}']`;
+    else if (m[2] !== undefined) out += `[${m[2]}]`;
+    else out += `['${m[3] ?? m[4]}']`;
+    if (re.lastIndex >= path.length) break;
+  }
+  return out;
+};
+
+/**
+ * InputPath / OutputPath / ItemsPath / other reference paths: null means {}; a path that matches
+ * nothing is States.Runtime, worded as AWS words it:
+ * `Invalid path '$.a' : No results for path: $['a']`.
+ */
+export const applyPath = (path: unknown, data: Json, scope: Scope, _field: string): Json => {
   if (path === undefined) return data;
   if (path === null) return {};
   try {
@@ -126,9 +151,16 @@ export const applyPath = (path: unknown, data: Json, scope: Scope, field: string
     if (e instanceof PathMissing) {
       throw new StatesError(
         ERR.Runtime,
-        `An error occurred while executing the state. Invalid path '${e.path}' : The ${field} '${path}' could not be found in the input '${JSON.stringify(data)}'`,
+        `Invalid path '${path}' : No results for path: ${normalizedPath(String(path))}`,
       );
     }
     throw e;
   }
+};
+
+/** A JSONPath `Assign` block: an object template whose `.$` fields are read in `scope`. */
+export const evalAssign = (tpl: unknown, scope: Scope): JsonObject | undefined => {
+  if (tpl === undefined) return undefined;
+  const v = evalTemplate(tpl, scope, ERR.Runtime);
+  return isObject(v) ? v : {};
 };

@@ -1,4 +1,4 @@
-import { COMPARATORS } from './choice.ts';
+import { COMPARATORS, isTimestamp } from './choice.ts';
 import { checkIntrinsic, isIntrinsic } from './intrinsics.ts';
 import { checkJsonata, isJsonataExpr } from './jsonata.ts';
 import { isValidPath } from './jsonpath.ts';
@@ -11,6 +11,9 @@ export interface ValidationProblem {
   message: string;
   location: string;
 }
+
+/** AWS's upper bound for seconds and counts in a definition. */
+const MAX_SECONDS = 99_999_999;
 
 const TYPES = ['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map'];
 const JSONPATH_ONLY = ['InputPath', 'Parameters', 'ResultSelector', 'ResultPath', 'OutputPath', 'ItemsPath'];
@@ -246,6 +249,8 @@ const checkMachine = (
         'TimeoutSecondsPath',
         'HeartbeatSecondsPath',
         'MaxConcurrencyPath',
+        'ToleratedFailureCountPath',
+        'ToleratedFailurePercentagePath',
         'ErrorPath',
         'CausePath',
       ]) {
@@ -280,6 +285,8 @@ const checkMachine = (
         'Error',
         'Cause',
         'MaxConcurrency',
+        'ToleratedFailureCount',
+        'ToleratedFailurePercentage',
       ]) {
         checkJsonataValue(st[f], `${at}/${f}`, ps);
       }
@@ -291,15 +298,35 @@ const checkMachine = (
         location: `${at}/Resource`,
       });
     }
-    for (const f of ['TimeoutSeconds', 'HeartbeatSeconds']) {
+    // AWS's bounds (an expression is checked when it is evaluated)
+    const bounded = (f: string, min: number, max: number, integer = true) => {
       const v = st[f];
-      if (v !== undefined && !isJsonataExpr(v) && !(Number.isInteger(v) && (v as number) > 0)) {
+      if (v === undefined || isJsonataExpr(v)) return;
+      if (typeof v !== 'number' || (integer && !Number.isInteger(v)) || v < min || v > max) {
         ps.push({
           code: 'SCHEMA_VALIDATION_FAILED',
-          message: `${f} must be a positive integer`,
+          message: `The value for the field '${f}' must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`,
           location: `${at}/${f}`,
         });
       }
+    };
+    bounded('TimeoutSeconds', 1, MAX_SECONDS);
+    bounded('HeartbeatSeconds', 1, MAX_SECONDS);
+    if (st.Type === 'Wait') {
+      bounded('Seconds', 0, MAX_SECONDS);
+      if (st.Timestamp !== undefined && !isJsonataExpr(st.Timestamp) && !isTimestamp(st.Timestamp)) {
+        ps.push({
+          code: 'SCHEMA_VALIDATION_FAILED',
+          message:
+            "The value for the field 'Timestamp' must be an RFC3339 timestamp with a 'T' and a time zone (e.g. 2026-01-01T00:00:00Z)",
+          location: `${at}/Timestamp`,
+        });
+      }
+    }
+    if (st.Type === 'Map') {
+      bounded('MaxConcurrency', 0, MAX_SECONDS);
+      bounded('ToleratedFailureCount', 0, MAX_SECONDS);
+      bounded('ToleratedFailurePercentage', 0, 100, false);
     }
     if (
       typeof st.TimeoutSeconds === 'number' &&
@@ -334,7 +361,8 @@ const checkMachine = (
         (st.Choices as Record<string, unknown>[]).forEach((r, i) => {
           target(r.Next, `${at}/Choices/${i}/Next`, 'Next');
           if (sql === 'JSONata') {
-            if (!isJsonataExpr(r.Condition))
+            // a literal boolean is a valid Condition
+            if (!isJsonataExpr(r.Condition) && typeof r.Condition !== 'boolean')
               ps.push({
                 code: 'SCHEMA_VALIDATION_FAILED',
                 message: 'A JSONata choice rule needs a "Condition"',
@@ -387,15 +415,19 @@ const checkMachine = (
         }
         if (f === 'Catch') target(r.Next, `${at}/Catch/${i}/Next`, 'Next');
         if (f === 'Retry') {
-          if (
-            r.MaxAttempts !== undefined &&
-            !(Number.isInteger(r.MaxAttempts) && (r.MaxAttempts as number) >= 0)
-          ) {
-            ps.push({
-              code: 'SCHEMA_VALIDATION_FAILED',
-              message: 'MaxAttempts must be a non-negative integer',
-              location: `${at}/Retry/${i}/MaxAttempts`,
-            });
+          for (const [f, min, max] of [
+            ['MaxAttempts', 0, MAX_SECONDS],
+            ['IntervalSeconds', 1, MAX_SECONDS],
+            ['MaxDelaySeconds', 1, 31_622_400],
+          ] as const) {
+            const v = r[f];
+            if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) {
+              ps.push({
+                code: 'SCHEMA_VALIDATION_FAILED',
+                message: `The value for the field '${f}' must be an integer between ${min} and ${max}`,
+                location: `${at}/Retry/${i}/${f}`,
+              });
+            }
           }
           if (r.BackoffRate !== undefined && !(typeof r.BackoffRate === 'number' && r.BackoffRate >= 1)) {
             ps.push({

@@ -203,10 +203,17 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'a missing Parameters path fails with States.Runtime-class error',
+    // Recorded against AWS (the specification's States.ParameterPathFailure is not what AWS raises):
+    // States.Runtime, the cause naming the state, its StateEntered event, the path and the field.
+    name: 'a missing Parameters path fails with States.Runtime naming the state, path and field',
     def: pass({ Parameters: { 'x.$': '$.nope' } }),
+    input: { a: 1 },
     status: 'FAILED',
-    error: 'States.ParameterPathFailure',
+    error: 'States.Runtime',
+    check: (r) =>
+      expect(r.cause).toBe(
+        `An error occurred while executing the state 'S' (entered at the event id #2). The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input '{"a":1}'`,
+      ),
   },
   {
     name: 'ResultPath into a non-object input fails with States.ResultPathMatchFailure',
@@ -224,8 +231,8 @@ const cases: Case[] = [
         'input.$': '$$.Execution.Input',
         'state.$': '$$.State.Name',
         'sm.$': '$$.StateMachine.Name',
-        'retry.$': '$$.State.RetryCount',
         'start.$': '$$.Execution.StartTime',
+        'redrives.$': '$$.Execution.RedriveCount',
       },
     }),
     input: { k: 'v' },
@@ -235,8 +242,34 @@ const cases: Case[] = [
       expect(o.input).toEqual({ k: 'v' });
       expect(o.state).toBe('S');
       expect(o.sm).toMatch(/^conf-/);
-      expect(o.retry).toBe(0);
       expect(o.start).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+      expect(o.redrives).toBe(0);
+    },
+  },
+  {
+    // Developer guide, "Context object": State.RetryCount is there for Task states; AWS's context
+    // object of any other state has EnteredTime and Name only, so reading it there is a missing path.
+    name: 'context object: $$.State.RetryCount exists on Task states only',
+    def: {
+      StartAt: 'T',
+      States: {
+        T: {
+          Type: 'Task',
+          Resource: fn('echo'),
+          Parameters: { 'retry.$': '$$.State.RetryCount' },
+          Next: 'P',
+        },
+        P: { Type: 'Pass', Parameters: { 'retry.$': '$$.State.RetryCount' }, End: true },
+      },
+    },
+    status: 'FAILED',
+    error: 'States.Runtime',
+    check: (r) => {
+      const exited = r.events.find((e) => e.type === 'TaskStateExited') as {
+        stateExitedEventDetails: { output: string };
+      };
+      expect(JSON.parse(exited.stateExitedEventDetails.output)).toEqual({ retry: 0 });
+      expect(r.cause).toContain("The JSONPath '$$.State.RetryCount' specified for the field 'retry.$'");
     },
   },
   // ---------------------------------------------------------------- Choice
@@ -295,7 +328,9 @@ const cases: Case[] = [
     check: (r) => expect(r.cause).toBe('No Matches!'),
   },
   {
-    name: 'Choice: no match and no Default is States.NoChoiceMatched',
+    // Recorded against AWS: not States.NoChoiceMatched but States.Runtime, "Failed to transition out of
+    // the state. The state does not point to a next state."
+    name: 'Choice: no match and no Default is States.Runtime (no next state)',
     def: {
       StartAt: 'C',
       States: {
@@ -305,7 +340,11 @@ const cases: Case[] = [
     },
     input: { v: false },
     status: 'FAILED',
-    error: 'States.NoChoiceMatched',
+    error: 'States.Runtime',
+    check: (r) =>
+      expect(r.cause).toBe(
+        "An error occurred while executing the state 'C' (entered at the event id #2). Failed to transition out of the state. The state does not point to a next state.",
+      ),
   },
   {
     name: 'Choice: IsPresent/IsNull/IsNumeric/IsString/IsBoolean/IsTimestamp and StringMatches',
@@ -545,7 +584,8 @@ const cases: Case[] = [
       },
     },
     input: { xs: [1, 2, 3] },
-    output: [1, { Error: 'Two', Cause: '' }, 3],
+    // the failed item's error output: its Fail state has no Cause, so there is none
+    output: [1, { Error: 'Two' }, 3],
   },
   {
     name: 'Map (distributed) over the tolerated threshold: States.ExceedToleratedFailureThreshold',

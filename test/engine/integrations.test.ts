@@ -27,6 +27,39 @@ const TABLE = 'sfn-ledger';
 const ddbResource = (action: string) => `arn:aws:states:::dynamodb:${action}`;
 const sdkResource = (service: string, action: string) => `arn:aws:states:::aws-sdk:${service}:${action}`;
 
+/**
+ * An optimized DynamoDB/SQS result without the response metadata AWS adds (checked on its own by
+ * `expectSdkMetadata`: `SdkHttpMetadata` with the response's headers, `SdkResponseMetadata`).
+ */
+const sansMeta = (v: unknown): Record<string, unknown> => {
+  const { SdkHttpMetadata: _h, SdkResponseMetadata: _r, ...rest } = v as Record<string, unknown>;
+  return rest;
+};
+
+/**
+ * Recorded AWS results of the optimized DynamoDB integration (e.g. putItem answers only metadata):
+ * SdkHttpMetadata {AllHttpHeaders, HttpHeaders, HttpStatusCode: 200}, SdkResponseMetadata {RequestId}.
+ */
+const expectSdkMetadata = (v: unknown, body: unknown) => {
+  const o = v as {
+    SdkHttpMetadata: {
+      HttpHeaders: Record<string, string>;
+      AllHttpHeaders: Record<string, string[]>;
+      HttpStatusCode: number;
+    };
+    SdkResponseMetadata: { RequestId: string };
+  };
+  expect(o.SdkHttpMetadata.HttpStatusCode).toBe(200);
+  expect(o.SdkHttpMetadata.HttpHeaders['Content-Type']).toBe('application/x-amz-json-1.0');
+  expect(o.SdkHttpMetadata.HttpHeaders['Content-Length']).toBe(
+    String(Buffer.byteLength(JSON.stringify(body))),
+  );
+  expect(o.SdkHttpMetadata.AllHttpHeaders['Content-Length']).toEqual([
+    o.SdkHttpMetadata.HttpHeaders['Content-Length'],
+  ]);
+  expect(o.SdkResponseMetadata.RequestId).toBe(o.SdkHttpMetadata.HttpHeaders['x-amzn-RequestId']);
+};
+
 const taskFailed = (r: { events: { type: string; [k: string]: unknown }[] }) =>
   r.events
     .filter((e) => e.type === 'TaskFailed')
@@ -75,7 +108,7 @@ describe('DynamoDB integrations against dynalite', () => {
   const stored = async (pk: string, sk: string) =>
     (await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item;
 
-  it('putItem then getItem: the item is stored; GetItem returns Item in DynamoDB JSON without $metadata', async () => {
+  it('putItem then getItem: the item is stored; GetItem returns Item in DynamoDB JSON with the SDK response metadata', async () => {
     const r = await h.run(
       {
         StartAt: 'Put',
@@ -112,8 +145,10 @@ describe('DynamoDB integrations against dynalite', () => {
     );
     expect(r.status).toBe('SUCCEEDED');
     const out = r.output as { put: unknown; got: { Item: Record<string, unknown> } };
-    expect(out.put).toEqual({});
-    expect(out.got).toEqual({
+    expect(sansMeta(out.put)).toEqual({});
+    expectSdkMetadata(out.put, {});
+    expectSdkMetadata(out.got, sansMeta(out.got));
+    expect(sansMeta(out.got)).toEqual({
       Item: {
         pk: { S: 'ORDER#o-1' },
         sk: { S: 'META' },
@@ -176,7 +211,7 @@ describe('DynamoDB integrations against dynalite', () => {
     );
     expect(r.status).toBe('SUCCEEDED');
     const out = r.output as { first: unknown; second?: unknown; error: { Error: string; Cause: string } };
-    expect(out.first).toEqual({
+    expect(sansMeta(out.first)).toEqual({
       Attributes: {
         pk: { S: 'ORDER#o-2' },
         sk: { S: 'META' },
@@ -186,7 +221,10 @@ describe('DynamoDB integrations against dynalite', () => {
     });
     expect(out.second).toBeUndefined();
     expect(out.error.Error).toBe('DynamoDB.ConditionalCheckFailedException');
-    expect(out.error.Cause).toMatch(/conditional request failed/i);
+    // AWS: the SDK's message and its service suffix
+    expect(out.error.Cause).toMatch(
+      /^The conditional request failed \(Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ConditionalCheckFailedException; Request ID: [^;]+; Proxy: null\)$/,
+    );
     expect(taskFailed(r)).toEqual(['DynamoDB.ConditionalCheckFailedException']);
     expect(await stored('ORDER#o-2', 'META')).toEqual({
       pk: { S: 'ORDER#o-2' },
@@ -220,7 +258,7 @@ describe('DynamoDB integrations against dynalite', () => {
       },
     });
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.output).toEqual({
+    expect(sansMeta(r.output)).toEqual({
       Attributes: { pk: { S: 'ORDER#o-3' }, sk: { S: 'META' }, status: { S: 'CANCELLED' } },
     });
     expect(await stored('ORDER#o-3', 'META')).toBeUndefined();
@@ -545,7 +583,9 @@ describe('EventBridge and SQS routes against a stub endpoint', () => {
     });
     expect(r.status).toBe('FAILED');
     expect(r.error).toBe('EventBridge.ResourceNotFoundException');
-    expect(r.cause).toBe('Event bus missing-bus does not exist.');
+    expect(r.cause).toMatch(
+      /^Event bus missing-bus does not exist\. \(Service: AmazonEventBridge; Status Code: 400; Error Code: ResourceNotFoundException; Request ID: [^;]+; Proxy: null\)$/,
+    );
     expect(taskFailed(r)).toEqual([
       'EventBridge.ResourceNotFoundException',
       'EventBridge.ResourceNotFoundException',
@@ -581,17 +621,23 @@ describe('EventBridge and SQS routes against a stub endpoint', () => {
       MessageBody: '{"orderId":"o-7"}',
       MessageAttributes: { kind: { DataType: 'String', StringValue: 'order' } },
     });
-    expect(r.output).toEqual({ MessageId: `msg-${before + 1}`, MD5OfMessageBody: md5('{"orderId":"o-7"}') });
+    expect(sansMeta(r.output)).toEqual({
+      MessageId: `msg-${before + 1}`,
+      MD5OfMessageBody: md5('{"orderId":"o-7"}'),
+    });
+    expect(Object.keys(r.output as object)).toContain('SdkHttpMetadata');
   });
 
-  it('an SQS error response becomes SQS.<code> (catchable); the aws-sdk:sqs form reports Sqs.<code>Exception', async () => {
+  // AWS names the optimized integration's failure after the SDK exception class
+  // (SQS.QueueDoesNotExistException) and ends the cause with the SDK's service suffix.
+  it('an SQS error response becomes SQS.<code>Exception (catchable); the aws-sdk:sqs form reports Sqs.<code>Exception', async () => {
     const send = (resource: string, next: string) => ({
       Type: 'Task',
       Resource: resource,
       Parameters: { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/missing', MessageBody: 'hi' },
       Catch: [
         {
-          ErrorEquals: ['SQS.QueueDoesNotExist', 'Sqs.QueueDoesNotExistException'],
+          ErrorEquals: ['SQS.QueueDoesNotExistException', 'Sqs.QueueDoesNotExistException'],
           ResultPath: `$.${next}`,
           Next: next,
         },
@@ -607,10 +653,15 @@ describe('EventBridge and SQS routes against a stub endpoint', () => {
       },
     });
     expect(r.status).toBe('SUCCEEDED');
-    expect(r.output).toEqual({
-      Sdk: { Error: 'SQS.QueueDoesNotExist', Cause: 'The specified queue does not exist.' },
-      Done: { Error: 'Sqs.QueueDoesNotExistException', Cause: 'The specified queue does not exist.' },
-    });
+    const out = r.output as Record<string, { Error: string; Cause: string }>;
+    expect(out.Sdk!.Error).toBe('SQS.QueueDoesNotExistException');
+    expect(out.Sdk!.Cause).toMatch(
+      /^The specified queue does not exist\. \(Service: AmazonSQS; Status Code: 400; Error Code: QueueDoesNotExist; Request ID: [^;]+; Proxy: null\)$/,
+    );
+    expect(out.Done!.Error).toBe('Sqs.QueueDoesNotExistException');
+    expect(out.Done!.Cause).toMatch(
+      /^The specified queue does not exist\. \(Service: Sqs, Status Code: 400, Request ID: [^)]+\)$/,
+    );
   });
 
   it('sqs:sendMessage.waitForTaskToken: the token travels in the message and SendTaskSuccess resumes', async () => {
@@ -677,10 +728,15 @@ describe('createTaskRouter', () => {
       },
     });
     const out = await route(ddbResource('getItem'), { TableName: 't' }, ctx());
-    expect(out).toEqual({ Item: { a: { S: 'b' } } });
+    expect(sansMeta(out)).toEqual({ Item: { a: { S: 'b' } } });
+    expectSdkMetadata(out, { Item: { a: { S: 'b' } } });
+    expect(await route(sdkResource('dynamodb', 'getItem'), { TableName: 't' }, ctx())).toEqual({
+      Item: { a: { S: 'b' } },
+    });
     await route(sdkResource('dynamodb', 'batchWriteItem'), { RequestItems: {} }, ctx());
     await route(`${ddbResource('putItem')}.waitForTaskToken`, { x: 1 }, ctx());
     expect(calls).toEqual([
+      ['GetItem', { TableName: 't' }],
       ['GetItem', { TableName: 't' }],
       ['BatchWriteItem', { RequestItems: {} }],
       ['PutItem', { x: 1 }],
@@ -701,15 +757,23 @@ describe('createTaskRouter', () => {
       [sdkResource('dynamodb', 'updateItem'), 'DynamoDb.ConditionalCheckFailedException'],
       ['arn:aws:states:::events:putEvents', 'EventBridge.ResourceNotFoundException'],
       [sdkResource('eventbridge', 'putEvents'), 'EventBridge.ResourceNotFoundException'],
-      ['arn:aws:states:::sqs:sendMessage', 'SQS.QueueDoesNotExist'],
-      ['arn:aws:states:::sqs:sendMessage.waitForTaskToken', 'SQS.QueueDoesNotExist'],
+      ['arn:aws:states:::sqs:sendMessage', 'SQS.QueueDoesNotExistException'],
+      ['arn:aws:states:::sqs:sendMessage.waitForTaskToken', 'SQS.QueueDoesNotExistException'],
       [sdkResource('sqs', 'sendMessage'), 'Sqs.QueueDoesNotExistException'],
     ];
     for (const [resource, error] of cases) {
       const f = await failure(route(resource, {}, ctx()));
       expect(f.error, resource).toBe(error);
-      expect(f.cause).toMatch(/happened$/);
+      expect(f.cause).toMatch(/happened \(Service: [^)]+\)$/);
     }
+    // AWS (recorded): a DynamoDB ValidationException has no SDK class of its own
+    const invalid = createTaskRouter({ dynamodb: boom('ValidationException') });
+    expect((await failure(invalid(ddbResource('putItem'), {}, ctx()))).error).toBe(
+      'DynamoDB.AmazonDynamoDBException',
+    );
+    expect((await failure(invalid(sdkResource('dynamodb', 'putItem'), {}, ctx()))).error).toBe(
+      'DynamoDb.DynamoDbException',
+    );
   });
 
   it('a TaskFailure thrown by a route keeps its error name', async () => {

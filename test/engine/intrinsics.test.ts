@@ -127,7 +127,10 @@ describe('functions', () => {
     expect(run("States.Format('{}{}{}{}', 1, 2.5, true, null)")).toBe('12.5truenull');
     expect(failure("States.Format('{} {}', 1)").cause).toMatch(/2 placeholders but 1 values/);
     expect(failure("States.Format('{}', 1, 2)").error).toBe('States.IntrinsicFailure');
-    expect(failure("States.Format('{}', $.o)", { o: { a: 1 } }).error).toBe('States.IntrinsicFailure');
+    // objects and arrays are rendered as compact JSON (issue #15: as AWS renders them)
+    expect(run("States.Format('{} {}', $.o, $.a)", { o: { a: 1, b: 'x' }, a: [1, [2]] })).toBe(
+      '{"a":1,"b":"x"} [1,[2]]',
+    );
     expect(failure('States.Format(1)').error).toBe('States.IntrinsicFailure');
   });
 
@@ -141,6 +144,9 @@ describe('functions', () => {
     );
     expect(failure("States.StringToJson('{nope')").error).toBe('States.IntrinsicFailure');
     expect(failure('States.StringToJson(1)').error).toBe('States.IntrinsicFailure');
+    // the empty string is null on AWS
+    expect(run("States.StringToJson('')")).toBeNull();
+    expect(run('States.StringToJson($.s)', { s: '' })).toBeNull();
   });
 
   it('property: States.ArrayPartition chunks have the given size (the last may be shorter) and re-concatenate to the input', () => {

@@ -322,7 +322,10 @@ describe('missing paths in payload templates and InputPath/OutputPath', () => {
     vars: { v: { n: 1 } },
   };
 
-  it('Parameters: States.ParameterPathFailure naming the field and the path', () => {
+  // AWS fails a payload template path that matches nothing with States.Runtime (not
+  // States.ParameterPathFailure): "The JSONPath '$.x' specified for the field 'k.$' could not be found
+  // in the input '…'" (recorded against AWS; the cause of a real execution adds the state prefix).
+  it('Parameters: States.Runtime naming the field and the path', () => {
     expect(
       evalTemplate(
         { 'id.$': '$.order.id', 'exec.$': '$$.Execution.Id', 'n.$': '$v.n', k: { 'x.$': '$.order' } },
@@ -336,9 +339,10 @@ describe('missing paths in payload templates and InputPath/OutputPath', () => {
     });
     const e = thrown(() => evalTemplate({ 'total.$': '$.order.total' }, scope)) as StatesError;
     expect(e).toBeInstanceOf(StatesError);
-    expect(e.error).toBe('States.ParameterPathFailure');
-    expect(e.cause).toContain("JSONPath '$.order.total'");
-    expect(e.cause).toContain("field 'total.$'");
+    expect(e.error).toBe('States.Runtime');
+    expect(e.cause).toBe(
+      `The JSONPath '$.order.total' specified for the field 'total.$' could not be found in the input '{"order":{"id":"o-1"}}'`,
+    );
     const v = thrown(() =>
       evalDynamic('$missing.x', scope, 'f.$', 'States.ParameterPathFailure'),
     ) as StatesError;
@@ -346,13 +350,19 @@ describe('missing paths in payload templates and InputPath/OutputPath', () => {
     expect(v.cause).toContain("'$missing.x'");
   });
 
+  // AWS: "Invalid path '$.Payload' : No results for path: $['Payload']" (its JSONPath library's words)
   it('InputPath/OutputPath: States.Runtime naming the path; null means {}', () => {
     expect(applyPath('$.order', scope.data, scope, 'InputPath')).toEqual({ id: 'o-1' });
     expect(applyPath(null, scope.data, scope, 'InputPath')).toEqual({});
     expect(applyPath(undefined, scope.data, scope, 'InputPath')).toBe(scope.data);
     const e = thrown(() => applyPath('$.nope', scope.data, scope, 'OutputPath')) as StatesError;
     expect(e.error).toBe('States.Runtime');
-    expect(e.cause).toContain("Invalid path '$.nope'");
-    expect(e.cause).toContain("The OutputPath '$.nope'");
+    expect(e.cause).toBe("Invalid path '$.nope' : No results for path: $['nope']");
+    const deep = thrown(() =>
+      applyPath("$.order['a b'][2].c", scope.data, scope, 'InputPath'),
+    ) as StatesError;
+    expect(deep.cause).toBe(
+      "Invalid path '$.order['a b'][2].c' : No results for path: $['order']['a b'][2]['c']",
+    );
   });
 });
