@@ -17,7 +17,7 @@ import { signShopify } from '../domain/ingestion/signatures.ts';
 import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntime } from '../local/runtime/runtime.ts';
-import { orderBody } from './webhooks.bench.ts';
+import { orderBody, shortName } from './webhooks.bench.ts';
 
 const ORDERS = Number(process.env.PROBE_ORDERS ?? 10);
 const LINES = Number(process.env.PROBE_LINES ?? 2000);
@@ -85,6 +85,14 @@ try {
     console.log(
       `${n < WARMUP ? 'warm-up ' : ''}#${n}: ${Buffer.byteLength(text)} B body, ack ${wall.toFixed(0)} ms, CPU during ack ${cpu.toFixed(0)} ms (main thread ${main} ms), CPU until settled ${settled.toFixed(0)} ms`,
     );
+  }
+  const stats = runtime.stats();
+  const total = WARMUP + ORDERS;
+  for (const [what, counts] of Object.entries(stats) as Array<[string, Record<string, number>]>) {
+    const parts = Object.entries(counts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${shortName(k)} ${(v / total / (what === 'cpu' ? 1000 : 1)).toFixed(2)}`);
+    console.log(`${what} per order (warm-up included): ${parts.join(', ')}`);
   }
   const col = (k: keyof (typeof rows)[number]) =>
     `p50 ${pct(
