@@ -1026,6 +1026,8 @@ class Bridge implements LocalEventBridge {
     while (this.work.size > 0 || this.inflight.size > 0) {
       await Promise.allSettled([...this.work, ...this.inflight]);
     }
+    // Settled means durable too: delivered records waiting for a commit (see finish) are written.
+    if (!this.closed) await this.journal.commit().catch(() => {});
   }
 
   private commitSoon(): void {
@@ -1451,7 +1453,7 @@ class Bridge implements LocalEventBridge {
     if (this.closed) return;
     this.counters.delivered++;
     this.log(`${target.label} ok (attempt ${attempt})`);
-    this.finish(d);
+    this.finish(d, true);
   }
 
   private async failed(d: Delivery, target: Resolved, error: unknown, attempt: number): Promise<void> {
@@ -1517,8 +1519,12 @@ class Bridge implements LocalEventBridge {
     this.finish(d);
   }
 
-  /** The delivery is over (delivered, dead-lettered or dropped). */
-  private finish(d: Delivery): void {
+  /**
+   * The delivery is over (delivered, dead-lettered or dropped). `delivered`: its record need not be
+   * durable at once (lost in a crash, the event is delivered again, at-least-once as on AWS; the
+   * target already holds it durably), so it goes with the next commit, within COMMIT_LATER_MS.
+   */
+  private finish(d: Delivery, delivered = false): void {
     if (this.closed) return;
     d.timer?.cancel();
     if (this.deliveries.get(d.k) !== d) return;
@@ -1534,7 +1540,10 @@ class Bridge implements LocalEventBridge {
       // ActionAfterCompletion DELETE: once its last invocation is over, delivered or not.
       if (this.deletableAfterCompletion(s)) this.removeCompleted(s);
     }
-    this.commitSoon();
+    if (delivered && !s) {
+      this.journal.commitLater();
+      this.maybeCompact();
+    } else this.commitSoon();
   }
 
   // ------------------------------------------------------------------ schedules
