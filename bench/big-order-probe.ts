@@ -17,7 +17,7 @@ import { signShopify } from '../domain/ingestion/signatures.ts';
 import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntime } from '../local/runtime/runtime.ts';
-import { orderBody } from './webhooks.bench.ts';
+import { orderBody, shortName } from './webhooks.bench.ts';
 
 const ORDERS = Number(process.env.PROBE_ORDERS ?? 10);
 const LINES = Number(process.env.PROBE_LINES ?? 2000);
@@ -58,7 +58,12 @@ try {
   const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
   const body = (orderId: number) => orderBody(template, orderId, LINES);
   const rows: { wall: number; cpu: number; main: number; settled: number }[] = [];
+  let warmed: ReturnType<typeof runtime.stats> | undefined;
   for (let n = 0; n < WARMUP + ORDERS; n++) {
+    if (n === WARMUP) {
+      await runtime.settle();
+      warmed = runtime.stats();
+    }
     const text = body(base + n);
     const c0 = cpuMs();
     const m0 = mainThreadCpuMs();
@@ -84,6 +89,19 @@ try {
     if (n >= WARMUP) rows.push({ wall, cpu, main, settled });
     console.log(
       `${n < WARMUP ? 'warm-up ' : ''}#${n}: ${Buffer.byteLength(text)} B body, ack ${wall.toFixed(0)} ms, CPU during ack ${cpu.toFixed(0)} ms (main thread ${main} ms), CPU until settled ${settled.toFixed(0)} ms`,
+    );
+  }
+  // Per order after the warm-up, the bus's consumers included (settled at the end).
+  const stats = runtime.stats();
+  for (const what of ['calls', 'invocations', 'cpu'] as const) {
+    const before = warmed?.[what] ?? {};
+    const parts = Object.entries(stats[what])
+      .map(([k, v]) => [k, (v - (before[k] ?? 0)) / ORDERS / (what === 'cpu' ? 1000 : 1)] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1]);
+    const sum = parts.reduce((t, [, v]) => t + v, 0);
+    console.log(
+      `${what === 'cpu' ? 'CPU ms' : what} per order: ${sum.toFixed(2)} (${parts.map(([k, v]) => `${shortName(k)} ${v.toFixed(2)}`).join(', ')})`,
     );
   }
   const col = (k: keyof (typeof rows)[number]) =>

@@ -17,7 +17,13 @@ export async function startRuntimeProcess(
     fileURLToPath(new URL('./webhooks-runtime.ts', import.meta.url)),
     [assemblyDir, dataDir, clock],
     {
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every thread of the runtime (main and sandboxes)
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+      ],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     },
@@ -49,6 +55,14 @@ export async function startRuntimeProcess(
     settle: () => ask('settle', 'settled'),
     memory: () => ask('memory', 'memory') as Promise<Message & { rss: number; heapUsed: number }>,
     cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number; main?: number }>,
+    stats: () =>
+      ask('stats', 'stats') as Promise<
+        Message & {
+          calls: Record<string, number>;
+          invocations: Record<string, number>;
+          cpu: Record<string, number>;
+        }
+      >,
     async close() {
       if (child.exitCode !== null) return;
       const bye = new Promise<void>((r) => child.once('close', () => r()));

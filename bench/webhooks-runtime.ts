@@ -56,6 +56,9 @@ process.on('message', async (message: { type: string }) => {
     case 'cpu':
       send({ type: 'cpu', ...process.cpuUsage(), main: mainThreadCpuMicros() });
       return;
+    case 'stats':
+      send({ type: 'stats', ...runtime.stats() });
+      return;
     case 'close':
       await runtime.close();
       send({ type: 'closed' });

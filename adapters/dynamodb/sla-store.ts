@@ -181,6 +181,22 @@ export class DynamoPromiseStore implements PromiseStore {
     return typeof item?.at === 'string' ? item.at : null;
   }
 
+  async fulfilmentsOf(subject: PromiseSubject): Promise<Record<string, string>> {
+    const { pk, sk } = keys.fulfilment(subject.type, subject.id, '');
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':p': pk, ':s': sk },
+      ProjectionExpression: 'sk, #at',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ConsistentRead: true,
+    });
+    const found: Record<string, string> = {};
+    for (const item of items) {
+      if (typeof item.at === 'string') found[String(item.sk).slice(sk.length)] = item.at;
+    }
+    return found;
+  }
+
   // --- promises -------------------------------------------------------------------------------------
 
   async register(promise: SlaPromise): Promise<{ created: boolean; promise: SlaPromise }> {

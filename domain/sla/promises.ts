@@ -164,10 +164,12 @@ export function slaPromises(deps: SlaDeps) {
       order: (orderId: string) => once(`order:${orderId}`, () => deps.store.getOrder(orderId)),
       categoriesOf: (skus: readonly string[]) =>
         once(`categories:${JSON.stringify(skus)}`, () => deps.store.categoriesOf(skus)),
-      fulfilment: (subject: PromiseSubject, detailType: string) =>
-        once(`fulfilment:${subject.type}:${subject.id}:${detailType}`, () =>
-          deps.store.fulfilment(subject, detailType),
-        ),
+      // One read of all the subject's fulfilments, whatever the policies wait for (a promise
+      // registered after it that misses a fulfilment is still kept: its timer reads again).
+      fulfilment: async (subject: PromiseSubject, detailType: string) =>
+        (await once(`fulfilments:${subject.type}:${subject.id}`, () => deps.store.fulfilmentsOf(subject)))[
+          detailType
+        ] ?? null,
     };
   }
   type SharedReads = ReturnType<typeof sharedReads>;

@@ -85,6 +85,8 @@ export interface PromiseStore {
   /** Records that a subject's fulfilling event happened (the earliest instant is kept). */
   recordFulfilment(subject: PromiseSubject, detailType: string, at: string): Promise<string>;
   fulfilment(subject: PromiseSubject, detailType: string): Promise<string | null>;
+  /** Every fulfilment recorded for a subject, by detail type, in one read. */
+  fulfilmentsOf(subject: PromiseSubject): Promise<Record<string, string>>;
 
   /** Creates the promise; returns the stored one when it exists. */
   register(promise: SlaPromise): Promise<{ created: boolean; promise: SlaPromise }>;

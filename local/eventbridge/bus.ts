@@ -330,6 +330,8 @@ class Bridge implements LocalEventBridge, BridgeCore {
     while (this.work.size > 0 || this.inflight.size > 0) {
       await Promise.allSettled([...this.work, ...this.inflight]);
     }
+    // Settled means durable too: delivered records waiting for a commit (see finish) are written.
+    if (!this.closed) await this.journal.commit().catch(() => {});
   }
 
   commitSoon(): void {

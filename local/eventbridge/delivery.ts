@@ -165,7 +165,7 @@ export class Deliverer {
     if (this.core.closed) return;
     this.core.counters.delivered++;
     this.core.log(`${target.label} ok (attempt ${attempt})`);
-    this.finish(d);
+    this.finish(d, true);
   }
 
   private async failed(d: Delivery, target: Resolved, error: unknown, attempt: number): Promise<void> {
@@ -237,8 +237,12 @@ export class Deliverer {
     this.finish(d);
   }
 
-  /** The delivery is over (delivered, dead-lettered or dropped). */
-  finish(d: Delivery): void {
+  /**
+   * The delivery is over (delivered, dead-lettered or dropped). `delivered`: its record need not be
+   * durable at once (lost in a crash, the event is delivered again, at-least-once as on AWS; the
+   * target already holds it durably), so it goes with the next commit, within COMMIT_LATER_MS.
+   */
+  finish(d: Delivery, delivered = false): void {
     if (this.core.closed) return;
     d.timer?.cancel();
     if (this.core.deliveries.get(d.k) !== d) return;
@@ -254,7 +258,10 @@ export class Deliverer {
       // ActionAfterCompletion DELETE: once its last invocation is over, delivered or not.
       if (this.core.runner.deletableAfterCompletion(s)) this.core.runner.removeCompleted(s);
     }
-    this.core.commitSoon();
+    if (delivered && !s) {
+      this.core.journal.commitLater();
+      this.core.maybeCompact();
+    } else this.core.commitSoon();
   }
 
   // ------------------------------------------------------------------ schedules

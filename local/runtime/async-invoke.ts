@@ -75,7 +75,9 @@ export async function createAsyncInvoker(opts: {
   let running = 0;
   let closed = false;
   let waiters: Array<() => void> = [];
-  const idle = () => (running === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r)));
+  // Settled means durable too: the "done" records waiting for a commit (see finish) are written.
+  const flush = () => journal.commit().catch(() => {});
+  const idle = () => (running === 0 ? flush() : new Promise<void>((r) => waiters.push(r)).then(flush));
   const unsettle = opts.clock.onSettle?.(idle);
   const timers = new Map<string, { cancel(): void }>();
 
@@ -163,7 +165,10 @@ export async function createAsyncInvoker(opts: {
 
   async function finish(item: Queued) {
     queued.delete(item.id);
-    await journal.write({ t: 'done', id: item.id });
+    // Not committed now: lost in a crash, the invocation is made again after the restart, which
+    // asynchronous invocation allows (at-least-once, as on AWS); it goes with the next commit.
+    journal.append({ t: 'done', id: item.id });
+    journal.commitLater();
     if (journal.appended > 1000 && journal.appended > queued.size * 4) await journal.rewrite(queued.values());
   }
 

@@ -162,8 +162,15 @@ function iteratorStream(iterator: LevelIterator<unknown>): Readable {
   });
 }
 
-/** dynalite's request ids: 52 characters of upper-case base64. */
-const requestId = () => randomBytes(39).toString('base64').toUpperCase().replace(/\+|\//g, '0');
+/**
+ * Request ids shaped as dynalite's (52 characters of [A-Z0-9]), unique per process: a random
+ * prefix drawn once and a counter. dynalite draws 39 random bytes per response, a system call
+ * that was ~6% of the main thread's time per in-process call; nothing reads the id but logs.
+ */
+const REQUEST_ID_PREFIX = randomBytes(30).toString('base64').toUpperCase().replace(/\+|\//g, '0');
+let requestCount = 0;
+const requestId = () =>
+  REQUEST_ID_PREFIX + (requestCount++).toString(36).toUpperCase().padStart(12, '0').slice(-12);
 
 const reply = (status: number, data: unknown, contentType: string): DynamoResponse => {
   const body = JSON.stringify(data);

@@ -97,6 +97,8 @@ interface Sandbox {
   /** Settles `ready` (first call wins): the worker's init message, its exit, or close(). */
   readonly settleInit: (error: LambdaError | null) => void;
   idleTimer?: unknown;
+  /** the sandbox thread's id (Linux), once its init phase has run */
+  tid?: number;
   pending?: { id: string; resolve: (r: InvokeResult) => void; timer: unknown; cold: boolean };
 }
 
@@ -119,6 +121,11 @@ export class LocalFunction {
     readonly spec: LocalFunctionSpec,
     private readonly options: LocalFunctionOptions = {},
   ) {}
+
+  /** Thread ids (Linux) of the sandboxes alive, for per-function CPU accounting (benches). */
+  get threadIds(): number[] {
+    return [...this.#sandboxes].flatMap((s) => (s.tid === undefined ? [] : [s.tid]));
+  }
 
   /** Sandboxes alive (busy or idle). */
   get sandboxes(): number {
@@ -324,12 +331,16 @@ export class LocalFunction {
       (message: {
         id: string;
         init?: true;
+        tid?: number;
         ok: boolean;
         result?: unknown;
         error?: LambdaError;
         ms: number;
       }) => {
-        if (message.init) return initialized(message.ok ? null : message.error!);
+        if (message.init) {
+          if (message.tid !== undefined) sandbox.tid = message.tid;
+          return initialized(message.ok ? null : message.error!);
+        }
         const pending = sandbox.pending;
         if (!pending || pending.id !== message.id) return;
         this.#timers.clearTimeout(pending.timer);

@@ -135,6 +135,27 @@ describe('orders, categories and fulfilments', () => {
     expect(await store.fulfilment(subject, 'ShipmentDispatched')).toBeNull();
     expect(await store.fulfilment({ type: 'ticket', id: 'F-1' }, 'OrderDelivered')).toBeNull();
   });
+
+  it("reads all of a subject's fulfilments in one query, and only that subject's", async () => {
+    const subject = { type: 'order', id: 'F-2' } as const;
+    expect(await store.fulfilmentsOf(subject)).toEqual({});
+    await store.recordFulfilment(subject, 'ShipmentDispatched', '2026-12-01T07:00:00.000Z');
+    await store.recordFulfilment(subject, 'OrderDelivered', '2026-12-02T07:00:00.000Z');
+    await store.recordFulfilment({ type: 'order', id: 'F-20' }, 'OrderDelivered', '2026-12-03T07:00:00.000Z');
+    await store.recordFulfilment({ type: 'ticket', id: 'F-2' }, 'TicketResolved', '2026-12-03T07:00:00.000Z');
+    await store.recordOrder({
+      orderId: 'F-2',
+      total: { amount: 100, currency: 'CNY' },
+      customerId: null,
+      region: null,
+      skus: [],
+      paidAt: '2026-12-01T06:00:00.000Z',
+    });
+    expect(await store.fulfilmentsOf(subject)).toEqual({
+      ShipmentDispatched: '2026-12-01T07:00:00.000Z',
+      OrderDelivered: '2026-12-02T07:00:00.000Z',
+    });
+  });
 });
 
 describe('promises', () => {

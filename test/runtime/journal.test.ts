@@ -97,6 +97,40 @@ describe('Journal', () => {
     expect(records.map((r) => r.v)).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 
+  it('commitLater: records wait for the next commit (one fdatasync for all), or for the timer', async () => {
+    const proto = await fileHandleProto();
+    const syncs = vi.spyOn(proto, 'datasync');
+    const path = file();
+    const { journal } = await Journal.open<Rec>(path);
+    for (let i = 0; i < 5; i++) {
+      journal.append({ id: `done${i}` });
+      journal.commitLater();
+    }
+    expect(syncs).not.toHaveBeenCalled();
+    // the next commit takes them along: one write, one fdatasync, and the timer is disarmed
+    await journal.write({ id: 'q' });
+    expect(syncs).toHaveBeenCalledTimes(1);
+    expect(await reopen(path)).toEqual([
+      ...Array.from({ length: 5 }, (_, i) => ({ id: `done${i}` })),
+      { id: 'q' },
+    ]);
+    // alone, they are committed by the timer (driven here by fake timers)
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      journal.append({ id: 'late' });
+      journal.commitLater(50);
+      vi.advanceTimersByTime(49);
+      expect(syncs).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(1);
+    } finally {
+      vi.useRealTimers();
+    }
+    await journal.commit(); // resolves once the timer's write is on disk
+    expect(syncs).toHaveBeenCalledTimes(2);
+    expect((await reopen(path)).at(-1)).toEqual({ id: 'late' });
+    await journal.close();
+  });
+
   it('with fsync: false never calls fdatasync, and records still survive a reopen', async () => {
     const proto = await fileHandleProto();
     const syncs = vi.spyOn(proto, 'datasync');

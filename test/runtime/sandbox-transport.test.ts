@@ -255,8 +255,10 @@ export const handler = async () => {
     });
     const tcp = new LocalFunction(spec);
     opened.push(local, tcp);
+    const before = runtime.stats();
     const a = await local.invoke({});
     const b = await tcp.invoke({});
+    const after = runtime.stats();
     if (!a.ok) throw new Error(a.error.errorMessage);
     if (!b.ok) throw new Error(b.error.errorMessage);
     const { stats: viaPort, ...inProcess } = a.result as { stats: Record<string, number> };
@@ -271,6 +273,14 @@ export const handler = async () => {
       missingSecret: 'ResourceNotFoundException',
     });
     expect(viaPort).toMatchObject({ inProcess: 10, passedThrough: 0 });
+    // The runtime counts the calls it serves, from the port and over TCP alike (benches).
+    const served = (target: string) => (after.calls[target] ?? 0) - (before.calls[target] ?? 0);
+    expect(served('DynamoDB_20120810.PutItem')).toBe(4);
+    expect(served('DynamoDB_20120810.GetItem')).toBe(2);
+    expect(served('AWSEvents.PutEvents')).toBe(2);
+    expect(served('secretsmanager.GetSecretValue')).toBe(4);
+    expect(served('AmazonSQS.ListQueues')).toBe(2);
+    if (process.platform === 'linux') expect(after.cpu.main).toBeGreaterThan(0);
   });
 });
 

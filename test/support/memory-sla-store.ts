@@ -117,6 +117,16 @@ export class MemoryPromiseStore implements PromiseStore {
     return this.fulfilments.get(`${subject.type}#${subject.id}#${detailType}`) ?? null;
   }
 
+  async fulfilmentsOf(subject: PromiseSubject): Promise<Record<string, string>> {
+    await this.gate('fulfilmentsOf');
+    const prefix = `${subject.type}#${subject.id}#`;
+    return Object.fromEntries(
+      [...this.fulfilments]
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, at]) => [k.slice(prefix.length), at]),
+    );
+  }
+
   // --- promises ----------------------------------------------------------------------------------
 
   async register(promise: SlaPromise): Promise<{ created: boolean; promise: SlaPromise }> {
