@@ -242,6 +242,7 @@ describe('storeflow status', () => {
     expect(status.clock).toMatch(/^virtual \(\d{4}-/);
     expect(status.workflows.map((w: { name: string }) => w.name).sort()).toEqual([
       expect.stringMatching(/PresaleOrderWorkflow/),
+      expect.stringMatching(/RepricingRunWorkflow/),
       expect.stringMatching(/RestockApprovalWorkflow/),
       expect.stringMatching(/RestockSweepWorkflow/),
     ]);
