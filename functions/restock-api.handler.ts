@@ -1,15 +1,15 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DynamoSkuPricingStore } from '#adapters/dynamodb/sku-pricing-store';
 import { StepFunctionsTaskCallbacks } from '#adapters/stepfunctions/sfn';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
-import { pricingAdmin } from '#domain/repricing/admin';
+import { skuPricingAdmin } from '#domain/repricing/sku-pricing';
 import { restockAdmin } from '#domain/restock/admin';
 import { purchaseOrderApproval } from '#domain/restock/approval';
 import { ValidationError } from '#domain/shared/errors';
 import { type HttpResult, json, lowerCaseHeaders, rawBody } from './_shared/http.ts';
 import { operationsApi } from './_shared/operations-api.ts';
-import { pricingDeps } from './_shared/pricing.ts';
 import { restockDeps } from './_shared/restock.ts';
-import { sfnClient } from './_shared/runtime.ts';
+import { db, loadConfig, sfnClient } from './_shared/runtime.ts';
 import { skuRoutes } from './_shared/sku-api.ts';
 
 /**
@@ -19,7 +19,10 @@ import { skuRoutes } from './_shared/sku-api.ts';
  */
 const deps = restockDeps();
 const admin = restockAdmin(deps);
-const skus = skuRoutes(admin, pricingAdmin(pricingDeps()));
+const skus = skuRoutes(
+  admin,
+  skuPricingAdmin({ ...deps, store: new DynamoSkuPricingStore(db(), loadConfig().TABLE_NAME) }),
+);
 const approval = purchaseOrderApproval({ ...deps, callbacks: new StepFunctionsTaskCallbacks(sfnClient()) });
 
 const body = (event: APIGatewayProxyEventV2, required: boolean): unknown => {
@@ -41,7 +44,7 @@ const routes: Record<string, Route> = {
   'GET /api/suppliers': async () => json(200, await admin.listSuppliers()),
   'PUT /api/skus/{sku}': async (e, p) => skus.put(p.sku, body(e, true)),
   'GET /api/skus/{sku}': async (_e, p) => skus.get(p.sku!),
-  'GET /api/skus': async (e) => skus.list(e.queryStringParameters),
+  'GET /api/skus': async (e) => json(200, await admin.listSkus(e.queryStringParameters)),
   'POST /api/skus/{sku}/check': async (_e, p) => json(200, await admin.checkSku(p.sku!)),
   'PUT /api/restock-policy': async (e) => json(200, await admin.putPolicy(body(e, true))),
   'GET /api/restock-policy': async () => json(200, await admin.getPolicy()),

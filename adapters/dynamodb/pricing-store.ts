@@ -1,16 +1,12 @@
-import { createHash } from 'node:crypto';
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { PricingRules, VersionedPricingRules } from '#domain/pricing/pricing-rules';
-import type { SkuPricing } from '#domain/pricing/sku-pricing';
-import { FACTS_REFRESH_MS, PRICING_BUCKETS } from '#domain/repricing/run';
+import { FACTS_REFRESH_MS, PRICING_BUCKETS } from '#domain/repricing/limits';
 import type {
   BundlePricing,
   ObservedPrice,
@@ -26,31 +22,31 @@ import type {
 } from '#domain/repricing/store';
 import { ValidationError } from '#domain/shared/errors';
 import { batchGet, batchPut } from './batch.ts';
-import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
+import {
+  DynamoSkuPricingStore,
+  expiresAt,
+  type Item,
+  strip,
+  toChange,
+  toPricing,
+} from './sku-pricing-store.ts';
 
-/** A priced SKU's bucket: a stable hash of its id, so runs fan out evenly. */
-export function pricingBucket(sku: string): number {
-  return createHash('sha256').update(sku).digest().readUInt16BE(0) % PRICING_BUCKETS;
-}
+export { HISTORY_RETENTION_DAYS, pricingBucket } from './sku-pricing-store.ts';
 
-/**
- * How long the what-if history (facts, observations, units sold) is kept: a replay reaches back at
- * most 31 days, plus the competitor rule's look-back (at most 90 days). DynamoDB's TTL deletes
- * expired items (within days; reads do not filter them, the ranges they read are bounded).
- */
-export const HISTORY_RETENTION_DAYS = 130;
-const RETENTION_S = HISTORY_RETENTION_DAYS * 86_400;
 /** Prefix of a latest-observation attribute on the `PCOMP` item: `c:<competitor>`. */
 const COMPETITOR_ATTR = 'c:';
 
-type Item = Record<string, unknown>;
-
-const expiresAt = (at: string) => Math.floor(Date.parse(at) / 1000) + RETENTION_S;
-
-function strip(item: Item): Item {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, expiresAt: _x, ...rest } = item;
-  return rest;
+function toObservation(value: unknown): ObservedPrice | null {
+  const o = value as Partial<ObservedPrice> | null;
+  if (!o || typeof o.competitor !== 'string' || !o.price || typeof o.observedAt !== 'string') return null;
+  return {
+    competitor: o.competitor,
+    price: o.price,
+    observedAt: o.observedAt,
+    recordedAt: o.recordedAt ?? o.observedAt,
+    url: o.url ?? null,
+  };
 }
 
 function encodeCursor(value: unknown): string {
@@ -73,53 +69,20 @@ const isKey = (v: unknown): v is Record<string, string> =>
   Object.values(v).every((x) => typeof x === 'string' && x.length <= 1024) &&
   Object.keys(v).every((k) => ['pk', 'sk', 'gsi1pk', 'gsi1sk'].includes(k));
 
-function toPricing(item: Item): StoredSkuPricing {
-  return {
-    sku: item.sku as string,
-    listPrice: (item.listPrice as StoredSkuPricing['listPrice']) ?? null,
-    price: (item.price as StoredSkuPricing['price']) ?? null,
-    minMarginBps: (item.minMarginBps as number | undefined) ?? null,
-    maxMarkupBps: (item.maxMarkupBps as number | undefined) ?? null,
-    campaignLocked: item.campaignLocked === true,
-    version: Number(item.version ?? 0),
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-    lastRun: (item.lastRun as StoredSkuPricing['lastRun']) ?? null,
-    lastChange: (item.lastChange as PriceChange | undefined) ?? null,
-    factsSeen: (item.factsSeen as SkuFacts | undefined) ?? null,
-  };
-}
-
-const toChange = (item: Item) => strip(item) as unknown as PriceChange;
-const changeRef = (c: Pick<PriceChange, 'runId' | 'version'>) => c.runId ?? `api-${c.version}`;
-
-function toObservation(value: unknown): ObservedPrice | null {
-  const o = value as Partial<ObservedPrice> | null;
-  if (!o || typeof o.competitor !== 'string' || !o.price || typeof o.observedAt !== 'string') return null;
-  return {
-    competitor: o.competitor,
-    price: o.price,
-    observedAt: o.observedAt,
-    recordedAt: o.recordedAt ?? o.observedAt,
-    url: o.url ?? null,
-  };
-}
-
 /** Repricing's state on the single table (schema.ts lists the access patterns). */
-export class DynamoPricingStore implements PricingStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async #get(key: Item, consistent = true): Promise<Item | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }),
+export class DynamoPricingStore extends DynamoSkuPricingStore implements PricingStore {
+  async getPricings(skus: readonly string[]): Promise<Map<string, StoredSkuPricing>> {
+    const items = await batchGet(
+      this.db,
+      this.tableName,
+      [...new Set(skus)].map((s) => keys.skuPricing(s)),
     );
-    return result.Item;
+    return new Map(items.map((i) => [i.sku as string, toPricing(i)]));
   }
 
-  async #query(input: Omit<QueryCommandInput, 'TableName'>): Promise<{ items: Item[]; last?: Item }> {
+  protected async queryPage(
+    input: Omit<QueryCommandInput, 'TableName'>,
+  ): Promise<{ items: Item[]; last?: Item }> {
     const result = await this.db.send(new QueryCommand({ TableName: this.tableName, ...input }));
     return {
       items: (result.Items ?? []) as Item[],
@@ -127,39 +90,21 @@ export class DynamoPricingStore implements PricingStore {
     };
   }
 
-  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+  protected async queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.#query({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) });
+      const page = await this.queryPage({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) });
       items.push(...page.items);
       start = page.last;
     } while (start);
     return items;
   }
 
-  /** A conditional write: false when its condition failed. */
-  async #conditional(command: PutCommand | UpdateCommand | DeleteCommand): Promise<boolean> {
-    try {
-      await this.db.send(command as PutCommand);
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
-  }
-
-  // --- rules ----------------------------------------------------------------------------------------
-
-  async getRules(): Promise<VersionedPricingRules | null> {
-    const item = await this.#get(keys.pricingRules());
-    return item ? (strip(item) as unknown as VersionedPricingRules) : null;
-  }
-
   async getRulesVersion(version: number): Promise<VersionedPricingRules | null> {
     const current = await this.getRules();
     if (current?.version === version) return current;
-    const item = await this.#get(keys.pricingRulesVersion(version), false);
+    const item = await this.getItem(keys.pricingRulesVersion(version), false);
     return item ? (strip(item) as unknown as VersionedPricingRules) : null;
   }
 
@@ -180,7 +125,7 @@ export class DynamoPricingStore implements PricingStore {
       );
     }
     const record: VersionedPricingRules = { ...rules, version: expectedVersion + 1, updatedAt: at };
-    const saved = await this.#conditional(
+    const saved = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.pricingRules(), entity: 'PricingRules', ...record },
@@ -191,88 +136,8 @@ export class DynamoPricingStore implements PricingStore {
     return saved ? { saved: true, created: !current, record } : { saved: false };
   }
 
-  // --- SKU pricing ------------------------------------------------------------------------------------
-
-  async getPricing(sku: string): Promise<StoredSkuPricing | null> {
-    const item = await this.#get(keys.skuPricing(sku));
-    return item ? toPricing(item) : null;
-  }
-
-  async getPricings(skus: readonly string[]): Promise<Map<string, StoredSkuPricing>> {
-    const items = await batchGet(
-      this.db,
-      this.tableName,
-      [...new Set(skus)].map((s) => keys.skuPricing(s)),
-    );
-    return new Map(items.map((i) => [i.sku as string, toPricing(i)]));
-  }
-
-  async savePricing(
-    sku: string,
-    pricing: SkuPricing,
-    expectedVersion: number | null,
-    at: string,
-    change: Omit<PriceChange, 'version'> | null,
-  ): Promise<SaveResult<StoredSkuPricing>> {
-    const version = (expectedVersion ?? 0) + 1;
-    let attributes: Item;
-    try {
-      const result = await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.skuPricing(sku),
-          // The runs' attributes (lastRun, lastChange, factsSeen) stay as they are.
-          UpdateExpression:
-            'SET entity = :e, sku = :sku, gsi1pk = :g1, gsi1sk = :g2, listPrice = :list, price = :price, ' +
-            'minMarginBps = :min, maxMarkupBps = :max, campaignLocked = :locked, version = :next, ' +
-            'createdAt = if_not_exists(createdAt, :at), updatedAt = :at',
-          ConditionExpression: expectedVersion === null ? 'attribute_not_exists(pk)' : 'version = :v',
-          ExpressionAttributeValues: {
-            ':e': 'SkuPricing',
-            ':sku': sku,
-            ':g1': keys.pricingIndex(pricingBucket(sku), sku).gsi1pk,
-            ':g2': sku,
-            ':list': pricing.listPrice,
-            ':price': pricing.price,
-            ':min': pricing.minMarginBps,
-            ':max': pricing.maxMarkupBps,
-            ':locked': pricing.campaignLocked,
-            ':next': version,
-            ':at': at,
-            ...(expectedVersion === null ? {} : { ':v': expectedVersion }),
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      attributes = (result.Attributes ?? {}) as Item;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return { saved: false };
-      throw error;
-    }
-    if (expectedVersion === null) {
-      // The buckets in use, so a run fans out over those only (SKUs are never removed).
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.pricingBuckets(),
-          UpdateExpression: 'ADD buckets :b SET entity = :e',
-          ExpressionAttributeValues: { ':b': new Set([pricingBucket(sku)]), ':e': 'PricingBuckets' },
-        }),
-      );
-    }
-    const point: SettingsPoint = { ...pricing, at, version, priceSet: change !== null };
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.pricingSettings(sku, at, version), entity: 'PricingSettings', sku, ...point },
-      }),
-    );
-    if (change) await this.recordPriceChange({ ...change, version });
-    return { saved: true, created: expectedVersion === null, record: toPricing(attributes) };
-  }
-
   async listBucket(bucket: number, cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>> {
-    const page = await this.#query({
+    const page = await this.queryPage({
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': keys.pricingIndex(bucket, '').gsi1pk },
@@ -283,7 +148,7 @@ export class DynamoPricingStore implements PricingStore {
   }
 
   async nonEmptyBuckets(): Promise<number[]> {
-    const item = await this.#get(keys.pricingBuckets());
+    const item = await this.getItem(keys.pricingBuckets());
     return [...((item?.buckets as Set<number> | undefined) ?? [])].map(Number).sort((a, b) => a - b);
   }
 
@@ -301,7 +166,7 @@ export class DynamoPricingStore implements PricingStore {
       : { b: 0, k: null };
     const items: StoredSkuPricing[] = [];
     while (items.length < limit && at.b < PRICING_BUCKETS) {
-      const page = await this.#query({
+      const page = await this.queryPage({
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': keys.pricingIndex(at.b, '').gsi1pk },
@@ -315,7 +180,7 @@ export class DynamoPricingStore implements PricingStore {
   }
 
   async applyRunChange(change: PriceChange, expectedVersion: number): Promise<'applied' | 'stale' | 'done'> {
-    const applied = await this.#conditional(
+    const applied = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.skuPricing(change.sku),
@@ -336,26 +201,13 @@ export class DynamoPricingStore implements PricingStore {
       }),
     );
     if (applied) return 'applied';
-    const current = await this.#get(keys.skuPricing(change.sku));
+    const current = await this.getItem(keys.skuPricing(change.sku));
     const lastRunAt = current?.lastRunAt as string | undefined;
     return lastRunAt !== undefined && lastRunAt >= change.at ? 'done' : 'stale';
   }
 
-  async recordPriceChange(change: PriceChange): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.priceChange(change.sku, change.at, changeRef(change)),
-          entity: 'PriceChange',
-          ...change,
-        },
-      }),
-    );
-  }
-
   async listPriceChanges(sku: string, cursor: string | null, limit: number): Promise<Page<PriceChange>> {
-    const page = await this.#query({
+    const page = await this.queryPage({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': keys.skuPricing(sku).pk, ':s': 'PRICE#' },
       ScanIndexForward: false,
@@ -366,7 +218,7 @@ export class DynamoPricingStore implements PricingStore {
   }
 
   async claimFacts(sku: string, facts: SkuFacts): Promise<SkuFacts> {
-    const kept = await this.#conditional(
+    const kept = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.skuPricing(sku),
@@ -418,7 +270,7 @@ export class DynamoPricingStore implements PricingStore {
       }),
     );
     // The latest per competitor: an observation seen earlier than the one kept never replaces it.
-    const latest = await this.#conditional(
+    const latest = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.competitorPrices(sku),
@@ -455,7 +307,7 @@ export class DynamoPricingStore implements PricingStore {
   }
 
   async observationsRecorded(sku: string, from: string, to: string): Promise<ObservedPrice[]> {
-    const items = await this.#queryAll({
+    const items = await this.queryAll({
       KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: {
         ':p': keys.skuPricing(sku).pk,
@@ -499,11 +351,11 @@ export class DynamoPricingStore implements PricingStore {
     const back = Math.max(lookbackMs, FACTS_REFRESH_MS + 3_600_000);
     const since = new Date(Date.parse(from) - back).toISOString();
     const [recorded, settings, changes] = await Promise.all([
-      this.#queryAll({
+      this.queryAll({
         KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':p': pk, ':from': `PHIST#${since}`, ':to': `PHIST#${to}#\uffff` },
       }),
-      this.#queryAll({
+      this.queryAll({
         KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':p': pk, ':from': 'PSET#', ':to': `PSET#${to}#\uffff` },
       }),
@@ -535,7 +387,7 @@ export class DynamoPricingStore implements PricingStore {
     const changes: PriceChange[] = [];
     let start: Item | undefined;
     do {
-      const page = await this.#query({
+      const page = await this.queryPage({
         KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':p': pk, ':from': 'PRICE#', ':to': `PRICE#${to}#\uffff` },
         ScanIndexForward: false,
@@ -555,7 +407,7 @@ export class DynamoPricingStore implements PricingStore {
   // --- bundles ----------------------------------------------------------------------------------------
 
   async getBundle(bundleId: string): Promise<StoredBundle | null> {
-    const item = await this.#get(keys.bundle(bundleId));
+    const item = await this.getItem(keys.bundle(bundleId));
     return item ? (strip(item) as unknown as StoredBundle) : null;
   }
 
@@ -572,7 +424,7 @@ export class DynamoPricingStore implements PricingStore {
       createdAt: existing?.createdAt ?? at,
       updatedAt: at,
     };
-    const saved = await this.#conditional(
+    const saved = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.bundle(bundle.bundleId), entity: 'Bundle', ...record },
@@ -612,7 +464,7 @@ export class DynamoPricingStore implements PricingStore {
     pricing: BundlePricing,
     expectedVersion: number,
   ): Promise<boolean> {
-    return this.#conditional(
+    return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.bundle(bundleId),
@@ -625,7 +477,7 @@ export class DynamoPricingStore implements PricingStore {
   }
 
   async bundlesOf(sku: string): Promise<string[]> {
-    const items = await this.#queryAll({
+    const items = await this.queryAll({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': keys.skuPricing(sku).pk, ':s': 'BUNDLE#' },
       ProjectionExpression: 'bundleId',

@@ -4,26 +4,18 @@ import { DEFAULT_PRICING_RULES, parsePricingRules, type RulesInForce } from '../
 import type { PriceDecision } from '../pricing/reprice.ts';
 import { MAX_DRY_RUN_SKUS, parseDryRunRequest, parseWhatIfRequest } from '../pricing/requests.ts';
 import { hourlyRunsBetween } from '../pricing/schedule.ts';
-import {
-  applySkuPricing,
-  checkSkuPricing,
-  NO_SKU_PRICING,
-  parseSkuPricing,
-  type SkuPricing,
-  type SkuPricingPatch,
-} from '../pricing/sku-pricing.ts';
 import { type WhatIfSku, whatIf } from '../pricing/what-if.ts';
-import { marginCost } from '../shared/catalog.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.ts';
-import type { Money } from '../shared/money.ts';
 import { parseId } from '../shared/schemas.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
 import { bundlePricer } from './consumers.ts';
-import { priceChangedEvent } from './events.ts';
 import { toSkuHistory } from './history.ts';
 import { evaluatePage, observationLookbackMs, type RepricingDeps } from './run.ts';
+import { changeSummary, skuPricingAdmin } from './sku-pricing.ts';
 import type { PriceChange, StoredBundle, StoredSkuPricing } from './store.ts';
+
+export { skuPricingView } from './sku-pricing.ts';
 
 /**
  * The pricing operations API's use cases (issue #13): the rules (versioned), a SKU's pricing
@@ -56,30 +48,6 @@ const PageQuery = (max: number, fallback: number) =>
   });
 const HistoryQuery = PageQuery(500, 100);
 const CatalogQuery = PageQuery(MAX_DRY_RUN_SKUS, MAX_DRY_RUN_SKUS);
-
-/** The pricing fields a SKU view shows. */
-export function skuPricingView(pricing: StoredSkuPricing | null) {
-  const p = pricing ?? NO_SKU_PRICING;
-  return {
-    listPrice: p.listPrice,
-    price: p.price,
-    minMarginBps: p.minMarginBps,
-    maxMarkupBps: p.maxMarkupBps,
-    campaignLocked: p.campaignLocked,
-    pricingVersion: pricing?.version ?? 0,
-    lastPriceChange: pricing?.lastChange ? changeSummary(pricing.lastChange) : null,
-  };
-}
-
-const changeSummary = (c: PriceChange) => ({
-  at: c.at,
-  source: c.source,
-  runId: c.runId,
-  old: c.oldPrice,
-  new: c.newPrice,
-  rules: c.rules,
-  guardrail: c.guardrail,
-});
 
 /** A change as `GET /api/skus/{sku}/prices` shows it: the summary and the receipt. */
 const changeView = (c: PriceChange) => ({
@@ -136,6 +104,7 @@ export function pricingAdmin(deps: RepricingDeps) {
   const nowIso = () => deps.clock.now().toISOString();
   const rulesInForce = async () => (await deps.store.getRules()) ?? DEFAULT_PRICING_RULES;
   const bundles = bundlePricer(deps);
+  const skuPricing = skuPricingAdmin(deps);
 
   async function bundleView(bundle: StoredBundle) {
     return {
@@ -183,65 +152,7 @@ export function pricingAdmin(deps: RepricingDeps) {
       throw new ConflictError('the pricing rules kept changing while they were being saved; try again');
     },
 
-    // --- SKU pricing fields (PUT /api/skus/{sku} beside restock's) ---
-    /**
-     * The pricing fields of a SKU body checked against the SKU's pricing now and the cost the body
-     * gives it (its supply), before anything is saved: 400 naming the field.
-     */
-    async checkSkuPricing(sku: string, body: unknown, unitCosts: readonly Money[]) {
-      const patch = parseSkuPricing(body);
-      if (Object.keys(patch).length === 0) return { patch, pricing: null };
-      const current = await deps.store.getPricing(sku);
-      const pricing = applySkuPricing(current ?? NO_SKU_PRICING, patch);
-      const currency = pricing.price?.currency ?? pricing.listPrice?.currency;
-      const cost = currency ? marginCost({ sku, onHand: 0, unitCosts }, currency) : null;
-      checkSkuPricing(pricing, { cost, rules: await rulesInForce() }, patch);
-      return { patch, pricing };
-    },
-    /** Saves the SKU's pricing fields; a price set by hand is a price change (history, event). */
-    async saveSkuPricing(sku: string, patch: SkuPricingPatch) {
-      if (Object.keys(patch).length === 0) return deps.store.getPricing(sku);
-      for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
-        const current = await deps.store.getPricing(sku);
-        const pricing: SkuPricing = applySkuPricing(current ?? NO_SKU_PRICING, patch);
-        const at = nowIso();
-        const old = current?.price ?? null;
-        const moved =
-          pricing.price !== null &&
-          patch.price !== undefined &&
-          (old === null || old.amount !== pricing.price.amount || old.currency !== pricing.price.currency);
-        const change: Omit<PriceChange, 'version'> | null = moved
-          ? {
-              sku,
-              at,
-              source: 'api',
-              runId: null,
-              oldPrice: old,
-              newPrice: pricing.price as Money,
-              rules: [],
-              guardrail: null,
-              rulesVersion: null,
-              decision: null,
-            }
-          : null;
-        const saved = await deps.store.savePricing(sku, pricing, current?.version ?? null, at, change);
-        if (saved.saved) {
-          if (change) {
-            await deps.publisher.publish([
-              priceChangedEvent({ ...change, version: saved.record.version }, at),
-            ]);
-          }
-          return saved.record;
-        }
-      }
-      throw new ConflictError(`the pricing of SKU ${sku} kept changing while it was being saved; try again`);
-    },
-    async getSkuPricing(sku: string) {
-      return deps.store.getPricing(sku);
-    },
-    async getSkuPricings(skus: readonly string[]) {
-      return deps.store.getPricings(skus);
-    },
+    ...skuPricing,
 
     // --- price history ---
     async priceHistory(sku: string, query: unknown) {

@@ -1,6 +1,5 @@
 import { canonicalEvent } from '../events/catalog.ts';
 import { type PublishableEvent, toPublishable } from '../events/publisher.ts';
-import { priceChangeKey } from '../pricing/schedule.ts';
 import { deterministicId } from '../shared/ids.ts';
 import type { PriceChange } from './store.ts';
 
@@ -8,13 +7,11 @@ import type { PriceChange } from './store.ts';
 export const REPRICING_ORIGIN = 'workflow:repricing';
 
 /**
- * `PriceChanged` for an applied change, with an id derived from the change's key (the run and the
- * SKU, or the SKU and the pricing version a `PUT` made), so a retried step republishes the same id
- * and the timeline keeps one line.
+ * `PriceChanged` for an applied change, with an id derived from the change's key (a run's: the
+ * pricing domain's `priceChangeKey` of the run and the SKU; a `PUT`'s: {@link apiChangeKey}), so a
+ * retried step republishes the same id and the timeline keeps one line.
  */
-export function priceChangedEvent(change: PriceChange, publishedAt: string): PublishableEvent {
-  const key =
-    change.runId !== null ? priceChangeKey(change.runId, change.sku) : `api#${change.sku}#${change.version}`;
+export function priceChangedEvent(change: PriceChange, publishedAt: string, key: string): PublishableEvent {
   return toPublishable(
     canonicalEvent('PriceChanged', {
       sku: change.sku,
@@ -35,3 +32,7 @@ export function priceChangedEvent(change: PriceChange, publishedAt: string): Pub
     },
   );
 }
+
+/** The key of a price set through the API: the SKU and the pricing version the `PUT` made. */
+export const apiChangeKey = (change: Pick<PriceChange, 'sku' | 'version'>) =>
+  `api#${change.sku}#${change.version}`;

@@ -8,7 +8,7 @@ import {
   type VersionedPricingRules,
 } from '../pricing/pricing-rules.ts';
 import { type PriceDecision, repriceSku } from '../pricing/reprice.ts';
-import { repriceRunId, scheduledRunAt } from '../pricing/schedule.ts';
+import { priceChangeKey, repriceRunId, scheduledRunAt } from '../pricing/schedule.ts';
 import { pricingCurrency } from '../pricing/sku-pricing.ts';
 import { type CatalogFacts, type CatalogReader, marginCost } from '../shared/catalog.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -16,6 +16,7 @@ import type { RunContext } from '../workflow/run.ts';
 import { StepRejectedError } from '../workflow/run.ts';
 import { priceChangedEvent } from './events.ts';
 import { liveHistory } from './history.ts';
+import { FACTS_REFRESH_MS, RUN_PAGE_SIZE } from './limits.ts';
 import type { ObservedPrice, PriceChange, PricingStore, SkuFacts, StoredSkuPricing } from './store.ts';
 
 /**
@@ -27,16 +28,12 @@ import type { ObservedPrice, PriceChange, PricingStore, SkuFacts, StoredSkuPrici
  * run never applies a change twice, and two runs never interleave on one SKU.
  */
 
-/** Buckets the priced SKUs are spread over (a hash of the SKU id; adapters place them). */
-export const PRICING_BUCKETS = 64;
-/** SKUs one step handles. */
-export const RUN_PAGE_SIZE = 100;
 /** SKUs of a page decided and applied at once (each touches only its own items). */
 export const RUN_SKU_CONCURRENCY = 10;
-/** A SKU's stock and cost are recorded for replays when they change, and at least this often. */
-export const FACTS_REFRESH_MS = 7 * 86_400_000;
 /** Attempts at one SKU's change when its pricing keeps changing under the run. */
 const APPLY_ATTEMPTS = 3;
+
+export { FACTS_REFRESH_MS, PRICING_BUCKETS, RUN_PAGE_SIZE } from './limits.ts';
 
 export const REPRICING_RUN_WORKFLOW = 'RepricingRun';
 
@@ -247,7 +244,9 @@ export function repricingRun(deps: RepricingDeps) {
       const changes = [...finished, ...(await apply(ctx, evaluations))];
       await Promise.all(changes.map((c) => deps.store.recordPriceChange(c)));
       const publishedAt = nowIso();
-      await deps.publisher.publish(changes.map((c) => priceChangedEvent(c, publishedAt)));
+      await deps.publisher.publish(
+        changes.map((c) => priceChangedEvent(c, publishedAt, priceChangeKey(c.runId ?? ctx.runId, c.sku))),
+      );
       return {
         cursor: page.cursor,
         priced: evaluations.length + done.length,

@@ -1,19 +1,18 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { withoutSkuPricingFields } from '#domain/pricing/sku-pricing';
-import { type PricingAdmin, skuPricingView } from '#domain/repricing/admin';
+import { type SkuPricingAdmin, skuPricingView } from '#domain/repricing/sku-pricing';
 import type { RestockAdmin } from '#domain/restock/admin';
 import type { Money } from '#domain/shared/money';
 import { parseId } from '#domain/shared/schemas';
 import { type HttpResult, json } from './http.ts';
 
 /**
- * `PUT`/`GET /api/skus/{sku}` and `GET /api/skus` compose two features' fields of one SKU:
+ * `PUT`/`GET /api/skus/{sku}` compose two features' fields of one SKU:
  * restock's (title, category, stock, supply) and pricing's (list price, price, margins, campaign
  * lock), each kept in its feature's own item, so neither feature imports the other (decision 24).
  * A `PUT` checks both before it saves either — pricing's fields against the cost the body's supply
  * gives the SKU — then saves restock's (the catalog entry) and pricing's.
  */
-export function skuRoutes(restock: RestockAdmin, pricing: PricingAdmin) {
+export function skuRoutes(restock: RestockAdmin, pricing: SkuPricingAdmin) {
   /** The unit costs a SKU body's supply names (what its margin floor will be measured against). */
   const unitCostsOf = (body: unknown): Money[] => {
     const supply = (body as { supply?: unknown } | null)?.supply;
@@ -37,14 +36,6 @@ export function skuRoutes(restock: RestockAdmin, pricing: PricingAdmin) {
     async get(sku: string): Promise<HttpResult> {
       const view = await restock.getSku(sku);
       return json(200, { ...view, ...skuPricingView(await pricing.getSkuPricing(view.sku)) });
-    },
-    async list(query: APIGatewayProxyEventV2['queryStringParameters']): Promise<HttpResult> {
-      const page = await restock.listSkus(query);
-      const pricings = await pricing.getSkuPricings(page.items.map((i) => i.sku));
-      return json(200, {
-        ...page,
-        items: page.items.map((i) => ({ ...i, ...skuPricingView(pricings.get(i.sku) ?? null) })),
-      });
     },
   };
 }

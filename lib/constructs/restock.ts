@@ -123,9 +123,6 @@ export class Restock extends Construct {
       environment,
     }).fn;
     grantTable(table, api, ...readWrite);
-    // The SKU routes carry pricing's fields too (functions/_shared/sku-api.ts): a page's pricing
-    // items in one batch read.
-    grantTable(table, api, 'dynamodb:BatchGetItem');
     grantIndexQuery(table, api);
     bus.grantPutEventsTo(api);
     approval.grantTaskResponse(api);
