@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { type AddressInfo, isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MockConfig } from '../engine/mocks.ts';
 import { UnsupportedResourceError } from '../runtime/assembly.ts';
 import { prepareAssembly } from '../runtime/build.ts';
 import { acquireDataDirLock, DataDirLockedError, prepareDataDir } from '../runtime/data-dir.ts';
@@ -30,6 +31,9 @@ Options for dev:
   --dynamodb-endpoint <url>   Use this DynamoDB endpoint (e.g. DynamoDB Local) instead of the
                               embedded store
   --assembly <dir>            Run this synthesized cloud assembly instead of synthesizing the app
+  --mock-config <file>        Mocked service integrations (Step Functions Local's mock configuration
+                              format): start an execution on <stateMachineArn>#<test case> to run a
+                              test case (default: $SFN_MOCK_CONFIG, if set)
   --quiet                     Print only the ready line and errors
 
 Environment for dev (each overrides <data>/secrets.json's value and is never written to it):
@@ -45,6 +49,8 @@ export interface DevOptions {
   readonly quiet: boolean;
   readonly dynamodbEndpoint?: string;
   readonly assembly?: string;
+  /** A mock configuration file (checked when the options are parsed). */
+  readonly mockConfig?: string;
 }
 
 export class UsageError extends Error {}
@@ -53,7 +59,10 @@ const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Parses and validates `storeflow dev` options, naming the option and the reason on error. */
-export function parseDevOptions(args: string[]): DevOptions {
+export function parseDevOptions(
+  args: string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): DevOptions {
   const { values } = parseArgs({
     args,
     options: {
@@ -65,6 +74,7 @@ export function parseDevOptions(args: string[]): DevOptions {
       quiet: { type: 'boolean', default: false },
       'dynamodb-endpoint': { type: 'string' },
       assembly: { type: 'string' },
+      'mock-config': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -90,6 +100,15 @@ export function parseDevOptions(args: string[]): DevOptions {
   if (values.assembly !== undefined && !existsSync(join(values.assembly, 'manifest.json'))) {
     throw new UsageError(`--assembly: "${values.assembly}" is not a cloud assembly (no manifest.json)`);
   }
+  const mockFlag = values['mock-config'] !== undefined;
+  const mockFile = values['mock-config'] ?? (env.SFN_MOCK_CONFIG || undefined);
+  if (mockFile !== undefined) {
+    try {
+      MockConfig.load(mockFile);
+    } catch (e) {
+      throw new UsageError(`${mockFlag ? '--mock-config' : 'SFN_MOCK_CONFIG'}: ${(e as Error).message}`);
+    }
+  }
   return {
     port,
     host,
@@ -99,6 +118,7 @@ export function parseDevOptions(args: string[]): DevOptions {
     quiet: values.quiet,
     ...(endpoint !== undefined ? { dynamodbEndpoint: endpoint } : {}),
     ...(values.assembly !== undefined ? { assembly: resolve(values.assembly) } : {}),
+    ...(mockFile !== undefined ? { mockConfig: resolve(mockFile) } : {}),
   };
 }
 
@@ -221,6 +241,7 @@ async function dev(options: DevOptions): Promise<number> {
         environment: process.env,
         clock: options.clock,
         ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+        ...(options.mockConfig ? { mockConfig: options.mockConfig } : {}),
         log: stream,
       });
     } catch (error) {
@@ -259,7 +280,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command !== 'dev') throw new UsageError(`unknown command "${command}"`);
-    return await dev(parseDevOptions(rest));
+    return await dev(parseDevOptions(rest, process.env));
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`storeflow: ${(error as Error).message}\n\n${USAGE}`);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hostWarning, parseDevOptions, UsageError } from '../../local/cli/main.ts';
 
@@ -48,6 +51,35 @@ describe('storeflow dev options', () => {
       new UsageError('--host: "http://0.0.0.0" is not an IP address or a host name'),
     );
     expect(() => parseDevOptions(['--host', 'a b'])).toThrow(/--host: "a b" is not an IP address/);
+  });
+
+  it('--mock-config (or SFN_MOCK_CONFIG) names a mock configuration, checked when parsed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-mocks-'));
+    try {
+      const good = join(dir, 'mocks.json');
+      writeFileSync(
+        good,
+        JSON.stringify({
+          StateMachines: { m: { TestCases: { T: { S: 'R' } } } },
+          MockedResponses: { R: { '0': { Return: {} } } },
+        }),
+      );
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ StateMachines: {}, MockedResponses: { R: { x: { Return: 1 } } } }));
+      expect(parseDevOptions(['--mock-config', good]).mockConfig).toBe(good);
+      expect(parseDevOptions([], { SFN_MOCK_CONFIG: good }).mockConfig).toBe(good);
+      expect(parseDevOptions([]).mockConfig).toBeUndefined();
+      expect(() => parseDevOptions(['--mock-config', bad])).toThrow(
+        new UsageError(
+          '--mock-config: mock configuration: MockedResponses.R.x: attempt keys are "n" or "n-m"',
+        ),
+      );
+      expect(() => parseDevOptions([], { SFN_MOCK_CONFIG: join(dir, 'none.json') })).toThrow(
+        /^SFN_MOCK_CONFIG: mock configuration .*none\.json: ENOENT/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes IPv6 addresses with or without brackets, and host names', () => {
