@@ -84,6 +84,8 @@ export type Phase =
       mapRun?: string;
       /** Map: failed items absorbed before the state fails (resolved when it started) */
       tolerated?: number;
+      /** Map: MaxConcurrency as resolved when it started (0: no limit) */
+      max?: number;
     }
   /** closed by a failure/abort: kept for redrive */
   | { k: 'parked'; error?: string; cause?: string };
