@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { type AddressInfo, isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { stageNameProblem } from '../../lib/stage-name.ts';
+import { MockConfig } from '../engine/mocks.ts';
 import { prepareAssembly } from '../runtime/build.ts';
 import { acquireDataDirLock, prepareDataDir } from '../runtime/data-dir.ts';
 import { hostForUrl, isLoopback } from '../runtime/guard.ts';
@@ -60,6 +61,11 @@ export const DEV: CommandSpec = {
       arg: 'dir',
       help: 'Run this synthesized cloud assembly instead of synthesizing the app',
     },
+    'mock-config': {
+      type: 'string',
+      arg: 'file',
+      help: "Mocked service integrations (Step Functions Local's mock configuration format): start an execution on <stateMachineArn>#<test case> to run a test case (default: $SFN_MOCK_CONFIG, if set)",
+    },
     quiet: { type: 'boolean', default: false, help: 'Print only the ready line and errors' },
   },
   details: `Environment (each overrides <data>/secrets.json's value and is never written to it):
@@ -75,13 +81,18 @@ export interface DevOptions {
   readonly quiet: boolean;
   readonly dynamodbEndpoint?: string;
   readonly assembly?: string;
+  /** A mock configuration file (checked when the options are parsed). */
+  readonly mockConfig?: string;
 }
 
 const HOST_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** Parses and validates `storeflow dev` options, naming the option and the reason on error. */
-export function parseDevOptions(args: string[]): DevOptions {
+export function parseDevOptions(
+  args: string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): DevOptions {
   const { values: parsed } = parseCommand(DEV, args);
   const values = parsed as {
     port: string;
@@ -92,6 +103,7 @@ export function parseDevOptions(args: string[]): DevOptions {
     quiet: boolean;
     'dynamodb-endpoint'?: string;
     assembly?: string;
+    'mock-config'?: string;
   };
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) {
@@ -113,6 +125,15 @@ export function parseDevOptions(args: string[]): DevOptions {
   if (values.assembly !== undefined && !existsSync(join(values.assembly, 'manifest.json'))) {
     throw new UsageError(`--assembly: "${values.assembly}" is not a cloud assembly (no manifest.json)`);
   }
+  const mockFlag = values['mock-config'] !== undefined;
+  const mockFile = values['mock-config'] ?? (env.SFN_MOCK_CONFIG || undefined);
+  if (mockFile !== undefined) {
+    try {
+      MockConfig.load(mockFile);
+    } catch (e) {
+      throw new UsageError(`${mockFlag ? '--mock-config' : 'SFN_MOCK_CONFIG'}: ${(e as Error).message}`);
+    }
+  }
   return {
     port,
     host,
@@ -122,6 +143,7 @@ export function parseDevOptions(args: string[]): DevOptions {
     quiet: values.quiet,
     ...(endpoint !== undefined ? { dynamodbEndpoint: endpoint } : {}),
     ...(values.assembly !== undefined ? { assembly: resolve(values.assembly) } : {}),
+    ...(mockFile !== undefined ? { mockConfig: resolve(mockFile) } : {}),
   };
 }
 
@@ -255,6 +277,7 @@ export async function dev(options: DevOptions): Promise<number> {
         environment: process.env,
         clock: options.clock,
         ...(options.dynamodbEndpoint ? { dynamodbEndpoint: options.dynamodbEndpoint } : {}),
+        ...(options.mockConfig ? { mockConfig: options.mockConfig } : {}),
         log: stream,
       });
     } catch (error) {

@@ -23,7 +23,7 @@ const COMMANDS: ReadonlyArray<{
         io.out(commandHelp(DEV));
         return 0;
       }
-      return dev(parseDevOptions([...args]));
+      return dev(parseDevOptions([...args], io.env));
     },
   },
   { spec: TRIGGER, run: trigger },

@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
 import { eventView, stripData } from './history.ts';
+import type { MockConfig } from './mocks.ts';
+import { splitTestCase } from './mocks.ts';
 import type { ExecMeta, StateMachineRecord } from './model.ts';
 import type { ExecutionStatus, HistoryEvent } from './types.ts';
 import { formatProblems, validateDefinition } from './validate.ts';
@@ -41,8 +43,10 @@ export interface EngineCore {
     name: string | undefined,
     input: string | undefined,
     parent?: undefined,
-    opts?: { ephemeral?: boolean },
+    opts?: { ephemeral?: boolean; testCase?: string },
   ): { exec: ExecView; reused: boolean };
+  /** The loaded mock configuration (test cases), if any. */
+  readonly mocks: MockConfig | undefined;
   stopNow(exec: ExecView, error?: string, cause?: string): void;
   redriveStatus(exec: ExecView): 'REDRIVABLE' | 'NOT_REDRIVABLE';
   /** Redrive (inside `run`); returns the redrive date. */
@@ -202,7 +206,12 @@ export const startExecution = async (
   c: EngineCore,
   req: { stateMachineArn: string; name?: string; input?: string; traceHeader?: string },
 ) => {
-  const r = await c.run(() => c.startNow(c.getMachine(req.stateMachineArn), req.name, req.input));
+  const r = await c.run(() => {
+    // `<stateMachineArn>#<test case>` runs a test case of the mock configuration
+    const { arn, testCase } = splitTestCase(req.stateMachineArn, c.mocks, (a) => c.machines.get(a)?.name);
+    const opts = testCase !== undefined ? { testCase } : {};
+    return c.startNow(c.getMachine(arn), req.name, req.input, undefined, opts);
+  });
   await c.durable();
   return { executionArn: r.exec.meta.arn, startDate: new Date(r.exec.meta.startDate) };
 };
@@ -213,13 +222,17 @@ export const startSyncExecution = async (
   req: { stateMachineArn: string; name?: string; input?: string },
 ) => {
   const { exec } = await c.run(() => {
-    const sm = c.getMachine(req.stateMachineArn);
+    const { arn, testCase } = splitTestCase(req.stateMachineArn, c.mocks, (a) => c.machines.get(a)?.name);
+    const sm = c.getMachine(arn);
     if (sm.type !== 'EXPRESS')
       throw new ApiError(
         'StateMachineTypeNotSupported',
         'This operation is only supported by EXPRESS state machines',
       );
-    return c.startNow(sm, req.name, req.input, undefined, { ephemeral: true });
+    return c.startNow(sm, req.name, req.input, undefined, {
+      ephemeral: true,
+      ...(testCase !== undefined ? { testCase } : {}),
+    });
   });
   await c.waitForClose(exec);
   const d = await describeExecution(c, { executionArn: exec.meta.arn });

@@ -81,7 +81,7 @@ export const startMap = (
   st: MapState,
   items: Json[],
   input: Json,
-  tolerated?: number,
+  opts: { tolerated?: number | undefined; max?: number | undefined } = {},
 ): Promise<void> | undefined => {
   const { exec } = tx;
   const seq = c.nextSeq(tx, frame);
@@ -98,7 +98,8 @@ export const startMap = (
     next: 0,
     running: 0,
     input,
-    ...(tolerated !== undefined ? { tolerated } : {}),
+    ...(opts.tolerated !== undefined ? { tolerated: opts.tolerated } : {}),
+    ...(opts.max !== undefined ? { max: opts.max } : {}),
   };
   if (st.distributed) {
     const label = st.Label ?? randomUUID();
@@ -111,6 +112,7 @@ export const startMap = (
 };
 
 const mapMaxConcurrency = (c: Core, exec: Exec, frame: Frame, st: MapState): number => {
+  if (frame.phase.k === 'branches' && frame.phase.max !== undefined) return frame.phase.max;
   if (typeof st.MaxConcurrency === 'number') return st.MaxConcurrency;
   if (typeof st.MaxConcurrencyPath === 'string' && frame.phase.k === 'branches') {
     try {

@@ -15,6 +15,7 @@ import { Compactor } from './durability.ts';
 import { ApiError, ERR, StatesError, toStatesError } from './errors.ts';
 import { JsonText } from './history.ts';
 import type { JsonataScope } from './jsonata.ts';
+import type { MockConfig } from './mocks.ts';
 import type { ExecMeta, Frame, JournalRecord, StateMachineRecord, Store } from './model.ts';
 import type { Scope } from './payload.ts';
 import type { Job } from './queue.ts';
@@ -43,6 +44,11 @@ export interface EngineOptions {
    * Must not throw or block: it runs on the engine's hot path.
    */
   onHistoryEvent?: (executionArn: string, event: HistoryEvent) => void;
+  /**
+   * Mocked integrations (Step Functions Local's mock configuration): executions started on
+   * `<stateMachineArn>#<test case>` answer the test case's Task states with mocked responses.
+   */
+  mockConfig?: MockConfig;
 }
 
 /** An execution in memory: its record, parsed definition, open frames and history. */
@@ -93,6 +99,18 @@ class LazyScope implements Scope {
   }
 }
 
+/** Hooks of a TestState run (test-state.ts): one state, no real retries. */
+export interface TestHooks {
+  /** a retrier matched: record it; true = do not retry (the run ends there, RETRIABLE) */
+  onRetry(frame: Frame, index: number, delayMs: number, err: StatesError): boolean;
+  /** a catcher matched (catcher index) */
+  onCatch(frame: Frame, index: number, err: StatesError): void;
+  /** overrides of the context object's top-level fields (TestState's `context`) */
+  context?: JsonObject;
+  /** attempts already used by every retrier (TestState's `stateConfiguration.retrierRetryCount`) */
+  retried?: number;
+}
+
 /** @internal shared by the engine's modules; the public surface is Engine (engine.ts). */
 export class Core {
   readonly clock: Clock;
@@ -100,6 +118,7 @@ export class Core {
   readonly region: string;
   readonly accountId: string;
   handler: TaskHandler;
+  mocks: MockConfig | undefined;
   readonly random: () => number;
   private readonly onHistoryEvent: EngineOptions['onHistoryEvent'];
 
@@ -120,6 +139,8 @@ export class Core {
   private closed = false;
   /** counts committed transitions (state exits), for benchmarks */
   transitions = 0;
+  /** set on the private core of a TestState run */
+  testing?: TestHooks;
 
   constructor(opts: EngineOptions = {}) {
     this.clock = opts.clock ?? realClock();
@@ -132,6 +153,7 @@ export class Core {
         throw new StatesError(ERR.Runtime, `No task handler for resource ${resource}`);
       });
     this.random = opts.random ?? Math.random;
+    this.mocks = opts.mockConfig;
     this.onHistoryEvent = opts.onHistoryEvent;
     this.queue = new RunQueue(() => this.store.flush().then(() => this.compactor.settled()));
     this.timers = new Timers(this.clock, (job) => this.schedule(job));
@@ -275,6 +297,7 @@ export class Core {
     };
     if (token) ctx.Task = { Token: token };
     if (frame.item) ctx.Map = { Item: { Index: frame.item.index, Value: frame.item.value } };
+    if (this.testing?.context) return { ...ctx, ...this.testing.context };
     return ctx;
   }
 
@@ -438,7 +461,13 @@ export class Core {
     const st = this.stateDef(exec, frame);
     this.touch(tx, frame);
     if (isRetryable(st)) {
-      const retry = decideRetry(st.Retry, err.error, frame.retries, this.random);
+      const retried = this.testing?.retried;
+      const attempts = retried === undefined ? frame.retries : (st.Retry ?? []).map(() => retried);
+      const retry = decideRetry(st.Retry, err.error, attempts, this.random);
+      if (retry && this.testing?.onRetry(frame, retry.index, retry.delayMs, err)) {
+        this.closeExecution(tx, 'FAILED', err.details());
+        return;
+      }
       if (retry) {
         frame.retries[retry.index] = (frame.retries[retry.index] ?? 0) + 1;
         frame.retryCount++;
@@ -450,6 +479,7 @@ export class Core {
       this.branchStateFailed(tx, frame, st, err);
       const catcher = findCatcher(st.Catch, err.error);
       if (catcher) {
+        this.testing?.onCatch(frame, st.Catch!.indexOf(catcher), err);
         dropChildren(this, tx, frame);
         return this.caught(tx, frame, st, catcher, err);
       }
@@ -639,7 +669,7 @@ export class Core {
     name: string | undefined,
     input: string | undefined,
     parent?: ExecMeta['parent'],
-    opts: { ephemeral?: boolean } = {},
+    opts: { ephemeral?: boolean; testCase?: string } = {},
   ): { exec: Exec; reused: boolean } {
     const execName = name ?? randomUUID();
     if (!NAME_RE.test(execName)) throw new ApiError('InvalidName', `Invalid Name: '${execName}'`);
@@ -677,6 +707,7 @@ export class Core {
       redriveCount: 0,
       ...(parent ? { parent } : {}),
       ...(opts.ephemeral ? { ephemeral: true } : {}),
+      ...(opts.testCase !== undefined ? { testCase: opts.testCase } : {}),
     };
     const exec: Exec = { meta, def, inputJson, frames: new Map(), events: [] };
     this.execs.set(arn, exec);

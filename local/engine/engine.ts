@@ -7,8 +7,11 @@ import type { Clock } from './clock.ts';
 import type { EngineOptions } from './core.ts';
 import { Core } from './core.ts';
 import { recover } from './durability.ts';
+import type { MockConfig } from './mocks.ts';
 import type { Frame, Store } from './model.ts';
 import type { TaskHandler } from './tasks.ts';
+import type { TestStateRequest } from './test-state.ts';
+import { testState } from './test-state.ts';
 import type { ExecutionStatus } from './types.ts';
 import { clone } from './types.ts';
 
@@ -48,6 +51,11 @@ export class Engine {
 
   setTaskHandler(h: TaskHandler): void {
     this.core.handler = h;
+  }
+
+  /** Load (or drop) the mock configuration that `<stateMachineArn>#<test case>` executions use. */
+  setMockConfig(config: MockConfig | undefined): void {
+    this.core.mocks = config;
   }
 
   /** Load state from the store and resume every open execution. */
@@ -140,6 +148,10 @@ export class Engine {
   }
   sendTaskHeartbeat(req: Req<typeof api.sendTaskHeartbeat>) {
     return api.sendTaskHeartbeat(this.core, req);
+  }
+  /** TestState: run one state with an input (optionally mocked), as the AWS API action does. */
+  testState(req: TestStateRequest) {
+    return testState(this.core, req);
   }
 }
 

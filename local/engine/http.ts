@@ -20,6 +20,7 @@ const OPS = [
   'SendTaskFailure',
   'SendTaskHeartbeat',
   'RedriveExecution',
+  'TestState',
 ] as const;
 
 const lowerFirst = (s: string) => s[0]!.toLowerCase() + s.slice(1);

@@ -6,6 +6,8 @@ export { ApiError, ERR, StatesError, TaskFailure } from './errors.ts';
 export type { ServiceCall, TaskRoutes } from './handlers.ts';
 export { awsSdkRoutes, createTaskRouter } from './handlers.ts';
 export { createSfnHttpHandler, startSfnServer } from './http.ts';
+export type { MockStep } from './mocks.ts';
+export { MockConfig } from './mocks.ts';
 export type { Frame, JournalRecord, Snapshot, Store } from './model.ts';
 export type { FileStoreOptions } from './store.ts';
 export { FileStore, MemoryStore } from './store.ts';

@@ -32,6 +32,10 @@ export interface ExecMeta {
   parent?: { exec: string; frame: string; seq: number; sync: 0 | 1 | 2 };
   /** Express sync executions are never journaled. */
   ephemeral?: boolean;
+  /** the mock configuration's test case this execution runs (`<stateMachineArn>#<test case>`) */
+  testCase?: string;
+  /** invocations so far per mocked Task state (picks the mocked response entry) */
+  mockCalls?: Record<string, number>;
 }
 
 /** What a frame is doing in its current state. */
@@ -56,6 +60,8 @@ export type Phase =
       heartbeatAt?: number;
       /** `states:startExecution.sync`: the child execution */
       child?: string;
+      /** a mocked task (test case): the invocation number that picks its mocked response */
+      mock?: number;
     }
   | {
       k: 'branches';
@@ -78,6 +84,8 @@ export type Phase =
       mapRun?: string;
       /** Map: failed items absorbed before the state fails (resolved when it started) */
       tolerated?: number;
+      /** Map: MaxConcurrency as resolved when it started (0: no limit) */
+      max?: number;
     }
   /** closed by a failure/abort: kept for redrive */
   | { k: 'parked'; error?: string; cause?: string };

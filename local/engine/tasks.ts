@@ -123,20 +123,37 @@ export const startTask = (
       frame,
     );
   }
+  const mock = mockAttempt(c, tx, frame);
   frame.phase = {
     k: 'task',
     seq,
     resource,
     params,
+    ...(mock !== undefined ? { mock } : {}),
     ...(token ? { token } : {}),
     ...(timeout ? { timeoutAt: now + timeout * 1000 } : {}),
     ...(heartbeat ? { heartbeatSeconds: heartbeat, heartbeatAt: now + heartbeat * 1000 } : {}),
   };
-  if (token) c.tokens.set(token, { exec: exec.meta.arn, frame: frame.id, seq });
+  if (token && mock === undefined) c.tokens.set(token, { exec: exec.meta.arn, frame: frame.id, seq });
   tx.after.push(() => {
     armFrameTimers(c, exec, frame);
     invoke(c, exec, frame);
   });
+};
+
+/**
+ * For an execution running a test case that mocks this Task state: the invocation number (counted
+ * per state in the execution, journaled with it) that picks the mocked response; else undefined.
+ */
+const mockAttempt = (c: Core, tx: Tx, frame: Frame): number | undefined => {
+  const m = tx.exec.meta;
+  if (m.testCase === undefined || !c.mocks) return undefined;
+  if (c.mocks.answer(m.smName, m.testCase, frame.state, 0) === undefined) return undefined;
+  const calls = m.mockCalls ?? {};
+  const attempt = calls[frame.state] ?? 0;
+  m.mockCalls = { ...calls, [frame.state]: attempt + 1 };
+  tx.meta = true;
+  return attempt;
 };
 
 /** The task is over (result, failure, timeout, abort): its timers, token and invocation go. */
@@ -158,20 +175,45 @@ export const invoke = (c: Core, exec: Exec, frame: Frame): void => {
   const ac = new Abort();
   c.aborts.set(k, ac);
   c.queue.taskStarted();
-  const invoked = () => {
-    if (c.aborts.get(k) === ac) c.aborts.delete(k);
-    c.queue.taskFinished();
-  };
-  callHandler(c, exec, frame, ph, ac).then(invoked, (e) => {
-    console.error('[sfn-engine] task invocation failed', e);
-    invoked();
-  });
+  // (no named closures on this path: tsx's keepNames would wrap each one per call)
+  callHandler(c, exec, frame, ph, ac).then(
+    () => invoked(c, k, ac),
+    (e) => {
+      console.error('[sfn-engine] task invocation failed', e);
+      invoked(c, k, ac);
+    },
+  );
 };
+
+const invoked = (c: Core, k: string, ac: Abort): void => {
+  if (c.aborts.get(k) === ac) c.aborts.delete(k);
+  c.queue.taskFinished();
+};
+
+/** `ctx.heartbeat` of a task: extends its HeartbeatSeconds deadline. */
+const heartbeater = (c: Core, exec: Exec, frameId: string, seq: number) => () =>
+  c.schedule(() => heartbeatNow(c, exec, frameId, seq));
 
 const callHandler = async (c: Core, exec: Exec, frame: Frame, ph: TaskPhase, ac: Abort): Promise<void> => {
   const seq = ph.seq;
   if (c.store.durable) await c.store.flush();
   if (!runningTask(exec, frame.id, seq) || ac.aborted) return;
+  if (ph.mock !== undefined) {
+    // a mocked task never calls its integration (nor waits for a task token)
+    const m = exec.meta;
+    const step = c.mocks?.answer(m.smName, m.testCase ?? '', frame.state, ph.mock);
+    if (step && 'Return' in step) c.schedule(() => onTaskSucceeded(c, exec, frame.id, seq, step.Return));
+    else {
+      const err = step
+        ? new StatesError(step.Throw.Error, step.Throw.Cause)
+        : new StatesError(
+            ERR.Runtime,
+            `No mocked response defined for attempt ${ph.mock} of state '${frame.state}' in test case '${m.testCase}'`,
+          );
+      c.schedule(() => onTaskFailed(c, exec, frame.id, seq, err));
+    }
+    return;
+  }
   if (describeResource(ph.resource).startsExecution) {
     await c.run(() => startChildTask(c, exec, frame.id, seq));
     return;
@@ -198,7 +240,7 @@ const callHandler = async (c: Core, exec: Exec, frame: Frame, ph: TaskPhase, ac:
       return ac.signal;
     },
     idempotencyKey: `${exec.meta.arn}#${frame.id}#${seq}`,
-    heartbeat: () => c.schedule(() => heartbeatNow(c, exec, frame.id, seq)),
+    heartbeat: heartbeater(c, exec, frame.id, seq),
   };
   let result: unknown;
   try {
@@ -259,7 +301,8 @@ export const onTaskSucceeded = (
   const { frame } = t;
   const d = describeResource(t.ph.resource);
   const text = result === undefined ? 'null' : JSON.stringify(result);
-  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+  // (UTF-8 takes at most 3 bytes per UTF-16 unit: most results need no byte count)
+  if (text.length > MAX_PAYLOAD_BYTES / 3 && Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
     // AWS: the task fails (catchable), naming the function ARN or the integration's service
     const name = d.lambda ? t.ph.resource : d.resourceType;
     const err = new StatesError(

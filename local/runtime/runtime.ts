@@ -3,7 +3,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { awsSdkRoutes } from '../engine/handlers.ts';
-import { createEngine, createSfnHttpHandler, createTaskRouter, FileStore } from '../engine/index.ts';
+import {
+  createEngine,
+  createSfnHttpHandler,
+  createTaskRouter,
+  FileStore,
+  MockConfig,
+} from '../engine/index.ts';
 import { createEventBridge, DeliveryError, type LocalEventBridge } from '../eventbridge/bus.ts';
 import { errorReply } from '../eventbridge/scheduler.ts';
 import { createSqs, type LocalSqs } from '../sqs/queues.ts';
@@ -52,6 +58,11 @@ export interface RuntimeOptions {
   readonly clock: 'real' | 'virtual';
   /** Use this DynamoDB endpoint instead of the embedded store. */
   readonly dynamodbEndpoint?: string;
+  /**
+   * A mock configuration file (Step Functions Local's format): executions started on
+   * `<stateMachineArn>#<test case>` answer that test case's Task states with mocked responses.
+   */
+  readonly mockConfig?: string;
   /** One line per webhook, event, run transition and failure. */
   readonly log?: (line: string) => void;
   /**
@@ -464,6 +475,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     const engine = await createEngine({
       store: new FileStore(join(options.dataDir, 'sfn')),
       clock,
+      ...(options.mockConfig ? { mockConfig: MockConfig.load(options.mockConfig) } : {}),
       region: LOCAL_REGION,
       accountId: LOCAL_ACCOUNT,
       onHistoryEvent: (arn, event) => {

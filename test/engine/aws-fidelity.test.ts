@@ -705,6 +705,42 @@ const cases: Case[] = [
       'ExecutionFailed',
     ],
   },
+  {
+    name: 'history: a JSONata MaxConcurrency expression limits the iterations running at once',
+    source: 'Developer guide, "Map state": MaxConcurrency (in JSONata, a number or an expression); 1 runs items one after the other',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'M',
+      States: {
+        M: {
+          Type: 'Map',
+          Items: '{% $states.input.xs %}',
+          MaxConcurrency: '{% $states.input.limit %}',
+          ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    },
+    input: { xs: ['a', 'b'], limit: 1 },
+    status: 'SUCCEEDED',
+    output: ['a', 'b'],
+    events: [
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'MapIterationSucceeded',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'MapIterationSucceeded',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
   // ================================================================ Assign
   {
     name: 'Assign: on a Pass state with Result, $ in Assign is the result',

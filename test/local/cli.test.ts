@@ -68,6 +68,35 @@ describe('storeflow dev options', () => {
     expect(parseDevOptions(['--stage', 'staging']).stage).toBe('staging');
   });
 
+  it('--mock-config (or SFN_MOCK_CONFIG) names a mock configuration, checked when parsed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-mocks-'));
+    try {
+      const good = join(dir, 'mocks.json');
+      writeFileSync(
+        good,
+        JSON.stringify({
+          StateMachines: { m: { TestCases: { T: { S: 'R' } } } },
+          MockedResponses: { R: { '0': { Return: {} } } },
+        }),
+      );
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify({ StateMachines: {}, MockedResponses: { R: { x: { Return: 1 } } } }));
+      expect(parseDevOptions(['--mock-config', good]).mockConfig).toBe(good);
+      expect(parseDevOptions([], { SFN_MOCK_CONFIG: good }).mockConfig).toBe(good);
+      expect(parseDevOptions([]).mockConfig).toBeUndefined();
+      expect(() => parseDevOptions(['--mock-config', bad])).toThrow(
+        new UsageError(
+          '--mock-config: mock configuration: MockedResponses.R.x: attempt keys are "n" or "n-m"',
+        ),
+      );
+      expect(() => parseDevOptions([], { SFN_MOCK_CONFIG: join(dir, 'none.json') })).toThrow(
+        /^SFN_MOCK_CONFIG: mock configuration .*none\.json: ENOENT/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('takes IPv6 addresses with or without brackets, and host names', () => {
     expect(parseDevOptions(['--host', '[::1]']).host).toBe('::1');
     expect(parseDevOptions(['--host', '::']).host).toBe('::');

@@ -1,9 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -19,11 +25,23 @@ const FLOW = 'arn:aws:states:us-east-1:000000000000:stateMachine:fixture-flow';
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-fixture-'));
+  // a mock configuration, as `storeflow dev --mock-config` loads it (Step Functions Local's format)
+  const mockConfig = join(dataDir, 'mocks.json');
+  writeFileSync(
+    mockConfig,
+    JSON.stringify({
+      StateMachines: { 'fixture-flow': { TestCases: { StepOneDown: { StepOne: 'Down' } } } },
+      MockedResponses: {
+        Down: { '0': { Throw: { Error: 'Lambda.ServiceException', Cause: 'mocked outage' } } },
+      },
+    }),
+  );
   runtime = await startRuntime({
     assemblyDir: inject('fixtureAssembly'),
     dataDir,
     port: 0,
     clock: 'virtual',
+    mockConfig,
     log: (line) => lines.push(line),
   });
 });
@@ -102,5 +120,30 @@ describe('a workflow app on the local runtime', () => {
     await advance(3600);
     const after = (await items()).filter((i) => i.startsWith('hourly effect#'));
     expect(after.length).toBe(hourly.length + 1);
+  });
+
+  it('runs a test case of the mock configuration: <stateMachineArn>#<test case>, no real call', async () => {
+    const before = await items();
+    const sfn = new SFNClient(sdk());
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: `${FLOW}#StepOneDown`,
+        input: JSON.stringify({ run: 'mocked-1', slowMs: 0 }),
+      }),
+    );
+    await fetch(`${runtime.url}/_local/settle`, { method: 'POST' });
+    const d = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    expect(d).toMatchObject({ status: 'FAILED', error: 'Lambda.ServiceException', cause: 'mocked outage' });
+    const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    expect(history.events?.map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskFailed',
+      'ExecutionFailed',
+    ]);
+    expect((await items()).filter((i) => i.startsWith('mocked-1'))).toEqual([]);
+    expect(await items()).toEqual(before);
   });
 });

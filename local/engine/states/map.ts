@@ -74,7 +74,7 @@ export const map: StateRunner<MapState> = {
         `Map state input must be an array but was: ${jsonataTypeOf(items)} (${st.ItemsPath ?? '$'} == ${JSON.stringify(items)})`,
       );
     }
-    integerPath(st.MaxConcurrency, st.MaxConcurrencyPath, 'MaxConcurrency', s);
+    const max = integerPath(st.MaxConcurrency, st.MaxConcurrencyPath, 'MaxConcurrency', s);
     const count = integerPath(
       st.ToleratedFailureCount,
       st.ToleratedFailureCountPath,
@@ -88,7 +88,10 @@ export const map: StateRunner<MapState> = {
       s,
       100,
     );
-    return startMap(c, tx, frame, st, items, eff, failureThreshold(count, pct, items.length));
+    return startMap(c, tx, frame, st, items, eff, {
+      tolerated: failureThreshold(count, pct, items.length),
+      max,
+    });
   },
   async jsonata(c, tx, frame, st) {
     const s = c.jscope(tx.exec, frame);
@@ -101,10 +104,13 @@ export const map: StateRunner<MapState> = {
         'Items',
       );
     }
-    await integerExpr(st.MaxConcurrency, s, 'MaxConcurrency');
+    const max = await integerExpr(st.MaxConcurrency, s, 'MaxConcurrency');
     const count = await integerExpr(st.ToleratedFailureCount, s, 'ToleratedFailureCount');
     const pct = await integerExpr(st.ToleratedFailurePercentage, s, 'ToleratedFailurePercentage', 100);
-    await startMap(c, tx, frame, st, items, frame.input, failureThreshold(count, pct, items.length));
+    await startMap(c, tx, frame, st, items, frame.input, {
+      tolerated: failureThreshold(count, pct, items.length),
+      max,
+    });
   },
 };
 
