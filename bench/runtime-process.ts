@@ -61,6 +61,7 @@ export async function startRuntimeProcess(
           calls: Record<string, number>;
           invocations: Record<string, number>;
           cpu: Record<string, number>;
+          schedules: number;
         }
       >,
     async close() {

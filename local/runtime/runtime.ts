@@ -107,6 +107,8 @@ export interface RuntimeStats {
    * function's live sandboxes (a reclaimed sandbox's time leaves the sum).
    */
   readonly cpu: Record<string, number>;
+  /** EventBridge Scheduler schedules alive (made through the API: the SLA's promise timers). */
+  readonly schedules: number;
 }
 
 /** A thread's CPU time in microseconds from /proc (Linux), or undefined. */
@@ -670,7 +672,12 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
             if (micros !== undefined) cpu[fn.spec.name] = (cpu[fn.spec.name] ?? 0) + micros;
           }
         }
-        return { calls: Object.fromEntries(calls), invocations: Object.fromEntries(invocations), cpu };
+        return {
+          calls: Object.fromEntries(calls),
+          invocations: Object.fromEntries(invocations),
+          cpu,
+          schedules: events?.stats().schedules ?? 0,
+        };
       },
       async close() {
         if (closing) return;
