@@ -707,7 +707,8 @@ const cases: Case[] = [
   },
   {
     name: 'history: a JSONata MaxConcurrency expression limits the iterations running at once',
-    source: 'Developer guide, "Map state": MaxConcurrency (in JSONata, a number or an expression); 1 runs items one after the other',
+    source:
+      'Developer guide, "Map state": MaxConcurrency (in JSONata, a number or an expression); 1 runs items one after the other',
     def: {
       QueryLanguage: 'JSONata',
       StartAt: 'M',
