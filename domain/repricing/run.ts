@@ -265,9 +265,11 @@ export type RepricingRun = ReturnType<typeof repricingRun>;
  * hours, so a store in a zone with a half- or quarter-hour offset is repriced at its own hh:00.
  */
 export function repricingTick(deps: Pick<RepricingDeps, 'store' | 'clock'>) {
-  return async (): Promise<{ name: string; at: string }> => {
+  return async (): Promise<{ due: false } | { due: true; name: string; at: string }> => {
+    // No priced SKU yet: no run (an empty store is not 24 executions a day).
+    if ((await deps.store.nonEmptyBuckets()).length === 0) return { due: false };
     const rules = (await deps.store.getRules()) ?? DEFAULT_PRICING_RULES;
     const at = scheduledRunAt(deps.clock.now(), rules.timeZone);
-    return { name: repriceRunId(at, rules.timeZone), at: at.toISOString() };
+    return { due: true, name: repriceRunId(at, rules.timeZone), at: at.toISOString() };
   };
 }
