@@ -17,6 +17,7 @@ export const handler = middy<unknown, unknown>()
   .use(injectLambdaContext(logger))
   .handler(async () => {
     const due = await tick();
+    if (!due.due) return due;
     const result = await startNamedRun(sfnClient(), stateMachineArn, due.name, { at: due.at });
     if (result.started) logger.info('repricing run started', { name: due.name, at: due.at });
     return { ...due, started: result.started };

@@ -260,14 +260,23 @@ export type RepricingRun = ReturnType<typeof repricingRun>;
 
 /**
  * The runs' clock (an EventBridge Scheduler schedule every 15 minutes, in the deploy's store time
- * zone): each tick starts the run of the store hour it falls in, named after that hour, so the
- * first tick of an hour starts it and the others are no-ops. The rules' time zone decides the
+ * zone): a tick in the first 20 minutes of a store hour starts that hour's run, named after it, so
+ * the first tick starts it and the next is a no-op. The rules' time zone decides the
  * hours, so a store in a zone with a half- or quarter-hour offset is repriced at its own hh:00.
  */
+/** How long after the top of its hour a run may still start (the :00 tick and the :15 one). */
+export const RUN_START_WINDOW_MS = 20 * 60_000;
+
 export function repricingTick(deps: Pick<RepricingDeps, 'store' | 'clock'>) {
-  return async (): Promise<{ name: string; at: string }> => {
+  return async (): Promise<{ due: false } | { due: true; name: string; at: string }> => {
+    // No priced SKU yet: no run (an empty store is not 24 executions a day).
+    if ((await deps.store.nonEmptyBuckets()).length === 0) return { due: false };
     const rules = (await deps.store.getRules()) ?? DEFAULT_PRICING_RULES;
-    const at = scheduledRunAt(deps.clock.now(), rules.timeZone);
-    return { name: repriceRunId(at, rules.timeZone), at: at.toISOString() };
+    const now = deps.clock.now();
+    const at = scheduledRunAt(now, rules.timeZone);
+    // A run starts at the top of its hour (the :00 tick, the :15 one if that was lost), never late
+    // in the hour: the store's first priced SKU at 09:30 waits for the 10:00 run.
+    if (now.getTime() - at.getTime() > RUN_START_WINDOW_MS) return { due: false };
+    return { due: true, name: repriceRunId(at, rules.timeZone), at: at.toISOString() };
   };
 }
