@@ -1,4 +1,3 @@
-import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   Choice,
@@ -12,7 +11,6 @@ import {
 import type { Construct } from 'constructs';
 import { REPRICING_STEP_REJECTED } from '#domain/repricing/run';
 import type { StageConfig } from '../lib/config.ts';
-import { nagArn } from '../lib/constructs/nag.ts';
 import { StoreflowWorkflow } from './_kit/state-machine.ts';
 
 export interface RepricingRunWorkflowProps {
@@ -85,20 +83,6 @@ export class RepricingRunWorkflow extends StoreflowWorkflow<RepricingState> {
         return start.next(reprice).next(new Succeed(scope, 'Done'));
       },
     });
-    // A Distributed Map's children are executions of this state machine: CDK grants the role
-    // StartExecution (and describe/stop) on them, whose names only exist at run time.
-    const machine = Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
-    const executions = nagArn(
-      this,
-      'states',
-      `execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`,
-    );
-    for (const suffix of [':*', '/*:*']) {
-      Validations.of(this.stateMachine).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${executions}${suffix}]`,
-        reason:
-          "The Distributed Map's child executions of this state machine (their names are made at run time); no other state machine.",
-      });
-    }
+    this.acknowledgeDistributedMapChildren();
   }
 }

@@ -20,8 +20,8 @@ import type {
   StoredBundle,
   StoredSkuPricing,
 } from '#domain/repricing/store';
-import { ValidationError } from '#domain/shared/errors';
 import { batchGet, batchPut } from './batch.ts';
+import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
 import { keys } from './schema.ts';
 import {
   DynamoSkuPricingStore,
@@ -48,26 +48,6 @@ function toObservation(value: unknown): ObservedPrice | null {
     url: o.url ?? null,
   };
 }
-
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeCursor<T>(cursor: string, valid: (value: unknown) => value is T): T {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (valid(value)) return value;
-  } catch {
-    // the validation error below
-  }
-  throw ValidationError.field('cursor', 'is not a cursor this API handed out');
-}
-
-const isKey = (v: unknown): v is Record<string, string> =>
-  typeof v === 'object' &&
-  v !== null &&
-  Object.values(v).every((x) => typeof x === 'string' && x.length <= 1024) &&
-  Object.keys(v).every((k) => ['pk', 'sk', 'gsi1pk', 'gsi1sk'].includes(k));
 
 /** Repricing's state on the single table (schema.ts lists the access patterns). */
 export class DynamoPricingStore extends DynamoSkuPricingStore implements PricingStore {
@@ -142,7 +122,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': keys.pricingIndex(bucket, '').gsi1pk },
       Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKey) } : {}),
+      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isTableKey) } : {}),
     });
     return { items: page.items.map(toPricing), cursor: page.last ? encodeCursor(page.last) : null };
   }
@@ -160,7 +140,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
             Number.isInteger(c.b) &&
             (c.b as number) >= 0 &&
             (c.b as number) < PRICING_BUCKETS &&
-            (c.k === null || isKey(c.k))
+            (c.k === null || isTableKey(c.k))
           );
         })
       : { b: 0, k: null };
@@ -212,7 +192,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       ExpressionAttributeValues: { ':p': keys.skuPricing(sku).pk, ':s': 'PRICE#' },
       ScanIndexForward: false,
       Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKey) } : {}),
+      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isTableKey) } : {}),
     });
     return { items: page.items.map(toChange), cursor: page.last ? encodeCursor(page.last) : null };
   }

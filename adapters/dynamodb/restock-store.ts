@@ -22,10 +22,10 @@ import type {
   SkuMeasure,
 } from '#domain/restock/store';
 import { CATALOG_BUCKETS } from '#domain/restock/sweep';
-import { ValidationError } from '#domain/shared/errors';
 import type { Money } from '#domain/shared/money';
 import { batchWrite } from './batch.ts';
 import { isConditionalCheckFailed } from './client.ts';
+import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
 import { keys } from './schema.ts';
 
 /** A SKU's catalog bucket: a stable hash of its id, so sweeps fan out evenly. */
@@ -44,26 +44,6 @@ function strip(item: Item): Item {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, ...rest } = item;
   return rest;
 }
-
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-function decodeCursor<T>(cursor: string, valid: (value: unknown) => value is T): T {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (valid(value)) return value;
-  } catch {
-    // the validation error below
-  }
-  throw ValidationError.field('cursor', 'is not a cursor this API handed out');
-}
-
-const isKey = (v: unknown): v is Record<string, string> =>
-  typeof v === 'object' &&
-  v !== null &&
-  Object.values(v).every((x) => typeof x === 'string' && x.length <= 1024) &&
-  Object.keys(v).every((k) => ['pk', 'sk', 'gsi1pk', 'gsi1sk'].includes(k));
 
 /** Restock's state on the single table (schema.ts lists the access patterns). */
 export class DynamoRestockStore implements RestockStore {
@@ -362,7 +342,7 @@ export class DynamoRestockStore implements RestockStore {
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': keys.catalogIndex(bucket, '').gsi1pk },
       Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKey) } : {}),
+      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isTableKey) } : {}),
     });
     return { items: page.items.map(toSku), cursor: page.last ? encodeCursor(page.last) : null };
   }
@@ -375,7 +355,7 @@ export class DynamoRestockStore implements RestockStore {
             Number.isInteger(c.b) &&
             (c.b as number) >= 0 &&
             (c.b as number) < CATALOG_BUCKETS &&
-            (c.k === null || isKey(c.k))
+            (c.k === null || isTableKey(c.k))
           );
         })
       : { b: 0, k: null };
@@ -450,7 +430,7 @@ export class DynamoRestockStore implements RestockStore {
       KeyConditionExpression: 'pk = :p',
       ExpressionAttributeValues: { ':p': keys.needsRestock('').pk },
       Limit: limit,
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKey) } : {}),
+      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isTableKey) } : {}),
     });
     return {
       items: page.items.map((i) => i.sku as string),
@@ -776,7 +756,7 @@ export class DynamoRestockStore implements RestockStore {
             ExpressionAttributeNames: Object.fromEntries(conditions.map(([k]) => [`#${k}`, k])),
           }
         : {}),
-      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isKey) } : {}),
+      ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, isTableKey) } : {}),
     });
     return { items: page.items.map(toPurchaseOrder), cursor: page.last ? encodeCursor(page.last) : null };
   }

@@ -11,6 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../../lib/config.ts';
+import { nagArn } from '../../lib/constructs/nag.ts';
 import { type WorkflowSteps, workflowSteps } from './steps.ts';
 
 export interface StoreflowWorkflowProps<S extends string> {
@@ -71,5 +72,26 @@ export class StoreflowWorkflow<S extends string> extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * For a workflow with a Distributed Map: its children are executions of this state machine, and
+   * the CDK grants the role StartExecution (and describe/stop) on them, whose names only exist at
+   * run time — acknowledged for cdk-nag with that reason, for this state machine only.
+   */
+  protected acknowledgeDistributedMapChildren(): void {
+    const machine = Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
+    const executions = nagArn(
+      this,
+      'states',
+      `execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machine}"}]}]}`,
+    );
+    for (const suffix of [':*', '/*:*']) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${executions}${suffix}]`,
+        reason:
+          "The Distributed Map's child executions of this state machine (their names are made at run time); no other state machine.",
+      });
+    }
   }
 }
