@@ -243,9 +243,10 @@ export function repricingRun(deps: RepricingDeps) {
       );
       const changes = [...finished, ...(await apply(ctx, evaluations))];
       await Promise.all(changes.map((c) => deps.store.recordPriceChange(c)));
-      const publishedAt = nowIso();
+      // Published at the change's own instant, not now: a retried page republishes the same event
+      // (same id, same instant), so the timeline, keyed by instant and id, keeps one line.
       await deps.publisher.publish(
-        changes.map((c) => priceChangedEvent(c, publishedAt, priceChangeKey(c.runId ?? ctx.runId, c.sku))),
+        changes.map((c) => priceChangedEvent(c, c.at, priceChangeKey(c.runId ?? ctx.runId, c.sku))),
       );
       return {
         cursor: page.cursor,
