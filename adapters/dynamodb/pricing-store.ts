@@ -21,7 +21,7 @@ import type {
   StoredSkuPricing,
 } from '#domain/repricing/store';
 import { batchGet, batchPut } from './batch.ts';
-import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
+import { decodeCursor, encodeCursor, isTableKey, pageAcrossBuckets } from './cursor.ts';
 import { keys } from './schema.ts';
 import {
   DynamoSkuPricingStore,
@@ -133,30 +133,16 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
   }
 
   async listPricings(cursor: string | null, limit: number): Promise<Page<StoredSkuPricing>> {
-    let at = cursor
-      ? decodeCursor(cursor, (v): v is { b: number; k: Record<string, string> | null } => {
-          const c = v as { b?: unknown; k?: unknown };
-          return (
-            Number.isInteger(c.b) &&
-            (c.b as number) >= 0 &&
-            (c.b as number) < PRICING_BUCKETS &&
-            (c.k === null || isTableKey(c.k))
-          );
-        })
-      : { b: 0, k: null };
-    const items: StoredSkuPricing[] = [];
-    while (items.length < limit && at.b < PRICING_BUCKETS) {
+    return pageAcrossBuckets(PRICING_BUCKETS, cursor, limit, async (bucket, start, max) => {
       const page = await this.queryPage({
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': keys.pricingIndex(at.b, '').gsi1pk },
-        Limit: limit - items.length,
-        ...(at.k ? { ExclusiveStartKey: at.k } : {}),
+        ExpressionAttributeValues: { ':p': keys.pricingIndex(bucket, '').gsi1pk },
+        Limit: max,
+        ...(start ? { ExclusiveStartKey: start } : {}),
       });
-      items.push(...page.items.map(toPricing));
-      at = page.last ? { b: at.b, k: page.last as Record<string, string> } : { b: at.b + 1, k: null };
-    }
-    return { items, cursor: at.b < PRICING_BUCKETS ? encodeCursor(at) : null };
+      return { items: page.items.map(toPricing), ...(page.last ? { last: page.last } : {}) };
+    });
   }
 
   async applyRunChange(change: PriceChange, expectedVersion: number): Promise<'applied' | 'stale' | 'done'> {

@@ -25,7 +25,7 @@ import { CATALOG_BUCKETS } from '#domain/restock/sweep';
 import type { Money } from '#domain/shared/money';
 import { batchWrite } from './batch.ts';
 import { isConditionalCheckFailed } from './client.ts';
-import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
+import { decodeCursor, encodeCursor, isTableKey, pageAcrossBuckets } from './cursor.ts';
 import { keys } from './schema.ts';
 
 /** A SKU's catalog bucket: a stable hash of its id, so sweeps fan out evenly. */
@@ -348,30 +348,16 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async listSkus(cursor: string | null, limit: number): Promise<Page<Sku>> {
-    let at = cursor
-      ? decodeCursor(cursor, (v): v is { b: number; k: Record<string, string> | null } => {
-          const c = v as { b?: unknown; k?: unknown };
-          return (
-            Number.isInteger(c.b) &&
-            (c.b as number) >= 0 &&
-            (c.b as number) < CATALOG_BUCKETS &&
-            (c.k === null || isTableKey(c.k))
-          );
-        })
-      : { b: 0, k: null };
-    const items: Sku[] = [];
-    while (items.length < limit && at.b < CATALOG_BUCKETS) {
+    return pageAcrossBuckets(CATALOG_BUCKETS, cursor, limit, async (bucket, start, max) => {
       const page = await this.#query({
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': keys.catalogIndex(at.b, '').gsi1pk },
-        Limit: limit - items.length,
-        ...(at.k ? { ExclusiveStartKey: at.k } : {}),
+        ExpressionAttributeValues: { ':p': keys.catalogIndex(bucket, '').gsi1pk },
+        Limit: max,
+        ...(start ? { ExclusiveStartKey: start } : {}),
       });
-      items.push(...page.items.map(toSku));
-      at = page.last ? { b: at.b, k: page.last as Record<string, string> } : { b: at.b + 1, k: null };
-    }
-    return { items, cursor: at.b < CATALOG_BUCKETS ? encodeCursor(at) : null };
+      return { items: page.items.map(toSku), ...(page.last ? { last: page.last } : {}) };
+    });
   }
 
   async getMeasure(sku: string): Promise<SkuMeasure | null> {

@@ -2,6 +2,7 @@ import type { PricingRules, VersionedPricingRules } from '../pricing/pricing-rul
 import type { PriceDecision } from '../pricing/reprice.ts';
 import type { SkuPricing } from '../pricing/sku-pricing.ts';
 import type { Money } from '../shared/money.ts';
+import type { Page } from '../shared/page.ts';
 
 /**
  * Port: where repricing keeps its state (adapters/dynamodb/pricing-store.ts). Every write that a
@@ -15,10 +16,7 @@ export type SaveResult<T> =
   /** The item changed since the version read: read again. */
   | { readonly saved: false };
 
-export interface Page<T> {
-  readonly items: T[];
-  readonly cursor: string | null;
-}
+export type { Page };
 
 /** A competitor's latest price for a SKU, as recorded. */
 export interface ObservedPrice {

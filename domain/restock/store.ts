@@ -1,4 +1,5 @@
 import type { Money } from '../shared/money.ts';
+import type { Page } from '../shared/page.ts';
 import type { Sku, SkuSpec, Supplier } from './catalog.ts';
 import type { RestockPolicy, VersionedPolicy } from './policy.ts';
 import type { PurchaseOrder, PurchaseOrderStatus, Receipt } from './purchase-order.ts';
@@ -65,10 +66,7 @@ export interface OrderSale {
   readonly version: number;
 }
 
-export interface Page<T> {
-  readonly items: T[];
-  readonly cursor: string | null;
-}
+export type { Page };
 
 export interface RestockStore {
   // --- policy ---

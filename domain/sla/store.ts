@@ -1,4 +1,5 @@
 import type { Money } from '../shared/money.ts';
+import type { Page } from '../shared/page.ts';
 import type { PromisePolicy, StoredPolicy } from './policy.ts';
 
 /** A promise's life (SPEC §4). */
@@ -63,10 +64,7 @@ export interface OrderFacts {
   readonly paidAt: string;
 }
 
-export interface Page<T> {
-  readonly items: T[];
-  readonly cursor: string | null;
-}
+export type { Page };
 
 /**
  * Port: where promises live. Every change is a single-item conditional write, so duplicates,

@@ -1,14 +1,12 @@
-import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { RepricingRunWorkflow } from '#workflows/repricing-run';
 import { ROUTES } from './api-routes.ts';
 import type { FeatureProps } from './feature.ts';
 import { grantIndexQuery, grantTable, ITEM_READ_WRITE } from './grants.ts';
 import { StoreflowFunction } from './storeflow-function.ts';
+import { workflowClock } from './workflow-clock.ts';
 
 /**
  * Scheduled repricing (SPEC §6, docs/rules/repricing.md, decision 24): the hourly run (an
@@ -40,32 +38,17 @@ export class Repricing extends Construct {
     grantIndexQuery(table, runStep);
     bus.grantPutEventsTo(runStep);
     const run = new RepricingRunWorkflow(this, 'RunWorkflow', { step: runStep, config }).stateMachine;
-    const tick = new StoreflowFunction(this, 'RunClock', {
+    workflowClock(this, {
+      name: 'Run',
       entry: 'repricing-tick',
       description: 'Every 15 minutes: starts the run of the store hour it falls in (one per hour)',
+      scheduleDescription: `Repricing clock: every 15 minutes in ${config.storeTimeZone}; each store hour's first tick starts its run`,
+      roleDescription: 'EventBridge Scheduler invokes the repricing clock',
+      what: 'the repricing clock function',
+      stateMachine: run,
       config,
-      environment: { STATE_MACHINE_ARN: run.stateMachineArn, TABLE_NAME: table.tableName },
-    }).fn;
-    grantTable(table, tick, 'dynamodb:GetItem');
-    run.grantStartExecution(tick);
-    const scheduleRole = new Role(this, 'RunScheduleRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'EventBridge Scheduler invokes the repricing clock',
-    });
-    new Schedule(this, 'RunSchedule', {
-      description: `Repricing clock: every 15 minutes in ${config.storeTimeZone}; each store hour's first tick starts its run`,
-      schedule: ScheduleExpression.cron({ minute: '0/15', timeZone: TimeZone.of(config.storeTimeZone) }),
-      target: new LambdaInvoke(tick, {
-        role: scheduleRole,
-        deadLetterQueue: targets.deadLetters,
-        retryAttempts: 3,
-        maxEventAge: Duration.minutes(15),
-      }),
-    });
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(tick.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'lambda:InvokeFunction on the repricing clock function and its versions/aliases (`<arn>:*`), as the CDK grants it; no other function.',
+      table,
+      targets,
     });
 
     // --- competitor prices, sales and price changes from the bus --------------------------------

@@ -1,8 +1,5 @@
-import { type CfnElement, Duration, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { PurchaseOrderApprovalWorkflow } from '#workflows/purchase-order-approval';
 import { RestockSweepWorkflow } from '#workflows/restock-sweep';
@@ -10,6 +7,7 @@ import { ROUTES } from './api-routes.ts';
 import type { FeatureProps } from './feature.ts';
 import { grantIndexQuery, grantTable, ITEM_READ_WRITE } from './grants.ts';
 import { StoreflowFunction } from './storeflow-function.ts';
+import { workflowClock } from './workflow-clock.ts';
 
 /**
  * Restock triggers (SPEC §3, docs/rules/restock.md): the sales ledger and stock follower on the
@@ -66,33 +64,17 @@ export class Restock extends Construct {
     grantIndexQuery(table, sweepStep);
     bus.grantPutEventsTo(sweepStep);
     const sweep = new RestockSweepWorkflow(this, 'SweepWorkflow', { step: sweepStep, config }).stateMachine;
-    const tick = new StoreflowFunction(this, 'SweepClock', {
+    workflowClock(this, {
+      name: 'Sweep',
       entry: 'restock-tick',
       description: 'Every 15 minutes: starts tonight’s restock sweep once the store’s clock passes sweepAt',
+      scheduleDescription: `Restock sweep clock: every 15 minutes in ${config.storeTimeZone}; the policy's sweepAt decides`,
+      roleDescription: 'EventBridge Scheduler invokes the restock sweep clock',
+      what: 'the sweep clock function',
+      stateMachine: sweep,
       config,
-      environment: { STATE_MACHINE_ARN: sweep.stateMachineArn, TABLE_NAME: table.tableName },
-    }).fn;
-    grantTable(table, tick, 'dynamodb:GetItem');
-    sweep.grantStartExecution(tick);
-    const scheduleRole = new Role(this, 'SweepScheduleRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'EventBridge Scheduler invokes the restock sweep clock',
-    });
-    new Schedule(this, 'SweepSchedule', {
-      description: `Restock sweep clock: every 15 minutes in ${config.storeTimeZone}; the policy's sweepAt decides`,
-      schedule: ScheduleExpression.cron({ minute: '0/15', timeZone: TimeZone.of(config.storeTimeZone) }),
-      target: new LambdaInvoke(tick, {
-        role: scheduleRole,
-        deadLetterQueue: targets.deadLetters,
-        retryAttempts: 3,
-        maxEventAge: Duration.minutes(15),
-      }),
-    });
-
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(tick.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'lambda:InvokeFunction on the sweep clock function and its versions/aliases (`<arn>:*`), as the CDK grants it; no other function.',
+      table,
+      targets,
     });
 
     // --- sales and stock from the bus -------------------------------------------------------------
