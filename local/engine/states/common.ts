@@ -61,7 +61,8 @@ export const applyResult = (c: Core, tx: Tx, frame: Frame, result: Json): Promis
       st.ResultSelector !== undefined
         ? evalTemplate(st.ResultSelector, c.scope(exec, frame, result))
         : result;
-    const assign = evalAssign(st.Assign, c.scope(exec, frame, selected));
+    const assign =
+      st.Assign === undefined ? undefined : evalAssign(st.Assign, c.scope(exec, frame, selected));
     const out = resultPath(c, exec, frame, st, frame.input, selected);
     c.finishState(tx, frame, st, out, assign);
   } catch (e) {
@@ -89,7 +90,8 @@ export const catcherOutput = (
       return { out, assign: await evalJsonataAssign(catcher.Assign, s) };
     })();
   }
-  const assign = evalAssign(catcher.Assign, c.scope(exec, frame, errorOutput));
+  const assign =
+    catcher.Assign === undefined ? undefined : evalAssign(catcher.Assign, c.scope(exec, frame, errorOutput));
   const out =
     catcher.ResultPath === null
       ? frame.input

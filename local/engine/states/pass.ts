@@ -15,8 +15,12 @@ export const pass: StateRunner<PassState> = {
     if (st.Result !== undefined) result = st.Result;
     else if (st.Parameters !== undefined) result = evalTemplate(st.Parameters, c.scope(exec, frame, eff));
     // Assign sees the state's result as `$` when the Pass state produces one (Result/Parameters)
+    // (no scope is built when there is no Assign: this is the hot path of Pass chains)
     const produced = st.Result !== undefined || st.Parameters !== undefined;
-    const assign = evalAssign(st.Assign, c.scope(exec, frame, produced ? result : input));
+    const assign =
+      st.Assign === undefined
+        ? undefined
+        : evalAssign(st.Assign, c.scope(exec, frame, produced ? result : input));
     const out = resultPath(c, exec, frame, st, input, result);
     c.finishState(tx, frame, st, out, assign);
     return undefined;

@@ -92,7 +92,7 @@ export const wait: StateRunner<WaitState> = {
         );
       due = t;
     }
-    const assign = evalAssign(st.Assign, c.scope(exec, frame, input));
+    const assign = st.Assign === undefined ? undefined : evalAssign(st.Assign, c.scope(exec, frame, input));
     const out = applyPath(st.OutputPath, eff, s, 'OutputPath');
     startWait(c, tx, frame, st, due, out, assign);
     return undefined;
