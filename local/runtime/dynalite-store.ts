@@ -1,3 +1,4 @@
+import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
@@ -58,6 +59,9 @@ interface TableDb {
 }
 interface Store {
   tableDb: TableDb;
+  getItemDb(name: string): object;
+  getIndexDb(type: string, table: string, index: string): object;
+  getTagDb(name: string): object;
   getTable(name: string, checkStatus: unknown, cb?: Callback<unknown>): void;
   lifecycleManager?: { gracefulClose(cb: (error?: Error) => void): void };
   db: LevelDb;
@@ -120,6 +124,7 @@ const OPERATIONS = [
   'UpdateItem',
   'UpdateTable',
 ] as const;
+const BOUND = Symbol('lock bound to its caller');
 const API_VERSIONS = new Set(['DynamoDB_20111205', 'DynamoDB_20120810']);
 const operations = new Map<string, { action: Action; validation: Validation }>();
 for (const op of OPERATIONS) {
@@ -201,7 +206,25 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
     writeBatches: 0,
     openIterators: 0,
   };
-  const flushWrites = groupStoreIo(store.db, stats);
+  const io = groupStoreIo(store.db, stats);
+  // A waiter for an item's lock runs in its own call's context, not in the releasing call's.
+  const bindLocks = <T extends { lock?: (key: unknown, exec: (...args: unknown[]) => void) => unknown }>(
+    sub: T,
+  ): T => {
+    const lock = sub.lock;
+    if (lock && !(lock as { [BOUND]?: true })[BOUND]) {
+      const bound = (key: unknown, exec: (...args: unknown[]) => void) =>
+        lock.call(sub, key, AsyncResource.bind(exec));
+      (bound as { [BOUND]?: true })[BOUND] = true;
+      sub.lock = bound;
+    }
+    return sub;
+  };
+  for (const name of ['getItemDb', 'getIndexDb', 'getTagDb'] as const) {
+    const get = store[name].bind(store) as (...args: unknown[]) => object;
+    store[name] = ((...args: unknown[]) => bindLocks(get(...args))) as never;
+  }
+  bindLocks(store.tableDb as never);
 
   // --- range reads that close their iterators (see above) ---------------------------------------
   const level = store.db;
@@ -310,33 +333,52 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
         return fail(500, 'com.amazonaws.dynamodb.v20120810#InternalServerError', String(error));
       }
       return new Promise<DynamoResponse>((resolve) => {
-        try {
-          op.action(store, data, (error, result) => {
-            if (error?.statusCode) return resolve(reply(error.statusCode, error.body, type));
-            if (error) {
-              return resolve(
+        // Whatever the call wrote is applied as one LevelDB batch before it is answered.
+        const unit = io.unit();
+        const answer = (response: DynamoResponse) =>
+          io.commit(unit).then(
+            () => resolve(response),
+            (error: unknown) =>
+              resolve(
                 reply(
                   500,
-                  { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: error.message },
+                  { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) },
                   type,
                 ),
-              );
-            }
-            resolve(reply(200, result, type));
-          });
-        } catch (error) {
-          resolve(
-            reply(
-              500,
-              { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) },
-              type,
-            ),
+              ),
           );
-        }
+        io.run(unit, () => {
+          try {
+            op.action(store, data, (error, result) => {
+              if (error?.statusCode) return answer(reply(error.statusCode, error.body, type));
+              if (error) {
+                return answer(
+                  reply(
+                    500,
+                    {
+                      __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+                      message: error.message,
+                    },
+                    type,
+                  ),
+                );
+              }
+              answer(reply(200, result, type));
+            });
+          } catch (error) {
+            answer(
+              reply(
+                500,
+                { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) },
+                type,
+              ),
+            );
+          }
+        });
       });
     },
     close() {
-      closed ??= flushWrites().then(
+      closed ??= io.flush().then(
         () =>
           new Promise<void>((resolve, reject) => {
             const done = (error?: Error) => (error ? reject(error) : resolve());
@@ -359,13 +401,22 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
  * - writes (puts, deletes, dynalite's own batches) queue and are applied as one LevelDB batch per
  *   turn of the event loop, one batch in flight at a time and in the order they were made; each
  *   caller's callback runs once its write is applied, so nothing is acknowledged before LevelDB has
- *   it, as before.
+ *   it, as before;
+ * - one API call is one unit (`run`/`commit`): the writes dynalite makes for it (an item's index
+ *   entries, then the item; every item of a BatchWriteItem) are acknowledged to dynalite at once,
+ *   seen by every later read, and applied together as one LevelDB batch, which the call's answer
+ *   waits for. dynalite writes an item's index entries and the item one after the other, so
+ *   without units a kill -9 between them left a GSI entry for a write that never happened (a
+ *   Query then saw an update the table did not have), which DynamoDB never shows.
  * Callbacks stay asynchronous (`setImmediate`), as dynalite's wrappers made them.
  */
-function groupStoreIo(
-  level: LevelDb,
-  stats: { reads: number; writes: number; writeBatches: number },
-): () => Promise<void> {
+interface WriteUnit {
+  readonly ops: WriteOp[];
+  sealed: boolean;
+}
+
+function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; writeBatches: number }) {
+  const units = new AsyncLocalStorage<WriteUnit>();
   const asyncGet = level.get.bind(level);
   const batch = level.batch.bind(level);
   /** The newest queued or in-flight write per key (JSON text for a put, null for a delete). */
@@ -404,6 +455,12 @@ function groupStoreIo(
       return { type: 'put', key: w.key, value: JSON.stringify(w.value), valueEncoding: 'utf8' };
     });
     for (const op of ops) latest.set(op.key, { op, text: op.type === 'put' ? (op.value as string) : null });
+    const unit = units.getStore();
+    if (unit && !unit.sealed) {
+      unit.ops.push(...ops);
+      setImmediate(cb, null);
+      return;
+    }
     queue.push({ ops, cb });
     schedule();
   };
@@ -433,12 +490,27 @@ function groupStoreIo(
   level.del = (key, cb) => (direct(cb) ? asyncDel(key, cb) : write([{ type: 'del', key }], cb));
   level.batch = (ops, cb) => (direct(cb) ? batch(ops, cb) : write(ops, cb));
 
-  /** Applies every queued write (before closing). */
-  return async () => {
-    for (;;) {
-      if (inFlight) await inFlight;
-      else if (queue.length > 0) flush();
-      else return;
-    }
+  return {
+    /** A unit for one API call. */
+    unit: (): WriteUnit => ({ ops: [], sealed: false }),
+    /** Runs `fn` (an API call) in `unit`: its writes and those of its callbacks go to the unit. */
+    run: (unit: WriteUnit, fn: () => void) => units.run(unit, fn),
+    /** Applies the unit's writes as one batch (in order with every other write). */
+    commit(unit: WriteUnit): Promise<void> {
+      unit.sealed = true;
+      if (unit.ops.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ ops: unit.ops, cb: (error) => (error ? reject(error) : resolve()) });
+        schedule();
+      });
+    },
+    /** Applies every queued write (before closing). */
+    async flush() {
+      for (;;) {
+        if (inFlight) await inFlight;
+        else if (queue.length > 0) flush();
+        else return;
+      }
+    },
   };
 }
