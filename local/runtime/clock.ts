@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, realClock, type TimerHandle, VirtualClock } from '../engine/clock.ts';
 
@@ -42,14 +42,20 @@ export function realRuntimeClock(): RuntimeClock {
 
 /**
  * A virtual clock persisted in `<data>/clock.json`: it starts at real time on a new data
- * directory, only moves when advanced, and resumes where it stood after a restart (also after
- * kill -9: the file is replaced atomically after every advance).
+ * directory, only moves when advanced, and resumes where it stood after a restart. Also after
+ * kill -9 in the middle of an advance: the instant of every timer that fires is saved before the
+ * timer's work runs, so time never goes back behind work that was done (an hourly run that
+ * started at 10:00 does not resume at 09:30). The file is created atomically (a temporary file
+ * renamed over it) and then rewritten in place, one `write` of a text of fixed length (an ISO
+ * instant), which a killed process never leaves half done.
  */
 export class PersistentVirtualClock extends VirtualClock implements RuntimeClock {
   readonly kind = 'virtual';
   readonly shared = new SharedArrayBuffer(8);
   readonly #view = new Float64Array(this.shared);
   readonly #file: string;
+  /** The instant clock.json holds. */
+  #saved: number;
 
   constructor(dataDir: string, startMs: number = Date.now()) {
     const file = join(dataDir, 'clock.json');
@@ -66,13 +72,18 @@ export class PersistentVirtualClock extends VirtualClock implements RuntimeClock
     super(now);
     this.#file = file;
     this.#view[0] = now;
-    this.#persist();
+    const tmp = `${file}.tmp`;
+    writeFileSync(tmp, PersistentVirtualClock.#text(now));
+    renameSync(tmp, file);
+    this.#saved = now;
   }
 
   override at(dueMs: number, cb: () => void): TimerHandle {
-    // Sandboxes must see the instant a timer fires at before the work it starts runs.
+    // Sandboxes must see the instant a timer fires at before the work it starts runs, and a
+    // restart must not find the clock behind it.
     return super.at(dueMs, () => {
       this.#view[0] = this.now();
+      this.#persist();
       cb();
     });
   }
@@ -83,9 +94,20 @@ export class PersistentVirtualClock extends VirtualClock implements RuntimeClock
     this.#persist();
   }
 
+  static #text(ms: number): string {
+    return JSON.stringify({ now: new Date(ms).toISOString() });
+  }
+
   #persist(): void {
-    const tmp = `${this.#file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ now: new Date(this.now()).toISOString() }));
-    renameSync(tmp, this.#file);
+    const now = this.now();
+    if (now === this.#saved) return;
+    const fd = openSync(this.#file, 'r+');
+    try {
+      // Same length as what it replaces (years 0000–9999): nothing to truncate.
+      writeSync(fd, PersistentVirtualClock.#text(now), 0);
+    } finally {
+      closeSync(fd);
+    }
+    this.#saved = now;
   }
 }
