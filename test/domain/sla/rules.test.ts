@@ -495,11 +495,16 @@ describe('compensationFor: integer fen, half-up, the member multiplier', () => {
     fc.assert(
       fc.property(amountFen, basisPoints, (total, refundBps) => {
         const paid = compensationFor(inputs({ refundBps }, { orderTotal: cny(total) })).amount.amount;
-        // |paid − total × bps / 10000| ≤ 1/2, and exactly 1/2 only rounding up: in units of 1/10000 fen
+        // |paid − total × bps / 10000| ≤ 1/2, and exactly 1/2 only rounding up (half-up: a share of
+        // x.5 fen pays x + 1, so paid is then half a fen above): in units of 1/10000 fen
         const diff = BigInt(paid) * 10_000n - BigInt(total) * BigInt(refundBps);
-        expect(diff >= -5_000n && diff < 5_000n).toBe(true);
+        expect(diff > -5_000n && diff <= 5_000n, `paid ${paid}, diff ${diff}/10000 fen`).toBe(true);
       }),
     );
+    // The half-fen case itself, found by a random run (CI, seed 1041810848): 34 448 248 732.5 fen pays 34 448 248 733.
+    expect(
+      compensationFor(inputs({ refundBps: 4_250 }, { orderTotal: cny(81_054_702_900) })).amount.amount,
+    ).toBe(34_448_248_733);
   });
 
   it('the rules version is recorded', () => {
