@@ -14,6 +14,7 @@ import type {
   PriceChange,
   PricingStore,
   RecordedHistory,
+  RunChangeGuard,
   SaveResult,
   SettingsPoint,
   SkuFacts,
@@ -27,6 +28,7 @@ import {
   DynamoSkuPricingStore,
   expiresAt,
   type Item,
+  priceChangeItem,
   strip,
   toChange,
   toPricing,
@@ -145,16 +147,25 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     });
   }
 
-  async applyRunChange(change: PriceChange, expectedVersion: number): Promise<'applied' | 'stale' | 'done'> {
+  async applyRunChange(
+    change: PriceChange,
+    expectedVersion: number,
+    guard: RunChangeGuard = {},
+  ): Promise<'applied' | 'stale' | 'done'> {
+    const keep = guard.factsKept ? null : (guard.keepFacts ?? null);
     const applied = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.skuPricing(change.sku),
-        UpdateExpression:
-          'SET price = :price, version = :next, lastRun = :run, lastRunAt = :at, lastChange = :change',
-        // One change per run and SKU: from the version decided on, by no run at or after this one.
-        ConditionExpression:
+        UpdateExpression: `SET price = :price, version = :next, lastRun = :run, lastRunAt = :at, lastChange = :change${keep ? ', factsSeen = :f' : ''}`,
+        // One change per run and SKU: from the version decided on, by no run at or after this one;
+        // on the facts of this instant no other attempt kept; in no bundle if it was in none.
+        ConditionExpression: [
           'version = :v AND campaignLocked = :unlocked AND (attribute_not_exists(lastRunAt) OR lastRunAt < :at)',
+          ...(guard.factsKept ? [] : ['(attribute_not_exists(factsSeen) OR factsSeen.#fat < :at)']),
+          ...(guard.inNoBundle ? ['attribute_not_exists(bundles)'] : []),
+        ].join(' AND '),
+        ...(guard.factsKept ? {} : { ExpressionAttributeNames: { '#fat': 'at' } }),
         ExpressionAttributeValues: {
           ':price': change.newPrice,
           ':next': change.version,
@@ -163,6 +174,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
           ':change': change,
           ':v': expectedVersion,
           ':unlocked': false,
+          ...(keep ? { ':f': keep } : {}),
         },
       }),
     );
@@ -170,6 +182,10 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     const current = await this.getItem(keys.skuPricing(change.sku));
     const lastRunAt = current?.lastRunAt as string | undefined;
     return lastRunAt !== undefined && lastRunAt >= change.at ? 'done' : 'stale';
+  }
+
+  async recordPriceChanges(changes: readonly PriceChange[]): Promise<void> {
+    await batchPut(this.db, this.tableName, changes.map(priceChangeItem));
   }
 
   async listPriceChanges(sku: string, cursor: string | null, limit: number): Promise<Page<PriceChange>> {
@@ -416,11 +432,21 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       ),
       ...previousItems
         .filter((sku) => !skus.has(sku))
-        .map((sku) =>
+        .flatMap((sku) => [
           this.db.send(
             new DeleteCommand({ TableName: this.tableName, Key: keys.bundleMember(sku, bundle.bundleId) }),
           ),
-        ),
+          // Its price changes no longer recompute this bundle.
+          this.conditional(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: keys.skuPricing(sku),
+              UpdateExpression: 'DELETE bundles :b',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':b': new Set([bundle.bundleId]) },
+            }),
+          ),
+        ]),
     ]);
     return { saved: true, created: expectedVersion === null, record };
   }
@@ -439,6 +465,23 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
         ConditionExpression: 'version = :v AND (attribute_not_exists(pricing) OR pricing.computedAt <= :at)',
         ExpressionAttributeValues: { ':p': pricing, ':v': expectedVersion, ':at': pricing.computedAt },
       }),
+    );
+  }
+
+  async markBundleMembers(bundleId: string, skus: readonly string[]): Promise<void> {
+    await Promise.all(
+      [...new Set(skus)].map((sku) =>
+        // Only a SKU with pricing (a bundle's items are priced): no pricing item is created here.
+        this.conditional(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.skuPricing(sku),
+            UpdateExpression: 'ADD bundles :b',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':b': new Set([bundleId]) },
+          }),
+        ),
+      ),
     );
   }
 

@@ -175,6 +175,13 @@ export function pricingAdmin(deps: RepricingDeps) {
       const pricings = await deps.store.getPricings(spec.items.map((i) => i.sku));
       // A SKU without pricing fields counts as one without a price (set one first).
       checkBundleItems(spec, new Map(spec.items.map((i) => [i.sku, pricings.get(i.sku)?.price ?? null])));
+      // The items know they are in the bundle before its price is computed: a price change written
+      // after this mark is published as one to recompute bundles on, one written before it is in
+      // the computation below.
+      await deps.store.markBundleMembers(
+        spec.bundleId,
+        spec.items.map((i) => i.sku),
+      );
       for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
         const existing = await deps.store.getBundle(spec.bundleId);
         const pricing = await bundles.compute(spec);

@@ -62,10 +62,18 @@ export class Repricing extends Construct {
     grantTable(table, events, ...readWrite);
     new Rule(this, 'PricingEventsRule', {
       eventBus: bus,
-      description: 'Competitor prices, paid orders and price changes feed repricing',
+      description: 'Competitor prices, paid orders and price changes of SKUs in bundles feed repricing',
+      // A price change concerns this function only when its SKU is in a bundle (read in the same
+      // write as the price), so most changes of an hourly run invoke nothing here. CDK passes
+      // `$or` through as written (EventPattern has no field for it).
       eventPattern: {
         source: ['storeflow.pricing', 'storeflow.orders'],
-        detailType: ['CompetitorPriceObserved', 'OrderPaid', 'PriceChanged'],
+        ...({
+          $or: [
+            { 'detail-type': ['CompetitorPriceObserved', 'OrderPaid'] },
+            { 'detail-type': ['PriceChanged'], detail: { data: { inBundles: [true] } } },
+          ],
+        } as object),
       },
       targets: [targets.lambda(events)],
     });
