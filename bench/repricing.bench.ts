@@ -484,7 +484,7 @@ export async function run(): Promise<{ ok: boolean }> {
     });
     cpu1 = cpu();
     w0 = performance.now();
-    const inProcess = (await admin.whatIf(body, {})) as unknown as Report;
+    const inProcess = (await admin.whatIf(body, {})).body as unknown as Report;
     const inProcessOk = judge(
       'in process (the replay without the Lambda sandbox)',
       inProcess,

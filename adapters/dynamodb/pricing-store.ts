@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   DeleteCommand,
   PutCommand,
@@ -20,6 +21,7 @@ import type {
   SkuFacts,
   StoredBundle,
   StoredSkuPricing,
+  WhatIfJob,
 } from '#domain/repricing/store';
 import { batchGet, batchPut } from './batch.ts';
 import { decodeCursor, encodeCursor, isTableKey, pageAcrossBuckets } from './cursor.ts';
@@ -38,6 +40,24 @@ export { HISTORY_RETENTION_DAYS, pricingBucket } from './sku-pricing-store.ts';
 
 /** Prefix of a latest-observation attribute on the `PCOMP` item: `c:<competitor>`. */
 const COMPETITOR_ATTR = 'c:';
+
+/** What a replay reads of a `PHIST` item (facts, observation, units sold). */
+const HISTORY_NAMES = {
+  '#e': 'entity',
+  '#at': 'at',
+  '#oh': 'onHand',
+  '#cost': 'cost',
+  '#c': 'competitor',
+  '#p': 'price',
+  '#o': 'observedAt',
+  '#r': 'recordedAt',
+  '#u': 'url',
+  '#n': 'units',
+};
+const HISTORY_PROJECTION = Object.keys(HISTORY_NAMES).join(', ');
+
+/** A what-if job and its result are kept a week after the job started (TTL). */
+export const WHAT_IF_JOB_RETENTION_S = 7 * 86_400;
 
 function toObservation(value: unknown): ObservedPrice | null {
   const o = value as Partial<ObservedPrice> | null;
@@ -328,6 +348,12 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     );
   }
 
+  /**
+   * Three Queries per SKU: the `PHIST` range (facts, observations, units sold) from the look-back
+   * to `to`, projected to what a replay reads; the settings points up to `to`; the price changes in
+   * [from, to] and the last one before `from`. (One walk down from `PSET#<to>` into `PRICE#` would
+   * save a Query but read every change after `to`: unbounded for an old period.)
+   */
   async history(sku: string, from: string, to: string, lookbackMs: number): Promise<RecordedHistory> {
     const pk = keys.skuPricing(sku).pk;
     const back = Math.max(lookbackMs, FACTS_REFRESH_MS + 3_600_000);
@@ -336,6 +362,8 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       this.queryAll({
         KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':p': pk, ':from': `PHIST#${since}`, ':to': `PHIST#${to}#\uffff` },
+        ProjectionExpression: HISTORY_PROJECTION,
+        ExpressionAttributeNames: HISTORY_NAMES,
       }),
       this.queryAll({
         KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
@@ -492,5 +520,85 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       ProjectionExpression: 'bundleId',
     });
     return items.map((i) => i.bundleId as string);
+  }
+
+  // --- what-if jobs -----------------------------------------------------------------------------------
+
+  async createWhatIfJob(job: WhatIfJob): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.whatIfJob(job.jobId),
+          entity: 'WhatIfJob',
+          ...job,
+          expiresAt: Math.floor(Date.parse(job.createdAt) / 1000) + WHAT_IF_JOB_RETENTION_S,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getWhatIfJob(jobId: string): Promise<WhatIfJob | null> {
+    const item = await this.getItem(keys.whatIfJob(jobId));
+    return item ? (strip(item) as unknown as WhatIfJob) : null;
+  }
+
+  async saveWhatIfPart(
+    jobId: string,
+    index: number,
+    skus: readonly unknown[],
+    progress: { readonly replayed: number; readonly last: boolean; readonly at: string },
+  ): Promise<void> {
+    // A part is its SKUs' JSON, gzipped (a 7-day chunk of 100 SKUs is ~0.6 MB of JSON, ~10× less
+    // zipped: well under the 400 KB item limit).
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.whatIfPart(jobId, index),
+          entity: 'WhatIfPart',
+          data: gzipSync(JSON.stringify(skus)),
+          expiresAt: Math.floor(Date.parse(progress.at) / 1000) + WHAT_IF_JOB_RETENTION_S,
+        },
+      }),
+    );
+    // Counted once, in order (a retried step finds it counted).
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.whatIfJob(jobId),
+        UpdateExpression: 'SET parts = :next, replayed = :r, updatedAt = :at, #s = :s',
+        ConditionExpression: 'parts = :index AND #s = :running',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':next': index + 1,
+          ':index': index,
+          ':r': progress.replayed,
+          ':at': progress.at,
+          ':s': progress.last ? 'succeeded' : 'running',
+          ':running': 'running',
+        },
+      }),
+    );
+  }
+
+  async getWhatIfPart(jobId: string, index: number): Promise<unknown[] | null> {
+    const item = await this.getItem(keys.whatIfPart(jobId, index), false);
+    if (!item) return null;
+    return JSON.parse(gunzipSync(item.data as Uint8Array).toString('utf8')) as unknown[];
+  }
+
+  async failWhatIfJob(jobId: string, error: string, at: string): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.whatIfJob(jobId),
+        UpdateExpression: 'SET #s = :failed, #e = :e, updatedAt = :at',
+        ConditionExpression: '#s = :running',
+        ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':e': error, ':at': at, ':running': 'running' },
+      }),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import type { PricingRules, VersionedPricingRules } from '../pricing/pricing-rules.ts';
+import type { PricingRules, RulesInForce, VersionedPricingRules } from '../pricing/pricing-rules.ts';
 import type { PriceDecision } from '../pricing/reprice.ts';
 import type { SkuPricing } from '../pricing/sku-pricing.ts';
 import type { Money } from '../shared/money.ts';
@@ -128,6 +128,33 @@ export interface BundlePricing {
   readonly receipt: Record<string, unknown>;
 }
 
+/**
+ * A what-if replayed in the background (`POST /api/repricing/what-if` → 202): what it replays,
+ * with what, and how far it got. Its result is kept in parts, one per chunk of SKUs.
+ */
+export interface WhatIfJob {
+  readonly jobId: string;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  /** The rules replayed (snapshotted when the job was accepted) and their version (null: rules tried). */
+  readonly rules: RulesInForce;
+  readonly rulesVersion: number | null;
+  readonly from: string;
+  readonly to: string;
+  readonly timeZone: string;
+  /** The SKUs replayed, in the order of the result. */
+  readonly skus: readonly string[];
+  /** SKUs per chunk (one step, one part of the result). */
+  readonly chunkSize: number;
+  /** Parts written (chunks done), and SKUs replayed by them. */
+  readonly parts: number;
+  readonly replayed: number;
+  /** The catalog's cursor after the SKUs covered (when none were named). */
+  readonly catalogCursor: string | null;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
 export interface PricingStore {
   // --- rules ---
   getRules(): Promise<VersionedPricingRules | null>;
@@ -223,4 +250,22 @@ export interface PricingStore {
    * price change applied after the mark sees it and recomputes the bundle.
    */
   markBundleMembers(bundleId: string, skus: readonly string[]): Promise<void>;
+
+  // --- what-if jobs ---
+  /** Creates a job (false: the id exists). */
+  createWhatIfJob(job: WhatIfJob): Promise<boolean>;
+  getWhatIfJob(jobId: string): Promise<WhatIfJob | null>;
+  /**
+   * Keeps part `index` of a job's result (idempotent), then counts it on the job unless it was
+   * counted (a retried step); `last`: the job has succeeded.
+   */
+  saveWhatIfPart(
+    jobId: string,
+    index: number,
+    skus: readonly unknown[],
+    progress: { readonly replayed: number; readonly last: boolean; readonly at: string },
+  ): Promise<void>;
+  getWhatIfPart(jobId: string, index: number): Promise<unknown[] | null>;
+  /** Marks a running job failed, with the reason. */
+  failWhatIfJob(jobId: string, error: string, at: string): Promise<void>;
 }

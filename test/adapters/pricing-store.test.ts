@@ -145,7 +145,10 @@ describe('a run’s changes on DynamoDB', () => {
     expect((await store.getPricing('RUN-L'))?.price).toEqual(cny(10_000));
     // The same run again (a retried step): nothing moves, the same events again (same ids).
     const firstIds = publisher.events.map((e) => e.detail.metadata.eventId).sort();
-    expect(publisher.events.map((e) => e.detail.data.inBundles)).toEqual([false, false]);
+    expect(publisher.events.map((e) => (e.detail.data as { inBundles?: boolean }).inBundles)).toEqual([
+      false,
+      false,
+    ]);
     expect(await page(ten)).toBe(2);
     expect((await store.getPricing('RUN-A'))?.price).toEqual(cny(10_900));
     expect(
@@ -356,5 +359,69 @@ describe('bundles on DynamoDB', () => {
       admin.putBundle('BAD', { items: [{ sku: 'NOPE', qty: 1 }], saving: cny(100) }),
     ).rejects.toBeInstanceOf(ValidationError);
     expect(await store.getBundle('BAD')).toBeNull();
+  });
+});
+
+describe('what-if jobs on DynamoDB', () => {
+  it('replays a what-if too large for one answer chunk by chunk, each part kept once, paged like the answer', async () => {
+    const ids = Array.from({ length: 25 }, (_, i) => `JOB-${String(i).padStart(2, '0')}`);
+    for (const id of ids) await sku(id, 20, 3000, 5000);
+    clock.set(new Date(Date.parse(clock.now().toISOString()) + 31 * 86_400_000));
+    const started: string[] = [];
+    const admin = pricingAdmin({
+      ...deps(),
+      whatIfJobs: { newId: () => `job-${started.length + 1}`, start: async (id) => void started.push(id) },
+    });
+    const to = clock.now().toISOString();
+    const body = { from: new Date(Date.parse(to) - 31 * 86_400_000).toISOString(), to, skus: ids };
+    // Asked to answer asynchronously (Prefer: respond-async): a job.
+    const accepted = await admin.whatIf(body, {}, { respondAsync: true });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({
+      jobId: 'job-1',
+      status: 'running',
+      progress: { skus: 25, replayed: 0 },
+    });
+    expect(started).toEqual(['job-1']);
+    // 16,800 SKU-runs a chunk: 22 SKUs, then 3.
+    expect(await admin.whatIfChunk('job-1', 0)).toEqual({ next: 1 });
+    expect(await admin.whatIfJob('job-1', {})).toMatchObject({
+      status: 'running',
+      progress: { replayed: 22 },
+    });
+    // A retried step finds its part kept.
+    expect(await admin.whatIfChunk('job-1', 0)).toEqual({ next: 1 });
+    expect((await store.getWhatIfJob('job-1'))?.parts).toBe(1);
+    expect(await admin.whatIfChunk('job-1', 1)).toEqual({ next: null });
+    const first = await admin.whatIfJob('job-1', {});
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      progress: { skus: 25, replayed: 25 },
+      nextCursor: '1',
+    });
+    const second = await admin.whatIfJob('job-1', { cursor: '1' });
+    expect(second).toMatchObject({ nextCursor: null });
+    const partOf = (page: unknown) => (page as { skus: unknown[] }).skus;
+    const skus = [...partOf(first), ...partOf(second)];
+    // The same numbers as answering at once.
+    const direct = await admin.whatIf(body, {});
+    expect(direct.status).toBe(200);
+    expect(skus).toEqual(JSON.parse(JSON.stringify(partOf(direct.body))));
+    expect((first as { runs: string[] }).runs).toHaveLength(744);
+
+    // A job the workflow gave up on says why.
+    const small = await admin.whatIf({ ...body, skus: ids.slice(0, 2) }, {}, { respondAsync: true });
+    expect(small).toMatchObject({ status: 202, body: { jobId: 'job-2' } });
+    await admin.whatIfFailed('job-2', 'States.Timeout: the step timed out');
+    expect(await admin.whatIfJob('job-2', {})).toMatchObject({
+      status: 'failed',
+      error: 'States.Timeout: the step timed out',
+    });
+    await expect(admin.whatIfJob('nope', {})).rejects.toThrow(/does not exist/);
+    // More SKU-runs than one answer may replay (226 SKUs × 744 runs > 168,000) is a job (here the
+    // unknown SKUs' 404 of a job's request), and a 400 naming skus where jobs cannot start.
+    const many = { ...body, skus: Array.from({ length: 226 }, (_, i) => `MANY-${i}`) };
+    await expect(admin.whatIf(many, {})).rejects.toThrow(/no price for MANY-0/);
+    await expect(pricingAdmin(deps()).whatIf(many, {})).rejects.toThrow(/must name at most 225 SKUs/);
   });
 });

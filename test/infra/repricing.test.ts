@@ -194,8 +194,16 @@ describe('repricing functions (least privilege)', () => {
     expect(step).toContain('events:PutEvents');
     // The events function and the API publish nothing; the API's price changes are the SKU route's.
     expect(actionsOf('RepricingEvents').filter((a) => !a.startsWith('sqs:'))).toEqual(table);
-    expect(actionsOf('RepricingApi')).toEqual([...table, 'dynamodb:Query'].sort());
-    for (const fn of ['RepricingRunStep', 'RepricingEvents', 'RepricingApi', 'RepricingRunClock']) {
+    expect(actionsOf('RepricingApi')).toEqual([...table, 'dynamodb:Query', 'states:StartExecution'].sort());
+    // A what-if job's steps read and write the table, and nothing else (no index, no bus).
+    expect(actionsOf('RepricingWhatIfStep')).toEqual(table.filter((a) => a !== 'dynamodb:BatchGetItem'));
+    for (const fn of [
+      'RepricingRunStep',
+      'RepricingEvents',
+      'RepricingApi',
+      'RepricingRunClock',
+      'RepricingWhatIfStep',
+    ]) {
       for (const s of statementsOf(fn).filter((x) => x.actions.some((a) => a.startsWith('dynamodb:')))) {
         expect(s.resource, fn).toContain('StoreflowTableArn');
         expect(s.resource, fn).not.toContain('/index/*');
@@ -203,8 +211,9 @@ describe('repricing functions (least privilege)', () => {
     }
     const index = statementsOf('RepricingRunStep').find((s) => s.resource.includes('/index/gsi1'));
     expect(index?.actions).toEqual(['dynamodb:Query']);
-    expect(statementsOf('RepricingApi').some((s) => s.actions.some((a) => a.startsWith('states:')))).toBe(
-      false,
-    );
+    // The API starts what-if jobs: executions of the what-if workflow, no other state machine.
+    const starts = statementsOf('RepricingApi').filter((s) => s.actions.some((a) => a.startsWith('states:')));
+    expect(starts.map((s) => s.actions)).toEqual([['states:StartExecution']]);
+    expect(starts[0]?.resource).toContain('RepricingWhatIfWorkflowStateMachine');
   });
 });
