@@ -7,7 +7,12 @@ import {
   type RulesInForce,
 } from '../pricing/pricing-rules.ts';
 import type { PriceDecision } from '../pricing/reprice.ts';
-import { MAX_DRY_RUN_SKUS, parseDryRunRequest, parseWhatIfRequest } from '../pricing/requests.ts';
+import {
+  MAX_DRY_RUN_SKUS,
+  parseDryRunRequest,
+  parseWhatIfRequest,
+  type WhatIfRequest,
+} from '../pricing/requests.ts';
 import { hourlyRunsBetween } from '../pricing/schedule.ts';
 import { type WhatIfSku, whatIf } from '../pricing/what-if.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.ts';
@@ -36,6 +41,11 @@ export const MAX_WHAT_IF_SKU_RUNS = 168_000;
 const HISTORY_CONCURRENCY = 16;
 /** SKU-runs one step of a what-if job replays (100 SKUs over 7 days: seconds of work, one part). */
 export const WHAT_IF_CHUNK_SKU_RUNS = 16_800;
+/**
+ * The largest what-if answered at once, in bytes of JSON: under Lambda's 6 MB response limit
+ * (a synchronous invocation's payload) with room for the envelope; a larger one is a job.
+ */
+export const MAX_WHAT_IF_ANSWER_BYTES = 5_000_000;
 
 const JobQuery = z.object({
   cursor: z.optional(z.string().check(z.regex(/^\d{1,6}$/, 'is not a cursor this job handed out'))),
@@ -131,6 +141,8 @@ const whatIfView = (s: WhatIfSku, runs: readonly string[]) => {
 export interface WhatIfJobStarter {
   newId(): string;
   start(jobId: string): Promise<void>;
+  /** The largest answer given at once (default {@link MAX_WHAT_IF_ANSWER_BYTES}; tests lower it). */
+  readonly maxAnswerBytes?: number;
 }
 
 export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatIfJobStarter }) {
@@ -138,6 +150,34 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
   const rulesInForce = async () => (await deps.store.getRules()) ?? DEFAULT_PRICING_RULES;
   const bundles = bundlePricer(deps);
   const skuPricing = skuPricingAdmin(deps);
+
+  /** A job for a what-if request over the SKUs `page` covers. */
+  function newJob(
+    request: WhatIfRequest,
+    rules: RulesInForce,
+    stored: RulesInForce,
+    page: { readonly items: readonly StoredSkuPricing[]; readonly cursor: string | null },
+  ): WhatIfJob {
+    const at = nowIso();
+    const runs = hourlyRunsBetween(request.from, request.to, rules.timeZone).length;
+    return {
+      jobId: deps.whatIfJobs?.newId() ?? '',
+      status: 'running',
+      rules,
+      rulesVersion: request.rules ? null : (stored.version ?? null),
+      from: request.from,
+      to: request.to,
+      timeZone: rules.timeZone,
+      skus: page.items.map((i) => i.sku),
+      chunkSize: Math.max(1, Math.floor(WHAT_IF_CHUNK_SKU_RUNS / Math.max(1, runs))),
+      parts: 0,
+      replayed: 0,
+      catalogCursor: page.cursor,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
 
   /**
    * Replays `skus` over [from, to) with `rules`: each SKU's recorded history read once (three
@@ -300,24 +340,7 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
       const tooMany = request.skus !== undefined && request.skus.length > cap;
       if ((options.respondAsync || tooMany) && deps.whatIfJobs) {
         const page = await covered(request.skus, query, MAX_DRY_RUN_SKUS);
-        const at = nowIso();
-        const job: WhatIfJob = {
-          jobId: deps.whatIfJobs.newId(),
-          status: 'running',
-          rules,
-          rulesVersion: request.rules ? null : (stored.version ?? null),
-          from: request.from,
-          to: request.to,
-          timeZone: zone,
-          skus: page.items.map((i) => i.sku),
-          chunkSize: Math.max(1, Math.floor(WHAT_IF_CHUNK_SKU_RUNS / Math.max(1, runs))),
-          parts: 0,
-          replayed: 0,
-          catalogCursor: page.cursor,
-          error: null,
-          createdAt: at,
-          updatedAt: at,
-        };
+        const job = newJob(request, rules, stored, page);
         if (!(await deps.store.createWhatIfJob(job))) throw new ConflictError('a job with this id exists');
         await deps.whatIfJobs.start(job.jobId);
         return { status: 202 as const, body: jobView(job) };
@@ -336,20 +359,40 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
         request.to,
         zone,
       );
-      return {
-        status: 200 as const,
-        body: {
-          from: request.from,
-          to: request.to,
-          timeZone: report.timeZone,
-          runs: report.runs,
-          rulesVersion: request.rules ? null : (stored.version ?? null),
-          engine: report.engine,
-          applied: false,
-          skus: report.skus,
-          nextCursor: page.cursor,
-        },
+      const answer = {
+        from: request.from,
+        to: request.to,
+        timeZone: report.timeZone,
+        runs: report.runs,
+        rulesVersion: request.rules ? null : (stored.version ?? null),
+        engine: report.engine,
+        applied: false,
+        skus: report.skus,
+        nextCursor: page.cursor,
       };
+      // An answer over Lambda's 6 MB response limit (many changes: ~200 bytes each) is kept as a
+      // finished job instead, its result a part at a time: 202 and where to read it.
+      const limit = deps.whatIfJobs?.maxAnswerBytes ?? MAX_WHAT_IF_ANSWER_BYTES;
+      if (deps.whatIfJobs && JSON.stringify(answer).length > limit) {
+        const job = newJob(request, rules, stored, page);
+        if (!(await deps.store.createWhatIfJob(job))) throw new ConflictError('a job with this id exists');
+        const chunks = Math.ceil(report.skus.length / job.chunkSize);
+        for (let index = 0; index < chunks; index++) {
+          await deps.store.saveWhatIfPart(
+            job.jobId,
+            index,
+            report.skus.slice(index * job.chunkSize, (index + 1) * job.chunkSize),
+            {
+              replayed: Math.min(report.skus.length, (index + 1) * job.chunkSize),
+              last: index + 1 === chunks,
+              at: nowIso(),
+            },
+          );
+        }
+        const done = (await deps.store.getWhatIfJob(job.jobId)) ?? job;
+        return { status: 202 as const, body: jobView(done) };
+      }
+      return { status: 200 as const, body: answer };
     },
 
     /**

@@ -418,6 +418,25 @@ describe('what-if jobs on DynamoDB', () => {
       error: 'States.Timeout: the step timed out',
     });
     await expect(admin.whatIfJob('nope', {})).rejects.toThrow(/does not exist/);
+    // An answer over the response limit (lowered here) is kept as a finished job: 202, then the
+    // same result from its location; no workflow started.
+    const bounded = pricingAdmin({
+      ...deps(),
+      whatIfJobs: {
+        newId: () => 'job-big',
+        start: async (id) => void started.push(id),
+        maxAnswerBytes: 10_000,
+      },
+    });
+    const big = await bounded.whatIf(body, {});
+    expect(big).toMatchObject({ status: 202, body: { jobId: 'job-big', status: 'succeeded' } });
+    expect(started).not.toContain('job-big');
+    const kept = [
+      partOf(await bounded.whatIfJob('job-big', {})),
+      partOf(await bounded.whatIfJob('job-big', { cursor: '1' })),
+    ];
+    expect(kept.flat()).toEqual(skus);
+
     // More SKU-runs than one answer may replay (226 SKUs × 744 runs > 168,000) is a job (here the
     // unknown SKUs' 404 of a job's request), and a 400 naming skus where jobs cannot start.
     const many = { ...body, skus: Array.from({ length: 226 }, (_, i) => `MANY-${i}`) };
