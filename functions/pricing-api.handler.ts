@@ -1,17 +1,35 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { startNamedRun } from '#adapters/stepfunctions/sfn';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
 import { pricingAdmin } from '#domain/repricing/admin';
 import { ValidationError } from '#domain/shared/errors';
+import { randomIds } from '#domain/shared/ids';
 import { type HttpResult, json, rawBody } from './_shared/http.ts';
 import { operationsApi } from './_shared/operations-api.ts';
 import { pricingDeps } from './_shared/pricing.ts';
+import { loadConfig, requireEnv, sfnClient } from './_shared/runtime.ts';
 
 /**
  * The pricing operations API (issue #13, behind the operator authorizer): the rules, bundles, a
  * dry run, a what-if and a SKU's price history. A SKU's pricing fields are set with
  * `PUT /api/skus/{sku}` (the restock API's route, functions/_shared/sku-api.ts).
  */
-const admin = pricingAdmin(pricingDeps());
+const config = loadConfig();
+const admin = pricingAdmin({
+  ...pricingDeps(),
+  // What-if jobs: one execution of the what-if workflow per job, named after it.
+  whatIfJobs: {
+    newId: () => randomIds.next(),
+    start: async (jobId) => {
+      const arn = requireEnv(config.STATE_MACHINE_ARN, 'STATE_MACHINE_ARN');
+      await startNamedRun(sfnClient(), arn, jobId, { jobId, chunk: 0 });
+    },
+  },
+});
+
+/** RFC 7240: `Prefer: respond-async` asks for a job (202) whatever the size. */
+const respondAsync = (event: APIGatewayProxyEventV2) =>
+  /(^|[,\s])respond-async([,;\s]|$)/i.test(event.headers?.prefer ?? '');
 
 const body = (event: APIGatewayProxyEventV2, required: boolean): unknown => {
   const text = rawBody(event).toString('utf8');
@@ -33,8 +51,17 @@ const routes: Record<string, Route> = {
   'GET /api/bundles/{bundleId}': async (_e, p) => json(200, await admin.getBundle(p.bundleId!)),
   'POST /api/repricing/dry-run': async (e) =>
     json(200, await admin.dryRun(body(e, false), e.queryStringParameters)),
-  'POST /api/repricing/what-if': async (e) =>
-    json(200, await admin.whatIf(body(e, true), e.queryStringParameters)),
+  'POST /api/repricing/what-if': async (e) => {
+    const asked = respondAsync(e);
+    const r = await admin.whatIf(body(e, true), e.queryStringParameters, { respondAsync: asked });
+    if (r.status === 200) return json(200, r.body);
+    return json(202, r.body, {
+      location: r.body.location,
+      ...(asked ? { 'preference-applied': 'respond-async' } : {}),
+    });
+  },
+  'GET /api/repricing/what-if/{jobId}': async (e, p) =>
+    json(200, await admin.whatIfJob(p.jobId!, e.queryStringParameters)),
   'GET /api/skus/{sku}/prices': async (e, p) =>
     json(200, await admin.priceHistory(p.sku!, e.queryStringParameters)),
 };

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   DeleteCommand,
   PutCommand,
@@ -14,11 +15,13 @@ import type {
   PriceChange,
   PricingStore,
   RecordedHistory,
+  RunChangeGuard,
   SaveResult,
   SettingsPoint,
   SkuFacts,
   StoredBundle,
   StoredSkuPricing,
+  WhatIfJob,
 } from '#domain/repricing/store';
 import { batchGet, batchPut } from './batch.ts';
 import { decodeCursor, encodeCursor, isTableKey, pageAcrossBuckets } from './cursor.ts';
@@ -27,6 +30,7 @@ import {
   DynamoSkuPricingStore,
   expiresAt,
   type Item,
+  priceChangeItem,
   strip,
   toChange,
   toPricing,
@@ -36,6 +40,24 @@ export { HISTORY_RETENTION_DAYS, pricingBucket } from './sku-pricing-store.ts';
 
 /** Prefix of a latest-observation attribute on the `PCOMP` item: `c:<competitor>`. */
 const COMPETITOR_ATTR = 'c:';
+
+/** What a replay reads of a `PHIST` item (facts, observation, units sold). */
+const HISTORY_NAMES = {
+  '#e': 'entity',
+  '#at': 'at',
+  '#oh': 'onHand',
+  '#cost': 'cost',
+  '#c': 'competitor',
+  '#p': 'price',
+  '#o': 'observedAt',
+  '#r': 'recordedAt',
+  '#u': 'url',
+  '#n': 'units',
+};
+const HISTORY_PROJECTION = Object.keys(HISTORY_NAMES).join(', ');
+
+/** A what-if job and its result are kept a week after the job started (TTL). */
+export const WHAT_IF_JOB_RETENTION_S = 7 * 86_400;
 
 function toObservation(value: unknown): ObservedPrice | null {
   const o = value as Partial<ObservedPrice> | null;
@@ -145,16 +167,25 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     });
   }
 
-  async applyRunChange(change: PriceChange, expectedVersion: number): Promise<'applied' | 'stale' | 'done'> {
+  async applyRunChange(
+    change: PriceChange,
+    expectedVersion: number,
+    guard: RunChangeGuard = {},
+  ): Promise<'applied' | 'stale' | 'done'> {
+    const keep = guard.factsKept ? null : (guard.keepFacts ?? null);
     const applied = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.skuPricing(change.sku),
-        UpdateExpression:
-          'SET price = :price, version = :next, lastRun = :run, lastRunAt = :at, lastChange = :change',
-        // One change per run and SKU: from the version decided on, by no run at or after this one.
-        ConditionExpression:
+        UpdateExpression: `SET price = :price, version = :next, lastRun = :run, lastRunAt = :at, lastChange = :change${keep ? ', factsSeen = :f' : ''}`,
+        // One change per run and SKU: from the version decided on, by no run at or after this one;
+        // on the facts of this instant no other attempt kept; in no bundle if it was in none.
+        ConditionExpression: [
           'version = :v AND campaignLocked = :unlocked AND (attribute_not_exists(lastRunAt) OR lastRunAt < :at)',
+          ...(guard.factsKept ? [] : ['(attribute_not_exists(factsSeen) OR factsSeen.#fat < :at)']),
+          ...(guard.inNoBundle ? ['attribute_not_exists(bundles)'] : []),
+        ].join(' AND '),
+        ...(guard.factsKept ? {} : { ExpressionAttributeNames: { '#fat': 'at' } }),
         ExpressionAttributeValues: {
           ':price': change.newPrice,
           ':next': change.version,
@@ -163,6 +194,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
           ':change': change,
           ':v': expectedVersion,
           ':unlocked': false,
+          ...(keep ? { ':f': keep } : {}),
         },
       }),
     );
@@ -170,6 +202,10 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     const current = await this.getItem(keys.skuPricing(change.sku));
     const lastRunAt = current?.lastRunAt as string | undefined;
     return lastRunAt !== undefined && lastRunAt >= change.at ? 'done' : 'stale';
+  }
+
+  async recordPriceChanges(changes: readonly PriceChange[]): Promise<void> {
+    await batchPut(this.db, this.tableName, changes.map(priceChangeItem));
   }
 
   async listPriceChanges(sku: string, cursor: string | null, limit: number): Promise<Page<PriceChange>> {
@@ -312,6 +348,12 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     );
   }
 
+  /**
+   * Three Queries per SKU: the `PHIST` range (facts, observations, units sold) from the look-back
+   * to `to`, projected to what a replay reads; the settings points up to `to`; the price changes in
+   * [from, to] and the last one before `from`. (One walk down from `PSET#<to>` into `PRICE#` would
+   * save a Query but read every change after `to`: unbounded for an old period.)
+   */
   async history(sku: string, from: string, to: string, lookbackMs: number): Promise<RecordedHistory> {
     const pk = keys.skuPricing(sku).pk;
     const back = Math.max(lookbackMs, FACTS_REFRESH_MS + 3_600_000);
@@ -320,6 +362,8 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       this.queryAll({
         KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
         ExpressionAttributeValues: { ':p': pk, ':from': `PHIST#${since}`, ':to': `PHIST#${to}#\uffff` },
+        ProjectionExpression: HISTORY_PROJECTION,
+        ExpressionAttributeNames: HISTORY_NAMES,
       }),
       this.queryAll({
         KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
@@ -416,11 +460,21 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       ),
       ...previousItems
         .filter((sku) => !skus.has(sku))
-        .map((sku) =>
+        .flatMap((sku) => [
           this.db.send(
             new DeleteCommand({ TableName: this.tableName, Key: keys.bundleMember(sku, bundle.bundleId) }),
           ),
-        ),
+          // Its price changes no longer recompute this bundle.
+          this.conditional(
+            new UpdateCommand({
+              TableName: this.tableName,
+              Key: keys.skuPricing(sku),
+              UpdateExpression: 'DELETE bundles :b',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':b': new Set([bundle.bundleId]) },
+            }),
+          ),
+        ]),
     ]);
     return { saved: true, created: expectedVersion === null, record };
   }
@@ -442,6 +496,23 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     );
   }
 
+  async markBundleMembers(bundleId: string, skus: readonly string[]): Promise<void> {
+    await Promise.all(
+      [...new Set(skus)].map((sku) =>
+        // Only a SKU with pricing (a bundle's items are priced): no pricing item is created here.
+        this.conditional(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.skuPricing(sku),
+            UpdateExpression: 'ADD bundles :b',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':b': new Set([bundleId]) },
+          }),
+        ),
+      ),
+    );
+  }
+
   async bundlesOf(sku: string): Promise<string[]> {
     const items = await this.queryAll({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
@@ -449,5 +520,85 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
       ProjectionExpression: 'bundleId',
     });
     return items.map((i) => i.bundleId as string);
+  }
+
+  // --- what-if jobs -----------------------------------------------------------------------------------
+
+  async createWhatIfJob(job: WhatIfJob): Promise<boolean> {
+    return this.conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.whatIfJob(job.jobId),
+          entity: 'WhatIfJob',
+          ...job,
+          expiresAt: Math.floor(Date.parse(job.createdAt) / 1000) + WHAT_IF_JOB_RETENTION_S,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  async getWhatIfJob(jobId: string): Promise<WhatIfJob | null> {
+    const item = await this.getItem(keys.whatIfJob(jobId));
+    return item ? (strip(item) as unknown as WhatIfJob) : null;
+  }
+
+  async saveWhatIfPart(
+    jobId: string,
+    index: number,
+    skus: readonly unknown[],
+    progress: { readonly replayed: number; readonly last: boolean; readonly at: string },
+  ): Promise<void> {
+    // A part is its SKUs' JSON, gzipped (a 7-day chunk of 100 SKUs is ~0.6 MB of JSON, ~10× less
+    // zipped: well under the 400 KB item limit).
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.whatIfPart(jobId, index),
+          entity: 'WhatIfPart',
+          data: gzipSync(JSON.stringify(skus)),
+          expiresAt: Math.floor(Date.parse(progress.at) / 1000) + WHAT_IF_JOB_RETENTION_S,
+        },
+      }),
+    );
+    // Counted once, in order (a retried step finds it counted).
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.whatIfJob(jobId),
+        UpdateExpression: 'SET parts = :next, replayed = :r, updatedAt = :at, #s = :s',
+        ConditionExpression: 'parts = :index AND #s = :running',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':next': index + 1,
+          ':index': index,
+          ':r': progress.replayed,
+          ':at': progress.at,
+          ':s': progress.last ? 'succeeded' : 'running',
+          ':running': 'running',
+        },
+      }),
+    );
+  }
+
+  async getWhatIfPart(jobId: string, index: number): Promise<unknown[] | null> {
+    const item = await this.getItem(keys.whatIfPart(jobId, index), false);
+    if (!item) return null;
+    return JSON.parse(gunzipSync(item.data as Uint8Array).toString('utf8')) as unknown[];
+  }
+
+  async failWhatIfJob(jobId: string, error: string, at: string): Promise<void> {
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.whatIfJob(jobId),
+        UpdateExpression: 'SET #s = :failed, #e = :e, updatedAt = :at',
+        ConditionExpression: '#s = :running',
+        ExpressionAttributeNames: { '#s': 'status', '#e': 'error' },
+        ExpressionAttributeValues: { ':failed': 'failed', ':e': error, ':at': at, ':running': 'running' },
+      }),
+    );
   }
 }

@@ -85,6 +85,8 @@ const KEY_PREFIX = {
  * | what-if history (TTL)       | table | SKU#<sku>                    | PHIST#<at>#<F|O|S>#<ref>    |
  * | bundle                      | table | BUNDLE#<bundleId>            | BUNDLE                      |
  * | bundles of a SKU            | table | SKU#<sku>                    | BUNDLE#<bundleId>           |
+ * | a what-if job (TTL)         | table | WHATIF#<jobId>               | JOB                         |
+ * | a what-if result part (TTL) | table | WHATIF#<jobId>               | PART#<index, 6 digits>      |
  *
  * Pricing's items in a SKU's partition sort outside restock's `CHECK`…`OPENPO#` range (its
  * one-Query read of a SKU's state) and the timeline's `TL#` prefix.
@@ -195,6 +197,12 @@ export const keys = {
     sk: `PHIST#${at}#${kind}#${ref}`,
   }),
   bundle: (bundleId: string) => ({ pk: `BUNDLE#${bundleId}`, sk: 'BUNDLE' }),
+  /** A what-if job (`POST /api/repricing/what-if` → 202) and the parts of its result. */
+  whatIfJob: (jobId: string) => ({ pk: `WHATIF#${jobId}`, sk: 'JOB' }),
+  whatIfPart: (jobId: string, index: number) => ({
+    pk: `WHATIF#${jobId}`,
+    sk: `PART#${String(index).padStart(6, '0')}`,
+  }),
   bundleMember: (sku: string, bundleId: string) => ({
     pk: `${KEY_PREFIX.sku}#${sku}`,
     sk: `BUNDLE#${bundleId}`,

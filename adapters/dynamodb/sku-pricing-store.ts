@@ -58,11 +58,19 @@ export function toPricing(item: Item): StoredSkuPricing {
     lastRun: (item.lastRun as StoredSkuPricing['lastRun']) ?? null,
     lastChange: (item.lastChange as PriceChange | undefined) ?? null,
     factsSeen: (item.factsSeen as SkuFacts | undefined) ?? null,
+    bundles: [...((item.bundles as Set<string> | undefined) ?? [])].sort(),
   };
 }
 
 export const toChange = (item: Item) => strip(item) as unknown as PriceChange;
 export const changeRef = (c: Pick<PriceChange, 'runId' | 'version'>) => c.runId ?? `api-${c.version}`;
+
+/** A change's price-history record (`PRICE#<at>#<run id or api-version>`: a retry puts the same). */
+export const priceChangeItem = (change: PriceChange): Item => ({
+  ...keys.priceChange(change.sku, change.at, changeRef(change)),
+  entity: 'PriceChange',
+  ...change,
+});
 
 function _toObservation(value: unknown): ObservedPrice | null {
   const o = value as Partial<ObservedPrice> | null;
@@ -126,6 +134,19 @@ export class DynamoSkuPricingStore {
     change: Omit<PriceChange, 'version'> | null,
   ): Promise<SaveResult<StoredSkuPricing>> {
     const version = (expectedVersion ?? 0) + 1;
+    if (expectedVersion === null) {
+      // The buckets in use, so a run fans out over those only (SKUs are never removed). Added
+      // first (ADD is idempotent): a crash after it leaves at worst a bucket with nothing new in
+      // it, never a priced SKU in a bucket no run visits.
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.pricingBuckets(),
+          UpdateExpression: 'ADD buckets :b SET entity = :e',
+          ExpressionAttributeValues: { ':b': new Set([pricingBucket(sku)]), ':e': 'PricingBuckets' },
+        }),
+      );
+    }
     let attributes: Item;
     try {
       const result = await this.db.send(
@@ -160,17 +181,6 @@ export class DynamoSkuPricingStore {
       if (isConditionalCheckFailed(error)) return { saved: false };
       throw error;
     }
-    if (expectedVersion === null) {
-      // The buckets in use, so a run fans out over those only (SKUs are never removed).
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.pricingBuckets(),
-          UpdateExpression: 'ADD buckets :b SET entity = :e',
-          ExpressionAttributeValues: { ':b': new Set([pricingBucket(sku)]), ':e': 'PricingBuckets' },
-        }),
-      );
-    }
     const point: SettingsPoint = { ...pricing, at, version, priceSet: change !== null };
     await this.db.send(
       new PutCommand({
@@ -183,15 +193,6 @@ export class DynamoSkuPricingStore {
   }
 
   async recordPriceChange(change: PriceChange): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: {
-          ...keys.priceChange(change.sku, change.at, changeRef(change)),
-          entity: 'PriceChange',
-          ...change,
-        },
-      }),
-    );
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: priceChangeItem(change) }));
   }
 }

@@ -308,6 +308,11 @@ export const eventSchemas = {
     rulesVersion: z.nullable(count),
     source: z.enum(['run', 'api']),
     changedAt: iso,
+    /**
+     * Whether the SKU was in a bundle when its price changed (read in the same write): only then
+     * does the change recompute bundles. Absent: unknown (events published before the field).
+     */
+    inBundles: z.optional(z.boolean()),
   }),
 } as const;
 

@@ -15,7 +15,7 @@ import type { SkuPricing } from './sku-pricing.ts';
 export interface SkuPricingVersion {
   readonly at: string;
   readonly pricing: SkuPricing;
-  /** The unit cost of the supply option restock would order from; null when unknown. */
+  /** The unit cost the margin floor is measured against (the highest supplier cost); null when unknown. */
   readonly cost: Money | null;
 }
 

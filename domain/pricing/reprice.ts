@@ -36,7 +36,7 @@ export interface PricingInputs {
   /** The current selling price: the decision's `old`. */
   readonly price: Money;
   readonly listPrice: Money | null;
-  /** Unit cost of the supply option restock would order from; null when unknown. */
+  /** The unit cost the margin floor is measured against (the highest supplier cost); null when unknown. */
   readonly cost: Money | null;
   readonly onHand: number;
   /** The latest observation per competitor (the decision keeps the fresh ones in the SKU's currency). */

@@ -9,9 +9,10 @@ import { MAX_MARGIN_BPS, type PricingRules } from './pricing-rules.ts';
  * A SKU's pricing fields (SPEC §6, issue #13), set with `PUT /api/skus/{sku}` beside the restock
  * fields. All money is in the SKU's pricing currency (the currency of its price and list price).
  *
- * The SKU's **cost** is not one of these fields: it is the unit cost of the supply option restock
- * would order from (restock's supplier choice), computed by the application and passed in as
- * `cost: Money | null` — features do not import each other. A cost in another currency than the
+ * The SKU's **cost** is not one of these fields: it is the highest unit cost among the SKU's
+ * suppliers in the price's currency (`marginCost` in domain/shared/catalog.ts, decision 30),
+ * computed by the application and passed in as `cost: Money | null` — features do not import each
+ * other. A cost in another currency than the
  * price counts as unknown.
  */
 

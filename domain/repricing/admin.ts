@@ -1,8 +1,18 @@
 import pMap from 'p-map';
 import { checkBundleItems, parseBundle } from '../pricing/bundle.ts';
-import { DEFAULT_PRICING_RULES, parsePricingRules, type RulesInForce } from '../pricing/pricing-rules.ts';
+import {
+  DEFAULT_PRICING_RULES,
+  parsePricingRules,
+  REPRICING_ENGINE,
+  type RulesInForce,
+} from '../pricing/pricing-rules.ts';
 import type { PriceDecision } from '../pricing/reprice.ts';
-import { MAX_DRY_RUN_SKUS, parseDryRunRequest, parseWhatIfRequest } from '../pricing/requests.ts';
+import {
+  MAX_DRY_RUN_SKUS,
+  parseDryRunRequest,
+  parseWhatIfRequest,
+  type WhatIfRequest,
+} from '../pricing/requests.ts';
 import { hourlyRunsBetween } from '../pricing/schedule.ts';
 import { type WhatIfSku, whatIf } from '../pricing/what-if.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.ts';
@@ -13,7 +23,7 @@ import { bundlePricer } from './consumers.ts';
 import { toSkuHistory } from './history.ts';
 import { evaluatePage, observationLookbackMs, type RepricingDeps } from './run.ts';
 import { changeSummary, skuPricingAdmin } from './sku-pricing.ts';
-import type { PriceChange, StoredBundle, StoredSkuPricing } from './store.ts';
+import type { PriceChange, StoredBundle, StoredSkuPricing, WhatIfJob } from './store.ts';
 
 export { skuPricingView } from './sku-pricing.ts';
 
@@ -29,6 +39,33 @@ const SAVE_ATTEMPTS = 5;
 export const MAX_WHAT_IF_SKU_RUNS = 168_000;
 /** Concurrent history reads of a what-if. */
 const HISTORY_CONCURRENCY = 16;
+/** SKU-runs one step of a what-if job replays (100 SKUs over 7 days: seconds of work, one part). */
+export const WHAT_IF_CHUNK_SKU_RUNS = 16_800;
+/**
+ * The largest what-if answered at once, in bytes of JSON: under Lambda's 6 MB response limit
+ * (a synchronous invocation's payload) with room for the envelope; a larger one is a job.
+ */
+export const MAX_WHAT_IF_ANSWER_BYTES = 5_000_000;
+
+const JobQuery = z.object({
+  cursor: z.optional(z.string().check(z.regex(/^\d{1,6}$/, 'is not a cursor this job handed out'))),
+});
+
+/** A job as `POST` (202) and `GET` show it before its result. */
+const jobView = (job: WhatIfJob) => ({
+  jobId: job.jobId,
+  status: job.status,
+  progress: { skus: job.skus.length, replayed: job.replayed },
+  from: job.from,
+  to: job.to,
+  timeZone: job.timeZone,
+  rulesVersion: job.rulesVersion,
+  catalogCursor: job.catalogCursor,
+  error: job.error,
+  createdAt: job.createdAt,
+  updatedAt: job.updatedAt,
+  location: `/api/repricing/what-if/${job.jobId}`,
+});
 
 const PageQuery = (max: number, fallback: number) =>
   z.object({
@@ -100,11 +137,68 @@ const whatIfView = (s: WhatIfSku, runs: readonly string[]) => {
   };
 };
 
-export function pricingAdmin(deps: RepricingDeps) {
+/** Starts what-if jobs in the background (a workflow per job on AWS). */
+export interface WhatIfJobStarter {
+  newId(): string;
+  start(jobId: string): Promise<void>;
+  /** The largest answer given at once (default {@link MAX_WHAT_IF_ANSWER_BYTES}; tests lower it). */
+  readonly maxAnswerBytes?: number;
+}
+
+export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatIfJobStarter }) {
   const nowIso = () => deps.clock.now().toISOString();
   const rulesInForce = async () => (await deps.store.getRules()) ?? DEFAULT_PRICING_RULES;
   const bundles = bundlePricer(deps);
   const skuPricing = skuPricingAdmin(deps);
+
+  /** A job for a what-if request over the SKUs `page` covers. */
+  function newJob(
+    request: WhatIfRequest,
+    rules: RulesInForce,
+    stored: RulesInForce,
+    page: { readonly items: readonly StoredSkuPricing[]; readonly cursor: string | null },
+  ): WhatIfJob {
+    const at = nowIso();
+    const runs = hourlyRunsBetween(request.from, request.to, rules.timeZone).length;
+    return {
+      jobId: deps.whatIfJobs?.newId() ?? '',
+      status: 'running',
+      rules,
+      rulesVersion: request.rules ? null : (stored.version ?? null),
+      from: request.from,
+      to: request.to,
+      timeZone: rules.timeZone,
+      skus: page.items.map((i) => i.sku),
+      chunkSize: Math.max(1, Math.floor(WHAT_IF_CHUNK_SKU_RUNS / Math.max(1, runs))),
+      parts: 0,
+      replayed: 0,
+      catalogCursor: page.cursor,
+      error: null,
+      createdAt: at,
+      updatedAt: at,
+    };
+  }
+
+  /**
+   * Replays `skus` over [from, to) with `rules`: each SKU's recorded history read once (three
+   * Queries), then the pure replay in memory; the compact per-SKU views.
+   */
+  async function replay(
+    skus: readonly string[],
+    rules: RulesInForce,
+    from: string,
+    to: string,
+    zone: string,
+  ) {
+    const lookbackMs = observationLookbackMs(rules);
+    const histories = await pMap(
+      skus,
+      async (sku) => toSkuHistory(await deps.store.history(sku, from, to, lookbackMs)),
+      { concurrency: HISTORY_CONCURRENCY },
+    );
+    const report = whatIf({ skus: histories }, rules, from, to, zone);
+    return { ...report, skus: report.skus.map((s) => whatIfView(s, report.runs)) };
+  }
 
   async function bundleView(bundle: StoredBundle) {
     return {
@@ -175,6 +269,13 @@ export function pricingAdmin(deps: RepricingDeps) {
       const pricings = await deps.store.getPricings(spec.items.map((i) => i.sku));
       // A SKU without pricing fields counts as one without a price (set one first).
       checkBundleItems(spec, new Map(spec.items.map((i) => [i.sku, pricings.get(i.sku)?.price ?? null])));
+      // The items know they are in the bundle before its price is computed: a price change written
+      // after this mark is published as one to recompute bundles on, one written before it is in
+      // the computation below.
+      await deps.store.markBundleMembers(
+        spec.bundleId,
+        spec.items.map((i) => i.sku),
+      );
       for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
         const existing = await deps.store.getBundle(spec.bundleId);
         const pricing = await bundles.compute(spec);
@@ -224,31 +325,41 @@ export function pricingAdmin(deps: RepricingDeps) {
     /**
      * `POST /api/repricing/what-if`: the hourly runs of a past period replayed on the recorded
      * history with the rules to try (those in force when none are given), for the SKUs named or a
-     * page of the catalog; at most {@link MAX_WHAT_IF_SKU_RUNS} SKU-runs per request.
+     * page of the catalog. Up to {@link MAX_WHAT_IF_SKU_RUNS} SKU-runs it answers at once (200);
+     * asked to (`respondAsync`: `Prefer: respond-async`) or for more SKU-runs (up to 1,000 named
+     * SKUs over 31 days), it accepts a job (202) whose progress and result
+     * `GET /api/repricing/what-if/{jobId}` shows.
      */
-    async whatIf(body: unknown, query: unknown) {
+    async whatIf(body: unknown, query: unknown, options: { readonly respondAsync?: boolean } = {}) {
       const request = parseWhatIfRequest(body, deps.clock.now());
       const stored = await rulesInForce();
       const rules: RulesInForce = request.rules ?? stored;
       const zone = rules.timeZone;
       const runs = hourlyRunsBetween(request.from, request.to, zone).length;
       const cap = Math.max(1, Math.floor(MAX_WHAT_IF_SKU_RUNS / Math.max(1, runs)));
-      if (request.skus && request.skus.length > cap) {
+      const tooMany = request.skus !== undefined && request.skus.length > cap;
+      if ((options.respondAsync || tooMany) && deps.whatIfJobs) {
+        const page = await covered(request.skus, query, MAX_DRY_RUN_SKUS);
+        const job = newJob(request, rules, stored, page);
+        if (!(await deps.store.createWhatIfJob(job))) throw new ConflictError('a job with this id exists');
+        await deps.whatIfJobs.start(job.jobId);
+        return { status: 202 as const, body: jobView(job) };
+      }
+      if (tooMany) {
         throw ValidationError.field(
           'skus',
           `must name at most ${cap} SKUs for ${runs} hourly runs (${MAX_WHAT_IF_SKU_RUNS} SKU-runs per request); shorten the period or split the SKUs`,
         );
       }
       const page = await covered(request.skus, query, cap);
-      const lookbackMs = observationLookbackMs(rules);
-      const from = request.from;
-      const histories = await pMap(
-        page.items,
-        async (item) => toSkuHistory(await deps.store.history(item.sku, from, request.to, lookbackMs)),
-        { concurrency: HISTORY_CONCURRENCY },
+      const report = await replay(
+        page.items.map((i) => i.sku),
+        rules,
+        request.from,
+        request.to,
+        zone,
       );
-      const report = whatIf({ skus: histories }, rules, from, request.to, zone);
-      return {
+      const answer = {
         from: request.from,
         to: request.to,
         timeZone: report.timeZone,
@@ -256,8 +367,83 @@ export function pricingAdmin(deps: RepricingDeps) {
         rulesVersion: request.rules ? null : (stored.version ?? null),
         engine: report.engine,
         applied: false,
-        skus: report.skus.map((s) => whatIfView(s, report.runs)),
+        skus: report.skus,
         nextCursor: page.cursor,
+      };
+      // An answer over Lambda's 6 MB response limit (many changes: ~200 bytes each) is kept as a
+      // finished job instead, its result a part at a time: 202 and where to read it.
+      const limit = deps.whatIfJobs?.maxAnswerBytes ?? MAX_WHAT_IF_ANSWER_BYTES;
+      if (deps.whatIfJobs && JSON.stringify(answer).length > limit) {
+        const job = newJob(request, rules, stored, page);
+        if (!(await deps.store.createWhatIfJob(job))) throw new ConflictError('a job with this id exists');
+        const chunks = Math.ceil(report.skus.length / job.chunkSize);
+        for (let index = 0; index < chunks; index++) {
+          await deps.store.saveWhatIfPart(
+            job.jobId,
+            index,
+            report.skus.slice(index * job.chunkSize, (index + 1) * job.chunkSize),
+            {
+              replayed: Math.min(report.skus.length, (index + 1) * job.chunkSize),
+              last: index + 1 === chunks,
+              at: nowIso(),
+            },
+          );
+        }
+        const done = (await deps.store.getWhatIfJob(job.jobId)) ?? job;
+        return { status: 202 as const, body: jobView(done) };
+      }
+      return { status: 200 as const, body: answer };
+    },
+
+    /**
+     * One step of a what-if job: replays chunk `chunk` of its SKUs and keeps that part of the
+     * result (a retried step finds it kept); `next`: the chunk after it, null when done.
+     */
+    async whatIfChunk(jobId: string, chunk: number) {
+      const job = await deps.store.getWhatIfJob(jobId);
+      if (!job) throw new NotFoundError(`what-if job ${jobId} does not exist`);
+      const chunks = Math.max(1, Math.ceil(job.skus.length / job.chunkSize));
+      if (job.status !== 'running' || chunk >= chunks) return { next: null };
+      if (chunk < job.parts) return { next: chunk + 1 < chunks ? chunk + 1 : null };
+      const skus = job.skus.slice(chunk * job.chunkSize, (chunk + 1) * job.chunkSize);
+      const report = await replay(skus, job.rules, job.from, job.to, job.timeZone);
+      const last = chunk + 1 >= chunks;
+      await deps.store.saveWhatIfPart(jobId, chunk, report.skus, {
+        replayed: Math.min(job.skus.length, (chunk + 1) * job.chunkSize),
+        last,
+        at: nowIso(),
+      });
+      return { next: last ? null : chunk + 1 };
+    },
+
+    /** A job that cannot finish (its workflow failed): marked failed with the reason. */
+    async whatIfFailed(jobId: string, error: string) {
+      await deps.store.failWhatIfJob(jobId, error.slice(0, 1000), nowIso());
+      return { failed: true };
+    },
+
+    /**
+     * `GET /api/repricing/what-if/{jobId}`: the job's progress; once it has succeeded, its result
+     * a part at a time (`cursor`: the part; `nextCursor` the next one), in the shape of the
+     * synchronous answer.
+     */
+    async whatIfJob(jobId: string, query: unknown) {
+      const id = parseId(jobId, 'jobId');
+      const job = await deps.store.getWhatIfJob(id);
+      if (!job) throw new NotFoundError(`what-if job ${id} does not exist (jobs are kept 7 days)`);
+      const view = jobView(job);
+      if (job.status !== 'succeeded') return view;
+      const q = parseOrThrow(JobQuery, query ?? {});
+      const index = q.cursor === undefined ? 0 : Number(q.cursor);
+      const part = await deps.store.getWhatIfPart(id, index);
+      if (!part) throw ValidationError.field('cursor', 'is not a cursor this job handed out');
+      return {
+        ...view,
+        runs: hourlyRunsBetween(job.from, job.to, job.timeZone).map((r) => r.toISOString()),
+        engine: REPRICING_ENGINE,
+        applied: false,
+        skus: part,
+        nextCursor: index + 1 < job.parts ? String(index + 1) : null,
       };
     },
   };

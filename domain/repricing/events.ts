@@ -9,9 +9,16 @@ export const REPRICING_ORIGIN = 'workflow:repricing';
 /**
  * `PriceChanged` for an applied change, with an id derived from the change's key (a run's: the
  * pricing domain's `priceChangeKey` of the run and the SKU; a `PUT`'s: {@link apiChangeKey}), so a
- * retried step republishes the same id and the timeline keeps one line.
+ * retried step republishes the same id and the timeline keeps one line. `inBundles`: whether the
+ * SKU's pricing item, as the change was written, named a bundle (the bundles' recompute follows
+ * only those changes).
  */
-export function priceChangedEvent(change: PriceChange, publishedAt: string, key: string): PublishableEvent {
+export function priceChangedEvent(
+  change: PriceChange,
+  publishedAt: string,
+  key: string,
+  inBundles: boolean,
+): PublishableEvent {
   return toPublishable(
     canonicalEvent('PriceChanged', {
       sku: change.sku,
@@ -23,6 +30,7 @@ export function priceChangedEvent(change: PriceChange, publishedAt: string, key:
       rulesVersion: change.rulesVersion,
       source: change.source,
       changedAt: change.at,
+      inBundles,
     }),
     {
       eventId: deterministicId(REPRICING_ORIGIN, key),

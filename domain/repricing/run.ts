@@ -58,10 +58,19 @@ export interface RepricingRunContext {
   readonly rules: VersionedPricingRules;
 }
 
+/**
+ * How the stock and cost a live decision used relate to those kept on the SKU for its run instant:
+ * `kept` (an earlier attempt of the run kept them: decided on those), `new` (they differ from the
+ * last recorded, or those are a week old: kept and recorded with this run), `same` (as last
+ * recorded: nothing to keep). A dry run's are always `same`.
+ */
+export type FactsState = 'kept' | 'new' | 'same';
+
 /** One SKU's decision as a run or a dry run makes it, with the facts it used. */
 export interface SkuEvaluation {
   readonly item: StoredSkuPricing;
   readonly facts: SkuFacts;
+  readonly factsState: FactsState;
   readonly decision: PriceDecision;
 }
 
@@ -77,11 +86,13 @@ const sameFacts = (a: SkuFacts, b: SkuFacts) =>
   (a.cost === null || (a.cost.amount === b.cost!.amount && a.cost.currency === b.cost!.currency));
 
 /**
- * Decides the SKUs of a page at `at` under `rules`: their stock and cost from the catalog, the
- * latest competitor observations recorded by then, and the pricing domain's `repriceSku` on the
- * inputs `pricingInputsAt` makes of them (the same a replay makes of the records). With `record`
- * (a live run) the stock and cost used are recorded for replays, first one per run instant wins,
- * so a retried step decides on what the first attempt recorded.
+ * Decides the SKUs of a page at `at` under `rules`: their stock and cost from the catalog (two
+ * batch reads per page: the catalog's items and the latest competitor prices), the latest
+ * competitor observations recorded by then, and the pricing domain's `repriceSku` on the inputs
+ * `pricingInputsAt` makes of them (the same a replay makes of the records). Nothing is written:
+ * with `record` (a live run) each evaluation says whether its facts are new for the run instant
+ * (the run keeps them with the change, or alone when nothing changes) or those an earlier attempt
+ * kept, which it then decides on.
  */
 export async function evaluatePage(
   deps: Pick<RepricingDeps, 'store' | 'catalog'>,
@@ -98,18 +109,15 @@ export async function evaluatePage(
     deps.store.latestObservations(skus),
   ]);
   const lookbackMs = observationLookbackMs(rules);
-  const points: Array<{ sku: string; facts: SkuFacts }> = [];
   const evaluations = await pMap(
     priced,
     (item) =>
       evaluateSku(deps, item, catalog.get(item.sku), latest.get(item.sku) ?? [], at, rules, {
-        record: options.record ? (facts) => points.push({ sku: item.sku, facts }) : null,
+        record: options.record,
         lookbackMs,
       }),
     { concurrency: RUN_SKU_CONCURRENCY },
   );
-  // The facts points before any change is applied: a SKU changed by this run is not decided again.
-  if (points.length) await deps.store.recordFacts(points);
   return evaluations.filter((e): e is SkuEvaluation => e !== null);
 }
 
@@ -120,21 +128,21 @@ async function evaluateSku(
   latest: readonly ObservedPrice[],
   at: string,
   rules: RulesInForce,
-  options: { readonly record: ((facts: SkuFacts) => void) | null; readonly lookbackMs: number },
+  options: { readonly record: boolean; readonly lookbackMs: number },
 ): Promise<SkuEvaluation | null> {
   const currency = pricingCurrency(item);
   if (!currency) return null;
   const fresh: SkuFacts = { onHand: catalog?.onHand ?? 0, cost: marginCost(catalog, currency), at };
   let facts = fresh;
+  let factsState: FactsState = 'same';
   if (options.record) {
     const seen = item.factsSeen;
     if (seen?.at === at) {
       // An earlier attempt of this run kept them: decide on those (and record their point again).
       facts = seen;
-      options.record(facts);
+      factsState = 'kept';
     } else if (!seen || !sameFacts(seen, fresh) || Date.parse(at) - Date.parse(seen.at) >= FACTS_REFRESH_MS) {
-      facts = await deps.store.claimFacts(item.sku, fresh);
-      options.record(facts);
+      factsState = 'new';
     }
   }
   // The latest observation a competitor has may have been recorded after the run's instant: the
@@ -153,7 +161,7 @@ async function evaluateSku(
   }
   const inputs = pricingInputsAt(liveHistory(item.sku, item, facts, observations, at), at, item.price);
   if (!inputs) return null;
-  return { item, facts, decision: repriceSku(inputs, rules) };
+  return { item, facts, factsState, decision: repriceSku(inputs, rules) };
 }
 
 /** The change a decision makes to a SKU in a run (its receipt in the price history). */
@@ -180,33 +188,66 @@ export function runChange(
 export function repricingRun(deps: RepricingDeps) {
   const nowIso = () => deps.clock.now().toISOString();
 
+  /** A change to publish, and whether the SKU was in a bundle as it was written. */
+  type Published = { readonly change: PriceChange; readonly inBundles: boolean };
+
   /**
-   * Applies a page's changed decisions, each once: a SKU whose pricing changed under the run is
-   * read and decided again; one this run already changed (a retried step) is finished from the
-   * change recorded on it; one a later run changed is left to it.
+   * Settles a page's decisions, each once: a changed one is one conditional write (the price, and
+   * new facts with it), an unchanged one with new facts keeps them on the SKU (first attempt wins).
+   * A SKU whose pricing changed under the run (or whose facts another attempt kept first, or that
+   * joined a bundle) is read and decided again; one this run already changed (a concurrent or
+   * retried step) is finished from the change recorded on it; one a later run changed is left to
+   * it. `points` receives the facts each SKU's decision used when they are to be recorded for
+   * replays (new, or kept by an earlier attempt).
    */
-  async function apply(ctx: RepricingRunContext, evaluations: readonly SkuEvaluation[]) {
-    const applied: PriceChange[] = [];
+  async function settle(
+    ctx: RepricingRunContext,
+    evaluations: readonly SkuEvaluation[],
+    points: Map<string, SkuFacts>,
+  ): Promise<Published[]> {
+    const applied: Published[] = [];
     await pMap(
       evaluations,
       async (first) => {
         let evaluation: SkuEvaluation | null = first;
-        for (let attempt = 1; evaluation?.decision.changed && attempt <= APPLY_ATTEMPTS; attempt++) {
-          const change = runChange(evaluation, ctx);
-          const outcome = await deps.store.applyRunChange(change, evaluation.item.version);
-          if (outcome === 'applied') {
-            applied.push(change);
+        for (let attempt = 1; evaluation && attempt <= APPLY_ATTEMPTS; attempt++) {
+          const { item, facts, factsState, decision } = evaluation;
+          if (!decision.changed) {
+            if (factsState === 'new') {
+              const kept = await deps.store.claimFacts(item.sku, facts);
+              if (!sameFacts(kept, facts)) {
+                // Another attempt of this run kept other facts first: decide on those.
+                evaluation = await again(ctx, { ...item, factsSeen: kept });
+                continue;
+              }
+            }
+            if (factsState !== 'same') points.set(item.sku, facts);
             return;
           }
-          const current = await deps.store.getPricing(evaluation.item.sku);
+          const change = runChange(evaluation, ctx);
+          const inBundles = item.bundles.length > 0;
+          const outcome = await deps.store.applyRunChange(change, item.version, {
+            keepFacts: factsState === 'new' ? facts : null,
+            factsKept: factsState === 'kept',
+            inNoBundle: !inBundles,
+          });
+          if (outcome === 'applied') {
+            applied.push({ change, inBundles });
+            if (factsState !== 'same') points.set(item.sku, facts);
+            return;
+          }
+          const current = await deps.store.getPricing(item.sku);
           if (!current) return;
           if (outcome === 'done' || current.lastRun?.at === ctx.at) {
-            if (current.lastRun?.runId === ctx.runId && current.lastChange) applied.push(current.lastChange);
+            if (current.lastRun?.runId === ctx.runId && current.lastChange) {
+              applied.push({ change: current.lastChange, inBundles: current.bundles.length > 0 });
+            }
+            if (current.factsSeen?.at === ctx.at) points.set(item.sku, current.factsSeen);
             return;
           }
-          evaluation = (await evaluatePage(deps, [current], ctx.at, ctx.rules, { record: true }))[0] ?? null;
+          evaluation = await again(ctx, current);
         }
-        if (evaluation?.decision.changed) {
+        if (evaluation) {
           throw new Error(`${first.item.sku} kept changing while run ${ctx.runId} applied its price; retry`);
         }
       },
@@ -214,6 +255,10 @@ export function repricingRun(deps: RepricingDeps) {
     );
     return applied;
   }
+
+  /** A SKU decided again on its pricing as just read. */
+  const again = async (ctx: RepricingRunContext, current: StoredSkuPricing) =>
+    (await evaluatePage(deps, [current], ctx.at, ctx.rules, { record: true }))[0] ?? null;
 
   return {
     /** StartRun: the run's context (its rules snapshotted now) and the buckets to fan out over. */
@@ -225,15 +270,24 @@ export function repricingRun(deps: RepricingDeps) {
       return { context, buckets: await deps.store.nonEmptyBuckets() };
     },
 
-    /** RepricePage: one page of a bucket decided, and its changes applied and published once. */
+    /**
+     * RepricePage: one page of a bucket decided, and its changes applied and published once. Per
+     * page: a Query for the page, two batch reads (catalog, competitor prices), one write per SKU
+     * that changes or has new facts, and batched writes of the price-history records and the
+     * replay points; one PutEvents per 10 changes.
+     */
     async page(input: { run: RepricingRunContext; bucket: number; cursor: string | null }) {
       const ctx = input.run;
       const page = await deps.store.listBucket(input.bucket, input.cursor || null, RUN_PAGE_SIZE);
-      // SKUs this run already changed (a retried step): finish their record and event.
+      // SKUs this run already changed (a retried step): finish their record, facts point and event.
       const done = page.items.filter((i) => i.lastRun?.at === ctx.at);
-      const finished = done.flatMap((i) =>
-        i.lastRun?.runId === ctx.runId && i.lastChange ? [i.lastChange] : [],
+      const finished: Published[] = done.flatMap((i) =>
+        i.lastRun?.runId === ctx.runId && i.lastChange
+          ? [{ change: i.lastChange, inBundles: i.bundles.length > 0 }]
+          : [],
       );
+      const points = new Map<string, SkuFacts>();
+      for (const i of done) if (i.factsSeen?.at === ctx.at) points.set(i.sku, i.factsSeen);
       const evaluations = await evaluatePage(
         deps,
         page.items.filter((i) => i.lastRun?.at !== ctx.at && !(i.lastRun && i.lastRun.at > ctx.at)),
@@ -241,12 +295,21 @@ export function repricingRun(deps: RepricingDeps) {
         ctx.rules,
         { record: true },
       );
-      const changes = [...finished, ...(await apply(ctx, evaluations))];
-      await Promise.all(changes.map((c) => deps.store.recordPriceChange(c)));
+      const changes = [...finished, ...(await settle(ctx, evaluations, points))];
+      // The replay points and the history records after the writes they describe: a retried page
+      // finds the SKUs it changed (above) and writes the same items again.
+      await Promise.all([
+        points.size > 0
+          ? deps.store.recordFacts([...points].map(([sku, facts]) => ({ sku, facts })))
+          : undefined,
+        changes.length > 0 ? deps.store.recordPriceChanges(changes.map((c) => c.change)) : undefined,
+      ]);
       // Published at the change's own instant, not now: a retried page republishes the same event
       // (same id, same instant), so the timeline, keyed by instant and id, keeps one line.
       await deps.publisher.publish(
-        changes.map((c) => priceChangedEvent(c, c.at, priceChangeKey(c.runId ?? ctx.runId, c.sku))),
+        changes.map(({ change: c, inBundles }) =>
+          priceChangedEvent(c, c.at, priceChangeKey(c.runId ?? ctx.runId, c.sku), inBundles),
+        ),
       );
       return {
         cursor: page.cursor,

@@ -103,6 +103,7 @@ export function skuPricingAdmin(deps: {
                 { ...change, version: saved.record.version },
                 at,
                 apiChangeKey({ sku, version: saved.record.version }),
+                saved.record.bundles.length > 0,
               ),
             ]);
           }

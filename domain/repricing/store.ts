@@ -1,4 +1,4 @@
-import type { PricingRules, VersionedPricingRules } from '../pricing/pricing-rules.ts';
+import type { PricingRules, RulesInForce, VersionedPricingRules } from '../pricing/pricing-rules.ts';
 import type { PriceDecision } from '../pricing/reprice.ts';
 import type { SkuPricing } from '../pricing/sku-pricing.ts';
 import type { Money } from '../shared/money.ts';
@@ -69,6 +69,21 @@ export interface StoredSkuPricing extends SkuPricing {
   readonly lastChange: PriceChange | null;
   /** The stock and cost the last recorded run used. */
   readonly factsSeen: SkuFacts | null;
+  /**
+   * The bundles the SKU is in (kept on its pricing item before a bundle is priced, so a price
+   * change knows atomically whether any bundle must be recomputed).
+   */
+  readonly bundles: readonly string[];
+}
+
+/** What a run's change write must also hold to (see {@link PricingStore.applyRunChange}). */
+export interface RunChangeGuard {
+  /** New stock and cost the decision used: kept on the SKU with the change (first one per run instant). */
+  readonly keepFacts?: SkuFacts | null;
+  /** The decision used the facts an earlier attempt kept at this run instant (nothing to keep). */
+  readonly factsKept?: boolean;
+  /** The SKU was in no bundle when decided: the change holds only while it still is in none. */
+  readonly inNoBundle?: boolean;
 }
 
 /** The settings a `PUT` left at an instant (history for replays; the price only when it was set). */
@@ -113,6 +128,33 @@ export interface BundlePricing {
   readonly receipt: Record<string, unknown>;
 }
 
+/**
+ * A what-if replayed in the background (`POST /api/repricing/what-if` → 202): what it replays,
+ * with what, and how far it got. Its result is kept in parts, one per chunk of SKUs.
+ */
+export interface WhatIfJob {
+  readonly jobId: string;
+  readonly status: 'running' | 'succeeded' | 'failed';
+  /** The rules replayed (snapshotted when the job was accepted) and their version (null: rules tried). */
+  readonly rules: RulesInForce;
+  readonly rulesVersion: number | null;
+  readonly from: string;
+  readonly to: string;
+  readonly timeZone: string;
+  /** The SKUs replayed, in the order of the result. */
+  readonly skus: readonly string[];
+  /** SKUs per chunk (one step, one part of the result). */
+  readonly chunkSize: number;
+  /** Parts written (chunks done), and SKUs replayed by them. */
+  readonly parts: number;
+  readonly replayed: number;
+  /** The catalog's cursor after the SKUs covered (when none were named). */
+  readonly catalogCursor: string | null;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
 export interface PricingStore {
   // --- rules ---
   getRules(): Promise<VersionedPricingRules | null>;
@@ -147,11 +189,19 @@ export interface PricingStore {
   /**
    * Applies a run's change: the price moves from `expectedVersion` to the change's version, unless
    * the SKU changed since (`stale`: read again) or this run or a later one already changed it
-   * (`done`).
+   * (`done`). Unless `guard.factsKept`, it also holds only while no other attempt has kept facts
+   * at the change's instant (and keeps `guard.keepFacts` with the price, in the same write); with
+   * `guard.inNoBundle`, only while the SKU is still in no bundle.
    */
-  applyRunChange(change: PriceChange, expectedVersion: number): Promise<'applied' | 'stale' | 'done'>;
+  applyRunChange(
+    change: PriceChange,
+    expectedVersion: number,
+    guard?: RunChangeGuard,
+  ): Promise<'applied' | 'stale' | 'done'>;
   /** Records a change in the SKU's price history (idempotent: same key, same content). */
   recordPriceChange(change: PriceChange): Promise<void>;
+  /** Records many changes in their SKUs' price histories (batched; idempotent like one). */
+  recordPriceChanges(changes: readonly PriceChange[]): Promise<void>;
   listPriceChanges(sku: string, cursor: string | null, limit: number): Promise<Page<PriceChange>>;
 
   /**
@@ -195,4 +245,27 @@ export interface PricingStore {
   /** Stores a recomputed price unless the bundle changed since `expectedVersion`. */
   saveBundlePricing(bundleId: string, pricing: BundlePricing, expectedVersion: number): Promise<boolean>;
   bundlesOf(sku: string): Promise<string[]>;
+  /**
+   * Marks the SKUs' pricing items as in the bundle (idempotent), before the bundle is priced: a
+   * price change applied after the mark sees it and recomputes the bundle.
+   */
+  markBundleMembers(bundleId: string, skus: readonly string[]): Promise<void>;
+
+  // --- what-if jobs ---
+  /** Creates a job (false: the id exists). */
+  createWhatIfJob(job: WhatIfJob): Promise<boolean>;
+  getWhatIfJob(jobId: string): Promise<WhatIfJob | null>;
+  /**
+   * Keeps part `index` of a job's result (idempotent), then counts it on the job unless it was
+   * counted (a retried step); `last`: the job has succeeded.
+   */
+  saveWhatIfPart(
+    jobId: string,
+    index: number,
+    skus: readonly unknown[],
+    progress: { readonly replayed: number; readonly last: boolean; readonly at: string },
+  ): Promise<void>;
+  getWhatIfPart(jobId: string, index: number): Promise<unknown[] | null>;
+  /** Marks a running job failed, with the reason. */
+  failWhatIfJob(jobId: string, error: string, at: string): Promise<void>;
 }

@@ -43,6 +43,7 @@ export const ROUTES = {
   getBundle: 'GET /api/bundles/{bundleId}',
   repricingDryRun: 'POST /api/repricing/dry-run',
   repricingWhatIf: 'POST /api/repricing/what-if',
+  repricingWhatIfJob: 'GET /api/repricing/what-if/{jobId}',
   skuPrices: 'GET /api/skus/{sku}/prices',
 } as const;
 

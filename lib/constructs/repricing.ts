@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { RepricingRunWorkflow } from '#workflows/repricing-run';
+import { RepricingWhatIfWorkflow } from '#workflows/repricing-what-if';
 import { ROUTES } from './api-routes.ts';
 import type { FeatureProps } from './feature.ts';
 import { grantIndexQuery, grantTable, ITEM_READ_WRITE } from './grants.ts';
@@ -62,27 +63,50 @@ export class Repricing extends Construct {
     grantTable(table, events, ...readWrite);
     new Rule(this, 'PricingEventsRule', {
       eventBus: bus,
-      description: 'Competitor prices, paid orders and price changes feed repricing',
+      description: 'Competitor prices, paid orders and price changes of SKUs in bundles feed repricing',
+      // A price change concerns this function only when its SKU is in a bundle (read in the same
+      // write as the price), so most changes of an hourly run invoke nothing here. CDK passes
+      // `$or` through as written (EventPattern has no field for it).
       eventPattern: {
         source: ['storeflow.pricing', 'storeflow.orders'],
-        detailType: ['CompetitorPriceObserved', 'OrderPaid', 'PriceChanged'],
+        ...({
+          $or: [
+            { 'detail-type': ['CompetitorPriceObserved', 'OrderPaid'] },
+            { 'detail-type': ['PriceChanged'], detail: { data: { inBundles: [true] } } },
+          ],
+        } as object),
       },
       targets: [targets.lambda(events)],
     });
 
     // --- the operations API -----------------------------------------------------------------------
+    // --- what-if jobs (a what-if too large to answer within the API's 30 s) ----------------------
+    const whatIfStep = new StoreflowFunction(this, 'WhatIfStep', {
+      entry: 'repricing-what-if',
+      description: 'A what-if job’s steps: a chunk of its SKUs replayed, that part of the result kept',
+      config,
+      // A chunk is ~16,800 SKU-runs: a few seconds of a whole vCPU.
+      timeout: Duration.minutes(2),
+      memorySize: 1769,
+      environment,
+    }).fn;
+    grantTable(table, whatIfStep, ...ITEM_READ_WRITE, 'dynamodb:Query');
+    const whatIf = new RepricingWhatIfWorkflow(this, 'WhatIfWorkflow', { step: whatIfStep, config })
+      .stateMachine;
+
     const api = new StoreflowFunction(this, 'Api', {
       entry: 'pricing-api',
       description: 'Pricing rules, bundles, the repricing dry run and what-if, a SKU’s price history',
       config,
-      // A what-if replays up to 168 000 SKU-runs, CPU-bound: a whole vCPU (1,769 MB), and API
-      // Gateway answers within 30 s.
+      // A what-if replays up to 168 000 SKU-runs at once, CPU-bound: a whole vCPU (1,769 MB), and
+      // API Gateway answers within 30 s; larger ones (or when asked) are jobs.
       timeout: Duration.seconds(29),
       memorySize: 1769,
-      environment,
+      environment: { ...environment, STATE_MACHINE_ARN: whatIf.stateMachineArn },
     }).fn;
     grantTable(table, api, ...readWrite);
     grantIndexQuery(table, api);
+    whatIf.grantStartExecution(api);
     for (const route of [
       ROUTES.putPricingRules,
       ROUTES.getPricingRules,
@@ -90,6 +114,7 @@ export class Repricing extends Construct {
       ROUTES.getBundle,
       ROUTES.repricingDryRun,
       ROUTES.repricingWhatIf,
+      ROUTES.repricingWhatIfJob,
       ROUTES.skuPrices,
     ]) {
       routes.operator(route, api);

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
-import { DynamoPricingStore } from '#adapters/dynamodb/pricing-store';
+import { DynamoPricingStore, pricingBucket } from '#adapters/dynamodb/pricing-store';
 import { DynamoRestockStore } from '#adapters/dynamodb/restock-store';
 import { PRICING_RULES_DEFAULTS } from '#domain/pricing/pricing-rules';
 import { pricingAdmin } from '#domain/repricing/admin';
 import { pricingFollower } from '#domain/repricing/consumers';
 import { type RepricingRunContext, repricingRun } from '#domain/repricing/run';
+import type { StoredSkuPricing } from '#domain/repricing/store';
 import { ManualClock } from '#domain/shared/clock';
 import { ValidationError } from '#domain/shared/errors';
 import { MemoryPublisher } from '#test/support/memory-ports';
@@ -144,6 +145,10 @@ describe('a run’s changes on DynamoDB', () => {
     expect((await store.getPricing('RUN-L'))?.price).toEqual(cny(10_000));
     // The same run again (a retried step): nothing moves, the same events again (same ids).
     const firstIds = publisher.events.map((e) => e.detail.metadata.eventId).sort();
+    expect(publisher.events.map((e) => (e.detail.data as { inBundles?: boolean }).inBundles)).toEqual([
+      false,
+      false,
+    ]);
     expect(await page(ten)).toBe(2);
     expect((await store.getPricing('RUN-A'))?.price).toEqual(cny(10_900));
     expect(
@@ -195,6 +200,135 @@ describe('a run’s changes on DynamoDB', () => {
   });
 });
 
+describe('a run’s guards on DynamoDB', () => {
+  const at = '2026-12-02T06:00:00.000Z';
+  const changeOf = (current: StoredSkuPricing, amount: number) => ({
+    sku: current.sku,
+    at,
+    source: 'run' as const,
+    runId: 'reprice-2026-12-02T14',
+    oldPrice: current.price,
+    newPrice: cny(amount),
+    rules: [],
+    guardrail: null,
+    rulesVersion: 3,
+    decision: null,
+    version: current.version + 1,
+  });
+
+  it('keeps new facts in the change’s write, and refuses it when another attempt kept facts first', async () => {
+    const before = (await store.getPricing('RUN-B'))!;
+    // Another attempt of the 14:00 run kept its facts (an unchanged decision) first.
+    await store.claimFacts('RUN-B', { onHand: 7, cost: cny(5000), at });
+    const facts = { onHand: 9, cost: cny(5000), at };
+    expect(await store.applyRunChange(changeOf(before, 9_800), before.version, { keepFacts: facts })).toBe(
+      'stale',
+    );
+    // Decided again on the facts kept: the write holds.
+    expect(await store.applyRunChange(changeOf(before, 9_800), before.version, { factsKept: true })).toBe(
+      'applied',
+    );
+    expect((await store.getPricing('RUN-B'))?.factsSeen).toEqual({ onHand: 7, cost: cny(5000), at });
+
+    const a = (await store.getPricing('RUN-A'))!;
+    expect(a.factsSeen?.at).not.toBe(at);
+    expect(await store.applyRunChange(changeOf(a, 10_100), a.version, { keepFacts: facts })).toBe('applied');
+    expect(await store.getPricing('RUN-A')).toMatchObject({ price: cny(10_100), factsSeen: facts });
+  });
+
+  it('refuses a change decided as in no bundle once the SKU joined one', async () => {
+    await sku('JOINS', 500, 3000, 5000);
+    const read = (await store.getPricing('JOINS'))!;
+    expect(read.bundles).toEqual([]);
+    await store.markBundleMembers('LATE-BUNDLE', ['JOINS']);
+    const change = changeOf(read, 4_900);
+    expect(await store.applyRunChange(change, read.version, { inNoBundle: true })).toBe('stale');
+    const again = (await store.getPricing('JOINS'))!;
+    expect(again.bundles).toEqual(['LATE-BUNDLE']);
+    expect(await store.applyRunChange(change, again.version, {})).toBe('applied');
+  });
+});
+
+describe('the margin floor’s cost on DynamoDB', () => {
+  it('is the highest of the SKU’s supplier costs, not the one restock would order from', async () => {
+    const at = clock.now().toISOString();
+    await restock.saveSupplier(
+      { supplierId: 'S2', name: 'S2', tier: 'strategic', leadTimeDays: 5, currency: 'CNY' },
+      null,
+      at,
+    );
+    await restock.saveSku(
+      {
+        sku: 'TWO',
+        title: 'TWO',
+        category: 'c',
+        supply: [
+          { supplierId: 'S1', unitCost: cny(5000), casePack: 1, minOrderQty: 0 },
+          { supplierId: 'S2', unitCost: cny(4000), casePack: 1, minOrderQty: 0 },
+        ],
+      },
+      500,
+      null,
+      at,
+    );
+    const admin = pricingAdmin(deps());
+    await admin.saveSkuPricing('TWO', { listPrice: cny(10_000), price: cny(6_000) });
+    // Toward a competitor at 40.00: the floor is 50.00 + 10% = 55.00 (the strategic 40.00 would give 44.00).
+    await store.recordObservation(
+      'TWO',
+      { competitor: 'jd', price: cny(4000), observedAt: at, recordedAt: at, url: null },
+      'two-jd',
+    );
+    const answer = await admin.dryRun(
+      { rules: { ...rules, rules: [{ type: 'competitor', towardBps: 10000 }] }, skus: ['TWO'] },
+      {},
+    );
+    expect(answer.items[0]).toMatchObject({
+      inputs: { cost: cny(5000) },
+      new: cny(5500),
+      boundBy: 'floor',
+    });
+  });
+});
+
+describe('a new SKU’s pricing on DynamoDB', () => {
+  it('adds its bucket before the SKU item: a crash between the two leaves no SKU no run visits', async () => {
+    const sent: string[] = [];
+    let crash = true;
+    // The table as the adapter sees it: the SKU item's write fails (the process dies there) once.
+    const db = new Proxy(dynamo.doc, {
+      get(target, name, receiver) {
+        if (name !== 'send') return Reflect.get(target, name, receiver);
+        return async (command: { input: { Key?: { pk: string; sk: string } } }) => {
+          const key = command.input.Key;
+          sent.push(`${command.constructor.name} ${key ? `${key.pk}/${key.sk}` : ''}`.trim());
+          if (crash && key?.sk === 'PRICING' && key.pk === 'SKU#CRASHY') {
+            crash = false;
+            throw new Error('the process died here');
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+    const crashing = new DynamoPricingStore(db, dynamo.tableName);
+    const fields = {
+      listPrice: cny(10_000),
+      price: cny(9_000),
+      minMarginBps: null,
+      maxMarkupBps: null,
+      campaignLocked: false,
+    };
+    const at = clock.now().toISOString();
+    await expect(crashing.savePricing('CRASHY', fields, null, at, null)).rejects.toThrow(/died/);
+    expect(sent).toEqual(['UpdateCommand PRICING#BUCKETS/CURRENT', 'UpdateCommand SKU#CRASHY/PRICING']);
+    expect(await store.nonEmptyBuckets()).toContain(pricingBucket('CRASHY'));
+    // The same PUT again completes it, and the run's bucket lists it.
+    expect(await crashing.savePricing('CRASHY', fields, null, at, null)).toMatchObject({ saved: true });
+    const page = await store.listBucket(pricingBucket('CRASHY'), null, 100);
+    expect(page.items.map((i) => i.sku)).toContain('CRASHY');
+  });
+});
+
 describe('bundles on DynamoDB', () => {
   it('prices a bundle from its items, never below their floors, and recomputes it when an item’s price changes', async () => {
     await sku('SHAMPOO', 500, 3000, 5900);
@@ -214,11 +348,99 @@ describe('bundles on DynamoDB', () => {
     await admin.saveSkuPricing('CONDITIONER', { price: cny(3500) });
     const event = publisher.events.at(-1)!;
     expect(event.detailType).toBe('PriceChanged');
+    // In a bundle: the events function's rule takes this change (and no change of a SKU in none).
+    expect(event.detail.data).toMatchObject({ sku: 'CONDITIONER', inBundles: true });
+    await sku('LONER', 500, 3000, 5000);
+    await admin.saveSkuPricing('LONER', { price: cny(4500) });
+    expect(publisher.events.at(-1)!.detail.data).toMatchObject({ sku: 'LONER', inBundles: false });
     await pricingFollower(deps()).priceChanged(event.detail.data as never);
     expect(await admin.getBundle('CARE')).toMatchObject({ price: cny(6600), receipt: { boundBy: 'floor' } });
     await expect(
       admin.putBundle('BAD', { items: [{ sku: 'NOPE', qty: 1 }], saving: cny(100) }),
     ).rejects.toBeInstanceOf(ValidationError);
     expect(await store.getBundle('BAD')).toBeNull();
+  });
+});
+
+describe('what-if jobs on DynamoDB', () => {
+  it('replays a what-if too large for one answer chunk by chunk, each part kept once, paged like the answer', async () => {
+    const ids = Array.from({ length: 25 }, (_, i) => `JOB-${String(i).padStart(2, '0')}`);
+    for (const id of ids) await sku(id, 20, 3000, 5000);
+    clock.set(new Date(Date.parse(clock.now().toISOString()) + 31 * 86_400_000));
+    const started: string[] = [];
+    const admin = pricingAdmin({
+      ...deps(),
+      whatIfJobs: { newId: () => `job-${started.length + 1}`, start: async (id) => void started.push(id) },
+    });
+    const to = clock.now().toISOString();
+    const body = { from: new Date(Date.parse(to) - 31 * 86_400_000).toISOString(), to, skus: ids };
+    // Asked to answer asynchronously (Prefer: respond-async): a job.
+    const accepted = await admin.whatIf(body, {}, { respondAsync: true });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({
+      jobId: 'job-1',
+      status: 'running',
+      progress: { skus: 25, replayed: 0 },
+    });
+    expect(started).toEqual(['job-1']);
+    // 16,800 SKU-runs a chunk: 22 SKUs, then 3.
+    expect(await admin.whatIfChunk('job-1', 0)).toEqual({ next: 1 });
+    expect(await admin.whatIfJob('job-1', {})).toMatchObject({
+      status: 'running',
+      progress: { replayed: 22 },
+    });
+    // A retried step finds its part kept.
+    expect(await admin.whatIfChunk('job-1', 0)).toEqual({ next: 1 });
+    expect((await store.getWhatIfJob('job-1'))?.parts).toBe(1);
+    expect(await admin.whatIfChunk('job-1', 1)).toEqual({ next: null });
+    const first = await admin.whatIfJob('job-1', {});
+    expect(first).toMatchObject({
+      status: 'succeeded',
+      progress: { skus: 25, replayed: 25 },
+      nextCursor: '1',
+    });
+    const second = await admin.whatIfJob('job-1', { cursor: '1' });
+    expect(second).toMatchObject({ nextCursor: null });
+    const partOf = (page: unknown) => (page as { skus: unknown[] }).skus;
+    const skus = [...partOf(first), ...partOf(second)];
+    // The same numbers as answering at once.
+    const direct = await admin.whatIf(body, {});
+    expect(direct.status).toBe(200);
+    expect(skus).toEqual(JSON.parse(JSON.stringify(partOf(direct.body))));
+    expect((first as { runs: string[] }).runs).toHaveLength(744);
+
+    // A job the workflow gave up on says why.
+    const small = await admin.whatIf({ ...body, skus: ids.slice(0, 2) }, {}, { respondAsync: true });
+    expect(small).toMatchObject({ status: 202, body: { jobId: 'job-2' } });
+    await admin.whatIfFailed('job-2', 'States.Timeout: the step timed out');
+    expect(await admin.whatIfJob('job-2', {})).toMatchObject({
+      status: 'failed',
+      error: 'States.Timeout: the step timed out',
+    });
+    await expect(admin.whatIfJob('nope', {})).rejects.toThrow(/does not exist/);
+    // An answer over the response limit (lowered here) is kept as a finished job: 202, then the
+    // same result from its location; no workflow started.
+    const bounded = pricingAdmin({
+      ...deps(),
+      whatIfJobs: {
+        newId: () => 'job-big',
+        start: async (id) => void started.push(id),
+        maxAnswerBytes: 10_000,
+      },
+    });
+    const big = await bounded.whatIf(body, {});
+    expect(big).toMatchObject({ status: 202, body: { jobId: 'job-big', status: 'succeeded' } });
+    expect(started).not.toContain('job-big');
+    const kept = [
+      partOf(await bounded.whatIfJob('job-big', {})),
+      partOf(await bounded.whatIfJob('job-big', { cursor: '1' })),
+    ];
+    expect(kept.flat()).toEqual(skus);
+
+    // More SKU-runs than one answer may replay (226 SKUs × 744 runs > 168,000) is a job (here the
+    // unknown SKUs' 404 of a job's request), and a 400 naming skus where jobs cannot start.
+    const many = { ...body, skus: Array.from({ length: 226 }, (_, i) => `MANY-${i}`) };
+    await expect(admin.whatIf(many, {})).rejects.toThrow(/no price for MANY-0/);
+    await expect(pricingAdmin(deps()).whatIf(many, {})).rejects.toThrow(/must name at most 225 SKUs/);
   });
 });

@@ -4,6 +4,7 @@ import { PRICING_BUCKETS, RUN_PAGE_SIZE } from '#domain/repricing/run';
 import { statementsOf } from '#test/support/iam';
 import { appTemplate, synthesizedWorkflow } from '#test/support/workflow-harness';
 import { REPRICING_MAX_CONCURRENCY } from '#workflows/repricing-run';
+import { compilePattern } from '../../local/eventbridge/pattern.ts';
 
 /** Repricing's infrastructure as CloudFormation sees it (issue #13, decision 24). */
 type States = Record<string, Record<string, unknown>>;
@@ -134,16 +135,49 @@ describe('the hourly repricing run (template)', () => {
 });
 
 describe('repricing functions (least privilege)', () => {
-  it('follow competitor prices, paid orders and price changes with retries and a dead-letter queue', () => {
+  it('follow competitor prices, paid orders and price changes of SKUs in bundles, with retries and a dead-letter queue', () => {
     appTemplate().hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['storeflow.pricing', 'storeflow.orders'],
-        'detail-type': ['CompetitorPriceObserved', 'OrderPaid', 'PriceChanged'],
+        $or: [
+          { 'detail-type': ['CompetitorPriceObserved', 'OrderPaid'] },
+          { 'detail-type': ['PriceChanged'], detail: { data: { inBundles: [true] } } },
+        ],
       },
       Targets: [
         Match.objectLike({ DeadLetterConfig: { Arn: Match.anyValue() }, RetryPolicy: Match.anyValue() }),
       ],
     });
+  });
+
+  it('invoke the events function for a price change only when its SKU is in a bundle', () => {
+    const rules = Object.values(appTemplate().findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('CompetitorPriceObserved'),
+    );
+    expect(rules).toHaveLength(1);
+    const pattern = compilePattern(rules[0]!.Properties.EventPattern);
+    const event = (source: string, detailType: string, data: Record<string, unknown>) => ({
+      version: '0',
+      id: 'e',
+      'detail-type': detailType,
+      source,
+      account: '000000000000',
+      time: '2026-12-02T02:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: { metadata: { eventId: 'x' }, data },
+    });
+    const change = (inBundles?: boolean) =>
+      event('storeflow.pricing', 'PriceChanged', {
+        sku: 'A',
+        ...(inBundles === undefined ? {} : { inBundles }),
+      });
+    expect(pattern.matches(change(true))).toBe(true);
+    expect(pattern.matches(change(false))).toBe(false);
+    expect(pattern.matches(change())).toBe(false);
+    expect(pattern.matches(event('storeflow.pricing', 'CompetitorPriceObserved', { sku: 'A' }))).toBe(true);
+    expect(pattern.matches(event('storeflow.orders', 'OrderPaid', { orderId: 'o' }))).toBe(true);
+    expect(pattern.matches(event('storeflow.orders', 'OrderPlaced', { orderId: 'o' }))).toBe(false);
   });
 
   it('grant each function only what it uses: the table, gsi1 where it lists, the bus where it publishes', () => {
@@ -160,8 +194,16 @@ describe('repricing functions (least privilege)', () => {
     expect(step).toContain('events:PutEvents');
     // The events function and the API publish nothing; the API's price changes are the SKU route's.
     expect(actionsOf('RepricingEvents').filter((a) => !a.startsWith('sqs:'))).toEqual(table);
-    expect(actionsOf('RepricingApi')).toEqual([...table, 'dynamodb:Query'].sort());
-    for (const fn of ['RepricingRunStep', 'RepricingEvents', 'RepricingApi', 'RepricingRunClock']) {
+    expect(actionsOf('RepricingApi')).toEqual([...table, 'dynamodb:Query', 'states:StartExecution'].sort());
+    // A what-if job's steps read and write the table, and nothing else (no index, no bus).
+    expect(actionsOf('RepricingWhatIfStep')).toEqual(table.filter((a) => a !== 'dynamodb:BatchGetItem'));
+    for (const fn of [
+      'RepricingRunStep',
+      'RepricingEvents',
+      'RepricingApi',
+      'RepricingRunClock',
+      'RepricingWhatIfStep',
+    ]) {
       for (const s of statementsOf(fn).filter((x) => x.actions.some((a) => a.startsWith('dynamodb:')))) {
         expect(s.resource, fn).toContain('StoreflowTableArn');
         expect(s.resource, fn).not.toContain('/index/*');
@@ -169,8 +211,9 @@ describe('repricing functions (least privilege)', () => {
     }
     const index = statementsOf('RepricingRunStep').find((s) => s.resource.includes('/index/gsi1'));
     expect(index?.actions).toEqual(['dynamodb:Query']);
-    expect(statementsOf('RepricingApi').some((s) => s.actions.some((a) => a.startsWith('states:')))).toBe(
-      false,
-    );
+    // The API starts what-if jobs: executions of the what-if workflow, no other state machine.
+    const starts = statementsOf('RepricingApi').filter((s) => s.actions.some((a) => a.startsWith('states:')));
+    expect(starts.map((s) => s.actions)).toEqual([['states:StartExecution']]);
+    expect(starts[0]?.resource).toContain('RepricingWhatIfWorkflowStateMachine');
   });
 });

@@ -122,7 +122,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(21);
+    expect(Object.keys(all)).toHaveLength(22);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -272,8 +272,8 @@ describe('async edges', () => {
       MessageRetentionPeriod: 1209600,
     });
     // The DLQ's alarm, each workflow's failed-run alarm (presale, restock sweep, approval, the
-    // repricing run) and the SLA timers' lost-timer alarm.
-    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 6);
+    // repricing run, the repricing what-if jobs) and the SLA timers' lost-timer alarm.
+    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 7);
   });
 });
 

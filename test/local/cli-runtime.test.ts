@@ -243,6 +243,7 @@ describe('storeflow status', () => {
     expect(status.workflows.map((w: { name: string }) => w.name).sort()).toEqual([
       expect.stringMatching(/PresaleOrderWorkflow/),
       expect.stringMatching(/RepricingRunWorkflow/),
+      expect.stringMatching(/RepricingWhatIfWorkflow/),
       expect.stringMatching(/RestockApprovalWorkflow/),
       expect.stringMatching(/RestockSweepWorkflow/),
     ]);

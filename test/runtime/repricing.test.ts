@@ -225,6 +225,32 @@ describe('repricing on the local runtime', () => {
     expect(low.revenueEstimate).toMatchObject({ estimate: true, units: 28 });
     expect(low.revenueEstimate.simulated).toEqual(low.revenueEstimate.recorded);
 
+    // The same what-if as a job (Prefer: respond-async): 202 with its location, progress, then the
+    // same result a part at a time.
+    const accepted = await sf.api(
+      'POST',
+      '/api/repricing/what-if',
+      { from: new Date(from).toISOString(), to: new Date(to).toISOString(), skus },
+      { prefer: 'respond-async' },
+    );
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ status: 'running', progress: { skus: 5, replayed: 0 } });
+    await sf.settle();
+    const jobPath = accepted.body.location as string;
+    expect(jobPath).toBe(`/api/repricing/what-if/${accepted.body.jobId}`);
+    const job = await sf.ok('GET', jobPath);
+    expect(job).toMatchObject({ status: 'succeeded', progress: { skus: 5, replayed: 5 }, rulesVersion: 1 });
+    expect(job.runs).toEqual(report.runs);
+    const jobSkus = [...job.skus];
+    for (let cursor = job.nextCursor; cursor; ) {
+      const next = await sf.ok('GET', `${jobPath}?cursor=${cursor}`);
+      jobSkus.push(...next.skus);
+      cursor = next.nextCursor;
+    }
+    expect(jobSkus).toEqual(report.skus);
+    expect((await sf.api('GET', '/api/repricing/what-if/no-such-job')).status).toBe(404);
+    expect((await sf.api('GET', `${jobPath}?cursor=99`)).body.issues[0].field).toBe('cursor');
+
     // Bounds: a period over 31 days, or one in the future, is a 400 naming the field.
     const long = await sf.api('POST', '/api/repricing/what-if', {
       from: new Date(to - 32 * DAY).toISOString(),

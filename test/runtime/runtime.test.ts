@@ -81,7 +81,7 @@ describe('the local runtime running the app', () => {
         'GET /api/orders/{orderId}/timeline',
       ]),
     );
-    expect((health.functions as Array<{ name: string }>).length).toBe(21);
+    expect((health.functions as Array<{ name: string }>).length).toBe(22);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
       expect.stringMatching(/PresaleCallbackRule/),
@@ -164,6 +164,7 @@ describe('the local runtime running the app', () => {
     expect(machines.stateMachines?.map((m) => m.name).sort()).toEqual([
       expect.stringMatching(/PresaleOrderWorkflow/),
       expect.stringMatching(/RepricingRunWorkflow/),
+      expect.stringMatching(/RepricingWhatIfWorkflow/),
       expect.stringMatching(/RestockApprovalWorkflow/),
       expect.stringMatching(/RestockSweepWorkflow/),
     ]);
