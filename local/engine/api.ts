@@ -487,7 +487,8 @@ export const listMapRuns = async (
  */
 export const describeMapRun = async (c: EngineCore, req: { mapRunArn: string }) => {
   const arn = req.mapRunArn;
-  const m = typeof arn === 'string' ? /^arn:aws:states:[^:]+:\d+:mapRun:([^/]+)\/[^:]+:[^:]+$/.exec(arn) : null;
+  const m =
+    typeof arn === 'string' ? /^arn:aws:states:[^:]+:\d+:mapRun:([^/]+)\/[^:]+:[^:]+$/.exec(arn) : null;
   if (!m) throw new ApiError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
   const x = [...c.execs.values()].find((e) => e.meta.smName === m[1] && e.meta.mapRuns?.[arn]);
   const run = x && mapRunStatus(x, arn);
@@ -510,7 +511,9 @@ export const describeMapRun = async (c: EngineCore, req: { mapRunArn: string }) 
     executionArn: x.meta.arn,
     status: run.status,
     startDate: new Date(run.record.start),
-    ...(run.record.stop !== undefined && run.status !== 'RUNNING' ? { stopDate: new Date(run.record.stop) } : {}),
+    ...(run.record.stop !== undefined && run.status !== 'RUNNING'
+      ? { stopDate: new Date(run.record.stop) }
+      : {}),
     maxConcurrency: run.record.maxConcurrency,
     toleratedFailurePercentage: 0,
     toleratedFailureCount: run.record.toleratedFailureCount ?? 0,
