@@ -45,6 +45,15 @@ export const ROUTES = {
   repricingWhatIf: 'POST /api/repricing/what-if',
   repricingWhatIfJob: 'GET /api/repricing/what-if/{jobId}',
   skuPrices: 'GET /api/skus/{sku}/prices',
+  listRuns: 'GET /api/runs',
+  getRun: 'GET /api/runs/{id}',
+  stopRun: 'POST /api/runs/{id}/stop',
+  redriveRun: 'POST /api/runs/{id}/redrive',
+  listDeadLetters: 'GET /api/dead-letters',
+  deadLetterMessages: 'GET /api/dead-letters/{name}/messages',
+  redriveDeadLetters: 'POST /api/dead-letters/{name}/redrive',
+  replayDeadLetter: 'POST /api/dead-letters/{name}/messages/{id}/replay',
+  overview: 'GET /api/overview',
 } as const;
 
 /**

@@ -19,6 +19,7 @@ import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ApiRoutes } from '../constructs/api-routes.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
+import { Operations } from '../constructs/operations.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
 import { Repricing } from '../constructs/repricing.ts';
 import { Restock } from '../constructs/restock.ts';
@@ -110,6 +111,8 @@ export class AppStack extends Stack {
     new Restock(this, 'Restock', feature);
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
+    // Last: the runs and dead letters of every feature above (it seals the operations catalog).
+    new Operations(this, 'Operations', feature);
 
     // Every alarm above and in the features notifies one topic (and the email from context).
     new AlarmNotifications(this, 'Alarms', {
