@@ -32,6 +32,8 @@ export class RepricingWhatIfWorkflow extends StoreflowWorkflow<WhatIfState> {
       step: props.step,
       finalErrors: [WHAT_IF_STEP_REJECTED],
       comment: 'A what-if job: the hourly runs of a past period replayed chunk by chunk, nothing applied',
+      // Named after its job id: a run key, like the hourly runs'.
+      operations: { name: 'RepricingWhatIf', key: { type: 'run' } },
       failedAlarm: 'A repricing what-if job failed; its GET shows the reason',
       definition: (steps, scope) => {
         const chunk = steps.step(
