@@ -30,6 +30,7 @@ describe('the operations feature (template)', () => {
       ['PurchaseOrderApproval', 'po', false],
       ['RestockSweep', 'run', true],
       ['RepricingRun', 'run', true],
+      ['RepricingWhatIf', 'run', false],
     ]);
     expect(catalog.workflows[1]?.waits).toEqual({ AwaitApproval: { kind: 'po-approval', by: 'person' } });
     expect(catalog.deadLetters).toHaveLength(1);
@@ -71,7 +72,7 @@ describe('the operations feature (template)', () => {
         'dynamodb:Query',
       ]),
     );
-    expect(byAction('states:ListExecutions')).toHaveLength(4);
+    expect(byAction('states:ListExecutions')).toHaveLength(5);
     for (const s of byAction('states:DescribeExecution')) {
       expect(s.resource).toContain(':execution:');
       expect(s.resource).not.toContain('"*"');

@@ -81,7 +81,7 @@ describe('the local runtime running the app', () => {
         'GET /api/orders/{orderId}/timeline',
       ]),
     );
-    expect((health.functions as Array<{ name: string }>).length).toBe(22);
+    expect((health.functions as Array<{ name: string }>).length).toBe(23);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
       expect.stringMatching(/PresaleCallbackRule/),
