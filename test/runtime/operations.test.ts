@@ -90,8 +90,9 @@ beforeAll(async () => {
       },
     }),
   );
-  // A fixed start, away from the nightly restock sweep's tick (02:00 store time): the minutes the
-  // tests advance never start a sweep of their own, whatever the time of day the suite runs.
+  // A fixed start, ten minutes before a quarter-hour tick of the restock clock (whose first tick
+  // after 02:00 store time starts the day's sweep): the few minutes the tests advance never start
+  // a sweep of their own, whatever the time of day the suite runs.
   writeFileSync(join(dataDir, 'clock.json'), JSON.stringify({ now: '2026-12-02T03:05:00.000Z' }));
   runtime = await startRuntime({
     assemblyDir,
