@@ -3,15 +3,11 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
-import type { KeyType, WaitSpec } from '#domain/operations/catalog';
+import type { WorkflowEntry } from '#domain/operations/catalog';
 
 /** A workflow as the operations API lists it (the workflow kit adds each state machine it builds). */
-export interface CatalogWorkflow {
-  readonly name: string;
+export interface CatalogWorkflow extends Omit<WorkflowEntry, 'stateMachineArn'> {
   readonly stateMachine: IStateMachine;
-  readonly key: { readonly type: KeyType; readonly prefix?: string; readonly seed?: string };
-  readonly waits?: Readonly<Record<string, WaitSpec>>;
-  readonly distributedMap?: boolean;
 }
 
 /** A dead-letter queue and what its messages were meant for (EventTargets adds them). */

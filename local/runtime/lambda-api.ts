@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InvokeResult } from './lambda.ts';
+import { readBody } from './server.ts';
 
 /**
  * Lambda's Invoke action (restJson1: `POST /2015-03-31/functions/<FunctionName>/invocations`), as
@@ -34,23 +35,6 @@ const reply = (res: ServerResponse, status: number, body: string, headers: Recor
 
 const error = (res: ServerResponse, status: number, type: string, message: string) =>
   reply(res, status, JSON.stringify({ Type: 'User', message }), { 'x-amzn-errortype': type });
-
-const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve(undefined);
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 
 export function lambdaInvokeApi(deps: LambdaInvokeDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

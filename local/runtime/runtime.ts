@@ -41,7 +41,7 @@ import {
   stateMachines,
 } from './resources.ts';
 import { loadSecrets } from './secrets.ts';
-import { bindServer, DEFAULT_HOST, endpointUrl } from './server.ts';
+import { bindServer, DEFAULT_HOST, endpointUrl, readBody } from './server.ts';
 
 export interface RuntimeOptions {
   /** A synthesized cloud assembly (cdk.out). */
@@ -142,23 +142,6 @@ export interface Runtime {
 }
 
 const MAX_API_BODY = 10 * 1024 * 1024;
-
-const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        resolve(undefined);
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 
 const sendJson = (
   res: ServerResponse,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostForUrl } from './guard.ts';
 
@@ -40,3 +40,21 @@ export function endpointUrl(server: Server): string {
   const local = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address;
   return `http://${hostForUrl(local)}:${port}`;
 }
+
+/** A request's body, or undefined once it passes `limit` bytes (the rest is drained, not kept). */
+export const readBody = (req: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        resolve(undefined);
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
