@@ -130,6 +130,9 @@ export interface HistoryEvent {
 }
 export interface WaitingFor {
   readonly kind: string;
+  readonly by?: string;
+  readonly state?: string;
+  readonly since?: string | null;
   readonly poId?: string;
   readonly [k: string]: unknown;
 }

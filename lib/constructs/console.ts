@@ -1,9 +1,11 @@
 import {
+  AssetHashType,
   type CfnElement,
   CfnOutput,
   type CfnResource,
   DockerImage,
   Duration,
+  RemovalPolicy,
   Stack,
   Token,
   Validations,
@@ -154,6 +156,7 @@ export class Console extends Construct {
     // bundling succeeds), hashed on its output.
     const build = new Asset(this, 'Build', {
       path: CONSOLE_SOURCE,
+      assetHashType: AssetHashType.OUTPUT,
       bundling: {
         image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-slim'),
         local: {
@@ -177,6 +180,8 @@ export class Console extends Construct {
       distribution: this.distribution,
       distributionPaths: ['/*'],
       prune: true,
+      // A disposable stage's bucket is emptied on delete, so the stack deletes cleanly.
+      retainOnDelete: config.disposableRemovalPolicy === RemovalPolicy.RETAIN,
       memoryLimit: 256,
     });
     const custom = deployment.node.tryFindChild('CustomResource')?.node.defaultChild as

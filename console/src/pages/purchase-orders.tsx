@@ -3,7 +3,7 @@ import { href, navigate } from '../router.ts';
 import { ActionButton, Fields, Loading, Section, StatusBadge, Table, useLoad } from '../ui.tsx';
 import { RunLink } from './runs.tsx';
 
-const STATUSES = ['PENDING_APPROVAL', 'APPROVED', 'REJECTED', 'EXPIRED', 'RECEIVED'];
+const STATUSES = ['AWAITING_APPROVAL', 'OPEN', 'APPROVED', 'REJECTED', 'EXPIRED', 'RECEIVED', 'CANCELLED'];
 type Po = Record<string, unknown> & { poId?: string; id?: string; status?: string };
 const poIdOf = (po: Po) => String(po.poId ?? po.id ?? '');
 
@@ -28,7 +28,7 @@ export function PurchaseOrders({ query: q }: { query: URLSearchParams }) {
       detail.reload();
     });
   const actions = (row: Po) =>
-    String(row.status).startsWith('PENDING') ? (
+    row.status === 'AWAITING_APPROVAL' ? (
       <>
         <ActionButton label="Approve" kind="primary" action={() => decide(poIdOf(row), 'approve')} />
         <ActionButton label="Reject" kind="danger" action={() => decide(poIdOf(row), 'reject')} />

@@ -106,24 +106,35 @@ function Graph({ run, selected }: { run: RunDetail; selected?: string | undefine
   );
 }
 
+const WAITS: Record<string, string> = {
+  'po-approval': 'a person to approve or reject the purchase order',
+  'presale-balance-window': 'the balance window to open',
+  'presale-balance': 'the customer to pay the balance',
+  timer: 'a timer',
+  callback: 'a callback',
+};
+
 function WaitingFor({ run, onChange }: { run: RunDetail; onChange: () => void }) {
   const w = run.waitingFor;
   if (!w) return null;
+  const poId = w.kind === 'po-approval' && typeof w.poId === 'string' ? w.poId : undefined;
   const decide = (decision: 'approve' | 'reject') =>
-    api('POST', `/api/purchase-orders/${enc(String(w.poId))}/${decision}`, { by: 'console' }).then(onChange);
+    api('POST', `/api/purchase-orders/${enc(poId!)}/${decision}`, { by: 'console' }).then(onChange);
   return (
-    <div class="waiting" data-testid="waiting-for">
-      <strong>Waiting for a person:</strong> {w.kind}
-      {w.poId ? (
+    <div class="waiting" data-testid="waiting-for" data-kind={w.kind}>
+      <span>
+        <strong>Waiting</strong> in{' '}
+        <a href={href(['runs', run.id], { state: String(w.state ?? '') })}>{String(w.state ?? '?')}</a> for{' '}
+        {WAITS[w.kind] ?? w.kind}
+        {w.since ? ` since ${formatTime(String(w.since))}` : ''}.
+      </span>
+      {poId ? (
         <>
-          {' '}
-          — purchase order <a href={href(['purchase-orders'], { po: String(w.poId) })}>{String(w.poId)}</a>{' '}
+          <a href={href(['purchase-orders'], { po: poId })}>Purchase order {poId}</a>
           <ActionButton label="Approve" kind="primary" action={() => decide('approve')} />
           <ActionButton label="Reject" kind="danger" action={() => decide('reject')} />
         </>
-      ) : (
-        <Json value={w} summary="details" />
-      )}
+      ) : null}
     </div>
   );
 }
