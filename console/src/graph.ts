@@ -127,6 +127,23 @@ export function layoutDefinition(definition: AslDefinition): LaidOutGraph {
     const label = g.edge(e) as { points?: Array<{ x: number; y: number }> };
     return { from: e.v, to: e.w, kind: kinds.get(e.name ?? '') ?? 'next', points: label.points ?? [] };
   });
-  const graph = g.graph() as { width?: number; height?: number };
-  return { nodes, edges, width: graph.width ?? 0, height: graph.height ?? 0 };
+  // Edges may bend outside the nodes' box (dagre routes long back edges around it): the drawing's
+  // bounds cover every node and every edge point, shifted to start at the margin.
+  const MARGIN = 12;
+  const xs = [
+    ...nodes.flatMap((n) => [n.x - n.width / 2, n.x + n.width / 2]),
+    ...edges.flatMap((e) => e.points.map((p) => p.x)),
+  ];
+  const ys = [
+    ...nodes.flatMap((n) => [n.y - n.height / 2, n.y + n.height / 2]),
+    ...edges.flatMap((e) => e.points.map((p) => p.y)),
+  ];
+  const minX = Math.min(...xs) - MARGIN;
+  const minY = Math.min(...ys) - MARGIN;
+  return {
+    nodes: nodes.map((n) => ({ ...n, x: n.x - minX, y: n.y - minY })),
+    edges: edges.map((e) => ({ ...e, points: e.points.map((p) => ({ x: p.x - minX, y: p.y - minY })) })),
+    width: Math.max(...xs) - minX + MARGIN,
+    height: Math.max(...ys) - minY + MARGIN,
+  };
 }
