@@ -39,6 +39,14 @@ export class PresaleOrderWorkflow extends StoreflowWorkflow<PresaleTaskState> {
       step: props.step,
       finalErrors: [PRESALE_CANCELLED, PRESALE_STEP_REJECTED],
       comment: 'Presale order (deposit inflation): deposit → balance window → balance or forfeit',
+      operations: {
+        name: 'PresaleOrder',
+        key: { type: 'order', prefix: 'order', seed: 'presale-run' },
+        waits: {
+          AwaitBalanceWindow: { kind: 'presale-balance-window', by: 'time' },
+          AwaitBalance: { kind: 'presale-balance', by: 'customer' },
+        },
+      },
       failedAlarm: 'A presale order run failed for good and was compensated; see the order timeline',
       definition: ({ step, waitForCallback, onFailure }, scope) => {
         const orderId = JsonPath.stringAt('$.deposit.orderId');

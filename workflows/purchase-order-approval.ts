@@ -36,6 +36,11 @@ export class PurchaseOrderApprovalWorkflow extends StoreflowWorkflow<ApprovalTas
       step: props.step,
       finalErrors: [PURCHASE_ORDER_DECIDED, APPROVAL_STEP_REJECTED],
       comment: 'Purchase order approval: wait for a person, or expire after the approval window',
+      operations: {
+        name: 'PurchaseOrderApproval',
+        key: { type: 'po' },
+        waits: { AwaitApproval: { kind: 'po-approval', by: 'person' } },
+      },
       failedAlarm: 'A purchase order approval run failed; the purchase order may be stuck awaiting approval',
       definition: ({ step, waitForCallback, onFailure }, scope) => {
         const poId = JsonPath.stringAt('$.poId');

@@ -46,6 +46,7 @@ export class RepricingRunWorkflow extends StoreflowWorkflow<RepricingState> {
       step: props.step,
       finalErrors: [REPRICING_STEP_REJECTED],
       comment: 'Hourly repricing: the rules snapshotted, every priced SKU repriced once, bucket by bucket',
+      operations: { name: 'RepricingRun', key: { type: 'run' } },
       failedAlarm: 'An hourly repricing run failed; some SKUs may not have been repriced this hour',
       definition: (steps, scope) => {
         const start = steps.step('StartRun', { step: 'start', at: JsonPath.stringAt('$.at') }, '$.start');

@@ -48,6 +48,7 @@ export class RestockSweepWorkflow extends StoreflowWorkflow<SweepState> {
       step: props.step,
       finalErrors: [RESTOCK_STEP_REJECTED],
       comment: 'Nightly restock sweep: measure 30-day sales, rank the top ten, check every SKU',
+      operations: { name: 'RestockSweep', key: { type: 'run' } },
       failedAlarm: 'A nightly restock sweep failed; some SKUs may not have been checked tonight',
       definition: (steps, scope) => {
         const start = steps.step(

@@ -44,6 +44,10 @@ export const ROUTES = {
   repricingDryRun: 'POST /api/repricing/dry-run',
   repricingWhatIf: 'POST /api/repricing/what-if',
   skuPrices: 'GET /api/skus/{sku}/prices',
+  listRuns: 'GET /api/runs',
+  getRun: 'GET /api/runs/{id}',
+  stopRun: 'POST /api/runs/{id}/stop',
+  redriveRun: 'POST /api/runs/{id}/redrive',
 } as const;
 
 /**

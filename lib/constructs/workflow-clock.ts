@@ -38,6 +38,7 @@ export function workflowClock(scope: Construct, props: WorkflowClockProps): IFun
   }).fn;
   grantTable(table, tick, 'dynamodb:GetItem');
   props.stateMachine.grantStartExecution(tick);
+  targets.feeds(tick);
   const scheduleRole = new Role(scope, `${name}ScheduleRole`, {
     assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
     description: props.roleDescription,

@@ -20,6 +20,7 @@ import { ApiRoutes } from '../constructs/api-routes.ts';
 import { Console } from '../constructs/console.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
+import { Operations } from '../constructs/operations.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
 import { Repricing } from '../constructs/repricing.ts';
 import { Restock } from '../constructs/restock.ts';
@@ -112,6 +113,8 @@ export class AppStack extends Stack {
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
     new Console(this, 'Console', { config, api: this.api });
+    // Last: the runs and dead letters of every feature above (it seals the operations catalog).
+    new Operations(this, 'Operations', feature);
 
     // Every alarm above and in the features notifies one topic (and the email from context).
     new AlarmNotifications(this, 'Alarms', {

@@ -9,7 +9,7 @@ import { ApiError } from './errors.ts';
 import { eventView, stripData } from './history.ts';
 import type { MockConfig } from './mocks.ts';
 import { splitTestCase } from './mocks.ts';
-import type { ExecMeta, StateMachineRecord } from './model.ts';
+import type { ExecMeta, Frame, StateMachineRecord } from './model.ts';
 import type { ExecutionStatus, HistoryEvent } from './types.ts';
 import { formatProblems, validateDefinition } from './validate.ts';
 
@@ -17,6 +17,8 @@ import { formatProblems, validateDefinition } from './validate.ts';
 export interface ExecView {
   readonly meta: Readonly<ExecMeta>;
   readonly events: readonly HistoryEvent[];
+  /** The execution's live frames (a running Map Run's counts are on its frame). */
+  readonly frames: ReadonlyMap<string, Frame>;
 }
 
 /** What the API needs from the engine. */
@@ -49,6 +51,8 @@ export interface EngineCore {
   readonly mocks: MockConfig | undefined;
   stopNow(exec: ExecView, error?: string, cause?: string): void;
   redriveStatus(exec: ExecView): 'REDRIVABLE' | 'NOT_REDRIVABLE';
+  /** Why it cannot be redriven (AWS's wording), or undefined when it can. */
+  redriveStatusReason(exec: ExecView): string | undefined;
   /** Redrive (inside `run`); returns the redrive date. */
   redriveNow(exec: ExecView): number;
   waitForClose(exec: ExecView): Promise<void>;
@@ -273,6 +277,7 @@ export const executionDescription = (c: EngineCore, x: ExecView) => {
     redriveCount: m.redriveCount,
     ...(m.redriveDate !== undefined ? { redriveDate: new Date(m.redriveDate) } : {}),
     redriveStatus: c.redriveStatus(x),
+    ...(c.redriveStatusReason(x) !== undefined ? { redriveStatusReason: c.redriveStatusReason(x) } : {}),
   };
 };
 
@@ -361,11 +366,9 @@ export const redriveExecution = async (
 ): Promise<{ redriveDate: Date }> => {
   const d = await c.run(() => {
     const x = c.getExec(req.executionArn);
-    if (c.redriveStatus(x) !== 'REDRIVABLE') {
-      throw new ApiError(
-        'ExecutionNotRedrivable',
-        `Execution '${x.meta.arn}' cannot be redriven (status ${x.meta.status})`,
-      );
+    const reason = c.redriveStatusReason(x);
+    if (reason !== undefined) {
+      throw new ApiError('ExecutionNotRedrivable', `Execution '${x.meta.arn}' cannot be redriven: ${reason}`);
     }
     return c.redriveNow(x);
   });
@@ -400,4 +403,139 @@ export const sendTaskHeartbeat = async (
   await c.run(() => c.taskHeartbeat(req.taskToken));
   await c.durable();
   return {};
+};
+
+// ------------------------------------------------------------------ map runs
+
+const mapRunStatus = (x: ExecView, arn: string) => {
+  const record = x.meta.mapRuns?.[arn];
+  if (!record) return undefined;
+  const frame = [...x.frames.values()].find((f) => f.phase.k === 'branches' && f.phase.mapRun === arn);
+  const live = x.meta.status === 'RUNNING' && frame?.phase.k === 'branches' ? frame.phase : undefined;
+  if (live) {
+    const running = live.running ?? 0;
+    return {
+      record,
+      status: 'RUNNING' as const,
+      counts: {
+        succeeded: live.done,
+        failed: live.failed,
+        running,
+        aborted: 0,
+        pending: Math.max(0, record.total - live.done - live.failed - running),
+      },
+    };
+  }
+  if (record.status === 'RUNNING') {
+    // The execution ended (stopped, failed elsewhere, timed out) while the Map Run ran: aborted.
+    const done = frame?.phase.k === 'branches' ? frame.phase.done : 0;
+    const failed = frame?.phase.k === 'branches' ? frame.phase.failed : 0;
+    return {
+      record: { ...record, ...(x.meta.stopDate !== undefined ? { stop: x.meta.stopDate } : {}) },
+      status: 'ABORTED' as const,
+      counts: {
+        succeeded: done,
+        failed,
+        running: 0,
+        aborted: Math.max(0, record.total - done - failed),
+        pending: 0,
+      },
+    };
+  }
+  const succeeded = record.succeeded ?? 0;
+  const failed = record.failed ?? 0;
+  const aborted = record.aborted ?? 0;
+  return {
+    record,
+    status: record.status,
+    counts: {
+      succeeded,
+      failed,
+      running: 0,
+      aborted,
+      pending: Math.max(0, record.total - succeeded - failed - aborted),
+    },
+  };
+};
+
+/** ListMapRuns: the Map Runs an execution started (a Distributed Map state each time it ran). */
+export const listMapRuns = async (
+  c: EngineCore,
+  req: { executionArn: string; maxResults?: number; nextToken?: string },
+) => {
+  const x = c.getExec(req.executionArn);
+  const all = Object.entries(x.meta.mapRuns ?? {})
+    .map(([mapRunArn]) => ({ mapRunArn, ...mapRunStatus(x, mapRunArn)! }))
+    .sort((a, b) => a.record.start - b.record.start);
+  const { page, nextToken } = paginate(all, req.maxResults, req.nextToken);
+  await c.durable();
+  return {
+    mapRuns: page.map((m) => ({
+      executionArn: x.meta.arn,
+      mapRunArn: m.mapRunArn,
+      stateMachineArn: `${x.meta.smArn}/${m.record.label}`,
+      startDate: new Date(m.record.start),
+      ...(m.record.stop !== undefined && m.status !== 'RUNNING' ? { stopDate: new Date(m.record.stop) } : {}),
+    })),
+    ...(nextToken ? { nextToken } : {}),
+  };
+};
+
+/**
+ * DescribeMapRun: a Map Run's status and its items by outcome. Its items run as frames of the
+ * parent here, never as executions of their own, so `executionCounts` mirror `itemCounts`.
+ */
+export const describeMapRun = async (c: EngineCore, req: { mapRunArn: string }) => {
+  const arn = req.mapRunArn;
+  const m =
+    typeof arn === 'string' ? /^arn:aws:states:[^:]+:\d+:mapRun:([^/]+)\/[^:]+:[^:]+$/.exec(arn) : null;
+  if (!m) throw new ApiError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
+  const x = [...c.execs.values()].find((e) => e.meta.smName === m[1] && e.meta.mapRuns?.[arn]);
+  const run = x && mapRunStatus(x, arn);
+  if (!x || !run) throw new ApiError('ResourceNotFound', `Map Run Does Not Exist: '${arn}'`);
+  await c.durable();
+  const counts = {
+    pending: run.counts.pending,
+    running: run.counts.running,
+    succeeded: run.counts.succeeded,
+    failed: run.counts.failed,
+    timedOut: 0,
+    aborted: run.counts.aborted,
+    total: run.record.total,
+    resultsWritten: 0,
+    failuresNotRedrivable: 0,
+    pendingRedrive: 0,
+  };
+  return {
+    mapRunArn: arn,
+    executionArn: x.meta.arn,
+    status: run.status,
+    startDate: new Date(run.record.start),
+    ...(run.record.stop !== undefined && run.status !== 'RUNNING'
+      ? { stopDate: new Date(run.record.stop) }
+      : {}),
+    maxConcurrency: run.record.maxConcurrency,
+    toleratedFailurePercentage: 0,
+    toleratedFailureCount: run.record.toleratedFailureCount ?? 0,
+    itemCounts: counts,
+    executionCounts: counts,
+    redriveCount: x.meta.redriveCount,
+  };
+};
+
+/** DescribeStateMachineForExecution: the definition the execution runs (kept with it). */
+export const describeStateMachineForExecution = async (c: EngineCore, req: { executionArn: string }) => {
+  const x = c.getExec(req.executionArn);
+  const sm = c.machines.get(x.meta.smArn);
+  await c.durable();
+  return {
+    stateMachineArn: x.meta.smArn,
+    name: x.meta.smName,
+    definition: x.meta.definition,
+    roleArn: sm?.roleArn ?? `arn:aws:iam::${c.accountId}:role/local-sfn`,
+    updateDate: new Date(sm?.updateDate ?? sm?.creationDate ?? x.meta.startDate),
+    ...(sm?.revisionId ? { revisionId: sm.revisionId } : {}),
+    loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+    tracingConfiguration: { enabled: false },
+  };
 };

@@ -105,6 +105,18 @@ export const startMap = (
     const label = st.Label ?? randomUUID();
     const mapRun = `arn:aws:states:${c.region}:${c.accountId}:mapRun:${exec.meta.smName}/${label}:${randomUUID()}`;
     frame.phase.mapRun = mapRun;
+    exec.meta.mapRuns = {
+      ...exec.meta.mapRuns,
+      [mapRun]: {
+        label,
+        start: c.clock.now(),
+        total: items.length,
+        status: 'RUNNING',
+        maxConcurrency: opts.max ?? (typeof st.MaxConcurrency === 'number' ? st.MaxConcurrency : 0),
+        ...(opts.tolerated !== undefined ? { toleratedFailureCount: opts.tolerated } : {}),
+      },
+    };
+    tx.meta = true;
     c.emit(tx, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn: mapRun } }, frame);
   }
   if (items.length === 0) return completeBranches(c, tx, frame);
@@ -200,7 +212,10 @@ const spawnItem = (
 const completeBranches = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefined => {
   const ph = frame.phase;
   if (ph.k !== 'branches') return;
-  if (ph.mapRun !== undefined) c.emit(tx, 'MapRunSucceeded', undefined, frame);
+  if (ph.mapRun !== undefined) {
+    endMapRun(c, tx, ph.mapRun, 'SUCCEEDED', { succeeded: ph.done, failed: ph.failed, aborted: 0 });
+    c.emit(tx, 'MapRunSucceeded', undefined, frame);
+  }
   c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded', undefined, frame);
   const results = ph.results;
   frame.phase = { k: 'run' };
@@ -296,8 +311,14 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
   if (frame.phase.k === 'parked' && exec.frames.has(frame.id) && c.stateDef(exec, frame).Type === 'Task') {
     c.emit(tx, 'TaskStateAborted', undefined, frame);
   }
+  // The items still running besides the failing one (a tolerated failure already left the count).
+  const counted = tx.deleted.has(frame.id) ? 0 : 1;
+  const running = ph.kind === 'Map' ? Math.max(0, (ph.running ?? counted) - counted) : 0;
   abortChildren(c, tx, parent, frame.id);
   if (ph.mapRun !== undefined) {
+    // The failing item counts as failed (unless it was counted among the tolerated above).
+    const failed = ph.failed + counted;
+    endMapRun(c, tx, ph.mapRun, 'FAILED', { succeeded: ph.done, failed, aborted: running });
     c.emit(tx, 'MapRunFailed', { mapRunFailedEventDetails: err.details() }, parent);
   }
   ph.failure = err.details();
@@ -400,4 +421,21 @@ export const park = (c: Core, tx: Tx, f: Frame): void => {
   c.timers.clear(c.key(exec, f.id));
   f.phase = { k: 'parked' };
   c.touch(tx, f);
+};
+
+/** Records how a Map Run ended in the execution's meta (DescribeMapRun reads it). */
+const endMapRun = (
+  c: Core,
+  tx: Tx,
+  arn: string,
+  status: 'SUCCEEDED' | 'FAILED',
+  counts: { succeeded: number; failed: number; aborted: number },
+): void => {
+  const record = tx.exec.meta.mapRuns?.[arn];
+  if (!record) return;
+  tx.exec.meta.mapRuns = {
+    ...tx.exec.meta.mapRuns,
+    [arn]: { ...record, status, stop: c.clock.now(), ...counts },
+  };
+  tx.meta = true;
 };

@@ -71,6 +71,9 @@ export interface Tx {
   after: (() => void)[];
 }
 
+/** RedriveExecution: "executions that didn't complete successfully in the last 14 days". */
+export const REDRIVABLE_PERIOD_MS = 14 * 86_400_000;
+
 export const TERMINAL: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS forbids control characters in names
 export const NAME_RE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
@@ -753,10 +756,22 @@ export class Core {
   }
 
   redriveStatus(x: Exec): 'REDRIVABLE' | 'NOT_REDRIVABLE' {
+    return this.redriveStatusReason(x) === undefined ? 'REDRIVABLE' : 'NOT_REDRIVABLE';
+  }
+
+  /**
+   * Why an execution cannot be redriven, in AWS's words (DescribeExecution's redriveStatusReason),
+   * or undefined when it can: only a FAILED, ABORTED or TIMED_OUT Standard execution that stopped
+   * within the last 14 days.
+   */
+  redriveStatusReason(x: Exec): string | undefined {
     const s = x.meta.status;
-    return (s === 'FAILED' || s === 'ABORTED' || s === 'TIMED_OUT') && !x.meta.ephemeral
-      ? 'REDRIVABLE'
-      : 'NOT_REDRIVABLE';
+    if (x.meta.ephemeral) return 'Execution is EXPRESS and cannot be redriven.';
+    if (s === 'RUNNING' || s === 'SUCCEEDED') return `Execution is ${s} and cannot be redriven.`;
+    if (x.meta.stopDate !== undefined && this.clock.now() - x.meta.stopDate > REDRIVABLE_PERIOD_MS) {
+      return 'Execution redrivable period exceeded.';
+    }
+    return undefined;
   }
 
   /** Redrive a closed execution (inside a job): parked frames restart at their failed state. */

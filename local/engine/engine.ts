@@ -140,6 +140,15 @@ export class Engine {
   redriveExecution(req: Req<typeof api.redriveExecution>) {
     return api.redriveExecution(this.core, req);
   }
+  describeStateMachineForExecution(req: Req<typeof api.describeStateMachineForExecution>) {
+    return api.describeStateMachineForExecution(this.core, req);
+  }
+  listMapRuns(req: Req<typeof api.listMapRuns>) {
+    return api.listMapRuns(this.core, req);
+  }
+  describeMapRun(req: Req<typeof api.describeMapRun>) {
+    return api.describeMapRun(this.core, req);
+  }
   sendTaskSuccess(req: Req<typeof api.sendTaskSuccess>) {
     return api.sendTaskSuccess(this.core, req);
   }

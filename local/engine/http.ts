@@ -8,6 +8,7 @@ const OPS = [
   'CreateStateMachine',
   'UpdateStateMachine',
   'DescribeStateMachine',
+  'DescribeStateMachineForExecution',
   'ListStateMachines',
   'DeleteStateMachine',
   'StartExecution',
@@ -20,6 +21,8 @@ const OPS = [
   'SendTaskFailure',
   'SendTaskHeartbeat',
   'RedriveExecution',
+  'ListMapRuns',
+  'DescribeMapRun',
   'TestState',
 ] as const;
 

@@ -36,6 +36,22 @@ export interface ExecMeta {
   testCase?: string;
   /** invocations so far per mocked Task state (picks the mocked response entry) */
   mockCalls?: Record<string, number>;
+  /** Distributed Map runs by ARN: when they started and, once ended, how (DescribeMapRun). */
+  mapRuns?: Record<string, MapRunRecord>;
+}
+
+/** A Map Run as DescribeMapRun reports it after it ended (while running, its frame counts). */
+export interface MapRunRecord {
+  label: string;
+  start: number;
+  total: number;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  stop?: number;
+  succeeded?: number;
+  failed?: number;
+  aborted?: number;
+  maxConcurrency: number;
+  toleratedFailureCount?: number;
 }
 
 /** What a frame is doing in its current state. */

@@ -126,7 +126,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(21);
+    expect(Object.keys(all)).toHaveLength(22);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -225,7 +225,7 @@ describe('HTTP API', () => {
       ...Object.fromEntries(
         Object.entries(ROUTES)
           .filter(([name]) =>
-            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices/.test(
+            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|overview/.test(
               name,
             ),
           )

@@ -12,6 +12,7 @@ import {
 import { Construct } from 'constructs';
 import type { StageConfig } from '../../lib/config.ts';
 import { nagArn } from '../../lib/constructs/nag.ts';
+import { type CatalogWorkflow, OperationsCatalogBuilder } from '../../lib/constructs/operations-catalog.ts';
 import { type WorkflowSteps, workflowSteps } from './steps.ts';
 
 export interface StoreflowWorkflowProps<S extends string> {
@@ -25,6 +26,11 @@ export interface StoreflowWorkflowProps<S extends string> {
   readonly failedAlarm: string;
   /** @default STANDARD: storeflow's workflows wait (for time, a payment, a person). */
   readonly type?: StateMachineType;
+  /**
+   * How the operations API shows the workflow's runs: its name in run ids (`PresaleOrder`), how a
+   * run's name derives from its business key, and the states where it waits for someone.
+   */
+  readonly operations: Omit<CatalogWorkflow, 'stateMachine' | 'distributedMap'>;
   /** The definition, built from the kit's steps (created in this construct's scope). */
   readonly definition: (steps: WorkflowSteps<S>, scope: Construct) => IChainable;
 }
@@ -53,6 +59,7 @@ export class StoreflowWorkflow<S extends string> extends Construct {
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
     });
+    OperationsCatalogBuilder.of(this).addWorkflow({ ...props.operations, stateMachine: this.stateMachine });
     const role = Validations.of(this.stateMachine.role);
     role.acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -80,6 +87,7 @@ export class StoreflowWorkflow<S extends string> extends Construct {
    * run time — acknowledged for cdk-nag with that reason, for this state machine only.
    */
   protected acknowledgeDistributedMapChildren(): void {
+    OperationsCatalogBuilder.of(this).markDistributedMap(this.stateMachine);
     const machine = Stack.of(this).getLogicalId(this.stateMachine.node.defaultChild as CfnElement);
     const executions = nagArn(
       this,

@@ -1,0 +1,35 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
+import { ValidationError } from '#domain/shared/errors';
+import { json, rawBody } from './_shared/http.ts';
+import { operations } from './_shared/operations.ts';
+import { operationsApi } from './_shared/operations-api.ts';
+
+/**
+ * The operations API over Step Functions and SQS (issue #14, behind the operator authorizer; the
+ * contract: README "Operations API", decision 29): the runs of every workflow with stop and redrive,
+ * the dead-letter queues with redrive and replay, and the overview.
+ */
+const ops = operations();
+
+const body = (event: APIGatewayProxyEventV2): unknown => {
+  const text = rawBody(event).toString('utf8');
+  return text.trim() === '' ? {} : parseJsonPreservingBigIntegers(text);
+};
+
+export const handler = operationsApi(async (event) => {
+  const p = event.pathParameters ?? {};
+  const query = event.queryStringParameters;
+  switch (event.routeKey) {
+    case 'GET /api/runs':
+      return json(200, await ops.runs.list(query));
+    case 'GET /api/runs/{id}':
+      return json(200, await ops.runs.get(p.id ?? '', query));
+    case 'POST /api/runs/{id}/stop':
+      return json(200, await ops.runs.stop(p.id ?? '', body(event)));
+    case 'POST /api/runs/{id}/redrive':
+      return json(200, await ops.runs.redrive(p.id ?? ''));
+    default:
+      throw ValidationError.field('path', `${event.routeKey} is not an operations route`);
+  }
+});

@@ -1,0 +1,308 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Body } from '#test/support/api-body';
+import { DEPOSIT, type PresaleClient, presaleBody, presaleClient } from '#test/support/presale-client';
+import { loadAssembly } from '../../local/runtime/assembly.ts';
+import { stateMachines } from '../../local/runtime/resources.ts';
+import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
+
+/**
+ * The operations API's runs (issue #14, decision 29) on the local runtime with the virtual clock:
+ * real workflows started by signed webhooks, listed, filtered and opened through the API; a run
+ * stopped; a restock sweep whose Rank step is rejected once (Step Functions Local's mock
+ * configuration answers that one state) fails, is redriven and succeeds from the failed step.
+ */
+let runtime: Runtime;
+let dataDir: string;
+let sf: PresaleClient;
+let sfn: SFNClient;
+let sweepArn = '';
+
+const SWEEP_CASE = 'RankRejectedOnce';
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'storeflow-operations-'));
+  const assemblyDir = inject('appAssembly');
+  const sweep = stateMachines(loadAssembly(assemblyDir)).find((m) => m.name.includes('RestockSweep'));
+  if (!sweep) throw new Error('no restock sweep in the app');
+  const mockConfig = join(dataDir, 'mocks.json');
+  writeFileSync(
+    mockConfig,
+    JSON.stringify({
+      StateMachines: {
+        [sweep.name]: { TestCases: { [SWEEP_CASE]: { StartSweep: 'NoBuckets', Rank: 'RejectedOnce' } } },
+      },
+      MockedResponses: {
+        NoBuckets: {
+          '0': {
+            Return: {
+              context: {
+                sweep: 'sweep-ops',
+                date: '2026-12-01',
+                policyVersion: 0,
+                at: '2026-12-01T18:00:00Z',
+              },
+              buckets: [],
+            },
+          },
+        },
+        RejectedOnce: {
+          '0': { Throw: { Error: 'RestockStepRejected', Cause: 'the ranking candidates were unreadable' } },
+          '1': { Return: { top: [] } },
+        },
+      },
+    }),
+  );
+  runtime = await startRuntime({ assemblyDir, dataDir, port: 0, clock: 'virtual', mockConfig });
+  sf = presaleClient(runtime.url, dataDir);
+  sfn = new SFNClient({
+    endpoint: runtime.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const { stateMachines: machines } = await sfn.send(new ListStateMachinesCommand({}));
+  sweepArn = machines?.find((m) => m.name === sweep.name)?.stateMachineArn ?? '';
+
+  const res = await sf.api('PUT', '/api/presales/ps-ops', presaleBody(await sf.now(), { quota: 20 }));
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+});
+
+afterAll(async () => {
+  sf?.close();
+  sfn?.destroy();
+  await runtime?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function deposit(orderId: string) {
+  const res = await sf.webhook(`dep-${orderId}`, 'presale.deposit_paid', {
+    orderId,
+    presaleId: 'ps-ops',
+    customerId: `cust-${orderId}`,
+    amount: DEPOSIT,
+  });
+  expect(res.status).toBe(200);
+  await sf.settle();
+}
+
+const run = (id: string) => `/api/runs/${encodeURIComponent(id)}`;
+const state = (page: Body, name: string) => page.states.find((s: Body) => s.name === name);
+
+describe('runs on the local runtime', () => {
+  it('a presale order waiting in its callback: the run page shows that state waiting', async () => {
+    await deposit('ops-wait');
+    const res = await sf.api('GET', run('PresaleOrder:ops-wait'));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const page = res.body;
+    expect(page).toMatchObject({
+      id: 'PresaleOrder:ops-wait',
+      workflow: 'PresaleOrder',
+      name: 'ops-wait',
+      status: 'RUNNING',
+      stoppedAt: null,
+      key: { type: 'order', value: 'ops-wait' },
+      redriveCount: 0,
+      input: { deposit: { orderId: 'ops-wait', presaleId: 'ps-ops' } },
+      actions: { stop: true, redrive: false },
+      waitingFor: {
+        kind: 'presale-balance-window',
+        by: 'time',
+        state: 'AwaitBalanceWindow',
+        orderId: 'ops-wait',
+      },
+    });
+    expect(page.definition.StartAt).toBe('TakeUnit');
+    expect(page.states).toHaveLength(Object.keys(page.definition.States).length);
+    expect(state(page, 'TakeUnit')).toMatchObject({ status: 'succeeded', entries: 1, type: 'Task' });
+    expect(state(page, 'TakeUnit').output).toBeTypeOf('object');
+    expect(state(page, 'AwaitBalanceWindow')).toMatchObject({ status: 'waiting', exitedAt: null });
+    expect(state(page, 'AwaitBalance')).toMatchObject({ status: 'not-run', enteredAt: null });
+    expect(state(page, 'Compensate').status).toBe('not-run');
+    expect(page.history[0]).toMatchObject({ id: 1, type: 'ExecutionStarted', previousEventId: 0 });
+    expect(page.history.at(-1).type).toBe('TaskSubmitted');
+    expect(page.historyCursor).toBeNull();
+  });
+
+  it('lists runs newest first across workflows, filtered by workflow, status and business key, in pages', async () => {
+    for (const id of ['ops-list-1', 'ops-list-2', 'ops-list-3']) {
+      await sf.advance(60);
+      await deposit(id);
+    }
+    const all = await sf.api('GET', '/api/runs?limit=100');
+    expect(all.status).toBe(200);
+    const names = all.body.items.map((r: Body) => r.id);
+    expect(names.slice(0, 4)).toEqual([
+      'PresaleOrder:ops-list-3',
+      'PresaleOrder:ops-list-2',
+      'PresaleOrder:ops-list-1',
+      'PresaleOrder:ops-wait',
+    ]);
+    expect(all.body.items[0]).toEqual({
+      id: 'PresaleOrder:ops-list-3',
+      workflow: 'PresaleOrder',
+      name: 'ops-list-3',
+      status: 'RUNNING',
+      startedAt: expect.any(String),
+      stoppedAt: null,
+      key: { type: 'order', value: 'ops-list-3' },
+      redriveCount: 0,
+    });
+
+    // Pages of two walk the same list with no duplicate and no gap.
+    const paged: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: Body } = await sf.api(
+        'GET',
+        `/api/runs?workflow=PresaleOrder&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.items.map((r: Body) => r.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(paged).toEqual(names.filter((n: string) => n.startsWith('PresaleOrder:')));
+
+    const byKey = await sf.api('GET', '/api/runs?key=order:ops-list-2');
+    expect(byKey.body).toEqual({
+      items: [expect.objectContaining({ id: 'PresaleOrder:ops-list-2' })],
+      nextCursor: null,
+    });
+    expect((await sf.api('GET', '/api/runs?key=ops-list-2')).body.items).toHaveLength(1);
+    expect((await sf.api('GET', '/api/runs?key=po:ops-list-2')).body.items).toEqual([]);
+    expect((await sf.api('GET', '/api/runs?key=order:ops-list-2&status=SUCCEEDED')).body.items).toEqual([]);
+    expect((await sf.api('GET', '/api/runs?workflow=PurchaseOrderApproval')).body.items).toEqual([]);
+    const running = await sf.api('GET', '/api/runs?status=RUNNING&workflow=PresaleOrder&limit=100');
+    expect(running.body.items.every((r: Body) => r.status === 'RUNNING')).toBe(true);
+    expect(running.body.items.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('stops a running run (409 once it is not running)', async () => {
+    await deposit('ops-stop');
+    const stopped = await sf.api('POST', `${run('PresaleOrder:ops-stop')}/stop`, { reason: 'test order' });
+    expect(stopped.status, JSON.stringify(stopped.body)).toBe(200);
+    expect(stopped.body).toMatchObject({
+      status: 'ABORTED',
+      stoppedAt: expect.any(String),
+      error: 'StoppedByOperator',
+      cause: 'test order',
+      actions: { stop: false, redrive: true },
+      waitingFor: null,
+    });
+    expect(state(stopped.body, 'AwaitBalanceWindow').status).toBe('failed');
+    const again = await sf.api('POST', `${run('PresaleOrder:ops-stop')}/stop`);
+    expect(again.status).toBe(409);
+    expect(again.body.message).toContain('ABORTED');
+    const listed = await sf.api('GET', '/api/runs?workflow=PresaleOrder&status=ABORTED');
+    expect(listed.body.items.map((r: Body) => r.id)).toEqual(['PresaleOrder:ops-stop']);
+  });
+
+  it('a run whose step is rejected fails; redriven, it succeeds from the failed step', async () => {
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: `${sweepArn}#${SWEEP_CASE}`,
+        name: 'sweep-ops',
+        input: JSON.stringify({ date: '2026-12-01' }),
+      }),
+    );
+    await sf.settle();
+    const failed = await sf.api('GET', run('RestockSweep:sweep-ops'));
+    expect(failed.status, JSON.stringify(failed.body)).toBe(200);
+    expect(failed.body).toMatchObject({
+      status: 'FAILED',
+      key: { type: 'run', value: 'sweep-ops' },
+      error: 'RestockStepRejected',
+      actions: { stop: false, redrive: true },
+      mapRuns: [expect.objectContaining({ state: 'Measure', status: 'SUCCEEDED', total: 0 })],
+    });
+    expect(state(failed.body, 'StartSweep')).toMatchObject({ status: 'succeeded', entries: 1 });
+    expect(state(failed.body, 'Rank')).toMatchObject({
+      status: 'failed',
+      error: 'RestockStepRejected',
+      cause: 'the ranking candidates were unreadable',
+    });
+    expect(state(failed.body, 'Check').status).toBe('not-run');
+    expect(state(failed.body, 'CheckPage')).toMatchObject({ path: 'Check/CheckPage', status: 'not-run' });
+    expect((await sf.api('GET', '/api/runs?workflow=RestockSweep&status=FAILED')).body.items).toHaveLength(1);
+
+    const redriven = await sf.api('POST', `${run('RestockSweep:sweep-ops')}/redrive`);
+    expect(redriven.status, JSON.stringify(redriven.body)).toBe(200);
+    // The answer is the run right after the redrive (a mocked step may already have finished it).
+    expect(redriven.body.redriveCount).toBe(1);
+    expect(['RUNNING', 'SUCCEEDED']).toContain(redriven.body.status);
+    await sf.settle();
+    const done = (await sf.api('GET', run('RestockSweep:sweep-ops'))).body;
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      redriveCount: 1,
+      actions: { stop: false, redrive: false },
+    });
+    // From the failed step: StartSweep and Measure ran once, Rank twice.
+    expect(state(done, 'StartSweep').entries).toBe(1);
+    expect(state(done, 'Measure').entries).toBe(1);
+    expect(state(done, 'Rank')).toMatchObject({
+      status: 'succeeded',
+      entries: 2,
+      output: { ranking: { top: [] } },
+    });
+    expect(state(done, 'Done').status).toBe('succeeded');
+    expect(done.history.map((e: Body) => e.type)).toContain('ExecutionRedriven');
+
+    const refused = await sf.api('POST', `${run('RestockSweep:sweep-ops')}/redrive`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toContain('Execution is SUCCEEDED and cannot be redriven.');
+  });
+
+  it('answers 401 without the operator token', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/runs'],
+      ['GET', run('PresaleOrder:ops-wait')],
+      ['POST', `${run('PresaleOrder:ops-wait')}/stop`],
+      ['POST', `${run('PresaleOrder:ops-wait')}/redrive`],
+    ] as const) {
+      const res = await fetch(`${runtime.url}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(401);
+    }
+    expect((await sf.api('GET', run('PresaleOrder:ops-wait'))).body.status).toBe('RUNNING');
+  });
+
+  it('answers 400 naming the field for each bad parameter', async () => {
+    const cases: Array<[string, string, unknown, string]> = [
+      ['GET', '/api/runs?limit=0', undefined, 'limit'],
+      ['GET', '/api/runs?limit=101', undefined, 'limit'],
+      ['GET', '/api/runs?limit=ten', undefined, 'limit'],
+      ['GET', '/api/runs?status=DONE', undefined, 'status'],
+      ['GET', '/api/runs?workflow=Nope', undefined, 'workflow'],
+      ['GET', '/api/runs?key=customer:1', undefined, 'key'],
+      ['GET', '/api/runs?cursor=not-a-cursor', undefined, 'cursor'],
+      ['GET', `${run('PresaleOrder:ops-wait')}?historyCursor=xyz`, undefined, 'historyCursor'],
+      ['GET', '/api/runs/no-colon', undefined, 'id'],
+      ['POST', `${run('PresaleOrder:ops-wait')}/stop`, { reason: 5 }, 'reason'],
+      ['POST', `${run('PresaleOrder:ops-wait')}/stop`, { reason: 'x'.repeat(1001) }, 'reason'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const res = await sf.api(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(
+        res.body.issues.map((i: Body) => i.field),
+        `${method} ${path}`,
+      ).toContain(field);
+    }
+    expect((await sf.api('GET', run('PresaleOrder:ops-wait'))).body.status).toBe('RUNNING');
+  });
+
+  it('answers 404 for an unknown run or workflow', async () => {
+    for (const [method, path] of [
+      ['GET', run('PresaleOrder:no-such-order')],
+      ['GET', run('NoSuchWorkflow:x')],
+      ['POST', `${run('PresaleOrder:no-such-order')}/stop`],
+      ['POST', `${run('RestockSweep:no-such-sweep')}/redrive`],
+    ] as const) {
+      const res = await sf.api(method, path);
+      expect(res.status, `${method} ${path}`).toBe(404);
+    }
+  });
+});
