@@ -1,6 +1,15 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { clearToken, getConfig, getToken, loadConfig, onUnauthorized, setToken } from './api.ts';
+import {
+  ApiError,
+  api,
+  clearToken,
+  getConfig,
+  getToken,
+  loadConfig,
+  onUnauthorized,
+  setToken,
+} from './api.ts';
 import { DeadLetters } from './pages/dead-letters.tsx';
 import { KeySearch, KeyTimeline } from './pages/keys.tsx';
 import { OverviewPage } from './pages/overview.tsx';
@@ -26,23 +35,43 @@ const NAV: Array<[string, string]> = [
 
 function Login({ onDone }: { onDone: () => void }) {
   const [token, setValue] = useState('');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
   const jwt = getConfig().auth !== 'admin-token';
+  const iam = getConfig().auth === 'iam';
   return (
     <main class="login">
       <form
         class="card"
-        onSubmit={(e) => {
+        onSubmit={async (e) => {
           e.preventDefault();
           if (!token.trim()) return;
+          setBusy(true);
+          setError(undefined);
           setToken(token.trim());
-          onDone();
+          try {
+            // one cheap authenticated call: a token the API refuses never gets past this form
+            await api('GET', '/api/runs?limit=1');
+            onDone();
+          } catch (err) {
+            if (err instanceof ApiError && err.status === 401) {
+              clearToken();
+              setError('The operations API refused this token (401).');
+            } else {
+              onDone();
+            }
+          } finally {
+            setBusy(false);
+          }
         }}
       >
         <h1>storeflow console</h1>
         <p class="muted">
-          {jwt
-            ? 'Paste a bearer token (JWT) from your identity provider for the operations API.'
-            : 'Paste the admin token of the local runtime (adminToken in .storeflow/secrets.json).'}
+          {iam
+            ? 'This stage authorizes the operations API with IAM (SigV4), which a browser cannot sign: deploy it with -c jwtIssuer=… -c jwtAudience=… to sign in here with a JWT.'
+            : jwt
+              ? 'Paste a bearer token (JWT) from your identity provider for the operations API.'
+              : 'Paste the admin token of the local runtime (adminToken in .storeflow/secrets.json).'}
         </p>
         <label>
           {jwt ? 'Bearer token (JWT)' : 'Admin token'}
@@ -54,7 +83,12 @@ function Login({ onDone }: { onDone: () => void }) {
             onInput={(e) => setValue((e.target as HTMLInputElement).value)}
           />
         </label>
-        <button type="submit" class="btn primary">
+        {error ? (
+          <div class="error" role="alert" data-testid="login-error">
+            {error}
+          </div>
+        ) : null}
+        <button type="submit" class="btn primary" disabled={busy}>
           Sign in
         </button>
         <p class="muted small">Kept in this tab only (sessionStorage).</p>
