@@ -196,7 +196,7 @@ export class Console extends Construct {
     new CfnOutput(this, 'Url', {
       value: this.url,
       description: 'The operations console (sign in with a JWT from the operator issuer)',
-    });
+    }).overrideLogicalId('ConsoleUrl');
   }
 
   /**

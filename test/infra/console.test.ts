@@ -120,7 +120,7 @@ describe('the console on AWS', () => {
       },
     });
     const outputs = dev.findOutputs('*');
-    expect(Object.entries(outputs).find(([id]) => id.startsWith('ConsoleUrl'))?.[1].Value).toEqual({
+    expect(outputs.ConsoleUrl?.Value).toEqual({
       'Fn::Join': [
         '',
         ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^ConsoleDistribution/), 'DomainName'] }],
