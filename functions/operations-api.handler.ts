@@ -29,6 +29,14 @@ export const handler = operationsApi(async (event) => {
       return json(200, await ops.runs.stop(p.id ?? '', body(event)));
     case 'POST /api/runs/{id}/redrive':
       return json(200, await ops.runs.redrive(p.id ?? ''));
+    case 'GET /api/dead-letters':
+      return json(200, await ops.deadLetters.list());
+    case 'GET /api/dead-letters/{name}/messages':
+      return json(200, await ops.deadLetters.messages(p.name ?? '', query));
+    case 'POST /api/dead-letters/{name}/redrive':
+      return json(202, await ops.deadLetters.redrive(p.name ?? ''));
+    case 'POST /api/dead-letters/{name}/messages/{id}/replay':
+      return json(202, await ops.deadLetters.replay(p.name ?? '', p.id ?? ''));
     default:
       throw ValidationError.field('path', `${event.routeKey} is not an operations route`);
   }

@@ -78,3 +78,26 @@ export interface WorkflowRuns {
   redrive(executionArn: string): Promise<Refusal | null>;
   mapRuns(executionArn: string): Promise<MapRunProgress[]>;
 }
+
+/** A message of a dead-letter queue as received (its receipt handle is valid until released). */
+export interface QueueMessage {
+  readonly id: string;
+  readonly receipt: string;
+  readonly body: string;
+  readonly sentAt: string | null;
+  readonly receiveCount: number;
+  /** Message attributes with string values (EventBridge's RULE_ARN, TARGET_ARN, ERROR_CODE, …). */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface DeadLetterQueues {
+  depth(url: string): Promise<{ visible: number; inFlight: number }>;
+  /** Receives up to `max` messages and hides them for `hideSeconds` (release them to show them again). */
+  receive(url: string, max: number, hideSeconds: number): Promise<QueueMessage[]>;
+  release(url: string, messages: readonly QueueMessage[]): Promise<void>;
+  delete(url: string, message: QueueMessage): Promise<void>;
+  /** StartMessageMoveTask back to the messages' source queues. */
+  startMove(queueArn: string): Promise<{ taskHandle: string } | Refusal>;
+  /** An asynchronous invocation (InvocationType Event) of a function with a JSON payload. */
+  invokeAsync(functionName: string, payload: string): Promise<Refusal | null>;
+}

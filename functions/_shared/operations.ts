@@ -1,12 +1,19 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsDeadLetterQueues } from '#adapters/sqs/dead-letters';
 import { StepFunctionsRuns } from '#adapters/stepfunctions/runs';
 import type { OperationsCatalog } from '#domain/operations/catalog';
+import { operationsDeadLetters } from '#domain/operations/dead-letters';
 import { operationsRuns } from '#domain/operations/runs';
-import { requireEnv, sfnClient } from './runtime.ts';
+import { clock, requireEnv, sfnClient } from './runtime.ts';
 
 let sqs: SQSClient | undefined;
+/**
+ * SQS by the client's own endpoint, not each QueueUrl's host: on AWS both are the regional
+ * endpoint; locally AWS_ENDPOINT_URL is the runtime, whose queue URLs name a placeholder host.
+ */
 export function sqsClient() {
-  sqs ??= new SQSClient({});
+  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false });
   return sqs;
 }
 
@@ -20,8 +27,22 @@ export function operationsCatalog(env: NodeJS.ProcessEnv = process.env): Operati
   return catalog;
 }
 
-/** Wires the operations use cases to Step Functions and SQS. */
+let lambda: LambdaClient | undefined;
+export function lambdaClient() {
+  lambda ??= new LambdaClient({});
+  return lambda;
+}
+
+/** Wires the operations use cases to Step Functions, SQS and Lambda. */
 export function operations() {
   const catalog = operationsCatalog();
-  return { catalog, runs: operationsRuns({ catalog, runs: new StepFunctionsRuns(sfnClient()) }) };
+  return {
+    catalog,
+    runs: operationsRuns({ catalog, runs: new StepFunctionsRuns(sfnClient()) }),
+    deadLetters: operationsDeadLetters({
+      catalog,
+      queues: new SqsDeadLetterQueues(sqsClient(), lambdaClient()),
+      clock,
+    }),
+  };
 }

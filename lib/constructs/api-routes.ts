@@ -48,6 +48,10 @@ export const ROUTES = {
   getRun: 'GET /api/runs/{id}',
   stopRun: 'POST /api/runs/{id}/stop',
   redriveRun: 'POST /api/runs/{id}/redrive',
+  listDeadLetters: 'GET /api/dead-letters',
+  deadLetterMessages: 'GET /api/dead-letters/{name}/messages',
+  redriveDeadLetters: 'POST /api/dead-letters/{name}/redrive',
+  replayDeadLetter: 'POST /api/dead-letters/{name}/messages/{id}/replay',
 } as const;
 
 /**

@@ -42,12 +42,12 @@ export class Operations extends Construct {
           ...d.functions.map((fn) => ({
             kind: 'function' as const,
             name: fn.functionName,
-            label: fn.node.scope?.node.path.split('/').slice(2).join('/') ?? fn.node.path,
+            label: fn.node.scope?.node.path.split('/').slice(1).join('/') ?? fn.node.path,
           })),
           ...d.queues.map((q) => ({
             kind: 'queue' as const,
             name: q.queueUrl,
-            label: q.node.path.split('/').slice(2).join('/'),
+            label: q.node.path.split('/').slice(1).join('/'),
           })),
         ],
       })),
@@ -145,7 +145,16 @@ export class Operations extends Construct {
       }
     }
 
-    for (const route of [ROUTES.listRuns, ROUTES.getRun, ROUTES.stopRun, ROUTES.redriveRun]) {
+    for (const route of [
+      ROUTES.listRuns,
+      ROUTES.getRun,
+      ROUTES.stopRun,
+      ROUTES.redriveRun,
+      ROUTES.listDeadLetters,
+      ROUTES.deadLetterMessages,
+      ROUTES.redriveDeadLetters,
+      ROUTES.replayDeadLetter,
+    ]) {
       routes.operator(route, api);
     }
   }

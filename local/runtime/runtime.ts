@@ -25,6 +25,7 @@ import { openFunctionLog } from './function-log.ts';
 import { createRequestGuard, redactUrl, sigv4Service } from './guard.ts';
 import { type LocalHttpDispatcher, serveInProcess } from './inproc.ts';
 import { DEFAULT_MAX_SANDBOXES, type InvokeResult, JsonPayload, LocalFunction } from './lambda.ts';
+import { lambdaInvokeApi } from './lambda-api.ts';
 import { ForegroundFirst, type PriorityOptions } from './priority.ts';
 import {
   archiveSpecs,
@@ -227,6 +228,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     sfn?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
     events?: LocalEventBridge;
     sqs?: LocalSqs;
+    lambda?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
     api?: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   } = {};
   const host = options.host ?? DEFAULT_HOST;
@@ -269,6 +271,14 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       res.writeHead(reply.status, { ...reply.headers, 'content-length': Buffer.byteLength(reply.body) });
       res.end(reply.body);
       return;
+    }
+    // Lambda's Invoke is restJson1 too (POST /2015-03-31/functions/<name>/invocations).
+    if (sigv4Service(req.headers.authorization) === 'lambda') {
+      count(calls, `lambda ${req.method}`);
+      if (!handlers.lambda || !ready) {
+        return sendJson(res, 503, { Type: 'Service', message: 'The local runtime is starting.' });
+      }
+      return handlers.lambda(req, res);
     }
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && req.method === 'POST') {
@@ -572,6 +582,17 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       log,
     });
     cleanups.push(() => asyncInvoker.close());
+    handlers.lambda = lambdaInvokeApi({
+      functionFor: (name) => {
+        try {
+          return functionFor(name).spec.arn;
+        } catch {
+          return undefined;
+        }
+      },
+      invoke: (arn, event) => invoke(arn, event),
+      invokeAsync: (arn, payload) => asyncInvoker.invoke(arn, new JsonPayload(payload), 'Invoke API'),
+    });
 
     events = await createEventBridge({
       dir: join(options.dataDir, 'events'),

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Body } from '#test/support/api-body';
@@ -22,6 +23,7 @@ let sfn: SFNClient;
 let sweepArn = '';
 
 const SWEEP_CASE = 'RankRejectedOnce';
+const lines: string[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-operations-'));
@@ -56,7 +58,14 @@ beforeAll(async () => {
       },
     }),
   );
-  runtime = await startRuntime({ assemblyDir, dataDir, port: 0, clock: 'virtual', mockConfig });
+  runtime = await startRuntime({
+    assemblyDir,
+    dataDir,
+    port: 0,
+    clock: 'virtual',
+    mockConfig,
+    log: (line) => lines.push(line),
+  });
   sf = presaleClient(runtime.url, dataDir);
   sfn = new SFNClient({
     endpoint: runtime.url,
@@ -304,5 +313,130 @@ describe('runs on the local runtime', () => {
       const res = await sf.api(method, path);
       expect(res.status, `${method} ${path}`).toBe(404);
     }
+  });
+});
+
+describe('dead letters on the local runtime', () => {
+  let queue = '';
+  const invocations = (fn: string) =>
+    Object.entries(runtime.stats().invocations)
+      .filter(([name]) => name.includes(fn))
+      .reduce((n, [, c]) => n + c, 0);
+
+  /** Lambda retries an async invocation twice (after 1 and 2 minutes), then the OnFailure destination. */
+  async function exhaustRetries() {
+    for (let i = 0; i < 4; i++) {
+      await sf.settle();
+      await sf.advance(61);
+    }
+    await sf.settle();
+  }
+
+  it('a poisoned event ends in the dead-letter queue: listed with its depth and feeds, peeked', async () => {
+    const bus = runtime.summary.buses.find((b) => b !== 'default') ?? runtime.summary.buses[0]!;
+    const events = new EventBridgeClient({
+      endpoint: runtime.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const put = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: bus,
+            Source: 'storeflow.presale',
+            DetailType: 'PresaleDepositPaid',
+            Detail: JSON.stringify({ poison: true }),
+          },
+        ],
+      }),
+    );
+    events.destroy();
+    expect(put.FailedEntryCount).toBe(0);
+    await exhaustRetries();
+
+    const listed = await sf.api('GET', '/api/dead-letters');
+    expect(listed.status, JSON.stringify(listed.body)).toBe(200);
+    expect(listed.body.queues).toHaveLength(1);
+    const q = listed.body.queues[0];
+    queue = q.name;
+    expect(q).toMatchObject({ redrive: 'replay', depth: 2, inFlight: 0 });
+    // The last retry failed about a minute before the clock's last step.
+    expect(q.oldestAgeSeconds).toBeGreaterThanOrEqual(61);
+    expect(q.oldestAgeSeconds).toBeLessThan(180);
+    expect(q.feeds.map((f: Body) => f.name)).toEqual(
+      expect.arrayContaining(['Presale/StartOrder', 'Timeline/Record']),
+    );
+
+    const peek = await sf.api('GET', `/api/dead-letters/${queue}/messages`);
+    expect(peek.status, JSON.stringify(peek.body)).toBe(200);
+    expect(peek.body.items).toHaveLength(2);
+    for (const m of peek.body.items) {
+      expect(m).toMatchObject({
+        id: expect.any(String),
+        sentAt: expect.any(String),
+        body: { requestPayload: { detail: { poison: true } } },
+        error: { code: 'RetriesExhausted', message: expect.stringContaining('ValidationError') },
+        target: { kind: 'function', via: 'async-invoke' },
+      });
+    }
+    // A peek leaves the messages where they are.
+    expect((await sf.api('GET', '/api/dead-letters')).body.queues[0]).toMatchObject({
+      depth: 2,
+      inFlight: 0,
+    });
+  });
+
+  it('replays one message and redrives the rest to their functions (a poison fails there again)', async () => {
+    const peek = (await sf.api('GET', `/api/dead-letters/${queue}/messages`)).body.items;
+    const first = peek[0];
+    const before = invocations(first.target.name);
+    const replayed = await sf.api('POST', `/api/dead-letters/${queue}/messages/${first.id}/replay`);
+    expect(replayed.status, JSON.stringify(replayed.body)).toBe(202);
+    expect(replayed.body).toEqual({ replayed: 1 });
+    expect((await sf.api('GET', '/api/dead-letters')).body.queues[0].depth).toBe(1);
+    expect((await sf.api('POST', `/api/dead-letters/${queue}/messages/${first.id}/replay`)).status).toBe(404);
+
+    const redriven = await sf.api('POST', `/api/dead-letters/${queue}/redrive`);
+    expect(redriven.status, JSON.stringify(redriven.body)).toBe(202);
+    expect(redriven.body).toEqual({ replayed: 1, skipped: [], remaining: 0 });
+
+    // Both went back to the functions they were meant for, with the same payload: the function ran
+    // again, failed again, and after Lambda's retries the messages are dead letters once more.
+    await exhaustRetries();
+    expect(invocations(first.target.name)).toBeGreaterThan(before);
+    const again = (await sf.api('GET', `/api/dead-letters/${queue}/messages`)).body.items;
+    expect(again).toHaveLength(2);
+    expect(again.map((m: Body) => m.id)).not.toContain(first.id);
+    expect(again.map((m: Body) => m.body.requestPayload)).toEqual(
+      peek.map((m: Body) => m.body.requestPayload),
+    );
+  });
+
+  it('answers 401, 400 naming the field, and 404 for an unknown queue or message', async () => {
+    for (const [method, path] of [
+      ['GET', '/api/dead-letters'],
+      ['GET', `/api/dead-letters/${queue}/messages`],
+      ['POST', `/api/dead-letters/${queue}/redrive`],
+      ['POST', `/api/dead-letters/${queue}/messages/x/replay`],
+    ] as const) {
+      expect((await fetch(`${runtime.url}${path}`, { method })).status, `${method} ${path}`).toBe(401);
+    }
+    for (const [path, field] of [
+      [`/api/dead-letters/${queue}/messages?limit=0`, 'limit'],
+      [`/api/dead-letters/${queue}/messages?limit=101`, 'limit'],
+    ] as const) {
+      const res = await sf.api('GET', path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.issues.map((i: Body) => i.field)).toContain(field);
+    }
+    for (const [method, path] of [
+      ['GET', '/api/dead-letters/no-such-queue/messages'],
+      ['POST', '/api/dead-letters/no-such-queue/redrive'],
+      ['POST', `/api/dead-letters/${queue}/messages/no-such-message/replay`],
+    ] as const) {
+      expect((await sf.api(method, path)).status, `${method} ${path}`).toBe(404);
+    }
+    expect((await sf.api('GET', '/api/dead-letters')).body.queues[0].depth).toBe(2);
   });
 });
