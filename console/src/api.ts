@@ -169,8 +169,10 @@ export interface Page<T> {
 }
 export interface DeadLetterQueue {
   readonly name: string;
-  readonly feeds: string;
+  /** what its messages were meant for (a function, a rule target or a queue) */
+  readonly feeds: ReadonlyArray<{ readonly kind: string; readonly name: string }> | string;
   readonly depth: number;
+  readonly inFlight?: number;
   readonly oldestAgeSeconds: number | null;
   readonly redrive: 'move' | 'replay';
 }
@@ -179,7 +181,8 @@ export interface DeadLetterMessage {
   readonly sentAt: string;
   readonly receiveCount: number;
   readonly body: unknown;
-  readonly error?: unknown;
+  readonly error?: { readonly code?: string; readonly message?: string } | null;
+  readonly target?: { readonly kind: string; readonly name: string; readonly via?: string } | null;
 }
 export interface Overview {
   readonly runs: Record<string, Record<string, number>>;

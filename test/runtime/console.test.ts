@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium } from '#test/support/browser';
 import {
+  poisonEvent,
   seedPresaleOrder,
   seedPurchaseOrder,
   startFailingSweep,
@@ -153,6 +154,30 @@ describe('the console in Chromium', () => {
     await page.locator('[data-page=run] h1 [data-status=SUCCEEDED]').waitFor();
     expect(await page.locator('[data-state=Rank]').getAttribute('data-status')).toBe('succeeded');
     expect((await sf.api('GET', `/api/runs/${encodeURIComponent(id)}`)).body.redriveCount).toBe(1);
+  });
+
+  it('lists the dead letters, peeks at their messages and replays one', async () => {
+    await poisonEvent(runtime.url, runtime.summary.buses, sf);
+    await go('#/dead-letters');
+    const queue = page.locator('[data-testid=dead-letter-queues] tbody tr').first();
+    await queue.waitFor();
+    const depth = async () => Number((await sf.api('GET', '/api/dead-letters')).body.queues[0].depth);
+    const before = await depth();
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(await queue.textContent()).toContain('Presale/StartOrder');
+    await queue.locator('button.link').click();
+    const messages = page.locator('[data-testid=dead-letter-messages] tbody tr');
+    await messages.first().waitFor();
+    expect(await messages.count()).toBe(before);
+    expect(await messages.first().textContent()).toContain('RetriesExhausted');
+
+    await messages.first().locator('[data-action=replay]').click();
+    await page.locator('p.notice', { hasText: '"replayed":1' }).waitFor();
+    await page
+      .locator('[data-testid=dead-letter-messages] tbody tr')
+      .nth(before - 1)
+      .waitFor({ state: 'detached' });
+    expect(await depth()).toBe(before - 1);
     expect(failures).toEqual([]);
   });
 });

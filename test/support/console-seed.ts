@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { loadAssembly } from '../../local/runtime/assembly.ts';
 import { stateMachines } from '../../local/runtime/resources.ts';
@@ -129,4 +130,40 @@ export async function startFailingSweep(
   } finally {
     sfn.destroy();
   }
+}
+
+/**
+ * An event its consumers refuse (a PresaleDepositPaid with no order): after the targets' retries
+ * (the clock moved past each), its deliveries wait in the dead-letter queue.
+ */
+export async function poisonEvent(url: string, buses: readonly string[], sf: PresaleClient): Promise<void> {
+  const events = new EventBridgeClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    const bus = buses.find((b) => b !== 'default') ?? buses[0]!;
+    const put = await events.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: bus,
+            Source: 'storeflow.presale',
+            DetailType: 'PresaleDepositPaid',
+            Detail: '{"poison":true}',
+          },
+        ],
+      }),
+    );
+    if (put.FailedEntryCount) throw new Error(`PutEvents: ${JSON.stringify(put.Entries)}`);
+  } finally {
+    events.destroy();
+  }
+  // Lambda's asynchronous retries (after 1 and 2 minutes), each on the virtual clock
+  for (let i = 0; i < 4; i++) {
+    await sf.settle();
+    await sf.advance(61);
+  }
+  await sf.settle();
 }

@@ -2,6 +2,10 @@ import { useState } from 'preact/hooks';
 import { api, type DeadLetterMessage, type DeadLetterQueue, enc, query } from '../api.ts';
 import { ActionButton, Loading, Section, Table, useLoad, Value } from '../ui.tsx';
 
+/** The names of what a queue's messages were meant for. */
+export const feedsOf = (feeds: DeadLetterQueue['feeds']): string =>
+  typeof feeds === 'string' ? feeds : feeds.map((f) => f.name).join(', ');
+
 /** The dead-letter queues with their depth, a peek at their messages, Redrive (all) and Replay (one). */
 export function DeadLetters() {
   const queues = useLoad(() => api<{ queues: DeadLetterQueue[] }>('GET', '/api/dead-letters'), []);
@@ -16,9 +20,10 @@ export function DeadLetters() {
         <Table
           testid="dead-letter-queues"
           rows={queues.data.queues as unknown as Array<Record<string, unknown>>}
-          columns={['name', 'feeds', 'depth', 'oldestAgeSeconds', 'redrive']}
+          columns={['name', 'feeds', 'depth', 'inFlight', 'oldestAgeSeconds', 'redrive']}
           rowKey={(q) => String(q.name)}
           render={{
+            feeds: (q) => feedsOf(q.feeds as DeadLetterQueue['feeds']),
             name: (q) => (
               <button type="button" class="link" onClick={() => setOpen(String(q.name))}>
                 {String(q.name)}
@@ -72,9 +77,19 @@ function Messages({ name, onReplayed }: { name: string; onReplayed: (r: string) 
         <Table
           testid="dead-letter-messages"
           rows={messages.data.items as unknown as Array<Record<string, unknown>>}
-          columns={['id', 'sentAt', 'receiveCount', 'error', 'body']}
+          columns={['id', 'sentAt', 'target', 'error', 'body']}
           rowKey={(m) => String(m.id)}
-          render={{ body: (m) => <Value value={m.body} /> }}
+          render={{
+            target: (m) => {
+              const t = m.target as DeadLetterMessage['target'];
+              return t ? `${t.name}${t.via ? ` (${t.via})` : ''}` : '—';
+            },
+            error: (m) => {
+              const e = m.error as DeadLetterMessage['error'];
+              return e ? `${e.code ?? ''}: ${e.message ?? ''}` : '—';
+            },
+            body: (m) => <Value value={m.body} />,
+          }}
           extra={(m) => (
             <ActionButton
               label="Replay"

@@ -1,6 +1,7 @@
 import { api, type Overview } from '../api.ts';
 import { href } from '../router.ts';
 import { Loading, Section, StatusBadge, Table, useLoad, Value } from '../ui.tsx';
+import { feedsOf } from './dead-letters.tsx';
 import { RunLink } from './runs.tsx';
 
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
@@ -74,7 +75,7 @@ export function OverviewPage() {
                 name: q.name,
                 depth: q.depth,
                 oldestAgeSeconds: q.oldestAgeSeconds,
-                feeds: q.feeds,
+                feeds: feedsOf(q.feeds),
               }))}
               render={{ name: (q) => <a href={href(['dead-letters'])}>{q.name}</a> }}
               empty="No dead-letter queues."
