@@ -29,6 +29,8 @@ export const handler = operationsApi(async (event) => {
       return json(200, await ops.runs.stop(p.id ?? '', body(event)));
     case 'POST /api/runs/{id}/redrive':
       return json(200, await ops.runs.redrive(p.id ?? ''));
+    case 'GET /api/overview':
+      return json(200, await ops.overview.overview());
     case 'GET /api/dead-letters':
       return json(200, await ops.deadLetters.list());
     case 'GET /api/dead-letters/{name}/messages':

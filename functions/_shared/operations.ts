@@ -1,11 +1,13 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoPromiseStore } from '#adapters/dynamodb/sla-store';
 import { SqsDeadLetterQueues } from '#adapters/sqs/dead-letters';
 import { StepFunctionsRuns } from '#adapters/stepfunctions/runs';
 import type { OperationsCatalog } from '#domain/operations/catalog';
 import { operationsDeadLetters } from '#domain/operations/dead-letters';
+import { operationsOverview } from '#domain/operations/overview';
 import { operationsRuns } from '#domain/operations/runs';
-import { clock, requireEnv, sfnClient } from './runtime.ts';
+import { clock, db, requireEnv, sfnClient } from './runtime.ts';
 
 let sqs: SQSClient | undefined;
 /**
@@ -36,13 +38,37 @@ export function lambdaClient() {
 /** Wires the operations use cases to Step Functions, SQS and Lambda. */
 export function operations() {
   const catalog = operationsCatalog();
-  return {
+  const runs = operationsRuns({ catalog, runs: new StepFunctionsRuns(sfnClient()) });
+  const deadLetters = operationsDeadLetters({
     catalog,
-    runs: operationsRuns({ catalog, runs: new StepFunctionsRuns(sfnClient()) }),
-    deadLetters: operationsDeadLetters({
-      catalog,
-      queues: new SqsDeadLetterQueues(sqsClient(), lambdaClient()),
-      clock,
-    }),
-  };
+    queues: new SqsDeadLetterQueues(sqsClient(), lambdaClient()),
+    clock,
+  });
+  const ledger = new DynamoPromiseStore(db(), requireEnv(process.env.TABLE_NAME, 'TABLE_NAME'));
+  const overview = operationsOverview({
+    catalog,
+    runs,
+    deadLetters,
+    clock,
+    // The SLA ledger's breaches of the last 7 days (by deadline), the latest 10.
+    slaBreaches: async () => {
+      const to = clock.now();
+      const from = new Date(to.getTime() - 7 * 86_400_000);
+      const page = await ledger.listBreaches({ from: from.toISOString(), to: to.toISOString() }, null, 200);
+      return page.items
+        .slice(-10)
+        .reverse()
+        .map((p) => ({
+          promiseId: p.promiseId,
+          kind: p.kind,
+          orderId: p.orderId,
+          ticketId: p.ticketId,
+          deadline: p.deadline,
+          breachedAt: p.breachedAt,
+          lateSeconds: p.lateSeconds,
+          compensation: p.compensation,
+        }));
+    },
+  });
+  return { catalog, runs, deadLetters, overview };
 }

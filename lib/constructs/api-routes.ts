@@ -52,6 +52,7 @@ export const ROUTES = {
   deadLetterMessages: 'GET /api/dead-letters/{name}/messages',
   redriveDeadLetters: 'POST /api/dead-letters/{name}/redrive',
   replayDeadLetter: 'POST /api/dead-letters/{name}/messages/{id}/replay',
+  overview: 'GET /api/overview',
 } as const;
 
 /**

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { OperationsCatalog } from '#domain/operations/catalog';
 import { ROUTES } from './api-routes.ts';
 import type { FeatureProps } from './feature.ts';
+import { grantIndexQuery } from './grants.ts';
 import { nagArn } from './nag.ts';
 import { OperationsCatalogBuilder } from './operations-catalog.ts';
 import { StoreflowFunction } from './storeflow-function.ts';
@@ -60,8 +61,10 @@ export class Operations extends Construct {
       // API Gateway answers within 30 s; a dead-letter redrive replays at most a batch per call.
       timeout: Duration.seconds(29),
       memorySize: 512,
-      environment: { OPERATIONS_CATALOG: stack.toJsonString(spec) },
+      environment: { OPERATIONS_CATALOG: stack.toJsonString(spec), TABLE_NAME: props.table.tableName },
     }).fn;
+    // The overview's latest SLA breaches: the ledger is a query on the table's gsi1.
+    grantIndexQuery(props.table, api);
 
     const executions = (machineName: string, suffix: string) =>
       stack.formatArn({
@@ -154,6 +157,7 @@ export class Operations extends Construct {
       ROUTES.deadLetterMessages,
       ROUTES.redriveDeadLetters,
       ROUTES.replayDeadLetter,
+      ROUTES.overview,
     ]) {
       routes.operator(route, api);
     }

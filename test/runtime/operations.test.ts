@@ -440,3 +440,46 @@ describe('dead letters on the local runtime', () => {
     expect((await sf.api('GET', '/api/dead-letters')).body.queues[0].depth).toBe(2);
   });
 });
+
+describe('the overview on the local runtime', () => {
+  it('counts runs per workflow and status, lists the last day’s failures and the dead letters', async () => {
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: `${sweepArn}#${SWEEP_CASE}`,
+        name: 'sweep-ops-failed',
+        input: JSON.stringify({ date: '2026-12-02' }),
+      }),
+    );
+    await sf.settle();
+    const res = await sf.api('GET', '/api/overview');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const o = res.body;
+    expect(Object.keys(o.runs).sort()).toEqual([
+      'PresaleOrder',
+      'PurchaseOrderApproval',
+      'RepricingRun',
+      'RestockSweep',
+    ]);
+    const listed = async (workflow: string, status: string) =>
+      (await sf.api('GET', `/api/runs?workflow=${workflow}&status=${status}&limit=100`)).body.items.length;
+    expect(o.runs.PresaleOrder).toMatchObject({
+      RUNNING: await listed('PresaleOrder', 'RUNNING'),
+      ABORTED: 1,
+      FAILED: 0,
+    });
+    expect(o.runs.RestockSweep).toMatchObject({
+      FAILED: 1,
+      SUCCEEDED: await listed('RestockSweep', 'SUCCEEDED'),
+    });
+    expect(o.runs.RestockSweep.SUCCEEDED).toBeGreaterThanOrEqual(1);
+    expect(o.capped).toEqual([]);
+    expect(o.failedLast24h).toEqual([
+      expect.objectContaining({ id: 'RestockSweep:sweep-ops-failed', status: 'FAILED' }),
+    ]);
+    expect(o.deadLetters).toEqual([expect.objectContaining({ depth: 2, redrive: 'replay' })]);
+    // Nothing waits for a person here (presale orders wait for time and the customer).
+    expect(o.waiting).toEqual([]);
+    expect(o.slaBreaches).toEqual([]);
+    expect((await fetch(`${runtime.url}/api/overview`)).status).toBe(401);
+  });
+});
