@@ -76,8 +76,7 @@ describe('the console in Chromium', () => {
 
     await page.fill('input[name=token]', adminToken);
     await page.click('button[type=submit]');
-    await page.locator('[data-page=overview]').waitFor();
-    await page.locator('nav a.active', { hasText: 'Overview' }).waitFor();
+    await page.locator('[data-page=overview] [data-testid=run-counts]').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('storeflow.token'))).toBe(adminToken);
   });
 
@@ -121,6 +120,10 @@ describe('the console in Chromium', () => {
     const poId = await seedPurchaseOrder(rc);
     await go(`#/runs/${encodeURIComponent(`PurchaseOrderApproval:${poId}`)}`);
     await page.locator('[data-state=AwaitApproval][data-status=waiting]').waitFor();
+
+    // the overview lists it among what waits for a person
+    await go('#/overview');
+    await page.locator(`[data-testid=waiting] a[data-run="PurchaseOrderApproval:${poId}"]`).waitFor();
 
     await go('#/purchase-orders');
     const row = page.locator('[data-testid=purchase-orders] tbody tr', { hasText: poId });

@@ -56,6 +56,7 @@ export function OverviewPage() {
                 detail: w.waitingFor,
               }))}
               render={{ run: (r) => <RunLink id={r.run} /> }}
+              testid="waiting"
               empty="Nothing waits for a person."
             />
           </Section>
