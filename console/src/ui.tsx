@@ -15,7 +15,7 @@ export interface Loaded<T> {
 export function useLoad<T>(fetcher: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: Error; loading: boolean }>({ loading: true });
   const [tick, setTick] = useState(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the fetch depends on
+  // the caller names what the fetch depends on (deps), as with useEffect
   useEffect(() => {
     let live = true;
     setState((s) => ({ ...s, loading: true }));

@@ -4,6 +4,12 @@ import { Loading, Section, StatusBadge, Table, useLoad, Value } from '../ui.tsx'
 import { feedsOf } from './dead-letters.tsx';
 import { RunLink } from './runs.tsx';
 
+/** A long list of names cut to its first few, saying how many more. */
+function abbreviate(names: string): string {
+  const all = names.split(', ').filter(Boolean);
+  return all.length <= 3 ? names : `${all.slice(0, 3).join(', ')} and ${all.length - 3} more`;
+}
+
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
 
 /** Runs per workflow and status, failures of the last 24 h, dead letters, waits, SLA breaches. */
@@ -52,8 +58,9 @@ export function OverviewPage() {
             <Table
               rows={d.waiting.map((w) => ({
                 run: w.run.id,
-                waitingFor: w.waitingFor.kind,
-                detail: w.waitingFor,
+                for: w.waitingFor.kind,
+                in: w.waitingFor.state ?? null,
+                since: w.waitingFor.since ?? null,
               }))}
               render={{ run: (r) => <RunLink id={r.run} /> }}
               testid="waiting"
@@ -76,7 +83,7 @@ export function OverviewPage() {
                 name: q.name,
                 depth: q.depth,
                 oldestAgeSeconds: q.oldestAgeSeconds,
-                feeds: feedsOf(q.feeds),
+                feeds: abbreviate(feedsOf(q.feeds)),
               }))}
               render={{ name: (q) => <a href={href(['dead-letters'])}>{q.name}</a> }}
               empty="No dead-letter queues."
