@@ -38,7 +38,11 @@ export function operationsOverview(deps: {
       const since = new Date(deps.clock.now().getTime() - DAY_MS).toISOString();
       const counted = await Promise.all(
         catalog.workflows.flatMap((w) =>
-          OVERVIEW_STATUSES.map(async (status) => ({ w, status, ...(await runs.count(w, status, COUNT_CAP)) })),
+          OVERVIEW_STATUSES.map(async (status) => ({
+            w,
+            status,
+            ...(await runs.count(w, status, COUNT_CAP)),
+          })),
         ),
       );
       const counts: Record<string, Record<string, number>> = {};
@@ -64,7 +68,9 @@ export function operationsOverview(deps: {
         await Promise.all(
           candidates.map(async (run) => {
             const page = await runs.page(run.id).catch(() => null);
-            return page?.waitingFor?.by === 'person' ? { run, waitingFor: page.waitingFor as WaitingFor } : null;
+            return page?.waitingFor?.by === 'person'
+              ? { run, waitingFor: page.waitingFor as WaitingFor }
+              : null;
           }),
         )
       ).filter((x) => x !== null);

@@ -5,6 +5,7 @@ import { DataDirLockedError } from '../runtime/data-dir.ts';
 import { CliError, type CommandSpec, commandHelp, type Io, parseCommand, UsageError } from './args.ts';
 import { DEV, dev, parseDevOptions } from './dev.ts';
 import { RESET, reset } from './reset.ts';
+import { RUNS, runs } from './runs.ts';
 import { STATUS, status } from './status.ts';
 import { TRIGGER, trigger } from './trigger.ts';
 
@@ -28,6 +29,7 @@ const COMMANDS: ReadonlyArray<{
   },
   { spec: TRIGGER, run: trigger },
   { spec: STATUS, run: status },
+  { spec: RUNS, run: runs },
   { spec: RESET, run: reset },
 ];
 

@@ -147,9 +147,9 @@ describe('the command line', () => {
   it('--help lists every command; <command> --help and help <command> show its options', async () => {
     const overview = await run(['--help']);
     expect(overview.code).toBe(0);
-    for (const command of ['dev', 'trigger', 'status', 'reset', 'help'])
+    for (const command of ['dev', 'trigger', 'status', 'runs', 'reset', 'help'])
       expect(overview.out).toMatch(new RegExp(`^  ${command} `, 'm'));
-    for (const command of ['dev', 'trigger', 'status', 'reset']) {
+    for (const command of ['dev', 'trigger', 'status', 'runs', 'reset']) {
       const help = await run([command, '--help']);
       expect(help.code, command).toBe(0);
       expect(help.out).toMatch(new RegExp(`^Usage: storeflow ${command} `));

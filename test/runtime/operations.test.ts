@@ -6,6 +6,7 @@ import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Body } from '#test/support/api-body';
 import { DEPOSIT, type PresaleClient, presaleBody, presaleClient } from '#test/support/presale-client';
+import { main } from '../../local/cli/main.ts';
 import { loadAssembly } from '../../local/runtime/assembly.ts';
 import { stateMachines } from '../../local/runtime/resources.ts';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
@@ -23,6 +24,7 @@ let sfn: SFNClient;
 let sweepArn = '';
 
 const SWEEP_CASE = 'RankRejectedOnce';
+const PROGRESS_CASE = 'MeasureRetried';
 const lines: string[] = [];
 
 beforeAll(async () => {
@@ -35,7 +37,17 @@ beforeAll(async () => {
     mockConfig,
     JSON.stringify({
       StateMachines: {
-        [sweep.name]: { TestCases: { [SWEEP_CASE]: { StartSweep: 'NoBuckets', Rank: 'RejectedOnce' } } },
+        [sweep.name]: {
+          TestCases: {
+            [SWEEP_CASE]: { StartSweep: 'NoBuckets', Rank: 'RejectedOnce' },
+            [PROGRESS_CASE]: {
+              StartSweep: 'ThreeBuckets',
+              MeasurePage: 'TransientOnce',
+              Rank: 'NoneRanked',
+              CheckPage: 'PageDone',
+            },
+          },
+        },
       },
       MockedResponses: {
         NoBuckets: {
@@ -51,6 +63,25 @@ beforeAll(async () => {
             },
           },
         },
+        ThreeBuckets: {
+          '0': {
+            Return: {
+              context: {
+                sweep: 'sweep-ops-progress',
+                date: '2026-12-03',
+                policyVersion: 0,
+                at: '2026-12-02T18:00:00Z',
+              },
+              buckets: [0, 1, 2],
+            },
+          },
+        },
+        TransientOnce: {
+          '0': { Throw: { Error: 'Lambda.ServiceException', Cause: 'throttled' } },
+          '1-9': { Return: { cursor: null, measured: 0 } },
+        },
+        NoneRanked: { '0': { Return: { top: [] } } },
+        PageDone: { '0-9': { Return: { cursor: null, checked: 0, ordered: 0 } } },
         RejectedOnce: {
           '0': { Throw: { Error: 'RestockStepRejected', Cause: 'the ranking candidates were unreadable' } },
           '1': { Return: { top: [] } },
@@ -481,5 +512,63 @@ describe('the overview on the local runtime', () => {
     expect(o.waiting).toEqual([]);
     expect(o.slaBreaches).toEqual([]);
     expect((await fetch(`${runtime.url}/api/overview`)).status).toBe(401);
+  });
+});
+
+describe('storeflow runs (the CLI) on the local runtime', () => {
+  const cli = async (...args: string[]) => {
+    let out = '';
+    let err = '';
+    const code = await main(['runs', '--data', dataDir, '--port', String(runtime.port), ...args], {
+      out: (t) => {
+        out += t;
+      },
+      err: (t) => {
+        err += t;
+      },
+      env: {},
+    });
+    return { code, out, err };
+  };
+
+  it('shows a running sweep’s progress: its Distributed Map’s children done of total', async () => {
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: `${sweepArn}#${PROGRESS_CASE}`,
+        name: 'sweep-ops-progress',
+        input: JSON.stringify({ date: '2026-12-03' }),
+      }),
+    );
+    // One child's page is retried after a back-off (a timer on the virtual clock): the map runs on.
+    await sf.settle();
+    const listed = await cli('--workflow', 'RestockSweep', '--status', 'RUNNING');
+    expect(listed.err).toBe('');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/^RestockSweep:sweep-ops-progress\s+RUNNING\s+\S+\s+run:sweep-ops-progress$/m);
+    expect(listed.out).toContain('    Measure      2/3 children done (1 running) [#############.......]');
+
+    const one = await cli('RestockSweep:sweep-ops-progress');
+    expect(one.out).toContain('RestockSweep:sweep-ops-progress  RUNNING');
+    expect(one.out).toContain('  Measure      2/3 children done (1 running)');
+    expect(one.out).toMatch(/^ {4}StartSweep\s+succeeded$/m);
+    expect(one.out).toMatch(/^ {4}Measure\s+running$/m);
+
+    await sf.advance(10);
+    await sf.settle();
+    const done = await cli('RestockSweep:sweep-ops-progress');
+    expect(done.out).toContain('RestockSweep:sweep-ops-progress  SUCCEEDED');
+    expect(done.out).toContain('  Measure      3/3 children done [####################] succeeded');
+    expect(done.out).toContain('  Check        3/3 children done [####################] succeeded');
+    const json = JSON.parse((await cli('RestockSweep:sweep-ops-progress', '--json')).out);
+    expect(json.mapRuns.map((m: Body) => [m.state, m.succeeded, m.total])).toEqual([
+      ['Measure', 3, 3],
+      ['Check', 3, 3],
+    ]);
+  });
+
+  it('names what went wrong: an unknown run, a bad limit', async () => {
+    expect(await cli('RestockSweep:nope')).toMatchObject({ code: 1, err: expect.stringContaining('404') });
+    expect(await cli('--limit', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--limit') });
+    expect((await cli('--key', 'run:sweep-ops')).out).toMatch(/^RestockSweep:sweep-ops\s+SUCCEEDED/m);
   });
 });
