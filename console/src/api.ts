@@ -147,6 +147,20 @@ export interface RunDetail extends RunSummary {
   readonly historyCursor?: string | null;
   readonly waitingFor?: WaitingFor | null;
   readonly actions: { readonly stop: boolean; readonly redrive: boolean };
+  /** the run's Distributed Map runs (the restock and repricing sweeps), children by outcome */
+  readonly mapRuns?: MapRunProgress[];
+}
+export interface MapRunProgress {
+  readonly mapRunArn: string;
+  readonly state: string | null;
+  readonly status: string;
+  readonly total: number;
+  readonly pending: number;
+  readonly running: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly timedOut: number;
+  readonly aborted: number;
 }
 export interface AslState {
   readonly Type: string;

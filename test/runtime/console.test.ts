@@ -156,6 +156,9 @@ describe('the console in Chromium', () => {
     await sf.settle();
     await page.locator('[data-page=run] h1 [data-status=SUCCEEDED]').waitFor();
     expect(await page.locator('[data-state=Rank]').getAttribute('data-status')).toBe('succeeded');
+    // the sweep's Distributed Maps, with their children done of total
+    const progress = await page.locator('[data-testid=map-runs] li').allTextContents();
+    expect(progress.join('\n')).toMatch(/Measure.*0\/0 children done/);
     expect((await sf.api('GET', `/api/runs/${encodeURIComponent(id)}`)).body.redriveCount).toBe(1);
   });
 

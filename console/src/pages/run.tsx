@@ -139,6 +139,36 @@ function WaitingFor({ run, onChange }: { run: RunDetail; onChange: () => void })
   );
 }
 
+/** A sweep's progress: its Distributed Map's children done of total, as DescribeMapRun counts them. */
+function MapRuns({ run }: { run: RunDetail }) {
+  if (!run.mapRuns?.length) return null;
+  return (
+    <Section title="Sweep progress">
+      <ul class="map-runs" data-testid="map-runs">
+        {run.mapRuns.map((m) => {
+          const done = m.succeeded + m.failed + m.timedOut + m.aborted;
+          const problems = [
+            m.failed ? `${m.failed} failed` : '',
+            m.timedOut ? `${m.timedOut} timed out` : '',
+            m.aborted ? `${m.aborted} aborted` : '',
+            m.running ? `${m.running} running` : '',
+          ].filter(Boolean);
+          return (
+            <li key={m.mapRunArn}>
+              <strong>{m.state ?? 'map'}</strong>
+              <progress max={Math.max(1, m.total)} value={done} />
+              <span>
+                {done}/{m.total} children done{problems.length ? ` (${problems.join(', ')})` : ''} ·{' '}
+                <StatusBadge status={m.status} />
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+    </Section>
+  );
+}
+
 export function RunPage({ id, selected }: { id: string; selected?: string | undefined }) {
   const run = useLoad(() => api<RunDetail>('GET', runPath(id)), [id]);
   const [older, setOlder] = useState<RunDetail['history']>([]);
@@ -219,6 +249,7 @@ export function RunPage({ id, selected }: { id: string; selected?: string | unde
           ) : null}
           <WaitingFor run={r} onChange={run.reload} />
           <ErrorBox error={actionError} />
+          <MapRuns run={r} />
           <div class="run-body">
             <Section title="Graph">
               <Graph run={r} selected={selected} />
