@@ -162,6 +162,32 @@ describe('the console in Chromium', () => {
     expect((await sf.api('GET', `/api/runs/${encodeURIComponent(id)}`)).body.redriveCount).toBe(1);
   });
 
+  it('shows each workflow’s data: a presale, a presale order, the SLA ledger, a price dry run', async () => {
+    await go('#/presales?presale=ps-console&order=co-1001');
+    const fields = page.locator('[data-page=presales] dl.fields');
+    await fields.nth(1).waitFor();
+    expect(await fields.nth(0).textContent()).toContain('SOFA-OAK-3');
+    expect(await fields.nth(1).textContent()).toContain('DEPOSIT_PAID');
+
+    await go('#/promises');
+    await page
+      .locator('[data-page=promises] section', { hasText: 'SLA ledger' })
+      .locator('table, p.muted')
+      .first()
+      .waitFor();
+    expect(await page.locator('[data-page=promises] [role=alert]').count()).toBe(0);
+
+    await go('#/pricing?sku=DESK-WALNUT');
+    await page
+      .locator('[data-page=pricing] section', { hasText: 'Price history' })
+      .locator('table, p.muted, [role=alert]')
+      .first()
+      .waitFor();
+    await page.click('[data-action=dry-run]');
+    await page.locator('[data-testid=dry-run], [data-page=pricing] .action [role=alert]').first().waitFor();
+    expect(await page.locator('[data-testid=dry-run]').textContent()).toContain('nothing applied');
+  });
+
   it('lists the dead letters, peeks at their messages and replays one', async () => {
     await poisonEvent(runtime.url, runtime.summary.buses, sf);
     await go('#/dead-letters');
