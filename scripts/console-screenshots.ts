@@ -67,7 +67,8 @@ try {
   await go('#/keys/order/1001');
   await shot('order-timeline', '[data-testid=timeline] li.line');
   await go(`#/purchase-orders?po=${encodeURIComponent(poId)}`);
-  await shot('purchase-orders', '[data-testid=purchase-orders] tbody tr');
+  await page.locator('[data-testid=purchase-orders] tbody tr').first().waitFor();
+  await shot('purchase-orders', '[data-page=purchase-orders] dl.fields');
   await go('#/dead-letters');
   await shot('dead-letters', '[data-testid=dead-letter-queues]');
 } finally {
