@@ -1,7 +1,7 @@
 import {
   DescribeExecutionCommand,
   DescribeMapRunCommand,
-  DescribeStateMachineCommand,
+  DescribeStateMachineForExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListMapRunsCommand,
@@ -91,8 +91,8 @@ export class StepFunctionsRuns implements WorkflowRuns {
     }
   }
 
-  async definition(stateMachineArn: string): Promise<string> {
-    const sm = await this.client.send(new DescribeStateMachineCommand({ stateMachineArn }));
+  async definition(executionArn: string): Promise<string> {
+    const sm = await this.client.send(new DescribeStateMachineForExecutionCommand({ executionArn }));
     return sm.definition ?? '{}';
   }
 

@@ -68,8 +68,8 @@ export interface WorkflowRuns {
   ): Promise<{ items: Execution[]; next: string | null }>;
   /** null when there is no such execution. */
   describeExecution(executionArn: string): Promise<ExecutionDetail | null>;
-  /** The definition (ASL JSON text) the execution runs. */
-  definition(stateMachineArn: string): Promise<string>;
+  /** The definition (ASL JSON text) the execution runs (DescribeStateMachineForExecution). */
+  definition(executionArn: string): Promise<string>;
   history(
     executionArn: string,
     options: { token: string | null; max: number; reverse?: boolean },

@@ -257,7 +257,7 @@ export function operationsRuns(deps: { readonly catalog: OperationsCatalog; read
         ).o
       : 0;
     const [definitionText, events, mapRuns] = await Promise.all([
-      port.definition(workflow.stateMachineArn),
+      port.definition(arn),
       readHistory(arn),
       workflow.distributedMap ? port.mapRuns(arn) : Promise.resolve([]),
     ]);

@@ -75,7 +75,7 @@ export class Operations extends Construct {
       });
     for (const w of catalog.workflows) {
       const machine = w.stateMachine;
-      machine.grant(api, 'states:ListExecutions', 'states:DescribeStateMachine');
+      machine.grant(api, 'states:ListExecutions');
       // The name is the ARN's last segment (a token until deployment).
       const name = Fn.select(6, Fn.split(':', machine.stateMachineArn));
       const runs = [executions(name, ':*')];
@@ -85,6 +85,7 @@ export class Operations extends Construct {
           effect: Effect.ALLOW,
           actions: [
             'states:DescribeExecution',
+            'states:DescribeStateMachineForExecution',
             'states:GetExecutionHistory',
             'states:StopExecution',
             'states:RedriveExecution',

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { ListStateMachinesCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Body } from '#test/support/api-body';
@@ -570,5 +571,49 @@ describe('storeflow runs (the CLI) on the local runtime', () => {
     expect(await cli('RestockSweep:nope')).toMatchObject({ code: 1, err: expect.stringContaining('404') });
     expect(await cli('--limit', '0')).toMatchObject({ code: 2, err: expect.stringContaining('--limit') });
     expect((await cli('--key', 'run:sweep-ops')).out).toMatch(/^RestockSweep:sweep-ops\s+SUCCEEDED/m);
+  });
+});
+
+describe('Lambda’s Invoke API on the local runtime (what a replay uses)', () => {
+  it('answers RequestResponse, Event and DryRun as the API reference describes, 404 for no function', async () => {
+    const lambda = new LambdaClient({
+      endpoint: runtime.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const recorder = runtime.summary.functions.find((f) => f.name.includes('TimelineRecord'))!.name;
+      const sync = await lambda.send(
+        new InvokeCommand({ FunctionName: recorder, Payload: new TextEncoder().encode('{}') }),
+      );
+      expect(sync).toMatchObject({ StatusCode: 200, FunctionError: 'Unhandled', ExecutedVersion: '$LATEST' });
+      expect(JSON.parse(new TextDecoder().decode(sync.Payload))).toMatchObject({
+        errorType: 'ValidationError',
+      });
+      const dry = await lambda.send(new InvokeCommand({ FunctionName: recorder, InvocationType: 'DryRun' }));
+      expect(dry.StatusCode).toBe(204);
+      const queued = await lambda.send(
+        new InvokeCommand({
+          FunctionName: `arn:aws:lambda:us-east-1:000000000000:function:${recorder}`,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode('{"not":"an event"}'),
+        }),
+      );
+      expect(queued.StatusCode).toBe(202);
+      await expect(
+        lambda.send(new InvokeCommand({ FunctionName: 'no-such-function' })),
+      ).rejects.toBeInstanceOf(ResourceNotFoundException);
+      await expect(
+        lambda.send(
+          new InvokeCommand({
+            FunctionName: recorder,
+            InvocationType: 'Event',
+            Payload: new TextEncoder().encode(JSON.stringify({ big: 'x'.repeat(1024 * 1024) })),
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'RequestTooLargeException' });
+    } finally {
+      lambda.destroy();
+    }
   });
 });
