@@ -225,7 +225,7 @@ describe('HTTP API', () => {
       ...Object.fromEntries(
         Object.entries(ROUTES)
           .filter(([name]) =>
-            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|overview/.test(
+            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|deadLetter|overview/.test(
               name,
             ),
           )
