@@ -111,7 +111,15 @@ export function KeyTimeline({ type, value }: { type: string; value: string }) {
                   <time>{formatTime(line.at)}</time>
                   <span class="kind">{line.kind}</span>
                   <strong>{line.name}</strong>
-                  {run ? <RunLink id={run.id} label={`run ${run.workflow}`} /> : null}
+                  {run ? (
+                    line.kind === 'state' ? (
+                      <a href={href(['runs', run.id], { state: line.name })} data-run={run.id}>
+                        run {run.workflow}, state {line.name}
+                      </a>
+                    ) : (
+                      <RunLink id={run.id} label={`run ${run.workflow}`} />
+                    )
+                  ) : null}
                   {delivery ? (
                     <span class="delivery" id={`delivery-${delivery}`}>
                       delivery {delivery}
