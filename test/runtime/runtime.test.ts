@@ -81,7 +81,7 @@ describe('the local runtime running the app', () => {
         'GET /api/orders/{orderId}/timeline',
       ]),
     );
-    // the app's 22 (the operations API's included); CDK's deploy-time BucketDeployment handler is not run
+    // CDK's deploy-time BucketDeployment handler (the console's files) is not run locally
     expect((health.functions as Array<{ name: string }>).length).toBe(22);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
