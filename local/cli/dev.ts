@@ -153,6 +153,7 @@ export function formatSummary(s: RuntimeSummary, adminHint: boolean): string {
     items.length ? [`${title} (${items.length}):`, ...items.map((i) => `  ${i}`)] : [`${title}: none`];
   return [
     `storeflow local runtime ready on ${s.endpoint}`,
+    ...(s.console ? [`  console    ${s.console} (sign in with the admin token)`] : []),
     `  data       ${s.dataDir}`,
     `  clock      ${s.clock}`,
     `  dynamodb   ${s.dynamodb}: ${s.tables.join(', ')}`,

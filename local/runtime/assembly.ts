@@ -72,6 +72,15 @@ export const INERT_TYPES = new Set([
   'AWS::CDK::Metadata',
   // The group of the SLA feature's run-time timers: a name (the Scheduler API serves its schedules).
   'AWS::Scheduler::ScheduleGroup',
+  // The operations console's hosting (lib/constructs/console.ts): the runtime serves the build the
+  // deployment names at /console instead (console.ts), and never runs CDK's deploy-time handler.
+  'AWS::S3::Bucket',
+  'AWS::S3::BucketPolicy',
+  'AWS::CloudFront::Distribution',
+  'AWS::CloudFront::OriginAccessControl',
+  'AWS::CloudFront::ResponseHeadersPolicy',
+  'AWS::Lambda::LayerVersion',
+  'Custom::CDKBucketDeployment',
 ]);
 
 export class UnsupportedResourceError extends Error {
@@ -166,6 +175,15 @@ function identity(stackName: string, logicalId: string, type: string, props: Rec
       const name = explicit('Name') ?? generated;
       const arn = `arn:aws:scheduler:${r}:${a}:schedule/${explicit('GroupName') ?? 'default'}/${name}`;
       return { name, arn, ref: name, attributes: { Arn: arn } };
+    }
+    case 'AWS::CloudFront::Distribution': {
+      // Locally the console is served by the runtime itself: its origin is the runtime's.
+      return {
+        name: generated,
+        arn: `local:cloudfront:${generated}`,
+        ref: generated,
+        attributes: { DomainName: 'localhost', Id: generated },
+      };
     }
     case 'AWS::IAM::Role': {
       const name = explicit('RoleName') ?? generated;

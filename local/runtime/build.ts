@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const SOURCE_DIRS = ['bin', 'lib', 'domain', 'adapters', 'functions', 'workflows'];
+const SOURCE_DIRS = ['bin', 'lib', 'domain', 'adapters', 'functions', 'workflows', 'console'];
 const ROOT_FILES = ['package-lock.json', 'package.json', 'cdk.json', 'tsconfig.json'];
 const FINGERPRINT_FILE = 'storeflow-fingerprint.json';
 

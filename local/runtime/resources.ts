@@ -39,11 +39,49 @@ const refuse = (r: LocalResource, what: string): never => {
   );
 };
 
+/**
+ * The functions that serve CloudFormation custom resources the runtime treats as deploy-time only
+ * (CDK's BucketDeployment for the console): CloudFormation calls them while deploying, nothing
+ * calls them at run time, so they are not run (their runtime may not even be Node.js).
+ */
+function deployTimeFunctions(assembly: LoadedAssembly): Set<string> {
+  const handlers = new Set<string>();
+  for (const r of assembly.byType('Custom::CDKBucketDeployment')) {
+    // resolved to the function's ARN, or left as written when the resource did not resolve
+    const token = (r.properties as Props).ServiceToken as unknown;
+    const getAtt = (token as { 'Fn::GetAtt'?: unknown[] } | undefined)?.['Fn::GetAtt'];
+    if (typeof token === 'string') handlers.add(token);
+    else if (Array.isArray(getAtt) && typeof getAtt[0] === 'string')
+      handlers.add(`${r.stackName}/${getAtt[0]}`);
+  }
+  return handlers;
+}
+
+/** The app's functions the runtime runs (all but deploy-time handlers). */
+export function runtimeFunctions(assembly: LoadedAssembly): LocalResource[] {
+  const deployTime = deployTimeFunctions(assembly);
+  return assembly
+    .byType('AWS::Lambda::Function')
+    .filter((r) => !deployTime.has(r.arn) && !deployTime.has(`${r.stackName}/${r.logicalId}`));
+}
+
+/**
+ * The built console a deployment in the assembly carries (the directory its asset was bundled
+ * into, named by the construct's metadata), or undefined when the app has none.
+ */
+export function consoleAssetDir(assembly: LoadedAssembly): string | undefined {
+  for (const r of assembly.byType('Custom::CDKBucketDeployment')) {
+    const path = str(r.metadata['storeflow:console']); // CONSOLE_ASSET_METADATA in lib/constructs/console.ts
+    if (path) return join(assembly.directory, path);
+  }
+  return undefined;
+}
+
 export function functionSpecs(
   assembly: LoadedAssembly,
   baseEnv: Record<string, string>,
 ): LocalFunctionSpec[] {
-  return assembly.byType('AWS::Lambda::Function').map((r) => {
+  return runtimeFunctions(assembly).map((r) => {
     const p = r.properties as Props;
     const runtime = str(p.Runtime) ?? '';
     if (!/^nodejs\d+\.x$/.test(runtime)) refuse(r, `runtime "${runtime || 'container image'}"`);
@@ -80,7 +118,7 @@ export function functionSpecs(
 
 export function invokeConfigs(assembly: LoadedAssembly): Map<string, InvokeConfig> {
   const configs = new Map<string, InvokeConfig>();
-  const functions = assembly.byType('AWS::Lambda::Function');
+  const functions = runtimeFunctions(assembly);
   for (const r of assembly.byType('AWS::Lambda::EventInvokeConfig')) {
     const p = r.properties as Props;
     const name = str(p.FunctionName) ?? '';

@@ -18,6 +18,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, loadAssembly } from './assembly.ts';
 import { type AsyncInvoker, createAsyncInvoker } from './async-invoke.ts';
 import { fileSize } from './build.ts';
 import { PersistentVirtualClock, type RuntimeClock, realRuntimeClock } from './clock.ts';
+import { CONSOLE_PATH, consoleHandler } from './console.ts';
 import { acquireDataDirLock, type DataDirLock, prepareDataDir } from './data-dir.ts';
 import { embeddedDynamoDb, externalDynamoDb, type LocalDynamoDb } from './dynamodb.ts';
 import { openFunctionLog } from './function-log.ts';
@@ -29,6 +30,7 @@ import { ForegroundFirst, type PriorityOptions } from './priority.ts';
 import {
   archiveSpecs,
   busSpecs,
+  consoleAssetDir,
   deadLetterQueueArns,
   eventSourceMappings,
   functionSpecs,
@@ -98,6 +100,8 @@ export interface RuntimeSummary {
   readonly secretsFile: string;
   /** the environment variables that override secrets.json (names only) */
   readonly secretsFromEnvironment: string[];
+  /** the operations console's URL, when the app has one */
+  readonly console?: string;
 }
 
 export interface RuntimeStats {
@@ -185,6 +189,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<Runtime> {
   const log = options.log ?? (() => {});
   const assembly = loadAssembly(options.assemblyDir);
+  const consoleDir = consoleAssetDir(assembly);
+  const serveConsole = consoleHandler(consoleDir);
   const clock: RuntimeClock =
     options.clock === 'virtual' ? new PersistentVirtualClock(options.dataDir) : realRuntimeClock();
   const secrets = loadSecrets(
@@ -310,6 +316,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       return sendJson(res, 200, { status: 'ok', ...summary });
     }
     if (path.startsWith('/_local/')) return localControls(req, res, path);
+    if (path === CONSOLE_PATH || path.startsWith(`${CONSOLE_PATH}/`)) return serveConsole(req, res, path);
     if (!handlers.api || !ready) return sendJson(res, 503, { message: 'Service Unavailable' });
     return handlers.api(req, res);
   }
@@ -656,6 +663,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       ),
       secretsFile: secrets.file,
       secretsFromEnvironment: secrets.fromEnvironment,
+      ...(consoleDir ? { console: `${url}${CONSOLE_PATH}/` } : {}),
     };
     ready = true;
 

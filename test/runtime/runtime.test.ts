@@ -81,6 +81,7 @@ describe('the local runtime running the app', () => {
         'GET /api/orders/{orderId}/timeline',
       ]),
     );
+    // CDK's deploy-time BucketDeployment handler (the console's files) is not run locally
     expect((health.functions as Array<{ name: string }>).length).toBe(23);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
