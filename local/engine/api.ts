@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
 import { eventView, stripData } from './history.ts';
+import { checkLength, MAX_PAYLOAD_BYTES } from './limits.ts';
 import type { MockConfig } from './mocks.ts';
 import { splitTestCase } from './mocks.ts';
 import type { ExecMeta, StateMachineRecord } from './model.ts';
@@ -340,6 +341,7 @@ export const stopExecution = async (
   c: EngineCore,
   req: { executionArn: string; error?: string; cause?: string },
 ) => {
+  checkErrorCause(req);
   const stopDate = await c.run(() => {
     const x = c.getExec(req.executionArn);
     if (x.meta.status === 'RUNNING') c.stopNow(x, req.error, req.cause);
@@ -375,10 +377,17 @@ export const redriveExecution = async (
 
 // ------------------------------------------------------------------ callbacks
 
+/** `error` (256) and `cause` (32,768) as the API models them (SendTaskFailure, StopExecution). */
+const checkErrorCause = (req: { error?: string; cause?: string }): void => {
+  checkLength('error', req.error, 256);
+  checkLength('cause', req.cause, 32_768);
+};
+
 export const sendTaskSuccess = async (
   c: EngineCore,
   req: { taskToken: string; output: string },
 ): Promise<Record<string, never>> => {
+  checkLength('output', req.output, MAX_PAYLOAD_BYTES, true);
   await c.run(() => c.taskSucceeded(req.taskToken, req.output));
   await c.durable();
   return {};
@@ -388,6 +397,7 @@ export const sendTaskFailure = async (
   c: EngineCore,
   req: { taskToken: string; error?: string; cause?: string },
 ): Promise<Record<string, never>> => {
+  checkErrorCause(req);
   await c.run(() => c.taskFailed(req.taskToken, req.error ?? '', req.cause ?? ''));
   await c.durable();
   return {};

@@ -39,6 +39,8 @@ const newFrame = (
     retries: [],
     retryCount: 0,
     enteredAt: c.clock.now(),
+    // its history chain starts where the parent's stands now
+    src: parent.src ?? 0,
   };
   if (hidden || parent.hidden !== undefined) f.hidden = 1;
   return f;
@@ -186,11 +188,12 @@ const spawnItem = (
   exec.frames.set(child.id, child);
   c.touch(tx, child);
   if (!mapRun) {
+    // the iteration's first event, on its own chain
     c.emit(
       tx,
       'MapIterationStarted',
       { mapIterationStartedEventDetails: { name: frame.state, index: i } },
-      frame,
+      child,
     );
   }
   tx.after.push(() => c.scheduleFrame(exec, child));
@@ -200,8 +203,8 @@ const spawnItem = (
 const completeBranches = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefined => {
   const ph = frame.phase;
   if (ph.k !== 'branches') return;
-  if (ph.mapRun !== undefined) c.emit(tx, 'MapRunSucceeded', undefined, frame);
-  c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded', undefined, frame);
+  if (ph.mapRun !== undefined) c.emit(tx, 'MapRunSucceeded', undefined, frame, true);
+  c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded', undefined, frame, true);
   const results = ph.results;
   frame.phase = { k: 'run' };
   const p = applyResult(c, tx, frame, results);
@@ -231,10 +234,12 @@ export const onChildSucceeded = (c: Core, tx: Tx, frame: Frame, output: Json): v
         tx,
         'MapIterationSucceeded',
         { mapIterationSucceededEventDetails: { name: parent.state, index: frame.slot } },
-        parent,
+        frame,
+        true,
       );
     }
   }
+  joinChain(parent, frame);
   frame.phase = { k: 'parked' };
   tx.after.push(() => c.schedule(() => branchProgress(c, exec, parent.id)));
 };
@@ -273,7 +278,8 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
         tx,
         'MapIterationFailed',
         { mapIterationFailedEventDetails: { name: parent.state, index: frame.slot } },
-        parent,
+        frame,
+        true,
       );
     }
     const tolerance = toleratedFailures(st, ph);
@@ -294,8 +300,9 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
     }
   }
   if (frame.phase.k === 'parked' && exec.frames.has(frame.id) && c.stateDef(exec, frame).Type === 'Task') {
-    c.emit(tx, 'TaskStateAborted', undefined, frame);
+    c.emit(tx, 'TaskStateAborted', undefined, frame, true);
   }
+  joinChain(parent, frame);
   abortChildren(c, tx, parent, frame.id);
   if (ph.mapRun !== undefined) {
     c.emit(tx, 'MapRunFailed', { mapRunFailedEventDetails: err.details() }, parent);
@@ -345,6 +352,11 @@ export const failureThreshold = (
   return threshold;
 };
 
+/** A child is done: its parent's history chain continues from the latest of its children's. */
+const joinChain = (parent: Frame, child: Frame): void => {
+  if ((child.src ?? 0) > (parent.src ?? 0)) parent.src = child.src;
+};
+
 /** Remove every descendant frame (the state is being retried, caught or abandoned). */
 export const dropChildren = (c: Core, tx: Tx, frame: Frame): void => {
   const { exec } = tx;
@@ -375,12 +387,13 @@ const abortChildren = (c: Core, tx: Tx, frame: Frame, except?: string): void => 
         tx,
         'MapIterationAborted',
         { mapIterationAbortedEventDetails: { name: frame.state, index: f.slot } },
-        frame,
+        f,
+        true,
       );
     }
     if (f.phase.k === 'branches') abortChildren(c, tx, f);
     const st = machineAt(exec.def, f.path)?.States[f.state];
-    if (st) c.emit(tx, `${st.Type}StateAborted`, undefined, f);
+    if (st) c.emit(tx, `${st.Type}StateAborted`, undefined, f, true);
     if (f.phase.k === 'branches') {
       c.touch(tx, f);
     } else park(c, tx, f);

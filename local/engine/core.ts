@@ -14,6 +14,14 @@ import { realClock } from './clock.ts';
 import { Compactor } from './durability.ts';
 import { ApiError, ERR, StatesError, toStatesError } from './errors.ts';
 import { JsonText } from './history.ts';
+import {
+  checkLength,
+  HISTORY_LIMIT_CAUSE,
+  MAX_HISTORY_EVENTS,
+  MAX_PAYLOAD_BYTES,
+  overPayloadLimit,
+  resultTooLarge,
+} from './limits.ts';
 import type { JsonataScope } from './jsonata.ts';
 import type { MockConfig } from './mocks.ts';
 import type { ExecMeta, Frame, JournalRecord, StateMachineRecord, Store } from './model.ts';
@@ -72,6 +80,8 @@ export interface Tx {
 }
 
 export const TERMINAL: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+/** The events that close an execution (the only ones a full history still takes). */
+const TERMINAL_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS forbids control characters in names
 export const NAME_RE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -236,14 +246,38 @@ export class Core {
   /**
    * Append a history event to the execution (and the transaction). Events of a hidden frame (an item
    * of a Distributed Map: a child execution) are not part of this history: nothing is recorded.
+   *
+   * `previousEventId` is chained as AWS chains it: a frame's event points at the frame's previous
+   * event (`frame.src`), so each Parallel branch and Map iteration has its own chain. An `aside`
+   * event (`…StateSucceeded`, `MapRunSucceeded`, `MapIterationSucceeded`/`Failed`, aborts) points
+   * there too but does not become the chain's last event. Events of no frame (the execution's own)
+   * point at the event before them, ExecutionTimedOut at 0.
+   *
+   * The history holds at most 25,000 events: the 25,000th is ExecutionSucceeded, another terminal
+   * event, or else the ExecutionFailed that ends the execution (`States.Runtime`; Standard only).
    */
-  emit(tx: Tx, type: string, details?: Record<string, unknown>, frame?: Frame): HistoryEvent {
+  emit(
+    tx: Tx,
+    type: string,
+    details?: Record<string, unknown>,
+    frame?: Frame,
+    aside = false,
+  ): HistoryEvent {
     const { exec } = tx;
-    if (frame?.hidden !== undefined) {
+    const id = exec.events.length + 1;
+    if (frame?.hidden !== undefined) return { id: 0, previousEventId: 0, timestamp: this.clock.now(), type };
+    if (id >= MAX_HISTORY_EVENTS && !exec.meta.ephemeral && !TERMINAL_EVENTS.has(type)) {
+      if (exec.meta.status === 'RUNNING') {
+        this.closeExecution(tx, 'FAILED', { error: ERR.Runtime, cause: HISTORY_LIMIT_CAUSE });
+      }
       return { id: 0, previousEventId: 0, timestamp: this.clock.now(), type };
     }
-    const id = exec.events.length + 1;
-    const ev: HistoryEvent = { id, previousEventId: id - 1, timestamp: this.clock.now(), type };
+    let prev: number;
+    if (frame) {
+      prev = frame.src ?? 0;
+      if (!aside) frame.src = id;
+    } else prev = type === 'ExecutionTimedOut' ? 0 : id - 1;
+    const ev: HistoryEvent = { id, previousEventId: prev, timestamp: this.clock.now(), type };
     if (details) for (const k in details) ev[k] = details[k];
     exec.events.push(ev);
     tx.events.push(ev);
@@ -425,6 +459,8 @@ export class Core {
     assign: JsonObject | undefined,
     next?: string | null,
   ): void {
+    // a state's output over 256 KiB: States.DataLimitExceeded (thrown to the state's error handling)
+    if (overPayloadLimit(output)) throw resultTooLarge(frame.state);
     const details: Record<string, unknown> = {
       name: frame.state,
       output: new JsonText(output),
@@ -510,7 +546,9 @@ export class Core {
         /specified for the field '([^']*)'/,
         `specified for the field 'Catch[${index}]/$1'`,
       );
-      const located = new StatesError(raw.error, cause, raw.location).inState(frame.state, frame.entered);
+      const located = raw.prefixed
+        ? raw
+        : new StatesError(raw.error, cause, raw.location).inState(frame.state, frame.entered);
       this.evaluationFailed(tx, frame, located);
       this.branchStateFailed(tx, frame, st, located);
       this.failFrame(tx, frame, located);
@@ -523,9 +561,13 @@ export class Core {
       return;
     }
     if (r instanceof Promise) {
-      return r.then(({ out, assign }) => this.finishState(tx, frame, st, out, assign, catcher.Next), failed);
+      return r.then(({ out, assign }) => this.finishState(tx, frame, st, out, assign, catcher.Next)).catch(failed);
     }
-    this.finishState(tx, frame, st, r.out, r.assign, catcher.Next);
+    try {
+      this.finishState(tx, frame, st, r.out, r.assign, catcher.Next);
+    } catch (e) {
+      failed(e);
+    }
   }
 
   /** The frame finished its last state. */
@@ -674,6 +716,7 @@ export class Core {
     const execName = name ?? randomUUID();
     if (!NAME_RE.test(execName)) throw new ApiError('InvalidName', `Invalid Name: '${execName}'`);
     const inputText = input ?? '{}';
+    checkLength('input', inputText, MAX_PAYLOAD_BYTES, true);
     let inputJson: Json;
     try {
       inputJson = JSON.parse(inputText) as Json;
@@ -754,7 +797,9 @@ export class Core {
 
   redriveStatus(x: Exec): 'REDRIVABLE' | 'NOT_REDRIVABLE' {
     const s = x.meta.status;
-    return (s === 'FAILED' || s === 'ABORTED' || s === 'TIMED_OUT') && !x.meta.ephemeral
+    return (s === 'FAILED' || s === 'ABORTED' || s === 'TIMED_OUT') &&
+      !x.meta.ephemeral &&
+      x.events.length < MAX_HISTORY_EVENTS
       ? 'REDRIVABLE'
       : 'NOT_REDRIVABLE';
   }
@@ -770,13 +815,16 @@ export class Core {
     delete m.stopDate;
     const tx = this.tx(x);
     tx.meta = true;
-    this.emit(tx, 'ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: m.redriveCount } });
+    const redriven = this.emit(tx, 'ExecutionRedriven', {
+      executionRedrivenEventDetails: { redriveCount: m.redriveCount },
+    });
     const toStart: Frame[] = [];
     const mapsToTop: Frame[] = [];
     for (const f of x.frames.values()) {
       this.touch(tx, f);
       if (f.phase.k === 'parked') {
         f.phase = { k: 'enter' };
+        f.src = redriven.id;
         toStart.push(f);
       } else if (f.phase.k === 'branches') {
         delete f.phase.failure;

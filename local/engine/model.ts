@@ -111,6 +111,12 @@ export interface Frame {
   /** id of the current state's StateEntered event (named in the causes of its failures) */
   entered?: number;
   /**
+   * The `previousEventId` of this frame's next event: each branch and iteration has its own chain
+   * (it starts where its parent's stood when it was opened; the parent continues from the latest of
+   * its children's). Absent: 0, as for the first state of an execution.
+   */
+  src?: number;
+  /**
    * Set on the frames of a Distributed Map's items: they run as child executions, so their events
    * are not part of this history. The value counts their task sequence numbers (negative ids).
    */
