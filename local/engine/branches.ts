@@ -11,6 +11,7 @@ import { ERR, StatesError } from './errors.ts';
 import type { Frame } from './model.ts';
 import { resolvePath } from './payload.ts';
 import { applyResult } from './states/common.ts';
+import { childEnded, childStarted, closeMapRun, openMapRun } from './map-runs.ts';
 import { itemSelector } from './states/map.ts';
 import { endTask } from './tasks.ts';
 import type { Json } from './types.ts';
@@ -83,7 +84,12 @@ export const startMap = (
   st: MapState,
   items: Json[],
   input: Json,
-  opts: { tolerated?: number | undefined; max?: number | undefined } = {},
+  opts: {
+    tolerated?: number | undefined;
+    max?: number | undefined;
+    count?: number | undefined;
+    pct?: number | undefined;
+  } = {},
 ): Promise<void> | undefined => {
   const { exec } = tx;
   const seq = c.nextSeq(tx, frame);
@@ -107,6 +113,7 @@ export const startMap = (
     const label = st.Label ?? randomUUID();
     const mapRun = `arn:aws:states:${c.region}:${c.accountId}:mapRun:${exec.meta.smName}/${label}:${randomUUID()}`;
     frame.phase.mapRun = mapRun;
+    openMapRun(tx, mapRun, label, frame.state, c.clock.now(), items.length, opts);
     c.emit(tx, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn: mapRun } }, frame);
   }
   if (items.length === 0) return completeBranches(c, tx, frame);
@@ -185,6 +192,7 @@ const spawnItem = (
     mapRun,
   );
   child.item = { index: i, value };
+  if (ph.mapRun !== undefined) childStarted(c, ph.mapRun, i, itemInput);
   exec.frames.set(child.id, child);
   c.touch(tx, child);
   if (!mapRun) {
@@ -203,7 +211,10 @@ const spawnItem = (
 const completeBranches = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefined => {
   const ph = frame.phase;
   if (ph.k !== 'branches') return;
-  if (ph.mapRun !== undefined) c.emit(tx, 'MapRunSucceeded', undefined, frame, true);
+  if (ph.mapRun !== undefined) {
+    closeMapRun(c, tx, frame, 'SUCCEEDED');
+    c.emit(tx, 'MapRunSucceeded', undefined, frame, true);
+  }
   c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded', undefined, frame, true);
   const results = ph.results;
   frame.phase = { k: 'run' };
@@ -227,6 +238,7 @@ export const onChildSucceeded = (c: Core, tx: Tx, frame: Frame, output: Json): v
   ph.results[frame.slot ?? 0] = output;
   ph.done++;
   c.touch(tx, parent);
+  if (ph.mapRun !== undefined) childEnded(c, ph.mapRun, frame.slot ?? 0, { output });
   if (ph.kind === 'Map') {
     ph.running = Math.max(0, (ph.running ?? 1) - 1);
     if (ph.mapRun === undefined) {
@@ -283,6 +295,10 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
       );
     }
     const tolerance = toleratedFailures(st, ph);
+    if (ph.mapRun !== undefined) {
+      ph.failedItems = [...(ph.failedItems ?? []), frame.slot ?? 0];
+      childEnded(c, ph.mapRun, frame.slot ?? 0, err.details());
+    }
     if (tolerance) {
       ph.failed++;
       ph.running = Math.max(0, (ph.running ?? 1) - 1);
@@ -305,6 +321,7 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
   joinChain(parent, frame);
   abortChildren(c, tx, parent, frame.id);
   if (ph.mapRun !== undefined) {
+    closeMapRun(c, tx, parent, 'FAILED');
     c.emit(tx, 'MapRunFailed', { mapRunFailedEventDetails: err.details() }, parent);
   }
   ph.failure = err.details();
@@ -391,7 +408,10 @@ const abortChildren = (c: Core, tx: Tx, frame: Frame, except?: string): void => 
         true,
       );
     }
-    if (f.phase.k === 'branches') abortChildren(c, tx, f);
+    if (f.phase.k === 'branches') {
+      abortChildren(c, tx, f);
+      if (f.phase.mapRun !== undefined) closeMapRun(c, tx, f, 'ABORTED');
+    }
     const st = machineAt(exec.def, f.path)?.States[f.state];
     if (st) c.emit(tx, `${st.Type}StateAborted`, undefined, f, true);
     if (f.phase.k === 'branches') {

@@ -23,6 +23,8 @@ import {
   resultTooLarge,
 } from './limits.ts';
 import type { JsonataScope } from './jsonata.ts';
+import type { ChildInfo, ChildView, MapRunView } from './map-runs.ts';
+import { closeMapRun, findChild, findMapRun, mapRunView } from './map-runs.ts';
 import type { MockConfig } from './mocks.ts';
 import type { ExecMeta, Frame, JournalRecord, StateMachineRecord, Store } from './model.ts';
 import type { Scope } from './payload.ts';
@@ -137,6 +139,8 @@ export class Core {
   /** task tokens of running callback tasks */
   readonly tokens = new Map<string, { exec: string; frame: string; seq: number }>();
   readonly timers: Timers;
+  /** a Map Run's child executions: dates, input and output, by `<mapRunArn>#<index>` (not journaled) */
+  readonly mapRunChildren = new Map<string, ChildInfo>();
   /** in-flight task invocations, by frame key */
   readonly aborts = new Map<string, Abort>();
   private readonly closeWaiters = new Map<string, (() => void)[]>();
@@ -253,8 +257,8 @@ export class Core {
    * there too but does not become the chain's last event. Events of no frame (the execution's own)
    * point at the event before them, ExecutionTimedOut at 0.
    *
-   * The history holds at most 25,000 events: the 25,000th is ExecutionSucceeded, another terminal
-   * event, or else the ExecutionFailed that ends the execution (`States.Runtime`; Standard only).
+   * A Standard execution's history holds at most 25,000 events: the 25,000th is ExecutionSucceeded,
+   * another terminal event, or else the ExecutionFailed that ends the execution (`States.Runtime`).
    */
   emit(
     tx: Tx,
@@ -266,7 +270,7 @@ export class Core {
     const { exec } = tx;
     const id = exec.events.length + 1;
     if (frame?.hidden !== undefined) return { id: 0, previousEventId: 0, timestamp: this.clock.now(), type };
-    if (id >= MAX_HISTORY_EVENTS && !exec.meta.ephemeral && !TERMINAL_EVENTS.has(type)) {
+    if (id >= MAX_HISTORY_EVENTS && exec.meta.type === 'STANDARD' && !TERMINAL_EVENTS.has(type)) {
       if (exec.meta.status === 'RUNNING') {
         this.closeExecution(tx, 'FAILED', { error: ERR.Runtime, cause: HISTORY_LIMIT_CAUSE });
       }
@@ -664,7 +668,10 @@ export class Core {
           ...(r.cause !== undefined ? { cause: r.cause } : {}),
         },
       });
-      for (const f of exec.frames.values()) park(this, tx, f);
+      for (const f of exec.frames.values()) {
+        if (f.phase.k === 'branches' && f.phase.mapRun !== undefined) closeMapRun(this, tx, f, 'ABORTED');
+        park(this, tx, f);
+      }
     }
     this.timers.clear(this.key(exec, '#exec'));
     tx.after.push(() => {
@@ -691,6 +698,22 @@ export class Core {
     const sm = this.machines.get(arn);
     if (!sm) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     return sm;
+  }
+
+  /** A Map Run and its children, as of now. */
+  mapRun(arn: string): MapRunView | undefined {
+    const found = findMapRun(this, arn);
+    return found ? mapRunView(this, found.exec, found.run) : undefined;
+  }
+
+  /** The Map Runs an execution started. */
+  mapRunsOf(exec: Exec): MapRunView[] {
+    return (exec.meta.mapRuns ?? []).map((r) => mapRunView(this, exec, r));
+  }
+
+  /** A Map Run's child execution. */
+  mapRunChild(arn: string): ChildView | undefined {
+    return findChild(this, arn);
   }
 
   getExec(arn: unknown): Exec {

@@ -109,6 +109,15 @@ export class Engine {
   updateStateMachine(req: Req<typeof api.updateStateMachine>) {
     return api.updateStateMachine(this.core, req);
   }
+  validateStateMachineDefinition(req: Req<typeof api.validateStateMachineDefinition>) {
+    return api.validateStateMachineDefinition(this.core, req);
+  }
+  describeMapRun(req: Req<typeof api.describeMapRun>) {
+    return api.describeMapRun(this.core, req);
+  }
+  listMapRuns(req: Req<typeof api.listMapRuns>) {
+    return api.listMapRuns(this.core, req);
+  }
   describeStateMachine(req: Req<typeof api.describeStateMachine>) {
     return api.describeStateMachine(this.core, req);
   }

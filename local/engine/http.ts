@@ -21,6 +21,9 @@ const OPS = [
   'SendTaskHeartbeat',
   'RedriveExecution',
   'TestState',
+  'ValidateStateMachineDefinition',
+  'DescribeMapRun',
+  'ListMapRuns',
 ] as const;
 
 const lowerFirst = (s: string) => s[0]!.toLowerCase() + s.slice(1);

@@ -12,6 +12,26 @@ export interface StateMachineRecord {
   description?: string;
 }
 
+/** A Distributed Map's Map Run, recorded on its execution (journaled when it starts and ends). */
+export interface MapRunMeta {
+  arn: string;
+  label: string;
+  /** the Map state */
+  state: string;
+  start: number;
+  stop?: number;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  /** items (one child execution each) */
+  total: number;
+  /** MaxConcurrency as resolved (0: no limit) */
+  max: number;
+  /** ToleratedFailureCount / ToleratedFailurePercentage as resolved */
+  count?: number;
+  pct?: number;
+  /** once the run is over: each item's outcome, one letter (P pending, S, F, A aborted) */
+  items?: string;
+}
+
 export interface ExecMeta {
   arn: string;
   name: string;
@@ -36,6 +56,8 @@ export interface ExecMeta {
   testCase?: string;
   /** invocations so far per mocked Task state (picks the mocked response entry) */
   mockCalls?: Record<string, number>;
+  /** the Map Runs of its Distributed Maps (records replaced, never changed in place) */
+  mapRuns?: MapRunMeta[];
 }
 
 /** What a frame is doing in its current state. */
@@ -86,6 +108,8 @@ export type Phase =
       tolerated?: number;
       /** Map: MaxConcurrency as resolved when it started (0: no limit) */
       max?: number;
+      /** Map Run: the items whose child executions failed */
+      failedItems?: number[];
     }
   /** closed by a failure/abort: kept for redrive */
   | { k: 'parked'; error?: string; cause?: string };

@@ -519,6 +519,9 @@ const SFN_ACTIONS: Record<string, (c: api.EngineCore, req: never) => Promise<unk
   sendTaskFailure: api.sendTaskFailure,
   sendTaskHeartbeat: api.sendTaskHeartbeat,
   redriveExecution: api.redriveExecution,
+  describeMapRun: api.describeMapRun,
+  listMapRuns: api.listMapRuns,
+  validateStateMachineDefinition: api.validateStateMachineDefinition,
 };
 
 const lowerFirst = (k: string) => k[0]!.toLowerCase() + k.slice(1);

@@ -82,6 +82,18 @@ const FIELDS: Record<string, string[]> = {
   ],
 };
 
+/** Map fields a Map state in INLINE mode does not accept. */
+const DISTRIBUTED_ONLY = [
+  'ToleratedFailureCount',
+  'ToleratedFailureCountPath',
+  'ToleratedFailurePercentage',
+  'ToleratedFailurePercentagePath',
+  'ItemReader',
+  'ItemBatcher',
+  'ResultWriter',
+  'Label',
+] as const;
+
 export const formatProblems = (ps: ValidationProblem[]): string =>
   `Invalid State Machine Definition: '${ps.map((p) => `${p.code}: ${p.message} at ${p.location}`).join(', ')}'`;
 
@@ -324,6 +336,18 @@ const checkMachine = (
       }
     }
     if (st.Type === 'Map') {
+      // Developer guide, "Map state": these fields belong to Distributed mode only
+      const processor = st.ItemProcessor as { ProcessorConfig?: { Mode?: unknown } } | undefined;
+      if (processor?.ProcessorConfig?.Mode !== 'DISTRIBUTED') {
+        for (const f of DISTRIBUTED_ONLY) {
+          if (st[f] === undefined) continue;
+          ps.push({
+            code: 'SCHEMA_VALIDATION_FAILED',
+            message: `The field '${f}' is only supported for Map states in DISTRIBUTED mode`,
+            location: `${at}/${f}`,
+          });
+        }
+      }
       bounded('MaxConcurrency', 0, MAX_SECONDS);
       bounded('ToleratedFailureCount', 0, MAX_SECONDS);
       bounded('ToleratedFailurePercentage', 0, 100, false);
