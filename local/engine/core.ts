@@ -14,6 +14,7 @@ import { realClock } from './clock.ts';
 import { Compactor } from './durability.ts';
 import { ApiError, ERR, StatesError, toStatesError } from './errors.ts';
 import { JsonText } from './history.ts';
+import type { JsonataScope } from './jsonata.ts';
 import {
   checkLength,
   HISTORY_LIMIT_CAUSE,
@@ -22,7 +23,6 @@ import {
   overPayloadLimit,
   resultTooLarge,
 } from './limits.ts';
-import type { JsonataScope } from './jsonata.ts';
 import type { ChildInfo, ChildView, MapRunView } from './map-runs.ts';
 import { closeMapRun, findChild, findMapRun, mapRunView } from './map-runs.ts';
 import type { MockConfig } from './mocks.ts';
@@ -83,7 +83,12 @@ export interface Tx {
 
 export const TERMINAL: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 /** The events that close an execution (the only ones a full history still takes). */
-const TERMINAL_EVENTS = new Set(['ExecutionSucceeded', 'ExecutionFailed', 'ExecutionAborted', 'ExecutionTimedOut']);
+const TERMINAL_EVENTS = new Set([
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionAborted',
+  'ExecutionTimedOut',
+]);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS forbids control characters in names
 export const NAME_RE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -260,13 +265,7 @@ export class Core {
    * A Standard execution's history holds at most 25,000 events: the 25,000th is ExecutionSucceeded,
    * another terminal event, or else the ExecutionFailed that ends the execution (`States.Runtime`).
    */
-  emit(
-    tx: Tx,
-    type: string,
-    details?: Record<string, unknown>,
-    frame?: Frame,
-    aside = false,
-  ): HistoryEvent {
+  emit(tx: Tx, type: string, details?: Record<string, unknown>, frame?: Frame, aside = false): HistoryEvent {
     const { exec } = tx;
     const id = exec.events.length + 1;
     if (frame?.hidden !== undefined) return { id: 0, previousEventId: 0, timestamp: this.clock.now(), type };
@@ -565,7 +564,9 @@ export class Core {
       return;
     }
     if (r instanceof Promise) {
-      return r.then(({ out, assign }) => this.finishState(tx, frame, st, out, assign, catcher.Next)).catch(failed);
+      return r
+        .then(({ out, assign }) => this.finishState(tx, frame, st, out, assign, catcher.Next))
+        .catch(failed);
     }
     try {
       this.finishState(tx, frame, st, r.out, r.assign, catcher.Next);

@@ -166,7 +166,9 @@ export const findMapRun = (c: Core, arn: string): { exec: Exec; run: MapRunMeta 
 export const mapRunView = (c: Core, exec: Exec, run: MapRunMeta): MapRunView => {
   let codes = run.items;
   if (codes === undefined) {
-    const frame = [...exec.frames.values()].find((f) => f.phase.k === 'branches' && f.phase.mapRun === run.arn);
+    const frame = [...exec.frames.values()].find(
+      (f) => f.phase.k === 'branches' && f.phase.mapRun === run.arn,
+    );
     codes = frame ? liveCodes(exec, frame, false) : 'P'.repeat(run.total);
   }
   const { stateMachineArn, childPrefix } = runParts(run.arn);

@@ -484,7 +484,10 @@ const startChildTask = async (c: Core, parent: Exec, frameId: string, seq: numbe
   } catch (e) {
     const err =
       e instanceof ApiError
-        ? new StatesError(`StepFunctions.${e.code.endsWith('Exception') ? e.code : `${e.code}Exception`}`, e.message)
+        ? new StatesError(
+            `StepFunctions.${e.code.endsWith('Exception') ? e.code : `${e.code}Exception`}`,
+            e.message,
+          )
         : toStatesError(e);
     await onTaskFailed(c, parent, frameId, seq, err);
     return;
