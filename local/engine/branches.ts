@@ -35,7 +35,8 @@ const newFrame = (
     path,
     state: startAt,
     input,
-    vars: { ...parent.vars },
+    // a Distributed Map's item is a child workflow: it does not see the outer variables
+    vars: hidden ? {} : { ...parent.vars },
     phase: { k: 'enter' },
     retries: [],
     retryCount: 0,
