@@ -8,6 +8,7 @@ import type { Machine, MapState, ParallelState } from './asl.ts';
 import { machineAt } from './asl.ts';
 import type { Core, Exec, Tx } from './core.ts';
 import { ERR, StatesError } from './errors.ts';
+import { inputTooLarge, overPayloadLimit } from './limits.ts';
 import { childEnded, childStarted, closeMapRun, openMapRun } from './map-runs.ts';
 import type { Frame } from './model.ts';
 import { resolvePath } from './payload.ts';
@@ -51,6 +52,8 @@ const newFrame = (
 /** Start every branch of a Parallel state on the same (effective) input. */
 export const startParallel = (c: Core, tx: Tx, frame: Frame, st: ParallelState, input: Json): void => {
   const { exec } = tx;
+  // the effective input (after Parameters) over 256 KiB: States.DataLimitExceeded
+  if (input !== frame.input && overPayloadLimit(input)) throw inputTooLarge(frame.state);
   const branches = st.Branches;
   const seq = c.nextSeq(tx, frame);
   c.emit(tx, 'ParallelStateStarted', undefined, frame);

@@ -462,8 +462,9 @@ export class Core {
     assign: JsonObject | undefined,
     next?: string | null,
   ): void {
-    // a state's output over 256 KiB: States.DataLimitExceeded (thrown to the state's error handling)
-    if (overPayloadLimit(output)) throw resultTooLarge(frame.state);
+    // a state's output over 256 KiB: States.DataLimitExceeded (thrown to the state's error handling);
+    // an output that is the state's own input was measured when it was produced
+    if (output !== frame.input && overPayloadLimit(output)) throw resultTooLarge(frame.state);
     const details: Record<string, unknown> = {
       name: frame.state,
       output: new JsonText(output),

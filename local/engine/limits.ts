@@ -17,11 +17,14 @@ export const HISTORY_LIMIT_CAUSE = `The execution reached the maximum number of 
 
 /**
  * An upper bound of a value's JSON size in bytes (every string character counted as the 6 bytes of
- * a `\uXXXX` escape), memoised per object: state values are never mutated in place, so an object
- * passed from state to state is measured once. Exact sizes are only computed near the limit.
+ * a `\uXXXX` escape). Exact sizes are only computed near the limit. Large values are memoised: state
+ * values are never mutated in place, so a large document passed from state to state is measured
+ * once. Only the measured value itself and long arrays are looked up (a lookup costs more than
+ * measuring a small object): this check runs on every state's output.
  */
 const bounds = new WeakMap<object, number>();
-const upperBound = (v: Json): number => {
+const MEMO_FROM = 4096;
+const upperBound = (v: Json, lookup: boolean): number => {
   if (v === null) return 4;
   switch (typeof v) {
     case 'string':
@@ -31,21 +34,29 @@ const upperBound = (v: Json): number => {
     case 'boolean':
       return 5;
   }
-  const known = bounds.get(v);
-  if (known !== undefined) return known;
   let n = 2;
   if (Array.isArray(v)) {
-    for (const x of v) n += upperBound(x) + 1;
-  } else {
-    for (const k in v) n += k.length * 6 + 4 + upperBound(v[k]!);
+    const long = v.length >= 64;
+    if (lookup || long) {
+      const known = bounds.get(v);
+      if (known !== undefined) return known;
+    }
+    for (const x of v) n += upperBound(x, false) + 1;
+    if ((lookup || long) && n >= MEMO_FROM) bounds.set(v, n);
+    return n;
   }
-  bounds.set(v, n);
+  if (lookup) {
+    const known = bounds.get(v);
+    if (known !== undefined) return known;
+  }
+  for (const k in v) n += k.length * 6 + 4 + upperBound(v[k]!, false);
+  if (lookup && n >= MEMO_FROM) bounds.set(v, n);
   return n;
 };
 
 /** Is the value's JSON larger than the payload quota? */
 export const overPayloadLimit = (v: Json): boolean =>
-  upperBound(v) > MAX_PAYLOAD_BYTES && Buffer.byteLength(JSON.stringify(v)) > MAX_PAYLOAD_BYTES;
+  upperBound(v, true) > MAX_PAYLOAD_BYTES && Buffer.byteLength(JSON.stringify(v)) > MAX_PAYLOAD_BYTES;
 
 /** Is this JSON text larger than the payload quota (in UTF-8 bytes)? */
 export const textOverPayloadLimit = (text: string): boolean =>
