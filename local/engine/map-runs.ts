@@ -145,7 +145,7 @@ export const closeMapRun = (
   const m = tx.exec.meta;
   const arn = ph.mapRun;
   const run = m.mapRuns?.find((r) => r.arn === arn);
-  if (!run || run.status !== 'RUNNING') return;
+  if (run?.status !== 'RUNNING') return;
   const items = liveCodes(tx.exec, frame, true);
   const now = c.clock.now();
   for (let i = 0; i < items.length; i++) if (items[i] === 'A') childEnded(c, arn, i, {});
