@@ -31,6 +31,9 @@ beforeAll(async () => {
   h = await sdkHarness({
     lambdas: {
       echo: (p) => p,
+      boom: () => {
+        throw Object.assign(new Error('it broke'), { name: 'CustomError' });
+      },
       flaky: (p) => {
         if (flaky++ === 0) throw Object.assign(new Error('first call fails'), { name: 'Flaky' });
         return p;
@@ -646,5 +649,116 @@ describe('Map Runs (developer guide, "Examining Map Runs"; API reference Describ
       h.client.send(new ListExecutionsCommand({ stateMachineArn: sm, mapRunArn: unknown })),
     );
     expect(both.name).toBe('ValidationException');
+  });
+});
+
+describe('variables (developer guide, "Passing data between states with variables")', () => {
+  it('a state reads the variables as they were when it was entered: Assign and Output see the same values', async () => {
+    // "Variables assigned by a state are available to the states that follow it."
+    const jsonata = await h.run({
+      QueryLanguage: 'JSONata',
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Pass', Assign: { x: 1 }, Next: 'B' },
+        B: { Type: 'Pass', Assign: { x: 2, y: '{% $x %}' }, Output: '{% $x %}', Next: 'C' },
+        C: { Type: 'Pass', Output: '{% [$x, $y] %}', End: true },
+      },
+    });
+    expect([jsonata.status, jsonata.output]).toEqual(['SUCCEEDED', [2, 1]]);
+    const b = jsonata.events.find(
+      (e) => e.type === 'PassStateExited' && (e.stateExitedEventDetails as { name: string }).name === 'B',
+    )!;
+    expect((b.stateExitedEventDetails as { output: string }).output).toBe('1');
+    const jsonPath = await h.run({
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Pass', Assign: { x: 1 }, Next: 'B' },
+        B: { Type: 'Pass', Assign: { x: 2, 'y.$': '$x' }, Next: 'C' },
+        C: { Type: 'Pass', Parameters: { 'x.$': '$x', 'y.$': '$y' }, End: true },
+      },
+    });
+    expect(jsonPath.output).toEqual({ x: 2, y: 1 });
+  });
+
+  it("a Map iteration's assignments stay in its own scope; the outer variable keeps its value", async () => {
+    const r = await h.run({
+      QueryLanguage: 'JSONata',
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Pass', Assign: { x: 'outer' }, Next: 'M' },
+        M: {
+          Type: 'Map',
+          Items: [1, 2],
+          ItemProcessor: {
+            StartAt: 'I',
+            States: {
+              I: { Type: 'Pass', Assign: { x: 'inner' }, Next: 'J' },
+              J: { Type: 'Pass', Output: '{% $x %}', End: true },
+            },
+          },
+          Assign: { seen: '{% $states.result %}' },
+          Next: 'B',
+        },
+        B: { Type: 'Pass', Output: '{% {"x": $x, "seen": $seen} %}', End: true },
+      },
+    });
+    expect(r.output).toEqual({ x: 'outer', seen: ['inner', 'inner'] });
+  });
+
+  it("a Distributed Map's child workflow does not see the outer variables", async () => {
+    const r = await h.run({
+      QueryLanguage: 'JSONata',
+      StartAt: 'A',
+      States: {
+        A: { Type: 'Pass', Assign: { x: 'outer' }, Next: 'M' },
+        M: {
+          Type: 'Map',
+          Items: [1],
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'I',
+            States: { I: { Type: 'Pass', Output: '{% $x %}', End: true } },
+          },
+          End: true,
+        },
+      },
+    });
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toBe('States.ExceedToleratedFailureThreshold');
+    const mapRunArn = (
+      r.events.find((e) => e.type === 'MapRunStarted')!.mapRunStartedEventDetails as { mapRunArn: string }
+    ).mapRunArn;
+    const kids = await h.client.send(new ListExecutionsCommand({ mapRunArn }));
+    const child = await h.client.send(
+      new DescribeExecutionCommand({ executionArn: kids.executions![0]!.executionArn }),
+    );
+    expect([child.status, child.error]).toEqual(['FAILED', 'States.QueryEvaluationError']);
+  });
+
+  it('a catcher assigns from the error output ($states.errorOutput) and its Output reads the state input', async () => {
+    const r = await h.run(
+      {
+        QueryLanguage: 'JSONata',
+        StartAt: 'F',
+        States: {
+          F: {
+            Type: 'Task',
+            Resource: fn('boom'),
+            Catch: [
+              {
+                ErrorEquals: ['States.ALL'],
+                Assign: { failedWith: '{% $states.errorOutput.Error %}' },
+                Output: '{% $states.input %}',
+                Next: 'B',
+              },
+            ],
+            End: true,
+          },
+          B: { Type: 'Pass', Output: '{% {"in": $states.input, "error": $failedWith} %}', End: true },
+        },
+      },
+      { n: 1 },
+    );
+    expect([r.status, r.output]).toEqual(['SUCCEEDED', { in: { n: 1 }, error: 'CustomError' }]);
   });
 });
