@@ -134,7 +134,7 @@ export const validateDefinition = (text: string): { def?: MachineDef; problems: 
       location: '/TimeoutSeconds',
     });
   }
-  checkMachine(top, '', ql, problems, false);
+  checkMachine(top, '', ql, problems, false, new Set());
   return problems.length ? { problems } : { def: def as MachineDef, problems };
 };
 
@@ -144,6 +144,8 @@ const checkMachine = (
   parentQl: QueryLanguage,
   ps: ValidationProblem[],
   nested: boolean,
+  /** every state name seen so far: names are unique in the whole state machine */
+  names: Set<string>,
 ) => {
   const ql = (m.QueryLanguage as QueryLanguage | undefined) ?? parentQl;
   const states = m.States;
@@ -182,6 +184,11 @@ const checkMachine = (
   };
   for (const [name, st] of Object.entries(S)) {
     const at = `${loc}/States/${name}`;
+    // "a name … must be unique within the scope of the entire state machine" (developer guide, "States")
+    if (names.has(name)) {
+      ps.push({ code: 'DUPLICATE_STATE_NAME', message: `Duplicate State name: ${name}`, location: at });
+    }
+    names.add(name);
     if (name.length > 80)
       ps.push({
         code: 'SCHEMA_VALIDATION_FAILED',
@@ -479,7 +486,7 @@ const checkMachine = (
         });
       } else
         (st.Branches as Record<string, unknown>[]).forEach(
-          (b, i) => void checkMachine(b, `${at}/Branches/${i}`, sql, ps, true),
+          (b, i) => void checkMachine(b, `${at}/Branches/${i}`, sql, ps, true, names),
         );
     }
     if (st.Type === 'Map') {
@@ -490,7 +497,8 @@ const checkMachine = (
           message: 'The field "ItemProcessor" is required',
           location: `${at}/ItemProcessor`,
         });
-      } else checkMachine(proc!, `${at}/${st.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, sql, ps, true);
+      } else
+        checkMachine(proc!, `${at}/${st.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, sql, ps, true, names);
     }
   }
   // reachability

@@ -481,6 +481,33 @@ describe('validation (developer guide, "Map state": fields of Distributed mode o
     }
   });
 
+  it('CreateStateMachine refuses a state name used twice, even in different branches (developer guide, "States")', async () => {
+    // "A state is referred to by its name, which … must be unique within the scope of the entire state machine."
+    const e = await failure(
+      create({
+        StartAt: 'P',
+        States: {
+          P: {
+            Type: 'Parallel',
+            Branches: [
+              { StartAt: 'Work', States: { Work: { Type: 'Pass', End: true } } },
+              { StartAt: 'Work', States: { Work: { Type: 'Pass', End: true } } },
+            ],
+            End: true,
+          },
+        },
+      }),
+    );
+    expect(e.name).toBe('InvalidDefinition');
+    expect(e.message).toContain('DUPLICATE_STATE_NAME');
+    expect(e.message).toContain('/States/P/Branches/1/States/Work');
+    // a Map whose processor has a state named like the Map itself
+    const inMap = await failure(create({ StartAt: 'P', States: { P: map({}).States.M } }));
+    expect(inMap.message).toContain(
+      'DUPLICATE_STATE_NAME: Duplicate State name: P at /States/P/ItemProcessor/States/P',
+    );
+  });
+
   it('ValidateStateMachineDefinition reports the same problems as diagnostics (API reference)', async () => {
     const bad = await h.client.send(
       new ValidateStateMachineDefinitionCommand({
