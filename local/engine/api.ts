@@ -553,7 +553,8 @@ export const describeMapRun = async (c: EngineCore, req: { mapRunArn: string }) 
     toleratedFailureCount: r.count ?? 0,
     itemCounts: mapRunCounts(v),
     executionCounts: mapRunCounts(v),
-    redriveCount: 0,
+    redriveCount: r.redriveCount ?? 0,
+    ...(r.redriveDate !== undefined ? { redriveDate: new Date(r.redriveDate) } : {}),
   };
 };
 

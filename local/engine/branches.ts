@@ -149,9 +149,17 @@ const startItems = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefined =>
   const items = ph.items;
   const max = mapMaxConcurrency(c, exec, frame, st);
   const next = (): Promise<void> | undefined => {
-    while ((ph.next ?? 0) < ph.total && (max <= 0 || (ph.running ?? 0) < max)) {
-      const i = ph.next ?? 0;
-      ph.next = i + 1;
+    while ((ph.redo?.length || (ph.next ?? 0) < ph.total) && (max <= 0 || (ph.running ?? 0) < max)) {
+      // items of a redriven Map Run that failed run again first (the list is replaced, not changed:
+      // a snapshot may share it)
+      let i: number;
+      if (ph.redo?.length) {
+        i = ph.redo[0]!;
+        ph.redo = ph.redo.slice(1);
+      } else {
+        i = ph.next ?? 0;
+        ph.next = i + 1;
+      }
       ph.running = (ph.running ?? 0) + 1;
       const value = items[i]!;
       if (!select) {

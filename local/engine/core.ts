@@ -24,7 +24,7 @@ import {
   resultTooLarge,
 } from './limits.ts';
 import type { ChildInfo, ChildView, MapRunView } from './map-runs.ts';
-import { closeMapRun, findChild, findMapRun, mapRunView } from './map-runs.ts';
+import { closeMapRun, findChild, findMapRun, mapRunView, reopenMapRun } from './map-runs.ts';
 import type { MockConfig } from './mocks.ts';
 import type { ExecMeta, Frame, JournalRecord, StateMachineRecord, Store } from './model.ts';
 import type { Scope } from './payload.ts';
@@ -853,6 +853,7 @@ export class Core {
         toStart.push(f);
       } else if (f.phase.k === 'branches') {
         delete f.phase.failure;
+        reopenMapRun(this, tx, f);
         if (f.phase.kind === 'Map') {
           const id = f.id;
           f.phase.running = [...x.frames.values()].filter((c) => c.parent === id).length;

@@ -119,9 +119,11 @@ const liveCodes = (exec: Exec, frame: Frame, closing: boolean): string => {
   const ph = frame.phase;
   if (ph.k !== 'branches') return '';
   const failed = new Set(ph.failedItems ?? []);
+  const redo = new Set(ph.redo ?? []);
   let out = '';
   for (let i = 0; i < ph.total; i++) {
     if (failed.has(i)) out += 'F';
+    else if (redo.has(i)) out += 'P';
     else if (exec.frames.has(`${frame.id}.${ph.seq}.${i}`)) out += closing ? 'A' : 'R';
     else if (i >= (ph.next ?? 0)) out += 'P';
     else out += 'S';
@@ -151,6 +153,42 @@ export const closeMapRun = (
   for (let i = 0; i < items.length; i++) if (items[i] === 'A') childEnded(c, arn, i, {});
   m.mapRuns = m.mapRuns!.map((r) => (r.arn === arn ? { ...r, status, stop: now, items } : r));
   tx.meta = true;
+};
+
+/**
+ * The execution is redriven and the Map of `frame` carries on: its Map Run runs again (RUNNING, its
+ * redrive counted, `MapRunRedriven`), its failed items first ("Redriving Map Runs": the unsuccessful
+ * child workflow executions are restarted), then those never started.
+ */
+export const reopenMapRun = (c: Core, tx: Tx, frame: Frame): void => {
+  const ph = frame.phase;
+  if (ph.k !== 'branches' || ph.mapRun === undefined) return;
+  const m = tx.exec.meta;
+  const arn = ph.mapRun;
+  const failed = ph.failedItems ?? [];
+  if (failed.length) {
+    ph.redo = [...(ph.redo ?? []), ...failed];
+    ph.failed = Math.max(0, ph.failed - failed.length);
+    ph.results = ph.results.map((r, i) => (failed.includes(i) ? null : r));
+    delete ph.failedItems;
+    for (const i of failed) c.mapRunChildren.delete(childKey(arn, i));
+  }
+  let count = 0;
+  m.mapRuns = m.mapRuns?.map((r) => {
+    if (r.arn !== arn || r.status === 'RUNNING') return r;
+    const { stop: _stop, items: _items, ...rest } = r;
+    count = (r.redriveCount ?? 0) + 1;
+    return { ...rest, status: 'RUNNING', redriveCount: count, redriveDate: c.clock.now() };
+  });
+  tx.meta = true;
+  if (count) {
+    c.emit(
+      tx,
+      'MapRunRedriven',
+      { mapRunRedrivenEventDetails: { mapRunArn: arn, redriveCount: count } },
+      frame,
+    );
+  }
 };
 
 /** Find a Map Run by ARN: its execution and record. */

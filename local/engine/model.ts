@@ -30,6 +30,9 @@ export interface MapRunMeta {
   pct?: number;
   /** once the run is over: each item's outcome, one letter (P pending, S, F, A aborted) */
   items?: string;
+  /** redriven with its execution: how often, and when last */
+  redriveCount?: number;
+  redriveDate?: number;
 }
 
 export interface ExecMeta {
@@ -110,6 +113,8 @@ export type Phase =
       max?: number;
       /** Map Run: the items whose child executions failed */
       failedItems?: number[];
+      /** Map Run redriven: failed items to run again before the next new one */
+      redo?: number[];
     }
   /** closed by a failure/abort: kept for redrive */
   | { k: 'parked'; error?: string; cause?: string };

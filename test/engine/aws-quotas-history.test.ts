@@ -12,6 +12,7 @@ import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListMapRunsCommand,
+  RedriveExecutionCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   StartSyncExecutionCommand,
@@ -28,11 +29,17 @@ const KiB256 = 256 * 1024;
 let h: SdkHarness;
 beforeAll(async () => {
   let flaky = 0;
+  let seen200 = 0;
   h = await sdkHarness({
     lambdas: {
       echo: (p) => p,
       boom: () => {
         throw Object.assign(new Error('it broke'), { name: 'CustomError' });
+      },
+      // fails the first time it sees 200
+      firstTimeNo200: (p) => {
+        if (p === 200 && seen200++ === 0) throw Object.assign(new Error('not yet'), { name: 'NotYet' });
+        return p;
       },
       flaky: (p) => {
         if (flaky++ === 0) throw Object.assign(new Error('first call fails'), { name: 'Flaky' });
@@ -664,6 +671,53 @@ describe('Map Runs (developer guide, "Examining Map Runs"; API reference Describ
       new DescribeExecutionCommand({ executionArn: failed.executions![0]!.executionArn }),
     );
     expect([one.status, one.error, one.cause]).toEqual(['FAILED', 'TooBig', 'over 100']);
+  });
+
+  it('a redriven execution redrives its Map Run: the failed items run again, then those never started', async () => {
+    // Developer guide, "Redriving Map Runs": the unsuccessful child workflow executions are restarted;
+    // API reference: DescribeMapRun's redriveCount, the MapRunRedriven history event.
+    const sm = await create({
+      StartAt: 'Sweep',
+      States: {
+        Sweep: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'Call',
+            States: { Call: { Type: 'Task', Resource: fn('firstTimeNo200'), End: true } },
+          },
+          End: true,
+        },
+      },
+    });
+    const { executionArn } = await h.client.send(
+      new StartExecutionCommand({ stateMachineArn: sm, input: JSON.stringify({ items: [1, 200, 3] }) }),
+    );
+    const failed = await h.settle(executionArn!);
+    expect(failed.status).toBe('FAILED');
+    const mapRunArn = (
+      failed.events.find((e) => e.type === 'MapRunStarted')!.mapRunStartedEventDetails as {
+        mapRunArn: string;
+      }
+    ).mapRunArn;
+    expect((await describeRun(mapRunArn)).itemCounts).toMatchObject({ succeeded: 1, failed: 1, pending: 1 });
+    await h.client.send(new RedriveExecutionCommand({ executionArn }));
+    const r = await h.settle(executionArn!);
+    expect([r.status, r.output]).toEqual(['SUCCEEDED', [1, 200, 3]]);
+    expect(types(r).slice(-6)).toEqual([
+      'ExecutionRedriven',
+      'MapRunRedriven',
+      'MapRunSucceeded',
+      'MapStateSucceeded',
+      'MapStateExited',
+      'ExecutionSucceeded',
+    ]);
+    const d = await describeRun(mapRunArn);
+    expect([d.status, d.redriveCount]).toEqual(['SUCCEEDED', 1]);
+    expect(d.redriveDate).toBeInstanceOf(Date);
+    expect(d.itemCounts).toMatchObject({ succeeded: 3, failed: 0, pending: 0, total: 3 });
   });
 
   it("answers AWS's errors: a malformed ARN, an unknown Map Run, both filters at once", async () => {
