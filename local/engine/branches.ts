@@ -161,6 +161,8 @@ const startItems = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefined =>
         ph.next = i + 1;
       }
       ph.running = (ph.running ?? 0) + 1;
+      // journal the Map's progress with the item: after a restart it must not start an item twice
+      c.touch(tx, frame);
       const value = items[i]!;
       if (!select) {
         spawnItem(c, tx, frame, st.processor, st.processorKey, i, value, value);
