@@ -720,6 +720,44 @@ describe('Map Runs (developer guide, "Examining Map Runs"; API reference Describ
     expect(d.itemCounts).toMatchObject({ succeeded: 3, failed: 0, pending: 0, total: 3 });
   });
 
+  it('a workflow reads its own Map Runs through aws-sdk:sfn:listMapRuns and describeMapRun', async () => {
+    const r = await h.run(
+      {
+        StartAt: 'Sweep',
+        States: {
+          Sweep: {
+            Type: 'Map',
+            ItemsPath: '$.items',
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'P',
+              States: { P: { Type: 'Pass', End: true } },
+            },
+            ResultPath: null,
+            Next: 'Runs',
+          },
+          Runs: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::aws-sdk:sfn:listMapRuns',
+            Parameters: { 'ExecutionArn.$': '$$.Execution.Id' },
+            ResultSelector: { 'arn.$': '$.MapRuns[0].MapRunArn' },
+            Next: 'Describe',
+          },
+          Describe: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::aws-sdk:sfn:describeMapRun',
+            Parameters: { 'MapRunArn.$': '$.arn' },
+            ResultSelector: { 'status.$': '$.Status', 'counts.$': '$.ItemCounts' },
+            End: true,
+          },
+        },
+      },
+      { items: [1, 2, 3] },
+    );
+    expect(r.status).toBe('SUCCEEDED');
+    expect(r.output).toMatchObject({ status: 'SUCCEEDED', counts: { Succeeded: 3, Total: 3 } });
+  });
+
   it("answers AWS's errors: a malformed ARN, an unknown Map Run, both filters at once", async () => {
     expect((await failure(describeRun('not-an-arn'))).name).toBe('InvalidArn');
     const unknown =
