@@ -6,7 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import { ApiError } from './errors.ts';
+import type { HistoryEventView } from './history.ts';
 import { eventView, stripData } from './history.ts';
+import { checkLength, MAX_PAYLOAD_BYTES } from './limits.ts';
+import type { ChildView, MapRunView } from './map-runs.ts';
 import type { MockConfig } from './mocks.ts';
 import { splitTestCase } from './mocks.ts';
 import type { ExecMeta, Frame, StateMachineRecord } from './model.ts';
@@ -36,6 +39,12 @@ export interface EngineCore {
   getMachine(arn: unknown): StateMachineRecord;
   /** The execution, or InvalidArn / ExecutionDoesNotExist. */
   getExec(arn: unknown): ExecView;
+  /** A Map Run (a Distributed Map's run) and its child executions, as of now. */
+  mapRun(arn: string): MapRunView | undefined;
+  /** The Map Runs an execution started. */
+  mapRunsOf(exec: ExecView): MapRunView[];
+  /** A Map Run's child execution. */
+  mapRunChild(arn: string): ChildView | undefined;
   /** Store (and journal) a state machine record. */
   saveMachine(sm: StateMachineRecord): void;
   deleteMachine(arn: string): void;
@@ -154,6 +163,31 @@ export const updateStateMachine = async (
   });
   await c.durable();
   return { updateDate: new Date(r.updateDate), revisionId: r.revisionId };
+};
+
+/**
+ * ValidateStateMachineDefinition: the problems CreateStateMachine would refuse, as diagnostics
+ * (severity ERROR; `result` FAIL when there is one).
+ */
+export const validateStateMachineDefinition = async (
+  _c: EngineCore,
+  req: { definition: string; type?: 'STANDARD' | 'EXPRESS'; maxResults?: number },
+) => {
+  if (typeof req.definition !== 'string' || req.definition.length === 0) {
+    throw new ApiError(
+      'ValidationException',
+      "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  const { problems } = validateDefinition(req.definition);
+  const max = req.maxResults && req.maxResults > 0 ? req.maxResults : 100;
+  return {
+    result: problems.length ? 'FAIL' : 'OK',
+    diagnostics: problems
+      .slice(0, max)
+      .map((p) => ({ severity: 'ERROR', code: p.code, message: p.message, location: p.location })),
+    truncated: problems.length > max,
+  };
 };
 
 export const describeStateMachine = async (c: EngineCore, req: { stateMachineArn: string }) => {
@@ -286,15 +320,71 @@ export const executionDescription = (c: EngineCore, x: ExecView) => {
  * a no-op when nothing is pending), so a caller never sees a state a crash would take back.
  */
 export const describeExecution = async (c: EngineCore, req: { executionArn: string }) => {
+  const child = typeof req.executionArn === 'string' ? c.mapRunChild(req.executionArn) : undefined;
+  if (child) return childDescription(child);
   const r = executionDescription(c, c.getExec(req.executionArn));
   await c.durable();
   return r;
 };
 
+/** DescribeExecution of a Map Run's child execution. */
+const childDescription = (x: ChildView) => {
+  const closed = x.status !== 'RUNNING';
+  const i = x.info;
+  return {
+    executionArn: x.arn,
+    stateMachineArn: x.stateMachineArn,
+    name: x.name,
+    status: x.status,
+    startDate: new Date(x.start),
+    ...(x.stop !== undefined && closed ? { stopDate: new Date(x.stop) } : {}),
+    ...(i ? { input: JSON.stringify(i.input), inputDetails: { included: true } } : {}),
+    ...(i && x.status === 'SUCCEEDED' && 'output' in i
+      ? { output: JSON.stringify(i.output), outputDetails: { included: true } }
+      : {}),
+    ...(i?.error !== undefined && x.status === 'FAILED' ? { error: i.error } : {}),
+    ...(i?.cause !== undefined && x.status === 'FAILED' ? { cause: i.cause } : {}),
+    mapRunArn: x.mapRunArn,
+    redriveCount: 0,
+    redriveStatus: 'NOT_REDRIVABLE',
+  };
+};
+
 export const listExecutions = async (
   c: EngineCore,
-  req: { stateMachineArn: string; statusFilter?: ExecutionStatus; maxResults?: number; nextToken?: string },
+  req: {
+    stateMachineArn?: string;
+    mapRunArn?: string;
+    statusFilter?: ExecutionStatus;
+    maxResults?: number;
+    nextToken?: string;
+  },
 ) => {
+  if (req.mapRunArn !== undefined) {
+    // "You can specify either a mapRunArn or a stateMachineArn, but not both."
+    if (req.stateMachineArn !== undefined) {
+      throw new ApiError('ValidationException', 'Specify either stateMachineArn or mapRunArn, not both');
+    }
+    const run = getMapRun(c, req.mapRunArn);
+    const kids = run.children
+      .filter((x) => !req.statusFilter || x.status === req.statusFilter)
+      .sort((a, b) => b.start - a.start || a.index - b.index);
+    const { page, nextToken } = paginate(kids, req.maxResults, req.nextToken);
+    return {
+      executions: page.map((x) => ({
+        executionArn: x.arn,
+        stateMachineArn: x.stateMachineArn,
+        name: x.name,
+        status: x.status,
+        startDate: new Date(x.start),
+        ...(x.stop !== undefined && x.status !== 'RUNNING' ? { stopDate: new Date(x.stop) } : {}),
+        mapRunArn: x.mapRunArn,
+        itemCount: 1,
+        redriveCount: 0,
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
   const sm = c.getMachine(req.stateMachineArn);
   const all = [...c.execs.values()]
     .filter(
@@ -332,8 +422,8 @@ export const getExecutionHistory = async (
     includeExecutionData?: boolean;
   },
 ) => {
-  const x = c.getExec(req.executionArn);
-  let events = x.events.map(eventView);
+  const child = typeof req.executionArn === 'string' ? c.mapRunChild(req.executionArn) : undefined;
+  let events = child ? childHistory(child) : c.getExec(req.executionArn).events.map(eventView);
   if (req.reverseOrder) events = events.reverse();
   if (req.includeExecutionData === false) events = events.map(stripData);
   const { page, nextToken } = paginate(events, req.maxResults, req.nextToken);
@@ -341,10 +431,58 @@ export const getExecutionHistory = async (
   return { events: page, ...(nextToken ? { nextToken } : {}) };
 };
 
+/**
+ * A Map Run child's history: its start and, once over, its end (the engine runs a child's states
+ * inside the parent and does not record their events).
+ */
+const childHistory = (x: ChildView): HistoryEventView[] => {
+  const events: HistoryEventView[] = [
+    {
+      id: 1,
+      previousEventId: 0,
+      timestamp: new Date(x.start),
+      type: 'ExecutionStarted',
+      executionStartedEventDetails: {
+        ...(x.info ? { input: JSON.stringify(x.info.input) } : {}),
+        inputDetails: { truncated: false },
+      },
+    },
+  ];
+  const at = new Date(x.stop ?? x.start);
+  const i = x.info;
+  if (x.status === 'SUCCEEDED') {
+    events.push({
+      id: 2,
+      previousEventId: 1,
+      timestamp: at,
+      type: 'ExecutionSucceeded',
+      executionSucceededEventDetails: {
+        ...(i && 'output' in i ? { output: JSON.stringify(i.output) } : {}),
+        outputDetails: { truncated: false },
+      },
+    });
+  } else if (x.status === 'FAILED' || x.status === 'ABORTED') {
+    const type = x.status === 'FAILED' ? 'ExecutionFailed' : 'ExecutionAborted';
+    const key = x.status === 'FAILED' ? 'executionFailedEventDetails' : 'executionAbortedEventDetails';
+    events.push({
+      id: 2,
+      previousEventId: 1,
+      timestamp: at,
+      type,
+      [key]: {
+        ...(i?.error !== undefined ? { error: i.error } : {}),
+        ...(i?.cause !== undefined ? { cause: i.cause } : {}),
+      },
+    });
+  }
+  return events;
+};
+
 export const stopExecution = async (
   c: EngineCore,
   req: { executionArn: string; error?: string; cause?: string },
 ) => {
+  checkErrorCause(req);
   const stopDate = await c.run(() => {
     const x = c.getExec(req.executionArn);
     if (x.meta.status === 'RUNNING') c.stopNow(x, req.error, req.cause);
@@ -376,12 +514,86 @@ export const redriveExecution = async (
   return { redriveDate: new Date(d) };
 };
 
+// ------------------------------------------------------------------ Map Runs
+
+const MAP_RUN_ARN = /^arn:[^:]+:states:[^:]*:[^:]*:mapRun:[^:]+:[^:]+$/;
+
+const getMapRun = (c: EngineCore, arn: unknown): MapRunView => {
+  if (typeof arn !== 'string' || !MAP_RUN_ARN.test(arn)) {
+    throw new ApiError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
+  }
+  const run = c.mapRun(arn);
+  if (!run) throw new ApiError('ResourceNotFound', `Resource not found: '${arn}'`);
+  return run;
+};
+
+/** Item and execution counts of a Map Run (one item per child execution: no ItemBatcher). */
+const mapRunCounts = (v: MapRunView) => {
+  const n = { pending: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 };
+  for (const ch of v.run.items ?? '') {
+    if (ch === 'P') n.pending++;
+    else if (ch === 'R') n.running++;
+    else if (ch === 'S') n.succeeded++;
+    else if (ch === 'F') n.failed++;
+    else if (ch === 'A') n.aborted++;
+  }
+  return { ...n, total: v.run.total, resultsWritten: 0, failuresNotRedrivable: 0, pendingRedrive: 0 };
+};
+
+/** DescribeMapRun: a Map Run's configuration and progress. */
+export const describeMapRun = async (c: EngineCore, req: { mapRunArn: string }) => {
+  const v = getMapRun(c, req.mapRunArn);
+  const r = v.run;
+  await c.durable();
+  return {
+    mapRunArn: r.arn,
+    executionArn: v.executionArn,
+    status: r.status,
+    startDate: new Date(r.start),
+    ...(r.stop !== undefined ? { stopDate: new Date(r.stop) } : {}),
+    maxConcurrency: r.max,
+    toleratedFailurePercentage: r.pct ?? 0,
+    toleratedFailureCount: r.count ?? 0,
+    itemCounts: mapRunCounts(v),
+    executionCounts: mapRunCounts(v),
+    redriveCount: r.redriveCount ?? 0,
+    ...(r.redriveDate !== undefined ? { redriveDate: new Date(r.redriveDate) } : {}),
+  };
+};
+
+/** ListMapRuns: the Map Runs an execution started. */
+export const listMapRuns = async (
+  c: EngineCore,
+  req: { executionArn: string; maxResults?: number; nextToken?: string },
+) => {
+  const runs = c.mapRunsOf(c.getExec(req.executionArn));
+  const { page, nextToken } = paginate(runs, req.maxResults, req.nextToken);
+  await c.durable();
+  return {
+    mapRuns: page.map((v) => ({
+      executionArn: v.executionArn,
+      mapRunArn: v.run.arn,
+      stateMachineArn: v.stateMachineArn,
+      startDate: new Date(v.run.start),
+      ...(v.run.stop !== undefined ? { stopDate: new Date(v.run.stop) } : {}),
+    })),
+    ...(nextToken ? { nextToken } : {}),
+  };
+};
+
 // ------------------------------------------------------------------ callbacks
+
+/** `error` (256) and `cause` (32,768) as the API models them (SendTaskFailure, StopExecution). */
+const checkErrorCause = (req: { error?: string; cause?: string }): void => {
+  checkLength('error', req.error, 256);
+  checkLength('cause', req.cause, 32_768);
+};
 
 export const sendTaskSuccess = async (
   c: EngineCore,
   req: { taskToken: string; output: string },
 ): Promise<Record<string, never>> => {
+  checkLength('output', req.output, MAX_PAYLOAD_BYTES, true);
   await c.run(() => c.taskSucceeded(req.taskToken, req.output));
   await c.durable();
   return {};
@@ -391,6 +603,7 @@ export const sendTaskFailure = async (
   c: EngineCore,
   req: { taskToken: string; error?: string; cause?: string },
 ): Promise<Record<string, never>> => {
+  checkErrorCause(req);
   await c.run(() => c.taskFailed(req.taskToken, req.error ?? '', req.cause ?? ''));
   await c.durable();
   return {};
@@ -403,124 +616,6 @@ export const sendTaskHeartbeat = async (
   await c.run(() => c.taskHeartbeat(req.taskToken));
   await c.durable();
   return {};
-};
-
-// ------------------------------------------------------------------ map runs
-
-const mapRunStatus = (x: ExecView, arn: string) => {
-  const record = x.meta.mapRuns?.[arn];
-  if (!record) return undefined;
-  const frame = [...x.frames.values()].find((f) => f.phase.k === 'branches' && f.phase.mapRun === arn);
-  const live = x.meta.status === 'RUNNING' && frame?.phase.k === 'branches' ? frame.phase : undefined;
-  if (live) {
-    const running = live.running ?? 0;
-    return {
-      record,
-      status: 'RUNNING' as const,
-      counts: {
-        succeeded: live.done,
-        failed: live.failed,
-        running,
-        aborted: 0,
-        pending: Math.max(0, record.total - live.done - live.failed - running),
-      },
-    };
-  }
-  if (record.status === 'RUNNING') {
-    // The execution ended (stopped, failed elsewhere, timed out) while the Map Run ran: aborted.
-    const done = frame?.phase.k === 'branches' ? frame.phase.done : 0;
-    const failed = frame?.phase.k === 'branches' ? frame.phase.failed : 0;
-    return {
-      record: { ...record, ...(x.meta.stopDate !== undefined ? { stop: x.meta.stopDate } : {}) },
-      status: 'ABORTED' as const,
-      counts: {
-        succeeded: done,
-        failed,
-        running: 0,
-        aborted: Math.max(0, record.total - done - failed),
-        pending: 0,
-      },
-    };
-  }
-  const succeeded = record.succeeded ?? 0;
-  const failed = record.failed ?? 0;
-  const aborted = record.aborted ?? 0;
-  return {
-    record,
-    status: record.status,
-    counts: {
-      succeeded,
-      failed,
-      running: 0,
-      aborted,
-      pending: Math.max(0, record.total - succeeded - failed - aborted),
-    },
-  };
-};
-
-/** ListMapRuns: the Map Runs an execution started (a Distributed Map state each time it ran). */
-export const listMapRuns = async (
-  c: EngineCore,
-  req: { executionArn: string; maxResults?: number; nextToken?: string },
-) => {
-  const x = c.getExec(req.executionArn);
-  const all = Object.entries(x.meta.mapRuns ?? {})
-    .map(([mapRunArn]) => ({ mapRunArn, ...mapRunStatus(x, mapRunArn)! }))
-    .sort((a, b) => a.record.start - b.record.start);
-  const { page, nextToken } = paginate(all, req.maxResults, req.nextToken);
-  await c.durable();
-  return {
-    mapRuns: page.map((m) => ({
-      executionArn: x.meta.arn,
-      mapRunArn: m.mapRunArn,
-      stateMachineArn: `${x.meta.smArn}/${m.record.label}`,
-      startDate: new Date(m.record.start),
-      ...(m.record.stop !== undefined && m.status !== 'RUNNING' ? { stopDate: new Date(m.record.stop) } : {}),
-    })),
-    ...(nextToken ? { nextToken } : {}),
-  };
-};
-
-/**
- * DescribeMapRun: a Map Run's status and its items by outcome. Its items run as frames of the
- * parent here, never as executions of their own, so `executionCounts` mirror `itemCounts`.
- */
-export const describeMapRun = async (c: EngineCore, req: { mapRunArn: string }) => {
-  const arn = req.mapRunArn;
-  const m =
-    typeof arn === 'string' ? /^arn:aws:states:[^:]+:\d+:mapRun:([^/]+)\/[^:]+:[^:]+$/.exec(arn) : null;
-  if (!m) throw new ApiError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
-  const x = [...c.execs.values()].find((e) => e.meta.smName === m[1] && e.meta.mapRuns?.[arn]);
-  const run = x && mapRunStatus(x, arn);
-  if (!x || !run) throw new ApiError('ResourceNotFound', `Map Run Does Not Exist: '${arn}'`);
-  await c.durable();
-  const counts = {
-    pending: run.counts.pending,
-    running: run.counts.running,
-    succeeded: run.counts.succeeded,
-    failed: run.counts.failed,
-    timedOut: 0,
-    aborted: run.counts.aborted,
-    total: run.record.total,
-    resultsWritten: 0,
-    failuresNotRedrivable: 0,
-    pendingRedrive: 0,
-  };
-  return {
-    mapRunArn: arn,
-    executionArn: x.meta.arn,
-    status: run.status,
-    startDate: new Date(run.record.start),
-    ...(run.record.stop !== undefined && run.status !== 'RUNNING'
-      ? { stopDate: new Date(run.record.stop) }
-      : {}),
-    maxConcurrency: run.record.maxConcurrency,
-    toleratedFailurePercentage: 0,
-    toleratedFailureCount: run.record.toleratedFailureCount ?? 0,
-    itemCounts: counts,
-    executionCounts: counts,
-    redriveCount: x.meta.redriveCount,
-  };
 };
 
 /** DescribeStateMachineForExecution: the definition the execution runs (kept with it). */

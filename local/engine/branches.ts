@@ -8,6 +8,8 @@ import type { Machine, MapState, ParallelState } from './asl.ts';
 import { machineAt } from './asl.ts';
 import type { Core, Exec, Tx } from './core.ts';
 import { ERR, StatesError } from './errors.ts';
+import { inputTooLarge, overPayloadLimit } from './limits.ts';
+import { childEnded, childStarted, closeMapRun, openMapRun } from './map-runs.ts';
 import type { Frame } from './model.ts';
 import { resolvePath } from './payload.ts';
 import { applyResult } from './states/common.ts';
@@ -34,11 +36,14 @@ const newFrame = (
     path,
     state: startAt,
     input,
-    vars: { ...parent.vars },
+    // a Distributed Map's item is a child workflow: it does not see the outer variables
+    vars: hidden ? {} : { ...parent.vars },
     phase: { k: 'enter' },
     retries: [],
     retryCount: 0,
     enteredAt: c.clock.now(),
+    // its history chain starts where the parent's stands now
+    src: parent.src ?? 0,
   };
   if (hidden || parent.hidden !== undefined) f.hidden = 1;
   return f;
@@ -47,6 +52,8 @@ const newFrame = (
 /** Start every branch of a Parallel state on the same (effective) input. */
 export const startParallel = (c: Core, tx: Tx, frame: Frame, st: ParallelState, input: Json): void => {
   const { exec } = tx;
+  // the effective input (after Parameters) over 256 KiB: States.DataLimitExceeded
+  if (input !== frame.input && overPayloadLimit(input)) throw inputTooLarge(frame.state);
   const branches = st.Branches;
   const seq = c.nextSeq(tx, frame);
   c.emit(tx, 'ParallelStateStarted', undefined, frame);
@@ -81,7 +88,12 @@ export const startMap = (
   st: MapState,
   items: Json[],
   input: Json,
-  opts: { tolerated?: number | undefined; max?: number | undefined } = {},
+  opts: {
+    tolerated?: number | undefined;
+    max?: number | undefined;
+    count?: number | undefined;
+    pct?: number | undefined;
+  } = {},
 ): Promise<void> | undefined => {
   const { exec } = tx;
   const seq = c.nextSeq(tx, frame);
@@ -105,18 +117,7 @@ export const startMap = (
     const label = st.Label ?? randomUUID();
     const mapRun = `arn:aws:states:${c.region}:${c.accountId}:mapRun:${exec.meta.smName}/${label}:${randomUUID()}`;
     frame.phase.mapRun = mapRun;
-    exec.meta.mapRuns = {
-      ...exec.meta.mapRuns,
-      [mapRun]: {
-        label,
-        start: c.clock.now(),
-        total: items.length,
-        status: 'RUNNING',
-        maxConcurrency: opts.max ?? (typeof st.MaxConcurrency === 'number' ? st.MaxConcurrency : 0),
-        ...(opts.tolerated !== undefined ? { toleratedFailureCount: opts.tolerated } : {}),
-      },
-    };
-    tx.meta = true;
+    openMapRun(tx, mapRun, label, frame.state, c.clock.now(), items.length, opts);
     c.emit(tx, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn: mapRun } }, frame);
   }
   if (items.length === 0) return completeBranches(c, tx, frame);
@@ -148,10 +149,20 @@ const startItems = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefined =>
   const items = ph.items;
   const max = mapMaxConcurrency(c, exec, frame, st);
   const next = (): Promise<void> | undefined => {
-    while ((ph.next ?? 0) < ph.total && (max <= 0 || (ph.running ?? 0) < max)) {
-      const i = ph.next ?? 0;
-      ph.next = i + 1;
+    while ((ph.redo?.length || (ph.next ?? 0) < ph.total) && (max <= 0 || (ph.running ?? 0) < max)) {
+      // items of a redriven Map Run that failed run again first (the list is replaced, not changed:
+      // a snapshot may share it)
+      let i: number;
+      if (ph.redo?.length) {
+        i = ph.redo[0]!;
+        ph.redo = ph.redo.slice(1);
+      } else {
+        i = ph.next ?? 0;
+        ph.next = i + 1;
+      }
       ph.running = (ph.running ?? 0) + 1;
+      // journal the Map's progress with the item: after a restart it must not start an item twice
+      c.touch(tx, frame);
       const value = items[i]!;
       if (!select) {
         spawnItem(c, tx, frame, st.processor, st.processorKey, i, value, value);
@@ -195,14 +206,16 @@ const spawnItem = (
     mapRun,
   );
   child.item = { index: i, value };
+  if (ph.mapRun !== undefined) childStarted(c, ph.mapRun, i, itemInput);
   exec.frames.set(child.id, child);
   c.touch(tx, child);
   if (!mapRun) {
+    // the iteration's first event, on its own chain
     c.emit(
       tx,
       'MapIterationStarted',
       { mapIterationStartedEventDetails: { name: frame.state, index: i } },
-      frame,
+      child,
     );
   }
   tx.after.push(() => c.scheduleFrame(exec, child));
@@ -213,10 +226,10 @@ const completeBranches = (c: Core, tx: Tx, frame: Frame): Promise<void> | undefi
   const ph = frame.phase;
   if (ph.k !== 'branches') return;
   if (ph.mapRun !== undefined) {
-    endMapRun(c, tx, ph.mapRun, 'SUCCEEDED', { succeeded: ph.done, failed: ph.failed, aborted: 0 });
-    c.emit(tx, 'MapRunSucceeded', undefined, frame);
+    closeMapRun(c, tx, frame, 'SUCCEEDED');
+    c.emit(tx, 'MapRunSucceeded', undefined, frame, true);
   }
-  c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded', undefined, frame);
+  c.emit(tx, ph.kind === 'Parallel' ? 'ParallelStateSucceeded' : 'MapStateSucceeded', undefined, frame, true);
   const results = ph.results;
   frame.phase = { k: 'run' };
   const p = applyResult(c, tx, frame, results);
@@ -239,6 +252,7 @@ export const onChildSucceeded = (c: Core, tx: Tx, frame: Frame, output: Json): v
   ph.results[frame.slot ?? 0] = output;
   ph.done++;
   c.touch(tx, parent);
+  if (ph.mapRun !== undefined) childEnded(c, ph.mapRun, frame.slot ?? 0, { output });
   if (ph.kind === 'Map') {
     ph.running = Math.max(0, (ph.running ?? 1) - 1);
     if (ph.mapRun === undefined) {
@@ -246,10 +260,12 @@ export const onChildSucceeded = (c: Core, tx: Tx, frame: Frame, output: Json): v
         tx,
         'MapIterationSucceeded',
         { mapIterationSucceededEventDetails: { name: parent.state, index: frame.slot } },
-        parent,
+        frame,
+        true,
       );
     }
   }
+  joinChain(parent, frame);
   frame.phase = { k: 'parked' };
   tx.after.push(() => c.schedule(() => branchProgress(c, exec, parent.id)));
 };
@@ -288,10 +304,15 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
         tx,
         'MapIterationFailed',
         { mapIterationFailedEventDetails: { name: parent.state, index: frame.slot } },
-        parent,
+        frame,
+        true,
       );
     }
     const tolerance = toleratedFailures(st, ph);
+    if (ph.mapRun !== undefined) {
+      ph.failedItems = [...(ph.failedItems ?? []), frame.slot ?? 0];
+      childEnded(c, ph.mapRun, frame.slot ?? 0, err.details());
+    }
     if (tolerance) {
       ph.failed++;
       ph.running = Math.max(0, (ph.running ?? 1) - 1);
@@ -309,16 +330,12 @@ export const onChildFailed = (c: Core, tx: Tx, frame: Frame, error: StatesError)
     }
   }
   if (frame.phase.k === 'parked' && exec.frames.has(frame.id) && c.stateDef(exec, frame).Type === 'Task') {
-    c.emit(tx, 'TaskStateAborted', undefined, frame);
+    c.emit(tx, 'TaskStateAborted', undefined, frame, true);
   }
-  // The items still running besides the failing one (a tolerated failure already left the count).
-  const counted = tx.deleted.has(frame.id) ? 0 : 1;
-  const running = ph.kind === 'Map' ? Math.max(0, (ph.running ?? counted) - counted) : 0;
+  joinChain(parent, frame);
   abortChildren(c, tx, parent, frame.id);
   if (ph.mapRun !== undefined) {
-    // The failing item counts as failed (unless it was counted among the tolerated above).
-    const failed = ph.failed + counted;
-    endMapRun(c, tx, ph.mapRun, 'FAILED', { succeeded: ph.done, failed, aborted: running });
+    closeMapRun(c, tx, parent, 'FAILED');
     c.emit(tx, 'MapRunFailed', { mapRunFailedEventDetails: err.details() }, parent);
   }
   ph.failure = err.details();
@@ -366,6 +383,11 @@ export const failureThreshold = (
   return threshold;
 };
 
+/** A child is done: its parent's history chain continues from the latest of its children's. */
+const joinChain = (parent: Frame, child: Frame): void => {
+  if ((child.src ?? 0) > (parent.src ?? 0)) parent.src = child.src;
+};
+
 /** Remove every descendant frame (the state is being retried, caught or abandoned). */
 export const dropChildren = (c: Core, tx: Tx, frame: Frame): void => {
   const { exec } = tx;
@@ -396,12 +418,16 @@ const abortChildren = (c: Core, tx: Tx, frame: Frame, except?: string): void => 
         tx,
         'MapIterationAborted',
         { mapIterationAbortedEventDetails: { name: frame.state, index: f.slot } },
-        frame,
+        f,
+        true,
       );
     }
-    if (f.phase.k === 'branches') abortChildren(c, tx, f);
+    if (f.phase.k === 'branches') {
+      abortChildren(c, tx, f);
+      if (f.phase.mapRun !== undefined) closeMapRun(c, tx, f, 'ABORTED');
+    }
     const st = machineAt(exec.def, f.path)?.States[f.state];
-    if (st) c.emit(tx, `${st.Type}StateAborted`, undefined, f);
+    if (st) c.emit(tx, `${st.Type}StateAborted`, undefined, f, true);
     if (f.phase.k === 'branches') {
       c.touch(tx, f);
     } else park(c, tx, f);
@@ -421,21 +447,4 @@ export const park = (c: Core, tx: Tx, f: Frame): void => {
   c.timers.clear(c.key(exec, f.id));
   f.phase = { k: 'parked' };
   c.touch(tx, f);
-};
-
-/** Records how a Map Run ended in the execution's meta (DescribeMapRun reads it). */
-const endMapRun = (
-  c: Core,
-  tx: Tx,
-  arn: string,
-  status: 'SUCCEEDED' | 'FAILED',
-  counts: { succeeded: number; failed: number; aborted: number },
-): void => {
-  const record = tx.exec.meta.mapRuns?.[arn];
-  if (!record) return;
-  tx.exec.meta.mapRuns = {
-    ...tx.exec.meta.mapRuns,
-    [arn]: { ...record, status, stop: c.clock.now(), ...counts },
-  };
-  tx.meta = true;
 };

@@ -15,6 +15,16 @@ import { Compactor } from './durability.ts';
 import { ApiError, ERR, StatesError, toStatesError } from './errors.ts';
 import { JsonText } from './history.ts';
 import type { JsonataScope } from './jsonata.ts';
+import {
+  checkLength,
+  HISTORY_LIMIT_CAUSE,
+  MAX_HISTORY_EVENTS,
+  MAX_PAYLOAD_BYTES,
+  overPayloadLimit,
+  resultTooLarge,
+} from './limits.ts';
+import type { ChildInfo, ChildView, MapRunView } from './map-runs.ts';
+import { closeMapRun, findChild, findMapRun, mapRunView, reopenMapRun } from './map-runs.ts';
 import type { MockConfig } from './mocks.ts';
 import type { ExecMeta, Frame, JournalRecord, StateMachineRecord, Store } from './model.ts';
 import type { Scope } from './payload.ts';
@@ -75,6 +85,13 @@ export interface Tx {
 export const REDRIVABLE_PERIOD_MS = 14 * 86_400_000;
 
 export const TERMINAL: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+/** The events that close an execution (the only ones a full history still takes). */
+const TERMINAL_EVENTS = new Set([
+  'ExecutionSucceeded',
+  'ExecutionFailed',
+  'ExecutionAborted',
+  'ExecutionTimedOut',
+]);
 // biome-ignore lint/suspicious/noControlCharactersInRegex: AWS forbids control characters in names
 export const NAME_RE = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -130,6 +147,8 @@ export class Core {
   /** task tokens of running callback tasks */
   readonly tokens = new Map<string, { exec: string; frame: string; seq: number }>();
   readonly timers: Timers;
+  /** a Map Run's child executions: dates, input and output, by `<mapRunArn>#<index>` (not journaled) */
+  readonly mapRunChildren = new Map<string, ChildInfo>();
   /** in-flight task invocations, by frame key */
   readonly aborts = new Map<string, Abort>();
   private readonly closeWaiters = new Map<string, (() => void)[]>();
@@ -239,14 +258,32 @@ export class Core {
   /**
    * Append a history event to the execution (and the transaction). Events of a hidden frame (an item
    * of a Distributed Map: a child execution) are not part of this history: nothing is recorded.
+   *
+   * `previousEventId` is chained as AWS chains it: a frame's event points at the frame's previous
+   * event (`frame.src`), so each Parallel branch and Map iteration has its own chain. An `aside`
+   * event (`…StateSucceeded`, `MapRunSucceeded`, `MapIterationSucceeded`/`Failed`, aborts) points
+   * there too but does not become the chain's last event. Events of no frame (the execution's own)
+   * point at the event before them, ExecutionTimedOut at 0.
+   *
+   * A Standard execution's history holds at most 25,000 events: the 25,000th is ExecutionSucceeded,
+   * another terminal event, or else the ExecutionFailed that ends the execution (`States.Runtime`).
    */
-  emit(tx: Tx, type: string, details?: Record<string, unknown>, frame?: Frame): HistoryEvent {
+  emit(tx: Tx, type: string, details?: Record<string, unknown>, frame?: Frame, aside = false): HistoryEvent {
     const { exec } = tx;
-    if (frame?.hidden !== undefined) {
+    const id = exec.events.length + 1;
+    if (frame?.hidden !== undefined) return { id: 0, previousEventId: 0, timestamp: this.clock.now(), type };
+    if (id >= MAX_HISTORY_EVENTS && exec.meta.type === 'STANDARD' && !TERMINAL_EVENTS.has(type)) {
+      if (exec.meta.status === 'RUNNING') {
+        this.closeExecution(tx, 'FAILED', { error: ERR.Runtime, cause: HISTORY_LIMIT_CAUSE });
+      }
       return { id: 0, previousEventId: 0, timestamp: this.clock.now(), type };
     }
-    const id = exec.events.length + 1;
-    const ev: HistoryEvent = { id, previousEventId: id - 1, timestamp: this.clock.now(), type };
+    let prev: number;
+    if (frame) {
+      prev = frame.src ?? 0;
+      if (!aside) frame.src = id;
+    } else prev = type === 'ExecutionTimedOut' ? 0 : id - 1;
+    const ev: HistoryEvent = { id, previousEventId: prev, timestamp: this.clock.now(), type };
     if (details) for (const k in details) ev[k] = details[k];
     exec.events.push(ev);
     tx.events.push(ev);
@@ -428,6 +465,9 @@ export class Core {
     assign: JsonObject | undefined,
     next?: string | null,
   ): void {
+    // a state's output over 256 KiB: States.DataLimitExceeded (thrown to the state's error handling);
+    // an output that is the state's own input was measured when it was produced
+    if (output !== frame.input && overPayloadLimit(output)) throw resultTooLarge(frame.state);
     const details: Record<string, unknown> = {
       name: frame.state,
       output: new JsonText(output),
@@ -513,7 +553,9 @@ export class Core {
         /specified for the field '([^']*)'/,
         `specified for the field 'Catch[${index}]/$1'`,
       );
-      const located = new StatesError(raw.error, cause, raw.location).inState(frame.state, frame.entered);
+      const located = raw.prefixed
+        ? raw
+        : new StatesError(raw.error, cause, raw.location).inState(frame.state, frame.entered);
       this.evaluationFailed(tx, frame, located);
       this.branchStateFailed(tx, frame, st, located);
       this.failFrame(tx, frame, located);
@@ -526,9 +568,15 @@ export class Core {
       return;
     }
     if (r instanceof Promise) {
-      return r.then(({ out, assign }) => this.finishState(tx, frame, st, out, assign, catcher.Next), failed);
+      return r
+        .then(({ out, assign }) => this.finishState(tx, frame, st, out, assign, catcher.Next))
+        .catch(failed);
     }
-    this.finishState(tx, frame, st, r.out, r.assign, catcher.Next);
+    try {
+      this.finishState(tx, frame, st, r.out, r.assign, catcher.Next);
+    } catch (e) {
+      failed(e);
+    }
   }
 
   /** The frame finished its last state. */
@@ -625,7 +673,10 @@ export class Core {
           ...(r.cause !== undefined ? { cause: r.cause } : {}),
         },
       });
-      for (const f of exec.frames.values()) park(this, tx, f);
+      for (const f of exec.frames.values()) {
+        if (f.phase.k === 'branches' && f.phase.mapRun !== undefined) closeMapRun(this, tx, f, 'ABORTED');
+        park(this, tx, f);
+      }
     }
     this.timers.clear(this.key(exec, '#exec'));
     tx.after.push(() => {
@@ -654,6 +705,22 @@ export class Core {
     return sm;
   }
 
+  /** A Map Run and its children, as of now. */
+  mapRun(arn: string): MapRunView | undefined {
+    const found = findMapRun(this, arn);
+    return found ? mapRunView(this, found.exec, found.run) : undefined;
+  }
+
+  /** The Map Runs an execution started. */
+  mapRunsOf(exec: Exec): MapRunView[] {
+    return (exec.meta.mapRuns ?? []).map((r) => mapRunView(this, exec, r));
+  }
+
+  /** A Map Run's child execution. */
+  mapRunChild(arn: string): ChildView | undefined {
+    return findChild(this, arn);
+  }
+
   getExec(arn: unknown): Exec {
     if (typeof arn !== 'string' || !arn.startsWith('arn:'))
       throw new ApiError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
@@ -677,6 +744,7 @@ export class Core {
     const execName = name ?? randomUUID();
     if (!NAME_RE.test(execName)) throw new ApiError('InvalidName', `Invalid Name: '${execName}'`);
     const inputText = input ?? '{}';
+    checkLength('input', inputText, MAX_PAYLOAD_BYTES, true);
     let inputJson: Json;
     try {
       inputJson = JSON.parse(inputText) as Json;
@@ -762,7 +830,7 @@ export class Core {
   /**
    * Why an execution cannot be redriven, in AWS's words (DescribeExecution's redriveStatusReason),
    * or undefined when it can: only a FAILED, ABORTED or TIMED_OUT Standard execution that stopped
-   * within the last 14 days.
+   * within the last 14 days, and (ours) one that did not fail on the history's event limit.
    */
   redriveStatusReason(x: Exec): string | undefined {
     const s = x.meta.status;
@@ -770,6 +838,9 @@ export class Core {
     if (s === 'RUNNING' || s === 'SUCCEEDED') return `Execution is ${s} and cannot be redriven.`;
     if (x.meta.stopDate !== undefined && this.clock.now() - x.meta.stopDate > REDRIVABLE_PERIOD_MS) {
       return 'Execution redrivable period exceeded.';
+    }
+    if (x.events.length >= MAX_HISTORY_EVENTS) {
+      return `Execution reached the maximum number of history events (${MAX_HISTORY_EVENTS}).`;
     }
     return undefined;
   }
@@ -785,16 +856,20 @@ export class Core {
     delete m.stopDate;
     const tx = this.tx(x);
     tx.meta = true;
-    this.emit(tx, 'ExecutionRedriven', { executionRedrivenEventDetails: { redriveCount: m.redriveCount } });
+    const redriven = this.emit(tx, 'ExecutionRedriven', {
+      executionRedrivenEventDetails: { redriveCount: m.redriveCount },
+    });
     const toStart: Frame[] = [];
     const mapsToTop: Frame[] = [];
     for (const f of x.frames.values()) {
       this.touch(tx, f);
       if (f.phase.k === 'parked') {
         f.phase = { k: 'enter' };
+        f.src = redriven.id;
         toStart.push(f);
       } else if (f.phase.k === 'branches') {
         delete f.phase.failure;
+        reopenMapRun(this, tx, f);
         if (f.phase.kind === 'Map') {
           const id = f.id;
           f.phase.running = [...x.frames.values()].filter((c) => c.parent === id).length;

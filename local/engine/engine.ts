@@ -109,6 +109,15 @@ export class Engine {
   updateStateMachine(req: Req<typeof api.updateStateMachine>) {
     return api.updateStateMachine(this.core, req);
   }
+  validateStateMachineDefinition(req: Req<typeof api.validateStateMachineDefinition>) {
+    return api.validateStateMachineDefinition(this.core, req);
+  }
+  describeMapRun(req: Req<typeof api.describeMapRun>) {
+    return api.describeMapRun(this.core, req);
+  }
+  listMapRuns(req: Req<typeof api.listMapRuns>) {
+    return api.listMapRuns(this.core, req);
+  }
   describeStateMachine(req: Req<typeof api.describeStateMachine>) {
     return api.describeStateMachine(this.core, req);
   }
@@ -142,12 +151,6 @@ export class Engine {
   }
   describeStateMachineForExecution(req: Req<typeof api.describeStateMachineForExecution>) {
     return api.describeStateMachineForExecution(this.core, req);
-  }
-  listMapRuns(req: Req<typeof api.listMapRuns>) {
-    return api.listMapRuns(this.core, req);
-  }
-  describeMapRun(req: Req<typeof api.describeMapRun>) {
-    return api.describeMapRun(this.core, req);
   }
   sendTaskSuccess(req: Req<typeof api.sendTaskSuccess>) {
     return api.sendTaskSuccess(this.core, req);

@@ -24,6 +24,7 @@ const OPS = [
   'ListMapRuns',
   'DescribeMapRun',
   'TestState',
+  'ValidateStateMachineDefinition',
 ] as const;
 
 const lowerFirst = (s: string) => s[0]!.toLowerCase() + s.slice(1);

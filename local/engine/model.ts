@@ -12,6 +12,29 @@ export interface StateMachineRecord {
   description?: string;
 }
 
+/** A Distributed Map's Map Run, recorded on its execution (journaled when it starts and ends). */
+export interface MapRunMeta {
+  arn: string;
+  label: string;
+  /** the Map state */
+  state: string;
+  start: number;
+  stop?: number;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  /** items (one child execution each) */
+  total: number;
+  /** MaxConcurrency as resolved (0: no limit) */
+  max: number;
+  /** ToleratedFailureCount / ToleratedFailurePercentage as resolved */
+  count?: number;
+  pct?: number;
+  /** once the run is over: each item's outcome, one letter (P pending, S, F, A aborted) */
+  items?: string;
+  /** redriven with its execution: how often, and when last */
+  redriveCount?: number;
+  redriveDate?: number;
+}
+
 export interface ExecMeta {
   arn: string;
   name: string;
@@ -36,22 +59,8 @@ export interface ExecMeta {
   testCase?: string;
   /** invocations so far per mocked Task state (picks the mocked response entry) */
   mockCalls?: Record<string, number>;
-  /** Distributed Map runs by ARN: when they started and, once ended, how (DescribeMapRun). */
-  mapRuns?: Record<string, MapRunRecord>;
-}
-
-/** A Map Run as DescribeMapRun reports it after it ended (while running, its frame counts). */
-export interface MapRunRecord {
-  label: string;
-  start: number;
-  total: number;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
-  stop?: number;
-  succeeded?: number;
-  failed?: number;
-  aborted?: number;
-  maxConcurrency: number;
-  toleratedFailureCount?: number;
+  /** the Map Runs of its Distributed Maps (records replaced, never changed in place) */
+  mapRuns?: MapRunMeta[];
 }
 
 /** What a frame is doing in its current state. */
@@ -102,6 +111,10 @@ export type Phase =
       tolerated?: number;
       /** Map: MaxConcurrency as resolved when it started (0: no limit) */
       max?: number;
+      /** Map Run: the items whose child executions failed */
+      failedItems?: number[];
+      /** Map Run redriven: failed items to run again before the next new one */
+      redo?: number[];
     }
   /** closed by a failure/abort: kept for redrive */
   | { k: 'parked'; error?: string; cause?: string };
@@ -126,6 +139,12 @@ export interface Frame {
   item?: { index: number; value: Json };
   /** id of the current state's StateEntered event (named in the causes of its failures) */
   entered?: number;
+  /**
+   * The `previousEventId` of this frame's next event: each branch and iteration has its own chain
+   * (it starts where its parent's stood when it was opened; the parent continues from the latest of
+   * its children's). Absent: 0, as for the first state of an execution.
+   */
+  src?: number;
   /**
    * Set on the frames of a Distributed Map's items: they run as child executions, so their events
    * are not part of this history. The value counts their task sequence numbers (negative ids).

@@ -7,14 +7,17 @@ import { ERR } from './errors.ts';
 
 /**
  * Does a retrier/catcher ErrorEquals list match this error name? (AWS wildcard semantics.)
- * States.Runtime is never caught nor retried. A task result over the payload limit
- * (States.DataLimitExceeded) is a task failure that a catcher handles, States.ALL included, as
- * recorded against AWS.
+ * States.Runtime is never caught nor retried. States.DataLimitExceeded is "a terminal error that
+ * can't be caught by the States.ALL error type" (developer guide, "Error names"): only a retrier or
+ * catcher naming it matches it, no wildcard does.
  */
 export const errorMatches = (equals: readonly string[], name: string): boolean => {
   if (name === ERR.Runtime) return false;
+  const wildcards = name !== ERR.DataLimitExceeded;
   for (const e of equals) {
-    if (e === name || e === ERR.ALL) return true;
+    if (e === name) return true;
+    if (!wildcards) continue;
+    if (e === ERR.ALL) return true;
     if (e === ERR.TaskFailed && name !== ERR.Timeout) return true;
   }
   return false;

@@ -9,6 +9,7 @@ import type { Core, Exec, Tx } from './core.ts';
 import { TERMINAL } from './core.ts';
 import { ApiError, ERR, StatesError, toStatesError } from './errors.ts';
 import { describeResource, JsonText } from './history.ts';
+import { inputTooLarge, overPayloadLimit, resultTooLarge, textOverPayloadLimit } from './limits.ts';
 import type { Frame, Phase } from './model.ts';
 import { applyResult } from './states/common.ts';
 import { armFrameTimers } from './timers.ts';
@@ -34,9 +35,6 @@ export interface TaskContext {
 export type TaskHandler = (resource: string, input: Json, ctx: TaskContext) => Promise<unknown>;
 
 type TaskPhase = Extract<Phase, { k: 'task' }>;
-
-/** AWS's payload limit (state input/output, task results): 256 KiB. */
-export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** Aborts a running task; the AbortController behind `ctx.signal` is created only if a handler reads it. */
 export class Abort {
@@ -82,6 +80,8 @@ export const startTask = (
   token: string | undefined,
 ): void => {
   const { exec } = tx;
+  // the effective input (after Parameters/Arguments) over 256 KiB: States.DataLimitExceeded
+  if (overPayloadLimit(params)) throw inputTooLarge(frame.state);
   const d = describeResource(resource);
   const now = c.clock.now();
   const seq = c.nextSeq(tx, frame);
@@ -302,14 +302,9 @@ export const onTaskSucceeded = (
   const d = describeResource(t.ph.resource);
   const text = result === undefined ? 'null' : JSON.stringify(result);
   // (UTF-8 takes at most 3 bytes per UTF-16 unit: most results need no byte count)
-  if (text.length > MAX_PAYLOAD_BYTES / 3 && Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
-    // AWS: the task fails (catchable), naming the function ARN or the integration's service
-    const name = d.lambda ? t.ph.resource : d.resourceType;
-    const err = new StatesError(
-      ERR.DataLimitExceeded,
-      `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-    );
-    return onTaskFailed(c, exec, frameId, seq, err);
+  if (textOverPayloadLimit(text)) {
+    // AWS: the task fails, naming the function ARN or the integration's service
+    return onTaskFailed(c, exec, frameId, seq, resultTooLarge(d.lambda ? t.ph.resource : d.resourceType));
   }
   const out = JSON.parse(text) as Json;
   const tx = c.tx(exec);
@@ -489,7 +484,10 @@ const startChildTask = async (c: Core, parent: Exec, frameId: string, seq: numbe
   } catch (e) {
     const err =
       e instanceof ApiError
-        ? new StatesError(`StepFunctions.${e.code}Exception`, e.message)
+        ? new StatesError(
+            `StepFunctions.${e.code.endsWith('Exception') ? e.code : `${e.code}Exception`}`,
+            e.message,
+          )
         : toStatesError(e);
     await onTaskFailed(c, parent, frameId, seq, err);
     return;
@@ -524,6 +522,9 @@ const SFN_ACTIONS: Record<string, (c: api.EngineCore, req: never) => Promise<unk
   sendTaskFailure: api.sendTaskFailure,
   sendTaskHeartbeat: api.sendTaskHeartbeat,
   redriveExecution: api.redriveExecution,
+  describeMapRun: api.describeMapRun,
+  listMapRuns: api.listMapRuns,
+  validateStateMachineDefinition: api.validateStateMachineDefinition,
 };
 
 const lowerFirst = (k: string) => k[0]!.toLowerCase() + k.slice(1);

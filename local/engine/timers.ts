@@ -84,7 +84,12 @@ const onWaitDone = (c: Core, exec: Exec, frameId: string, due: number): Promise<
   if (frame?.phase.k !== 'wait' || frame.phase.due !== due || exec.meta.status !== 'RUNNING') return;
   const ph = frame.phase;
   const tx = c.tx(exec);
-  c.finishState(tx, frame, c.stateDef(exec, frame), ph.out, ph.assign);
+  try {
+    c.finishState(tx, frame, c.stateDef(exec, frame), ph.out, ph.assign);
+  } catch (e) {
+    const p = c.stateThrew(tx, frame, e);
+    if (p) return p.then(() => c.driveAndCommit(tx, frame));
+  }
   return c.driveAndCommit(tx, frame);
 };
 

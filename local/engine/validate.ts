@@ -82,6 +82,18 @@ const FIELDS: Record<string, string[]> = {
   ],
 };
 
+/** Map fields a Map state in INLINE mode does not accept. */
+const DISTRIBUTED_ONLY = [
+  'ToleratedFailureCount',
+  'ToleratedFailureCountPath',
+  'ToleratedFailurePercentage',
+  'ToleratedFailurePercentagePath',
+  'ItemReader',
+  'ItemBatcher',
+  'ResultWriter',
+  'Label',
+] as const;
+
 export const formatProblems = (ps: ValidationProblem[]): string =>
   `Invalid State Machine Definition: '${ps.map((p) => `${p.code}: ${p.message} at ${p.location}`).join(', ')}'`;
 
@@ -122,7 +134,7 @@ export const validateDefinition = (text: string): { def?: MachineDef; problems: 
       location: '/TimeoutSeconds',
     });
   }
-  checkMachine(top, '', ql, problems, false);
+  checkMachine(top, '', ql, problems, false, new Set());
   return problems.length ? { problems } : { def: def as MachineDef, problems };
 };
 
@@ -132,6 +144,8 @@ const checkMachine = (
   parentQl: QueryLanguage,
   ps: ValidationProblem[],
   nested: boolean,
+  /** every state name seen so far: names are unique in the whole state machine */
+  names: Set<string>,
 ) => {
   const ql = (m.QueryLanguage as QueryLanguage | undefined) ?? parentQl;
   const states = m.States;
@@ -170,6 +184,11 @@ const checkMachine = (
   };
   for (const [name, st] of Object.entries(S)) {
     const at = `${loc}/States/${name}`;
+    // "a name … must be unique within the scope of the entire state machine" (developer guide, "States")
+    if (names.has(name)) {
+      ps.push({ code: 'DUPLICATE_STATE_NAME', message: `Duplicate State name: ${name}`, location: at });
+    }
+    names.add(name);
     if (name.length > 80)
       ps.push({
         code: 'SCHEMA_VALIDATION_FAILED',
@@ -324,6 +343,18 @@ const checkMachine = (
       }
     }
     if (st.Type === 'Map') {
+      // Developer guide, "Map state": these fields belong to Distributed mode only
+      const processor = st.ItemProcessor as { ProcessorConfig?: { Mode?: unknown } } | undefined;
+      if (processor?.ProcessorConfig?.Mode !== 'DISTRIBUTED') {
+        for (const f of DISTRIBUTED_ONLY) {
+          if (st[f] === undefined) continue;
+          ps.push({
+            code: 'SCHEMA_VALIDATION_FAILED',
+            message: `The field '${f}' is only supported for Map states in DISTRIBUTED mode`,
+            location: `${at}/${f}`,
+          });
+        }
+      }
       bounded('MaxConcurrency', 0, MAX_SECONDS);
       bounded('ToleratedFailureCount', 0, MAX_SECONDS);
       bounded('ToleratedFailurePercentage', 0, 100, false);
@@ -455,7 +486,7 @@ const checkMachine = (
         });
       } else
         (st.Branches as Record<string, unknown>[]).forEach(
-          (b, i) => void checkMachine(b, `${at}/Branches/${i}`, sql, ps, true),
+          (b, i) => void checkMachine(b, `${at}/Branches/${i}`, sql, ps, true, names),
         );
     }
     if (st.Type === 'Map') {
@@ -466,7 +497,8 @@ const checkMachine = (
           message: 'The field "ItemProcessor" is required',
           location: `${at}/ItemProcessor`,
         });
-      } else checkMachine(proc!, `${at}/${st.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, sql, ps, true);
+      } else
+        checkMachine(proc!, `${at}/${st.ItemProcessor ? 'ItemProcessor' : 'Iterator'}`, sql, ps, true, names);
     }
   }
   // reachability

@@ -389,9 +389,9 @@ const cases: Case[] = [
     events: ['ExecutionStarted', 'MapStateEntered', 'ExecutionFailed'],
   },
   {
-    name: 'validation: a task result over 256 KiB is States.DataLimitExceeded, which a catcher handles',
+    name: 'validation: a task result over 256 KiB is States.DataLimitExceeded, which States.ALL does not catch',
     source:
-      'Developer guide, "Quotas" (256 KiB payloads) and "Error names" (States.DataLimitExceeded); recorded: "The state/task \'<function ARN>\' returned a result with a size exceeding the maximum number of bytes service limit."',
+      'Developer guide, "Quotas" (256 KiB payloads) and "Error names": States.DataLimitExceeded is "a terminal error that can\'t be caught by the States.ALL error type"; cause recorded: "The state/task \'<function ARN>\' returned a result with a size exceeding the maximum number of bytes service limit."',
     def: {
       StartAt: 'InvokeLambda',
       States: {
@@ -404,21 +404,16 @@ const cases: Case[] = [
         HandleGeneralError: { Type: 'Pass', End: true },
       },
     },
-    status: 'SUCCEEDED',
-    output: {
-      Error: 'States.DataLimitExceeded',
-      Cause: `The state/task '${fn('big')}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-    },
+    status: 'FAILED',
+    error: 'States.DataLimitExceeded',
+    cause: `The state/task '${fn('big')}' returned a result with a size exceeding the maximum number of bytes service limit.`,
     events: [
       'ExecutionStarted',
       'TaskStateEntered',
       'LambdaFunctionScheduled',
       'LambdaFunctionStarted',
       'LambdaFunctionFailed',
-      'TaskStateExited',
-      'PassStateEntered',
-      'PassStateExited',
-      'ExecutionSucceeded',
+      'ExecutionFailed',
     ],
   },
   // ================================================================ history

@@ -159,7 +159,12 @@ describe('synchronous inner loop', () => {
   it('a long Pass/Choice chain interleaves with other executions and yields to the event loop', async () => {
     const engine = await createEngine({ store: new MemoryStore() });
     const N = 30_000;
-    const long = await engine.createStateMachine({ name: 'long', definition: JSON.stringify(counter(N)) });
+    // Express: 120,000 events are over a Standard execution's 25,000-event history quota
+    const long = await engine.createStateMachine({
+      name: 'long',
+      definition: JSON.stringify(counter(N)),
+      type: 'EXPRESS',
+    });
     const short = await engine.createStateMachine({
       name: 'short',
       definition: JSON.stringify(counter(3)),

@@ -91,6 +91,8 @@ export const map: StateRunner<MapState> = {
     return startMap(c, tx, frame, st, items, eff, {
       tolerated: failureThreshold(count, pct, items.length),
       max,
+      count,
+      pct,
     });
   },
   async jsonata(c, tx, frame, st) {
@@ -110,6 +112,8 @@ export const map: StateRunner<MapState> = {
     await startMap(c, tx, frame, st, items, frame.input, {
       tolerated: failureThreshold(count, pct, items.length),
       max,
+      count,
+      pct,
     });
   },
 };
