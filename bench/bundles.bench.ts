@@ -1,7 +1,7 @@
 /**
  * Each handler's deployed bundle: its size (minified, AWS SDK bundled, as `cdk synth` builds it)
  * and its cold import time in a fresh Node process, beside an empty Node start measured in the
- * same run. Fails when a bundle exceeds the 500 KB budget.
+ * same run. Fails when a bundle exceeds its budget: 500 KiB, or a larger one named below with why.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -11,6 +11,14 @@ import { pathToFileURL } from 'node:url';
 import { synthesize } from '../lib/synth.ts';
 
 const BUDGET_BYTES = 500 * 1024;
+/**
+ * Budgets above the default, each with its reason. The operations API speaks to four services
+ * (Step Functions, SQS, Lambda for a dead letter's replay, DynamoDB); SDK v3's clients carry their
+ * whole schema (not tree-shaken), ~25–70 KiB each. It serves people at the console, not the
+ * webhook path, so its cold start is not on any acknowledgement.
+ */
+const BUDGETS: Record<string, number> = { OperationsApi: 600 * 1024 };
+const budgetOf = (name: string) => BUDGETS[name] ?? BUDGET_BYTES;
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 
 function median(values: number[]): number {
@@ -31,7 +39,7 @@ function timeNode(code: string, env: NodeJS.ProcessEnv): number {
 interface FunctionResource {
   Type: string;
   Metadata?: Record<string, string>;
-  Properties?: { Environment?: { Variables?: Record<string, unknown> } };
+  Properties?: { Runtime?: string; Environment?: { Variables?: Record<string, unknown> } };
 }
 
 /**
@@ -41,16 +49,29 @@ interface FunctionResource {
  */
 function environmentOf(resource: FunctionResource): Record<string, string> {
   const vars = resource.Properties?.Environment?.Variables ?? {};
-  return Object.fromEntries(
-    Object.entries(vars).map(([name, value]) => [
-      name,
-      typeof value === 'string'
-        ? value
-        : name.endsWith('_ARN')
-          ? `arn:aws:states:us-east-1:000000000000:stateMachine:bench-${name.toLowerCase()}`
-          : `bench-${name.toLowerCase()}`,
-    ]),
-  );
+  return Object.fromEntries(Object.entries(vars).map(([name, value]) => [name, rendered(name, value)]));
+}
+
+/**
+ * A template value as the deployed function would see it, with placeholders for what only a
+ * deployment knows: Fn::Join is joined (a JSON document built by `stack.toJsonString` stays
+ * JSON), a Ref or Fn::GetAtt becomes a plausible name or ARN.
+ */
+function rendered(name: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown> | null;
+  if (v && Array.isArray(v['Fn::Join'])) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map((part) => rendered(name, part)).join(separator);
+  }
+  if (v && ('Ref' in v || 'Fn::GetAtt' in v)) {
+    const target = String('Ref' in v ? v.Ref : (v['Fn::GetAtt'] as unknown[])[0]).toLowerCase();
+    if (target.startsWith('aws::')) return target.includes('region') ? 'us-east-1' : '000000000000';
+    return name.endsWith('_ARN') || String(JSON.stringify(v)).includes('Arn')
+      ? `arn:aws:states:us-east-1:000000000000:stateMachine:bench-${target}`
+      : `bench-${target}`;
+  }
+  return `bench-${name.toLowerCase()}`;
 }
 
 export async function run(): Promise<{ ok: boolean }> {
@@ -70,6 +91,9 @@ export async function run(): Promise<{ ok: boolean }> {
       const resources = (stack.template as { Resources: Record<string, FunctionResource> }).Resources;
       for (const [id, resource] of Object.entries(resources)) {
         if (resource.Type !== 'AWS::Lambda::Function') continue;
+        // Ours only: CDK's own deploy-time handlers (the console's BucketDeployment, in Python)
+        // are not bundles of this app.
+        if (!resource.Properties?.Runtime?.startsWith('nodejs')) continue;
         const env = { ...base, ...environmentOf(resource) };
         const bundle = join(outdir, resource.Metadata?.['aws:asset:path'] ?? '', 'index.mjs');
         const code = `await import(${JSON.stringify(pathToFileURL(bundle).href)});`;
@@ -98,10 +122,10 @@ export async function run(): Promise<{ ok: boolean }> {
     console.log('|---|---:|:---:|---:|---:|---:|---:|');
     for (const r of rows) {
       console.log(
-        `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} | ${r.bytes <= BUDGET_BYTES ? 'ok' : 'OVER'} | ${r.emptyMs.toFixed(1)} | ${r.importMs.toFixed(1)} | ${(r.importMs / r.emptyMs).toFixed(2)}x | ${(r.importMs - r.emptyMs).toFixed(1)} |`,
+        `| ${r.name} | ${(r.bytes / 1024).toFixed(1)} | ${r.bytes <= budgetOf(r.name) ? `ok (${budgetOf(r.name) / 1024})` : `OVER ${budgetOf(r.name) / 1024}`} | ${r.emptyMs.toFixed(1)} | ${r.importMs.toFixed(1)} | ${(r.importMs / r.emptyMs).toFixed(2)}x | ${(r.importMs - r.emptyMs).toFixed(1)} |`,
       );
     }
-    return { ok: rows.every((r) => r.bytes <= BUDGET_BYTES) };
+    return { ok: rows.every((r) => r.bytes <= budgetOf(r.name)) };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
