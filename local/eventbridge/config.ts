@@ -30,8 +30,11 @@ import type {
 export interface Config {
   readonly busesByName: Map<string, Bus>;
   readonly busesByArn: Map<string, Bus>;
+  /** by rule ARN */
   readonly rules: Map<string, RuleRt>;
+  /** by archive ARN */
   readonly archives: Map<string, ArchiveRt>;
+  /** by schedule key (`rule:<arn>`, `schedule:<arn>`) */
   readonly schedules: Map<string, ScheduleRt>;
   readonly groups: Map<string, Group>;
 }

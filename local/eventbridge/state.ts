@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../engine/clock.ts';
 import type { Journal } from '../runtime/journal.ts';
 import type { Archives } from './archive.ts';
+import type { Config } from './config.ts';
 import type { Deliverer } from './delivery.ts';
 import type { CompiledPattern, EventBridgeEvent } from './pattern.ts';
 import type { RuleStore } from './rules.ts';
@@ -297,7 +298,7 @@ export interface Counters {
  * The bus as its parts see it: the shared state (configuration, stored events, pending deliveries, schedules,
  * replays), the journals, and the bookkeeping every change goes through (append, commit soon, compact).
  */
-export interface BridgeCore {
+export interface BridgeCore extends Config {
   readonly opts: EventBridgeOptions;
   readonly clock: Clock;
   readonly journal: Journal<Rec>;
@@ -307,15 +308,6 @@ export interface BridgeCore {
   /** compact a journal after this many appended records */
   readonly compactEvery: number;
 
-  readonly busesByName: Map<string, Bus>;
-  readonly busesByArn: Map<string, Bus>;
-  /** by rule ARN */
-  readonly rules: Map<string, RuleRt>;
-  /** by archive ARN */
-  readonly archives: Map<string, ArchiveRt>;
-  /** by schedule key (`rule:<arn>`, `schedule:<arn>`) */
-  readonly schedules: Map<string, ScheduleRt>;
-  readonly groups: Map<string, Group>;
   readonly events: Map<string, StoredEvent>;
   readonly deliveries: Map<string, Delivery>;
   readonly replays: Map<string, Replay>;
