@@ -10,8 +10,11 @@ import {
   onUnauthorized,
   setToken,
 } from './api.ts';
+import { Campaigns, Experiments } from './pages/campaigns.tsx';
+import { Customers, Leaderboard } from './pages/customers.tsx';
 import { DeadLetters } from './pages/dead-letters.tsx';
 import { KeySearch, KeyTimeline } from './pages/keys.tsx';
+import { Metrics } from './pages/metrics.tsx';
 import { OverviewPage } from './pages/overview.tsx';
 import { Presales } from './pages/presales.tsx';
 import { Pricing } from './pages/pricing.tsx';
@@ -30,6 +33,11 @@ const NAV: Array<[string, string]> = [
   ['purchase-orders', 'Purchase orders'],
   ['promises', 'Promises & SLA'],
   ['pricing', 'Pricing'],
+  ['metrics', 'Metrics'],
+  ['campaigns', 'Campaigns'],
+  ['experiments', 'Experiments'],
+  ['customers', 'Customers'],
+  ['referrals', 'Referrals'],
   ['dead-letters', 'Dead letters'],
 ];
 
@@ -117,6 +125,16 @@ function Screen() {
       return <Promises query={query} />;
     case 'pricing':
       return <Pricing query={query} />;
+    case 'metrics':
+      return <Metrics query={query} />;
+    case 'campaigns':
+      return <Campaigns id={rest[0]} />;
+    case 'experiments':
+      return <Experiments id={rest[0]} />;
+    case 'customers':
+      return <Customers id={rest[0]} />;
+    case 'referrals':
+      return <Leaderboard query={query} />;
     case 'dead-letters':
       return <DeadLetters />;
     default:

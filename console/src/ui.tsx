@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
+import { formatMoney, isMoney as isMoneyLike } from './data/format.ts';
 
 /** Shared pieces of the console's screens: loading, errors, values, tables, links. */
 
@@ -87,18 +88,8 @@ export function ActionButton(props: {
   );
 }
 
-const isMoney = (v: unknown): v is { amount: number; currency: string } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { amount?: unknown }).amount === 'number' &&
-  typeof (v as { currency?: unknown }).currency === 'string' &&
-  Object.keys(v).length === 2;
-
 /** Integer minor units shown in major units with the ISO currency (2 decimals; JPY-like: 0). */
-export function formatMoney(m: { amount: number; currency: string }): string {
-  const digits = ['JPY', 'KRW', 'VND', 'CLP', 'ISK'].includes(m.currency) ? 0 : 2;
-  return `${(m.amount / 10 ** digits).toFixed(digits)} ${m.currency}`;
-}
+export { formatMoney };
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 export const formatTime = (iso: string | null | undefined) =>
@@ -107,7 +98,8 @@ export const formatTime = (iso: string | null | undefined) =>
 /** A value in a cell: money, times, short scalars as text; objects as compact JSON. */
 export function Value({ value }: { value: unknown }) {
   if (value === null || value === undefined) return <span class="muted">—</span>;
-  if (isMoney(value)) return <span class="money">{formatMoney(value)}</span>;
+  if (isMoneyLike(value) && Object.keys(value).length === 2)
+    return <span class="money">{formatMoney(value)}</span>;
   if (typeof value === 'string') return <span>{ISO.test(value) ? formatTime(value) : value}</span>;
   if (typeof value === 'number' || typeof value === 'boolean') return <span>{String(value)}</span>;
   const json = JSON.stringify(value);

@@ -25,6 +25,12 @@ export function keyHref(key: { type: string; value: string }): string | undefine
       return href(['presales'], { presale: key.value });
     case 'promise':
       return href(['promises']);
+    case 'campaign':
+      return href(['campaigns', key.value]);
+    case 'experiment':
+      return href(['experiments', key.value]);
+    case 'customer':
+      return href(['customers', key.value]);
     default:
       return undefined;
   }
