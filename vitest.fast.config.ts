@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The fast tier (`npm run test:fast`): the domain, adapters against in-process dynalite, handlers,
- * the engine, the bus and the queues — everything that needs no synthesized app and no runtime
+ * the engine, the bus and the queues, the console's data shaping — everything that needs no synthesized app and no runtime
  * process. Seconds, not minutes; `npm test` runs everything.
  */
 export default defineConfig({
@@ -14,6 +14,7 @@ export default defineConfig({
       'test/eventbridge/**/*.test.ts',
       'test/sqs/**/*.test.ts',
       'test/engine/*.test.ts',
+      'test/console/**/*.test.ts',
     ],
     exclude: ['test/engine/crash.test.ts'],
     environment: 'node',

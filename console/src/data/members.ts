@@ -51,12 +51,8 @@ export interface CustomerView {
     readonly status: string | null;
     readonly reason: string | null;
   } | null;
-  /** the customers they invited, with each referral's status */
-  readonly referrals: Array<{
-    readonly customerId: string;
-    readonly status: string;
-    readonly reason: string | null;
-  }>;
+  /** their rewarded referrals as an inviter: this month's and this year's (`{ period, rewarded }`) */
+  readonly referrals: Array<{ readonly scope: string; readonly period: string; readonly rewarded: number }>;
   readonly history: TierChange[];
 }
 
@@ -159,13 +155,10 @@ export function customerView(id: string, answer: unknown): CustomerView {
     coupons: couponList(c.coupons),
     referralCode: str(c.referralCode ?? referral.code),
     invitedBy: invitedByOf(c.invitedBy ?? c.inviter ?? referral.invitedBy),
-    referrals: (Array.isArray(c.referrals) ? c.referrals : []).map((v) => {
+    referrals: Object.entries(obj(c.referrals)).flatMap(([scope, v]) => {
       const r = obj(v);
-      return {
-        customerId: String(r.customerId ?? r.inviteeId ?? r.invitee ?? ''),
-        status: String(r.status ?? ''),
-        reason: str(r.reason),
-      };
+      const rewarded = num(r.rewarded);
+      return rewarded === null ? [] : [{ scope, period: String(r.period ?? scope), rewarded }];
     }),
     history,
   };

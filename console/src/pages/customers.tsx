@@ -121,31 +121,11 @@ function CustomerPage({ id }: { id: string }) {
                 </div>
               </dl>
               {c.referrals.length ? (
-                <table class="table" data-testid="referrals">
-                  <thead>
-                    <tr>
-                      <th>Invited</th>
-                      <th>Status</th>
-                      <th>Reason</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {c.referrals.map((r) => (
-                      <tr key={r.customerId}>
-                        <td>
-                          <a href={href(['customers', r.customerId])}>{r.customerId}</a>
-                        </td>
-                        <td>
-                          <StatusBadge status={r.status} />
-                        </td>
-                        <td>{r.reason ?? ''}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              ) : (
-                <p class="muted small">Nobody invited yet.</p>
-              )}
+                <p data-testid="referral-counts">
+                  Rewarded referrals: {c.referrals.map((r) => `${r.rewarded} in ${r.period}`).join(', ')}{' '}
+                  <a href={href(['referrals'], { period: 'month' })}>leaderboard →</a>
+                </p>
+              ) : null}
               {c.referralCode ? null : (
                 <ActionButton
                   label="Create referral code"
