@@ -597,7 +597,7 @@ export async function routeApi(page: Page, handlers: () => FixtureHandler[]): Pr
       .map((h) => h(req))
       .find((a) => a !== undefined);
     await route.fulfill({
-      status: answer?.status ?? 404,
+      status: answer ? (answer.status ?? 200) : 404,
       contentType: 'application/json',
       body: JSON.stringify(answer?.body ?? { message: `no fixture for ${req.method} ${req.path}` }),
     });

@@ -252,7 +252,7 @@ export function Leaderboard({ query: q }: { query: URLSearchParams }) {
     ? [
         board.data.from && board.data.to
           ? `${board.data.from} – ${board.data.to}`
-          : (board.data.period ?? period),
+          : (board.data.key ?? board.data.period ?? period),
         board.data.timeZone,
       ]
         .filter(Boolean)

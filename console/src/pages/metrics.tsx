@@ -238,15 +238,15 @@ function ChannelsSection({ answer }: { answer: unknown }) {
           { label: `GMV ${currency}`, data: rows.map((r) => major(r.gmv)), color: 4 },
           { label: `Spend ${currency}`, data: rows.map((r) => major(r.spend)), color: 6 },
           {
-            label: 'ROI %',
-            data: rows.map((r) => (r.roiBps === null ? null : r.roiBps / 100)),
+            label: 'ROI ×',
+            data: rows.map((r) => (r.roiBps === null ? null : r.roiBps / 10_000)),
             color: 5,
             line: true,
             right: true,
           },
         ]}
         unit={currency}
-        rightUnit="ROI %"
+        rightUnit="ROI × (GMV / spend)"
       />
       <table class="table" data-testid="channels">
         <thead>
