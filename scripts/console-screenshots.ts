@@ -1,12 +1,16 @@
 /**
  * `npm run screenshots`: the console's main pages as PNGs in docs/console/ (for the README), taken
  * in headless Chromium on a fresh local runtime with the virtual clock and the same demo data as
- * the browser test (test/runtime/console.test.ts). Not part of `npm test`.
+ * the browser test (test/runtime/console.test.ts). The metrics, campaign, experiment, customer and
+ * leaderboard pages use the runtime's API where it answers, and the contract fixtures of
+ * test/runtime/console-pages.test.ts where it answers 404 (a feature not in this build, or no such
+ * record yet). Not part of `npm test`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchChromium } from '#test/support/browser';
+import { contractFixtures, type SeenRequest } from '#test/support/console-fixtures';
 import {
   seedPresaleOrder,
   seedPurchaseOrder,
@@ -43,9 +47,9 @@ try {
   mkdirSync(out, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, deviceScaleFactor: 1 });
   page.setDefaultTimeout(20_000);
-  const shot = async (name: string, ready: string) => {
+  const shot = async (name: string, ready: string, fullPage = false) => {
     await page.locator(ready).first().waitFor();
-    await page.screenshot({ path: join(out, `${name}.png`), fullPage: false });
+    await page.screenshot({ path: join(out, `${name}.png`), fullPage });
     console.log(`  docs/console/${name}.png`);
   };
   const go = (hash: string) =>
@@ -71,6 +75,41 @@ try {
   await shot('purchase-orders', '[data-page=purchase-orders] dl.fields');
   await go('#/dead-letters');
   await shot('dead-letters', '[data-testid=dead-letter-queues]');
+
+  // The pages of issues #16–#18: the runtime's answer, or the contract fixture where it has none.
+  const fixtured = new Set<string>();
+  await page.route('**/api/**', async (route) => {
+    const res = await route.fetch();
+    if (res.status() !== 404) return route.fulfill({ response: res });
+    const url = new URL(route.request().url());
+    const req: SeenRequest = {
+      method: route.request().method(),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: undefined,
+    };
+    const answer = contractFixtures(req);
+    if (!answer) return route.fulfill({ response: res });
+    fixtured.add(url.pathname);
+    return route.fulfill({
+      status: answer.status ?? 200,
+      contentType: 'application/json',
+      body: JSON.stringify(answer.body),
+    });
+  });
+  await go('#/metrics?from=2026-11-01&to=2026-11-03');
+  await page.locator('[data-testid=gmv-chart] canvas[data-rendered=true]').waitFor();
+  await shot('metrics', '[data-testid=funnel-chart] canvas[data-rendered=true]', true);
+  await go('#/campaigns/C-1111');
+  await shot('campaign', '[data-testid=pilot-chart] canvas[data-rendered=true]', true);
+  await go('#/experiments/X-1');
+  await shot('experiment', '[data-testid=variants-chart] canvas[data-rendered=true]');
+  await go('#/customers/c-1001');
+  await page.locator('[data-page=customer] [data-testid=timeline] li').first().waitFor();
+  await shot('customer', '[data-page=customer] [data-testid=tier]', true);
+  await go('#/referrals');
+  await shot('leaderboard', '[data-testid=leaderboard-chart] canvas[data-rendered=true]');
+  if (fixtured.size) console.log(`  (fixture answers for ${[...fixtured].sort().join(', ')})`);
 } finally {
   await browser.close();
   sf.close();

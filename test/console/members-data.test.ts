@@ -9,6 +9,11 @@ describe('a customer on the console', () => {
     expect(c.since).toBe('2026-09-14T03:00:00.000Z');
     expect(c.spend).toEqual({ amount: 620_000, currency: 'CNY' });
     expect(c.orders).toBe(7);
+    expect(c.window).toEqual({
+      from: '2025-12-01T00:00:00.000Z',
+      to: '2026-11-30T16:00:00.000Z',
+      months: 12,
+    });
     expect(c.next).toEqual({
       tier: 'diamond',
       spendNeeded: { amount: 380_000, currency: 'CNY' },

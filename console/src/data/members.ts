@@ -41,7 +41,12 @@ export interface CustomerView {
   readonly since: string | null;
   readonly spend: Money | null;
   readonly orders: number | null;
-  readonly window: string | null;
+  /** the trailing window the spend and orders cover */
+  readonly window: {
+    readonly from: string | null;
+    readonly to: string | null;
+    readonly months: number | null;
+  } | null;
   readonly next: NextTier | null;
   readonly coupons: Coupon[];
   readonly referralCode: string | null;
@@ -146,11 +151,9 @@ export function customerView(id: string, answer: unknown): CustomerView {
     spend,
     orders: num(c.orders ?? c.windowOrders ?? w.orders),
     window:
-      str(w.from) && str(w.to)
-        ? `${w.from} – ${w.to}`
-        : num(c.windowMonths)
-          ? `${c.windowMonths} months`
-          : null,
+      str(w.from) || num(w.months) !== null
+        ? { from: str(w.from), to: str(w.to), months: num(w.months) }
+        : null,
     next: nextTier(c.nextTier ?? c.next, spend),
     coupons: couponList(c.coupons),
     referralCode: str(c.referralCode ?? referral.code),

@@ -68,7 +68,12 @@ function CustomerPage({ id }: { id: string }) {
                 {c.window ? (
                   <div>
                     <dt>window</dt>
-                    <dd>{c.window}</dd>
+                    <dd data-testid="window">
+                      {c.window.months ? `${c.window.months} months` : ''}
+                      {c.window.from && c.window.to
+                        ? ` (${formatTime(c.window.from)} – ${formatTime(c.window.to)})`
+                        : ''}
+                    </dd>
                   </div>
                 ) : null}
               </dl>

@@ -268,7 +268,9 @@ function ChannelsSection({ answer }: { answer: unknown }) {
           ))}
         </tbody>
       </table>
-      <p class="muted small">ROI = GMV / spend (投产比); a channel without spend has none.</p>
+      <p class="muted small">
+        ROI = GMV / spend (the return on the channel's spend); a channel without spend has none.
+      </p>
     </>
   );
 }
