@@ -9,6 +9,7 @@ describe('a customer on the console', () => {
     expect(c.since).toBe('2026-09-14T03:00:00.000Z');
     expect(c.spend).toEqual({ amount: 620_000, currency: 'CNY' });
     expect(c.orders).toBe(7);
+    expect(c.benefits).toEqual(['3.00% off', 'free shipping', 'SLA compensation ×1.50']);
     expect(c.window).toEqual({
       from: '2025-12-01T00:00:00.000Z',
       to: '2026-11-30T16:00:00.000Z',
@@ -56,6 +57,8 @@ describe('a customer on the console', () => {
       invitedBy: null,
       referrals: [],
       history: [],
+      benefits: [],
+      newUser: false,
     });
     expect(customerView('c-2002', CUSTOMERS.fresh).tier).toBe('none');
   });

@@ -393,6 +393,9 @@ describe('the customer page and the leaderboard', () => {
     await page.locator('[data-page=customer] [data-testid=tier][data-tier=gold]').waitFor();
     expect(await text('[data-testid=window-spend]')).toBe('6200.00 CNY');
     expect(await text('[data-testid=window-orders]')).toBe('7');
+    expect(await text('[data-testid=benefits]')).toBe(
+      'Benefits: 3.00% off · free shipping · SLA compensation ×1.50',
+    );
     expect(await text('[data-testid=next-tier] p')).toBe(
       'Next: diamond — 3800.00 CNY more spend and 3 more orders',
     );
@@ -452,7 +455,10 @@ describe('the customer page and the leaderboard', () => {
     await page.fill('[data-page=leaderboard] input[name=at]', '2026-06-30');
     await page.click('[data-page=leaderboard] button[type=submit]');
     await expect.poll(async () => (await chart('leaderboard-chart')).values).toEqual([[31]]);
-    expect(calls('/api/referrals/leaderboard').at(-1)!.query).toEqual({ period: 'year', at: '2026-06-30' });
+    expect(calls('/api/referrals/leaderboard').at(-1)!.query).toEqual({
+      period: 'year',
+      at: '2026-06-30T12:00:00.000Z',
+    });
     expect(await page.locator('[data-testid=leaderboard] tbody tr').allTextContents()).toEqual([
       '1c-0999312026-11-20 10:00:00Z',
     ]);

@@ -59,6 +59,23 @@ export interface CustomerView {
   /** their rewarded referrals as an inviter: this month's and this year's (`{ period, rewarded }`) */
   readonly referrals: Array<{ readonly scope: string; readonly period: string; readonly rewarded: number }>;
   readonly history: TierChange[];
+  /** what the tier gives, in words (`5.00% off`, `free shipping`, …); empty without benefits */
+  readonly benefits: string[];
+  /** no paid order yet: the first-order perks apply */
+  readonly newUser: boolean;
+}
+
+/** A tier's benefits in words, from `{ discountBps, freeShipping, dedicatedSupport, slaMultiplierBps }`. */
+export function benefitsOf(v: unknown): string[] {
+  const b = obj(v);
+  const out: string[] = [];
+  const discount = num(b.discountBps);
+  if (discount) out.push(`${(discount / 100).toFixed(2)}% off`);
+  if (b.freeShipping === true) out.push('free shipping');
+  if (b.dedicatedSupport === true) out.push('dedicated support');
+  const sla = num(b.slaMultiplierBps);
+  if (sla !== null && sla !== 10_000) out.push(`SLA compensation ×${(sla / 10_000).toFixed(2)}`);
+  return out;
 }
 
 type Obj = Record<string, unknown>;
@@ -164,6 +181,8 @@ export function customerView(id: string, answer: unknown): CustomerView {
       return rewarded === null ? [] : [{ scope, period: String(r.period ?? scope), rewarded }];
     }),
     history,
+    benefits: benefitsOf(c.benefits),
+    newUser: c.newUser === true,
   };
 }
 

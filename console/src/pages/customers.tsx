@@ -77,6 +77,8 @@ function CustomerPage({ id }: { id: string }) {
                   </div>
                 ) : null}
               </dl>
+              {c.benefits.length ? <p data-testid="benefits">Benefits: {c.benefits.join(' · ')}</p> : null}
+              {c.newUser ? <p data-testid="new-user">New customer: the first-order perks apply.</p> : null}
               <div data-testid="next-tier">
                 {c.next ? (
                   <>
@@ -248,9 +250,12 @@ export function Customers({ id }: { id?: string }) {
 export function Leaderboard({ query: q }: { query: URLSearchParams }) {
   const period = q.get('period') === 'year' ? 'year' : 'month';
   const at = q.get('at') ?? '';
+  // a day of the period, asked as an instant (noon UTC falls on that day in any store time zone)
+  const atInstant = /^\d{4}-\d{2}-\d{2}$/.test(at) ? `${at}T12:00:00.000Z` : at;
   const board = useLoad(
-    () => api<Record<string, unknown>>('GET', `/api/referrals/leaderboard${query({ period, at })}`),
-    [period, at],
+    () =>
+      api<Record<string, unknown>>('GET', `/api/referrals/leaderboard${query({ period, at: atInstant })}`),
+    [period, atInstant],
   );
   const rows = board.data ? leaderRows(board.data) : [];
   const covers = board.data
