@@ -208,3 +208,31 @@ export function generateTraffic(options: TrafficOptions): Traffic {
   refunds.sort((a, b) => a.refundedAt.localeCompare(b.refundedAt));
   return { events, orders, refunds, skus };
 }
+
+/**
+ * Cuts events into batches as a storefront's collector sends them, in time order, with a share
+ * sent again in a later batch (at-least-once: a retry after a lost answer) and a share held back
+ * to the very end (late: a phone that was offline). Seeded.
+ */
+export function batchesOf(
+  events: readonly StorefrontEvent[],
+  options: { size?: number; duplicateBps?: number; lateBps?: number; seed?: number } = {},
+): StorefrontEvent[][] {
+  const size = options.size ?? 500;
+  const rand = prng((options.seed ?? 1) ^ 0x5eed);
+  const late: StorefrontEvent[] = [];
+  const onTime: StorefrontEvent[] = [];
+  for (const e of events) (rand() * 10_000 < (options.lateBps ?? 0) ? late : onTime).push(e);
+  const stream: StorefrontEvent[] = [];
+  const again: StorefrontEvent[] = [];
+  for (const e of [...onTime, ...late]) {
+    stream.push(e);
+    if (rand() * 10_000 < (options.duplicateBps ?? 0)) again.push(e);
+    // a repeat goes out a little later, mixed into the next batches
+    if (again.length > 0 && rand() < 0.5) stream.push(again.shift()!);
+  }
+  stream.push(...again);
+  const batches: StorefrontEvent[][] = [];
+  for (let i = 0; i < stream.length; i += size) batches.push(stream.slice(i, i + size));
+  return batches;
+}
