@@ -20,6 +20,7 @@ import { ApiRoutes } from '../constructs/api-routes.ts';
 import { Console } from '../constructs/console.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
+import { Metrics } from '../constructs/metrics.ts';
 import { Operations } from '../constructs/operations.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
 import { Repricing } from '../constructs/repricing.ts';
@@ -34,6 +35,7 @@ export interface AppStackProps extends StackProps {
   readonly bus: IEventBus;
   readonly shopifySecret: ISecret;
   readonly storeflowSecret: ISecret;
+  readonly storefrontWriteKey: ISecret;
 }
 
 export { ROUTES } from '../constructs/api-routes.ts';
@@ -112,6 +114,7 @@ export class AppStack extends Stack {
     new Restock(this, 'Restock', feature);
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
+    new Metrics(this, 'Metrics', { ...feature, writeKey: props.storefrontWriteKey });
     new Console(this, 'Console', { config, api: this.api });
     // Last: the runs and dead letters of every feature above (it seals the operations catalog).
     new Operations(this, 'Operations', feature);
