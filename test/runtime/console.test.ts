@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { batchesOf, generateTraffic } from '#domain/metrics/traffic';
+import { addDays, localDate } from '#domain/shared/calendar';
 import { launchChromium } from '#test/support/browser';
 import {
   poisonEvent,
@@ -13,6 +15,7 @@ import {
 } from '#test/support/console-seed';
 import { type PresaleClient, presaleClient } from '#test/support/presale-client';
 import { type RestockClient, restockClient } from '#test/support/restock-client';
+import { sendTraffic } from '../../local/cli/traffic.ts';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
 /**
@@ -186,6 +189,57 @@ describe('the console in Chromium', () => {
     await page.click('[data-action=dry-run]');
     await page.locator('[data-testid=dry-run], [data-page=pricing] .action [role=alert]').first().waitFor();
     expect(await page.locator('[data-testid=dry-run]').textContent()).toContain('nothing applied');
+  });
+
+  it('draws the metrics of generated storefront traffic as the API computes them (issue #16)', async () => {
+    const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as {
+      secrets: Record<string, string>;
+    };
+    const clock = (await (await fetch(`${runtime.url}/_local/clock`)).json()) as { now: string };
+    const tz = 'Asia/Shanghai';
+    const day = addDays(localDate(new Date(clock.now), tz), -1);
+    const generated = generateTraffic({ users: 150, days: 1, startDay: day, timeZone: tz, seed: 28 });
+    const sent = await sendTraffic({
+      url: runtime.url,
+      writeKey: secrets.secrets.StorefrontWriteKey!,
+      shopifySecret: secrets.secrets.ShopifyWebhookSecret!,
+      batches: batchesOf(generated.events, { size: 500, seed: 28 }),
+      orders: generated.orders,
+      refunds: generated.refunds,
+    });
+    expect(sent.failures).toEqual([]);
+    await runtime.settle();
+    const funnel = (await sf.api('GET', `/api/metrics/funnel?from=${day}&to=${day}`)).body as {
+      steps: Array<{ users: number }>;
+    };
+    const gmv = (await sf.api('GET', `/api/metrics/gmv?from=${day}&to=${day}&by=channel`)).body as {
+      rows: Array<{ key: string; gmv: number }>;
+      total: { traffic: number; gmv: number };
+      currency: string;
+      timeZone: string;
+    };
+    expect(funnel.steps[4]!.users).toBeGreaterThan(0);
+
+    await go(`#/metrics?from=${day}&to=${day}&by=channel`);
+    const drawn = async (testid: string) => {
+      const canvas = page.locator(`[data-testid=${testid}] canvas[data-rendered=true]`);
+      await canvas.waitFor();
+      return {
+        labels: JSON.parse((await canvas.getAttribute('data-labels'))!) as string[],
+        values: JSON.parse((await canvas.getAttribute('data-values'))!) as number[][],
+      };
+    };
+    expect((await drawn('funnel-chart')).values).toEqual([funnel.steps.map((s) => s.users)]);
+    const byGmv = [...gmv.rows].sort((a, b) => b.gmv - a.gmv);
+    const chart = await drawn('gmv-chart');
+    expect(chart.labels).toEqual(byGmv.map((r) => r.key));
+    expect(chart.values).toEqual([byGmv.map((r) => r.gmv / 100)]);
+    const identity = await page.locator('[data-testid=gmv-identity]').textContent();
+    expect(identity).toContain(`${gmv.total.traffic.toLocaleString('en-US')} visitors`);
+    expect(identity).toContain(`= ${(gmv.total.gmv / 100).toFixed(2)} ${gmv.currency}`);
+    expect(await page.locator('[data-page=metrics] [data-testid=period]').first().textContent()).toBe(
+      `${day} – ${day} · ${gmv.timeZone}`,
+    );
   });
 
   it('lists the dead letters, peeks at their messages and replays one', async () => {
