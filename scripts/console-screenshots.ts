@@ -9,6 +9,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { batchesOf, generateTraffic } from '#domain/metrics/traffic';
+import { addDays, localDate } from '#domain/shared/calendar';
 import { launchChromium } from '#test/support/browser';
 import { contractFixtures, type SeenRequest } from '#test/support/console-fixtures';
 import {
@@ -19,6 +21,7 @@ import {
 } from '#test/support/console-seed';
 import { presaleClient } from '#test/support/presale-client';
 import { restockClient } from '#test/support/restock-client';
+import { sendTraffic } from '../local/cli/traffic.ts';
 import { PROJECT_ROOT, prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntime } from '../local/runtime/runtime.ts';
 
@@ -41,8 +44,43 @@ try {
   await seedPresaleOrder(sf, '1002');
   const poId = await seedPurchaseOrder(rc);
   const sweep = await startFailingSweep(runtime.url, sf);
-  const token = (JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { adminToken: string })
-    .adminToken;
+  const secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as {
+    adminToken: string;
+    secrets: Record<string, string>;
+  };
+  const token = secrets.adminToken;
+  // three days of storefront traffic for the metrics page (seeded: the same pictures each time)
+  const clock = (await (await fetch(`${runtime.url}/_local/clock`)).json()) as { now: string };
+  const metricsTo = addDays(localDate(new Date(clock.now), 'Asia/Shanghai'), -1);
+  const metricsFrom = addDays(metricsTo, -2);
+  const traffic = generateTraffic({
+    users: 400,
+    days: 3,
+    startDay: metricsFrom,
+    timeZone: 'Asia/Shanghai',
+    seed: 32,
+    channels: ['ads', 'social', 'search', 'email'],
+  });
+  await sendTraffic({
+    url: runtime.url,
+    writeKey: secrets.secrets.StorefrontWriteKey!,
+    shopifySecret: secrets.secrets.ShopifyWebhookSecret!,
+    batches: batchesOf(traffic.events, { size: 500, seed: 32 }),
+    orders: traffic.orders,
+    refunds: traffic.refunds,
+  });
+  // what each channel cost on those days, for channel ROI (fen)
+  const spend: Record<string, [string, number]> = {
+    ads: ['Ads', 90_000],
+    social: ['Social', 60_000],
+    search: ['Search', 50_000],
+    email: ['Email', 5_000],
+  };
+  for (const [id, [name, perDay]] of Object.entries(spend)) {
+    const days = [metricsFrom, addDays(metricsFrom, 1), metricsTo];
+    await sf.api('PUT', `/api/channels/${id}`, { name, spend: days.map((day) => ({ day, amount: perDay })) });
+  }
+  await runtime.settle();
 
   mkdirSync(out, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, deviceScaleFactor: 1 });
@@ -97,7 +135,7 @@ try {
       body: JSON.stringify(answer.body),
     });
   });
-  await go('#/metrics?from=2026-11-01&to=2026-11-03');
+  await go(`#/metrics?from=${metricsFrom}&to=${metricsTo}`);
   await page.locator('[data-testid=gmv-chart] canvas[data-rendered=true]').waitFor();
   await shot('metrics', '[data-testid=funnel-chart] canvas[data-rendered=true]', true);
   await go('#/campaigns/C-1111');
