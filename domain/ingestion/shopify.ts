@@ -88,9 +88,13 @@ const Order = z.object({
   line_items: z.array(LineItem),
   shipping_address: z.nullish(z.object({ province: maybeString, country_code: maybeString })),
   discount_codes: z._default(
-    z.array(z.object({ code: z.string().check(z.minLength(1), z.maxLength(255, 'must be at most 255 characters')) })).check(
-      z.maxLength(100, 'must list at most 100 codes'),
-    ),
+    z
+      .array(
+        z.object({
+          code: z.string().check(z.minLength(1), z.maxLength(255, 'must be at most 255 characters')),
+        }),
+      )
+      .check(z.maxLength(100, 'must list at most 100 codes')),
     [],
   ),
 });

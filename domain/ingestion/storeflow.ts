@@ -70,17 +70,28 @@ export const storeflowDataSchemas = {
   'customer.registered': z.object({
     customerId: id,
     email: z.pipe(
-      z.nullish(z.email('must be an email address').check(z.maxLength(254, 'must be at most 254 characters'))),
+      z.nullish(
+        z.email('must be an email address').check(z.maxLength(254, 'must be at most 254 characters')),
+      ),
       z.transform((v) => v ?? null),
     ),
     phone: z.pipe(
       z.nullish(
-        z.string().check(z.regex(/^\+?[0-9][0-9 ()-]{4,30}$/, 'must be a phone number (digits, spaces, +, -, parentheses)')),
+        z
+          .string()
+          .check(
+            z.regex(
+              /^\+?[0-9][0-9 ()-]{4,30}$/,
+              'must be a phone number (digits, spaces, +, -, parentheses)',
+            ),
+          ),
       ),
       z.transform((v) => v ?? null),
     ),
     referralCode: z.pipe(
-      z.nullish(z.string().check(z.regex(/^[0-9A-Za-z]{1,32}$/, 'must be a referral code (letters and digits)'))),
+      z.nullish(
+        z.string().check(z.regex(/^[0-9A-Za-z]{1,32}$/, 'must be a referral code (letters and digits)')),
+      ),
       z.transform((v) => (v ? v.toUpperCase() : null)),
     ),
     ip: z.pipe(

@@ -39,7 +39,8 @@ const PREFIX: Record<CouponSource, string> = {
 };
 
 /** `SLA-1A2B3C4D5E6F`: the code of the coupon a cause makes (stable across retries). */
-export const couponCode = (source: CouponSource, ...cause: string[]) => `${PREFIX[source]}-${hash(source, ...cause)}`;
+export const couponCode = (source: CouponSource, ...cause: string[]) =>
+  `${PREFIX[source]}-${hash(source, ...cause)}`;
 
 export const COUPON_CODE_PATTERN = /^(SLA|REF|FREE)-[0-9A-F]{12}$/;
 
@@ -64,9 +65,13 @@ export function redeemDecision(coupon: Coupon, orderId: string, at: Date): Redee
       : { ok: false, reason: `coupon ${coupon.code} was already redeemed on order ${coupon.orderId}` };
   }
   if (status === 'cancelled') {
-    return { ok: false, reason: `coupon ${coupon.code} was cancelled (${coupon.cancelReason ?? 'no reason'})` };
+    return {
+      ok: false,
+      reason: `coupon ${coupon.code} was cancelled (${coupon.cancelReason ?? 'no reason'})`,
+    };
   }
-  if (status === 'expired') return { ok: false, reason: `coupon ${coupon.code} expired at ${coupon.expiresAt}` };
+  if (status === 'expired')
+    return { ok: false, reason: `coupon ${coupon.code} expired at ${coupon.expiresAt}` };
   return { ok: true, already: false };
 }
 

@@ -24,11 +24,14 @@ export function rank(entries: readonly LeaderboardEntry[], top: number) {
     .filter((e) => e.rewarded > 0)
     .sort(
       (a, b) =>
-        b.rewarded - a.rewarded || a.reachedAt.localeCompare(b.reachedAt) || a.customerId.localeCompare(b.customerId),
+        b.rewarded - a.rewarded ||
+        a.reachedAt.localeCompare(b.reachedAt) ||
+        a.customerId.localeCompare(b.customerId),
     )
     .slice(0, top)
     .map((e, i) => ({ rank: i + 1, ...e }));
 }
 
 /** The year whose top inviters are granted at `at` (1 January store time → the previous year). */
-export const previousYear = (at: Date, timeZone: string) => String(Number(localDate(at, timeZone).slice(0, 4)) - 1);
+export const previousYear = (at: Date, timeZone: string) =>
+  String(Number(localDate(at, timeZone).slice(0, 4)) - 1);

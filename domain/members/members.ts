@@ -9,8 +9,9 @@ import { deterministicId } from '../shared/ids.ts';
 import { idSchema, instantSchema, parseId } from '../shared/schemas.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
-import { type Coupon, couponCode, couponView, redeemDecision, statusAt } from './coupons.ts';
+import { type Coupon, couponCode, couponView, redeemDecision } from './coupons.ts';
 import { type Period, periodKey, previousYear, rank } from './leaderboard.ts';
+import { couponViewOf, perksOf } from './perks.ts';
 import { DEFAULT_MEMBER_POLICY, parseMemberPolicy, type StoredMemberPolicy, tierTerms } from './policy.ts';
 import {
   heldReason,
@@ -92,7 +93,9 @@ const LeaderboardQuery = z.object({
   period: z._default(z.enum(['month', 'year'], 'must be month or year'), 'month'),
   at: z.optional(instantSchema()),
   limit: z.optional(
-    z.coerce.number('must be a number from 1 to 100').check(z.int('must be a whole number'), z.minimum(1), z.maximum(100)),
+    z.coerce
+      .number('must be a number from 1 to 100')
+      .check(z.int('must be a whole number'), z.minimum(1), z.maximum(100)),
   ),
 });
 
@@ -173,7 +176,14 @@ export function members(deps: MemberDeps) {
       window: { from: totals.from, to: totals.to },
       policyVersion: p.version,
       rule: MEMBER_RULES_VERSION,
-      eventId: deterministicId(MEMBERS_ORIGIN, 'MemberTierChanged', member.customerId, causeKey(cause), member.tier, tier),
+      eventId: deterministicId(
+        MEMBERS_ORIGIN,
+        'MemberTierChanged',
+        member.customerId,
+        causeKey(cause),
+        member.tier,
+        tier,
+      ),
     };
     return {
       record: {
@@ -249,15 +259,33 @@ export function members(deps: MemberDeps) {
   });
 
   /** The rewarded referral's side effects: two coupons, the leaderboards, the events (all idempotent). */
-  async function reward(invitee: MemberRecord, invitation: Invitation, p: StoredMemberPolicy): Promise<Outgoing[]> {
+  async function reward(
+    invitee: MemberRecord,
+    invitation: Invitation,
+    p: StoredMemberPolicy,
+  ): Promise<Outgoing[]> {
     const at = invitation.decidedAt!;
     const codes = referralCoupons(invitee.customerId);
     const ref = { type: 'referral', id: invitee.customerId };
     const inviterCoupon = await issue(
-      newCoupon({ code: codes.inviter, customerId: invitation.inviterId!, amount: p.referral.reward, source: 'referral', ref, issuedAt: at }),
+      newCoupon({
+        code: codes.inviter,
+        customerId: invitation.inviterId!,
+        amount: p.referral.reward,
+        source: 'referral',
+        ref,
+        issuedAt: at,
+      }),
     );
     const inviteeCoupon = await issue(
-      newCoupon({ code: codes.invitee, customerId: invitee.customerId, amount: p.referral.reward, source: 'referral', ref, issuedAt: at }),
+      newCoupon({
+        code: codes.invitee,
+        customerId: invitee.customerId,
+        amount: p.referral.reward,
+        source: 'referral',
+        ref,
+        issuedAt: at,
+      }),
     );
     for (const period of ['month', 'year'] as const) {
       await deps.store.addToLeaderboard(
@@ -303,8 +331,9 @@ export function members(deps: MemberDeps) {
   /** The events a referral decision announces (again, on a redelivery). */
   async function referralEvents(member: MemberRecord, p: StoredMemberPolicy): Promise<Outgoing[]> {
     const inv = member.invitation;
-    if (!inv || !inv.decidedAt) return [];
-    if (inv.status === 'rewarded' || inv.status === 'cancelled') return reward(member, inv, p);
+    if (!inv?.decidedAt) return [];
+    // A cancelled referral was announced when rewarded; announcing it again would count it again.
+    if (inv.status === 'rewarded') return reward(member, inv, p);
     if (inv.status === 'refused' || inv.status === 'held') return [refusal(member.customerId, inv)];
     return [];
   }
@@ -321,7 +350,12 @@ export function members(deps: MemberDeps) {
         events.push(
           out(
             'CouponCancelled',
-            { code, customerId: coupon.customerId, reason: coupon.cancelReason ?? inv.reason!, cancelledAt: coupon.cancelledAt! },
+            {
+              code,
+              customerId: coupon.customerId,
+              reason: coupon.cancelReason ?? inv.reason!,
+              cancelledAt: coupon.cancelledAt!,
+            },
             code,
           ),
         );
@@ -369,13 +403,14 @@ export function members(deps: MemberDeps) {
 
     /** `customer.registered`: the customer's contact and, with a referral code, the invitation. */
     async onCustomerRegistered(data: EventData<'CustomerRegistered'>, eventId: string) {
-      const p = await policy();
       const { after, changed } = await update(data.customerId, async (m) => {
         if (m.registeredAt) return null;
         let invitation: Invitation | null = null;
         if (data.referralCode) {
           const inviterId = await deps.store.codeOwner(data.referralCode);
-          const inviter = inviterId ? ((await deps.store.getMember(inviterId)) ?? emptyMember(inviterId)) : null;
+          const inviter = inviterId
+            ? ((await deps.store.getMember(inviterId)) ?? emptyMember(inviterId))
+            : null;
           const decision = referralAtRegistration({
             invitee: { customerId: data.customerId, email: data.email, phone: data.phone },
             inviter,
@@ -392,13 +427,24 @@ export function members(deps: MemberDeps) {
             ip: data.ip,
           };
         }
-        return { ...m, registeredAt: data.registeredAt, email: data.email, phone: data.phone, ip: data.ip, invitation };
+        return {
+          ...m,
+          registeredAt: data.registeredAt,
+          email: data.email,
+          phone: data.phone,
+          ip: data.ip,
+          invitation,
+        };
       });
       // A redelivery announces the decision again (same event ids): the first may have failed after the write.
       if (after.registeredAt === data.registeredAt && after.invitation?.status === 'refused') {
         await publish([refusal(after.customerId, after.invitation)], eventId);
       }
-      return { registered: changed, referral: after.invitation?.status ?? null, reason: after.invitation?.reason ?? null };
+      return {
+        registered: changed,
+        referral: after.invitation?.status ?? null,
+        reason: after.invitation?.reason ?? null,
+      };
     },
 
     /**
@@ -443,7 +489,12 @@ export function members(deps: MemberDeps) {
             let reason = decision.reason;
             if (status === 'rewarded' && invitation.ip) {
               const week = weekOf(new Date(paidAt), p.timeZone);
-              const counted = await deps.store.countIpReferral(invitation.ip, week, customerId, p.referral.maxPerIpPerWeek);
+              const counted = await deps.store.countIpReferral(
+                invitation.ip,
+                week,
+                customerId,
+                p.referral.maxPerIpPerWeek,
+              );
               if (!counted) {
                 status = 'held';
                 reason = heldReason(invitation.ip, week, p.referral.maxPerIpPerWeek);
@@ -486,17 +537,34 @@ export function members(deps: MemberDeps) {
         if (order?.refunds.includes(data.refundId)) return null;
         if (
           !order &&
-          !(firstOrder && invitation && refundCancelsReferral(invitation.paidAt!, refundedAt, p.newUser.noReasonReturnDays))
+          !(
+            firstOrder &&
+            invitation &&
+            refundCancelsReferral(invitation.paidAt!, refundedAt, p.newUser.noReasonReturnDays)
+          )
         ) {
           return null;
         }
         const orders = m.orders.map((o) =>
           o.orderId === data.orderId
-            ? { ...o, refunded: Math.min(o.paid, o.refunded + data.amount.amount), refunds: [...o.refunds, data.refundId] }
+            ? {
+                ...o,
+                refunded: Math.min(o.paid, o.refunded + data.amount.amount),
+                refunds: [...o.refunds, data.refundId],
+              }
             : o,
         );
-        const { record } = evaluate({ ...m, orders }, p, new Date(Math.max(now().getTime(), Date.parse(refundedAt))), cause);
-        if (firstOrder && invitation && refundCancelsReferral(invitation.paidAt!, refundedAt, p.newUser.noReasonReturnDays)) {
+        const { record } = evaluate(
+          { ...m, orders },
+          p,
+          new Date(Math.max(now().getTime(), Date.parse(refundedAt))),
+          cause,
+        );
+        if (
+          firstOrder &&
+          invitation &&
+          refundCancelsReferral(invitation.paidAt!, refundedAt, p.newUser.noReasonReturnDays)
+        ) {
           invitation = {
             ...invitation,
             status: 'cancelled',
@@ -507,7 +575,12 @@ export function members(deps: MemberDeps) {
         return { ...record, invitation };
       });
       const events: Outgoing[] = after.tierHistory
-        .filter((c) => c.cause.type === 'RefundIssued' && c.cause.refundId === data.refundId && c.cause.orderId === data.orderId)
+        .filter(
+          (c) =>
+            c.cause.type === 'RefundIssued' &&
+            c.cause.refundId === data.refundId &&
+            c.cause.orderId === data.orderId,
+        )
         .map((c) => tierEvent(customerId, c));
       if (after.invitation?.status === 'cancelled' && after.invitation.orderId === data.orderId) {
         events.push(...(await cancelReferral(after)));
@@ -520,7 +593,10 @@ export function members(deps: MemberDeps) {
         }
       }
       await publish(events, eventId);
-      return { member: { customerId, tier: after.tier, recorded: changed }, referral: after.invitation?.status ?? null };
+      return {
+        member: { customerId, tier: after.tier, recorded: changed },
+        referral: after.invitation?.status ?? null,
+      };
     },
 
     /** SLA compensation (a coupon for a known customer) enters the ledger once. */
@@ -548,8 +624,14 @@ export function members(deps: MemberDeps) {
       for (let attempt = 0; attempt < 8; attempt++) {
         const code = referralCodeFor(customerId, attempt);
         if ((await deps.store.claimCode(code, customerId)) !== customerId) continue;
-        const { after } = await update(customerId, (m) => (m.referralCode ? null : { ...m, referralCode: code }));
-        return { created: after.referralCode === code && !existing?.referralCode, customerId, code: after.referralCode! };
+        const { after } = await update(customerId, (m) =>
+          m.referralCode ? null : { ...m, referralCode: code },
+        );
+        return {
+          created: after.referralCode === code && !existing?.referralCode,
+          customerId,
+          code: after.referralCode!,
+        };
       }
       throw new ConflictError(`no free referral code for customer ${customerId}; try again`);
     },
@@ -558,7 +640,10 @@ export function members(deps: MemberDeps) {
     async customer(rawId: unknown) {
       const customerId = parseId(rawId, 'customerId');
       const m = await deps.store.getMember(customerId);
-      if (!m) throw new NotFoundError(`customer ${customerId} is not known (no registration, order or referral code)`);
+      if (!m)
+        throw new NotFoundError(
+          `customer ${customerId} is not known (no registration, order or referral code)`,
+        );
       const p = await policy();
       const at = now();
       const totals = windowTotals(m.orders, at, p.windowMonths);
@@ -593,12 +678,24 @@ export function members(deps: MemberDeps) {
         firstPaidOrder: m.firstPaidOrder,
         referralCode: m.referralCode,
         invitedBy: inv
-          ? { customerId: inv.inviterId, code: inv.code, status: inv.status, reason: inv.reason, orderId: inv.orderId, decidedAt: inv.decidedAt }
+          ? {
+              customerId: inv.inviterId,
+              code: inv.code,
+              status: inv.status,
+              reason: inv.reason,
+              orderId: inv.orderId,
+              decidedAt: inv.decidedAt,
+            }
           : null,
         referrals,
         coupons: (() => {
-          const views = all.map((c) => couponView(c, at)).sort((a, b) => a.issuedAt.localeCompare(b.issuedAt));
-          return { open: views.filter((c) => c.status === 'open'), used: views.filter((c) => c.status !== 'open') };
+          const views = all
+            .map((c) => couponView(c, at))
+            .sort((a, b) => a.issuedAt.localeCompare(b.issuedAt));
+          return {
+            open: views.filter((c) => c.status === 'open'),
+            used: views.filter((c) => c.status !== 'open'),
+          };
         })(),
         tierHistory: m.tierHistory,
         policyVersion: p.version,
@@ -632,27 +729,12 @@ export function members(deps: MemberDeps) {
 
     async findCoupon(code: string): Promise<CouponView | undefined> {
       const c = await deps.store.getCoupon(code);
-      if (!c) return undefined;
-      return {
-        code: c.code,
-        customerId: c.customerId,
-        amount: c.amount,
-        minSpend: c.minSpend,
-        status: statusAt(c, now()),
-        source: c.source,
-        expiresAt: c.expiresAt,
-      };
+      return c ? couponViewOf(c, now()) : undefined;
     },
 
     async perksOf(customerId: string): Promise<CustomerPerks> {
       const [m, p] = await Promise.all([deps.store.getMember(customerId), policy()]);
-      const terms = m ? tierTerms(p, m.tier) : undefined;
-      return {
-        tier: m?.tier ?? 'none',
-        discountBps: terms?.discountBps ?? 0,
-        slaMultiplierBps: terms?.slaMultiplierBps ?? 10_000,
-        newUser: !m?.firstPaidOrder,
-      };
+      return perksOf(m, p);
     },
 
     // --- the nightly re-evaluation ------------------------------------------------------------------
@@ -666,17 +748,29 @@ export function members(deps: MemberDeps) {
       return { due: true, name: `members-nightly-${date}`, date };
     },
 
-    async nightlyStart(input: { date?: string | undefined }, run: { name: string; startedAt?: string | null | undefined }) {
+    async nightlyStart(
+      input: { date?: string | undefined },
+      run: { name: string; startedAt?: string | null | undefined },
+    ) {
       const p = await policy();
       const at = run.startedAt ?? now().toISOString();
       return {
-        context: { run: run.name, date: input.date ?? localDate(new Date(at), p.timeZone), at, policyVersion: p.version },
+        context: {
+          run: run.name,
+          date: input.date ?? localDate(new Date(at), p.timeZone),
+          at,
+          policyVersion: p.version,
+        },
         buckets: Array.from({ length: MEMBER_BUCKETS }, (_, i) => i),
       };
     },
 
     /** One page of one bucket: each customer's window at the run's instant; a tier that changed is recorded. */
-    async nightlyPage(input: { context: { run: string; at: string }; bucket: number; cursor: string | null }) {
+    async nightlyPage(input: {
+      context: { run: string; at: string };
+      bucket: number;
+      cursor: string | null;
+    }) {
       const p = await policy();
       const at = new Date(input.context.at);
       const page = await deps.store.listBucket(input.bucket, input.cursor || null, NIGHTLY_PAGE_SIZE);
@@ -692,7 +786,9 @@ export function members(deps: MemberDeps) {
           if (!change && record.orders.length === m.orders.length) return null;
           return record;
         });
-        const made = after.tierHistory.filter((c) => c.cause.type === 'nightly' && c.cause.run === input.context.run);
+        const made = after.tierHistory.filter(
+          (c) => c.cause.type === 'nightly' && c.cause.run === input.context.run,
+        );
         changed += made.length;
         events.push(...made.map((c) => tierEvent(listed.customerId, c)));
       }
@@ -831,4 +927,3 @@ export function members(deps: MemberDeps) {
   }
 }
 export type Members = ReturnType<typeof members>;
-

@@ -174,7 +174,10 @@ export function parseMemberPolicy(body: unknown): MemberPolicy {
   const policy = parseOrThrow(PolicySchema, body) as MemberPolicy;
   policy.tiers.forEach((tier, i) => {
     if (tier.name !== TIER_NAMES[i]) {
-      throw ValidationError.field(`tiers.${i}.name`, `must be ${TIER_NAMES[i]} (silver, gold, diamond in order)`);
+      throw ValidationError.field(
+        `tiers.${i}.name`,
+        `must be ${TIER_NAMES[i]} (silver, gold, diamond in order)`,
+      );
     }
     const below = policy.tiers[i - 1];
     if (!below) return;
@@ -193,7 +196,8 @@ export function parseMemberPolicy(body: unknown): MemberPolicy {
     ['referral.annualFreeOrderMax', policy.referral.annualFreeOrderMax],
   ];
   for (const [field, m] of amounts) {
-    if (m.currency !== currency) throw ValidationError.field(`${field}.currency`, `must be ${currency} like the tiers`);
+    if (m.currency !== currency)
+      throw ValidationError.field(`${field}.currency`, `must be ${currency} like the tiers`);
   }
   return policy;
 }

@@ -15,7 +15,8 @@ export interface Contact {
 }
 
 /** Emails compare case-insensitively; phones by their digits (a `+86 138-0000` is `+86138 0000`). */
-export const normalizeEmail = (email: string | null | undefined) => (email ? email.trim().toLowerCase() : null);
+export const normalizeEmail = (email: string | null | undefined) =>
+  email ? email.trim().toLowerCase() : null;
 export const normalizePhone = (phone: string | null | undefined) => {
   const digits = phone ? phone.replace(/\D/g, '') : '';
   return digits.length > 0 ? digits : null;
@@ -82,7 +83,11 @@ export const heldReason = (ip: string, week: string, max: number) =>
   `more than ${max} rewarded referrals from IP ${ip} in the week of ${week}: held for review`;
 
 /** A refund inside the no-reason-return window of the first order cancels its unused referral coupons. */
-export function refundCancelsReferral(paidAt: string, refundedAt: string, noReasonReturnDays: number): boolean {
+export function refundCancelsReferral(
+  paidAt: string,
+  refundedAt: string,
+  noReasonReturnDays: number,
+): boolean {
   const elapsed = Date.parse(refundedAt) - Date.parse(paidAt);
   return elapsed >= 0 && elapsed <= noReasonReturnDays * 86_400_000;
 }

@@ -75,7 +75,11 @@ export interface AnnualGrant {
 export interface MemberStore {
   getPolicy(): Promise<StoredMemberPolicy | null>;
   /** A new version when the current one is still `expectedVersion` (null: none yet); null on a race. */
-  savePolicy(policy: MemberPolicy, expectedVersion: number | null, at: string): Promise<StoredMemberPolicy | null>;
+  savePolicy(
+    policy: MemberPolicy,
+    expectedVersion: number | null,
+    at: string,
+  ): Promise<StoredMemberPolicy | null>;
 
   getMember(customerId: string): Promise<MemberRecord | null>;
   /** Writes the record when its stored version is still `record.version` (0: not stored); false on a race. */

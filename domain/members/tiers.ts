@@ -27,7 +27,9 @@ export const tierRank = (tier: TierOrNone): number => RANK[tier];
 export function monthsBefore(at: Date, months: number): Date {
   const y = at.getUTCFullYear();
   const m = at.getUTCMonth() - months;
-  const target = new Date(Date.UTC(y, m, 1, at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds(), at.getUTCMilliseconds()));
+  const target = new Date(
+    Date.UTC(y, m, 1, at.getUTCHours(), at.getUTCMinutes(), at.getUTCSeconds(), at.getUTCMilliseconds()),
+  );
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
   target.setUTCDate(Math.min(at.getUTCDate(), lastDay));
   return target;

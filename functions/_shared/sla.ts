@@ -1,4 +1,5 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { DynamoPromiseStore } from '#adapters/dynamodb/sla-store';
 import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
 import { SchedulerDeadlineTimers } from '#adapters/scheduler/deadline-timers';
@@ -12,6 +13,8 @@ export function sla() {
   const config = loadConfig();
   const env = process.env;
   scheduler ??= new SchedulerClient({});
+  // The member tier scales a customer's compensation (issue #18): read through the perks port.
+  const perks = new DynamoCustomerPerks(db(), config.TABLE_NAME, clock);
   return slaPromises({
     store: new DynamoPromiseStore(db(), config.TABLE_NAME),
     publisher: new EventBridgePublisher(
@@ -32,5 +35,7 @@ export function sla() {
     }),
     clock,
     timeZone: requireEnv(env.STORE_TIME_ZONE, 'STORE_TIME_ZONE'),
+    multiplierBps: async (customerId) =>
+      customerId ? (await perks.perksOf(customerId)).slaMultiplierBps : 10_000,
   });
 }

@@ -54,6 +54,14 @@ export const ROUTES = {
   redriveDeadLetters: 'POST /api/dead-letters/{name}/redrive',
   replayDeadLetter: 'POST /api/dead-letters/{name}/messages/{id}/replay',
   overview: 'GET /api/overview',
+  putMemberPolicy: 'PUT /api/member-policy',
+  getMemberPolicy: 'GET /api/member-policy',
+  getCustomer: 'GET /api/customers/{customerId}',
+  customerCoupons: 'GET /api/customers/{customerId}/coupons',
+  customerReferralCode: 'POST /api/customers/{customerId}/referral-code',
+  customerTimeline: 'GET /api/customers/{customerId}/timeline',
+  redeemCoupon: 'POST /api/coupons/{code}/redeem',
+  referralLeaderboard: 'GET /api/referrals/leaderboard',
 } as const;
 
 /**

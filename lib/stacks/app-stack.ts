@@ -20,6 +20,7 @@ import { ApiRoutes } from '../constructs/api-routes.ts';
 import { Console } from '../constructs/console.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
+import { Members } from '../constructs/members.ts';
 import { Operations } from '../constructs/operations.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
 import { Repricing } from '../constructs/repricing.ts';
@@ -112,6 +113,7 @@ export class AppStack extends Stack {
     new Restock(this, 'Restock', feature);
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
+    new Members(this, 'Members', feature);
     new Console(this, 'Console', { config, api: this.api });
     // Last: the runs and dead letters of every feature above (it seals the operations catalog).
     new Operations(this, 'Operations', feature);
