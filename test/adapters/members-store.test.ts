@@ -19,7 +19,8 @@ let dynamo: LocalDynamo;
 let store: DynamoMemberStore;
 const clock = new ManualClock('2026-12-02T02:00:00.000Z');
 const published: PublishableEvent[] = [];
-const ledger = () => members({ store, clock, publisher: { publish: async (e) => void published.push(...e) } });
+const ledger = () =>
+  members({ store, clock, publisher: { publish: async (e) => void published.push(...e) } });
 const cny = (amount: number) => ({ amount, currency: 'CNY' });
 const named = (type: string) => published.filter((e) => e.detailType === type);
 
@@ -32,7 +33,12 @@ afterAll(async () => {
 });
 
 let seq = 0;
-function paid(customerId: string, amount: number, paidAt = clock.now().toISOString(), over: Partial<EventData<'OrderPaid'>> = {}) {
+function paid(
+  customerId: string,
+  amount: number,
+  paidAt = clock.now().toISOString(),
+  over: Partial<EventData<'OrderPaid'>> = {},
+) {
   const orderId = `o-${++seq}`;
   const data: EventData<'OrderPaid'> = {
     orderId,
@@ -49,7 +55,10 @@ function paid(customerId: string, amount: number, paidAt = clock.now().toISOStri
   };
   return data;
 }
-const registered = (customerId: string, over: Partial<EventData<'CustomerRegistered'>> = {}): EventData<'CustomerRegistered'> => ({
+const registered = (
+  customerId: string,
+  over: Partial<EventData<'CustomerRegistered'>> = {},
+): EventData<'CustomerRegistered'> => ({
   customerId,
   email: null,
   phone: null,
@@ -77,7 +86,13 @@ describe('tiers on the store', () => {
     ]);
     expect(gold.tierHistory[1]!.reason).toMatch(`order ${crossing.orderId} paid`);
     await m.onRefundIssued(
-      { orderId: crossing.orderId, refundId: 'r1', amount: cny(1), lines: [], refundedAt: clock.now().toISOString() },
+      {
+        orderId: crossing.orderId,
+        refundId: 'r1',
+        amount: cny(1),
+        lines: [],
+        refundedAt: clock.now().toISOString(),
+      },
       'e',
     );
     const silver = await m.customer('T1');
@@ -93,7 +108,9 @@ describe('tiers on the store', () => {
       rule: 'members/1',
     });
     expect(silver.nextTier).toEqual({ name: 'gold', spend: cny(1), orders: 0 });
-    const changes = named('MemberTierChanged').filter((e) => (e.detail.data as { customerId: string }).customerId === 'T1');
+    const changes = named('MemberTierChanged').filter(
+      (e) => (e.detail.data as { customerId: string }).customerId === 'T1',
+    );
     expect(new Set(changes.map((e) => e.detail.metadata.eventId)).size).toBe(3);
   });
 
@@ -118,7 +135,11 @@ describe('tiers on the store', () => {
     }
     const after = await m.customer('N1');
     expect(after.tier).toBe('silver');
-    expect(after.tierHistory.at(-1)).toMatchObject({ from: 'diamond', to: 'silver', cause: { type: 'nightly' } });
+    expect(after.tierHistory.at(-1)).toMatchObject({
+      from: 'diamond',
+      to: 'silver',
+      cause: { type: 'nightly' },
+    });
     expect(changed).toBeGreaterThanOrEqual(1);
     clock.set('2026-12-02T02:00:00.000Z');
   });
@@ -144,11 +165,19 @@ describe('the coupon ledger on the store', () => {
       issuedAt: clock.now().toISOString(),
     };
     // The SLA coupon enters the ledger once, however often its event comes.
-    await Promise.all([m.onCompensationIssued(compensation, 'e1'), m.onCompensationIssued(compensation, 'e1')]);
+    await Promise.all([
+      m.onCompensationIssued(compensation, 'e1'),
+      m.onCompensationIssued(compensation, 'e1'),
+    ]);
     const coupons = await m.coupons('R1');
     expect(coupons.open).toHaveLength(1);
     const code = couponCode('sla-compensation', 'idem-9');
-    expect(coupons.open[0]).toMatchObject({ code, source: 'sla-compensation', amount: cny(500), ref: { type: 'promise' } });
+    expect(coupons.open[0]).toMatchObject({
+      code,
+      source: 'sla-compensation',
+      amount: cny(500),
+      ref: { type: 'promise' },
+    });
 
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => m.redeem(code, { orderId: `checkout-${i}` })),
@@ -158,10 +187,18 @@ describe('the coupon ledger on the store', () => {
     for (const r of results.filter((r) => r.status === 'rejected')) {
       expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
     }
-    const winner = ((ok[0] as PromiseFulfilledResult<{ coupon: { orderId: string } }>).value).coupon.orderId;
+    const winner = (ok[0] as PromiseFulfilledResult<{ coupon: { orderId: string } }>).value.coupon.orderId;
     // The winner asking again: the same redemption.
-    expect(await m.redeem(code, { orderId: winner })).toMatchObject({ redeemed: false, coupon: { status: 'redeemed' } });
-    expect((await m.coupons('R1')).used[0]).toMatchObject({ code, status: 'redeemed', orderId: winner, redeemedVia: 'api' });
+    expect(await m.redeem(code, { orderId: winner })).toMatchObject({
+      redeemed: false,
+      coupon: { status: 'redeemed' },
+    });
+    expect((await m.coupons('R1')).used[0]).toMatchObject({
+      code,
+      status: 'redeemed',
+      orderId: winner,
+      redeemedVia: 'api',
+    });
     await expect(m.redeem('SLA-000000000000', { orderId: 'x' })).rejects.toBeInstanceOf(NotFoundError);
     await expect(m.redeem(code, {})).rejects.toBeInstanceOf(ValidationError);
   });
@@ -189,7 +226,9 @@ describe('the coupon ledger on the store', () => {
     );
     const code = couponCode('sla-compensation', 'idem-10');
     const stranger = await m.onOrderPaid(paid('S2', 1000, undefined, { discountCodes: [code] }), 'e');
-    expect(stranger.redeemed).toEqual([{ code, redeemed: false, reason: expect.stringMatching(/another customer/) }]);
+    expect(stranger.redeemed).toEqual([
+      { code, redeemed: false, reason: expect.stringMatching(/another customer/) },
+    ]);
     const own = paid('S1', 1000, undefined, { discountCodes: [code] });
     expect((await m.onOrderPaid(own, 'e')).redeemed).toEqual([{ code, redeemed: true, reason: null }]);
     expect((await m.coupons('S1')).used[0]).toMatchObject({ orderId: own.orderId, redeemedVia: 'shopify' });
@@ -202,13 +241,18 @@ describe('referrals on the store', () => {
     const { code } = await m.referralCode('A1');
     expect((await m.referralCode('A1')).code).toBe(code);
     await m.onCustomerRegistered(registered('A1', { email: 'a1@example.com' }), 'e');
-    await m.onCustomerRegistered(registered('B1', { email: 'b1@example.com', referralCode: code, ip: '198.51.100.1' }), 'e');
+    await m.onCustomerRegistered(
+      registered('B1', { email: 'b1@example.com', referralCode: code, ip: '198.51.100.1' }),
+      'e',
+    );
     expect((await m.customer('B1')).invitedBy).toMatchObject({ customerId: 'A1', status: 'pending' });
     const first = paid('B1', 5000);
     await Promise.all([m.onOrderPaid(first, 'e'), m.onOrderPaid(first, 'e'), m.onOrderPaid(first, 'e')]);
     await m.onOrderPaid(paid('B1', 5000), 'e');
     expect((await m.customer('B1')).invitedBy).toMatchObject({ status: 'rewarded', orderId: first.orderId });
-    expect((await m.coupons('A1')).open.map((c) => [c.source, c.amount.amount])).toEqual([['referral', 2000]]);
+    expect((await m.coupons('A1')).open.map((c) => [c.source, c.amount.amount])).toEqual([
+      ['referral', 2000],
+    ]);
     expect((await m.coupons('B1')).open).toHaveLength(1);
     expect(new Set(named('ReferralRewarded').map((e) => e.detail.metadata.eventId)).size).toBe(1);
     const board = await m.leaderboard({ period: 'month' });
@@ -219,10 +263,19 @@ describe('referrals on the store', () => {
     await m.redeem(inviteeCode, { orderId: 'later' });
     clock.advance(3 * 86_400);
     await m.onRefundIssued(
-      { orderId: first.orderId, refundId: 'rf-1', amount: cny(5000), lines: [], refundedAt: clock.now().toISOString() },
+      {
+        orderId: first.orderId,
+        refundId: 'rf-1',
+        amount: cny(5000),
+        lines: [],
+        refundedAt: clock.now().toISOString(),
+      },
       'e',
     );
-    expect((await m.coupons('A1')).used[0]).toMatchObject({ status: 'cancelled', cancelReason: expect.stringMatching(/no-reason-return/) });
+    expect((await m.coupons('A1')).used[0]).toMatchObject({
+      status: 'cancelled',
+      cancelReason: expect.stringMatching(/no-reason-return/),
+    });
     expect((await m.coupons('B1')).used[0]).toMatchObject({ status: 'redeemed' });
     expect((await m.customer('B1')).invitedBy?.status).toBe('cancelled');
     expect((await m.leaderboard({ period: 'month' })).items).toEqual([]);
@@ -232,8 +285,14 @@ describe('referrals on the store', () => {
     const m = ledger();
     const { code } = await m.referralCode('C1');
     await m.onCustomerRegistered(registered('C1', { referralCode: code }), 'e');
-    expect((await m.customer('C1')).invitedBy).toMatchObject({ status: 'refused', reason: expect.stringMatching(/same customer/) });
-    await m.onCustomerRegistered(registered('C2', { email: 'Same@Example.com', phone: '+86 139 0000 0002' }), 'e');
+    expect((await m.customer('C1')).invitedBy).toMatchObject({
+      status: 'refused',
+      reason: expect.stringMatching(/same customer/),
+    });
+    await m.onCustomerRegistered(
+      registered('C2', { email: 'Same@Example.com', phone: '+86 139 0000 0002' }),
+      'e',
+    );
     const c2 = await m.referralCode('C2');
     await m.onCustomerRegistered(registered('C3', { email: 'same@example.com', referralCode: c2.code }), 'e');
     await m.onCustomerRegistered(registered('C4', { phone: '8613900000002', referralCode: c2.code }), 'e');
@@ -251,9 +310,14 @@ describe('referrals on the store', () => {
       await m.onCustomerRegistered(registered(`ip-${i}`, { referralCode: code, ip: '203.0.113.9' }), 'e');
       await m.onOrderPaid(paid(`ip-${i}`, 1000), 'e');
     }
-    const statuses = await Promise.all(Array.from({ length: 11 }, async (_, i) => (await m.customer(`ip-${i}`)).invitedBy));
+    const statuses = await Promise.all(
+      Array.from({ length: 11 }, async (_, i) => (await m.customer(`ip-${i}`)).invitedBy),
+    );
     expect(statuses.filter((s) => s?.status === 'rewarded')).toHaveLength(10);
-    expect(statuses[10]).toMatchObject({ status: 'held', reason: expect.stringMatching(/more than 10 .* held for review/) });
+    expect(statuses[10]).toMatchObject({
+      status: 'held',
+      reason: expect.stringMatching(/more than 10 .* held for review/),
+    });
   });
 });
 
@@ -275,10 +339,25 @@ describe('the annual free order and the perks adapter', () => {
 
   it('perks and coupons through the ports the quote and SLA compensation use', async () => {
     const perks = new DynamoCustomerPerks(dynamo.doc, dynamo.tableName, clock);
-    expect(await perks.perksOf('T1')).toEqual({ tier: 'silver', discountBps: 200, slaMultiplierBps: 12_000, newUser: false });
-    expect(await perks.perksOf('never-seen')).toEqual({ tier: 'none', discountBps: 0, slaMultiplierBps: 10_000, newUser: true });
+    expect(await perks.perksOf('T1')).toEqual({
+      tier: 'silver',
+      discountBps: 200,
+      slaMultiplierBps: 12_000,
+      newUser: false,
+    });
+    expect(await perks.perksOf('never-seen')).toEqual({
+      tier: 'none',
+      discountBps: 0,
+      slaMultiplierBps: 10_000,
+      newUser: true,
+    });
     const code = couponCode('sla-compensation', 'idem-9');
-    expect(await perks.findCoupon(code)).toMatchObject({ code, customerId: 'R1', status: 'redeemed', source: 'sla-compensation' });
+    expect(await perks.findCoupon(code)).toMatchObject({
+      code,
+      customerId: 'R1',
+      status: 'redeemed',
+      source: 'sla-compensation',
+    });
     expect(await perks.findCoupon('NOPE')).toBeUndefined();
   });
 });

@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { couponCode, redeemDecision, statusAt, type Coupon } from '#domain/members/coupons';
+import { type Coupon, couponCode, redeemDecision, statusAt } from '#domain/members/coupons';
 import { periodKey, previousYear, rank } from '#domain/members/leaderboard';
+import { emptyMember } from '#domain/members/members';
 import { perksOf } from '#domain/members/perks';
 import { DEFAULT_MEMBER_POLICY, MEMBER_POLICY_DEFAULTS, parseMemberPolicy } from '#domain/members/policy';
 import {
+  REFERRAL_CODE_PATTERN,
   referralAtRegistration,
   referralCodeFor,
   referralOnPaidOrder,
-  REFERRAL_CODE_PATTERN,
   refundCancelsReferral,
   weekOf,
 } from '#domain/members/referrals';
-import { emptyMember } from '#domain/members/members';
 import {
   type LedgerOrder,
   monthsBefore,
@@ -34,8 +34,12 @@ describe('tiers', () => {
       fc.property(spendArb, spendArb, ordersArb, ordersArb, (s1, s2, o1, o2) => {
         const [lo, hi] = s1 <= s2 ? [s1, s2] : [s2, s1];
         const [fewer, more] = o1 <= o2 ? [o1, o2] : [o2, o1];
-        expect(tierRank(tierFor(policy, hi, fewer))).toBeGreaterThanOrEqual(tierRank(tierFor(policy, lo, fewer)));
-        expect(tierRank(tierFor(policy, lo, more))).toBeGreaterThanOrEqual(tierRank(tierFor(policy, lo, fewer)));
+        expect(tierRank(tierFor(policy, hi, fewer))).toBeGreaterThanOrEqual(
+          tierRank(tierFor(policy, lo, fewer)),
+        );
+        expect(tierRank(tierFor(policy, lo, more))).toBeGreaterThanOrEqual(
+          tierRank(tierFor(policy, lo, fewer)),
+        );
       }),
     );
   });
@@ -64,9 +68,9 @@ describe('tiers', () => {
           expect(next).not.toBeNull();
           // Spending and ordering what it says reaches that tier.
           expect(tierFor(policy, spend + next!.spend.amount, orders + next!.orders)).not.toBe(tier);
-          expect(tierRank(tierFor(policy, spend + next!.spend.amount, orders + next!.orders))).toBeGreaterThanOrEqual(
-            tierRank(next!.name),
-          );
+          expect(
+            tierRank(tierFor(policy, spend + next!.spend.amount, orders + next!.orders)),
+          ).toBeGreaterThanOrEqual(tierRank(next!.name));
         }
       }),
     );
@@ -82,10 +86,14 @@ describe('tiers', () => {
   it('spend is net of refunds (what was paid, after discounts, less refunds); a fully refunded order does not count', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 150_000 })), { maxLength: 20 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 150_000 })), {
+          maxLength: 20,
+        }),
         (pairs) => {
           const at = new Date('2026-12-02T00:00:00Z');
-          const orders = pairs.map(([paid, refunded], i) => order(`o${i}`, '2026-11-01T00:00:00.000Z', paid, refunded));
+          const orders = pairs.map(([paid, refunded], i) =>
+            order(`o${i}`, '2026-11-01T00:00:00.000Z', paid, refunded),
+          );
           const totals = windowTotals(orders, at, 12);
           expect(totals.spend).toBe(pairs.reduce((s, [p, r]) => s + Math.max(0, p - r), 0));
           expect(totals.orders).toBe(pairs.filter(([p, r]) => p - r > 0).length);
@@ -129,25 +137,43 @@ describe('the member policy', () => {
       throw new Error('accepted');
     };
     expect(issues({ tiers: [tiers[1], tiers[0], tiers[2]] })).toEqual(['tiers.0.name']);
-    expect(issues({ tiers: [tiers[0], { ...tiers[1], minOrders: 1 }, tiers[2]] })).toEqual(['tiers.1.minOrders']);
-    expect(issues({ tiers: [tiers[0], tiers[1], { ...tiers[2], minSpend: { amount: 1, currency: 'CNY' } }] })).toEqual([
-      'tiers.2.minSpend',
+    expect(issues({ tiers: [tiers[0], { ...tiers[1], minOrders: 1 }, tiers[2]] })).toEqual([
+      'tiers.1.minOrders',
     ]);
+    expect(
+      issues({ tiers: [tiers[0], tiers[1], { ...tiers[2], minSpend: { amount: 1, currency: 'CNY' } }] }),
+    ).toEqual(['tiers.2.minSpend']);
     expect(issues({ windowMonths: 0 })).toEqual(['windowMonths']);
     expect(issues({ tiers: [{ ...tiers[0], slaMultiplierBps: 9_000 }, tiers[1], tiers[2]] })).toEqual([
       'tiers.0.slaMultiplierBps',
     ]);
-    expect(issues({ referral: { reward: { amount: 2000, currency: 'USD' } } })).toEqual(['referral.reward.currency']);
+    expect(issues({ referral: { reward: { amount: 2000, currency: 'USD' } } })).toEqual([
+      'referral.reward.currency',
+    ]);
   });
 });
 
 describe('first-order perks', () => {
   it('a customer without a paid order is a new user; the first paid order ends it', () => {
-    expect(perksOf(null, policy)).toEqual({ tier: 'none', discountBps: 0, slaMultiplierBps: 10_000, newUser: true });
+    expect(perksOf(null, policy)).toEqual({
+      tier: 'none',
+      discountBps: 0,
+      slaMultiplierBps: 10_000,
+      newUser: true,
+    });
     const m = emptyMember('c1');
     expect(perksOf(m, policy).newUser).toBe(true);
-    const paid = { ...m, tier: 'gold' as const, firstPaidOrder: { orderId: 'o1', paidAt: '2026-12-01T00:00:00Z' } };
-    expect(perksOf(paid, policy)).toEqual({ tier: 'gold', discountBps: 500, slaMultiplierBps: 15_000, newUser: false });
+    const paid = {
+      ...m,
+      tier: 'gold' as const,
+      firstPaidOrder: { orderId: 'o1', paidAt: '2026-12-01T00:00:00Z' },
+    };
+    expect(perksOf(paid, policy)).toEqual({
+      tier: 'gold',
+      discountBps: 500,
+      slaMultiplierBps: 15_000,
+      newUser: false,
+    });
   });
 });
 
@@ -162,12 +188,23 @@ describe('referral rules', () => {
     });
     expect(refuse({ customerId: 'B', email: 'ann@example.COM ', phone: null }).reason).toMatch(/same email/);
     expect(refuse({ customerId: 'B', email: null, phone: '8613800000001' }).reason).toMatch(/same phone/);
-    expect(refuse({ customerId: 'B', email: 'b@example.com', phone: '+86 139' })).toEqual({ status: 'pending', reason: null });
-    expect(referralAtRegistration({ invitee: { customerId: 'B', email: null, phone: null }, inviter: null, inviteeHasPaidOrder: false }).reason).toBe(
-      'unknown referral code',
-    );
+    expect(refuse({ customerId: 'B', email: 'b@example.com', phone: '+86 139' })).toEqual({
+      status: 'pending',
+      reason: null,
+    });
     expect(
-      referralAtRegistration({ invitee: { customerId: 'B', email: null, phone: null }, inviter, inviteeHasPaidOrder: true }).status,
+      referralAtRegistration({
+        invitee: { customerId: 'B', email: null, phone: null },
+        inviter: null,
+        inviteeHasPaidOrder: false,
+      }).reason,
+    ).toBe('unknown referral code');
+    expect(
+      referralAtRegistration({
+        invitee: { customerId: 'B', email: null, phone: null },
+        inviter,
+        inviteeHasPaidOrder: true,
+      }).status,
     ).toBe('refused');
   });
 
@@ -182,7 +219,9 @@ describe('referral rules', () => {
       status: 'refused',
     });
     for (const status of ['refused', 'held', 'rewarded', 'cancelled'] as const) {
-      expect(referralOnPaidOrder({ status, firstPaidOrderId: null, orderId: 'o1' })).toEqual({ decide: false });
+      expect(referralOnPaidOrder({ status, firstPaidOrderId: null, orderId: 'o1' })).toEqual({
+        decide: false,
+      });
     }
   });
 
@@ -213,7 +252,9 @@ describe('leaderboard', () => {
           fc.record({
             customerId: fc.string({ minLength: 1, maxLength: 6 }),
             rewarded: fc.integer({ min: 0, max: 20 }),
-            reachedAt: fc.integer({ min: 0, max: 1_000_000 }).map((s) => new Date(1_790_000_000_000 + s * 1000).toISOString()),
+            reachedAt: fc
+              .integer({ min: 0, max: 1_000_000 })
+              .map((s) => new Date(1_790_000_000_000 + s * 1000).toISOString()),
           }),
           { selector: (e) => e.customerId, maxLength: 30 },
         ),
@@ -234,7 +275,9 @@ describe('leaderboard', () => {
           const last = ranked.at(-1);
           if (last && ranked.length === top) {
             for (const e of entries.filter((x) => !ranked.some((r) => r.customerId === x.customerId))) {
-              expect(e.rewarded < last.rewarded || (e.rewarded === last.rewarded && e.reachedAt >= last.reachedAt)).toBe(true);
+              expect(
+                e.rewarded < last.rewarded || (e.rewarded === last.rewarded && e.reachedAt >= last.reachedAt),
+              ).toBe(true);
             }
           }
         },
@@ -280,10 +323,18 @@ describe('the coupon ledger', () => {
     expect(redeemDecision(coupon(), 'o1', at)).toEqual({ ok: true, already: false });
     const used = coupon({ status: 'redeemed', orderId: 'o1' });
     expect(redeemDecision(used, 'o1', at)).toEqual({ ok: true, already: true });
-    expect(redeemDecision(used, 'o2', at)).toEqual({ ok: false, reason: expect.stringMatching(/already redeemed on order o1/) });
-    expect(redeemDecision(coupon({ status: 'cancelled', cancelReason: 'returned' }), 'o1', at)).toMatchObject({ ok: false });
+    expect(redeemDecision(used, 'o2', at)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/already redeemed on order o1/),
+    });
+    expect(redeemDecision(coupon({ status: 'cancelled', cancelReason: 'returned' }), 'o1', at)).toMatchObject(
+      { ok: false },
+    );
     const expired = coupon({ expiresAt: '2026-12-01T12:00:00.000Z' });
     expect(statusAt(expired, at)).toBe('expired');
-    expect(redeemDecision(expired, 'o1', at)).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
+    expect(redeemDecision(expired, 'o1', at)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expired/),
+    });
   });
 });
