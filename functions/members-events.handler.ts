@@ -11,6 +11,7 @@ const ledger = membersUseCases();
 export const handler = eventTargetHandler('members', {
   CustomerRegistered: (data, event) => ledger.onCustomerRegistered(data, event.detail.metadata.eventId),
   OrderPaid: (data, event) => ledger.onOrderPaid(data, event.detail.metadata.eventId),
-  RefundIssued: (data, event) => ledger.onRefundIssued(data, event.detail.metadata.eventId),
+  RefundIssued: (data, event) =>
+    ledger.onRefundIssued(data, event.detail.metadata.eventId, event.detail.metadata.publishedAt),
   CompensationIssued: (data, event) => ledger.onCompensationIssued(data, event.detail.metadata.eventId),
 });

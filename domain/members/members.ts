@@ -53,6 +53,19 @@ const ATTEMPTS = 10;
 export const bucketOf = (customerId: string): number =>
   createHash('sha256').update(customerId).digest().readUInt32BE(0) % MEMBER_BUCKETS;
 
+/** How long after it was published a refund waits for its order's OrderPaid (Lambda retries it). */
+export const ORDER_WAIT_SECONDS = 150;
+
+/** A refund came before the paid order it concerns: retried, not refused. */
+export class OrderNotYetKnownError extends Error {
+  override readonly name = 'OrderNotYetKnown';
+  constructor(readonly orderId: string) {
+    super(
+      `order ${orderId} is not known to the member ledger yet; retried for ${ORDER_WAIT_SECONDS} s after the event`,
+    );
+  }
+}
+
 export interface MemberDeps {
   readonly store: MemberStore;
   readonly publisher: EventPublisher;
@@ -524,9 +537,16 @@ export function members(deps: MemberDeps) {
     },
 
     /** A refund: counted against its order; a drop below a threshold downgrades; a referral may be cancelled. */
-    async onRefundIssued(data: EventData<'RefundIssued'>, eventId: string) {
+    async onRefundIssued(data: EventData<'RefundIssued'>, eventId: string, publishedAt?: string) {
       const customerId = await deps.store.orderCustomer(data.orderId);
-      if (!customerId) return { member: null };
+      if (!customerId) {
+        // The bus does not order events: a refund handled before its order's OrderPaid is retried
+        // for a while; after that the order is taken as one without a customer (a guest order).
+        if (publishedAt && now().getTime() - Date.parse(publishedAt) < ORDER_WAIT_SECONDS * 1000) {
+          throw new OrderNotYetKnownError(data.orderId);
+        }
+        return { member: null };
+      }
       const p = await policy();
       const refundedAt = new Date(data.refundedAt).toISOString();
       const cause: TierCause = { type: 'RefundIssued', orderId: data.orderId, refundId: data.refundId };

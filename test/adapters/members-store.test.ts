@@ -108,6 +108,18 @@ describe('tiers on the store', () => {
       rule: 'members/1',
     });
     expect(silver.nextTier).toEqual({ name: 'gold', spend: cny(1), orders: 0 });
+    // A refund before its order is known: retried while fresh, then taken as a guest order's.
+    const early = {
+      orderId: 'o-unknown',
+      refundId: 'r0',
+      amount: cny(1),
+      lines: [],
+      refundedAt: clock.now().toISOString(),
+    };
+    await expect(m.onRefundIssued(early, 'e', clock.now().toISOString())).rejects.toThrow(/not known/);
+    expect(
+      await m.onRefundIssued(early, 'e', new Date(clock.now().getTime() - 200_000).toISOString()),
+    ).toEqual({ member: null });
     const changes = named('MemberTierChanged').filter(
       (e) => (e.detail.data as { customerId: string }).customerId === 'T1',
     );
@@ -359,5 +371,20 @@ describe('the annual free order and the perks adapter', () => {
       source: 'sla-compensation',
     });
     expect(await perks.findCoupon('NOPE')).toBeUndefined();
+  });
+});
+
+describe('the member policy on the store', () => {
+  it('is versioned: the defaults at version 0, each PUT a new version; a bad one stores nothing', async () => {
+    const m = ledger();
+    expect(await m.policy()).toMatchObject({ version: 0, updatedAt: null, windowMonths: 12 });
+    const first = await m.putPolicy({ referral: { reward: cny(3_000) } });
+    expect(first).toMatchObject({
+      created: true,
+      policy: { version: 1, referral: { reward: cny(3_000), leaderboardTop: 10 } },
+    });
+    expect((await m.putPolicy({})).policy.version).toBe(2);
+    await expect(m.putPolicy({ windowMonths: 'twelve' })).rejects.toBeInstanceOf(ValidationError);
+    expect(await m.policy()).toMatchObject({ version: 2, referral: { reward: cny(2_000) } });
   });
 });
