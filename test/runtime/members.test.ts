@@ -116,7 +116,7 @@ describe('members and referrals on the local runtime', () => {
         await m.settle();
         again += await m.pay(++order, friend, '59.00');
         // A second paid order rewards nothing more.
-        again += await m.pay(++order, friend, '19.00');
+        if (i === 0) again += await m.pay(++order, friend, '19.00');
       }
       await m.advance(60);
     }
