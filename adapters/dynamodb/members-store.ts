@@ -114,6 +114,18 @@ export class DynamoMemberStore implements MemberStore {
 
   async putMember(record: MemberRecord): Promise<boolean> {
     const expected = record.version;
+    if (expected === 0) {
+      // A new customer: their bucket is in use from now on, marked before the record exists (a
+      // set: idempotent; a put that then loses its race leaves a mark that costs one empty page).
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.memberBuckets(),
+          UpdateExpression: 'ADD buckets :b SET entity = :e',
+          ExpressionAttributeValues: { ':b': new Set([bucketOf(record.customerId)]), ':e': 'MemberBuckets' },
+        }),
+      );
+    }
     const saved = await this.#conditional(
       new PutCommand({
         TableName: this.tableName,
@@ -129,6 +141,12 @@ export class DynamoMemberStore implements MemberStore {
       }),
     );
     return saved !== null;
+  }
+
+  async bucketsInUse(): Promise<number[]> {
+    const item = await this.#get(keys.memberBuckets());
+    const buckets = item?.buckets;
+    return buckets instanceof Set ? [...(buckets as Set<number>)].map(Number).sort((a, b) => a - b) : [];
   }
 
   async listBucket(bucket: number, cursor: string | null, limit: number): Promise<Page<MemberRecord>> {

@@ -91,6 +91,7 @@ const KEY_PREFIX = {
  * | member policy versions      | table | MEMBER#POLICY                | V#<version, 10 digits>      |
  * | a customer's member record  | table | CUSTOMER#<customerId>        | MEMBER                      |
  * | members of a bucket         | gsi1  | MEMBERS#<bucket 00–63>       | <customerId>                |
+ * | member buckets in use       | table | MEMBER#BUCKETS               | CURRENT                     |
  * | an order's customer         | table | ORDER#<orderId>              | MEMBER#ORDER                |
  * | referral code → customer    | table | REFCODE#<code>               | REFCODE                     |
  * | a coupon (the ledger)       | table | COUPON#<code>                | COUPON                      |
@@ -224,6 +225,7 @@ export const keys = {
     gsi1pk: `MEMBERS#${String(bucket).padStart(2, '0')}`,
     gsi1sk: customerId,
   }),
+  memberBuckets: () => ({ pk: 'MEMBER#BUCKETS', sk: 'CURRENT' }),
   memberOrder: (orderId: string) => ({ pk: `${KEY_PREFIX.order}#${orderId}`, sk: 'MEMBER#ORDER' }),
   referralCode: (code: string) => ({ pk: `REFCODE#${code}`, sk: 'REFCODE' }),
   coupon: (code: string) => ({ pk: `COUPON#${code}`, sk: 'COUPON' }),

@@ -781,7 +781,8 @@ export function members(deps: MemberDeps) {
           at,
           policyVersion: p.version,
         },
-        buckets: Array.from({ length: MEMBER_BUCKETS }, (_, i) => i),
+        // Only the buckets that hold customers: a store without members fans out over none.
+        buckets: await deps.store.bucketsInUse(),
       };
     },
 

@@ -84,6 +84,8 @@ export interface MemberStore {
   getMember(customerId: string): Promise<MemberRecord | null>;
   /** Writes the record when its stored version is still `record.version` (0: not stored); false on a race. */
   putMember(record: MemberRecord): Promise<boolean>;
+  /** The buckets that hold at least one customer (the nightly run fans out over these only). */
+  bucketsInUse(): Promise<number[]>;
   /** A page of the customers of a catalog bucket (the nightly fan-out). */
   listBucket(bucket: number, cursor: string | null, limit: number): Promise<Page<MemberRecord>>;
 

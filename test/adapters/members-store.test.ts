@@ -147,6 +147,10 @@ describe('tiers on the store', () => {
     }
     const after = await m.customer('N1');
     expect(after.tier).toBe('silver');
+    // The run fans out over the buckets that hold customers only.
+    const started = await m.nightlyStart({ date: '2026-06-03' }, { name: 'members-nightly-2026-06-03' });
+    expect(started.buckets).toContain(bucketOf('N1'));
+    expect(started.buckets).toEqual([...new Set(['T1', 'N1'].map(bucketOf))].sort((a, b) => a - b));
     expect(after.tierHistory.at(-1)).toMatchObject({
       from: 'diamond',
       to: 'silver',
