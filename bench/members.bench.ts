@@ -104,6 +104,17 @@ export async function run(): Promise<{ ok: boolean }> {
         ),
       );
     }
+    // The buckets in use, as the members store marks them when it writes a new customer.
+    await doc.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...keys.memberBuckets(),
+          entity: 'MemberBuckets',
+          buckets: new Set(Array.from({ length: 64 }, (_, b) => b)),
+        },
+      }),
+    );
     console.log(
       `seeded ${CUSTOMERS} member records in ${((performance.now() - seedStart) / 1000).toFixed(1)} s (not measured)`,
     );
