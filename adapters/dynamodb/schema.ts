@@ -95,6 +95,18 @@ const KEY_PREFIX = {
  * | a customer's first payment  | table | CUSTOMER#<customerId>        | MX#FIRSTPAID                |
  * | marketing channels          | table | MX#CHANNELS                  | <channelId>                 |
  * | write-key rate window (TTL) | table | MX#RATE#<keyId>              | <epoch second>              |
+ * | member policy (current)     | table | MEMBER#POLICY                | CURRENT                     |
+ * | member policy versions      | table | MEMBER#POLICY                | V#<version, 10 digits>      |
+ * | a customer's member record  | table | CUSTOMER#<customerId>        | MEMBER                      |
+ * | members of a bucket         | gsi1  | MEMBERS#<bucket 00–63>       | <customerId>                |
+ * | member buckets in use       | table | MEMBER#BUCKETS               | CURRENT                     |
+ * | an order's customer         | table | ORDER#<orderId>              | MEMBER#ORDER                |
+ * | referral code → customer    | table | REFCODE#<code>               | REFCODE                     |
+ * | a coupon (the ledger)       | table | COUPON#<code>                | COUPON                      |
+ * | a customer's coupons        | gsi1  | COUPONS#<customerId>         | <issuedAt>#<code>           |
+ * | rewarded referrals of an IP | table | REFIP#<ip>                   | WEEK#<monday>               |
+ * | leaderboard of a period     | table | LEADERBOARD#<2026-12|2026>   | <inviterId>                 |
+ * | the annual grant of a year  | table | MEMBER#ANNUAL                | <year>                      |
  *
  * Pricing's items in a SKU's partition sort outside restock's `CHECK`…`OPENPO#` range (its
  * one-Query read of a SKU's state) and the timeline's `TL#` prefix.
@@ -241,6 +253,27 @@ export const keys = {
   metricsChannelsPartition: 'MX#CHANNELS',
   metricsChannel: (channelId: string) => ({ pk: 'MX#CHANNELS', sk: channelId }),
   metricsRate: (keyId: string, second: number) => ({ pk: `MX#RATE#${keyId}`, sk: String(second) }),
+  memberPolicy: () => ({ pk: 'MEMBER#POLICY', sk: 'CURRENT' }),
+  memberPolicyVersion: (version: number) => ({
+    pk: 'MEMBER#POLICY',
+    sk: `V#${String(version).padStart(10, '0')}`,
+  }),
+  member: (customerId: string) => ({ pk: `${KEY_PREFIX.customer}#${customerId}`, sk: 'MEMBER' }),
+  memberIndex: (bucket: number, customerId: string) => ({
+    gsi1pk: `MEMBERS#${String(bucket).padStart(2, '0')}`,
+    gsi1sk: customerId,
+  }),
+  memberBuckets: () => ({ pk: 'MEMBER#BUCKETS', sk: 'CURRENT' }),
+  memberOrder: (orderId: string) => ({ pk: `${KEY_PREFIX.order}#${orderId}`, sk: 'MEMBER#ORDER' }),
+  referralCode: (code: string) => ({ pk: `REFCODE#${code}`, sk: 'REFCODE' }),
+  coupon: (code: string) => ({ pk: `COUPON#${code}`, sk: 'COUPON' }),
+  customerCoupons: (customerId: string, issuedAt: string, code: string) => ({
+    gsi1pk: `COUPONS#${customerId}`,
+    gsi1sk: `${issuedAt}#${code}`,
+  }),
+  ipReferrals: (ip: string, week: string) => ({ pk: `REFIP#${ip}`, sk: `WEEK#${week}` }),
+  leaderboard: (period: string, inviterId: string) => ({ pk: `LEADERBOARD#${period}`, sk: inviterId }),
+  annualGrant: (year: string) => ({ pk: 'MEMBER#ANNUAL', sk: year }),
   bundleMember: (sku: string, bundleId: string) => ({
     pk: `${KEY_PREFIX.sku}#${sku}`,
     sk: `BUNDLE#${bundleId}`,

@@ -21,6 +21,9 @@ const nullableString = z.nullable(z.string());
 /** Money that is never negative on an order, a line, a refund or a balance. */
 const amount = NonNegativeMoneySchema;
 
+/** The member tiers (domain/members/policy.ts), and `none` below them. */
+const MEMBER_TIERS = ['none', 'silver', 'gold', 'diamond'] as const;
+
 const LineSchema = z.object({
   sku: nullableId,
   productId: nullableId,
@@ -86,7 +89,11 @@ const PromiseRef = {
 
 export const eventSchemas = {
   OrderPlaced: OrderSchema,
-  OrderPaid: z.extend(OrderSchema, { paidAt: iso }),
+  OrderPaid: z.extend(OrderSchema, {
+    paidAt: iso,
+    /** The discount codes the order carried (Shopify `discount_codes`); absent when none. */
+    discountCodes: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(255)))),
+  }),
   OrderCancelled: z.object({
     orderId: id,
     reason: nullableString,
@@ -314,6 +321,79 @@ export const eventSchemas = {
      */
     inBundles: z.optional(z.boolean()),
   }),
+  /** A customer registered (storeflow `customer.registered`), with the referral code they came with. */
+  CustomerRegistered: z.object({
+    customerId: id,
+    email: nullableString,
+    phone: nullableString,
+    referralCode: nullableString,
+    ip: nullableString,
+    registeredAt: iso,
+  }),
+  /** A member's tier changed (SPEC §7): up on a paid order, down on a refund or the nightly run. */
+  MemberTierChanged: z.object({
+    customerId: id,
+    from: z.enum(MEMBER_TIERS),
+    to: z.enum(MEMBER_TIERS),
+    direction: z.enum(['up', 'down']),
+    reason: z.string(),
+    orderId: nullableId,
+    spend: MoneySchema,
+    orders: count,
+    policyVersion: count,
+    rule: z.string(),
+    changedAt: iso,
+  }),
+  /** The invitee's first paid order rewarded inviter and invitee, once each. */
+  ReferralRewarded: z.object({
+    inviterId: id,
+    inviteeId: id,
+    orderId: id,
+    reward: MoneySchema,
+    inviterCoupon: id,
+    inviteeCoupon: id,
+    rewardedAt: iso,
+  }),
+  /** A referral refused (self-referral, an earlier paid order, an unknown code) or held for review. */
+  ReferralRefused: z.object({
+    inviterId: nullableId,
+    inviteeId: id,
+    status: z.enum(['refused', 'held']),
+    reason: z.string(),
+    refusedAt: iso,
+  }),
+  /** A coupon entered the ledger (SLA compensation, a referral reward, the annual free order). */
+  CouponIssued: z.object({
+    code: id,
+    customerId: id,
+    amount: MoneySchema,
+    minSpend: MoneySchema,
+    source: z.string(),
+    ref: z.object({ type: z.string(), id }),
+    expiresAt: z.nullable(iso),
+    issuedAt: iso,
+  }),
+  /** A coupon was redeemed, once, on an order (the API's checkout or a paid Shopify order). */
+  CouponRedeemed: z.object({
+    code: id,
+    customerId: id,
+    orderId: id,
+    amount: MoneySchema,
+    via: z.enum(['api', 'shopify']),
+    redeemedAt: iso,
+  }),
+  /** An unused coupon was cancelled (the referral's first order returned in the no-reason window). */
+  CouponCancelled: z.object({ code: id, customerId: id, reason: z.string(), cancelledAt: iso }),
+  /** One of last year's top inviters got the annual free-order benefit, once. */
+  AnnualFreeOrderGranted: z.object({
+    customerId: id,
+    year: z.string(),
+    rank: count,
+    rewarded: count,
+    code: id,
+    amount: MoneySchema,
+    grantedAt: iso,
+  }),
 } as const;
 
 export type DetailType = keyof typeof eventSchemas;
@@ -354,10 +434,20 @@ export const eventSources: Record<DetailType, string> = {
   SlaBreached: 'storeflow.sla',
   CompensationIssued: 'storeflow.sla',
   PriceChanged: 'storeflow.pricing',
+  CustomerRegistered: 'storeflow.members',
+  MemberTierChanged: 'storeflow.members',
+  ReferralRewarded: 'storeflow.members',
+  ReferralRefused: 'storeflow.members',
+  CouponIssued: 'storeflow.members',
+  CouponRedeemed: 'storeflow.members',
+  CouponCancelled: 'storeflow.members',
+  AnnualFreeOrderGranted: 'storeflow.members',
 };
 
 const order = (orderId: string | null | undefined): BusinessKey[] =>
   orderId ? [{ type: 'order', id: orderId }] : [];
+const customer = (customerId: string | null | undefined): BusinessKey[] =>
+  customerId ? [{ type: 'customer', id: customerId }] : [];
 const skus = (values: ReadonlyArray<string | null | undefined>): BusinessKey[] =>
   [...new Set(values.filter((s): s is string => Boolean(s)))].map((sku) => ({ type: 'sku', id: sku }));
 
@@ -414,6 +504,14 @@ export const eventKeys: KeysOf = {
   SlaBreached: promiseKeys,
   CompensationIssued: promiseKeys,
   PriceChanged: (d) => skus([d.sku]),
+  CustomerRegistered: (d) => customer(d.customerId),
+  MemberTierChanged: (d) => [...customer(d.customerId), ...order(d.orderId)],
+  ReferralRewarded: (d) => [...customer(d.inviteeId), ...customer(d.inviterId), ...order(d.orderId)],
+  ReferralRefused: (d) => [...customer(d.inviteeId), ...customer(d.inviterId)],
+  CouponIssued: (d) => customer(d.customerId),
+  CouponRedeemed: (d) => [...customer(d.customerId), ...order(d.orderId)],
+  CouponCancelled: (d) => customer(d.customerId),
+  AnnualFreeOrderGranted: (d) => customer(d.customerId),
 };
 
 /**

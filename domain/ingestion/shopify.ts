@@ -87,6 +87,16 @@ const Order = z.object({
   customer: z.nullish(z.object({ id: shopifyId })),
   line_items: z.array(LineItem),
   shipping_address: z.nullish(z.object({ province: maybeString, country_code: maybeString })),
+  discount_codes: z._default(
+    z
+      .array(
+        z.object({
+          code: z.string().check(z.minLength(1), z.maxLength(255, 'must be at most 255 characters')),
+        }),
+      )
+      .check(z.maxLength(100, 'must list at most 100 codes')),
+    [],
+  ),
 });
 
 const FulfillmentLine = z.object({ sku, quantity: count });
@@ -308,7 +318,14 @@ function orderEvents(
       return [canonicalEvent('OrderPlaced', orderFields(order, ctx))];
     case 'orders/paid': {
       const paidAt = order.processed_at ?? order.updated_at ?? order.created_at;
-      return [canonicalEvent('OrderPaid', { ...orderFields(order, ctx), paidAt })];
+      const discountCodes = [...new Set(order.discount_codes.map((d) => d.code))];
+      return [
+        canonicalEvent('OrderPaid', {
+          ...orderFields(order, ctx),
+          paidAt,
+          ...(discountCodes.length > 0 ? { discountCodes } : {}),
+        }),
+      ];
     }
     case 'orders/cancelled':
       if (!order.cancelled_at)

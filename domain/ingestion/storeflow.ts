@@ -67,6 +67,38 @@ export const storeflowDataSchemas = {
       z.transform((v) => v ?? null),
     ),
   }),
+  'customer.registered': z.object({
+    customerId: id,
+    email: z.pipe(
+      z.nullish(
+        z.email('must be an email address').check(z.maxLength(254, 'must be at most 254 characters')),
+      ),
+      z.transform((v) => v ?? null),
+    ),
+    phone: z.pipe(
+      z.nullish(
+        z
+          .string()
+          .check(
+            z.regex(
+              /^\+?[0-9][0-9 ()-]{4,30}$/,
+              'must be a phone number (digits, spaces, +, -, parentheses)',
+            ),
+          ),
+      ),
+      z.transform((v) => v ?? null),
+    ),
+    referralCode: z.pipe(
+      z.nullish(
+        z.string().check(z.regex(/^[0-9A-Za-z]{1,32}$/, 'must be a referral code (letters and digits)')),
+      ),
+      z.transform((v) => (v ? v.toUpperCase() : null)),
+    ),
+    ip: z.pipe(
+      z.nullish(z.union([z.ipv4(), z.ipv6()], 'must be an IPv4 or IPv6 address')),
+      z.transform((v) => v ?? null),
+    ),
+  }),
 } as const;
 export type StoreflowType = keyof typeof storeflowDataSchemas;
 export const STOREFLOW_TYPES = Object.keys(storeflowDataSchemas) as StoreflowType[];
@@ -93,6 +125,7 @@ const canonicalOf: Record<StoreflowType, { detailType: DetailType; at: string }>
   'installation.completed': { detailType: 'InstallationCompleted', at: 'completedAt' },
   'delivery.completed': { detailType: 'OrderDelivered', at: 'deliveredAt' },
   'competitor.price_observed': { detailType: 'CompetitorPriceObserved', at: 'observedAt' },
+  'customer.registered': { detailType: 'CustomerRegistered', at: 'registeredAt' },
 };
 
 /**

@@ -107,7 +107,10 @@ export interface SlaDeps {
   readonly clock: Clock;
   /** The store's IANA time zone (store-calendar deadlines). */
   readonly timeZone: string;
-  /** The member tier's multiplier of a customer's compensation (10 000 = ×1.0; members come later). */
+  /**
+   * The member tier's multiplier of a customer's compensation (10 000 = ×1.0): the members'
+   * `CustomerPerksSource` (functions/_shared/sla.ts); ×1.0 when not given.
+   */
   readonly multiplierBps?: (customerId: string | null) => Promise<number>;
 }
 

@@ -1,4 +1,5 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { DynamoPromiseStore } from '#adapters/dynamodb/sla-store';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
@@ -13,6 +14,8 @@ export function sla() {
   const config = loadConfig();
   const env = process.env;
   scheduler ??= new SchedulerClient({});
+  // The member tier scales a customer's compensation (issue #18): read through the perks port.
+  const perks = new DynamoCustomerPerks(db(), config.TABLE_NAME, clock);
   return slaPromises({
     store: new DynamoPromiseStore(db(), config.TABLE_NAME),
     publisher: new EventBridgePublisher(
@@ -34,5 +37,7 @@ export function sla() {
     timeline: new DynamoTimelineRepository(db(), config.TABLE_NAME),
     clock,
     timeZone: requireEnv(env.STORE_TIME_ZONE, 'STORE_TIME_ZONE'),
+    multiplierBps: async (customerId) =>
+      customerId ? (await perks.perksOf(customerId)).slaMultiplierBps : 10_000,
   });
 }

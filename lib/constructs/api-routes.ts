@@ -62,6 +62,14 @@ export const ROUTES = {
   metricsSellThrough: 'GET /api/metrics/sell-through',
   metricsRetention: 'GET /api/metrics/retention',
   putChannel: 'PUT /api/channels/{channelId}',
+  putMemberPolicy: 'PUT /api/member-policy',
+  getMemberPolicy: 'GET /api/member-policy',
+  getCustomer: 'GET /api/customers/{customerId}',
+  customerCoupons: 'GET /api/customers/{customerId}/coupons',
+  customerReferralCode: 'POST /api/customers/{customerId}/referral-code',
+  customerTimeline: 'GET /api/customers/{customerId}/timeline',
+  redeemCoupon: 'POST /api/coupons/{code}/redeem',
+  referralLeaderboard: 'GET /api/referrals/leaderboard',
 } as const;
 
 /**

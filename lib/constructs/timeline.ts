@@ -44,5 +44,6 @@ export class Timeline extends Construct {
     routes.operator(ROUTES.orderTimeline, read);
     routes.operator(ROUTES.skuTimeline, read);
     routes.operator(ROUTES.ticketTimeline, read);
+    routes.operator(ROUTES.customerTimeline, read);
   }
 }

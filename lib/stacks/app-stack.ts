@@ -20,6 +20,7 @@ import { ApiRoutes } from '../constructs/api-routes.ts';
 import { Console } from '../constructs/console.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
+import { Members } from '../constructs/members.ts';
 import { Metrics } from '../constructs/metrics.ts';
 import { Operations } from '../constructs/operations.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
@@ -115,6 +116,7 @@ export class AppStack extends Stack {
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
     new Metrics(this, 'Metrics', { ...feature, writeKey: props.storefrontWriteKey });
+    new Members(this, 'Members', feature);
     new Console(this, 'Console', { config, api: this.api });
     // Last: the runs and dead letters of every feature above (it seals the operations catalog).
     new Operations(this, 'Operations', feature);

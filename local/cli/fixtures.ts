@@ -19,7 +19,7 @@ export type JsonObject = { [key: string]: Json };
 
 /** A timeline the delivery's events land on (`GET /api/<kind>s/{id}/timeline`). */
 export interface TimelineKey {
-  readonly kind: 'order' | 'sku' | 'ticket';
+  readonly kind: 'order' | 'sku' | 'ticket' | 'customer';
   readonly id: string;
 }
 
@@ -462,6 +462,18 @@ export const STOREFLOW_FIXTURES: Readonly<Record<StoreflowType, Fixture>> = {
         url: 'https://item.jd.com/100012043978.html',
       }),
     timeline: (body) => key('sku', str(dataOf(body).sku)),
+  },
+  'customer.registered': {
+    source: 'storeflow',
+    summary: 'a customer registered (add --set data.referralCode=<a code> to come invited)',
+    events: ['CustomerRegistered'],
+    build: (fresh) =>
+      envelope('customer.registered', fresh, {
+        customerId: String(fresh.shopifyId()),
+        email: `${fresh.id('c').toLowerCase()}@example.com`,
+        ip: '203.0.113.7',
+      }),
+    timeline: (body) => key('customer', str(dataOf(body).customerId)),
   },
 };
 

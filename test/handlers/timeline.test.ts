@@ -210,6 +210,47 @@ describe('the order timeline', () => {
     expect(seen).toEqual(names);
   });
 
+  it('a customer has a timeline too: their registration, on /api/customers/{customerId}/timeline', async () => {
+    const raw = JSON.stringify({
+      id: 'evt-customer-1',
+      type: 'customer.registered',
+      occurredAt: new Date().toISOString(),
+      data: { customerId: 'C-77', email: 'c77@example.com' },
+    });
+    const res = parseResponse(
+      await storeflow(
+        httpEvent({
+          routeKey: 'POST /webhooks/storeflow',
+          rawPath: '/webhooks/storeflow',
+          body: raw,
+          headers: {
+            'content-type': 'application/json',
+            'storeflow-signature': signStoreflow(raw, 's2', Math.floor(Date.now() / 1000)),
+          },
+        }),
+        lambdaContext,
+      ),
+    );
+    expect(res.statusCode).toBe(200);
+    await deliverPublishedEvents();
+    const page = parseResponse(
+      await getTimeline(
+        httpEvent({
+          routeKey: 'GET /api/customers/{customerId}/timeline',
+          rawPath: '/api/customers/C-77/timeline',
+          pathParameters: { customerId: 'C-77' },
+          headers: bearer,
+        }),
+        lambdaContext,
+      ),
+    );
+    expect(page.statusCode).toBe(200);
+    expect((page.json.items as Array<{ kind: string; name: string }>).map((i) => [i.kind, i.name])).toEqual([
+      ['webhook', 'customer.registered'],
+      ['event', 'CustomerRegistered'],
+    ]);
+  });
+
   it('an unknown key has an empty timeline', async () => {
     const res = parseResponse(await getTimeline(timelineRequest({ orderId: 'nope' }, bearer), lambdaContext));
     expect(res.statusCode).toBe(200);

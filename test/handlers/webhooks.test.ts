@@ -205,6 +205,27 @@ describe('POST /webhooks/shopify with real Shopify payloads', () => {
       orderId: '450789469001',
       paidAt: '2026-11-20T10:16:30+08:00',
     });
+    // The fixture's discount_codes is empty: the event carries none.
+    expect(detailOf(entry!).data).not.toHaveProperty('discountCodes');
+  });
+
+  it('orders/paid carries its discount codes (the coupon ledger redeems them), none when empty', async () => {
+    const order = JSON.parse(fixture('shopify/orders-paid.json')) as Record<string, unknown>;
+    const withCodes = JSON.stringify({
+      ...order,
+      id: 450789469077,
+      discount_codes: [
+        { code: 'REF-1A2B3C4D5E6F', amount: '20.00', type: 'fixed_amount' },
+        { code: 'REF-1A2B3C4D5E6F', amount: '20.00', type: 'fixed_amount' },
+      ],
+    });
+    const res = await callShopify('orders/paid', withCodes);
+    expect(res.statusCode).toBe(200);
+    const [entry] = published();
+    expect(detailOf(entry!).data).toMatchObject({
+      orderId: '450789469077',
+      discountCodes: ['REF-1A2B3C4D5E6F'],
+    });
   });
 
   it('orders/cancelled → OrderCancelled with reason and SKUs', async () => {
@@ -463,6 +484,11 @@ describe('POST /webhooks/storeflow', () => {
       { sku: 'SOFA-GREY', competitor: 'jd', price: { amount: 299900, currency: 'CNY' } },
       'CompetitorPriceObserved',
     ],
+    [
+      'customer.registered',
+      { customerId: 'C-9', email: 'c9@example.com', referralCode: 'r1abcdefg', ip: '203.0.113.7' },
+      'CustomerRegistered',
+    ],
   ])('%s → %s', async (type, data, detailType) => {
     const res = await callStoreflow({
       id: `evt-${type}-${Date.now()}`,
@@ -506,6 +532,31 @@ describe('POST /webhooks/storeflow', () => {
     const res = await expectRefused(() => callStoreflow(bad), 400);
     expect(res.json.issues).toEqual([
       { field: 'data.amount.amount', reason: expect.stringMatching(/integer/) },
+    ]);
+  });
+
+  it('customer.registered: a bad email, phone, code or IP → 400 naming each field', async () => {
+    const res = await expectRefused(
+      () =>
+        callStoreflow({
+          id: 'evt-bad-customer',
+          type: 'customer.registered',
+          occurredAt: '2026-11-24T03:00:00Z',
+          data: {
+            customerId: 'C-1',
+            email: 'not-an-email',
+            phone: 'call me',
+            referralCode: 'R-1',
+            ip: '999.1.1.1',
+          },
+        }),
+      400,
+    );
+    expect((res.json.issues as Array<{ field: string }>).map((i) => i.field).sort()).toEqual([
+      'data.email',
+      'data.ip',
+      'data.phone',
+      'data.referralCode',
     ]);
   });
 

@@ -31,11 +31,15 @@ describe('the operations feature (template)', () => {
       ['RestockSweep', 'run', true],
       ['RepricingRun', 'run', true],
       ['RepricingWhatIf', 'run', false],
+      ['MembersNightly', 'run', true],
     ]);
     expect(catalog.workflows[1]?.waits).toEqual({ AwaitApproval: { kind: 'po-approval', by: 'person' } });
     expect(catalog.deadLetters).toHaveLength(1);
     expect(catalog.deadLetters[0]?.redrive).toBe('replay');
     expect(catalog.deadLetters[0]?.feeds.map((f) => f.label).sort()).toEqual([
+      'Members/Annual',
+      'Members/Events',
+      'Members/NightlyClock',
       'Metrics/Events',
       'Presale/Callback',
       'Presale/StartOrder',
@@ -73,7 +77,7 @@ describe('the operations feature (template)', () => {
         'dynamodb:Query',
       ]),
     );
-    expect(byAction('states:ListExecutions')).toHaveLength(5);
+    expect(byAction('states:ListExecutions')).toHaveLength(6);
     for (const s of byAction('states:DescribeExecution')) {
       expect(s.resource).toContain(':execution:');
       expect(s.resource).not.toContain('"*"');
@@ -82,6 +86,7 @@ describe('the operations feature (template)', () => {
     expect(byAction('states:DescribeMapRun').map((s) => s.resource)).toEqual([
       expect.stringContaining('RestockSweepWorkflow'),
       expect.stringContaining('RepricingRunWorkflow'),
+      expect.stringContaining('MembersNightlyWorkflow'),
     ]);
     for (const s of byAction('sqs:ReceiveMessage')) expect(s.resource).toContain('AsyncFailures');
     const invoke = byAction('lambda:InvokeFunction');

@@ -491,6 +491,7 @@ describe('the overview on the local runtime', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const o = res.body;
     expect(Object.keys(o.runs).sort()).toEqual([
+      'MembersNightly',
       'PresaleOrder',
       'PurchaseOrderApproval',
       'RepricingRun',

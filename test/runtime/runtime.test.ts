@@ -82,9 +82,10 @@ describe('the local runtime running the app', () => {
       ]),
     );
     // CDK's deploy-time BucketDeployment handler (the console's files) is not run locally
-    expect((health.functions as Array<{ name: string }>).length).toBe(23);
+    expect((health.functions as Array<{ name: string }>).length).toBe(28);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
+      expect.stringMatching(/MembersLedgerEventsRule/),
       expect.stringMatching(/PresaleCallbackRule/),
       expect.stringMatching(/PresaleDepositPaidRule/),
       expect.stringMatching(/RepricingPricingEventsRule/),
@@ -94,6 +95,8 @@ describe('the local runtime running the app', () => {
       expect.stringMatching(/TimelineRecordRule/),
     ]);
     expect((health.schedules as string[]).sort()).toEqual([
+      expect.stringMatching(/MembersAnnualSchedule.*cron\(5 0 1 1 \? \*\)/),
+      expect.stringMatching(/MembersNightlySchedule.*cron\(0\/15 \* \* \* \? \*\)/),
       expect.stringMatching(/RepricingRunSchedule.*cron\(0\/15 \* \* \* \? \*\)/),
       expect.stringMatching(/RestockSweepSchedule.*cron\(0\/15 \* \* \* \? \*\)/),
     ]);
@@ -163,6 +166,7 @@ describe('the local runtime running the app', () => {
     expect(tables.TableNames).toEqual(['storeflow-dev-stateful-StoreflowTable']);
     const machines = await new SFNClient(aws()).send(new ListStateMachinesCommand({}));
     expect(machines.stateMachines?.map((m) => m.name).sort()).toEqual([
+      expect.stringMatching(/MembersNightlyWorkflow/),
       expect.stringMatching(/PresaleOrderWorkflow/),
       expect.stringMatching(/RepricingRunWorkflow/),
       expect.stringMatching(/RepricingWhatIfWorkflow/),
