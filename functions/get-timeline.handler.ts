@@ -9,7 +9,10 @@ import { requireOperator } from './_shared/auth.ts';
 import { type HttpResult, httpErrors, json } from './_shared/http.ts';
 import { db, loadConfig, logger } from './_shared/runtime.ts';
 
-/** GET /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline, /api/tickets/{ticketId}/timeline. */
+/**
+ * GET /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline, /api/tickets/{ticketId}/timeline,
+ * /api/campaigns/{campaignId}/timeline, /api/experiments/{experimentId}/timeline.
+ */
 const read = readTimeline({ timeline: new DynamoTimelineRepository(db(), loadConfig().TABLE_NAME) });
 
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
@@ -17,7 +20,7 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(httpErrors(logger))
   .use(requireOperator())
   .handler(async (event) => {
-    const { orderId, sku, ticketId } = event.pathParameters ?? {};
+    const { orderId, sku, ticketId, campaignId, experimentId } = event.pathParameters ?? {};
     const key =
       orderId !== undefined
         ? { type: 'order' as const, id: parseId(orderId, 'orderId') }
@@ -25,11 +28,15 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
           ? { type: 'sku' as const, id: parseId(sku, 'sku') }
           : ticketId !== undefined
             ? { type: 'ticket' as const, id: parseId(ticketId, 'ticketId') }
-            : null;
+            : campaignId !== undefined
+              ? { type: 'campaign' as const, id: parseId(campaignId, 'campaignId') }
+              : experimentId !== undefined
+                ? { type: 'experiment' as const, id: parseId(experimentId, 'experimentId') }
+                : null;
     if (!key)
       throw ValidationError.field(
         'path',
-        'expected /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline or /api/tickets/{ticketId}/timeline',
+        'expected /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline or /api/tickets/{ticketId}/timeline, /api/campaigns/{campaignId}/timeline or /api/experiments/{experimentId}/timeline',
       );
     const page = await read(key, event.queryStringParameters);
     return json(200, {

@@ -38,6 +38,8 @@ const KEY_PREFIX = {
   customer: 'CUSTOMER',
   product: 'PRODUCT',
   'purchase-order': 'PO',
+  campaign: 'CAMPAIGN',
+  experiment: 'EXPERIMENT',
 } as const;
 
 /**
@@ -87,6 +89,12 @@ const KEY_PREFIX = {
  * | bundles of a SKU            | table | SKU#<sku>                    | BUNDLE#<bundleId>           |
  * | a what-if job (TTL)         | table | WHATIF#<jobId>               | JOB                         |
  * | a what-if result part (TTL) | table | WHATIF#<jobId>               | PART#<index, 6 digits>      |
+ * | campaign (terms, status)    | table | CAMPAIGN#<campaignId>        | CAMPAIGN                    |
+ * | a campaign's budget counter | table | CAMPAIGN#<campaignId>        | BUDGET                      |
+ * | a budget reservation        | table | CAMPAIGN#<campaignId>        | RESERVE#<orderId>           |
+ * | live campaigns (the quote)  | table | CAMPAIGNS#LIVE               | <campaignId>                |
+ * | experiment                  | table | EXPERIMENT#<experimentId>    | EXPERIMENT                  |
+ * | a user's first identity     | table | IDENTITY#<userId>            | LINK                        |
  *
  * Pricing's items in a SKU's partition sort outside restock's `CHECK`…`OPENPO#` range (its
  * one-Query read of a SKU's state) and the timeline's `TL#` prefix.
@@ -203,6 +211,18 @@ export const keys = {
     pk: `WHATIF#${jobId}`,
     sk: `PART#${String(index).padStart(6, '0')}`,
   }),
+  campaign: (campaignId: string) => ({ pk: `${KEY_PREFIX.campaign}#${campaignId}`, sk: 'CAMPAIGN' }),
+  campaignBudget: (campaignId: string) => ({ pk: `${KEY_PREFIX.campaign}#${campaignId}`, sk: 'BUDGET' }),
+  campaignReservation: (campaignId: string, orderId: string) => ({
+    pk: `${KEY_PREFIX.campaign}#${campaignId}`,
+    sk: `RESERVE#${orderId}`,
+  }),
+  liveCampaign: (campaignId: string) => ({ pk: 'CAMPAIGNS#LIVE', sk: campaignId }),
+  experiment: (experimentId: string) => ({
+    pk: `${KEY_PREFIX.experiment}#${experimentId}`,
+    sk: 'EXPERIMENT',
+  }),
+  identityLink: (userId: string) => ({ pk: `IDENTITY#${userId}`, sk: 'LINK' }),
   bundleMember: (sku: string, bundleId: string) => ({
     pk: `${KEY_PREFIX.sku}#${sku}`,
     sk: `BUNDLE#${bundleId}`,

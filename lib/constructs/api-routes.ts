@@ -54,6 +54,16 @@ export const ROUTES = {
   redriveDeadLetters: 'POST /api/dead-letters/{name}/redrive',
   replayDeadLetter: 'POST /api/dead-letters/{name}/messages/{id}/replay',
   overview: 'GET /api/overview',
+  putCampaign: 'PUT /api/campaigns/{campaignId}',
+  getCampaign: 'GET /api/campaigns/{campaignId}',
+  approveCampaign: 'POST /api/campaigns/{campaignId}/approve',
+  abortCampaign: 'POST /api/campaigns/{campaignId}/abort',
+  campaignAssignment: 'GET /api/campaigns/{campaignId}/assignment',
+  campaignTimeline: 'GET /api/campaigns/{campaignId}/timeline',
+  putExperiment: 'PUT /api/experiments/{experimentId}',
+  getExperiment: 'GET /api/experiments/{experimentId}',
+  experimentTimeline: 'GET /api/experiments/{experimentId}/timeline',
+  quote: 'POST /api/quote',
 } as const;
 
 /**

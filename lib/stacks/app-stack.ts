@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ApiRoutes } from '../constructs/api-routes.ts';
+import { Campaigns } from '../constructs/campaigns.ts';
 import { Console } from '../constructs/console.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
@@ -112,6 +113,7 @@ export class AppStack extends Stack {
     new Restock(this, 'Restock', feature);
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
+    new Campaigns(this, 'Campaigns', feature);
     new Console(this, 'Console', { config, api: this.api });
     // Last: the runs and dead letters of every feature above (it seals the operations catalog).
     new Operations(this, 'Operations', feature);
