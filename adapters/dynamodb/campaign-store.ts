@@ -102,16 +102,17 @@ export class DynamoCampaignStore implements CampaignStore {
     from: readonly CampaignStatus[],
     to: CampaignStatus,
     patch: CampaignPatch,
-    change: StatusChange,
+    change: StatusChange | null,
   ): Promise<Transition> {
-    const names: Record<string, string> = {
-      '#s': 'status',
-      '#h': 'history',
-      '#v': 'version',
-      '#u': 'updatedAt',
-    };
-    const values: Record<string, unknown> = { ':to': to, ':h': [change], ':one': 1, ':at': change.at };
-    const sets = ['#s = :to', '#h = list_append(#h, :h)', '#v = #v + :one', '#u = :at'];
+    const names: Record<string, string> = { '#s': 'status', '#v': 'version' };
+    const values: Record<string, unknown> = { ':to': to, ':one': 1 };
+    const sets = ['#s = :to', '#v = #v + :one'];
+    if (change) {
+      // A status change: its history line and when (a patch alone leaves both).
+      Object.assign(names, { '#h': 'history', '#u': 'updatedAt' });
+      Object.assign(values, { ':h': [change], ':at': change.at });
+      sets.push('#h = list_append(#h, :h)', '#u = :at');
+    }
     for (const [field, value] of Object.entries(patch)) {
       if (value === undefined) continue;
       names[`#${field}`] = field;

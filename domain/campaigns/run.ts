@@ -108,12 +108,10 @@ export function campaignRun(deps: CampaignRunDeps) {
     reason: string,
     patch: Parameters<CampaignStore['transition']>[3] = {},
   ) {
-    const t = await deps.store.transition(id, from, to, patch, {
-      status: to,
-      at: at(run),
-      by: 'storeflow',
-      reason,
-    });
+    // Staying in a status (a patch alone) adds no history line.
+    const same = from.length === 1 && from[0] === to;
+    const change = same ? null : { status: to, at: at(run), by: 'storeflow', reason };
+    const t = await deps.store.transition(id, from, to, patch, change);
     if (!t.campaign) throw new CampaignStepRejectedError(`campaign ${id} does not exist`);
     await deps.store.syncLive(t.campaign);
     return t.campaign;

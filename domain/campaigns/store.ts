@@ -37,7 +37,8 @@ export interface CampaignStore {
     from: readonly CampaignStatus[],
     to: CampaignStatus,
     patch: CampaignPatch,
-    change: StatusChange,
+    /** The history line; null when the status stays (a patch only). */
+    change: StatusChange | null,
   ): Promise<Transition>;
   /** The live set the quote reads (PILOT … ROLLED_OUT): put or removed as the campaign's status says. */
   syncLive(campaign: Campaign): Promise<void>;
