@@ -72,7 +72,7 @@ describe('the operations feature (template)', () => {
         'dynamodb:Query',
       ]),
     );
-    expect(byAction('states:ListExecutions')).toHaveLength(5);
+    expect(byAction('states:ListExecutions')).toHaveLength(7);
     for (const s of byAction('states:DescribeExecution')) {
       expect(s.resource).toContain(':execution:');
       expect(s.resource).not.toContain('"*"');

@@ -27,8 +27,8 @@ const catchTo = (errors: string[], next: string) => Match.objectLike({ ErrorEqua
 describe('presale order workflow (template)', () => {
   it('is one Standard state machine with logging and tracing', () => {
     // The presale order workflow, beside the restock sweep, the purchase order approval and the
-    // hourly repricing run and the repricing what-if jobs.
-    app.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
+    // hourly repricing run, the repricing what-if jobs, the campaign launch and the A/B test run.
+    app.resourceCountIs('AWS::StepFunctions::StateMachine', 7);
     app.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },

@@ -126,7 +126,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(23);
+    expect(Object.keys(all)).toHaveLength(25);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -225,7 +225,7 @@ describe('HTTP API', () => {
       ...Object.fromEntries(
         Object.entries(ROUTES)
           .filter(([name]) =>
-            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|deadLetter|overview/.test(
+            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|deadLetter|overview|Campaign|campaign|Experiment|experiment|quote/.test(
               name,
             ),
           )
@@ -276,8 +276,9 @@ describe('async edges', () => {
       MessageRetentionPeriod: 1209600,
     });
     // The DLQ's alarm, each workflow's failed-run alarm (presale, restock sweep, approval, the
-    // repricing run, the repricing what-if jobs) and the SLA timers' lost-timer alarm.
-    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    // repricing run, the repricing what-if jobs, the campaign launch and the A/B test runs) and the
+    // SLA timers' lost-timer alarm.
+    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 9);
   });
 });
 
