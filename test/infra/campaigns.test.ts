@@ -25,7 +25,11 @@ describe('campaigns (template)', () => {
       expect.objectContaining({ ErrorEquals: ['States.Timeout'], Next: 'Evaluate' }),
     );
     expect(states['Next?']!.Choices).toEqual([
-      expect.objectContaining({ Variable: '$.evaluation.next', StringEquals: 'await', Next: 'AwaitDecision' }),
+      expect.objectContaining({
+        Variable: '$.evaluation.next',
+        StringEquals: 'await',
+        Next: 'AwaitDecision',
+      }),
       expect.objectContaining({ Variable: '$.evaluation.next', StringEquals: 'rollout', Next: 'RollOut' }),
     ]);
     expect(states.Compensate!.Next).toBe('Failed');

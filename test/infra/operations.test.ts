@@ -31,6 +31,8 @@ describe('the operations feature (template)', () => {
       ['RestockSweep', 'run', true],
       ['RepricingRun', 'run', true],
       ['RepricingWhatIf', 'run', false],
+      ['CampaignLaunch', 'campaign', false],
+      ['ExperimentRun', 'experiment', false],
     ]);
     expect(catalog.workflows[1]?.waits).toEqual({ AwaitApproval: { kind: 'po-approval', by: 'person' } });
     expect(catalog.deadLetters).toHaveLength(1);
