@@ -29,6 +29,7 @@ export function createApp(props: AppProps = {}) {
     bus: stateful.bus,
     shopifySecret: stateful.shopifySecret,
     storeflowSecret: stateful.storeflowSecret,
+    storefrontWriteKey: stateful.storefrontWriteKey,
   });
   application.addStackDependency(stateful);
 

@@ -40,12 +40,34 @@ export interface StageConfig {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Where alarms also send an email (`-c alarmEmail=ops@example.com`); the SNS topic exists either way. */
   readonly alarmEmail?: string;
+  /**
+   * Browser origins allowed to send storefront events (CORS on `POST /events/storefront`):
+   * `-c storefrontOrigins=https://shop.example.com,https://m.example.com`; dev allows
+   * http://localhost:3000 and http://127.0.0.1:3000 by default, prod none.
+   */
+  readonly storefrontOrigins: readonly string[];
+  /** Storefront events per second one write key may send (`-c storefrontEventsPerSecond=20000`). */
+  readonly storefrontEventsPerSecond: number;
 }
 
 type Settings = Omit<
   StageConfig,
-  'stage' | 'defaults' | 'operatorAuth' | 'storeCurrency' | 'storeTimeZone' | 'alarmEmail'
+  | 'stage'
+  | 'defaults'
+  | 'operatorAuth'
+  | 'storeCurrency'
+  | 'storeTimeZone'
+  | 'alarmEmail'
+  | 'storefrontOrigins'
+  | 'storefrontEventsPerSecond'
 >;
+
+const DEFAULT_STOREFRONT_ORIGINS: Record<StageDefaults, readonly string[]> = {
+  dev: ['http://localhost:3000', 'http://127.0.0.1:3000'],
+  prod: [],
+};
+/** An origin as browsers send it: scheme, host, optional port; no path. */
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 const settings: Record<StageDefaults, Settings> = {
   dev: {
@@ -105,6 +127,28 @@ export function stageConfig(context: (key: string) => unknown): StageConfig {
       `context "storeTimeZone" must be an IANA time zone such as Asia/Shanghai, got "${timeZone}"`,
     );
   }
+  const originsText = text(context, 'storefrontOrigins');
+  const storefrontOrigins =
+    originsText === undefined
+      ? DEFAULT_STOREFRONT_ORIGINS[defaults]
+      : originsText
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean);
+  for (const origin of storefrontOrigins) {
+    if (!ORIGIN.test(origin)) {
+      throw new ConfigError(
+        `context "storefrontOrigins" must list origins such as https://shop.example.com, got "${origin}"`,
+      );
+    }
+  }
+  const rateText = text(context, 'storefrontEventsPerSecond') ?? '20000';
+  const storefrontEventsPerSecond = Number(rateText);
+  if (!Number.isInteger(storefrontEventsPerSecond) || storefrontEventsPerSecond < 500) {
+    throw new ConfigError(
+      `context "storefrontEventsPerSecond" must be an integer of at least 500 (one full batch), got "${rateText}"`,
+    );
+  }
   const alarmEmail = text(context, 'alarmEmail');
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
     throw new ConfigError(`context "alarmEmail" must be one email address, got "${alarmEmail}"`);
@@ -115,6 +159,8 @@ export function stageConfig(context: (key: string) => unknown): StageConfig {
     defaults,
     storeCurrency: currency,
     storeTimeZone: timeZone,
+    storefrontOrigins,
+    storefrontEventsPerSecond,
     ...(alarmEmail ? { alarmEmail } : {}),
     operatorAuth:
       issuer && audience

@@ -95,6 +95,14 @@ const KEY_PREFIX = {
  * | live campaigns (the quote)  | table | CAMPAIGNS#LIVE               | <campaignId>                |
  * | experiment                  | table | EXPERIMENT#<experimentId>    | EXPERIMENT                  |
  * | a user's first identity     | table | IDENTITY#<userId>            | LINK                        |
+ * | a user's store day (metrics)| table | MX#UD#<day>#<shard 0–7>      | <userKey>                   |
+ * | a variant's users of a day  | table | MX#MARK#<kind>#<id>#<day>#<s>| <variant>#<userKey>         |
+ * | paid orders of a month      | table | MX#ORDERS#<YYYY-MM>          | <day>#<orderId>             |
+ * | a paid order by id          | table | MX#ORDER#<orderId>           | ORDER                       |
+ * | refunds of a month          | table | MX#REFUNDS#<YYYY-MM>         | <day>#<refundId>            |
+ * | a customer's first payment  | table | CUSTOMER#<customerId>        | MX#FIRSTPAID                |
+ * | marketing channels          | table | MX#CHANNELS                  | <channelId>                 |
+ * | write-key rate window (TTL) | table | MX#RATE#<keyId>              | <epoch second>              |
  *
  * Pricing's items in a SKU's partition sort outside restock's `CHECK`…`OPENPO#` range (its
  * one-Query read of a SKU's state) and the timeline's `TL#` prefix.
@@ -223,6 +231,36 @@ export const keys = {
     sk: 'EXPERIMENT',
   }),
   identityLink: (userId: string) => ({ pk: `IDENTITY#${userId}`, sk: 'LINK' }),
+  /** Metrics (issue #16): one user's store day, sharded so a busy day spreads over partitions. */
+  metricsUserDay: (day: string, shard: number, userKey: string) => ({
+    pk: `MX#UD#${day}#${shard}`,
+    sk: userKey,
+  }),
+  metricsUserDayPartition: (day: string, shard: number) => `MX#UD#${day}#${shard}`,
+  metricsMark: (kind: string, id: string, day: string, shard: number, variant: string, userKey: string) => ({
+    pk: `MX#MARK#${kind}#${id}#${day}#${shard}`,
+    sk: `${variant}#${userKey}`,
+  }),
+  metricsMarkPartition: (kind: string, id: string, day: string, shard: number) =>
+    `MX#MARK#${kind}#${id}#${day}#${shard}`,
+  metricsOrder: (day: string, orderId: string) => ({
+    pk: `MX#ORDERS#${day.slice(0, 7)}`,
+    sk: `${day}#${orderId}`,
+  }),
+  metricsOrdersPartition: (month: string) => `MX#ORDERS#${month}`,
+  metricsOrderById: (orderId: string) => ({ pk: `MX#ORDER#${orderId}`, sk: 'ORDER' }),
+  metricsRefund: (day: string, refundId: string) => ({
+    pk: `MX#REFUNDS#${day.slice(0, 7)}`,
+    sk: `${day}#${refundId}`,
+  }),
+  metricsRefundsPartition: (month: string) => `MX#REFUNDS#${month}`,
+  metricsFirstPaid: (customerId: string) => ({
+    pk: `${KEY_PREFIX.customer}#${customerId}`,
+    sk: 'MX#FIRSTPAID',
+  }),
+  metricsChannelsPartition: 'MX#CHANNELS',
+  metricsChannel: (channelId: string) => ({ pk: 'MX#CHANNELS', sk: channelId }),
+  metricsRate: (keyId: string, second: number) => ({ pk: `MX#RATE#${keyId}`, sk: String(second) }),
   bundleMember: (sku: string, bundleId: string) => ({
     pk: `${KEY_PREFIX.sku}#${sku}`,
     sk: `BUNDLE#${bundleId}`,

@@ -90,3 +90,14 @@ export class DeliveryInProgressError extends DomainError {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/** Too many requests for one caller's allowance; the caller should retry after the given seconds. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RateLimited';
+  override readonly name = 'RateLimitedError';
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { retryAfterSeconds });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

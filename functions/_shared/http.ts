@@ -8,6 +8,7 @@ import {
   MalformedBodyError,
   NotFoundError,
   PayloadTooLargeError,
+  RateLimitedError,
   SignatureError,
   UnauthorizedError,
   UnsupportedMediaTypeError,
@@ -38,6 +39,7 @@ export const errorStatus: ReadonlyArray<readonly [abstract new (...args: never[]
   [DeliveryInProgressError, 409],
   [PayloadTooLargeError, 413],
   [UnsupportedMediaTypeError, 415],
+  [RateLimitedError, 429],
 ];
 
 export function statusOf(error: unknown): number {
@@ -51,7 +53,9 @@ export function errorResponse(error: unknown): HttpResult {
     return json(500, { error: 'InternalError', message: 'internal error' });
   }
   const headers: Record<string, string> =
-    error instanceof DeliveryInProgressError ? { 'retry-after': String(error.retryAfterSeconds) } : {};
+    error instanceof DeliveryInProgressError || error instanceof RateLimitedError
+      ? { 'retry-after': String(error.retryAfterSeconds) }
+      : {};
   if (error instanceof UnauthorizedError || error instanceof SignatureError) {
     headers['www-authenticate'] = error instanceof UnauthorizedError ? 'Bearer' : 'Signature';
   }

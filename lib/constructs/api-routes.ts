@@ -64,6 +64,14 @@ export const ROUTES = {
   getExperiment: 'GET /api/experiments/{experimentId}',
   experimentTimeline: 'GET /api/experiments/{experimentId}/timeline',
   quote: 'POST /api/quote',
+  storefrontEvents: 'POST /events/storefront',
+  storefrontPreflight: 'OPTIONS /events/storefront',
+  metricsFunnel: 'GET /api/metrics/funnel',
+  metricsGmv: 'GET /api/metrics/gmv',
+  metricsChannels: 'GET /api/metrics/channels',
+  metricsSellThrough: 'GET /api/metrics/sell-through',
+  metricsRetention: 'GET /api/metrics/retention',
+  putChannel: 'PUT /api/channels/{channelId}',
 } as const;
 
 /**
@@ -85,6 +93,19 @@ export class ApiRoutes {
         id: 'AwsSolutions-APIG4',
         reason:
           'Platform webhooks cannot carry AWS credentials or a JWT; the handler authenticates each request by its HMAC-SHA256 signature (constant-time) before anything is stored.',
+      });
+    }
+    return routes;
+  }
+
+  /** The storefront events endpoint: no authorizer, the handler checks the store's write key. */
+  storefront(routeKey: string, handler: IFunction): HttpRoute[] {
+    const routes = this.#add(routeKey, handler);
+    for (const route of routes) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Browsers send storefront events with the store’s write key (X-Storeflow-Write-Key, meant to ship in a storefront’s JavaScript and only able to add storefront events); the handler compares it in constant time and rate-limits per key before anything is stored. CORS preflights carry no credentials by definition.',
       });
     }
     return routes;

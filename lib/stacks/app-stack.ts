@@ -21,6 +21,7 @@ import { Campaigns } from '../constructs/campaigns.ts';
 import { Console } from '../constructs/console.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
+import { Metrics } from '../constructs/metrics.ts';
 import { Operations } from '../constructs/operations.ts';
 import { PresaleOrders } from '../constructs/presale-orders.ts';
 import { Repricing } from '../constructs/repricing.ts';
@@ -35,6 +36,7 @@ export interface AppStackProps extends StackProps {
   readonly bus: IEventBus;
   readonly shopifySecret: ISecret;
   readonly storeflowSecret: ISecret;
+  readonly storefrontWriteKey: ISecret;
 }
 
 export { ROUTES } from '../constructs/api-routes.ts';
@@ -114,6 +116,7 @@ export class AppStack extends Stack {
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
     new Campaigns(this, 'Campaigns', feature);
+    new Metrics(this, 'Metrics', { ...feature, writeKey: props.storefrontWriteKey });
     new Console(this, 'Console', { config, api: this.api });
     // Last: the runs and dead letters of every feature above (it seals the operations catalog).
     new Operations(this, 'Operations', feature);

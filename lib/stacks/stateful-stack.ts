@@ -27,6 +27,7 @@ export class StatefulStack extends Stack {
   readonly bus: IEventBus;
   readonly shopifySecret: ISecret;
   readonly storeflowSecret: ISecret;
+  readonly storefrontWriteKey: ISecret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -75,8 +76,35 @@ export class StatefulStack extends Stack {
       'STOREFLOW_SECRET',
     );
 
+    this.storefrontWriteKey = this.writeKey();
+
     new CfnOutput(this, 'TableName', { value: table.tableName });
     new CfnOutput(this, 'EventBusName', { value: bus.eventBusName });
+  }
+
+  /**
+   * The storefront write key (issue #16): generated here, shipped in the storefront's JavaScript,
+   * rotated by the operator (the value may hold the new and the old key, space-separated, while a
+   * new storefront build rolls out; handlers pick a change up within five minutes).
+   */
+  private writeKey(): ISecret {
+    const secret = new Secret(this, 'StorefrontWriteKey', {
+      description:
+        'Storefront write key(s) for POST /events/storefront (X-Storeflow-Write-Key); several keys space-separated during a rotation',
+      generateSecretString: { passwordLength: 40, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    pin(secret, 'StorefrontWriteKey');
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The write key is built into storefront JavaScript; rotating it needs a storefront release, so the operator rotates it (old and new key side by side), not a Secrets Manager rotation Lambda.',
+    });
+    new CfnOutput(this, 'StorefrontWriteKeyArn', {
+      value: secret.secretArn,
+      description: 'Storefront write key (ARN): aws secretsmanager get-secret-value --secret-id <arn>',
+    });
+    return secret;
   }
 
   /**

@@ -7,6 +7,7 @@ import { DEV, dev, parseDevOptions } from './dev.ts';
 import { RESET, reset } from './reset.ts';
 import { RUNS, runs } from './runs.ts';
 import { STATUS, status } from './status.ts';
+import { TRAFFIC, traffic } from './traffic.ts';
 import { TRIGGER, trigger } from './trigger.ts';
 
 export { UsageError } from './args.ts';
@@ -28,6 +29,7 @@ const COMMANDS: ReadonlyArray<{
     },
   },
   { spec: TRIGGER, run: trigger },
+  { spec: TRAFFIC, run: traffic },
   { spec: STATUS, run: status },
   { spec: RUNS, run: runs },
   { spec: RESET, run: reset },

@@ -32,6 +32,7 @@ export const SECRET_ENVIRONMENT: Readonly<Record<string, string>> = {
   adminToken: 'STOREFLOW_ADMIN_TOKEN',
   ShopifyWebhookSecret: 'SHOPIFY_WEBHOOK_SECRET',
   StoreflowWebhookSecret: 'STOREFLOW_WEBHOOK_SECRET',
+  StorefrontWriteKey: 'STOREFLOW_WRITE_KEY',
 };
 
 /**

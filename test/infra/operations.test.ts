@@ -38,6 +38,7 @@ describe('the operations feature (template)', () => {
     expect(catalog.deadLetters).toHaveLength(1);
     expect(catalog.deadLetters[0]?.redrive).toBe('replay');
     expect(catalog.deadLetters[0]?.feeds.map((f) => f.label).sort()).toEqual([
+      'Metrics/Events',
       'Presale/Callback',
       'Presale/StartOrder',
       'Repricing/Events',

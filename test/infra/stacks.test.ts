@@ -42,12 +42,14 @@ describe('stateful stack', () => {
     expect(resources.StoreflowEventArchive?.Type).toBe('AWS::Events::Archive');
     expect(resources.ShopifyWebhookSecret?.Type).toBe('AWS::SecretsManager::Secret');
     expect(resources.StoreflowWebhookSecret?.Type).toBe('AWS::SecretsManager::Secret');
+    expect(resources.StorefrontWriteKey?.Type).toBe('AWS::SecretsManager::Secret');
     for (const id of [
       'StoreflowTable',
       'StoreflowEventBus',
       'StoreflowEventArchive',
       'ShopifyWebhookSecret',
       'StoreflowWebhookSecret',
+      'StorefrontWriteKey',
     ]) {
       expect(resources[id]?.DeletionPolicy, id).toBe('Retain');
       expect(resources[id]?.UpdateReplacePolicy, id).toBe('Retain');
@@ -126,7 +128,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(25);
+    expect(Object.keys(all)).toHaveLength(28);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -216,6 +218,9 @@ describe('HTTP API', () => {
     expect(byKey).toEqual({
       [ROUTES.shopifyWebhook]: 'NONE',
       [ROUTES.storeflowWebhook]: 'NONE',
+      // The write key is checked by the handler (constant time, per-key rate limit).
+      [ROUTES.storefrontEvents]: 'NONE',
+      [ROUTES.storefrontPreflight]: 'NONE',
       [ROUTES.orderTimeline]: 'AWS_IAM',
       [ROUTES.skuTimeline]: 'AWS_IAM',
       [ROUTES.ticketTimeline]: 'AWS_IAM',
@@ -225,7 +230,7 @@ describe('HTTP API', () => {
       ...Object.fromEntries(
         Object.entries(ROUTES)
           .filter(([name]) =>
-            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|deadLetter|overview|Campaign|campaign|Experiment|experiment|quote/.test(
+            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|deadLetter|overview|^metrics|putChannel|Campaign|campaign|Experiment|experiment|quote/.test(
               name,
             ),
           )
@@ -257,9 +262,12 @@ describe('HTTP API', () => {
 });
 
 describe('async edges', () => {
-  it('routes every storeflow event to the timeline recorder with retries and a DLQ', () => {
+  it('routes every storeflow event its producer did not record to the timeline recorder, with retries and a DLQ', () => {
     dev.app.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: [{ prefix: 'storeflow.' }] },
+      EventPattern: {
+        source: [{ prefix: 'storeflow.' }],
+        detail: { metadata: { timeline: [{ exists: false }] } },
+      },
       Targets: [
         Match.objectLike({
           DeadLetterConfig: { Arn: Match.anyValue() },

@@ -1,0 +1,87 @@
+import { Duration } from 'aws-cdk-lib';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ROUTES } from './api-routes.ts';
+import type { FeatureProps } from './feature.ts';
+import { grantIndexQuery, grantTable } from './grants.ts';
+import { StoreflowFunction } from './storeflow-function.ts';
+
+export interface MetricsProps extends FeatureProps {
+  /** The store's storefront write key(s) (StatefulStack.storefrontWriteKey). */
+  readonly writeKey: ISecret;
+}
+
+/**
+ * Metrics (SPEC §8, issue #16, decision 31, docs/rules/metrics.md): storefront events in batches
+ * under the store's write key, each user's store day one item that deduplicates and aggregates
+ * in one write; paid orders and refunds from the bus; the funnel, GMV decomposition, channel ROI,
+ * sell-through and retention read on the operations API.
+ */
+export class Metrics extends Construct {
+  constructor(scope: Construct, id: string, props: MetricsProps) {
+    super(scope, id);
+    const { config, table, bus, routes, targets } = props;
+    const environment = {
+      TABLE_NAME: table.tableName,
+      STORE_TIME_ZONE: config.storeTimeZone,
+      STORE_CURRENCY: config.storeCurrency,
+    };
+
+    const storefront = new StoreflowFunction(this, 'Storefront', {
+      entry: 'receive-storefront-events',
+      description:
+        'POST /events/storefront: a batch of storefront events under the write key, per-event outcomes',
+      config,
+      // A 500-event batch is one write per user-day in it (16 in flight): well inside 10 s.
+      memorySize: 512,
+      environment: {
+        ...environment,
+        STOREFLOW_WRITE_KEY_ARN: props.writeKey.secretArn,
+        STOREFRONT_ORIGINS: config.storefrontOrigins.join(','),
+        STOREFRONT_EVENTS_PER_SECOND: String(config.storefrontEventsPerSecond),
+      },
+    }).fn;
+    grantTable(table, storefront, 'dynamodb:UpdateItem');
+    props.writeKey.grantRead(storefront);
+    for (const route of [ROUTES.storefrontEvents, ROUTES.storefrontPreflight]) {
+      routes.storefront(route, storefront);
+    }
+
+    const events = new StoreflowFunction(this, 'Events', {
+      entry: 'metrics-events',
+      description: 'Keeps paid orders and refunds from the bus for the metrics',
+      config,
+      environment,
+    }).fn;
+    grantTable(table, events, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    new Rule(this, 'OrderEventsRule', {
+      eventBus: bus,
+      description: 'Paid orders and refunds, for the metrics',
+      eventPattern: { source: ['storeflow.orders'], detailType: ['OrderPaid', 'RefundIssued'] },
+      targets: [targets.lambda(events)],
+    });
+
+    const api = new StoreflowFunction(this, 'Api', {
+      entry: 'metrics-api',
+      description: 'The funnel, GMV decomposition, channel ROI, sell-through and retention',
+      config,
+      // A 93-day period reads every user-day in it.
+      timeout: Duration.seconds(29),
+      memorySize: 1024,
+      environment,
+    }).fn;
+    grantTable(table, api, 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem');
+    grantIndexQuery(table, api);
+    for (const route of [
+      ROUTES.metricsFunnel,
+      ROUTES.metricsGmv,
+      ROUTES.metricsChannels,
+      ROUTES.metricsSellThrough,
+      ROUTES.metricsRetention,
+      ROUTES.putChannel,
+    ]) {
+      routes.operator(route, api);
+    }
+  }
+}
