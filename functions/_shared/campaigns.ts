@@ -1,9 +1,11 @@
 import { DynamoCampaignStore, DynamoCatalogPrices } from '#adapters/dynamodb/campaign-store';
 import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
+import { DynamoMetricsStore } from '#adapters/dynamodb/metrics-store';
 import { DynamoPricingStore } from '#adapters/dynamodb/pricing-store';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
 import type { SkuPricingPort } from '#domain/campaigns/store';
+import { variantCountsSource } from '#domain/metrics/queries';
 import { skuPricingAdmin } from '#domain/repricing/sku-pricing';
 import type { CouponLookup, CustomerPerksSource } from '#domain/shared/customer-perks';
 import { ValidationError } from '#domain/shared/errors';
@@ -19,8 +21,16 @@ export const noMemberPerks: CustomerPerksSource = {
 };
 export const noCoupons: CouponLookup = { findCoupon: async () => undefined };
 
-/** Until storefront metrics (issue #16) answer it: no storefront event counted yet. */
-export const noStorefrontCounts: VariantCountsSource = { variantCounts: async () => [] };
+/**
+ * The pilot's and the A/B tests' counts: the metrics feature's port over its facts (issue #16),
+ * in the store's time zone (its days partition the facts).
+ */
+export function storefrontCounts(): VariantCountsSource {
+  return variantCountsSource({
+    reader: new DynamoMetricsStore(db(), loadConfig().TABLE_NAME),
+    timeZone: requireEnv(process.env.STORE_TIME_ZONE, 'STORE_TIME_ZONE'),
+  });
+}
 
 /**
  * Repricing's SKU pricing as a campaign or an experiment changes it: through repricing's own use
@@ -65,7 +75,7 @@ export function campaignDeps() {
   return {
     store: new DynamoCampaignStore(db(), config.TABLE_NAME),
     catalog: new DynamoCatalogPrices(db(), config.TABLE_NAME),
-    counts: noStorefrontCounts,
+    counts: storefrontCounts(),
     perks: noMemberPerks,
     coupons: noCoupons,
     publisher: publisher(),

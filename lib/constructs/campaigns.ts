@@ -15,7 +15,12 @@ export class Campaigns extends Construct {
   constructor(scope: Construct, id: string, props: FeatureProps) {
     super(scope, id);
     const { config, table, bus, routes } = props;
-    const environment = { TABLE_NAME: table.tableName, EVENT_BUS_NAME: bus.eventBusName };
+    const environment = {
+      TABLE_NAME: table.tableName,
+      EVENT_BUS_NAME: bus.eventBusName,
+      // The metrics' facts are partitioned by the store's days.
+      STORE_TIME_ZONE: config.storeTimeZone,
+    };
     // Single items, a partition's items (live campaigns, storefront counts), batch reads (a cart's
     // SKUs and bundles).
     const readWrite = [...ITEM_READ_WRITE, 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'];
