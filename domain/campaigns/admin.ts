@@ -302,12 +302,15 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
         return c;
       });
       const bundleIds = [...new Set([...prices.values()].flatMap((p) => p.bundles))];
-      const bundles = bundleIds.length ? await deps.catalog.bundles(bundleIds) : [];
       const subject = subjectOf(q.userId, linked);
+      // The bundles and the live campaigns' budgets, read side by side.
+      const running = live.filter((c) => !FINAL_STATUSES.includes(c.status) && c.status !== 'SCHEDULED');
+      const [bundles, grants] = await Promise.all([
+        bundleIds.length ? deps.catalog.bundles(bundleIds) : Promise.resolve([]),
+        Promise.all(running.map((c) => (c.budget ? deps.store.granted(c.campaignId) : Promise.resolve(0)))),
+      ]);
       const campaigns: QuoteCampaign[] = [];
-      for (const c of live) {
-        if (c.status === 'ABORTED' || FINAL_STATUSES.includes(c.status) || c.status === 'SCHEDULED') continue;
-        const granted = c.budget ? await deps.store.granted(c.campaignId) : 0;
+      for (const [i, c] of running.entries()) {
         campaigns.push({
           campaignId: c.campaignId,
           name: c.name,
@@ -315,7 +318,7 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
           skus: c.skus,
           categories: c.categories,
           group: await groupOf(c, subject),
-          budgetLeft: c.budget ? Math.max(0, c.budget.amount - granted) : null,
+          budgetLeft: c.budget ? Math.max(0, c.budget.amount - grants[i]!) : null,
         });
       }
       let result = quote({ currency, items, bundles, campaigns, perks, coupons: found, at });

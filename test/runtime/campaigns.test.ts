@@ -6,6 +6,7 @@ import { bucketOf, pilotGroup } from '#domain/campaigns/assignment';
 import type { StorefrontEvent } from '#domain/metrics/storefront';
 import { batchesOf, type GeneratedOrder, generateTraffic, type Traffic } from '#domain/metrics/traffic';
 import { addDays, localDate, zonedInstant } from '#domain/shared/calendar';
+import type { Body } from '#test/support/api-body';
 import { sendTraffic } from '../../local/cli/traffic.ts';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -24,7 +25,6 @@ let secrets: { adminToken: string; secrets: Record<string, string> };
 let day: string;
 let pilotStart: number;
 
-type Body = Record<string, any>; // biome-ignore lint/suspicious/noExplicitAny: JSON answers
 const call = async (method: string, path: string, body?: unknown) => {
   const res = await fetch(`${runtime.url}${path}`, {
     method,
