@@ -55,7 +55,7 @@ const assign = (id: string) => (userKey: string) => {
   const g = pilotGroup({ hashPercent: 50 }, 50, bucketOf(id, userKey));
   return g === 'none' ? undefined : g;
 };
-const traffic = (id: string, seed: number, pilotLiftBps: number, users = 1600): Traffic =>
+const traffic = (id: string, seed: number, pilotLiftBps: number, users = 1400): Traffic =>
   generateTraffic({
     users,
     days: 1,
@@ -93,7 +93,9 @@ async function send(events: StorefrontEvent[], orders: readonly GeneratedOrder[]
     url: runtime.url,
     writeKey: secrets.secrets.StorefrontWriteKey!,
     shopifySecret: secrets.secrets.ShopifyWebhookSecret!,
-    batches: batchesOf(events, { size: 500, duplicateBps: 0, lateBps: 0, seed: 1 }),
+    // Small batches, two at a time: each well inside the endpoint function's timeout on a busy machine.
+    batches: batchesOf(events, { size: 100, duplicateBps: 0, lateBps: 0, seed: 1 }),
+    concurrency: 2,
     orders,
     refunds: [],
   });
@@ -126,12 +128,26 @@ beforeAll(async () => {
   secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'));
   day = addDays(localDate(new Date(await now()), TZ), 1);
   pilotStart = zonedInstant(day, '00:00', TZ).getTime();
+  await ok('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
+  // The campaigns' SKUs, in the catalog and priced (the lock shows on them).
+  for (const sku of ['LIFT30-SKU', 'LIFT5-SKU', 'ABORT-SKU']) {
+    await ok('PUT', `/api/skus/${sku}`, {
+      title: sku,
+      category: 'furniture',
+      onHand: 100,
+      supply: [
+        { supplierId: 'S1', unitCost: { amount: 5_000, currency: 'CNY' }, casePack: 1, minOrderQty: 0 },
+      ],
+      listPrice: { amount: 10_000, currency: 'CNY' },
+      price: { amount: 9_950, currency: 'CNY' },
+    });
+  }
 }, 120_000);
 
 afterAll(async () => {
   await runtime?.close();
   rmSync(dataDir, { recursive: true, force: true });
-});
+}, 300_000);
 
 describe('campaign launches on the local runtime', () => {
   it('pilots evaluated from generated storefront traffic: roll out, roll back, inconclusive, hold; approval; abort', async () => {
@@ -228,17 +244,6 @@ describe('campaign launches on the local runtime', () => {
     expect((sku.items as Body[]).map((i) => i.name)).toContain('CampaignPilotStarted');
 
     // A quote while LIFT30 is live for everyone.
-    await ok('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
-    await ok('PUT', '/api/skus/LIFT30-SKU', {
-      title: 'Oak chair',
-      category: 'furniture',
-      onHand: 100,
-      supply: [
-        { supplierId: 'S1', unitCost: { amount: 5_000, currency: 'CNY' }, casePack: 1, minOrderQty: 0 },
-      ],
-      listPrice: { amount: 10_000, currency: 'CNY' },
-      price: { amount: 9_950, currency: 'CNY' },
-    });
     const q = await ok('POST', '/api/quote', { userId: 'U-1', items: [{ sku: 'LIFT30-SKU', qty: 2 }] });
     expect(q.total).toEqual({ amount: 16_900, currency: 'CNY' });
     expect(q.lines.map((l: Body) => [l.kind, l.amount.amount])).toContainEqual(['campaign', -3_000]);
@@ -257,7 +262,7 @@ describe('campaign launches on the local runtime', () => {
 
   it('A/B tests: a clear winner is applied at the end; without one the control is kept', async () => {
     const start = await now();
-    const end = start + 48 * HOUR;
+    const end = start + 96 * HOUR;
     const exp = (sku: string, field: string, variants: unknown[], metric = 'conversion') => ({
       sku,
       field,
