@@ -302,7 +302,7 @@ describe('campaign launches on the local runtime', () => {
     // The next day's traffic, reported after it.
     day = localDate(new Date(start + 24 * HOUR), TZ);
     await advanceTo(zonedInstant(addDays(day, 1), '01:00', TZ).getTime());
-    const win = traffic('AB-WIN', 41, 3_000);
+    const win = traffic('AB-WIN', 41, 6_000);
     const none = traffic('AB-NONE', 42, 0);
     await send(
       [
