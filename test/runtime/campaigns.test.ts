@@ -55,14 +55,20 @@ const assign = (id: string) => (userKey: string) => {
   const g = pilotGroup({ hashPercent: 50 }, 50, bucketOf(id, userKey));
   return g === 'none' ? undefined : g;
 };
-const traffic = (id: string, seed: number, pilotLiftBps: number, users = 1400): Traffic =>
+const traffic = (
+  id: string,
+  seed: number,
+  pilotLiftBps: number,
+  users = 1400,
+  conversionBps = 2_000,
+): Traffic =>
   generateTraffic({
     users,
     days: 1,
     startDay: day,
     timeZone: TZ,
     seed,
-    conversionBps: 2_000,
+    conversionBps,
     refundBps: 0,
     anonymousBps: 500,
     campaign: { id, assign: assign(id), pilotLiftBps },
@@ -302,7 +308,8 @@ describe('campaign launches on the local runtime', () => {
     // The next day's traffic, reported after it.
     day = localDate(new Date(start + 24 * HOUR), TZ);
     await advanceTo(zonedInstant(addDays(day, 1), '01:00', TZ).getTime());
-    const win = traffic('AB-WIN', 41, 6_000);
+    // 10 %: the generator caps a session's chance to pay at 1, which would eat a lift at 20 %.
+    const win = traffic('AB-WIN', 41, 6_000, 1400, 1_000);
     const none = traffic('AB-NONE', 42, 0);
     await send(
       [
