@@ -11,7 +11,8 @@ import { db, loadConfig, logger } from './_shared/runtime.ts';
 
 /**
  * GET /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline, /api/tickets/{ticketId}/timeline,
- * /api/customers/{customerId}/timeline.
+ * /api/customers/{customerId}/timeline, /api/campaigns/{campaignId}/timeline,
+ * /api/experiments/{experimentId}/timeline.
  */
 const read = readTimeline({ timeline: new DynamoTimelineRepository(db(), loadConfig().TABLE_NAME) });
 
@@ -20,7 +21,7 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(httpErrors(logger))
   .use(requireOperator())
   .handler(async (event) => {
-    const { orderId, sku, ticketId, customerId } = event.pathParameters ?? {};
+    const { orderId, sku, ticketId, customerId, campaignId, experimentId } = event.pathParameters ?? {};
     const key =
       orderId !== undefined
         ? { type: 'order' as const, id: parseId(orderId, 'orderId') }
@@ -30,11 +31,15 @@ export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
             ? { type: 'ticket' as const, id: parseId(ticketId, 'ticketId') }
             : customerId !== undefined
               ? { type: 'customer' as const, id: parseId(customerId, 'customerId') }
-              : null;
+              : campaignId !== undefined
+                ? { type: 'campaign' as const, id: parseId(campaignId, 'campaignId') }
+                : experimentId !== undefined
+                  ? { type: 'experiment' as const, id: parseId(experimentId, 'experimentId') }
+                  : null;
     if (!key)
       throw ValidationError.field(
         'path',
-        'expected /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline, /api/tickets/{ticketId}/timeline or /api/customers/{customerId}/timeline',
+        'expected /api/orders/{orderId}/timeline, /api/skus/{sku}/timeline, /api/tickets/{ticketId}/timeline, /api/customers/{customerId}/timeline, /api/campaigns/{campaignId}/timeline or /api/experiments/{experimentId}/timeline',
       );
     const page = await read(key, event.queryStringParameters);
     return json(200, {

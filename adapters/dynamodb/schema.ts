@@ -38,6 +38,8 @@ const KEY_PREFIX = {
   customer: 'CUSTOMER',
   product: 'PRODUCT',
   'purchase-order': 'PO',
+  campaign: 'CAMPAIGN',
+  experiment: 'EXPERIMENT',
 } as const;
 
 /**
@@ -87,6 +89,12 @@ const KEY_PREFIX = {
  * | bundles of a SKU            | table | SKU#<sku>                    | BUNDLE#<bundleId>           |
  * | a what-if job (TTL)         | table | WHATIF#<jobId>               | JOB                         |
  * | a what-if result part (TTL) | table | WHATIF#<jobId>               | PART#<index, 6 digits>      |
+ * | campaign (terms, status)    | table | CAMPAIGN#<campaignId>        | CAMPAIGN                    |
+ * | a campaign's budget counter | table | CAMPAIGN#<campaignId>        | BUDGET                      |
+ * | a budget reservation        | table | CAMPAIGN#<campaignId>        | RESERVE#<orderId>           |
+ * | live campaigns (the quote)  | table | CAMPAIGNS#LIVE               | <campaignId>                |
+ * | experiment                  | table | EXPERIMENT#<experimentId>    | EXPERIMENT                  |
+ * | a user's first identity     | table | IDENTITY#<userId>            | LINK                        |
  * | a user's store day (metrics)| table | MX#UD#<day>#<shard 0–7>      | <userKey>                   |
  * | a variant's users of a day  | table | MX#MARK#<kind>#<id>#<day>#<s>| <variant>#<userKey>         |
  * | paid orders of a month      | table | MX#ORDERS#<YYYY-MM>          | <day>#<orderId>             |
@@ -223,6 +231,18 @@ export const keys = {
     pk: `WHATIF#${jobId}`,
     sk: `PART#${String(index).padStart(6, '0')}`,
   }),
+  campaign: (campaignId: string) => ({ pk: `${KEY_PREFIX.campaign}#${campaignId}`, sk: 'CAMPAIGN' }),
+  campaignBudget: (campaignId: string) => ({ pk: `${KEY_PREFIX.campaign}#${campaignId}`, sk: 'BUDGET' }),
+  campaignReservation: (campaignId: string, orderId: string) => ({
+    pk: `${KEY_PREFIX.campaign}#${campaignId}`,
+    sk: `RESERVE#${orderId}`,
+  }),
+  liveCampaign: (campaignId: string) => ({ pk: 'CAMPAIGNS#LIVE', sk: campaignId }),
+  experiment: (experimentId: string) => ({
+    pk: `${KEY_PREFIX.experiment}#${experimentId}`,
+    sk: 'EXPERIMENT',
+  }),
+  identityLink: (userId: string) => ({ pk: `IDENTITY#${userId}`, sk: 'LINK' }),
   /** Metrics (issue #16): one user's store day, sharded so a busy day spreads over partitions. */
   metricsUserDay: (day: string, shard: number, userKey: string) => ({
     pk: `MX#UD#${day}#${shard}`,

@@ -79,6 +79,9 @@ const PurchaseOrderRef = {
   supplierId: id,
 };
 
+/** Every campaign event names the campaign and when it happened. */
+const CampaignRef = { campaignId: id, name: z.string(), status: z.string(), at: iso };
+
 const PromiseRef = {
   promiseId: id,
   policyId: id,
@@ -303,6 +306,45 @@ export const eventSchemas = {
    * A SKU's selling price changed (SPEC §6): by an hourly repricing run (`runId`, the rules that
    * moved it and the guardrail that bound it) or by an operator through the API (`runId` null).
    */
+  CampaignScheduled: z.object({ ...CampaignRef, start: iso, end: iso, pilotStart: iso, pilotEnd: iso }),
+  CampaignPilotStarted: z.object({ ...CampaignRef, pilotEnd: iso, lockedSkus: z.array(id) }),
+  CampaignEvaluated: z.object({
+    ...CampaignRef,
+    decision: z.enum(['rollout', 'rollback', 'hold']),
+    reason: z.string(),
+    liftBps: z.nullable(z.int()),
+    pValue: z.nullable(z.number()),
+    sampleRatioOk: z.boolean(),
+    pilot: z.object({ users: count, conversions: count }),
+    control: z.object({ users: count, conversions: count }),
+  }),
+  CampaignRolledOut: z.object({
+    ...CampaignRef,
+    by: z.string(),
+    reason: z.string(),
+    lockedSkus: z.array(id),
+  }),
+  CampaignRolledBack: z.object({
+    ...CampaignRef,
+    by: z.string(),
+    reason: z.string(),
+    lockedSkus: z.array(id),
+  }),
+  CampaignEnded: z.object({
+    ...CampaignRef,
+    outcome: z.enum(['ended', 'rolled-back', 'aborted', 'failed']),
+    reason: z.string(),
+    lockedSkus: z.array(id),
+  }),
+  ExperimentConcluded: z.object({
+    experimentId: id,
+    sku: id,
+    field: z.enum(['image', 'title', 'price']),
+    winner: nullableId,
+    applied: z.boolean(),
+    reason: z.string(),
+    concludedAt: iso,
+  }),
   PriceChanged: z.object({
     sku: id,
     oldPrice: z.nullable(PositiveMoneySchema),
@@ -442,6 +484,13 @@ export const eventSources: Record<DetailType, string> = {
   CouponRedeemed: 'storeflow.members',
   CouponCancelled: 'storeflow.members',
   AnnualFreeOrderGranted: 'storeflow.members',
+  CampaignScheduled: 'storeflow.campaigns',
+  CampaignPilotStarted: 'storeflow.campaigns',
+  CampaignEvaluated: 'storeflow.campaigns',
+  CampaignRolledOut: 'storeflow.campaigns',
+  CampaignRolledBack: 'storeflow.campaigns',
+  CampaignEnded: 'storeflow.campaigns',
+  ExperimentConcluded: 'storeflow.campaigns',
 };
 
 const order = (orderId: string | null | undefined): BusinessKey[] =>
@@ -466,6 +515,8 @@ const promiseKeys = (d: { orderId: string | null; ticketId: string | null }): Bu
   ...order(d.orderId),
   ...(d.ticketId ? [{ type: 'ticket' as const, id: d.ticketId }] : []),
 ];
+
+const campaign = (d: { campaignId: string }): BusinessKey[] => [{ type: 'campaign', id: d.campaignId }];
 
 type KeysOf = { [T in DetailType]: (data: EventData<T>) => BusinessKey[] };
 
@@ -512,6 +563,13 @@ export const eventKeys: KeysOf = {
   CouponRedeemed: (d) => [...customer(d.customerId), ...order(d.orderId)],
   CouponCancelled: (d) => customer(d.customerId),
   AnnualFreeOrderGranted: (d) => customer(d.customerId),
+  CampaignScheduled: (d) => campaign(d),
+  CampaignPilotStarted: (d) => [...campaign(d), ...skus(d.lockedSkus)],
+  CampaignEvaluated: (d) => campaign(d),
+  CampaignRolledOut: (d) => [...campaign(d), ...skus(d.lockedSkus)],
+  CampaignRolledBack: (d) => [...campaign(d), ...skus(d.lockedSkus)],
+  CampaignEnded: (d) => [...campaign(d), ...skus(d.lockedSkus)],
+  ExperimentConcluded: (d) => [{ type: 'experiment', id: d.experimentId }, ...skus([d.sku])],
 };
 
 /**

@@ -9,6 +9,8 @@ export const BUSINESS_KEY_TYPES = [
   'customer',
   'product',
   'purchase-order',
+  'campaign',
+  'experiment',
 ] as const;
 export type BusinessKeyType = (typeof BUSINESS_KEY_TYPES)[number];
 export interface BusinessKey {

@@ -8,7 +8,16 @@ import { runName } from '../workflow/run.ts';
  * brings its own entry.
  */
 
-export const KEY_TYPES = ['order', 'sku', 'presale', 'po', 'promise', 'run'] as const;
+export const KEY_TYPES = [
+  'order',
+  'sku',
+  'presale',
+  'po',
+  'promise',
+  'run',
+  'campaign',
+  'experiment',
+] as const;
 export type KeyType = (typeof KEY_TYPES)[number];
 
 export interface BusinessKey {

@@ -36,7 +36,7 @@ export class Timeline extends Construct {
 
     const read = new StoreflowFunction(this, 'Read', {
       entry: 'get-timeline',
-      description: 'The timeline of an order, a SKU or an after-sales ticket',
+      description: 'The timeline of an order, a SKU, an after-sales ticket, a campaign or an experiment',
       config,
       environment: { TABLE_NAME: table.tableName },
     }).fn;
@@ -45,5 +45,7 @@ export class Timeline extends Construct {
     routes.operator(ROUTES.skuTimeline, read);
     routes.operator(ROUTES.ticketTimeline, read);
     routes.operator(ROUTES.customerTimeline, read);
+    routes.operator(ROUTES.campaignTimeline, read);
+    routes.operator(ROUTES.experimentTimeline, read);
   }
 }

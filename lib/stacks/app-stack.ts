@@ -17,6 +17,7 @@ import type { Construct } from 'constructs';
 import type { StageConfig } from '../config.ts';
 import { AlarmNotifications } from '../constructs/alarm-notifications.ts';
 import { ApiRoutes } from '../constructs/api-routes.ts';
+import { Campaigns } from '../constructs/campaigns.ts';
 import { Console } from '../constructs/console.ts';
 import { EventTargets } from '../constructs/event-targets.ts';
 import type { FeatureProps } from '../constructs/feature.ts';
@@ -116,6 +117,7 @@ export class AppStack extends Stack {
     new Sla(this, 'Sla', feature);
     new Repricing(this, 'Repricing', feature);
     new Metrics(this, 'Metrics', { ...feature, writeKey: props.storefrontWriteKey });
+    new Campaigns(this, 'Campaigns', feature);
     new Members(this, 'Members', feature);
     new Console(this, 'Console', { config, api: this.api });
     // Last: the runs and dead letters of every feature above (it seals the operations catalog).

@@ -31,6 +31,8 @@ describe('the operations feature (template)', () => {
       ['RestockSweep', 'run', true],
       ['RepricingRun', 'run', true],
       ['RepricingWhatIf', 'run', false],
+      ['CampaignLaunch', 'campaign', false],
+      ['ExperimentRun', 'experiment', false],
       ['MembersNightly', 'run', true],
     ]);
     expect(catalog.workflows[1]?.waits).toEqual({ AwaitApproval: { kind: 'po-approval', by: 'person' } });
@@ -77,7 +79,7 @@ describe('the operations feature (template)', () => {
         'dynamodb:Query',
       ]),
     );
-    expect(byAction('states:ListExecutions')).toHaveLength(6);
+    expect(byAction('states:ListExecutions')).toHaveLength(8);
     for (const s of byAction('states:DescribeExecution')) {
       expect(s.resource).toContain(':execution:');
       expect(s.resource).not.toContain('"*"');

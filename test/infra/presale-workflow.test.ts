@@ -27,8 +27,9 @@ const catchTo = (errors: string[], next: string) => Match.objectLike({ ErrorEqua
 describe('presale order workflow (template)', () => {
   it('is one Standard state machine with logging and tracing', () => {
     // The presale order workflow, beside the restock sweep, the purchase order approval and the
-    // hourly repricing run, the repricing what-if jobs and the members' nightly re-evaluation.
-    app.resourceCountIs('AWS::StepFunctions::StateMachine', 6);
+    // hourly repricing run, the repricing what-if jobs, the members' nightly re-evaluation, the
+    // campaign launch and the A/B test run.
+    app.resourceCountIs('AWS::StepFunctions::StateMachine', 8);
     app.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },

@@ -128,7 +128,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(31);
+    expect(Object.keys(all)).toHaveLength(33);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -230,7 +230,7 @@ describe('HTTP API', () => {
       ...Object.fromEntries(
         Object.entries(ROUTES)
           .filter(([name]) =>
-            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|deadLetter|overview|^metrics|putChannel|MemberPolicy|Customer|customer|Coupon|Leaderboard/.test(
+            /Supplier|Sku$|Skus|RestockPolicy|PurchaseOrder|Promise|slaLedger|PricingRules|Bundle|repricing|skuPrices|Run$|Runs|DeadLetter|deadLetter|overview|^metrics|putChannel|MemberPolicy|Customer|customer|Coupon|Leaderboard|Campaign|campaign|Experiment|experiment|quote/.test(
               name,
             ),
           )
@@ -284,9 +284,9 @@ describe('async edges', () => {
       MessageRetentionPeriod: 1209600,
     });
     // The DLQ's alarm, each workflow's failed-run alarm (presale, restock sweep, approval, the
-    // repricing run, the repricing what-if jobs, the members' nightly run) and the SLA timers'
-    // lost-timer alarm.
-    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    // repricing run, the repricing what-if jobs, the members' nightly run, the campaign launch and
+    // the A/B test runs) and the SLA timers' lost-timer alarm.
+    dev.app.resourceCountIs('AWS::CloudWatch::Alarm', 10);
   });
 });
 

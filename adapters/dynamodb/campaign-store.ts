@@ -1,0 +1,396 @@
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  type Campaign,
+  type CampaignStatus,
+  PILOT_LIVE,
+  type StatusChange,
+} from '#domain/campaigns/campaign';
+import type { Experiment, ExperimentConclusion, ExperimentResults } from '#domain/campaigns/experiment';
+import type { QuoteBundle } from '#domain/campaigns/quote';
+import type {
+  CampaignPatch,
+  CampaignStore,
+  CatalogPrices,
+  Reservation,
+  Transition,
+} from '#domain/campaigns/store';
+import { CATALOG_BUCKETS } from '#domain/restock/sweep';
+import type { Money } from '#domain/shared/money';
+import { batchGet } from './batch.ts';
+import { isConditionalCheckFailed } from './client.ts';
+import { keys } from './schema.ts';
+
+type Item = Record<string, unknown>;
+
+const strip = (item: Item): Item => {
+  const { pk: _pk, sk: _sk, entity: _e, taskToken: _t, tokenPhase: _p, ...rest } = item;
+  return rest;
+};
+const toCampaign = (item: Item) => strip(item) as unknown as Campaign;
+const toExperiment = (item: Item) => {
+  const { taskToken: _t, ...rest } = strip(item);
+  return rest as unknown as Experiment;
+};
+
+/** Where a campaign is live for the quote: the pilot's statuses and ROLLED_OUT. */
+const isLive = (status: CampaignStatus) => PILOT_LIVE.includes(status) || status === 'ROLLED_OUT';
+
+/**
+ * Campaigns, experiments, budgets and identity links on the single table (docs/rules/campaigns.md):
+ * each status change is one conditional write on the campaign's item; the budget is one counter
+ * item written conditionally (`granted + amount ≤ budget`), so concurrent reservations cannot
+ * over-redeem it (the flash-sale pattern of ARCHITECTURE.md).
+ */
+export class DynamoCampaignStore implements CampaignStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async #get(key: Item, consistent = true): Promise<Item | undefined> {
+    const r = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }),
+    );
+    return r.Item;
+  }
+
+  async #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
+    try {
+      const r = await this.db.send(command as UpdateCommand);
+      return (r.Attributes ?? {}) as Item;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return null;
+      throw error;
+    }
+  }
+
+  async createCampaign(campaign: Campaign): Promise<boolean> {
+    const put = new PutCommand({
+      TableName: this.tableName,
+      Item: { ...keys.campaign(campaign.campaignId), entity: 'Campaign', ...campaign },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    if ((await this.#conditional(put)) === null) return false;
+    await this.db
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...keys.campaignBudget(campaign.campaignId), entity: 'CampaignBudget', granted: 0 },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error) => {
+        if (!isConditionalCheckFailed(error)) throw error;
+      });
+    return true;
+  }
+
+  async getCampaign(campaignId: string): Promise<Campaign | null> {
+    const item = await this.#get(keys.campaign(campaignId));
+    return item ? toCampaign(item) : null;
+  }
+
+  async transition(
+    campaignId: string,
+    from: readonly CampaignStatus[],
+    to: CampaignStatus,
+    patch: CampaignPatch,
+    change: StatusChange | null,
+  ): Promise<Transition> {
+    const names: Record<string, string> = { '#s': 'status', '#v': 'version' };
+    const values: Record<string, unknown> = { ':to': to, ':one': 1 };
+    const sets = ['#s = :to', '#v = #v + :one'];
+    if (change) {
+      // A status change: its history line and when (a patch alone leaves both).
+      Object.assign(names, { '#h': 'history', '#u': 'updatedAt' });
+      Object.assign(values, { ':h': [change], ':at': change.at });
+      sets.push('#h = list_append(#h, :h)', '#u = :at');
+    }
+    for (const [field, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+    }
+    const condition = from.map((s, i) => {
+      values[`:f${i}`] = s;
+      return `:f${i}`;
+    });
+    const updated = await this.#conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.campaign(campaignId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: `attribute_exists(pk) AND #s IN (${condition.join(', ')})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    if (updated) return { moved: true, campaign: toCampaign(updated) };
+    return { moved: false, campaign: await this.getCampaign(campaignId) };
+  }
+
+  async syncLive(campaign: Campaign): Promise<void> {
+    const key = keys.liveCampaign(campaign.campaignId);
+    if (isLive(campaign.status)) {
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: { ...key, entity: 'LiveCampaign', ...campaign } }),
+      );
+    } else {
+      await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: key }));
+    }
+  }
+
+  async liveCampaigns(): Promise<Campaign[]> {
+    const out: Campaign[] = [];
+    let start: Item | undefined;
+    do {
+      const r = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: { ':p': keys.liveCampaign('').pk },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      out.push(...((r.Items ?? []) as Item[]).map(toCampaign));
+      start = r.LastEvaluatedKey as Item | undefined;
+    } while (start);
+    return out;
+  }
+
+  async parkToken(campaignId: string, phase: string, taskToken: string): Promise<Campaign | null> {
+    const updated = await this.#conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.campaign(campaignId),
+        UpdateExpression: 'SET taskToken = :t, tokenPhase = :p',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':t': taskToken, ':p': phase },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return updated ? toCampaign(updated) : null;
+  }
+
+  async token(campaignId: string): Promise<string | null> {
+    const item = await this.#get(keys.campaign(campaignId));
+    return (item?.taskToken as string | undefined) ?? null;
+  }
+
+  // --- budget ------------------------------------------------------------------------------------
+
+  async granted(campaignId: string): Promise<number> {
+    const item = await this.#get(keys.campaignBudget(campaignId));
+    return Number(item?.granted ?? 0);
+  }
+
+  async reserve(
+    campaignId: string,
+    orderId: string,
+    amount: number,
+    budget: number,
+    at: string,
+  ): Promise<Reservation> {
+    const key = keys.campaignReservation(campaignId, orderId);
+    const pending = { campaignId, orderId, amount, granted: false, reason: 'pending', at };
+    const created = await this.#conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key, entity: 'BudgetReservation', ...pending, state: 'PENDING' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    if (created === null) {
+      const existing = (await this.#get(key)) as Item;
+      // A reservation another call already settled: the same answer (a retried checkout).
+      if (existing.state !== 'PENDING') return strip(existing) as unknown as Reservation;
+      // PENDING: a call that stopped between its two writes. Counting it again can only leave
+      // budget unused (the counter is an upper bound of what was granted), never over-grant.
+    }
+    const counted = await this.#conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.campaignBudget(campaignId),
+        UpdateExpression: 'ADD granted :a',
+        ConditionExpression: 'attribute_not_exists(granted) OR granted <= :max',
+        ExpressionAttributeValues: { ':a': amount, ':max': budget - amount },
+      }),
+    );
+    const granted = counted !== null;
+    const reservation: Reservation = {
+      ...pending,
+      granted,
+      reason: granted
+        ? `reserved ${amount} of the campaign's budget of ${budget}`
+        : `the campaign's budget of ${budget} has less than ${amount} left`,
+    };
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...key, entity: 'BudgetReservation', ...reservation, state: granted ? 'GRANTED' : 'REFUSED' },
+      }),
+    );
+    return reservation;
+  }
+
+  // --- identities ----------------------------------------------------------------------------------
+
+  async linkedSubject(userId: string): Promise<string | null> {
+    const item = await this.#get(keys.identityLink(userId), false);
+    return (item?.anonymousId as string | undefined) ?? null;
+  }
+
+  async link(userId: string, anonymousId: string, at: string): Promise<string> {
+    const put = await this.#conditional(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.identityLink(userId), entity: 'IdentityLink', userId, anonymousId, at },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    if (put !== null) return anonymousId;
+    return (await this.linkedSubject(userId)) ?? anonymousId;
+  }
+
+  // --- experiments ---------------------------------------------------------------------------------
+
+  async createExperiment(experiment: Experiment): Promise<boolean> {
+    const put = new PutCommand({
+      TableName: this.tableName,
+      Item: { ...keys.experiment(experiment.experimentId), entity: 'Experiment', ...experiment },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    return (await this.#conditional(put)) !== null;
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment | null> {
+    const item = await this.#get(keys.experiment(experimentId));
+    return item ? toExperiment(item) : null;
+  }
+
+  async concludeExperiment(
+    experimentId: string,
+    results: ExperimentResults,
+    conclusion: ExperimentConclusion,
+  ): Promise<Experiment | null> {
+    const updated = await this.#conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.experiment(experimentId),
+        UpdateExpression:
+          'SET #s = :c, results = :r, conclusion = :k, version = version + :one, updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND #s = :running',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':c': 'CONCLUDED',
+          ':r': results,
+          ':k': conclusion,
+          ':one': 1,
+          ':at': conclusion.at,
+          ':running': 'RUNNING',
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return updated ? toExperiment(updated) : this.getExperiment(experimentId);
+  }
+
+  async parkExperimentToken(experimentId: string, taskToken: string): Promise<Experiment | null> {
+    const updated = await this.#conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.experiment(experimentId),
+        UpdateExpression: 'SET taskToken = :t',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':t': taskToken },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return updated ? toExperiment(updated) : null;
+  }
+}
+
+/**
+ * What the quote reads of the catalog and repricing: their items (a SKU's pricing and catalog
+ * entry, bundles) in one BatchGetItem per 100 keys — never their code (features do not import each
+ * other).
+ */
+export class DynamoCatalogPrices implements CatalogPrices {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async prices(skus: readonly string[]) {
+    const items = await batchGet(
+      this.db,
+      this.tableName,
+      skus.flatMap((sku) => [keys.skuPricing(sku), keys.sku(sku)]),
+      { projection: 'pk, sk, sku, price, category, bundles' },
+    );
+    const out = new Map<string, { price: Money | null; category: string | null; bundles: string[] }>();
+    const entry = (sku: string) => {
+      let e = out.get(sku);
+      if (!e) {
+        e = { price: null, category: null, bundles: [] };
+        out.set(sku, e);
+      }
+      return e;
+    };
+    for (const item of items) {
+      const sku = String(item.pk).slice('SKU#'.length);
+      if (item.sk === 'PRICING') {
+        const e = entry(sku);
+        e.price = (item.price as Money | null | undefined) ?? null;
+        e.bundles = [...((item.bundles as Set<string> | undefined) ?? [])].sort();
+      } else entry(sku).category = (item.category as string | undefined) ?? null;
+    }
+    return out;
+  }
+
+  async bundles(bundleIds: readonly string[]): Promise<QuoteBundle[]> {
+    const items = await batchGet(
+      this.db,
+      this.tableName,
+      bundleIds.map((id) => keys.bundle(id)),
+    );
+    return items.map((i) => ({
+      bundleId: i.bundleId as string,
+      items: i.items as QuoteBundle['items'],
+      saving: i.saving as Money,
+    }));
+  }
+
+  async skusInCategories(categories: readonly string[]): Promise<string[]> {
+    const wanted = new Set(categories);
+    const out: string[] = [];
+    for (let bucket = 0; bucket < CATALOG_BUCKETS; bucket++) {
+      let start: Item | undefined;
+      do {
+        const r = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :p',
+            ExpressionAttributeValues: { ':p': keys.catalogIndex(bucket, '').gsi1pk },
+            ProjectionExpression: 'sku, category',
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const i of (r.Items ?? []) as Item[])
+          if (wanted.has(i.category as string)) out.push(i.sku as string);
+        start = r.LastEvaluatedKey as Item | undefined;
+      } while (start);
+    }
+    return out.sort();
+  }
+}

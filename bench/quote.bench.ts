@@ -1,0 +1,181 @@
+/**
+ * The checkout quote (issue #17) on the local runtime: the real app (synthesized and bundled as
+ * `storeflow dev` runs it, virtual clock), a campaign live for everyone (rolled out: 199−30,
+ * 399−80, 599−150 over the cart's SKUs) and a bundle, then `POST /api/quote` for a 10-line cart by
+ * `BENCH_CONCURRENCY` (4) keep-alive clients for `BENCH_SECONDS` (10), beside a plain Node loopback
+ * HTTP round trip measured in the same run with the same concurrency.
+ *
+ * Prints: quotes/s, p50/p99; the loopback's req/s and p99; the ratio. Target: p99 ≤ 50 ms.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { synthesize } from '../lib/synth.ts';
+import { PROJECT_ROOT, prepareAssembly } from '../local/runtime/build.ts';
+import { startRuntime } from '../local/runtime/runtime.ts';
+
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const TARGET_P99_MS = 50;
+const HOUR = 3_600_000;
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+function post(agent: Agent, url: URL, path: string, headers: Record<string, string>, body: string) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path, method: 'POST', agent, headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** `CONCURRENCY` keep-alive clients posting for `seconds`: requests/s and latencies. */
+async function load(url: URL, path: string, headers: Record<string, string>, body: string, seconds: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const latencies: number[] = [];
+  let failed = 0;
+  const started = performance.now();
+  const end = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        const res = await post(agent, url, path, headers, body);
+        if (res.status !== 200 && ++failed <= 3) console.log(`  ${res.status} ${res.body.slice(0, 300)}`);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  agent.destroy();
+  return { rate: latencies.length / ((performance.now() - started) / 1000), latencies, failed };
+}
+
+export async function run(): Promise<{ ok: boolean }> {
+  const work = mkdtempSync(join(tmpdir(), 'storeflow-bench-quote-'));
+  const loopServer = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('{"ok":true}'));
+  });
+  await new Promise<void>((r) => loopServer.listen(0, '127.0.0.1', r));
+  const loopUrl = new URL(`http://127.0.0.1:${(loopServer.address() as AddressInfo).port}`);
+  const loop = await load(loopUrl, '/', { 'content-type': 'application/json' }, '{"ping":1}', 3);
+  await new Promise<void>((r) => loopServer.close(() => r()));
+  console.log(
+    `baseline: plain HTTP loopback, c=${CONCURRENCY}: ${loop.rate.toFixed(0)} req/s  p50 ${ms(pct(loop.latencies, 50))}  p99 ${ms(pct(loop.latencies, 99))}`,
+  );
+
+  const cache = join(PROJECT_ROOT, 'node_modules', '.cache', 'storeflow-bench');
+  mkdirSync(cache, { recursive: true });
+  const assembly = join(cache, 'app.out');
+  await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
+    synthesize(outdir, context);
+  });
+  const runtime = await startRuntime({
+    assemblyDir: assembly,
+    dataDir: join(work, 'data'),
+    port: 0,
+    clock: 'virtual',
+    log: () => {},
+  });
+  try {
+    const { adminToken } = JSON.parse(readFileSync(join(work, 'data', 'secrets.json'), 'utf8')) as {
+      adminToken: string;
+    };
+    const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${runtime.url}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
+      return JSON.parse(text) as Record<string, unknown>;
+    };
+    const now = async () =>
+      Date.parse(((await (await fetch(`${runtime.url}/_local/clock`)).json()) as { now: string }).now);
+    const advance = async (seconds: number) => {
+      const res = await fetch(`${runtime.url}/_local/clock/advance`, {
+        method: 'POST',
+        body: JSON.stringify({ seconds }),
+      });
+      await res.arrayBuffer();
+    };
+
+    const skus = Array.from({ length: 10 }, (_, i) => `QSKU-${i}`);
+    await api('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
+    for (const [i, sku] of skus.entries()) {
+      await api('PUT', `/api/skus/${sku}`, {
+        title: sku,
+        category: 'bench',
+        onHand: 1000,
+        supply: [
+          { supplierId: 'S1', unitCost: { amount: 2_000, currency: 'CNY' }, casePack: 1, minOrderQty: 0 },
+        ],
+        listPrice: { amount: 5_000 + i * 1_000, currency: 'CNY' },
+        price: { amount: 4_900 + i * 1_000, currency: 'CNY' },
+      });
+    }
+    await api('PUT', '/api/bundles/QB-1', {
+      items: [
+        { sku: skus[0], qty: 1 },
+        { sku: skus[1], qty: 1 },
+      ],
+      saving: { amount: 1_000, currency: 'CNY' },
+    });
+    // Live for everyone: a pilot of everyone-or-nobody is rolled out by approval.
+    const t0 = await now();
+    await api('PUT', '/api/campaigns/BENCH-QUOTE', {
+      name: 'bench',
+      start: new Date(t0 + HOUR).toISOString(),
+      end: new Date(t0 + 1000 * HOUR).toISOString(),
+      skus,
+      budget: { amount: 1_000_000_000, currency: 'CNY' },
+      pilot: { durationHours: 1, decision: 'approval', minSamplePerGroup: 1 },
+    });
+    await advance(2 * 3600 + 60);
+    for (let i = 0; i < 100; i++) {
+      const c = await api('GET', '/api/campaigns/BENCH-QUOTE');
+      if (c.status === 'AWAITING_DECISION') break;
+      await advance(1);
+    }
+    await api('POST', '/api/campaigns/BENCH-QUOTE/approve', { by: 'bench' });
+    const cart = JSON.stringify({
+      userId: 'bench-user',
+      items: skus.map((sku, i) => ({ sku, qty: 1 + (i % 3) })),
+    });
+    const sample = await api('POST', '/api/quote', JSON.parse(cart));
+    const lines = sample.lines as Array<{ kind: string; amount: { amount: number } }>;
+    console.log(
+      `quote: ${lines.length} lines (${lines.filter((l) => l.kind === 'campaign' && l.amount.amount < 0).length} campaign tier applied), total ${(sample.total as { amount: number }).amount} fen`,
+    );
+    await load(new URL(runtime.url), '/api/quote', headers, cart, 2); // warm-up
+    const q = await load(new URL(runtime.url), '/api/quote', headers, cart, SECONDS);
+    const p99 = pct(q.latencies, 99);
+    console.log(
+      `quote (10-line cart, live campaign, bundle), c=${CONCURRENCY}: ${q.rate.toFixed(0)} quotes/s  p50 ${ms(pct(q.latencies, 50))}  p99 ${ms(p99)}  (${q.failed} failed)`,
+    );
+    console.log(
+      `ratio: a quote's p99 is ${(p99 / pct(loop.latencies, 99)).toFixed(1)}× a loopback round trip's; target p99 ≤ ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}`,
+    );
+    return { ok: p99 <= TARGET_P99_MS && q.failed === 0 };
+  } finally {
+    await runtime.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
