@@ -35,6 +35,8 @@ export class Metrics extends Construct {
       config,
       // A 500-event batch is a few dedupe writes (a minute and shard each) and one or two segments.
       memorySize: 512,
+      // The HTTP API waits 30 s at most; a batch takes well under a second unless the host starves.
+      timeout: Duration.seconds(29),
       environment: {
         ...environment,
         STOREFLOW_WRITE_KEY_ARN: props.writeKey.secretArn,

@@ -131,6 +131,8 @@ export interface SendResult {
   rejected: number;
   orders: number;
   refunds: number;
+  /** requests sent again after a 5xx or a network error (at-least-once: the retry is safe) */
+  retries: number;
   failures: string[];
 }
 
@@ -157,6 +159,7 @@ export async function sendTraffic(options: {
     rejected: 0,
     orders: 0,
     refunds: 0,
+    retries: 0,
     failures: [],
   };
   await pMap(
@@ -168,7 +171,18 @@ export async function sendTraffic(options: {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-storeflow-write-key': options.writeKey },
           body,
-        });
+        }).catch(() => undefined);
+        // A 5xx or a lost answer: send the same batch again (its events answer duplicate if taken).
+        if ((res === undefined || res.status >= 500) && attempt < 5) {
+          await res?.text();
+          result.retries++;
+          await sleep(200 * 2 ** attempt);
+          continue;
+        }
+        if (res === undefined) {
+          result.failures.push('events: no answer');
+          break;
+        }
         if (res.status === 429 && attempt < 20) {
           await res.text();
           await sleep(1000 * Number(res.headers.get('retry-after') ?? '1'));
