@@ -12,7 +12,9 @@ import type { PaidOrder, Refund, StoredEvent, UserDay, VariantMark } from '#doma
 import { foldMarks, foldUserDays, monthsOf } from '#domain/metrics/figures';
 import type { SeenResult, SeenWrite, StorefrontFactStore } from '#domain/metrics/ingest';
 import type { Channel, MetricsReader, MetricsWriter } from '#domain/metrics/ports';
+import { variantCountsSource } from '#domain/metrics/queries';
 import type { NormalizedEvent } from '#domain/metrics/storefront';
+import type { VariantCountsSource } from '#domain/shared/variant-counts';
 import { batchGet } from './batch.ts';
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
@@ -346,4 +348,16 @@ function toOrder(i: Record<string, unknown>): PaidOrder {
     total: Number(i.total),
     skus: (i.skus ?? []) as string[],
   };
+}
+
+/**
+ * The `VariantCountsSource` campaigns and experiments read (domain/shared/variant-counts.ts), over
+ * the metrics' facts in the table. The reading function needs `dynamodb:Query` on the table.
+ */
+export function dynamoVariantCountsSource(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  timeZone: string,
+): VariantCountsSource {
+  return variantCountsSource({ reader: new DynamoMetricsStore(db, tableName), timeZone });
 }

@@ -305,6 +305,11 @@ export async function traffic(args: readonly string[], io: Io): Promise<number> 
   if (channels.length === 0 || channels.some((c) => !/^[A-Za-z0-9_.:-]{1,64}$/.test(c))) {
     throw new UsageError(`--channels: "${String(v.channels)}" must be names of letters, digits and _ . : -`);
   }
+  const conversionBps = rateBps(String(v.conversion), 'conversion');
+  const refundBps = rateBps(String(v.refunds), 'refunds');
+  const pilotLiftBps = whole(String(v['pilot-lift-bps']), 'pilot-lift-bps', 0, 100_000);
+  const pilotBps = whole(String(v['pilot-bps']), 'pilot-bps', 0, 10_000);
+  const controlBps = whole(String(v['control-bps']), 'control-bps', 0, 10_000);
   const target = runtimeTarget({
     data: String(v.data),
     ...(v.port !== undefined ? { port: String(v.port) } : {}),
@@ -328,12 +333,8 @@ export async function traffic(args: readonly string[], io: Io): Promise<number> 
       ? undefined
       : {
           id: String(v.campaign),
-          pilotLiftBps: whole(String(v['pilot-lift-bps']), 'pilot-lift-bps', 0, 100_000),
-          assign: hashAssignment(
-            String(v.campaign),
-            whole(String(v['pilot-bps']), 'pilot-bps', 0, 10_000),
-            whole(String(v['control-bps']), 'control-bps', 0, 10_000),
-          ),
+          pilotLiftBps,
+          assign: hashAssignment(String(v.campaign), pilotBps, controlBps),
         };
   const generated: Traffic = generateTraffic({
     users,
@@ -342,8 +343,8 @@ export async function traffic(args: readonly string[], io: Io): Promise<number> 
     timeZone,
     seed,
     channels,
-    conversionBps: rateBps(String(v.conversion), 'conversion'),
-    refundBps: rateBps(String(v.refunds), 'refunds'),
+    conversionBps,
+    refundBps,
     ...(campaign ? { campaign } : {}),
   });
   const due = (at: string) => Date.parse(at) <= now;

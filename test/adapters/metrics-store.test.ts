@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoMetricsStore } from '#adapters/dynamodb/metrics-store';
+import { DynamoMetricsStore, dynamoVariantCountsSource } from '#adapters/dynamodb/metrics-store';
 import { ingestStorefrontEvents } from '#domain/metrics/ingest';
-import { variantCountsSource } from '#domain/metrics/queries';
 import { ManualClock } from '#domain/shared/clock';
 import type { VariantCountsSource } from '#domain/shared/variant-counts';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.ts';
@@ -125,7 +124,7 @@ describe('DynamoMetricsStore', () => {
 describe('VariantCountsSource over the DynamoDB store', () => {
   let source: VariantCountsSource;
   beforeAll(async () => {
-    source = variantCountsSource({ reader: store, timeZone: TZ });
+    source = dynamoVariantCountsSource(dynamo.doc, dynamo.tableName, TZ);
     const c = (variant: string) => ({ campaignId: 'spring', variant });
     const ingest = ingestStorefrontEvents({ store, clock, timeZone: TZ });
     await ingest([
