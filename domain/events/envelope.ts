@@ -53,5 +53,11 @@ export const EventMetadataSchema = z.object({
   keys: z.optional(z.array(BusinessKeySchema)),
   /** Set on events that came in by webhook. */
   delivery: z.optional(DeliveryInfoSchema),
+  /**
+   * `recorded`: the producer wrote the event's timeline lines itself, in the batch of the writes
+   * the event describes (a run that changes thousands of SKUs), so the timeline recorder's rule
+   * skips it: one batched write instead of one recorder invocation per event (decision 33).
+   */
+  timeline: z.optional(z.literal('recorded')),
 });
 export type EventMetadata = z.infer<typeof EventMetadataSchema>;

@@ -22,3 +22,15 @@ export function toPublishable(event: CanonicalEvent, metadata: EventMetadata): P
 export interface EventPublisher {
   publish(events: readonly PublishableEvent[]): Promise<void>;
 }
+
+/**
+ * The event, marked as one whose timeline lines its producer writes itself (with
+ * `eventTimelineEntries`, in the batch of the writes it describes): the timeline recorder's rule
+ * skips it (decision 33).
+ */
+export function markRecorded(event: PublishableEvent): PublishableEvent {
+  return {
+    ...event,
+    detail: { ...event.detail, metadata: { ...event.detail.metadata, timeline: 'recorded' } },
+  };
+}

@@ -1,5 +1,5 @@
 import pMap from 'p-map';
-import type { EventPublisher } from '../events/publisher.ts';
+import { type EventPublisher, markRecorded } from '../events/publisher.ts';
 import { pricingInputsAt } from '../pricing/history.ts';
 import {
   DEFAULT_PRICING_RULES,
@@ -12,6 +12,8 @@ import { priceChangeKey, repriceRunId, scheduledRunAt } from '../pricing/schedul
 import { pricingCurrency } from '../pricing/sku-pricing.ts';
 import { type CatalogFacts, type CatalogReader, marginCost } from '../shared/catalog.ts';
 import type { Clock } from '../shared/clock.ts';
+import type { TimelineRepository } from '../timeline/timeline.ts';
+import { eventTimelineEntries } from '../timeline/use-cases.ts';
 import type { RunContext } from '../workflow/run.ts';
 import { StepRejectedError } from '../workflow/run.ts';
 import { priceChangedEvent } from './events.ts';
@@ -49,6 +51,11 @@ export interface RepricingDeps {
   readonly catalog: CatalogReader;
   readonly publisher: EventPublisher;
   readonly clock: Clock;
+}
+
+/** The hourly run's: where it writes its price changes' timeline lines (its events skip the recorder). */
+export interface RepricingRunDeps extends RepricingDeps {
+  readonly timeline: TimelineRepository;
 }
 
 /** The run as every step receives it: its id, its instant and the rules snapshotted at its start. */
@@ -185,7 +192,7 @@ export function runChange(
   };
 }
 
-export function repricingRun(deps: RepricingDeps) {
+export function repricingRun(deps: RepricingRunDeps) {
   const nowIso = () => deps.clock.now().toISOString();
 
   /** A change to publish, and whether the SKU was in a bundle as it was written. */
@@ -296,21 +303,22 @@ export function repricingRun(deps: RepricingDeps) {
         { record: true },
       );
       const changes = [...finished, ...(await settle(ctx, evaluations, points))];
-      // The replay points and the history records after the writes they describe: a retried page
-      // finds the SKUs it changed (above) and writes the same items again.
+      // Published at the change's own instant, not now: a retried page republishes the same event
+      // (same id, same instant), so the timeline, keyed by instant and id, keeps one line. The run
+      // writes the events' timeline lines itself, batched with the records (decision 33).
+      const events = changes.map(({ change: c, inBundles }) =>
+        markRecorded(priceChangedEvent(c, c.at, priceChangeKey(c.runId ?? ctx.runId, c.sku), inBundles)),
+      );
+      // The replay points, the history records and the timeline lines after the writes they
+      // describe: a retried page finds the SKUs it changed (above) and writes the same items again.
       await Promise.all([
         points.size > 0
           ? deps.store.recordFacts([...points].map(([sku, facts]) => ({ sku, facts })))
           : undefined,
         changes.length > 0 ? deps.store.recordPriceChanges(changes.map((c) => c.change)) : undefined,
+        events.length > 0 ? deps.timeline.record(events.flatMap(eventTimelineEntries)) : undefined,
       ]);
-      // Published at the change's own instant, not now: a retried page republishes the same event
-      // (same id, same instant), so the timeline, keyed by instant and id, keeps one line.
-      await deps.publisher.publish(
-        changes.map(({ change: c, inBundles }) =>
-          priceChangedEvent(c, c.at, priceChangeKey(c.runId ?? ctx.runId, c.sku), inBundles),
-        ),
-      );
+      await deps.publisher.publish(events);
       return {
         cursor: page.cursor,
         priced: evaluations.length + done.length,

@@ -1,11 +1,18 @@
 import { type CanonicalEvent, canonicalEvent, type DetailType, type EventData } from '../events/catalog.ts';
-import { type EventPublisher, type PublishableEvent, toPublishable } from '../events/publisher.ts';
+import {
+  type EventPublisher,
+  markRecorded,
+  type PublishableEvent,
+  toPublishable,
+} from '../events/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
 import { ConflictError, ValidationError } from '../shared/errors.ts';
 import { deterministicId } from '../shared/ids.ts';
 import { instantSchema, parseId } from '../shared/schemas.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
+import type { TimelineRepository } from '../timeline/timeline.ts';
+import { eventTimelineEntries } from '../timeline/use-cases.ts';
 import {
   DEFAULT_PROMISE_POLICIES,
   isPromiseEvent,
@@ -92,6 +99,11 @@ export interface SlaDeps {
   readonly store: PromiseStore;
   readonly timers: DeadlineTimers;
   readonly publisher: EventPublisher;
+  /**
+   * Where an event's promise registrations write their timeline lines themselves (one batch for
+   * all of an order's promises) before they are published marked as recorded (decision 33).
+   */
+  readonly timeline: TimelineRepository;
   readonly clock: Clock;
   /** The store's IANA time zone (store-calendar deadlines). */
   readonly timeZone: string;
@@ -516,8 +528,12 @@ export function slaPromises(deps: SlaDeps) {
       for (const policy of all.filter((p) => p.active && p.startsOn === detailType)) {
         if (await start(policy, detailType, data, { eventId, publishedAt }, reads, announcements)) started++;
       }
-      // After the timers: a failure before this point is retried, and announces them then.
-      await deps.publisher.publish(announcements);
+      // After the timers: a failure before this point is retried, and announces them then. Their
+      // lines first, in one batch (a retry writes the same ones), then the events, marked so the
+      // timeline recorder skips them: one invocation less per promise (decision 33).
+      const marked = announcements.map(markRecorded);
+      if (marked.length > 0) await deps.timeline.record(marked.flatMap(eventTimelineEntries));
+      await deps.publisher.publish(marked);
       return { started, fulfilled };
     },
 

@@ -1,6 +1,7 @@
 import { BusEventSchema } from '../events/bus.ts';
 import { eventSchemas, isDetailType, keysOf, timelineKindOf } from '../events/catalog.ts';
 import type { BusinessKey } from '../events/envelope.ts';
+import type { PublishableEvent } from '../events/publisher.ts';
 import { parseOrThrow } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
 import {
@@ -25,37 +26,52 @@ export const recordEventOnTimeline =
   (deps: { timeline: TimelineRepository }) =>
   async (raw: unknown): Promise<{ recorded: number }> => {
     const event = parseOrThrow(BusEventSchema, raw);
-    const detailType = event['detail-type'];
-    const { metadata, data } = event.detail;
-    const keys: BusinessKey[] = [...(metadata.keys ?? [])];
-    if (isDetailType(detailType)) {
-      const parsed = parseOrThrow(eventSchemas[detailType], data, 'detail.data');
-      keys.push(...keysOf({ detailType, source: event.source, data: parsed }));
-    }
-    const eventLines = entriesFor(keys, {
-      at: metadata.publishedAt,
-      kind: timelineKindOf(detailType),
-      name: detailType,
-      detail: {},
-      ref: metadata.eventId,
-    }).map(
-      (entry): TimelineEntry => ({
-        ...entry,
-        detail: {
-          eventId: metadata.eventId,
-          source: event.source,
-          correlationId: metadata.correlationId,
-          data: summarizeEventData(data, entry.key),
-        },
-      }),
-    );
-    const deliveryLines = metadata.delivery
-      ? entriesFor(keys, webhookLine(metadata.delivery, metadata.origin))
-      : [];
-    const entries = [...deliveryLines, ...eventLines];
+    const entries = eventTimelineEntries({
+      source: event.source,
+      detailType: event['detail-type'],
+      detail: event.detail,
+    });
     await deps.timeline.record(entries);
     return { recorded: entries.length };
   };
+
+/**
+ * The lines an event leaves on the timelines it concerns (the recorder's work, as a pure function):
+ * the keys the catalog derives for a canonical event plus any `metadata.keys` a producer adds; an
+ * event that came in by webhook also brings its delivery's line. A producer that publishes
+ * `metadata.timeline: 'recorded'` writes exactly these lines itself, in the batch of the writes
+ * the event describes, and the recorder's rule skips the event (decision 33).
+ */
+export function eventTimelineEntries(event: PublishableEvent): TimelineEntry[] {
+  const { detailType } = event;
+  const { metadata, data } = event.detail;
+  const keys: BusinessKey[] = [...(metadata.keys ?? [])];
+  if (isDetailType(detailType)) {
+    const parsed = parseOrThrow(eventSchemas[detailType], data, 'detail.data');
+    keys.push(...keysOf({ detailType, source: event.source, data: parsed }));
+  }
+  const eventLines = entriesFor(keys, {
+    at: metadata.publishedAt,
+    kind: timelineKindOf(detailType),
+    name: detailType,
+    detail: {},
+    ref: metadata.eventId,
+  }).map(
+    (entry): TimelineEntry => ({
+      ...entry,
+      detail: {
+        eventId: metadata.eventId,
+        source: event.source,
+        correlationId: metadata.correlationId,
+        data: summarizeEventData(data as Record<string, unknown>, entry.key),
+      },
+    }),
+  );
+  const deliveryLines = metadata.delivery
+    ? entriesFor(keys, webhookLine(metadata.delivery, metadata.origin))
+    : [];
+  return [...deliveryLines, ...eventLines];
+}
 
 /** Longest cursor we hand out: a base64url of the last key (sort keys are at most 1024 bytes). */
 export const MAX_CURSOR_LENGTH = 2048;

@@ -1,5 +1,6 @@
 import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
 import { DynamoPricingStore } from '#adapters/dynamodb/pricing-store';
+import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
 import { clock, db, eventBridgeClient, loadConfig, requireEnv } from './runtime.ts';
 
@@ -13,6 +14,7 @@ export function pricingDeps() {
       eventBridgeClient(),
       requireEnv(config.EVENT_BUS_NAME, 'EVENT_BUS_NAME'),
     ),
+    timeline: new DynamoTimelineRepository(db(), config.TABLE_NAME),
     clock,
   };
 }

@@ -1,5 +1,6 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { DynamoPromiseStore } from '#adapters/dynamodb/sla-store';
+import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
 import { SchedulerDeadlineTimers } from '#adapters/scheduler/deadline-timers';
 import { slaPromises } from '#domain/sla/promises';
@@ -30,6 +31,7 @@ export function sla() {
         : undefined,
       deadLetterArn: env.SLA_TIMER_DLQ_ARN,
     }),
+    timeline: new DynamoTimelineRepository(db(), config.TABLE_NAME),
     clock,
     timeZone: requireEnv(env.STORE_TIME_ZONE, 'STORE_TIME_ZONE'),
   });

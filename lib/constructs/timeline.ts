@@ -25,8 +25,12 @@ export class Timeline extends Construct {
     grantTable(table, record, 'dynamodb:BatchWriteItem');
     new Rule(this, 'RecordRule', {
       eventBus: bus,
-      description: 'Every storeflow event goes on the timeline',
-      eventPattern: { source: [{ prefix: 'storeflow.' }] as unknown as string[] },
+      description: 'Every storeflow event goes on the timeline, but those whose producer recorded it',
+      eventPattern: {
+        source: [{ prefix: 'storeflow.' }] as unknown as string[],
+        // A producer that writes thousands of events at once writes their lines itself (decision 33).
+        detail: { metadata: { timeline: [{ exists: false }] } },
+      },
       targets: [targets.lambda(record)],
     });
 

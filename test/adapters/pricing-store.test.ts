@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
 import { DynamoPricingStore, pricingBucket } from '#adapters/dynamodb/pricing-store';
 import { DynamoRestockStore } from '#adapters/dynamodb/restock-store';
+import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { PRICING_RULES_DEFAULTS } from '#domain/pricing/pricing-rules';
 import { pricingAdmin } from '#domain/repricing/admin';
 import { pricingFollower } from '#domain/repricing/consumers';
@@ -29,6 +30,7 @@ const deps = () => ({
   catalog: new DynamoCatalogReader(dynamo.doc, dynamo.tableName),
   publisher,
   clock,
+  timeline: new DynamoTimelineRepository(dynamo.doc, dynamo.tableName),
 });
 
 beforeAll(async () => {
@@ -157,6 +159,23 @@ describe('a run’s changes on DynamoDB', () => {
         .map((e) => e.detail.metadata.eventId)
         .sort(),
     ).toEqual(firstIds);
+    // The run wrote each change's timeline line itself, once whatever the retries, and marked its
+    // events so the recorder's rule skips them (decision 33).
+    expect(publisher.events.every((e) => e.detail.metadata.timeline === 'recorded')).toBe(true);
+    const lines = await new DynamoTimelineRepository(dynamo.doc, dynamo.tableName).list(
+      { type: 'sku', id: 'RUN-A' },
+      { limit: 50, cursor: null },
+    );
+    const priceLines = lines.items.filter((e) => e.kind === 'price-change');
+    const runA = publisher.events.find((e) => (e.detail.data as { sku: string }).sku === 'RUN-A');
+    expect(priceLines.map((e) => [e.name, e.ref, e.at])).toEqual([
+      ['PriceChanged', runA?.detail.metadata.eventId, '2026-12-02T02:00:00.000Z'],
+    ]);
+    expect(priceLines[0]?.detail).toMatchObject({
+      source: 'storeflow.pricing',
+      correlationId: 'reprice-2026-12-02T10',
+      data: { oldPrice: cny(10_000), newPrice: cny(10_900) },
+    });
     const history = await store.listPriceChanges('RUN-A', null, 10);
     expect(
       history.items.map((c) => [c.source, c.runId, c.oldPrice?.amount ?? null, c.newPrice.amount]),

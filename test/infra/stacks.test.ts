@@ -262,9 +262,12 @@ describe('HTTP API', () => {
 });
 
 describe('async edges', () => {
-  it('routes every storeflow event to the timeline recorder with retries and a DLQ', () => {
+  it('routes every storeflow event its producer did not record to the timeline recorder, with retries and a DLQ', () => {
     dev.app.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: [{ prefix: 'storeflow.' }] },
+      EventPattern: {
+        source: [{ prefix: 'storeflow.' }],
+        detail: { metadata: { timeline: [{ exists: false }] } },
+      },
       Targets: [
         Match.objectLike({
           DeadLetterConfig: { Arn: Match.anyValue() },

@@ -12,6 +12,7 @@ import {
 } from '#domain/sla/promises';
 import { SLA_RULES_VERSION } from '#domain/sla/rules';
 import type { SlaPromise } from '#domain/sla/store';
+import { eventTimelineEntries } from '#domain/timeline/use-cases';
 import { cny, DAY, HOUR, yuan } from './arbitraries.ts';
 import {
   DAY1,
@@ -54,6 +55,26 @@ function compensationOf(p: SlaPromise) {
 }
 
 describe('same-day delivery (SPEC §4: paid before 12:00, fresh food or medicine → delivered by 18:00)', () => {
+  it('writes its registrations’ timeline lines itself, once, and publishes them marked as recorded', async () => {
+    const w = world();
+    const paid = orderPaid('O-TL', storeAt('11:30'), { skus: ['SKU-FISH'] });
+    await w.emit('OrderPaid', paid, { arrivesAt: storeAt('11:30'), eventId: 'evt-tl' });
+    const announced = w.publisher.events.filter((e) => e.detailType === 'PromiseRegistered');
+    expect(announced.length).toBeGreaterThan(0);
+    expect(announced.every((e) => e.detail.metadata.timeline === 'recorded')).toBe(true);
+    // Exactly the lines the recorder would have written for these events (decision 33).
+    const expected = announced.flatMap(eventTimelineEntries);
+    const lines = async () =>
+      (await w.timeline.list({ type: 'order', id: 'O-TL' }, { limit: 100, cursor: null })).items;
+    expect(await lines()).toEqual(expected.filter((e) => e.key.type === 'order'));
+    expect((await lines()).map((l) => [l.kind, l.name])).toEqual(
+      announced.map(() => ['promise', 'PromiseRegistered']),
+    );
+    // The same event again (EventBridge redelivers): the same lines, no second one.
+    await w.emit('OrderPaid', paid, { eventId: 'evt-tl' });
+    expect(await lines()).toEqual(expected.filter((e) => e.key.type === 'order'));
+  });
+
   it('paid 11:30, not delivered by 18:00 → the timer fires → BREACHED, one 20 CNY coupon', async () => {
     const w = world();
     await w.emit('OrderPaid', orderPaid('O-1', storeAt('11:30'), { skus: ['SKU-FISH', 'SKU-TOY'] }), {

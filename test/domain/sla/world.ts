@@ -2,7 +2,7 @@ import { canonicalEvent, type EventData } from '#domain/events/catalog';
 import { ManualClock } from '#domain/shared/clock';
 import type { PromiseEvent } from '#domain/sla/policy';
 import { type SlaDeps, slaPromises } from '#domain/sla/promises';
-import { MemoryPublisher } from '#test/support/memory-ports';
+import { MemoryPublisher, MemoryTimeline } from '#test/support/memory-ports';
 import { MemoryDeadlineTimers, MemoryPromiseStore } from '#test/support/memory-sla-store';
 import { cny, SH } from './arbitraries.ts';
 
@@ -107,10 +107,12 @@ export function world(options: { start?: string; multiplierBps?: SlaDeps['multip
   const store = new MemoryPromiseStore(CATALOG);
   const timers = new MemoryDeadlineTimers();
   const publisher = new MemoryPublisher();
+  const timeline = new MemoryTimeline();
   const sla = slaPromises({
     store,
     timers,
     publisher,
+    timeline,
     clock,
     timeZone: SH,
     ...(options.multiplierBps ? { multiplierBps: options.multiplierBps } : {}),
@@ -158,6 +160,6 @@ export function world(options: { start?: string; multiplierBps?: SlaDeps['multip
     return stored;
   };
 
-  return { clock, store, timers, publisher, sla, runUntil, emit, published, promise, fired };
+  return { clock, store, timers, publisher, timeline, sla, runUntil, emit, published, promise, fired };
 }
 export type World = ReturnType<typeof world>;
