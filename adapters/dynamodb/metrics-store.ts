@@ -1,35 +1,78 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { RateLimiter } from '#domain/metrics/access';
-import type { PaidOrder, Refund, UserDay, VariantMark } from '#domain/metrics/figures';
-import { monthsOf } from '#domain/metrics/figures';
-import type { StorefrontFactStore, TaggedWrite, UserDayResult, UserDayWrite } from '#domain/metrics/ingest';
+import type { PaidOrder, Refund, StoredEvent, UserDay, VariantMark } from '#domain/metrics/figures';
+import { foldMarks, foldUserDays, monthsOf } from '#domain/metrics/figures';
+import type { SeenResult, SeenWrite, StorefrontFactStore } from '#domain/metrics/ingest';
 import type { Channel, MetricsReader, MetricsWriter } from '#domain/metrics/ports';
-import type { StorefrontEventType } from '#domain/metrics/storefront';
+import { variantCountsSource } from '#domain/metrics/queries';
+import type { NormalizedEvent } from '#domain/metrics/storefront';
+import type { VariantCountsSource } from '#domain/shared/variant-counts';
 import { batchGet } from './batch.ts';
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
-/** Partitions a store day's users are spread over (writes of a busy day never meet in one). */
-export const USER_DAY_SHARDS = 8;
+/** Partitions a store day's event segments are spread over (writes of a busy day never meet in one). */
+export const SEGMENT_SHARDS = 8;
+/** Events per segment item: even at the longest ids a segment stays far below 400 KB. */
+const SEGMENT_EVENTS = 250;
+/** Dedupe slots kept this long after their minute (beyond the 30 days an event may be late). */
+const SEEN_TTL_SECONDS = 35 * 86_400;
 /** Writes of one request in flight at once. */
 const WRITE_CONCURRENCY = 16;
 /** Catalog buckets of restock's SKU index (domain/restock/sweep.ts CATALOG_BUCKETS). */
 const CATALOG_BUCKETS = 64;
 
-/** The shard of a user key: stable, spread evenly. */
-export function userShard(userKey: string): number {
-  return createHash('sha256').update(userKey).digest().readUInt32BE(0) % USER_DAY_SHARDS;
+type Row = [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+];
+
+/** A segment's events as compact rows (gzip JSON): id, user, type, channel, at, sku, campaign, experiment, variant. */
+function encodeSegment(events: readonly NormalizedEvent[]): Buffer {
+  const rows: Row[] = events.map((e) => [
+    e.eventId,
+    e.userKey,
+    e.type,
+    e.channel,
+    e.at,
+    e.sku ?? null,
+    e.campaignId ?? null,
+    e.experimentId ?? null,
+    e.variant ?? null,
+  ]);
+  return gzipSync(JSON.stringify(rows));
 }
 
-const CHANNEL_PREFIX = 'c:';
+function decodeSegment(day: string, data: Uint8Array): StoredEvent[] {
+  const rows = JSON.parse(gunzipSync(data).toString('utf8')) as Row[];
+  return rows.map(([eventId, userKey, type, channel, at, sku, campaignId, experimentId, variant]) => ({
+    eventId,
+    userKey,
+    day,
+    type: type as StoredEvent['type'],
+    channel,
+    at,
+    ...(sku !== null ? { sku } : {}),
+    ...(campaignId !== null ? { campaignId } : {}),
+    ...(experimentId !== null ? { experimentId } : {}),
+    ...(variant !== null ? { variant } : {}),
+  }));
+}
 
 async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
@@ -49,12 +92,12 @@ const isItemTooLarge = (error: unknown) =>
   /item size/i.test((error as Error).message ?? '');
 
 /**
- * The metrics' facts in the single table (decision 31). A user's store day is one item whose
- * string sets are only ever added to — its event ids (the dedupe record), its steps per channel
- * (`c:<channel>`) and its visits — so one UpdateItem per user-day and request both deduplicates
- * (the ids it held before come back) and aggregates, atomically, and a repeat changes nothing.
- * Orders and refunds sit in month partitions by store day; a customer's first payment is a
- * conditional minimum.
+ * The metrics' facts in the single table (decision 31). The dedupe record of storefront events is
+ * one item per minute of their `at` and shard, a string set of id hashes only ever added to, so one
+ * UpdateItem answers atomically which ids it held before. The events themselves are kept in
+ * segments (gzip JSON, ≤ 250 events, named by their content) under their store day; readers fold
+ * them into user-days and marks, counting each eventId once. Orders and refunds sit in month
+ * partitions by store day; a customer's first payment is a conditional minimum.
  */
 export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, MetricsWriter, RateLimiter {
   constructor(
@@ -64,53 +107,58 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
 
   // --- storefront facts ---------------------------------------------------------------------------
 
-  async addTagged(writes: readonly TaggedWrite[]): Promise<void> {
-    await pool(writes, WRITE_CONCURRENCY, (w) =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.metricsMark(w.kind, w.id, w.day, userShard(w.userKey), w.variant, w.userKey),
-          UpdateExpression: 'ADD m :m SET variant = :v, u = :u',
-          ExpressionAttributeValues: { ':m': new Set(w.marks), ':v': w.variant, ':u': w.userKey },
-        }),
-      ),
-    );
-  }
-
-  async addUserDays(writes: readonly UserDayWrite[]): Promise<UserDayResult[]> {
-    return pool(writes, WRITE_CONCURRENCY, async (w): Promise<UserDayResult> => {
-      const names: Record<string, string> = {};
-      const values: Record<string, unknown> = { ':ids': new Set(w.eventIds), ':u': w.userKey, ':d': w.day };
-      const adds = ['ids :ids'];
-      let i = 0;
-      for (const [channel, steps] of w.steps) {
-        names[`#c${i}`] = `${CHANNEL_PREFIX}${channel}`;
-        values[`:c${i}`] = new Set(steps);
-        adds.push(`#c${i} :c${i}`);
-        i++;
-      }
-      if (w.visits.length > 0) {
-        values[':v'] = new Set(w.visits);
-        adds.push('v :v');
-      }
+  async markSeen(writes: readonly SeenWrite[]): Promise<SeenResult[]> {
+    return pool(writes, WRITE_CONCURRENCY, async (w): Promise<SeenResult> => {
       try {
         const result = await this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
-            Key: keys.metricsUserDay(w.day, userShard(w.userKey), w.userKey),
-            UpdateExpression: `ADD ${adds.join(', ')} SET u = :u, d = :d`,
-            ...(i > 0 ? { ExpressionAttributeNames: names } : {}),
-            ExpressionAttributeValues: values,
+            Key: keys.metricsSeen(w.slot, w.shard),
+            UpdateExpression: 'ADD ids :ids SET expiresAt = if_not_exists(expiresAt, :ttl)',
+            ExpressionAttributeValues: {
+              ':ids': new Set(w.hashes),
+              ':ttl': Math.floor(Date.parse(`${w.slot}:00Z`) / 1000) + SEEN_TTL_SECONDS,
+            },
             ReturnValues: 'UPDATED_OLD',
           }),
         );
-        const old = result.Attributes?.ids as Set<string> | undefined;
-        return { seenBefore: old ?? new Set() };
+        return { seenBefore: (result.Attributes?.ids as Set<string> | undefined) ?? new Set() };
       } catch (error) {
         if (isItemTooLarge(error)) return { full: true };
         throw error;
       }
     });
+  }
+
+  async addEvents(day: string, events: readonly NormalizedEvent[]): Promise<void> {
+    const chunks: NormalizedEvent[][] = [];
+    for (let i = 0; i < events.length; i += SEGMENT_EVENTS) chunks.push(events.slice(i, i + SEGMENT_EVENTS));
+    await pool(chunks, WRITE_CONCURRENCY, (chunk) => {
+      const data = encodeSegment(chunk);
+      // Named by its content: the same events again overwrite the same item.
+      const digest = createHash('sha256').update(data).digest();
+      return this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...keys.metricsSegment(day, digest[0]! % SEGMENT_SHARDS, digest.subarray(0, 12).toString('hex')),
+            n: chunk.length,
+            e: data,
+          },
+        }),
+      );
+    });
+  }
+
+  /** The stored events of these store days (each eventId may appear more than once). */
+  async events(days: readonly string[]): Promise<StoredEvent[]> {
+    const partitions = days.flatMap((day) =>
+      Array.from({ length: SEGMENT_SHARDS }, (_, s) => ({ day, pk: keys.metricsSegmentPartition(day, s) })),
+    );
+    const pages = await pool(partitions, 8, async ({ day, pk }) =>
+      (await this.#partition(pk)).flatMap((item) => decodeSegment(day, item.e as Uint8Array)),
+    );
+    return pages.flat();
   }
 
   // --- reads ----------------------------------------------------------------------------------------
@@ -140,20 +188,13 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
   }
 
   async userDays(days: readonly string[]): Promise<UserDay[]> {
-    const partitions = days.flatMap((day) =>
-      Array.from({ length: USER_DAY_SHARDS }, (_, s) => keys.metricsUserDayPartition(day, s)),
-    );
-    const pages = await pool(partitions, 8, (pk) => this.#partition(pk));
-    return pages.flat().map(toUserDay);
+    return foldUserDays(await this.events(days));
   }
 
   async userDaysOf(wanted: ReadonlyArray<{ day: string; userKey: string }>): Promise<UserDay[]> {
-    const items = await batchGet(
-      this.db,
-      this.tableName,
-      wanted.map((k) => keys.metricsUserDay(k.day, userShard(k.userKey), k.userKey)),
-    );
-    return items.map(toUserDay);
+    const users = new Set(wanted.map((k) => `${k.day}\u0000${k.userKey}`));
+    const events = await this.events([...new Set(wanted.map((k) => k.day))]);
+    return foldUserDays(events.filter((e) => users.has(`${e.day}\u0000${e.userKey}`)));
   }
 
   async ordersPaid(fromDay: string, toDay: string): Promise<PaidOrder[]> {
@@ -219,21 +260,7 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
   }
 
   async marks(kind: 'campaign' | 'experiment', id: string, days: readonly string[]): Promise<VariantMark[]> {
-    const partitions = days.flatMap((day) =>
-      Array.from({ length: USER_DAY_SHARDS }, (_, s) => keys.metricsMarkPartition(kind, id, day, s)),
-    );
-    const pages = await pool(partitions, 8, (pk) => this.#partition(pk));
-    return pages.flat().flatMap((i) =>
-      [...((i.m as Set<string> | undefined) ?? [])].map((mark) => {
-        const bar = mark.lastIndexOf('|');
-        return {
-          variant: String(i.variant),
-          userKey: String(i.u),
-          at: mark.slice(0, bar),
-          type: mark.slice(bar + 1) as StorefrontEventType,
-        };
-      }),
-    );
+    return foldMarks(await this.events(days), kind, id);
   }
 
   // --- writes from the bus and the API -------------------------------------------------------------
@@ -310,31 +337,6 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
       return { ok: false as const, retryAfterSeconds: 1 };
     }
   }
-
-  /** One user-day as stored (tests and tools). */
-  async userDay(day: string, userKey: string): Promise<UserDay | null> {
-    const r = await this.db.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: keys.metricsUserDay(day, userShard(userKey), userKey),
-      }),
-    );
-    return r.Item ? toUserDay(r.Item) : null;
-  }
-}
-
-function toUserDay(item: Record<string, unknown>): UserDay {
-  const steps = new Map<string, Set<StorefrontEventType>>();
-  for (const [name, value] of Object.entries(item)) {
-    if (name.startsWith(CHANNEL_PREFIX) && value instanceof Set) {
-      steps.set(name.slice(CHANNEL_PREFIX.length), value as Set<StorefrontEventType>);
-    }
-  }
-  const visits = [...((item.v as Set<string> | undefined) ?? [])].map((v) => {
-    const bar = v.lastIndexOf('|');
-    return { at: v.slice(0, bar), channel: v.slice(bar + 1) };
-  });
-  return { day: String(item.d), userKey: String(item.u), steps, visits };
 }
 
 function toOrder(i: Record<string, unknown>): PaidOrder {
@@ -346,4 +348,16 @@ function toOrder(i: Record<string, unknown>): PaidOrder {
     total: Number(i.total),
     skus: (i.skus ?? []) as string[],
   };
+}
+
+/**
+ * The `VariantCountsSource` campaigns and experiments read (domain/shared/variant-counts.ts), over
+ * the metrics' facts in the table. The reading function needs `dynamodb:Query` on the table.
+ */
+export function dynamoVariantCountsSource(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  timeZone: string,
+): VariantCountsSource {
+  return variantCountsSource({ reader: new DynamoMetricsStore(db, tableName), timeZone });
 }

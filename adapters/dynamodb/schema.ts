@@ -95,8 +95,8 @@ const KEY_PREFIX = {
  * | live campaigns (the quote)  | table | CAMPAIGNS#LIVE               | <campaignId>                |
  * | experiment                  | table | EXPERIMENT#<experimentId>    | EXPERIMENT                  |
  * | a user's first identity     | table | IDENTITY#<userId>            | LINK                        |
- * | a user's store day (metrics)| table | MX#UD#<day>#<shard 0–7>      | <userKey>                   |
- * | a variant's users of a day  | table | MX#MARK#<kind>#<id>#<day>#<s>| <variant>#<userKey>         |
+ * | storefront dedupe (TTL)     | table | MX#SEEN#<minute of at>#<s>   | SEEN                        |
+ * | storefront event segments   | table | MX#SEG#<day>#<shard 0–7>     | <content hash>              |
  * | paid orders of a month      | table | MX#ORDERS#<YYYY-MM>          | <day>#<orderId>             |
  * | a paid order by id          | table | MX#ORDER#<orderId>           | ORDER                       |
  * | refunds of a month          | table | MX#REFUNDS#<YYYY-MM>         | <day>#<refundId>            |
@@ -243,18 +243,11 @@ export const keys = {
     sk: 'EXPERIMENT',
   }),
   identityLink: (userId: string) => ({ pk: `IDENTITY#${userId}`, sk: 'LINK' }),
-  /** Metrics (issue #16): one user's store day, sharded so a busy day spreads over partitions. */
-  metricsUserDay: (day: string, shard: number, userKey: string) => ({
-    pk: `MX#UD#${day}#${shard}`,
-    sk: userKey,
-  }),
-  metricsUserDayPartition: (day: string, shard: number) => `MX#UD#${day}#${shard}`,
-  metricsMark: (kind: string, id: string, day: string, shard: number, variant: string, userKey: string) => ({
-    pk: `MX#MARK#${kind}#${id}#${day}#${shard}`,
-    sk: `${variant}#${userKey}`,
-  }),
-  metricsMarkPartition: (kind: string, id: string, day: string, shard: number) =>
-    `MX#MARK#${kind}#${id}#${day}#${shard}`,
+  /** Metrics (issue #16): the ids seen in one minute of storefront events' `at`, one shard. */
+  metricsSeen: (slot: string, shard: number) => ({ pk: `MX#SEEN#${slot}#${shard}`, sk: 'SEEN' }),
+  /** A segment of a store day's storefront events, named by its content. */
+  metricsSegment: (day: string, shard: number, hash: string) => ({ pk: `MX#SEG#${day}#${shard}`, sk: hash }),
+  metricsSegmentPartition: (day: string, shard: number) => `MX#SEG#${day}#${shard}`,
   metricsOrder: (day: string, orderId: string) => ({
     pk: `MX#ORDERS#${day.slice(0, 7)}`,
     sk: `${day}#${orderId}`,

@@ -439,3 +439,69 @@ export function daysTouched(from: string, to: string, timeZone: string): string[
   const last = localDate(new Date(Date.parse(to) - 1), timeZone);
   return first <= last ? daysOf(first, last) : [];
 }
+
+/** A stored storefront event as readers fold it. */
+export interface StoredEvent {
+  readonly eventId: string;
+  readonly userKey: string;
+  readonly day: string;
+  readonly type: StorefrontEventType;
+  readonly channel: string;
+  readonly at: string;
+  readonly sku?: string | undefined;
+  readonly campaignId?: string | undefined;
+  readonly experimentId?: string | undefined;
+  readonly variant?: string | undefined;
+}
+
+/** Each eventId once (a batch sent again keeps its events again). */
+export function uniqueEvents(events: Iterable<StoredEvent>): StoredEvent[] {
+  const seen = new Map<string, StoredEvent>();
+  for (const e of events) if (!seen.has(e.eventId)) seen.set(e.eventId, e);
+  return [...seen.values()];
+}
+
+/** Events folded into user-days: the steps per channel and the visits of each user's store day. */
+export function foldUserDays(events: Iterable<StoredEvent>): UserDay[] {
+  const days = new Map<
+    string,
+    {
+      day: string;
+      userKey: string;
+      steps: Map<string, Set<StorefrontEventType>>;
+      visits: Map<string, { at: string; channel: string }>;
+    }
+  >();
+  for (const e of uniqueEvents(events)) {
+    const key = `${e.day}\u0000${e.userKey}`;
+    let d = days.get(key);
+    if (!d) {
+      d = { day: e.day, userKey: e.userKey, steps: new Map(), visits: new Map() };
+      days.set(key, d);
+    }
+    let steps = d.steps.get(e.channel);
+    if (!steps) {
+      steps = new Set();
+      d.steps.set(e.channel, steps);
+    }
+    steps.add(e.type);
+    if (e.type === 'visit') d.visits.set(`${e.at}|${e.channel}`, { at: e.at, channel: e.channel });
+  }
+  return [...days.values()].map((d) => ({
+    day: d.day,
+    userKey: d.userKey,
+    steps: d.steps,
+    visits: [...d.visits.values()],
+  }));
+}
+
+/** A campaign's or experiment's marks among the events. */
+export function foldMarks(
+  events: Iterable<StoredEvent>,
+  kind: 'campaign' | 'experiment',
+  id: string,
+): VariantMark[] {
+  return uniqueEvents(events)
+    .filter((e) => (kind === 'campaign' ? e.campaignId : e.experimentId) === id && e.variant !== undefined)
+    .map((e) => ({ variant: e.variant!, userKey: e.userKey, at: e.at, type: e.type }));
+}

@@ -1,51 +1,38 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../shared/clock.ts';
 import { MalformedBodyError, PayloadTooLargeError, ValidationError } from '../shared/errors.ts';
-import {
-  checkBatch,
-  type EventOutcome,
-  type NormalizedEvent,
-  STOREFRONT_LIMITS,
-  type StorefrontEventType,
-} from './storefront.ts';
+import { checkBatch, type EventOutcome, type NormalizedEvent, STOREFRONT_LIMITS } from './storefront.ts';
 
-/**
- * What one request adds to one user's store day: the event ids (the dedupe record), the steps
- * reached per channel and the visits (instant and channel, for order attribution). Every part is
- * a set, so writing it again changes nothing: correct under at-least-once delivery.
- */
-export interface UserDayWrite {
-  readonly day: string;
-  readonly userKey: string;
-  readonly eventIds: readonly string[];
-  /** channel → steps reached on it */
-  readonly steps: ReadonlyMap<string, ReadonlySet<StorefrontEventType>>;
-  /** `<at ISO>|<channel>` of each visit */
-  readonly visits: readonly string[];
+/** The instant span of one dedupe slot: an event's id is kept in the slot of its `at`'s minute. */
+export const DEDUPE_SLOT_MS = 60_000;
+
+/** An event id as the dedupe record keeps it: 96 bits of its SHA-256, base64url (16 characters). */
+export const eventHash = (eventId: string): string =>
+  createHash('sha256').update(eventId).digest().subarray(0, 12).toString('base64url');
+
+/** The ids of one request that fall in one dedupe slot and shard. */
+export interface SeenWrite {
+  /** `YYYY-MM-DDTHH:MM` (UTC) of the events' `at` */
+  readonly slot: string;
+  readonly shard: number;
+  readonly hashes: readonly string[];
 }
 
-/** What one request adds to a campaign's or experiment's variant for one user and day. */
-export interface TaggedWrite {
-  readonly kind: 'campaign' | 'experiment';
-  readonly id: string;
-  readonly day: string;
-  readonly variant: string;
-  readonly userKey: string;
-  /** `<at ISO>|<type>` of each event */
-  readonly marks: readonly string[];
-}
-
-/** The result of one user-day write: the ids it already held before, or that it is full. */
-export type UserDayResult = { readonly seenBefore: ReadonlySet<string> } | { readonly full: true };
+/** What a dedupe slot answers: the hashes it held before, or that it is full. */
+export type SeenResult = { readonly seenBefore: ReadonlySet<string> } | { readonly full: true };
 
 /** Port: where storefront facts are kept (adapters/dynamodb/metrics-store.ts). */
 export interface StorefrontFactStore {
-  /** Adds campaign and experiment marks (sets: idempotent). */
-  addTagged(writes: readonly TaggedWrite[]): Promise<void>;
   /**
-   * Adds each user-day write atomically and answers which of its event ids the day held before
-   * (those are duplicates), or that the day's record is full. In the order of `writes`.
+   * Adds each write's hashes to its slot atomically and answers which of them the slot held before
+   * (those events are duplicates), or that the slot is full. In the order of `writes`.
    */
-  addUserDays(writes: readonly UserDayWrite[]): Promise<UserDayResult[]>;
+  markSeen(writes: readonly SeenWrite[]): Promise<SeenResult[]>;
+  /**
+   * Keeps a store day's events (idempotent: the same events again change nothing a reader sees;
+   * readers count each eventId once).
+   */
+  addEvents(day: string, events: readonly NormalizedEvent[]): Promise<void>;
 }
 
 export interface StorefrontIngestResult {
@@ -87,100 +74,79 @@ export function parseStorefrontBody(body: Buffer): unknown[] {
   return events;
 }
 
-/** Groups a batch's valid events by user and day (one atomic write each) and by campaign variant. */
-export function groupEvents(valid: ReadonlyArray<{ readonly event: NormalizedEvent }>): {
-  userDays: UserDayWrite[];
-  tagged: TaggedWrite[];
-} {
-  const days = new Map<
-    string,
-    {
-      day: string;
-      userKey: string;
-      eventIds: string[];
-      steps: Map<string, Set<StorefrontEventType>>;
-      visits: string[];
+/** Groups a batch's valid events by dedupe slot and shard (one atomic write each). */
+export function groupSeen(
+  valid: ReadonlyArray<{ readonly event: NormalizedEvent }>,
+  shards: number,
+): { writes: SeenWrite[]; keyOf: Map<string, { write: number; hash: string }> } {
+  const writes: Array<SeenWrite & { hashes: string[] }> = [];
+  const index = new Map<string, number>();
+  const keyOf = new Map<string, { write: number; hash: string }>();
+  for (const { event } of valid) {
+    const hash = eventHash(event.eventId);
+    const slot = new Date(Math.floor(Date.parse(event.at) / DEDUPE_SLOT_MS) * DEDUPE_SLOT_MS)
+      .toISOString()
+      .slice(0, 16);
+    const shard = Buffer.from(hash, 'base64url')[0]! % shards;
+    const key = `${slot}#${shard}`;
+    let i = index.get(key);
+    if (i === undefined) {
+      i = writes.push({ slot, shard, hashes: [] }) - 1;
+      index.set(key, i);
     }
-  >();
-  const tagged = new Map<string, TaggedWrite & { marks: string[] }>();
-  for (const { event: e } of valid) {
-    const key = `${e.day}\u0000${e.userKey}`;
-    let d = days.get(key);
-    if (!d) {
-      d = { day: e.day, userKey: e.userKey, eventIds: [], steps: new Map(), visits: [] };
-      days.set(key, d);
-    }
-    d.eventIds.push(e.eventId);
-    let steps = d.steps.get(e.channel);
-    if (!steps) {
-      steps = new Set();
-      d.steps.set(e.channel, steps);
-    }
-    steps.add(e.type);
-    if (e.type === 'visit') d.visits.push(`${e.at}|${e.channel}`);
-    const tags: Array<['campaign' | 'experiment', string | undefined]> = [
-      ['campaign', e.campaignId],
-      ['experiment', e.experimentId],
-    ];
-    for (const [kind, id] of tags) {
-      if (id === undefined || e.variant === undefined) continue;
-      const tkey = `${kind}\u0000${id}\u0000${e.day}\u0000${e.variant}\u0000${e.userKey}`;
-      let t = tagged.get(tkey);
-      if (!t) {
-        t = { kind, id, day: e.day, variant: e.variant, userKey: e.userKey, marks: [] };
-        tagged.set(tkey, t);
-      }
-      t.marks.push(`${e.at}|${e.type}`);
-    }
+    writes[i]!.hashes.push(hash);
+    keyOf.set(event.eventId, { write: i, hash });
   }
-  return { userDays: [...days.values()], tagged: [...tagged.values()] };
+  return { writes, keyOf };
 }
 
 /**
- * Takes a batch of storefront events (issue #16): each event checked on its own, the valid ones
- * grouped per user and store day and added in one atomic write per group that also tells which
- * event ids that day already held. A repeated eventId is answered `duplicate` and changes nothing,
- * whatever the retries; a rejected event never refuses the rest.
+ * Takes a batch of storefront events (issue #16): each event checked on its own; the valid ones'
+ * ids added to their dedupe slots (the minute of their `at`, a shard of the id's hash) in one
+ * atomic write per slot that also tells which ids it held before — those are `duplicate` and
+ * change nothing, whatever the retries — and then the events kept under their store day. A
+ * rejected event never refuses the rest.
  *
- * Order matters for crash safety: campaign marks first (sets, so a repeat is harmless), the
- * user-day write last — an event is only ever answered `duplicate` once everything it feeds is
- * written.
+ * Order matters for crash safety: the events are kept (duplicates included: readers count each
+ * eventId once) after the verdicts, so a crash in between loses nothing — the client's retry finds
+ * them `duplicate` and keeps them again.
  */
 export function ingestStorefrontEvents(deps: {
   readonly store: StorefrontFactStore;
   readonly clock: Clock;
   readonly timeZone: string;
+  /** dedupe shards per slot (default 4): more spreads a busy minute over more items */
+  readonly dedupeShards?: number;
 }) {
+  const shards = deps.dedupeShards ?? DEFAULT_DEDUPE_SHARDS;
   return async (events: readonly unknown[]): Promise<StorefrontIngestResult> => {
     const { valid, outcomes } = checkBatch(events, deps.clock.now(), deps.timeZone);
-    const { userDays, tagged } = groupEvents(valid);
-    if (tagged.length > 0) await deps.store.addTagged(tagged);
-    const results = userDays.length > 0 ? await deps.store.addUserDays(userDays) : [];
-    const statusOf = new Map<string, 'accepted' | 'duplicate' | 'full'>();
-    userDays.forEach((write, i) => {
-      const result = results[i]!;
-      for (const eventId of write.eventIds) {
-        statusOf.set(
-          `${write.day}\u0000${write.userKey}\u0000${eventId}`,
-          'full' in result ? 'full' : result.seenBefore.has(eventId) ? 'duplicate' : 'accepted',
-        );
-      }
-    });
+    const { writes, keyOf } = groupSeen(valid, shards);
+    const results = writes.length > 0 ? await deps.store.markSeen(writes) : [];
+    const keep = new Map<string, NormalizedEvent[]>();
     for (const { index, event } of valid) {
-      const status = statusOf.get(`${event.day}\u0000${event.userKey}\u0000${event.eventId}`)!;
-      outcomes.set(
+      const { write, hash } = keyOf.get(event.eventId)!;
+      const result = results[write]!;
+      if ('full' in result) {
+        outcomes.set(index, {
+          index,
+          eventId: event.eventId,
+          status: 'rejected',
+          field: `events.${index}.at`,
+          reason: `the minute ${writes[write]!.slot}Z holds more events than its dedupe record can; send it again later`,
+        });
+        continue;
+      }
+      outcomes.set(index, {
         index,
-        status === 'full'
-          ? {
-              index,
-              eventId: event.eventId,
-              status: 'rejected',
-              field: `events.${index}.eventId`,
-              reason: `user ${event.userKey} has more events on ${event.day} than one day's record holds`,
-            }
-          : { index, eventId: event.eventId, status },
-      );
+        eventId: event.eventId,
+        status: result.seenBefore.has(hash) ? 'duplicate' : 'accepted',
+      });
+      const list = keep.get(event.day) ?? [];
+      list.push(event);
+      keep.set(event.day, list);
     }
+    await Promise.all([...keep].map(([day, list]) => deps.store.addEvents(day, list)));
     const ordered = events.map((_, i) => outcomes.get(i)!);
     return {
       accepted: ordered.filter((o) => o.status === 'accepted').length,
@@ -190,3 +156,6 @@ export function ingestStorefrontEvents(deps: {
     };
   };
 }
+
+/** Dedupe shards per slot by default. */
+export const DEFAULT_DEDUPE_SHARDS = 4;

@@ -108,7 +108,7 @@ export interface CompensationInputs {
   readonly orderTotal: Money | null;
   /** How late the fulfilment was (0 at the deadline). */
   readonly lateSeconds: number;
-  /** The member tier's multiplier (10 000 = ×1.0; 1.0 until members exist). */
+  /** The member tier's multiplier (10 000 = ×1.0, the default without a tier). */
   readonly multiplierBps: number;
   /** The currency of the cap (and of coupons). */
   readonly currency: string;

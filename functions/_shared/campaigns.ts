@@ -1,5 +1,6 @@
 import { DynamoCampaignStore, DynamoCatalogPrices } from '#adapters/dynamodb/campaign-store';
 import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
+import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { DynamoMetricsStore } from '#adapters/dynamodb/metrics-store';
 import { DynamoPricingStore } from '#adapters/dynamodb/pricing-store';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
@@ -7,19 +8,9 @@ import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
 import type { SkuPricingPort } from '#domain/campaigns/store';
 import { variantCountsSource } from '#domain/metrics/queries';
 import { skuPricingAdmin } from '#domain/repricing/sku-pricing';
-import type { CouponLookup, CustomerPerksSource } from '#domain/shared/customer-perks';
 import { ValidationError } from '#domain/shared/errors';
 import type { VariantCountsSource } from '#domain/shared/variant-counts';
 import { clock, db, eventBridgeClient, loadConfig, requireEnv } from './runtime.ts';
-
-/**
- * Until members (issue #18) answer these ports: nobody has a member tier (none, 0 bps), nobody
- * counts as a new user, and no coupon is known (a quote naming one is a 400 naming it).
- */
-export const noMemberPerks: CustomerPerksSource = {
-  perksOf: async () => ({ tier: 'none', discountBps: 0, slaMultiplierBps: 10_000, newUser: false }),
-};
-export const noCoupons: CouponLookup = { findCoupon: async () => undefined };
 
 /**
  * The pilot's and the A/B tests' counts: the metrics feature's port over its facts (issue #16),
@@ -72,12 +63,14 @@ function publisher() {
 /** Wires the campaign use cases to the single table, the bus and the clock. */
 export function campaignDeps() {
   const config = loadConfig();
+  const members = new DynamoCustomerPerks(db(), config.TABLE_NAME, clock);
   return {
     store: new DynamoCampaignStore(db(), config.TABLE_NAME),
     catalog: new DynamoCatalogPrices(db(), config.TABLE_NAME),
     counts: storefrontCounts(),
-    perks: noMemberPerks,
-    coupons: noCoupons,
+    // The member tier, new-user perks and the coupon ledger (issue #18), through their ports.
+    perks: members,
+    coupons: members,
     publisher: publisher(),
     timeline: new DynamoTimelineRepository(db(), config.TABLE_NAME),
     clock,

@@ -144,11 +144,14 @@ export class Console extends Construct {
     );
     this.url = `https://${this.distribution.distributionDomainName}`;
 
-    // The HTTP API answers the browser's CORS preflights for the console's origin alone.
+    // The HTTP API answers the browser's CORS preflights for the console's origin and the
+    // storefront origins (which send storefront events with the write key; issue #16). With CORS
+    // configured, API Gateway answers preflights itself and ignores a backend's CORS headers.
     (api.node.defaultChild as CfnApi).addPropertyOverride('CorsConfiguration', {
-      AllowOrigins: [this.url],
-      AllowHeaders: ['authorization', 'content-type'],
+      AllowOrigins: [this.url, ...config.storefrontOrigins],
+      AllowHeaders: ['authorization', 'content-type', 'x-storeflow-write-key'],
       AllowMethods: ['GET', 'POST', 'PUT', 'OPTIONS'],
+      ExposeHeaders: ['retry-after'],
       MaxAge: 600,
     });
 

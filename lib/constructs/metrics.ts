@@ -14,8 +14,8 @@ export interface MetricsProps extends FeatureProps {
 
 /**
  * Metrics (SPEC §8, issue #16, decision 31, docs/rules/metrics.md): storefront events in batches
- * under the store's write key, each user's store day one item that deduplicates and aggregates
- * in one write; paid orders and refunds from the bus; the funnel, GMV decomposition, channel ROI,
+ * under the store's write key, deduplicated by a write per minute and shard of their `at` and kept
+ * in compressed segments per store day; paid orders and refunds from the bus; the funnel, GMV decomposition, channel ROI,
  * sell-through and retention read on the operations API.
  */
 export class Metrics extends Construct {
@@ -33,8 +33,10 @@ export class Metrics extends Construct {
       description:
         'POST /events/storefront: a batch of storefront events under the write key, per-event outcomes',
       config,
-      // A 500-event batch is one write per user-day in it (16 in flight): well inside 10 s.
+      // A 500-event batch is a few dedupe writes (a minute and shard each) and one or two segments.
       memorySize: 512,
+      // The HTTP API waits 30 s at most; a batch takes well under a second unless the host starves.
+      timeout: Duration.seconds(29),
       environment: {
         ...environment,
         STOREFLOW_WRITE_KEY_ARN: props.writeKey.secretArn,
@@ -42,7 +44,8 @@ export class Metrics extends Construct {
         STOREFRONT_EVENTS_PER_SECOND: String(config.storefrontEventsPerSecond),
       },
     }).fn;
-    grantTable(table, storefront, 'dynamodb:UpdateItem');
+    // UpdateItem: the dedupe slots and the rate window; PutItem: the event segments.
+    grantTable(table, storefront, 'dynamodb:UpdateItem', 'dynamodb:PutItem');
     props.writeKey.grantRead(storefront);
     for (const route of [ROUTES.storefrontEvents, ROUTES.storefrontPreflight]) {
       routes.storefront(route, storefront);
@@ -66,7 +69,7 @@ export class Metrics extends Construct {
       entry: 'metrics-api',
       description: 'The funnel, GMV decomposition, channel ROI, sell-through and retention',
       config,
-      // A 93-day period reads every user-day in it.
+      // A 93-day period reads (and decompresses) every event segment in it.
       timeout: Duration.seconds(29),
       memorySize: 1024,
       environment,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pMap from 'p-map';
+import { bucketOf, pilotGroup } from '../../domain/campaigns/assignment.ts';
 import { signShopify } from '../../domain/ingestion/signatures.ts';
 import type { StorefrontEvent } from '../../domain/metrics/storefront.ts';
 import {
@@ -9,7 +10,6 @@ import {
   type GeneratedOrder,
   type GeneratedRefund,
   generateTraffic,
-  hashAssignment,
   type Traffic,
 } from '../../domain/metrics/traffic.ts';
 import { addDays, localDate } from '../../domain/shared/calendar.ts';
@@ -131,6 +131,8 @@ export interface SendResult {
   rejected: number;
   orders: number;
   refunds: number;
+  /** requests sent again after a 5xx or a network error (at-least-once: the retry is safe) */
+  retries: number;
   failures: string[];
 }
 
@@ -157,6 +159,7 @@ export async function sendTraffic(options: {
     rejected: 0,
     orders: 0,
     refunds: 0,
+    retries: 0,
     failures: [],
   };
   await pMap(
@@ -168,7 +171,18 @@ export async function sendTraffic(options: {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-storeflow-write-key': options.writeKey },
           body,
-        });
+        }).catch(() => undefined);
+        // A 5xx or a lost answer: send the same batch again (its events answer duplicate if taken).
+        if ((res === undefined || res.status >= 500) && attempt < 5) {
+          await res?.text();
+          result.retries++;
+          await sleep(200 * 2 ** attempt);
+          continue;
+        }
+        if (res === undefined) {
+          result.failures.push('events: no answer');
+          break;
+        }
         if (res.status === 429 && attempt < 20) {
           await res.text();
           await sleep(1000 * Number(res.headers.get('retry-after') ?? '1'));
@@ -291,6 +305,11 @@ export async function traffic(args: readonly string[], io: Io): Promise<number> 
   if (channels.length === 0 || channels.some((c) => !/^[A-Za-z0-9_.:-]{1,64}$/.test(c))) {
     throw new UsageError(`--channels: "${String(v.channels)}" must be names of letters, digits and _ . : -`);
   }
+  const conversionBps = rateBps(String(v.conversion), 'conversion');
+  const refundBps = rateBps(String(v.refunds), 'refunds');
+  const pilotLiftBps = whole(String(v['pilot-lift-bps']), 'pilot-lift-bps', 0, 100_000);
+  const pilotBps = whole(String(v['pilot-bps']), 'pilot-bps', 0, 10_000);
+  const controlBps = whole(String(v['control-bps']), 'control-bps', 0, 10_000);
   const target = runtimeTarget({
     data: String(v.data),
     ...(v.port !== undefined ? { port: String(v.port) } : {}),
@@ -314,12 +333,17 @@ export async function traffic(args: readonly string[], io: Io): Promise<number> 
       ? undefined
       : {
           id: String(v.campaign),
-          pilotLiftBps: whole(String(v['pilot-lift-bps']), 'pilot-lift-bps', 0, 100_000),
-          assign: hashAssignment(
-            String(v.campaign),
-            whole(String(v['pilot-bps']), 'pilot-bps', 0, 10_000),
-            whole(String(v['control-bps']), 'control-bps', 0, 10_000),
-          ),
+          pilotLiftBps,
+          // The campaigns' own assignment (docs/rules/campaigns.md), so generated pilot and control
+          // users are the ones the campaign's evaluation counts in each group.
+          assign: (userKey: string) => {
+            const group = pilotGroup(
+              { hashPercent: pilotBps / 100 },
+              controlBps / 100,
+              bucketOf(String(v.campaign), userKey),
+            );
+            return group === 'none' ? undefined : group;
+          },
         };
   const generated: Traffic = generateTraffic({
     users,
@@ -328,8 +352,8 @@ export async function traffic(args: readonly string[], io: Io): Promise<number> 
     timeZone,
     seed,
     channels,
-    conversionBps: rateBps(String(v.conversion), 'conversion'),
-    refundBps: rateBps(String(v.refunds), 'refunds'),
+    conversionBps,
+    refundBps,
     ...(campaign ? { campaign } : {}),
   });
   const due = (at: string) => Date.parse(at) <= now;

@@ -113,9 +113,13 @@ describe('the console on AWS', () => {
               ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^ConsoleDistribution'), 'DomainName'] }],
             ],
           },
+          // the dev stage's storefront origins (issue #16), which send storefront events
+          'http://localhost:3000',
+          'http://127.0.0.1:3000',
         ],
-        AllowHeaders: ['authorization', 'content-type'],
+        AllowHeaders: ['authorization', 'content-type', 'x-storeflow-write-key'],
         AllowMethods: Match.arrayWith(['GET', 'POST']),
+        ExposeHeaders: ['retry-after'],
         MaxAge: 600,
       },
     });

@@ -9,7 +9,7 @@ import { appTemplate } from '#test/support/workflow-harness';
 const actionsOf = (prefix: string) => statementsOf(prefix).flatMap((s) => s.actions);
 
 describe('metrics (template)', () => {
-  it('gives the storefront endpoint the write key, its origins and rate, and only UpdateItem', () => {
+  it('gives the storefront endpoint the write key, its origins and rate, and only UpdateItem and PutItem', () => {
     const template = appTemplate();
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('POST /events/storefront'),
@@ -23,7 +23,12 @@ describe('metrics (template)', () => {
       },
     });
     expect(actionsOf('MetricsStorefront').sort()).toEqual(
-      ['dynamodb:UpdateItem', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'].sort(),
+      [
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ].sort(),
     );
     const secret = statementsOf('MetricsStorefront').find((s) =>
       s.actions.includes('secretsmanager:GetSecretValue'),

@@ -147,9 +147,9 @@ describe('the command line', () => {
   it('--help lists every command; <command> --help and help <command> show its options', async () => {
     const overview = await run(['--help']);
     expect(overview.code).toBe(0);
-    for (const command of ['dev', 'trigger', 'status', 'runs', 'reset', 'help'])
+    for (const command of ['dev', 'trigger', 'traffic', 'status', 'runs', 'reset', 'help'])
       expect(overview.out).toMatch(new RegExp(`^  ${command} `, 'm'));
-    for (const command of ['dev', 'trigger', 'status', 'runs', 'reset']) {
+    for (const command of ['dev', 'trigger', 'traffic', 'status', 'runs', 'reset']) {
       const help = await run([command, '--help']);
       expect(help.code, command).toBe(0);
       expect(help.out).toMatch(new RegExp(`^Usage: storeflow ${command} `));
@@ -172,6 +172,18 @@ describe('the command line', () => {
     expect(await run(['reset', '--yes=no'])).toMatchObject({
       code: 2,
       err: expect.stringMatching(/^storeflow: --yes takes no value/),
+    });
+    expect(await run(['traffic', '--days', '1'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--users is required/),
+    });
+    expect(await run(['traffic', '--users', '10', '--days', '0'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--days: "0" must be a whole number from 1 to 90/),
+    });
+    expect(await run(['traffic', '--users', '10', '--days', '1', '--conversion', '3x'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--conversion: "3x" must be a share/),
     });
     expect(await run(['dev', '--clock', 'fast'])).toMatchObject({
       code: 2,

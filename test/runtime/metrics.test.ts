@@ -78,9 +78,12 @@ describe('metrics on the local runtime', () => {
       refunds: generated.refunds,
     });
     expect(result.failures).toEqual([]);
-    expect(result.accepted).toBe(generated.events.length);
-    expect(result.duplicates).toBe(sent - generated.events.length);
     expect(result.rejected).toBe(0);
+    // every event of every batch answered once, accepted or duplicate; exactly the unique ones
+    // accepted (unless a batch was sent again after a 5xx: then some of its events answer duplicate)
+    expect(result.accepted + result.duplicates).toBe(sent);
+    if (result.retries === 0) expect(result.accepted).toBe(generated.events.length);
+    else expect(result.accepted).toBeLessThanOrEqual(generated.events.length);
     expect(generated.refunds.length).toBeGreaterThan(3);
     await runtime.settle();
 

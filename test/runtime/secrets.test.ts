@@ -21,6 +21,18 @@ const TEMPLATE = [
   secret('StoreflowWebhookSecretA1B2C3D4', 'storeflow/dev/storeflow-webhook'),
 ];
 
+describe('the storefront write key', () => {
+  it('is generated with the other secrets and overridden by STOREFLOW_WRITE_KEY', () => {
+    const template = [...TEMPLATE, secret('StorefrontWriteKey', 'storeflow/dev/write-key')];
+    const generated = loadSecrets(dir, template, {});
+    expect(generated.values.StorefrontWriteKey).toMatch(/^[0-9a-f]{64}$/);
+    const overridden = loadSecrets(dir, template, { STOREFLOW_WRITE_KEY: 'wk_new wk_old' });
+    expect(overridden.find('storeflow/dev/write-key')?.value).toBe('wk_new wk_old');
+    expect(overridden.fromEnvironment).toEqual(['STOREFLOW_WRITE_KEY']);
+    expect(saved().secrets.StorefrontWriteKey).toBe(generated.values.StorefrontWriteKey);
+  });
+});
+
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'storeflow-secrets-'));
