@@ -250,9 +250,11 @@ describe('campaign launches on the local runtime', () => {
     expect((sku.items as Body[]).map((i) => i.name)).toContain('CampaignPilotStarted');
 
     // A quote while LIFT30 is live for everyone.
+    // U-1 has never paid: the members' perks make them a new user (−5 % after the campaign).
     const q = await ok('POST', '/api/quote', { userId: 'U-1', items: [{ sku: 'LIFT30-SKU', qty: 2 }] });
-    expect(q.total).toEqual({ amount: 16_900, currency: 'CNY' });
+    expect(q.total).toEqual({ amount: 16_055, currency: 'CNY' });
     expect(q.lines.map((l: Body) => [l.kind, l.amount.amount])).toContainEqual(['campaign', -3_000]);
+    expect(q.lines.map((l: Body) => [l.kind, l.amount.amount])).toContainEqual(['personal', -845]);
     expect(
       (
         await call('POST', '/api/quote', {
