@@ -241,6 +241,8 @@ describe('storeflow status', () => {
     expect(status).toMatchObject({ running: true, dataDir, pid: process.pid, url: runtime.url });
     expect(status.clock).toMatch(/^virtual \(\d{4}-/);
     expect(status.workflows.map((w: { name: string }) => w.name).sort()).toEqual([
+      expect.stringMatching(/CampaignsExperimentWorkflow/),
+      expect.stringMatching(/CampaignsLaunchWorkflow/),
       expect.stringMatching(/MembersNightlyWorkflow/),
       expect.stringMatching(/PresaleOrderWorkflow/),
       expect.stringMatching(/RepricingRunWorkflow/),

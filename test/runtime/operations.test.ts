@@ -491,6 +491,8 @@ describe('the overview on the local runtime', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const o = res.body;
     expect(Object.keys(o.runs).sort()).toEqual([
+      'CampaignLaunch',
+      'ExperimentRun',
       'MembersNightly',
       'PresaleOrder',
       'PurchaseOrderApproval',

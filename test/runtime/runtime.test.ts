@@ -86,6 +86,7 @@ describe('the local runtime running the app', () => {
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
       expect.stringMatching(/MembersLedgerEventsRule/),
+      expect.stringMatching(/MetricsOrderEventsRule/),
       expect.stringMatching(/PresaleCallbackRule/),
       expect.stringMatching(/PresaleDepositPaidRule/),
       expect.stringMatching(/RepricingPricingEventsRule/),
@@ -166,6 +167,8 @@ describe('the local runtime running the app', () => {
     expect(tables.TableNames).toEqual(['storeflow-dev-stateful-StoreflowTable']);
     const machines = await new SFNClient(aws()).send(new ListStateMachinesCommand({}));
     expect(machines.stateMachines?.map((m) => m.name).sort()).toEqual([
+      expect.stringMatching(/CampaignsExperimentWorkflow/),
+      expect.stringMatching(/CampaignsLaunchWorkflow/),
       expect.stringMatching(/MembersNightlyWorkflow/),
       expect.stringMatching(/PresaleOrderWorkflow/),
       expect.stringMatching(/RepricingRunWorkflow/),
