@@ -1,6 +1,5 @@
 import {
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -11,7 +10,7 @@ import type { LeaderboardEntry } from '#domain/members/leaderboard';
 import { bucketOf } from '#domain/members/members';
 import type { MemberPolicy, StoredMemberPolicy } from '#domain/members/policy';
 import type { AnnualGrant, MemberRecord, MemberStore, Page } from '#domain/members/store';
-import { isConditionalCheckFailed } from './client.ts';
+import { conditionalWrite, getItem, queryAll } from './client.ts';
 import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
 import { keys } from './schema.ts';
 
@@ -35,37 +34,17 @@ export class DynamoMemberStore implements MemberStore {
     private readonly tableName: string,
   ) {}
 
-  async #get(key: Item): Promise<Item | undefined> {
-    return (await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })))
-      .Item;
+  #get(key: Item): Promise<Item | undefined> {
+    return getItem(this.db, this.tableName, key);
   }
 
-  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...input,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return queryAll(this.db, this.tableName, input);
   }
 
   /** A conditional write: its new attributes, or null when the condition failed. */
-  async #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
-    try {
-      const result = await this.db.send(command as UpdateCommand);
-      return ((result as { Attributes?: Item }).Attributes ?? {}) as Item;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return null;
-      throw error;
-    }
+  #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
+    return conditionalWrite(this.db, command);
   }
 
   // --- the policy ------------------------------------------------------------------------------

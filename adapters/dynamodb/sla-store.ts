@@ -1,7 +1,6 @@
 import {
   BatchGetCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -18,7 +17,7 @@ import type {
   PromiseSubject,
   SlaPromise,
 } from '#domain/sla/store';
-import { isConditionalCheckFailed } from './client.ts';
+import { conditionalWrite, getItem, queryAll } from './client.ts';
 import { keys } from './schema.ts';
 
 /** Queries one ledger page may take when a kind filter leaves pages short. */
@@ -62,36 +61,16 @@ export class DynamoPromiseStore implements PromiseStore {
     private readonly tableName: string,
   ) {}
 
-  async #get(key: Item): Promise<Item | undefined> {
-    return (await this.db.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })))
-      .Item;
+  #get(key: Item): Promise<Item | undefined> {
+    return getItem(this.db, this.tableName, key);
   }
 
-  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...input,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...((page.Items ?? []) as Item[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return queryAll(this.db, this.tableName, input);
   }
 
-  async #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
-    try {
-      const result = await this.db.send(command as UpdateCommand);
-      return ((result as { Attributes?: Item }).Attributes ?? {}) as Item;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return null;
-      throw error;
-    }
+  #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
+    return conditionalWrite(this.db, command);
   }
 
   // --- policies ------------------------------------------------------------------------------------
