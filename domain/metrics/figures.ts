@@ -454,14 +454,21 @@ export interface StoredEvent {
   readonly variant?: string | undefined;
 }
 
-/** Each eventId once (a batch sent again keeps its events again). */
-export function uniqueEvents(events: Iterable<StoredEvent>): StoredEvent[] {
-  const seen = new Map<string, StoredEvent>();
-  for (const e of events) if (!seen.has(e.eventId)) seen.set(e.eventId, e);
-  return [...seen.values()];
+/** Each eventId once (a batch sent again keeps its events again): the first of each, in order. */
+export function* uniqueEvents(events: Iterable<StoredEvent>): Generator<StoredEvent> {
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (seen.has(e.eventId)) continue;
+    seen.add(e.eventId);
+    yield e;
+  }
 }
 
-/** Events folded into user-days: the steps per channel and the visits of each user's store day. */
+/**
+ * Events folded into user-days: the steps per channel and the visits of each user's store day.
+ * One pass, each eventId once; `events` may be a generator (the store decodes its segments into
+ * it one at a time, so a day of a million events is never held as a million objects).
+ */
 export function foldUserDays(events: Iterable<StoredEvent>): UserDay[] {
   const days = new Map<
     string,
@@ -501,7 +508,11 @@ export function foldMarks(
   kind: 'campaign' | 'experiment',
   id: string,
 ): VariantMark[] {
-  return uniqueEvents(events)
-    .filter((e) => (kind === 'campaign' ? e.campaignId : e.experimentId) === id && e.variant !== undefined)
-    .map((e) => ({ variant: e.variant!, userKey: e.userKey, at: e.at, type: e.type }));
+  const marks: VariantMark[] = [];
+  for (const e of uniqueEvents(events)) {
+    if ((kind === 'campaign' ? e.campaignId : e.experimentId) === id && e.variant !== undefined) {
+      marks.push({ variant: e.variant, userKey: e.userKey, at: e.at, type: e.type });
+    }
+  }
+  return marks;
 }
