@@ -61,18 +61,19 @@ function encodeSegment(events: readonly NormalizedEvent[]): Buffer {
 function* decodeSegment(day: string, data: Uint8Array): Generator<StoredEvent> {
   const rows = JSON.parse(gunzipSync(data).toString('utf8')) as Row[];
   for (const [eventId, userKey, type, channel, at, sku, campaignId, experimentId, variant] of rows) {
-    yield {
+    const e: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
       eventId,
       userKey,
       day,
       type: type as StoredEvent['type'],
       channel,
       at,
-      ...(sku !== null ? { sku } : {}),
-      ...(campaignId !== null ? { campaignId } : {}),
-      ...(experimentId !== null ? { experimentId } : {}),
-      ...(variant !== null ? { variant } : {}),
     };
+    if (sku !== null) e.sku = sku;
+    if (campaignId !== null) e.campaignId = campaignId;
+    if (experimentId !== null) e.experimentId = experimentId;
+    if (variant !== null) e.variant = variant;
+    yield e;
   }
 }
 

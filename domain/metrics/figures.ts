@@ -470,21 +470,32 @@ export function* uniqueEvents(events: Iterable<StoredEvent>): Generator<StoredEv
  * it one at a time, so a day of a million events is never held as a million objects).
  */
 export function foldUserDays(events: Iterable<StoredEvent>): UserDay[] {
-  const days = new Map<
-    string,
-    {
-      day: string;
-      userKey: string;
-      steps: Map<string, Set<StorefrontEventType>>;
-      visits: Map<string, { at: string; channel: string }>;
-    }
-  >();
+  type Folding = {
+    day: string;
+    userKey: string;
+    steps: Map<string, Set<StorefrontEventType>>;
+    visits: Map<string, { at: string; channel: string }>;
+  };
+  // by day, then by user: events come a day at a time (a segment holds one day), so the day's map
+  // is looked up once per run of events, and no `day + user` key is built per event
+  const byDay = new Map<string, Map<string, Folding>>();
+  const folded: Folding[] = [];
+  let day: string | undefined;
+  let users: Map<string, Folding> | undefined;
   for (const e of uniqueEvents(events)) {
-    const key = `${e.day}\u0000${e.userKey}`;
-    let d = days.get(key);
+    if (e.day !== day || users === undefined) {
+      day = e.day;
+      users = byDay.get(day);
+      if (!users) {
+        users = new Map();
+        byDay.set(day, users);
+      }
+    }
+    let d = users.get(e.userKey);
     if (!d) {
       d = { day: e.day, userKey: e.userKey, steps: new Map(), visits: new Map() };
-      days.set(key, d);
+      users.set(e.userKey, d);
+      folded.push(d);
     }
     let steps = d.steps.get(e.channel);
     if (!steps) {
@@ -494,7 +505,7 @@ export function foldUserDays(events: Iterable<StoredEvent>): UserDay[] {
     steps.add(e.type);
     if (e.type === 'visit') d.visits.set(`${e.at}|${e.channel}`, { at: e.at, channel: e.channel });
   }
-  return [...days.values()].map((d) => ({
+  return folded.map((d) => ({
     day: d.day,
     userKey: d.userKey,
     steps: d.steps,
