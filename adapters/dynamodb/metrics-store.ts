@@ -58,20 +58,28 @@ function encodeSegment(events: readonly NormalizedEvent[]): Buffer {
   return gzipSync(JSON.stringify(rows));
 }
 
-function decodeSegment(day: string, data: Uint8Array): StoredEvent[] {
+function* decodeSegment(day: string, data: Uint8Array): Generator<StoredEvent> {
   const rows = JSON.parse(gunzipSync(data).toString('utf8')) as Row[];
-  return rows.map(([eventId, userKey, type, channel, at, sku, campaignId, experimentId, variant]) => ({
-    eventId,
-    userKey,
-    day,
-    type: type as StoredEvent['type'],
-    channel,
-    at,
-    ...(sku !== null ? { sku } : {}),
-    ...(campaignId !== null ? { campaignId } : {}),
-    ...(experimentId !== null ? { experimentId } : {}),
-    ...(variant !== null ? { variant } : {}),
-  }));
+  for (const [eventId, userKey, type, channel, at, sku, campaignId, experimentId, variant] of rows) {
+    const e: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
+      eventId,
+      userKey,
+      day,
+      type: type as StoredEvent['type'],
+      channel,
+      at,
+    };
+    if (sku !== null) e.sku = sku;
+    if (campaignId !== null) e.campaignId = campaignId;
+    if (experimentId !== null) e.experimentId = experimentId;
+    if (variant !== null) e.variant = variant;
+    yield e;
+  }
+}
+
+/** The events of stored segments, decoded one segment at a time as they are read. */
+function* decodeSegments(segments: ReadonlyArray<{ day: string; data: Uint8Array }>): Generator<StoredEvent> {
+  for (const { day, data } of segments) yield* decodeSegment(day, data);
 }
 
 async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -152,11 +160,16 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
 
   /** The stored events of these store days (each eventId may appear more than once). */
   async events(days: readonly string[]): Promise<StoredEvent[]> {
+    return [...decodeSegments(await this.#segments(days))];
+  }
+
+  /** The stored segments (still compressed) of these store days. */
+  async #segments(days: readonly string[]): Promise<Array<{ day: string; data: Uint8Array }>> {
     const partitions = days.flatMap((day) =>
       Array.from({ length: SEGMENT_SHARDS }, (_, s) => ({ day, pk: keys.metricsSegmentPartition(day, s) })),
     );
     const pages = await pool(partitions, 8, async ({ day, pk }) =>
-      (await this.#partition(pk)).flatMap((item) => decodeSegment(day, item.e as Uint8Array)),
+      (await this.#partition(pk)).map((item) => ({ day, data: item.e as Uint8Array })),
     );
     return pages.flat();
   }
@@ -188,13 +201,17 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
   }
 
   async userDays(days: readonly string[]): Promise<UserDay[]> {
-    return foldUserDays(await this.events(days));
+    return foldUserDays(decodeSegments(await this.#segments(days)));
   }
 
   async userDaysOf(wanted: ReadonlyArray<{ day: string; userKey: string }>): Promise<UserDay[]> {
     const users = new Set(wanted.map((k) => `${k.day}\u0000${k.userKey}`));
-    const events = await this.events([...new Set(wanted.map((k) => k.day))]);
-    return foldUserDays(events.filter((e) => users.has(`${e.day}\u0000${e.userKey}`)));
+    const segments = await this.#segments([...new Set(wanted.map((k) => k.day))]);
+    return foldUserDays(
+      (function* () {
+        for (const e of decodeSegments(segments)) if (users.has(`${e.day}\u0000${e.userKey}`)) yield e;
+      })(),
+    );
   }
 
   async ordersPaid(fromDay: string, toDay: string): Promise<PaidOrder[]> {
@@ -260,7 +277,7 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
   }
 
   async marks(kind: 'campaign' | 'experiment', id: string, days: readonly string[]): Promise<VariantMark[]> {
-    return foldMarks(await this.events(days), kind, id);
+    return foldMarks(decodeSegments(await this.#segments(days)), kind, id);
   }
 
   // --- writes from the bus and the API -------------------------------------------------------------

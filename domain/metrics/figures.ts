@@ -454,30 +454,48 @@ export interface StoredEvent {
   readonly variant?: string | undefined;
 }
 
-/** Each eventId once (a batch sent again keeps its events again). */
-export function uniqueEvents(events: Iterable<StoredEvent>): StoredEvent[] {
-  const seen = new Map<string, StoredEvent>();
-  for (const e of events) if (!seen.has(e.eventId)) seen.set(e.eventId, e);
-  return [...seen.values()];
+/** Each eventId once (a batch sent again keeps its events again): the first of each, in order. */
+export function* uniqueEvents(events: Iterable<StoredEvent>): Generator<StoredEvent> {
+  const seen = new Set<string>();
+  for (const e of events) {
+    if (seen.has(e.eventId)) continue;
+    seen.add(e.eventId);
+    yield e;
+  }
 }
 
-/** Events folded into user-days: the steps per channel and the visits of each user's store day. */
+/**
+ * Events folded into user-days: the steps per channel and the visits of each user's store day.
+ * One pass, each eventId once; `events` may be a generator (the store decodes its segments into
+ * it one at a time, so a day of a million events is never held as a million objects).
+ */
 export function foldUserDays(events: Iterable<StoredEvent>): UserDay[] {
-  const days = new Map<
-    string,
-    {
-      day: string;
-      userKey: string;
-      steps: Map<string, Set<StorefrontEventType>>;
-      visits: Map<string, { at: string; channel: string }>;
-    }
-  >();
+  type Folding = {
+    day: string;
+    userKey: string;
+    steps: Map<string, Set<StorefrontEventType>>;
+    visits: Map<string, { at: string; channel: string }>;
+  };
+  // by day, then by user: events come a day at a time (a segment holds one day), so the day's map
+  // is looked up once per run of events, and no `day + user` key is built per event
+  const byDay = new Map<string, Map<string, Folding>>();
+  const folded: Folding[] = [];
+  let day: string | undefined;
+  let users: Map<string, Folding> | undefined;
   for (const e of uniqueEvents(events)) {
-    const key = `${e.day}\u0000${e.userKey}`;
-    let d = days.get(key);
+    if (e.day !== day || users === undefined) {
+      day = e.day;
+      users = byDay.get(day);
+      if (!users) {
+        users = new Map();
+        byDay.set(day, users);
+      }
+    }
+    let d = users.get(e.userKey);
     if (!d) {
       d = { day: e.day, userKey: e.userKey, steps: new Map(), visits: new Map() };
-      days.set(key, d);
+      users.set(e.userKey, d);
+      folded.push(d);
     }
     let steps = d.steps.get(e.channel);
     if (!steps) {
@@ -487,7 +505,7 @@ export function foldUserDays(events: Iterable<StoredEvent>): UserDay[] {
     steps.add(e.type);
     if (e.type === 'visit') d.visits.set(`${e.at}|${e.channel}`, { at: e.at, channel: e.channel });
   }
-  return [...days.values()].map((d) => ({
+  return folded.map((d) => ({
     day: d.day,
     userKey: d.userKey,
     steps: d.steps,
@@ -501,7 +519,11 @@ export function foldMarks(
   kind: 'campaign' | 'experiment',
   id: string,
 ): VariantMark[] {
-  return uniqueEvents(events)
-    .filter((e) => (kind === 'campaign' ? e.campaignId : e.experimentId) === id && e.variant !== undefined)
-    .map((e) => ({ variant: e.variant!, userKey: e.userKey, at: e.at, type: e.type }));
+  const marks: VariantMark[] = [];
+  for (const e of uniqueEvents(events)) {
+    if ((kind === 'campaign' ? e.campaignId : e.experimentId) === id && e.variant !== undefined) {
+      marks.push({ variant: e.variant, userKey: e.userKey, at: e.at, type: e.type });
+    }
+  }
+  return marks;
 }

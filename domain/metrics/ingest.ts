@@ -7,8 +7,20 @@ import { checkBatch, type EventOutcome, type NormalizedEvent, STOREFRONT_LIMITS 
 export const DEDUPE_SLOT_MS = 60_000;
 
 /** An event id as the dedupe record keeps it: 96 bits of its SHA-256, base64url (16 characters). */
-export const eventHash = (eventId: string): string =>
-  createHash('sha256').update(eventId).digest().subarray(0, 12).toString('base64url');
+export const eventHash = (eventId: string): string => hashAndByte(eventId).hash;
+
+/** The id's hash and its first byte (what picks the shard), from one digest. */
+function hashAndByte(eventId: string): { hash: string; byte: number } {
+  const digest = createHash('sha256').update(eventId).digest();
+  return { hash: digest.subarray(0, 12).toString('base64url'), byte: digest[0]! };
+}
+
+/** The dedupe slot of an instant: its minute, `YYYY-MM-DDTHH:MM` (UTC). */
+export function slotOf(at: string): string {
+  // An event's `at` is normalized to `toISOString()` (checkBatch): its first 16 characters are it.
+  if (at.length === 24 && at[10] === 'T' && at[23] === 'Z') return at.slice(0, 16);
+  return new Date(Math.floor(Date.parse(at) / DEDUPE_SLOT_MS) * DEDUPE_SLOT_MS).toISOString().slice(0, 16);
+}
 
 /** The ids of one request that fall in one dedupe slot and shard. */
 export interface SeenWrite {
@@ -83,11 +95,10 @@ export function groupSeen(
   const index = new Map<string, number>();
   const keyOf = new Map<string, { write: number; hash: string }>();
   for (const { event } of valid) {
-    const hash = eventHash(event.eventId);
-    const slot = new Date(Math.floor(Date.parse(event.at) / DEDUPE_SLOT_MS) * DEDUPE_SLOT_MS)
-      .toISOString()
-      .slice(0, 16);
-    const shard = Buffer.from(hash, 'base64url')[0]! % shards;
+    const { hash, byte } = hashAndByte(event.eventId);
+    const slot = slotOf(event.at);
+    // the first byte of the hash (as the shard was always picked: the hash's first decoded byte)
+    const shard = byte % shards;
     const key = `${slot}#${shard}`;
     let i = index.get(key);
     if (i === undefined) {

@@ -64,6 +64,33 @@ describe('DynamoMetricsStore', () => {
     expect(events.map((e) => e.eventId).sort()).toEqual(['a1', 'a2', 'a3']);
   });
 
+  it('counts an event kept in two segments once when it folds them (a repeat in another batch)', async () => {
+    const ingest = ingestStorefrontEvents({ store, clock, timeZone: TZ });
+    const c = { campaignId: 'winter', variant: 'pilot' };
+    const first = [
+      ev('d1', '400', 'visit', '2026-11-25T02:00:00Z', c),
+      ev('d2', '400', 'add_to_cart', '2026-11-25T02:05:00Z', { ...c, sku: 'SKU-1' }),
+    ];
+    expect((await ingest(first)).accepted).toBe(2);
+    // d1 again beside a new event: another batch, so another segment holding d1 a second time
+    const again = await ingest([first[0]!, ev('d3', '401', 'visit', '2026-11-25T03:00:00Z', c)]);
+    expect(again.results.map((r) => r.status)).toEqual(['duplicate', 'accepted']);
+    const kept = (await store.events(['2026-11-25'])).map((e) => e.eventId).sort();
+    expect(kept).toEqual(['d1', 'd1', 'd2', 'd3']);
+    const days = await store.userDays(['2026-11-25']);
+    expect(days.map((d) => [d.userKey, d.visits.length]).sort()).toEqual([
+      ['400', 1],
+      ['401', 1],
+    ]);
+    expect((await store.userDaysOf([{ day: '2026-11-25', userKey: '400' }]))[0]?.visits).toHaveLength(1);
+    const marks = await store.marks('campaign', 'winter', ['2026-11-25']);
+    expect(marks.map((m) => `${m.userKey} ${m.type}`).sort()).toEqual([
+      '400 add_to_cart',
+      '400 visit',
+      '401 visit',
+    ]);
+  });
+
   it('keeps orders by store day, refunds by id, and each customer’s first payment as a minimum', async () => {
     const o = (orderId: string, paidAt: string, day: string) => ({
       orderId,

@@ -217,6 +217,66 @@ describe('the embedded store (dynalite driven in-process)', () => {
     }
   });
 
+  it('serializes UpdateItems on one item (the dedupe write): each id is told new exactly once', async () => {
+    const store = openDynaliteStore({ path: join(dir, 'locks') });
+    try {
+      await call(store, 'CreateTable', {
+        ...table('seen'),
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'g', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byG',
+            KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+      await active(store, 'seen');
+      // 30 requests at once on one item, as the storefront's dedupe write sends them: each adds
+      // three ids (overlapping its neighbours') and moves the item's index key; every waiter for
+      // the item's lock makes its writes in its own call, and sees all that the calls before it made.
+      const ids = (i: number) => [`h${i}`, `h${i + 1}`, `h${i + 2}`];
+      const before = { ...store.stats };
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          call(store, 'UpdateItem', {
+            TableName: 'seen',
+            Key: { pk: { S: 'slot' } },
+            UpdateExpression: 'ADD ids :ids SET g = :g',
+            ExpressionAttributeValues: { ':ids': { SS: ids(i) }, ':g': { S: `g${i}` } },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        ),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      const told = new Map<string, number>();
+      for (const [i, a] of answers.entries()) {
+        const held = new Set((a.body.Attributes as { ids?: { SS: string[] } } | undefined)?.ids?.SS ?? []);
+        for (const id of ids(i)) if (!held.has(id)) told.set(id, (told.get(id) ?? 0) + 1);
+      }
+      // h0 … h31: every id was new to exactly one request, never to two
+      expect([...told.values()].every((n) => n === 1)).toBe(true);
+      expect(told.size).toBe(32);
+      const item = await call(store, 'GetItem', { TableName: 'seen', Key: { pk: { S: 'slot' } } });
+      expect((item.body.Item as { ids: { SS: string[] } }).ids.SS).toHaveLength(32);
+      // each call is its own unit: the item and its index entries (old one deleted, new one put)
+      expect(store.stats.writes - before.writes).toBe(30 + 30 + 29);
+      const last = (item.body.Item as { g: { S: string } }).g.S;
+      const byG = await call(store, 'Query', {
+        TableName: 'seen',
+        IndexName: 'byG',
+        KeyConditionExpression: 'g = :g',
+        ExpressionAttributeValues: { ':g': { S: last } },
+      });
+      expect(byG.body.Count).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('closes the LevelDB iterator of every range read: none stays open however many run', async () => {
     // dynalite 4.0.0's streams never closed theirs: each Query, Scan, ListTables left one attached
     // to the database, its prefetched entries on the heap (~5 KB a Query), until the store closed.

@@ -4,11 +4,14 @@ import {
   attributeOrder,
   bps,
   divideHalfUp,
+  foldMarks,
+  foldUserDays,
   funnel,
   gmv,
   type PaidOrder,
   period,
   retention,
+  type StoredEvent,
   sellThrough,
   type UserDay,
   variantCounts,
@@ -301,5 +304,52 @@ describe('variant counts (the seam campaigns read)', () => {
       { variant: 'control', users: 1, clicks: 0, conversions: 0 },
       { variant: 'pilot', users: 2, clicks: 1, conversions: 1 },
     ]);
+  });
+});
+
+describe('folding stored events: each eventId once, in one pass', () => {
+  const stored = fc
+    .record({
+      eventId: fc.constantFrom('e1', 'e2', 'e3', 'e4', 'e5', 'e6'),
+      userKey: fc.constantFrom('u1', 'u2', 'anon:a'),
+      day: fc.constantFrom('2026-12-01', '2026-12-02'),
+      type: fc.constantFrom(...STOREFRONT_EVENT_TYPES),
+      channel: fc.constantFrom('search', 'ads'),
+      at: fc.constantFrom('2026-12-01T01:00:00.000Z', '2026-12-01T02:00:00.000Z'),
+      variant: fc.constantFrom('pilot', 'control'),
+    })
+    .map((e): StoredEvent => ({ ...e, campaignId: 'spring' }));
+  const firstOfEach = (events: readonly StoredEvent[]) =>
+    events.filter((e, i) => events.findIndex((x) => x.eventId === e.eventId) === i);
+  const shape = (days: ReturnType<typeof foldUserDays>) =>
+    days
+      .map((d) => ({
+        key: `${d.day} ${d.userKey}`,
+        steps: [...d.steps].map(([c, s]) => `${c}:${[...s].sort().join(',')}`).sort(),
+        visits: d.visits.map((v) => `${v.at}|${v.channel}`).sort(),
+      }))
+      .sort((a, b) => a.key.localeCompare(b.key));
+
+  it('a repeat (the same eventId kept in another segment) changes nothing; a generator is enough', () => {
+    fc.assert(
+      fc.property(fc.array(stored, { maxLength: 30 }), (events) => {
+        // once through: the store hands the fold a generator over its segments
+        const once = function* () {
+          yield* events;
+        };
+        expect(shape(foldUserDays(once()))).toEqual(shape(foldUserDays(firstOfEach(events))));
+        expect(foldMarks(once(), 'campaign', 'spring')).toEqual(
+          foldMarks(firstOfEach(events), 'campaign', 'spring'),
+        );
+        // the first of an eventId is the one counted, whatever its repeats say
+        const visitors = new Set(
+          firstOfEach(events)
+            .filter((e) => e.type === 'visit')
+            .map((e) => e.userKey),
+        );
+        const folded = foldUserDays(once()).filter((d) => d.visits.length > 0);
+        expect(new Set(folded.map((d) => d.userKey))).toEqual(visitors);
+      }),
+    );
   });
 });

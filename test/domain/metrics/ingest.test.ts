@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { matchWriteKey, writeKeys } from '#domain/metrics/access';
 import { storefrontEndpoint } from '#domain/metrics/endpoint';
-import { ingestStorefrontEvents, parseStorefrontBody } from '#domain/metrics/ingest';
-import { checkBatch, STOREFRONT_LIMITS } from '#domain/metrics/storefront';
+import { groupSeen, ingestStorefrontEvents, parseStorefrontBody } from '#domain/metrics/ingest';
+import { checkBatch, type NormalizedEvent, STOREFRONT_LIMITS } from '#domain/metrics/storefront';
 import { ManualClock } from '#domain/shared/clock';
 import {
   PayloadTooLargeError,
@@ -153,6 +155,44 @@ describe('ingest: exactly once by eventId, one write per user and day', () => {
       reason: /2026-12-02T03:00Z holds more events/,
     });
     expect(store.kept.map((e) => e.eventId)).toEqual(['e4']);
+  });
+});
+
+describe('groupSeen: the dedupe writes of a batch', () => {
+  // The slot and shard as decision 31 defines them, computed the long way round.
+  const reference = (eventId: string, at: string, shards: number) => {
+    const hash = createHash('sha256').update(eventId).digest().subarray(0, 12).toString('base64url');
+    const slot = new Date(Math.floor(Date.parse(at) / 60_000) * 60_000).toISOString().slice(0, 16);
+    return { hash, key: `${slot}#${Buffer.from(hash, 'base64url')[0]! % shards}` };
+  };
+
+  it('puts each id in the slot of its minute and the shard of its hash, one write per slot and shard', () => {
+    const event = fc.record({
+      eventId: fc.string({ minLength: 1, maxLength: 40 }),
+      ms: fc.integer({ min: Date.parse('2000-01-01T00:00:00Z'), max: Date.parse('2099-12-31T23:59:59Z') }),
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(event, { maxLength: 60, selector: (e) => e.eventId }),
+        fc.integer({ min: 1, max: 16 }),
+        (raw, shards) => {
+          const valid = raw.map(({ eventId, ms }) => ({
+            event: { eventId, at: new Date(ms).toISOString() } as NormalizedEvent,
+          }));
+          const { writes, keyOf } = groupSeen(valid, shards);
+          const keys = writes.map((w) => `${w.slot}#${w.shard}`);
+          expect(new Set(keys).size).toBe(writes.length); // one write per slot and shard
+          for (const { event } of valid) {
+            const want = reference(event.eventId, event.at, shards);
+            const got = keyOf.get(event.eventId)!;
+            expect(got.hash).toBe(want.hash);
+            expect(keys[got.write]).toBe(want.key);
+            expect(writes[got.write]!.hashes).toContain(want.hash);
+          }
+          expect(writes.reduce((n, w) => n + w.hashes.length, 0)).toBe(valid.length);
+        },
+      ),
+    );
   });
 });
 
