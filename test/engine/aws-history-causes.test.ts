@@ -243,7 +243,7 @@ const cases: Case[] = [
   {
     name: 'Parallel: a branch that fails fails the Parallel (ParallelStateFailed) and the execution',
     source:
-      'Developer guide, "Parallel workflow state": "If any branch fails … the entire Parallel state fails"',
+      'Developer guide, "Parallel workflow state": "If any branch fails, because of an unhandled error or by transitioning to a Fail state, the entire Parallel state is considered to have failed"',
     def: {
       StartAt: 'Both',
       States: {
@@ -351,6 +351,117 @@ const cases: Case[] = [
       'ExecutionFailed',
     ],
   },
+  // ============================================================ JSONata outputs by state type
+  {
+    name: 'JSONata: a Choice rule may carry Output; the next state receives it',
+    source: 'Developer guide, "Choice workflow state" (JSONata: "Output" on a choice rule)',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Route',
+      States: {
+        Route: {
+          Type: 'Choice',
+          Choices: [
+            {
+              Condition: '{% $states.input.n > 1 %}',
+              Output: { big: '{% $states.input.n %}' },
+              Next: 'Done',
+            },
+          ],
+          Default: 'Done',
+        },
+        Done: { Type: 'Succeed' },
+      },
+    },
+    input: { n: 3 },
+    status: 'SUCCEEDED',
+    output: { big: 3 },
+    events: [
+      'ExecutionStarted',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'SucceedStateEntered',
+      'SucceedStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
+  {
+    name: "JSONata: a Parallel's Output reads $states.result (the branches' outputs in order)",
+    source: 'Developer guide, "Transforming data with JSONata" ($states.result in Output)',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'A', States: { A: { Type: 'Pass', Output: 1, End: true } } },
+            { StartAt: 'B', States: { B: { Type: 'Pass', Output: 2, End: true } } },
+          ],
+          Output: '{% $sum($states.result) %}',
+          End: true,
+        },
+      },
+    },
+    status: 'SUCCEEDED',
+    output: 3,
+    events: [
+      'ExecutionStarted',
+      'ParallelStateEntered',
+      'ParallelStateStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ParallelStateSucceeded',
+      'ParallelStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
+  {
+    name: 'JSONata: a catcher without Output passes the error output (Error, Cause) on',
+    source: 'Developer guide, "Handling errors" (JSONata Catch: the error output is the default output)',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Call',
+      States: {
+        Call: {
+          Type: 'Task',
+          Resource: fn('boom'),
+          Catch: [{ ErrorEquals: ['States.TaskFailed'], Next: 'Handle' }],
+          End: true,
+        },
+        Handle: { Type: 'Pass', Output: '{% $states.input.Error %}', End: true },
+      },
+    },
+    status: 'SUCCEEDED',
+    output: 'CustomError',
+    events: [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionFailed',
+      'TaskStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
+  {
+    name: "JSONata: a state's Output does not see its own Assign (EvaluationFailed, then the failure)",
+    source:
+      'Developer guide, "Passing data between states with variables": Assign and Output of a state read the variables as they were when it was entered; new values are visible from the next state',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Set',
+      States: { Set: { Type: 'Pass', Assign: { v: 1 }, Output: '{% $v %}', End: true } },
+    },
+    status: 'FAILED',
+    error: 'States.QueryEvaluationError',
+    cause: `${prefix('Set', 2)}The JSONata expression '$v' specified for the field 'Output' returned nothing (undefined).`,
+    events: ['ExecutionStarted', 'PassStateEntered', 'EvaluationFailed', 'ExecutionFailed'],
+  },
   // ============================================================ the Map's dynamic fields
   {
     name: 'Map: MaxConcurrencyPath selecting a string that is not a number fails before MapStateStarted',
@@ -415,7 +526,7 @@ const cases: Case[] = [
   {
     name: 'Map: ItemsPath selecting an object is States.Runtime (the Map needs an array)',
     source:
-      'Developer guide, "Map workflow state": "ItemsPath … must resolve to a JSON array"; the wording is ours (not recorded)',
+      'Developer guide, "Map workflow state": ItemsPath selects the array to iterate over; the wording is ours (not recorded)',
     def: { StartAt: 'Each', States: { Each: { Type: 'Map', ItemsPath: '$.xs', ...processor(), End: true } } },
     input: { xs: { a: 1 } },
     status: 'FAILED',
