@@ -73,6 +73,7 @@ interface Case {
   error?: string | null;
   cause?: string | null;
   events: string[];
+  check?: (r: SdkRun) => void;
 }
 
 const cases: Case[] = [
@@ -386,6 +387,38 @@ const cases: Case[] = [
     ],
   },
   {
+    name: "JSONata: a Choice's own Output applies when the Default is taken; a Fail with only Cause has no error",
+    source:
+      'Developer guide, "Choice workflow state" (Default; JSONata Output) and "Fail workflow state"; recorded: the state-level Output is the Default path\'s output',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'Route',
+      States: {
+        Route: {
+          Type: 'Choice',
+          Choices: [
+            { Condition: '{% $states.input.condition %}', Output: 'Condition Output block', Next: 'Yes' },
+          ],
+          Default: 'No',
+          Output: 'Default Output block',
+        },
+        Yes: { Type: 'Pass', End: true },
+        No: { Type: 'Fail', Cause: 'Condition is false' },
+      },
+    },
+    input: { condition: false },
+    status: 'FAILED',
+    error: null,
+    cause: 'Condition is false',
+    events: [
+      'ExecutionStarted',
+      'ChoiceStateEntered',
+      'ChoiceStateExited',
+      'FailStateEntered',
+      'ExecutionFailed',
+    ],
+  },
+  {
     name: "JSONata: a Parallel's Output reads $states.result (the branches' outputs in order)",
     source: 'Developer guide, "Transforming data with JSONata" ($states.result in Output)',
     def: {
@@ -641,6 +674,7 @@ describe('issue #15: history and causes by state type, through @aws-sdk/client-s
       if (c.cause === null) expect('cause' in r).toBe(false);
       else if (c.cause !== undefined) expect(r.cause).toBe(c.cause);
       expect(types(r)).toEqual(c.events);
+      c.check?.(r);
     });
   }
 });
