@@ -19,6 +19,9 @@ export default defineConfig({
     exclude: ['test/engine/crash.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
+    // the TestState and mock-configuration tests synthesize the app once in beforeAll (the presale
+    // workflow's real definition): tens of seconds on a loaded machine, over vitest's 10 s default
+    hookTimeout: 120_000,
     pool: 'forks',
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
