@@ -40,6 +40,14 @@ const runtime = await startRuntime({
 });
 send({ type: 'ready', url: runtime.url });
 
+// The bench that forked this runtime was killed (Ctrl-C, a timeout): the IPC channel closes, and the
+// runtime goes with it instead of running on as an orphan.
+let closing = false;
+process.on('disconnect', () => {
+  if (closing) return;
+  void runtime.close().finally(() => process.exit(0));
+});
+
 const gc = (globalThis as { gc?: () => void }).gc;
 process.on('message', async (message: { type: string }) => {
   switch (message.type) {
@@ -60,6 +68,7 @@ process.on('message', async (message: { type: string }) => {
       send({ type: 'stats', ...runtime.stats() });
       return;
     case 'close':
+      closing = true;
       await runtime.close();
       send({ type: 'closed' });
       process.disconnect();

@@ -1,16 +1,9 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import {
-  Choice,
-  Condition,
-  DistributedMap,
-  JsonPath,
-  Pass,
-  StateMachineType,
-  Succeed,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { JsonPath, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { MEMBERS_STEP_REJECTED } from '#domain/members/nightly';
 import type { StageConfig } from '../lib/config.ts';
+import { bucketMap } from './_kit/bucket-map.ts';
 import { StoreflowWorkflow } from './_kit/state-machine.ts';
 
 export interface MembersNightlyWorkflowProps {
@@ -52,37 +45,13 @@ export class MembersNightlyWorkflow extends StoreflowWorkflow<NightlyState> {
           { step: 'start', date: JsonPath.stringAt('$.date') },
           '$.start',
         );
-        const page = steps.step(
-          'EvaluatePage',
-          {
-            step: 'evaluate',
-            context: JsonPath.objectAt('$.context'),
-            bucket: JsonPath.numberAt('$.bucket'),
-            cursor: JsonPath.stringAt('$.cursor'),
-          },
-          '$.page',
-        );
-        const nextPage = new Pass(scope, 'EvaluateNextPage', {
-          parameters: { 'context.$': '$.context', 'bucket.$': '$.bucket', 'cursor.$': '$.page.cursor' },
-        });
-        nextPage.next(page);
-        const processor = page.next(
-          new Choice(scope, 'EvaluateMorePages?')
-            .when(Condition.isNotNull('$.page.cursor'), nextPage)
-            .otherwise(new Succeed(scope, 'EvaluateBucketDone')),
-        );
-        const evaluate = new DistributedMap(scope, 'Evaluate', {
-          itemsPath: '$.start.buckets',
-          itemSelector: {
-            'bucket.$': '$$.Map.Item.Value',
-            'context.$': '$.start.context',
-            // The first page (an empty cursor: Step Functions drops a null from parameters).
-            cursor: '',
-          },
+        const evaluate = bucketMap(scope, steps, {
+          id: 'Evaluate',
+          pageState: 'EvaluatePage',
+          step: 'evaluate',
+          contextKey: 'context',
           maxConcurrency: NIGHTLY_MAX_CONCURRENCY,
-          mapExecutionType: StateMachineType.STANDARD,
-          resultPath: JsonPath.DISCARD,
-        }).itemProcessor(processor);
+        });
         return start.next(evaluate).next(new Succeed(scope, 'Done'));
       },
     });

@@ -1,16 +1,9 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import {
-  Choice,
-  Condition,
-  DistributedMap,
-  JsonPath,
-  Pass,
-  StateMachineType,
-  Succeed,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { JsonPath, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { REPRICING_STEP_REJECTED } from '#domain/repricing/run';
 import type { StageConfig } from '../lib/config.ts';
+import { bucketMap } from './_kit/bucket-map.ts';
 import { StoreflowWorkflow } from './_kit/state-machine.ts';
 
 export interface RepricingRunWorkflowProps {
@@ -50,37 +43,13 @@ export class RepricingRunWorkflow extends StoreflowWorkflow<RepricingState> {
       failedAlarm: 'An hourly repricing run failed; some SKUs may not have been repriced this hour',
       definition: (steps, scope) => {
         const start = steps.step('StartRun', { step: 'start', at: JsonPath.stringAt('$.at') }, '$.start');
-        const page = steps.step(
-          'RepricePage',
-          {
-            step: 'page',
-            pricingRun: JsonPath.objectAt('$.pricingRun'),
-            bucket: JsonPath.numberAt('$.bucket'),
-            cursor: JsonPath.stringAt('$.cursor'),
-          },
-          '$.page',
-        );
-        const nextPage = new Pass(scope, 'RepriceNextPage', {
-          parameters: { 'pricingRun.$': '$.pricingRun', 'bucket.$': '$.bucket', 'cursor.$': '$.page.cursor' },
-        });
-        nextPage.next(page);
-        const processor = page.next(
-          new Choice(scope, 'RepriceMorePages?')
-            .when(Condition.isNotNull('$.page.cursor'), nextPage)
-            .otherwise(new Succeed(scope, 'RepriceBucketDone')),
-        );
-        const reprice = new DistributedMap(scope, 'Reprice', {
-          itemsPath: '$.start.buckets',
-          itemSelector: {
-            'bucket.$': '$$.Map.Item.Value',
-            'pricingRun.$': '$.start.context',
-            // The first page (an empty cursor: Step Functions drops a null from parameters).
-            cursor: '',
-          },
+        const reprice = bucketMap(scope, steps, {
+          id: 'Reprice',
+          pageState: 'RepricePage',
+          step: 'page',
+          contextKey: 'pricingRun',
           maxConcurrency: REPRICING_MAX_CONCURRENCY,
-          mapExecutionType: StateMachineType.STANDARD,
-          resultPath: JsonPath.DISCARD,
-        }).itemProcessor(processor);
+        });
         return start.next(reprice).next(new Succeed(scope, 'Done'));
       },
     });

@@ -1,18 +1,10 @@
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import {
-  Choice,
-  Condition,
-  DistributedMap,
-  JsonPath,
-  Pass,
-  StateMachineType,
-  Succeed,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { JsonPath, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { RESTOCK_STEP_REJECTED } from '#domain/restock/sweep';
 import type { StageConfig } from '../lib/config.ts';
+import { bucketMap } from './_kit/bucket-map.ts';
 import { StoreflowWorkflow } from './_kit/state-machine.ts';
-import type { WorkflowSteps } from './_kit/steps.ts';
 
 export interface RestockSweepWorkflowProps {
   /** The function that performs every step (functions/restock-step.handler.ts). */
@@ -56,57 +48,28 @@ export class RestockSweepWorkflow extends StoreflowWorkflow<SweepState> {
           { step: 'start', date: JsonPath.stringAt('$.date') },
           '$.start',
         );
-        const measure = bucketMap(scope, steps, 'Measure', 'MeasurePage', 'measure');
+        const measure = bucketMap(scope, steps, {
+          id: 'Measure',
+          pageState: 'MeasurePage',
+          step: 'measure',
+          contextKey: 'sweep',
+          maxConcurrency: SWEEP_MAX_CONCURRENCY,
+        });
         const rank = steps.step(
           'Rank',
           { step: 'rank', sweep: JsonPath.objectAt('$.start.context') },
           '$.ranking',
         );
-        const check = bucketMap(scope, steps, 'Check', 'CheckPage', 'check');
+        const check = bucketMap(scope, steps, {
+          id: 'Check',
+          pageState: 'CheckPage',
+          step: 'check',
+          contextKey: 'sweep',
+          maxConcurrency: SWEEP_MAX_CONCURRENCY,
+        });
         return start.next(measure).next(rank).next(check).next(new Succeed(scope, 'Done'));
       },
     });
     this.acknowledgeDistributedMapChildren();
   }
-}
-
-/** A Distributed Map over the buckets; each child walks its bucket a page at a time. */
-function bucketMap(
-  scope: Construct,
-  steps: WorkflowSteps<SweepState>,
-  id: 'Measure' | 'Check',
-  pageState: 'MeasurePage' | 'CheckPage',
-  step: 'measure' | 'check',
-): DistributedMap {
-  const page = steps.step(
-    pageState,
-    {
-      step,
-      sweep: JsonPath.objectAt('$.sweep'),
-      bucket: JsonPath.numberAt('$.bucket'),
-      cursor: JsonPath.stringAt('$.cursor'),
-    },
-    '$.page',
-  );
-  const nextPage = new Pass(scope, `${id}NextPage`, {
-    parameters: { 'sweep.$': '$.sweep', 'bucket.$': '$.bucket', 'cursor.$': '$.page.cursor' },
-  });
-  nextPage.next(page);
-  const processor = page.next(
-    new Choice(scope, `${id}MorePages?`)
-      .when(Condition.isNotNull('$.page.cursor'), nextPage)
-      .otherwise(new Succeed(scope, `${id}BucketDone`)),
-  );
-  return new DistributedMap(scope, id, {
-    itemsPath: '$.start.buckets',
-    itemSelector: {
-      'bucket.$': '$$.Map.Item.Value',
-      'sweep.$': '$.start.context',
-      // The first page (an empty cursor: Step Functions drops a null from parameters).
-      cursor: '',
-    },
-    maxConcurrency: SWEEP_MAX_CONCURRENCY,
-    mapExecutionType: StateMachineType.STANDARD,
-    resultPath: JsonPath.DISCARD,
-  }).itemProcessor(processor);
 }

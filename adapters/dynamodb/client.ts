@@ -62,3 +62,29 @@ export async function conditionalWrite(
     throw error;
   }
 }
+
+/**
+ * A store over the single table: the client, the table's name, and the three reads and writes
+ * every store makes (one item, every page of a query, a conditional write).
+ */
+export abstract class TableStore {
+  constructor(
+    protected readonly db: DynamoDBDocumentClient,
+    protected readonly tableName: string,
+  ) {}
+
+  /** One item by key (strongly consistent unless asked otherwise). */
+  protected item(key: Item, consistent = true): Promise<Item | undefined> {
+    return getItem(this.db, this.tableName, key, consistent);
+  }
+
+  /** Every item a Query matches, page after page. */
+  protected items(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    return queryAll(this.db, this.tableName, input);
+  }
+
+  /** A conditional write: its returned attributes, or null when the condition failed. */
+  protected conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
+    return conditionalWrite(this.db, command);
+  }
+}

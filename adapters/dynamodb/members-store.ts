@@ -1,16 +1,10 @@
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Coupon } from '#domain/members/coupons';
 import type { LeaderboardEntry } from '#domain/members/leaderboard';
 import { bucketOf } from '#domain/members/members';
 import type { MemberPolicy, StoredMemberPolicy } from '#domain/members/policy';
 import type { AnnualGrant, MemberRecord, MemberStore, Page } from '#domain/members/store';
-import { conditionalWrite, getItem, queryAll } from './client.ts';
+import { TableStore } from './client.ts';
 import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
 import { keys } from './schema.ts';
 
@@ -28,29 +22,11 @@ const toMember = (item: Item): MemberRecord => ({
 const toCoupon = (item: Item): Coupon => strip(item) as unknown as Coupon;
 
 /** The member ledger and the coupon ledger on the single table (schema.ts lists the access patterns). */
-export class DynamoMemberStore implements MemberStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  #get(key: Item): Promise<Item | undefined> {
-    return getItem(this.db, this.tableName, key);
-  }
-
-  #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    return queryAll(this.db, this.tableName, input);
-  }
-
-  /** A conditional write: its new attributes, or null when the condition failed. */
-  #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
-    return conditionalWrite(this.db, command);
-  }
-
+export class DynamoMemberStore extends TableStore implements MemberStore {
   // --- the policy ------------------------------------------------------------------------------
 
   async getPolicy(): Promise<StoredMemberPolicy | null> {
-    const item = await this.#get(keys.memberPolicy());
+    const item = await this.item(keys.memberPolicy());
     return item
       ? ({
           ...(strip(item) as unknown as StoredMemberPolicy),
@@ -65,7 +41,7 @@ export class DynamoMemberStore implements MemberStore {
     at: string,
   ): Promise<StoredMemberPolicy | null> {
     const record: StoredMemberPolicy = { ...policy, version: (expectedVersion ?? 0) + 1, updatedAt: at };
-    const saved = await this.#conditional(
+    const saved = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.memberPolicy(), entity: 'MemberPolicy', ...record },
@@ -87,7 +63,7 @@ export class DynamoMemberStore implements MemberStore {
   // --- members ---------------------------------------------------------------------------------
 
   async getMember(customerId: string): Promise<MemberRecord | null> {
-    const item = await this.#get(keys.member(customerId));
+    const item = await this.item(keys.member(customerId));
     return item ? toMember(item) : null;
   }
 
@@ -105,7 +81,7 @@ export class DynamoMemberStore implements MemberStore {
         }),
       );
     }
-    const saved = await this.#conditional(
+    const saved = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: {
@@ -123,7 +99,7 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   async bucketsInUse(): Promise<number[]> {
-    const item = await this.#get(keys.memberBuckets());
+    const item = await this.item(keys.memberBuckets());
     const buckets = item?.buckets;
     return buckets instanceof Set ? [...(buckets as Set<number>)].map(Number).sort((a, b) => a - b) : [];
   }
@@ -146,7 +122,7 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   async orderCustomer(orderId: string): Promise<string | null> {
-    const item = await this.#get(keys.memberOrder(orderId));
+    const item = await this.item(keys.memberOrder(orderId));
     return typeof item?.customerId === 'string' ? item.customerId : null;
   }
 
@@ -162,12 +138,12 @@ export class DynamoMemberStore implements MemberStore {
   // --- referral codes --------------------------------------------------------------------------
 
   async codeOwner(code: string): Promise<string | null> {
-    const item = await this.#get(keys.referralCode(code));
+    const item = await this.item(keys.referralCode(code));
     return typeof item?.customerId === 'string' ? item.customerId : null;
   }
 
   async claimCode(code: string, customerId: string): Promise<string> {
-    const made = await this.#conditional(
+    const made = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.referralCode(code), entity: 'ReferralCode', code, customerId },
@@ -181,7 +157,7 @@ export class DynamoMemberStore implements MemberStore {
   // --- coupons ---------------------------------------------------------------------------------
 
   async createCoupon(coupon: Coupon): Promise<boolean> {
-    const made = await this.#conditional(
+    const made = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: {
@@ -197,12 +173,12 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   async getCoupon(code: string): Promise<Coupon | null> {
-    const item = await this.#get(keys.coupon(code));
+    const item = await this.item(keys.coupon(code));
     return item ? toCoupon(item) : null;
   }
 
   async listCoupons(customerId: string): Promise<Coupon[]> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': keys.customerCoupons(customerId, '', '').gsi1pk },
@@ -216,7 +192,7 @@ export class DynamoMemberStore implements MemberStore {
     at: string,
     via: 'api' | 'shopify',
   ): Promise<Coupon | null> {
-    const updated = await this.#conditional(
+    const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.coupon(code),
@@ -239,7 +215,7 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   async cancelCoupon(code: string, at: string, reason: string): Promise<Coupon | null> {
-    const updated = await this.#conditional(
+    const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.coupon(code),
@@ -256,7 +232,7 @@ export class DynamoMemberStore implements MemberStore {
   // --- referral counters -----------------------------------------------------------------------
 
   async countIpReferral(ip: string, week: string, inviteeId: string, max: number): Promise<boolean> {
-    const counted = await this.#conditional(
+    const counted = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.ipReferrals(ip, week),
@@ -276,7 +252,7 @@ export class DynamoMemberStore implements MemberStore {
 
   async addToLeaderboard(period: string, inviterId: string, inviteeId: string, at: string): Promise<void> {
     // Counted once per invitee; `reachedAt` moves only when the count does.
-    await this.#conditional(
+    await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.leaderboard(period, inviterId),
@@ -294,7 +270,7 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   async removeFromLeaderboard(period: string, inviterId: string, inviteeId: string): Promise<void> {
-    await this.#conditional(
+    await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.leaderboard(period, inviterId),
@@ -306,7 +282,7 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   async leaderboard(period: string): Promise<LeaderboardEntry[]> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p',
       ExpressionAttributeValues: { ':p': keys.leaderboard(period, '').pk },
       ConsistentRead: true,
@@ -319,12 +295,12 @@ export class DynamoMemberStore implements MemberStore {
   }
 
   async getAnnualGrant(year: string): Promise<AnnualGrant | null> {
-    const item = await this.#get(keys.annualGrant(year));
+    const item = await this.item(keys.annualGrant(year));
     return item ? (strip(item) as unknown as AnnualGrant) : null;
   }
 
   async decideAnnualGrant(grant: AnnualGrant): Promise<AnnualGrant> {
-    const made = await this.#conditional(
+    const made = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.annualGrant(grant.year), entity: 'AnnualGrant', ...grant },

@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Sku, SkuSpec, StockLevels, Supplier } from '#domain/restock/catalog';
 import type { RestockPolicy, VersionedPolicy } from '#domain/restock/policy';
 import type { PurchaseOrder, PurchaseOrderStatus, Receipt } from '#domain/restock/purchase-order';
@@ -24,7 +17,7 @@ import type {
 import { CATALOG_BUCKETS } from '#domain/restock/sweep';
 import type { Money } from '#domain/shared/money';
 import { batchWrite } from './batch.ts';
-import { isConditionalCheckFailed } from './client.ts';
+import { isConditionalCheckFailed, TableStore } from './client.ts';
 import { decodeCursor, encodeCursor, isTableKey, pageAcrossBuckets } from './cursor.ts';
 import { keys } from './schema.ts';
 
@@ -46,36 +39,13 @@ function strip(item: Item): Item {
 }
 
 /** Restock's state on the single table (schema.ts lists the access patterns). */
-export class DynamoRestockStore implements RestockStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async #get(key: Item, consistent = true): Promise<Item | undefined> {
-    const result = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }),
-    );
-    return result.Item;
-  }
-
+export class DynamoRestockStore extends TableStore implements RestockStore {
   async #query(input: Omit<QueryCommandInput, 'TableName'>): Promise<{ items: Item[]; last?: Item }> {
     const result = await this.db.send(new QueryCommand({ TableName: this.tableName, ...input }));
     return {
       items: (result.Items ?? []) as Item[],
       ...(result.LastEvaluatedKey ? { last: result.LastEvaluatedKey } : {}),
     };
-  }
-
-  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const page = await this.#query({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) });
-      items.push(...page.items);
-      start = page.last;
-    } while (start);
-    return items;
   }
 
   /** A put that only creates; false when the item exists. */
@@ -110,14 +80,14 @@ export class DynamoRestockStore implements RestockStore {
   // --- policy -------------------------------------------------------------------------------------
 
   async getPolicy(): Promise<VersionedPolicy | null> {
-    const item = await this.#get(keys.restockPolicy());
+    const item = await this.item(keys.restockPolicy());
     return item ? (strip(item) as unknown as VersionedPolicy) : null;
   }
 
   async getPolicyVersion(version: number): Promise<VersionedPolicy | null> {
     const current = await this.getPolicy();
     if (current?.version === version) return current;
-    const item = await this.#get(keys.restockPolicyVersion(version), false);
+    const item = await this.item(keys.restockPolicyVersion(version), false);
     return item ? (strip(item) as unknown as VersionedPolicy) : null;
   }
 
@@ -156,12 +126,12 @@ export class DynamoRestockStore implements RestockStore {
   // --- suppliers ----------------------------------------------------------------------------------
 
   async getSupplier(supplierId: string): Promise<Supplier | null> {
-    const item = await this.#get(keys.supplier(supplierId), false);
+    const item = await this.item(keys.supplier(supplierId), false);
     return item ? (strip(item) as unknown as Supplier) : null;
   }
 
   async listSuppliers(): Promise<Supplier[]> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p',
       ExpressionAttributeValues: { ':p': 'SUPPLIERS' },
@@ -212,7 +182,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async purchasedInYear(supplierId: string, year: string, currency: string): Promise<Money> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': keys.supplier(supplierId).pk, ':s': `PURCHASE#${year}#` },
       ProjectionExpression: '#t',
@@ -228,7 +198,7 @@ export class DynamoRestockStore implements RestockStore {
   // --- SKUs -----------------------------------------------------------------------------------------
 
   async getSku(sku: string): Promise<Sku | null> {
-    const item = await this.#get(keys.sku(sku));
+    const item = await this.item(keys.sku(sku));
     return item ? toSku(item) : null;
   }
 
@@ -238,7 +208,7 @@ export class DynamoRestockStore implements RestockStore {
     expectedVersion: number | null,
     at: string,
   ): Promise<SaveResult<Sku>> {
-    const raw = expectedVersion === null ? undefined : await this.#get(keys.sku(spec.sku));
+    const raw = expectedVersion === null ? undefined : await this.item(keys.sku(spec.sku));
     const existing = raw ? toSku(raw) : null;
     const levels: StockLevels =
       onHand === undefined ? (existing?.levels ?? {}) : { api: { available: onHand, at } };
@@ -312,7 +282,7 @@ export class DynamoRestockStore implements RestockStore {
     at: string,
   ): Promise<void> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const item = await this.#get(keys.sku(sku));
+      const item = await this.item(keys.sku(sku));
       if (!item) return;
       if ((item.receiptIds as Set<string> | undefined)?.has(receiptId)) return;
       const level = ((item.levels ?? {}) as StockLevels)[locationId];
@@ -361,7 +331,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async getMeasure(sku: string): Promise<SkuMeasure | null> {
-    const item = await this.#get(keys.skuMeasure(sku), false);
+    const item = await this.item(keys.skuMeasure(sku), false);
     return item ? (strip(item) as unknown as SkuMeasure) : null;
   }
 
@@ -373,7 +343,7 @@ export class DynamoRestockStore implements RestockStore {
 
   async skuState(sku: string) {
     // CHECK < MEASURE < OPENPO#…: one range of the SKU's partition.
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':p': keys.sku(sku).pk, ':from': 'CHECK', ':to': 'OPENPO#\uffff' },
       ConsistentRead: true,
@@ -390,7 +360,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async getCheck(sku: string): Promise<SkuCheck | null> {
-    const item = await this.#get(keys.skuCheck(sku), false);
+    const item = await this.item(keys.skuCheck(sku), false);
     return item ? toCheck(item) : null;
   }
 
@@ -427,7 +397,7 @@ export class DynamoRestockStore implements RestockStore {
   // --- sales ledger -------------------------------------------------------------------------------
 
   async getOrderSale(orderId: string): Promise<OrderSale | null> {
-    const item = await this.#get(keys.orderSale(orderId));
+    const item = await this.item(keys.orderSale(orderId));
     return item ? toOrderSale(orderId, item) : null;
   }
 
@@ -448,7 +418,7 @@ export class DynamoRestockStore implements RestockStore {
     });
     if (changed) return toOrderSale(orderId, changed);
     // Already recorded (a duplicate or a replay): no second effect.
-    const item = await this.#get(keys.orderSale(orderId));
+    const item = await this.item(keys.orderSale(orderId));
     return toOrderSale(orderId, item ?? {});
   }
 
@@ -516,7 +486,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async unitsSold(sku: string, from: string, to: string): Promise<number> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p AND sk BETWEEN :from AND :to',
       ExpressionAttributeValues: {
         ':p': keys.sku(sku).pk,
@@ -538,7 +508,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async getRanking(): Promise<Ranking | null> {
-    const item = await this.#get(keys.ranking(), false);
+    const item = await this.item(keys.ranking(), false);
     return item ? (strip(item) as unknown as Ranking) : null;
   }
 
@@ -552,7 +522,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async listRankCandidates(sweep: string): Promise<Ranking['top']> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': keys.rankCandidates(sweep, '').pk, ':s': 'TOP#' },
     });
@@ -562,12 +532,12 @@ export class DynamoRestockStore implements RestockStore {
   // --- purchase orders --------------------------------------------------------------------------
 
   async getSlot(sku: string, supplierId: string): Promise<OpenSlot> {
-    const item = await this.#get(keys.slot(sku, supplierId));
+    const item = await this.item(keys.slot(sku, supplierId));
     return toSlot(sku, supplierId, item);
   }
 
   async openSlots(sku: string): Promise<OpenSlot[]> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': keys.sku(sku).pk, ':s': 'OPENPO#' },
       ConsistentRead: true,
@@ -624,7 +594,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async getPurchaseOrder(poId: string): Promise<PurchaseOrder | null> {
-    const item = await this.#get(keys.purchaseOrder(poId));
+    const item = await this.item(keys.purchaseOrder(poId));
     return item ? toPurchaseOrder(item) : null;
   }
 
@@ -673,7 +643,7 @@ export class DynamoRestockStore implements RestockStore {
 
   async receive(poId: string, receipt: Receipt) {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const item = await this.#get(keys.purchaseOrder(poId));
+      const item = await this.item(keys.purchaseOrder(poId));
       if (!item) return { outcome: 'not-placed' as const, po: null };
       const po = toPurchaseOrder(item);
       if ((item.receiptIds as Set<string> | undefined)?.has(receipt.receiptId))
@@ -717,7 +687,7 @@ export class DynamoRestockStore implements RestockStore {
   }
 
   async approvalToken(poId: string): Promise<string | null> {
-    const item = await this.#get(keys.purchaseOrder(poId));
+    const item = await this.item(keys.purchaseOrder(poId));
     return typeof item?.approvalToken === 'string' ? item.approvalToken : null;
   }
 

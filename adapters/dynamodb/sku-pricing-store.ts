@@ -10,7 +10,6 @@ import type { VersionedPricingRules } from '#domain/pricing/pricing-rules';
 import type { SkuPricing } from '#domain/pricing/sku-pricing';
 import { PRICING_BUCKETS } from '#domain/repricing/limits';
 import type {
-  ObservedPrice,
   PriceChange,
   SaveResult,
   SettingsPoint,
@@ -71,18 +70,6 @@ export const priceChangeItem = (change: PriceChange): Item => ({
   entity: 'PriceChange',
   ...change,
 });
-
-function _toObservation(value: unknown): ObservedPrice | null {
-  const o = value as Partial<ObservedPrice> | null;
-  if (!o || typeof o.competitor !== 'string' || !o.price || typeof o.observedAt !== 'string') return null;
-  return {
-    competitor: o.competitor,
-    price: o.price,
-    observedAt: o.observedAt,
-    recordedAt: o.recordedAt ?? o.observedAt,
-    url: o.url ?? null,
-  };
-}
 
 /**
  * A SKU's pricing fields and the rules on the single table: what the SKU routes of the restock API

@@ -1,11 +1,4 @@
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '#domain/shared/errors';
 import type { Money } from '#domain/shared/money';
 import type { PromisePolicy, StoredPolicy } from '#domain/sla/policy';
@@ -17,7 +10,7 @@ import type {
   PromiseSubject,
   SlaPromise,
 } from '#domain/sla/store';
-import { conditionalWrite, getItem, queryAll } from './client.ts';
+import { TableStore } from './client.ts';
 import { keys } from './schema.ts';
 
 /** Queries one ledger page may take when a kind filter leaves pages short. */
@@ -55,28 +48,11 @@ function decodeCursor(cursor: string): Record<string, string> {
 }
 
 /** The SLA workflow's state on the single table (schema.ts lists the access patterns). */
-export class DynamoPromiseStore implements PromiseStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  #get(key: Item): Promise<Item | undefined> {
-    return getItem(this.db, this.tableName, key);
-  }
-
-  #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
-    return queryAll(this.db, this.tableName, input);
-  }
-
-  #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
-    return conditionalWrite(this.db, command);
-  }
-
+export class DynamoPromiseStore extends TableStore implements PromiseStore {
   // --- policies ------------------------------------------------------------------------------------
 
   async listPolicies(): Promise<StoredPolicy[]> {
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p',
       ExpressionAttributeValues: { ':p': keys.promisePolicy('').pk },
       ConsistentRead: true,
@@ -90,7 +66,7 @@ export class DynamoPromiseStore implements PromiseStore {
     at: string,
   ): Promise<StoredPolicy | null> {
     const record: StoredPolicy = { ...policy, version: (expectedVersion ?? 0) + 1, updatedAt: at };
-    const saved = await this.#conditional(
+    const saved = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.promisePolicy(policy.policyId), entity: 'PromisePolicy', ...record },
@@ -113,7 +89,7 @@ export class DynamoPromiseStore implements PromiseStore {
   }
 
   async getOrder(orderId: string): Promise<OrderFacts | null> {
-    const item = await this.#get(keys.slaOrder(orderId));
+    const item = await this.item(keys.slaOrder(orderId));
     return item ? (strip(item) as unknown as OrderFacts) : null;
   }
 
@@ -140,7 +116,7 @@ export class DynamoPromiseStore implements PromiseStore {
 
   async recordFulfilment(subject: PromiseSubject, detailType: string, at: string): Promise<string> {
     const key = keys.fulfilment(subject.type, subject.id, detailType);
-    const updated = await this.#conditional(
+    const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: key,
@@ -152,17 +128,17 @@ export class DynamoPromiseStore implements PromiseStore {
       }),
     );
     if (updated) return String(updated.at);
-    return String((await this.#get(key))?.at ?? at);
+    return String((await this.item(key))?.at ?? at);
   }
 
   async fulfilment(subject: PromiseSubject, detailType: string): Promise<string | null> {
-    const item = await this.#get(keys.fulfilment(subject.type, subject.id, detailType));
+    const item = await this.item(keys.fulfilment(subject.type, subject.id, detailType));
     return typeof item?.at === 'string' ? item.at : null;
   }
 
   async fulfilmentsOf(subject: PromiseSubject): Promise<Record<string, string>> {
     const { pk, sk } = keys.fulfilment(subject.type, subject.id, '');
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': pk, ':s': sk },
       ProjectionExpression: 'sk, #at',
@@ -179,7 +155,7 @@ export class DynamoPromiseStore implements PromiseStore {
   // --- promises -------------------------------------------------------------------------------------
 
   async register(promise: SlaPromise): Promise<{ created: boolean; promise: SlaPromise }> {
-    const created = await this.#conditional(
+    const created = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: {
@@ -198,13 +174,13 @@ export class DynamoPromiseStore implements PromiseStore {
   }
 
   async getPromise(promiseId: string): Promise<SlaPromise | null> {
-    const item = await this.#get(promiseKey(promiseId));
+    const item = await this.item(promiseKey(promiseId));
     return item ? toPromise(item) : null;
   }
 
   async listPromises(subject: PromiseSubject): Promise<SlaPromise[]> {
     const prefix = keys.promise(subject.type, subject.id, '');
-    const items = await this.#queryAll({
+    const items = await this.items({
       KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)',
       ExpressionAttributeValues: { ':p': prefix.pk, ':s': prefix.sk },
       ConsistentRead: true,
@@ -221,7 +197,7 @@ export class DynamoPromiseStore implements PromiseStore {
     at: string,
   ): Promise<{ moved: boolean; promise: SlaPromise | null }> {
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const item = await this.#get(promiseKey(promiseId));
+      const item = await this.item(promiseKey(promiseId));
       if (!item) return { moved: false, promise: null };
       const current = toPromise(item);
       if (!from.includes(current.status)) return { moved: false, promise: current };
@@ -229,7 +205,7 @@ export class DynamoPromiseStore implements PromiseStore {
       if (changes.fulfilledAt && current.fulfilledAt) return { moved: false, promise: current };
       const next = { ...current, ...changes, updatedAt: at };
       const breach = next.status === 'BREACHED' && next.deadline ? keys.breach(next.deadline, promiseId) : {};
-      const saved = await this.#conditional(
+      const saved = await this.conditional(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -251,14 +227,14 @@ export class DynamoPromiseStore implements PromiseStore {
   async reserve(capKey: string, promiseId: string, amount: Money, cap: Money): Promise<Money> {
     const key = keys.compensationCap(capKey);
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const item = await this.#get(key);
+      const item = await this.item(key);
       const grants = (item?.grants ?? {}) as Record<string, number>;
       const earlier = grants[promiseId];
       if (earlier !== undefined) return { amount: earlier, currency: cap.currency };
       const paid = Number(item?.paid ?? 0);
       const granted =
         amount.currency === cap.currency ? Math.max(0, Math.min(amount.amount, cap.amount - paid)) : 0;
-      const saved = await this.#conditional(
+      const saved = await this.conditional(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -316,7 +292,7 @@ export class DynamoPromiseStore implements PromiseStore {
   }
 
   async breachTotals(filter: { from: string; to: string; kind?: string }) {
-    const items = await this.#queryAll({
+    const items = await this.items({
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :from AND :to',
       ExpressionAttributeValues: {

@@ -138,11 +138,12 @@ export function ChartView(props: ChartProps) {
   useEffect(() => {
     if (!canvas.current) return;
     const c = config(props);
-    if (chart.current) {
+    if (chart.current && chart.current.canvas === canvas.current) {
       chart.current.data = c.data;
       chart.current.options = c.options;
       chart.current.update();
     } else {
+      chart.current?.destroy();
       chart.current = new Chart<'bar' | 'line', Array<number | null>>(canvas.current, c);
     }
   });
@@ -154,11 +155,14 @@ export function ChartView(props: ChartProps) {
     [],
   );
   const fmt = props.format ?? defaultFormat;
+  // New numbers get a new canvas: until Chart.js has drawn them there is no `data-rendered` canvas
+  // (a reader never sees the previous numbers marked as drawn between a commit and the effect).
+  const drawn = JSON.stringify([props.labels, props.series.map((s) => s.data)]);
   return (
     <figure class={`chart chart-h${props.height ?? 240}`} data-testid={props.testid}>
       <figcaption>{props.title}</figcaption>
       <div class="chart-canvas">
-        <canvas ref={canvas} role="img" aria-label={props.title} />
+        <canvas key={drawn} ref={canvas} role="img" aria-label={props.title} />
       </div>
       <details class="chart-data">
         <summary>Numbers</summary>

@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api.ts';
 import { formatMoney, isMoney as isMoneyLike } from './data/format.ts';
+import { href, navigate } from './router.ts';
 
 /** Shared pieces of the console's screens: loading, errors, values, tables, links. */
 
@@ -237,5 +238,36 @@ export function LookupForm(props: {
         {props.button ?? 'Show'}
       </button>
     </form>
+  );
+}
+
+/**
+ * A section's landing page when no id is in the route: a heading, a form that opens one record by
+ * its id (`#/<route>/<id>`), and what that record's page shows.
+ */
+export function OpenByIdPage(props: {
+  /** the `data-page` name and the route (`campaigns`, `customers`, …) */
+  route: string;
+  heading: string;
+  section: string;
+  /** the input's name (what a test fills) */
+  name: string;
+  label: string;
+  placeholder: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <div data-page={props.route}>
+      <h1>{props.heading}</h1>
+      <Section title={props.section}>
+        <LookupForm
+          name={props.name}
+          label={props.label}
+          placeholder={props.placeholder}
+          onSubmit={(v) => navigate(href([props.route, v]))}
+        />
+        <p class="muted">{props.children}</p>
+      </Section>
+    </div>
   );
 }

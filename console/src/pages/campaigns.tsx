@@ -15,18 +15,8 @@ import {
   winnerId,
 } from '../data/campaigns.ts';
 import { formatMoney, isMoney } from '../data/format.ts';
-import { href, navigate } from '../router.ts';
-import {
-  ActionButton,
-  Fields,
-  formatTime,
-  Loading,
-  LookupForm,
-  Section,
-  StatusBadge,
-  useLoad,
-} from '../ui.tsx';
-import { TimelineSection } from './timeline-list.tsx';
+import { ActionButton, Fields, formatTime, OpenByIdPage, Section, StatusBadge, useLoad } from '../ui.tsx';
+import { RecordPage } from './timeline-list.tsx';
 
 /** Reloads every `ms` while `on` (a pilot's live numbers, a status a run moves on). */
 function usePoll(on: boolean, reload: () => void, ms = 5000) {
@@ -152,14 +142,21 @@ function CampaignPage({ id }: { id: string }) {
   };
   const c = campaign.data;
   return (
-    <div data-page="campaign">
-      <p class="crumbs">
-        <a href={href(['campaigns'])}>Campaigns</a> / {id}
-      </p>
-      <h1>
-        {c?.name ?? id} {c ? <StatusBadge status={c.status} /> : null}
-      </h1>
-      <Loading loaded={campaign} />
+    <RecordPage
+      page="campaign"
+      section={['campaigns', 'Campaigns']}
+      id={id}
+      heading={
+        <>
+          {c?.name ?? id} {c ? <StatusBadge status={c.status} /> : null}
+        </>
+      }
+      loaded={campaign}
+      timeline={{
+        path: `/api/campaigns/${enc(id)}/timeline`,
+        empty: 'Nothing recorded for this campaign yet.',
+      }}
+    >
       {c ? (
         <>
           <Section title="Campaign">
@@ -271,32 +268,24 @@ function CampaignPage({ id }: { id: string }) {
           </Section>
         </>
       ) : null}
-      <TimelineSection
-        path={`/api/campaigns/${enc(id)}/timeline`}
-        empty="Nothing recorded for this campaign yet."
-      />
-    </div>
+    </RecordPage>
   );
 }
 
 export function Campaigns({ id }: { id?: string }) {
   if (id) return <CampaignPage id={id} />;
   return (
-    <div data-page="campaigns">
-      <h1>Campaigns</h1>
-      <Section title="Open a campaign">
-        <LookupForm
-          name="campaign"
-          label="Campaign id"
-          placeholder="double11"
-          onSubmit={(v) => navigate(href(['campaigns', v]))}
-        />
-        <p class="muted">
-          Its pilot against control as it runs, the evaluation (lift, z, p-value, sample ratio) and the
-          decision; Approve or Abort while it waits for a person.
-        </p>
-      </Section>
-    </div>
+    <OpenByIdPage
+      route="campaigns"
+      heading="Campaigns"
+      section="Open a campaign"
+      name="campaign"
+      label="Campaign id"
+      placeholder="double11"
+    >
+      Its pilot against control as it runs, the evaluation (lift, z, p-value, sample ratio) and the decision;
+      Approve or Abort while it waits for a person.
+    </OpenByIdPage>
   );
 }
 
@@ -308,14 +297,17 @@ function ExperimentPage({ id }: { id: string }) {
   const metric = e?.metric === 'ctr' ? 'Click-through' : 'Conversion';
   const winner = e ? winnerId(e) : null;
   return (
-    <div data-page="experiment">
-      <p class="crumbs">
-        <a href={href(['experiments'])}>Experiments</a> / {id}
-      </p>
-      <h1>
-        Experiment {id} {e?.status ? <StatusBadge status={e.status} /> : null}
-      </h1>
-      <Loading loaded={exp} />
+    <RecordPage
+      page="experiment"
+      section={['experiments', 'Experiments']}
+      id={id}
+      heading={
+        <>
+          Experiment {id} {e?.status ? <StatusBadge status={e.status} /> : null}
+        </>
+      }
+      loaded={exp}
+    >
       {e ? (
         <>
           <Section title="Test">
@@ -402,26 +394,22 @@ function ExperimentPage({ id }: { id: string }) {
           </Section>
         </>
       ) : null}
-    </div>
+    </RecordPage>
   );
 }
 
 export function Experiments({ id }: { id?: string }) {
   if (id) return <ExperimentPage id={id} />;
   return (
-    <div data-page="experiments">
-      <h1>Experiments</h1>
-      <Section title="Open an A/B test">
-        <LookupForm
-          name="experiment"
-          label="Experiment id"
-          placeholder="hero-image"
-          onSubmit={(v) => navigate(href(['experiments', v]))}
-        />
-        <p class="muted">
-          Variants with exposures, rates and p-values against the control; a winner only when significant.
-        </p>
-      </Section>
-    </div>
+    <OpenByIdPage
+      route="experiments"
+      heading="Experiments"
+      section="Open an A/B test"
+      name="experiment"
+      label="Experiment id"
+      placeholder="hero-image"
+    >
+      Variants with exposures, rates and p-values against the control; a winner only when significant.
+    </OpenByIdPage>
   );
 }

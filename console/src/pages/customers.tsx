@@ -8,12 +8,12 @@ import {
   formatTime,
   Json,
   Loading,
-  LookupForm,
+  OpenByIdPage,
   Section,
   StatusBadge,
   useLoad,
 } from '../ui.tsx';
-import { TimelineSection } from './timeline-list.tsx';
+import { RecordPage } from './timeline-list.tsx';
 
 const money = (m: { amount: number; currency: string } | null) => (m ? formatMoney(m) : '—');
 
@@ -31,19 +31,26 @@ function CustomerPage({ id }: { id: string }) {
   const c = customer.data ? customerView(id, customer.data) : null;
   const couponRows = c ? (hasCoupons ? c.coupons : couponList(coupons.data)) : [];
   return (
-    <div data-page="customer">
-      <p class="crumbs">
-        <a href={href(['customers'])}>Customers</a> / {id}
-      </p>
-      <h1>
-        Customer {id}{' '}
-        {c ? (
-          <span class="badge tier" data-testid="tier" data-tier={c.tier}>
-            {c.tier}
-          </span>
-        ) : null}
-      </h1>
-      <Loading loaded={customer} />
+    <RecordPage
+      page="customer"
+      section={['customers', 'Customers']}
+      id={id}
+      heading={
+        <>
+          Customer {id}{' '}
+          {c ? (
+            <span class="badge tier" data-testid="tier" data-tier={c.tier}>
+              {c.tier}
+            </span>
+          ) : null}
+        </>
+      }
+      loaded={customer}
+      timeline={{
+        path: `/api/customers/${enc(id)}/timeline`,
+        empty: 'Nothing recorded for this customer yet.',
+      }}
+    >
       {c ? (
         <>
           <div class="grid">
@@ -218,31 +225,23 @@ function CustomerPage({ id }: { id: string }) {
           </Section>
         </>
       ) : null}
-      <TimelineSection
-        path={`/api/customers/${enc(id)}/timeline`}
-        empty="Nothing recorded for this customer yet."
-      />
-    </div>
+    </RecordPage>
   );
 }
 
 export function Customers({ id }: { id?: string }) {
   if (id) return <CustomerPage id={id} />;
   return (
-    <div data-page="customers">
-      <h1>Customers</h1>
-      <Section title="Open a customer">
-        <LookupForm
-          name="customer"
-          label="Customer id"
-          placeholder="c-1001"
-          onSubmit={(v) => navigate(href(['customers', v]))}
-        />
-        <p class="muted">
-          Member tier and why it changed, spend and orders in the window, coupons, referrals, timeline.
-        </p>
-      </Section>
-    </div>
+    <OpenByIdPage
+      route="customers"
+      heading="Customers"
+      section="Open a customer"
+      name="customer"
+      label="Customer id"
+      placeholder="c-1001"
+    >
+      Member tier and why it changed, spend and orders in the window, coupons, referrals, timeline.
+    </OpenByIdPage>
   );
 }
 
