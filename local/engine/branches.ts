@@ -88,16 +88,14 @@ export const startMap = (
   st: MapState,
   items: Json[],
   input: Json,
-  opts: {
-    tolerated?: number | undefined;
-    max?: number | undefined;
-    count?: number | undefined;
-    pct?: number | undefined;
-  } = {},
+  max?: number,
+  tolerance?: () => { count: number | undefined; pct: number | undefined },
 ): Promise<void> | undefined => {
   const { exec } = tx;
   const seq = c.nextSeq(tx, frame);
   c.emit(tx, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } }, frame);
+  const { count, pct } = tolerance?.() ?? { count: undefined, pct: undefined };
+  const opts = { tolerated: failureThreshold(count, pct, items.length), max, count, pct };
   frame.phase = {
     k: 'branches',
     kind: 'Map',

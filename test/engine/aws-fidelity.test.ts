@@ -386,7 +386,8 @@ const cases: Case[] = [
     status: 'FAILED',
     error: 'States.Runtime',
     cause: `${prefix('M', 2)}The ToleratedFailureCountPath field refers to value "many" which is not a valid integer: $.tolerated`,
-    events: ['ExecutionStarted', 'MapStateEntered', 'ExecutionFailed'],
+    // recorded: AWS reads the tolerance fields after MapStateStarted (MaxConcurrency before it)
+    events: ['ExecutionStarted', 'MapStateEntered', 'MapStateStarted', 'ExecutionFailed'],
   },
   {
     name: 'validation: a task result over 256 KiB is States.DataLimitExceeded, which States.ALL does not catch',

@@ -1,6 +1,6 @@
 /** Map: runs its ItemProcessor once per item (ItemsPath / Items), up to MaxConcurrency at a time. */
 import type { MapState } from '../asl.ts';
-import { failureThreshold, startMap } from '../branches.ts';
+import { startMap } from '../branches.ts';
 import type { Core, Exec } from '../core.ts';
 import { ERR, StatesError } from '../errors.ts';
 import type { JsonataScope } from '../jsonata.ts';
@@ -14,29 +14,59 @@ import type { StateRunner } from './common.ts';
 /** A value as AWS quotes it in a cause: strings as they are, anything else as JSON. */
 const shown = (v: Json): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
+/** A digit string counts as its integer, as AWS reads these paths (`"3"` is 3). */
+const asInteger = (v: Json): Json => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v);
+
 /**
- * An integer field of a Map given as a number or read by `<field>Path` (JSONPath). AWS's wording:
- * `The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.path`.
+ * MaxConcurrencyPath / ToleratedFailureCountPath (JSONPath): an integer. AWS's wording (recorded):
+ * `The MaxConcurrencyPath field refers to value "x" which is not a valid integer: $.path`, then
+ * `Expected non-negative integer for MaxConcurrency, got '-1' instead.` /
+ * `ToleratedFailureCount cannot be negative.`
  */
 const integerPath = (
   value: unknown,
   path: string | undefined,
-  field: string,
+  field: 'MaxConcurrency' | 'ToleratedFailureCount',
   scope: Scope,
-  max?: number,
 ): number | undefined => {
   if (typeof value === 'number') return value;
   if (typeof path !== 'string') return undefined;
-  const v = applyPath(path, scope.data, scope, `${field}Path`);
+  const v = asInteger(applyPath(path, scope.data, scope, `${field}Path`));
   if (typeof v !== 'number' || !Number.isInteger(v)) {
     throw new StatesError(
       ERR.Runtime,
       `The ${field}Path field refers to value "${shown(v)}" which is not a valid integer: ${path}`,
     );
   }
-  if (v < 0 || (max !== undefined && v > max)) {
-    throw new StatesError(ERR.Runtime, `Expected non-negative integer for ${field}, got '${v}' instead.`);
+  if (v < 0) {
+    throw new StatesError(
+      ERR.Runtime,
+      field === 'MaxConcurrency'
+        ? `Expected non-negative integer for MaxConcurrency, got '${v}' instead.`
+        : 'ToleratedFailureCount cannot be negative.',
+    );
   }
+  return v;
+};
+
+/**
+ * ToleratedFailurePercentagePath (JSONPath): a number from 0 to 100, fractions allowed ("Map state":
+ * ToleratedFailurePercentage is a number between zero and 100). AWS's wording (recorded):
+ * `The ToleratedFailurePercentagePath field refers to value "x" which is not a valid float: $.path`,
+ * `ToleratedFailurePercentage must be between 0 and 100.`
+ */
+const percentagePath = (value: unknown, path: string | undefined, scope: Scope): number | undefined => {
+  if (typeof value === 'number') return value;
+  if (typeof path !== 'string') return undefined;
+  const v = asInteger(applyPath(path, scope.data, scope, 'ToleratedFailurePercentagePath'));
+  if (typeof v !== 'number') {
+    throw new StatesError(
+      ERR.Runtime,
+      `The ToleratedFailurePercentagePath field refers to value "${shown(v)}" which is not a valid float: ${path}`,
+    );
+  }
+  if (v < 0 || v > 100)
+    throw new StatesError(ERR.Runtime, 'ToleratedFailurePercentage must be between 0 and 100.');
   return v;
 };
 
@@ -46,10 +76,16 @@ const integerExpr = async (
   s: JsonataScope,
   field: string,
   max?: number,
+  fraction = false,
 ): Promise<number | undefined> => {
   if (v === undefined) return undefined;
   const n = isJsonataExpr(v) ? await evalExpr(v, s, field) : v;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || (max !== undefined && n > max)) {
+  if (
+    typeof n !== 'number' ||
+    !(fraction || Number.isInteger(n)) ||
+    n < 0 ||
+    (max !== undefined && n > max)
+  ) {
     const expr = typeof v === 'string' ? expressionText(v) : JSON.stringify(v);
     throw new StatesError(
       ERR.QueryEvaluationError,
@@ -66,6 +102,7 @@ export const map: StateRunner<MapState> = {
     const input = frame.input;
     const eff = applyPath(st.InputPath, input, c.scope(exec, frame, input), 'InputPath');
     const s = c.scope(exec, frame, eff);
+    const max = integerPath(st.MaxConcurrency, st.MaxConcurrencyPath, 'MaxConcurrency', s);
     let items: Json = eff;
     if (st.ItemsPath !== undefined) items = applyPath(st.ItemsPath, eff, s, 'ItemsPath');
     if (!Array.isArray(items)) {
@@ -74,29 +111,16 @@ export const map: StateRunner<MapState> = {
         `Map state input must be an array but was: ${jsonataTypeOf(items)} (${st.ItemsPath ?? '$'} == ${JSON.stringify(items)})`,
       );
     }
-    const max = integerPath(st.MaxConcurrency, st.MaxConcurrencyPath, 'MaxConcurrency', s);
-    const count = integerPath(
-      st.ToleratedFailureCount,
-      st.ToleratedFailureCountPath,
-      'ToleratedFailureCount',
-      s,
-    );
-    const pct = integerPath(
-      st.ToleratedFailurePercentage,
-      st.ToleratedFailurePercentagePath,
-      'ToleratedFailurePercentage',
-      s,
-      100,
-    );
-    return startMap(c, tx, frame, st, items, eff, {
-      tolerated: failureThreshold(count, pct, items.length),
-      max,
-      count,
-      pct,
-    });
+    // AWS reads the tolerance fields after MapStateStarted (recorded: a bad ToleratedFailure*Path
+    // fails the execution after that event), MaxConcurrency before it.
+    return startMap(c, tx, frame, st, items, eff, max, () => ({
+      count: integerPath(st.ToleratedFailureCount, st.ToleratedFailureCountPath, 'ToleratedFailureCount', s),
+      pct: percentagePath(st.ToleratedFailurePercentage, st.ToleratedFailurePercentagePath, s),
+    }));
   },
   async jsonata(c, tx, frame, st) {
     const s = c.jscope(tx.exec, frame);
+    const max = await integerExpr(st.MaxConcurrency, s, 'MaxConcurrency');
     const items = st.Items !== undefined ? await evalJsonataTemplate(st.Items, s, 'Items') : frame.input;
     if (!Array.isArray(items)) {
       const expr = typeof st.Items === 'string' ? expressionText(st.Items) : JSON.stringify(st.Items);
@@ -106,15 +130,18 @@ export const map: StateRunner<MapState> = {
         'Items',
       );
     }
-    const max = await integerExpr(st.MaxConcurrency, s, 'MaxConcurrency');
-    const count = await integerExpr(st.ToleratedFailureCount, s, 'ToleratedFailureCount');
-    const pct = await integerExpr(st.ToleratedFailurePercentage, s, 'ToleratedFailurePercentage', 100);
-    await startMap(c, tx, frame, st, items, frame.input, {
-      tolerated: failureThreshold(count, pct, items.length),
-      max,
-      count,
-      pct,
-    });
+    // evaluated now (asynchronous), thrown after MapStateStarted as in JSONPath
+    const tolerance = await Promise.all([
+      integerExpr(st.ToleratedFailureCount, s, 'ToleratedFailureCount'),
+      integerExpr(st.ToleratedFailurePercentage, s, 'ToleratedFailurePercentage', 100, true),
+    ]).then(
+      ([count, pct]) =>
+        () => ({ count, pct }),
+      (e: unknown) => () => {
+        throw e;
+      },
+    );
+    await startMap(c, tx, frame, st, items, frame.input, max, tolerance);
   },
 };
 
