@@ -467,7 +467,7 @@ export class Core {
   ): void {
     // a state's output over 256 KiB: States.DataLimitExceeded (thrown to the state's error handling);
     // an output that is the state's own input was measured when it was produced
-    if (output !== frame.input && overPayloadLimit(output)) throw resultTooLarge(frame.state);
+    if (output !== frame.input && overPayloadLimit(output)) throw resultTooLarge(frame.state, 'state');
     const details: Record<string, unknown> = {
       name: frame.state,
       output: new JsonText(output),
@@ -506,7 +506,7 @@ export class Core {
     if (isRetryable(st)) {
       const retried = this.testing?.retried;
       const attempts = retried === undefined ? frame.retries : (st.Retry ?? []).map(() => retried);
-      const retry = decideRetry(st.Retry, err.error, attempts, this.random);
+      const retry = decideRetry(st.Retry, err.error, attempts, this.random, err.terminal);
       if (retry && this.testing?.onRetry(frame, retry.index, retry.delayMs, err)) {
         this.closeExecution(tx, 'FAILED', err.details());
         return;
@@ -520,7 +520,7 @@ export class Core {
         return;
       }
       this.branchStateFailed(tx, frame, st, err);
-      const catcher = findCatcher(st.Catch, err.error);
+      const catcher = findCatcher(st.Catch, err.error, err.terminal);
       if (catcher) {
         this.testing?.onCatch(frame, st.Catch!.indexOf(catcher), err);
         dropChildren(this, tx, frame);

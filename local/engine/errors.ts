@@ -11,6 +11,12 @@ export class StatesError extends Error {
   location?: string;
   /** the cause already names the state (`An error occurred while executing the state …`) */
   prefixed = false;
+  /**
+   * A state's own input or output over the payload quota: terminal, matched only by a retrier or
+   * catcher that names it (never by `States.ALL`). A task's result over the quota is a task failure
+   * and is not terminal (AWS-recorded: `States.ALL` catches it).
+   */
+  terminal = false;
   constructor(error: string | undefined, cause?: string, location?: string) {
     super(`${error ?? ''}: ${cause ?? ''}`);
     this.name = 'StatesError';

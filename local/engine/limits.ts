@@ -64,24 +64,33 @@ export const textOverPayloadLimit = (text: string): boolean =>
 
 /**
  * `States.DataLimitExceeded` for a state whose output (or a task whose result) is over the quota,
- * in AWS's words: the state's name, or a Lambda function's ARN for its result.
+ * in AWS's words: the state's name, or a Lambda function's ARN for its result. A state's output
+ * over the quota is terminal (no wildcard matches it, as the developer guide says); a task's result
+ * over the quota is a task failure that `States.ALL` catches (as AWS-recorded histories show:
+ * `LambdaFunctionFailed`/`TaskFailed`, then the `States.ALL` catcher's state).
  */
-export const resultTooLarge = (name: string): StatesError =>
-  unprefixed(
+export const resultTooLarge = (name: string, of: 'state' | 'task'): StatesError => {
+  const e = unprefixed(
     new StatesError(
       ERR.DataLimitExceeded,
       `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
     ),
   );
+  e.terminal = of === 'state';
+  return e;
+};
 
 /** `States.DataLimitExceeded` for a state whose effective input (after Parameters) is over the quota. */
-export const inputTooLarge = (name: string): StatesError =>
-  unprefixed(
+export const inputTooLarge = (name: string): StatesError => {
+  const e = unprefixed(
     new StatesError(
       ERR.DataLimitExceeded,
       `The state/task '${name}' has an input with a size exceeding the maximum number of bytes service limit.`,
     ),
   );
+  e.terminal = true;
+  return e;
+};
 
 /** AWS's data-limit causes carry no `An error occurred while executing the state …` prefix. */
 const unprefixed = (e: StatesError): StatesError => {

@@ -7,13 +7,14 @@ import { ERR } from './errors.ts';
 
 /**
  * Does a retrier/catcher ErrorEquals list match this error name? (AWS wildcard semantics.)
- * States.Runtime is never caught nor retried. States.DataLimitExceeded is "a terminal error that
- * can't be caught by the States.ALL error type" (developer guide, "Error names"): only a retrier or
- * catcher naming it matches it, no wildcard does.
+ * States.Runtime is never caught nor retried. A terminal error (a state's own input or output over
+ * the payload quota: States.DataLimitExceeded, "a terminal error that can't be caught by the
+ * States.ALL error type", developer guide, "Error names") is matched only by a retrier or catcher
+ * naming it; a task's result over the quota is not terminal (AWS-recorded: States.ALL catches it).
  */
-export const errorMatches = (equals: readonly string[], name: string): boolean => {
+export const errorMatches = (equals: readonly string[], name: string, terminal = false): boolean => {
   if (name === ERR.Runtime) return false;
-  const wildcards = name !== ERR.DataLimitExceeded;
+  const wildcards = !terminal;
   for (const e of equals) {
     if (e === name) return true;
     if (!wildcards) continue;
@@ -41,11 +42,12 @@ export const decideRetry = (
   error: string,
   attempts: readonly number[],
   random: () => number,
+  terminal = false,
 ): RetryDecision | undefined => {
   if (!retriers) return undefined;
   for (let i = 0; i < retriers.length; i++) {
     const r = retriers[i]!;
-    if (!errorMatches(r.ErrorEquals, error)) continue;
+    if (!errorMatches(r.ErrorEquals, error, terminal)) continue;
     const done = attempts[i] ?? 0;
     if (done >= (r.MaxAttempts ?? 3)) return undefined;
     let delay = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** done;
@@ -57,5 +59,8 @@ export const decideRetry = (
 };
 
 /** The first catcher whose ErrorEquals matches. */
-export const findCatcher = (catchers: readonly Catcher[] | undefined, error: string): Catcher | undefined =>
-  catchers?.find((c) => errorMatches(c.ErrorEquals, error));
+export const findCatcher = (
+  catchers: readonly Catcher[] | undefined,
+  error: string,
+  terminal = false,
+): Catcher | undefined => catchers?.find((c) => errorMatches(c.ErrorEquals, error, terminal));

@@ -304,7 +304,13 @@ export const onTaskSucceeded = (
   // (UTF-8 takes at most 3 bytes per UTF-16 unit: most results need no byte count)
   if (textOverPayloadLimit(text)) {
     // AWS: the task fails, naming the function ARN or the integration's service
-    return onTaskFailed(c, exec, frameId, seq, resultTooLarge(d.lambda ? t.ph.resource : d.resourceType));
+    return onTaskFailed(
+      c,
+      exec,
+      frameId,
+      seq,
+      resultTooLarge(d.lambda ? t.ph.resource : d.resourceType, 'task'),
+    );
   }
   const out = JSON.parse(text) as Json;
   const tx = c.tx(exec);

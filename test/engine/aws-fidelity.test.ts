@@ -390,9 +390,9 @@ const cases: Case[] = [
     events: ['ExecutionStarted', 'MapStateEntered', 'MapStateStarted', 'ExecutionFailed'],
   },
   {
-    name: 'validation: a task result over 256 KiB is States.DataLimitExceeded, which States.ALL does not catch',
+    name: 'validation: a task result over 256 KiB fails the task with States.DataLimitExceeded, which States.ALL catches',
     source:
-      'Developer guide, "Quotas" (256 KiB payloads) and "Error names": States.DataLimitExceeded is "a terminal error that can\'t be caught by the States.ALL error type"; cause recorded: "The state/task \'<function ARN>\' returned a result with a size exceeding the maximum number of bytes service limit."',
+      "AWS-recorded history (a Lambda returning a large UTF-8 string, Catch States.ALL → HandleGeneralError): LambdaFunctionFailed with States.DataLimitExceeded, cause \"The state/task '<function ARN>' returned a result with a size exceeding the maximum number of bytes service limit.\", then the catcher. The developer guide calls DataLimitExceeded terminal; that holds for a state's own output (aws-quotas-history.test.ts), not for a task's result.",
     def: {
       StartAt: 'InvokeLambda',
       States: {
@@ -405,16 +405,21 @@ const cases: Case[] = [
         HandleGeneralError: { Type: 'Pass', End: true },
       },
     },
-    status: 'FAILED',
-    error: 'States.DataLimitExceeded',
-    cause: `The state/task '${fn('big')}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    status: 'SUCCEEDED',
+    output: {
+      Error: 'States.DataLimitExceeded',
+      Cause: `The state/task '${fn('big')}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    },
     events: [
       'ExecutionStarted',
       'TaskStateEntered',
       'LambdaFunctionScheduled',
       'LambdaFunctionStarted',
       'LambdaFunctionFailed',
-      'ExecutionFailed',
+      'TaskStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
     ],
   },
   // ================================================================ history
