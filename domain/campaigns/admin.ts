@@ -15,9 +15,10 @@ import {
   pilotEndOf,
   sameTerms,
 } from './campaign.ts';
-import { type Experiment, experimentResults, parseExperiment, sameExperimentTerms } from './experiment.ts';
+import { type Experiment, experimentResults, sameExperimentTerms } from './experiment.ts';
+import { parseExperiment } from './experiment-terms.ts';
+import { CAMPAIGN_ABORTED, experimentRunName, launchRunName } from './names.ts';
 import { type QuoteCampaign, quote } from './quote.ts';
-import { CAMPAIGN_ABORTED, experimentRunName, launchRunName } from './run.ts';
 import type { CampaignStore, CatalogPrices, RunStarter } from './store.ts';
 
 export interface CampaignAdminDeps {
