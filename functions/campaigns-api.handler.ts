@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DynamoCampaignBudget } from '#adapters/dynamodb/campaign-budget';
 import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { StepFunctionsTaskCallbacks, startNamedRun } from '#adapters/stepfunctions/sfn';
 import { campaignAdmin } from '#domain/campaigns/admin';
@@ -18,6 +19,7 @@ const experimentArn = requireEnv(process.env.EXPERIMENT_STATE_MACHINE_ARN, 'EXPE
 const members = new DynamoCustomerPerks(db(), loadConfig().TABLE_NAME, clock);
 const admin = campaignAdmin({
   ...campaignDeps(),
+  budget: new DynamoCampaignBudget(db(), loadConfig().TABLE_NAME),
   perks: members,
   coupons: members,
   callbacks: new StepFunctionsTaskCallbacks(sfnClient()),
