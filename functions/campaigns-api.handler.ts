@@ -1,11 +1,13 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DynamoCampaignBudget } from '#adapters/dynamodb/campaign-budget';
+import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { StepFunctionsTaskCallbacks, startNamedRun } from '#adapters/stepfunctions/sfn';
 import { campaignAdmin } from '#domain/campaigns/admin';
 import { ValidationError } from '#domain/shared/errors';
 import { campaignDeps } from './_shared/campaigns.ts';
 import { type HttpResult, json, rawBody } from './_shared/http.ts';
 import { operationsApi } from './_shared/operations-api.ts';
-import { requireEnv, sfnClient } from './_shared/runtime.ts';
+import { clock, db, loadConfig, requireEnv, sfnClient } from './_shared/runtime.ts';
 
 /**
  * Campaigns, A/B tests and the checkout quote (issue #17, docs/rules/campaigns.md), behind the
@@ -13,8 +15,13 @@ import { requireEnv, sfnClient } from './_shared/runtime.ts';
  */
 const launchArn = requireEnv(process.env.LAUNCH_STATE_MACHINE_ARN, 'LAUNCH_STATE_MACHINE_ARN');
 const experimentArn = requireEnv(process.env.EXPERIMENT_STATE_MACHINE_ARN, 'EXPERIMENT_STATE_MACHINE_ARN');
+// The member tier, new-user perks and the coupon ledger (issue #18), through their ports.
+const members = new DynamoCustomerPerks(db(), loadConfig().TABLE_NAME, clock);
 const admin = campaignAdmin({
   ...campaignDeps(),
+  budget: new DynamoCampaignBudget(db(), loadConfig().TABLE_NAME),
+  perks: members,
+  coupons: members,
   callbacks: new StepFunctionsTaskCallbacks(sfnClient()),
   runs: {
     launch: { start: async (name, input) => void (await startNamedRun(sfnClient(), launchArn, name, input)) },

@@ -14,16 +14,11 @@ import {
 } from '#domain/campaigns/campaign';
 import type { Experiment, ExperimentConclusion, ExperimentResults } from '#domain/campaigns/experiment';
 import type { QuoteBundle } from '#domain/campaigns/quote';
-import type {
-  CampaignPatch,
-  CampaignStore,
-  CatalogPrices,
-  Reservation,
-  Transition,
-} from '#domain/campaigns/store';
-import { CATALOG_BUCKETS } from '#domain/restock/sweep';
+import type { CampaignPatch, CampaignStore, CatalogPrices, Transition } from '#domain/campaigns/store';
+import { CATALOG_BUCKETS } from '#domain/shared/catalog';
 import type { Money } from '#domain/shared/money';
 import { batchGet } from './batch.ts';
+import { newCounter } from './budget-counter.ts';
 import { isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
@@ -82,7 +77,7 @@ export class DynamoCampaignStore implements CampaignStore {
       .send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.campaignBudget(campaign.campaignId), entity: 'CampaignBudget', granted: 0 },
+          Item: newCounter(campaign.campaignId),
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
@@ -186,62 +181,6 @@ export class DynamoCampaignStore implements CampaignStore {
     return (item?.taskToken as string | undefined) ?? null;
   }
 
-  // --- budget ------------------------------------------------------------------------------------
-
-  async granted(campaignId: string): Promise<number> {
-    const item = await this.#get(keys.campaignBudget(campaignId));
-    return Number(item?.granted ?? 0);
-  }
-
-  async reserve(
-    campaignId: string,
-    orderId: string,
-    amount: number,
-    budget: number,
-    at: string,
-  ): Promise<Reservation> {
-    const key = keys.campaignReservation(campaignId, orderId);
-    const pending = { campaignId, orderId, amount, granted: false, reason: 'pending', at };
-    const created = await this.#conditional(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...key, entity: 'BudgetReservation', ...pending, state: 'PENDING' },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    if (created === null) {
-      const existing = (await this.#get(key)) as Item;
-      // A reservation another call already settled: the same answer (a retried checkout).
-      if (existing.state !== 'PENDING') return strip(existing) as unknown as Reservation;
-      // PENDING: a call that stopped between its two writes. Counting it again can only leave
-      // budget unused (the counter is an upper bound of what was granted), never over-grant.
-    }
-    const counted = await this.#conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.campaignBudget(campaignId),
-        UpdateExpression: 'ADD granted :a',
-        ConditionExpression: 'attribute_not_exists(granted) OR granted <= :max',
-        ExpressionAttributeValues: { ':a': amount, ':max': budget - amount },
-      }),
-    );
-    const granted = counted !== null;
-    const reservation: Reservation = {
-      ...pending,
-      granted,
-      reason: granted
-        ? `reserved ${amount} of the campaign's budget of ${budget}`
-        : `the campaign's budget of ${budget} has less than ${amount} left`,
-    };
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...key, entity: 'BudgetReservation', ...reservation, state: granted ? 'GRANTED' : 'REFUSED' },
-      }),
-    );
-    return reservation;
-  }
-
   // --- identities ----------------------------------------------------------------------------------
 
   async linkedSubject(userId: string): Promise<string | null> {
@@ -324,7 +263,7 @@ export class DynamoCampaignStore implements CampaignStore {
  * entry, bundles) in one BatchGetItem per 100 keys — never their code (features do not import each
  * other).
  */
-export class DynamoCatalogPrices implements CatalogPrices {
+export class DynamoCatalogPrices implements Omit<CatalogPrices, 'skusInCategories'> {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -369,28 +308,36 @@ export class DynamoCatalogPrices implements CatalogPrices {
       saving: i.saving as Money,
     }));
   }
+}
 
-  async skusInCategories(categories: readonly string[]): Promise<string[]> {
-    const wanted = new Set(categories);
-    const out: string[] = [];
-    for (let bucket = 0; bucket < CATALOG_BUCKETS; bucket++) {
-      let start: Item | undefined;
-      do {
-        const r = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :p',
-            ExpressionAttributeValues: { ':p': keys.catalogIndex(bucket, '').gsi1pk },
-            ProjectionExpression: 'sku, category',
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        for (const i of (r.Items ?? []) as Item[])
-          if (wanted.has(i.category as string)) out.push(i.sku as string);
-        start = r.LastEvaluatedKey as Item | undefined;
-      } while (start);
-    }
-    return out.sort();
+/**
+ * The catalog's SKUs in these categories (the catalog's index, every bucket): what a campaign on
+ * categories locks. A function beside the class so the runs' step bundles it without the quote's reads.
+ */
+export async function catalogSkusInCategories(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  categories: readonly string[],
+): Promise<string[]> {
+  const wanted = new Set(categories);
+  const out: string[] = [];
+  for (let bucket = 0; bucket < CATALOG_BUCKETS; bucket++) {
+    let start: Item | undefined;
+    do {
+      const r = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': keys.catalogIndex(bucket, '').gsi1pk },
+          ProjectionExpression: 'sku, category',
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const i of (r.Items ?? []) as Item[])
+        if (wanted.has(i.category as string)) out.push(i.sku as string);
+      start = r.LastEvaluatedKey as Item | undefined;
+    } while (start);
   }
+  return out.sort();
 }

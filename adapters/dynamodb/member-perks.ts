@@ -8,30 +8,33 @@ import type {
   CustomerPerks,
   CustomerPerksSource,
 } from '#domain/shared/customer-perks';
-import { DynamoMemberStore } from './members-store.ts';
+import { getItem } from './client.ts';
+import { toCoupon, toMember, toPolicy } from './member-items.ts';
+import { keys } from './schema.ts';
 
 /**
  * The members' side of the seams in domain/shared/customer-perks.ts: the checkout quote (issue #17)
  * and SLA compensation read a customer's tier and new-user status and the coupon ledger through
- * these, never through the members feature. Reads only (GetItem).
+ * these, never through the members feature. Reads only (GetItem), on the members' items directly
+ * (member-items.ts) so these functions do not bundle the members store.
  */
 export class DynamoCustomerPerks implements CustomerPerksSource, CouponLookup {
-  readonly #store: DynamoMemberStore;
   constructor(
-    db: DynamoDBDocumentClient,
-    tableName: string,
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
     private readonly clock: Clock,
-  ) {
-    this.#store = new DynamoMemberStore(db, tableName);
-  }
+  ) {}
 
   async perksOf(customerId: string): Promise<CustomerPerks> {
-    const [member, policy] = await Promise.all([this.#store.getMember(customerId), this.#store.getPolicy()]);
-    return perksOf(member, policy ?? DEFAULT_MEMBER_POLICY);
+    const [member, policy] = await Promise.all([
+      getItem(this.db, this.tableName, keys.member(customerId)),
+      getItem(this.db, this.tableName, keys.memberPolicy()),
+    ]);
+    return perksOf(member ? toMember(member) : null, policy ? toPolicy(policy) : DEFAULT_MEMBER_POLICY);
   }
 
   async findCoupon(code: string): Promise<CouponView | undefined> {
-    const coupon = await this.#store.getCoupon(code);
-    return coupon ? couponViewOf(coupon, this.clock.now()) : undefined;
+    const coupon = await getItem(this.db, this.tableName, keys.coupon(code));
+    return coupon ? couponViewOf(toCoupon(coupon), this.clock.now()) : undefined;
   }
 }

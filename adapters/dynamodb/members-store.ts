@@ -1,25 +1,13 @@
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { bucketOf } from '#domain/members/buckets';
 import type { Coupon } from '#domain/members/coupons';
 import type { LeaderboardEntry } from '#domain/members/leaderboard';
-import { bucketOf } from '#domain/members/members';
 import type { MemberPolicy, StoredMemberPolicy } from '#domain/members/policy';
 import type { AnnualGrant, MemberRecord, MemberStore, Page } from '#domain/members/store';
 import { TableStore } from './client.ts';
 import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
+import { type Item, strip, toCoupon, toMember, toPolicy } from './member-items.ts';
 import { keys } from './schema.ts';
-
-type Item = Record<string, unknown>;
-
-const strip = (item: Item): Item => {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, ...rest } = item;
-  return rest;
-};
-
-const toMember = (item: Item): MemberRecord => ({
-  ...(strip(item) as unknown as MemberRecord),
-  version: Number(item.version),
-});
-const toCoupon = (item: Item): Coupon => strip(item) as unknown as Coupon;
 
 /** The member ledger and the coupon ledger on the single table (schema.ts lists the access patterns). */
 export class DynamoMemberStore extends TableStore implements MemberStore {
@@ -27,12 +15,7 @@ export class DynamoMemberStore extends TableStore implements MemberStore {
 
   async getPolicy(): Promise<StoredMemberPolicy | null> {
     const item = await this.item(keys.memberPolicy());
-    return item
-      ? ({
-          ...(strip(item) as unknown as StoredMemberPolicy),
-          version: Number(item.version),
-        } as StoredMemberPolicy)
-      : null;
+    return item ? toPolicy(item) : null;
   }
 
   async savePolicy(

@@ -1,46 +1,23 @@
 import { createHash } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { gzipSync } from 'node:zlib';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RateLimiter } from '#domain/metrics/access';
-import type { PaidOrder, Refund, StoredEvent, UserDay, VariantMark } from '#domain/metrics/figures';
-import { foldMarks, foldUserDays, monthsOf } from '#domain/metrics/figures';
+import type { PaidOrder, Refund } from '#domain/metrics/figures';
 import type { SeenResult, SeenWrite, StorefrontFactStore } from '#domain/metrics/ingest';
 import type { Channel, MetricsReader, MetricsWriter } from '#domain/metrics/ports';
-import { variantCountsSource } from '#domain/metrics/queries';
 import type { NormalizedEvent } from '#domain/metrics/storefront';
-import type { VariantCountsSource } from '#domain/shared/variant-counts';
-import { batchGet } from './batch.ts';
 import { isConditionalCheckFailed } from './client.ts';
+import { DynamoMetricsReader, pool, type Row, SEGMENT_SHARDS } from './metrics-reader.ts';
 import { keys } from './schema.ts';
 
-/** Partitions a store day's event segments are spread over (writes of a busy day never meet in one). */
-export const SEGMENT_SHARDS = 8;
+export { SEGMENT_SHARDS };
+
 /** Events per segment item: even at the longest ids a segment stays far below 400 KB. */
 const SEGMENT_EVENTS = 250;
 /** Dedupe slots kept this long after their minute (beyond the 30 days an event may be late). */
 const SEEN_TTL_SECONDS = 35 * 86_400;
 /** Writes of one request in flight at once. */
 const WRITE_CONCURRENCY = 16;
-/** Catalog buckets of restock's SKU index (domain/restock/sweep.ts CATALOG_BUCKETS). */
-const CATALOG_BUCKETS = 64;
-
-type Row = [
-  string,
-  string,
-  string,
-  string,
-  string,
-  string | null,
-  string | null,
-  string | null,
-  string | null,
-];
 
 /** A segment's events as compact rows (gzip JSON): id, user, type, channel, at, sku, campaign, experiment, variant. */
 function encodeSegment(events: readonly NormalizedEvent[]): Buffer {
@@ -58,43 +35,6 @@ function encodeSegment(events: readonly NormalizedEvent[]): Buffer {
   return gzipSync(JSON.stringify(rows));
 }
 
-function* decodeSegment(day: string, data: Uint8Array): Generator<StoredEvent> {
-  const rows = JSON.parse(gunzipSync(data).toString('utf8')) as Row[];
-  for (const [eventId, userKey, type, channel, at, sku, campaignId, experimentId, variant] of rows) {
-    const e: { -readonly [K in keyof StoredEvent]: StoredEvent[K] } = {
-      eventId,
-      userKey,
-      day,
-      type: type as StoredEvent['type'],
-      channel,
-      at,
-    };
-    if (sku !== null) e.sku = sku;
-    if (campaignId !== null) e.campaignId = campaignId;
-    if (experimentId !== null) e.experimentId = experimentId;
-    if (variant !== null) e.variant = variant;
-    yield e;
-  }
-}
-
-/** The events of stored segments, decoded one segment at a time as they are read. */
-function* decodeSegments(segments: ReadonlyArray<{ day: string; data: Uint8Array }>): Generator<StoredEvent> {
-  for (const { day, data } of segments) yield* decodeSegment(day, data);
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 const isItemTooLarge = (error: unknown) =>
   (error as { name?: string })?.name === 'ValidationException' &&
   /item size/i.test((error as Error).message ?? '');
@@ -107,12 +47,10 @@ const isItemTooLarge = (error: unknown) =>
  * them into user-days and marks, counting each eventId once. Orders and refunds sit in month
  * partitions by store day; a customer's first payment is a conditional minimum.
  */
-export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, MetricsWriter, RateLimiter {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
+export class DynamoMetricsStore
+  extends DynamoMetricsReader
+  implements StorefrontFactStore, MetricsReader, MetricsWriter, RateLimiter
+{
   // --- storefront facts ---------------------------------------------------------------------------
 
   async markSeen(writes: readonly SeenWrite[]): Promise<SeenResult[]> {
@@ -156,128 +94,6 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
         }),
       );
     });
-  }
-
-  /** The stored events of these store days (each eventId may appear more than once). */
-  async events(days: readonly string[]): Promise<StoredEvent[]> {
-    return [...decodeSegments(await this.#segments(days))];
-  }
-
-  /** The stored segments (still compressed) of these store days. */
-  async #segments(days: readonly string[]): Promise<Array<{ day: string; data: Uint8Array }>> {
-    const partitions = days.flatMap((day) =>
-      Array.from({ length: SEGMENT_SHARDS }, (_, s) => ({ day, pk: keys.metricsSegmentPartition(day, s) })),
-    );
-    const pages = await pool(partitions, 8, async ({ day, pk }) =>
-      (await this.#partition(pk)).map((item) => ({ day, data: item.e as Uint8Array })),
-    );
-    return pages.flat();
-  }
-
-  // --- reads ----------------------------------------------------------------------------------------
-
-  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...input,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
-    } while (start);
-    return items;
-  }
-
-  #partition(pk: string, range?: { from: string; to: string }) {
-    return this.#queryAll({
-      KeyConditionExpression: range ? 'pk = :p AND sk BETWEEN :a AND :b' : 'pk = :p',
-      ExpressionAttributeValues: { ':p': pk, ...(range ? { ':a': range.from, ':b': range.to } : {}) },
-    });
-  }
-
-  async userDays(days: readonly string[]): Promise<UserDay[]> {
-    return foldUserDays(decodeSegments(await this.#segments(days)));
-  }
-
-  async userDaysOf(wanted: ReadonlyArray<{ day: string; userKey: string }>): Promise<UserDay[]> {
-    const users = new Set(wanted.map((k) => `${k.day}\u0000${k.userKey}`));
-    const segments = await this.#segments([...new Set(wanted.map((k) => k.day))]);
-    return foldUserDays(
-      (function* () {
-        for (const e of decodeSegments(segments)) if (users.has(`${e.day}\u0000${e.userKey}`)) yield e;
-      })(),
-    );
-  }
-
-  async ordersPaid(fromDay: string, toDay: string): Promise<PaidOrder[]> {
-    const months = monthsOf(fromDay.slice(0, 7), toDay.slice(0, 7));
-    const pages = await pool(months, 4, (m) =>
-      this.#partition(keys.metricsOrdersPartition(m), { from: `${fromDay}#`, to: `${toDay}#\uffff` }),
-    );
-    return pages.flat().map(toOrder);
-  }
-
-  async refundsIssued(fromDay: string, toDay: string): Promise<Refund[]> {
-    const months = monthsOf(fromDay.slice(0, 7), toDay.slice(0, 7));
-    const pages = await pool(months, 4, (m) =>
-      this.#partition(keys.metricsRefundsPartition(m), { from: `${fromDay}#`, to: `${toDay}#\uffff` }),
-    );
-    return pages.flat().map(
-      (i): Refund => ({
-        refundId: String(i.refundId),
-        orderId: String(i.orderId),
-        amount: Number(i.amount),
-        refundedAt: String(i.refundedAt),
-        day: String(i.day),
-      }),
-    );
-  }
-
-  async ordersById(orderIds: readonly string[]): Promise<Map<string, PaidOrder>> {
-    const items = await batchGet(this.db, this.tableName, [...new Set(orderIds)].map(keys.metricsOrderById));
-    return new Map(items.map((i) => [String(i.orderId), toOrder(i)]));
-  }
-
-  async firstPaid(customerIds: readonly string[]): Promise<Map<string, string>> {
-    const items = await batchGet(
-      this.db,
-      this.tableName,
-      [...new Set(customerIds)].map(keys.metricsFirstPaid),
-    );
-    return new Map(items.map((i) => [String(i.customerId), String(i.firstPaidAt)]));
-  }
-
-  async channels(): Promise<Channel[]> {
-    const items = await this.#partition(keys.metricsChannelsPartition);
-    return items.map((i) => ({
-      channelId: String(i.channelId),
-      name: String(i.name),
-      currency: String(i.currency),
-      spend: (i.spend ?? []) as Channel['spend'],
-      updatedAt: String(i.updatedAt),
-    }));
-  }
-
-  async catalogSkus(): Promise<string[]> {
-    const buckets = Array.from({ length: CATALOG_BUCKETS }, (_, b) => b);
-    const pages = await pool(buckets, 8, (b) =>
-      this.#queryAll({
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': keys.catalogIndex(b, '').gsi1pk },
-        ProjectionExpression: 'gsi1sk',
-      }),
-    );
-    return pages.flat().map((i) => String(i.gsi1sk));
-  }
-
-  async marks(kind: 'campaign' | 'experiment', id: string, days: readonly string[]): Promise<VariantMark[]> {
-    return foldMarks(decodeSegments(await this.#segments(days)), kind, id);
   }
 
   // --- writes from the bus and the API -------------------------------------------------------------
@@ -356,25 +172,4 @@ export class DynamoMetricsStore implements StorefrontFactStore, MetricsReader, M
   }
 }
 
-function toOrder(i: Record<string, unknown>): PaidOrder {
-  return {
-    orderId: String(i.orderId),
-    customerId: i.customerId === null || i.customerId === undefined ? null : String(i.customerId),
-    paidAt: String(i.paidAt),
-    day: String(i.day),
-    total: Number(i.total),
-    skus: (i.skus ?? []) as string[],
-  };
-}
-
-/**
- * The `VariantCountsSource` campaigns and experiments read (domain/shared/variant-counts.ts), over
- * the metrics' facts in the table. The reading function needs `dynamodb:Query` on the table.
- */
-export function dynamoVariantCountsSource(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  timeZone: string,
-): VariantCountsSource {
-  return variantCountsSource({ reader: new DynamoMetricsStore(db, tableName), timeZone });
-}
+export { dynamoVariantCountsSource } from './metrics-reader.ts';

@@ -92,6 +92,7 @@ const KEY_PREFIX = {
  * | campaign (terms, status)    | table | CAMPAIGN#<campaignId>        | CAMPAIGN                    |
  * | a campaign's budget counter | table | CAMPAIGN#<campaignId>        | BUDGET                      |
  * | a budget reservation        | table | CAMPAIGN#<campaignId>        | RESERVE#<orderId>           |
+ * | an order's reservations     | table | ORDER#<orderId>              | CAMPAIGN_RESERVE#<campaign> |
  * | live campaigns (the quote)  | table | CAMPAIGNS#LIVE               | <campaignId>                |
  * | experiment                  | table | EXPERIMENT#<experimentId>    | EXPERIMENT                  |
  * | a user's first identity     | table | IDENTITY#<userId>            | LINK                        |
@@ -236,6 +237,15 @@ export const keys = {
   campaignReservation: (campaignId: string, orderId: string) => ({
     pk: `${KEY_PREFIX.campaign}#${campaignId}`,
     sk: `RESERVE#${orderId}`,
+  }),
+  /** Points from an order to a campaign's reservation for it (a cancellation or refund finds it). */
+  orderReservation: (orderId: string, campaignId: string) => ({
+    pk: `${KEY_PREFIX.order}#${orderId}`,
+    sk: `CAMPAIGN_RESERVE#${campaignId}`,
+  }),
+  orderReservations: (orderId: string) => ({
+    pk: `${KEY_PREFIX.order}#${orderId}`,
+    skPrefix: 'CAMPAIGN_RESERVE#',
   }),
   liveCampaign: (campaignId: string) => ({ pk: 'CAMPAIGNS#LIVE', sk: campaignId }),
   experiment: (experimentId: string) => ({

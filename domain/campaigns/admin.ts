@@ -15,17 +15,19 @@ import {
   pilotEndOf,
   sameTerms,
 } from './campaign.ts';
-import { type Experiment, experimentResults, parseExperiment, sameExperimentTerms } from './experiment.ts';
+import { type Experiment, experimentResults, sameExperimentTerms } from './experiment.ts';
+import { parseExperiment } from './experiment-terms.ts';
+import { CAMPAIGN_ABORTED, experimentRunName, launchRunName } from './names.ts';
 import { type QuoteCampaign, quote } from './quote.ts';
-import { CAMPAIGN_ABORTED, experimentRunName, launchRunName } from './run.ts';
-import type { CampaignStore, CatalogPrices, RunStarter } from './store.ts';
+import type { CampaignBudgetStore, CampaignStore, CatalogPrices, RunStarter } from './store.ts';
 
 export interface CampaignAdminDeps {
   readonly store: CampaignStore;
+  readonly budget: CampaignBudgetStore;
   readonly counts: VariantCountsSource;
   readonly callbacks: TaskCallbacks;
   readonly runs: { readonly launch: RunStarter; readonly experiment: RunStarter };
-  readonly catalog: CatalogPrices;
+  readonly catalog: Pick<CatalogPrices, 'prices' | 'bundles'>;
   readonly perks: CustomerPerksSource;
   readonly coupons: CouponLookup;
   readonly clock: Clock;
@@ -78,7 +80,7 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
   const nowIso = () => deps.clock.now().toISOString();
 
   async function view(c: Campaign) {
-    const granted = await deps.store.granted(c.campaignId);
+    const granted = await deps.budget.granted(c.campaignId);
     let live = null;
     if (PILOT_LIVE.includes(c.status)) {
       const now = nowIso();
@@ -307,7 +309,7 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
       const running = live.filter((c) => !FINAL_STATUSES.includes(c.status) && c.status !== 'SCHEDULED');
       const [bundles, grants] = await Promise.all([
         bundleIds.length ? deps.catalog.bundles(bundleIds) : Promise.resolve([]),
-        Promise.all(running.map((c) => (c.budget ? deps.store.granted(c.campaignId) : Promise.resolve(0)))),
+        Promise.all(running.map((c) => (c.budget ? deps.budget.granted(c.campaignId) : Promise.resolve(0)))),
       ]);
       const campaigns: QuoteCampaign[] = [];
       for (const [i, c] of running.entries()) {
@@ -326,12 +328,13 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
       if (q.orderId && result.applied) {
         const c = live.find((x) => x.campaignId === result.applied!.campaignId)!;
         if (c.budget) {
-          reservation = await deps.store.reserve(
+          reservation = await deps.budget.reserve(
             c.campaignId,
             q.orderId,
             result.applied.saving,
             c.budget.amount,
             at,
+            result.total.amount,
           );
           if (!reservation.granted) {
             // The budget ran out under us: quote again without that campaign's tier.

@@ -11,6 +11,14 @@ import { campaignEvent, campaignFact } from './events.ts';
 import { type ExperimentConclusion, experimentResults } from './experiment.ts';
 import type { CampaignStore, CatalogPrices, SkuPricingPort } from './store.ts';
 
+export {
+  CAMPAIGN_ABORTED,
+  CAMPAIGN_DECIDED,
+  CAMPAIGN_STEP_REJECTED,
+  experimentRunName,
+  launchRunName,
+} from './names.ts';
+
 /**
  * The launch run of a campaign (SPEC §5, workflows/campaign-launch.ts) and the run of an A/B test
  * (workflows/experiment-run.ts): their steps, each idempotent (a retry finds the transition made
@@ -22,20 +30,17 @@ export class CampaignAbortedError extends RunCancelledError {
   override readonly name = 'CampaignAborted';
   readonly code = 'CampaignAborted';
 }
-export const CAMPAIGN_ABORTED = 'CampaignAborted';
 
 /** A person decided before the run parked for the decision: the run carries the decision out. */
 export class CampaignDecidedError extends RunCancelledError {
   override readonly name = 'CampaignDecided';
   readonly code = 'CampaignDecided';
 }
-export const CAMPAIGN_DECIDED = 'CampaignDecided';
 
 export class CampaignStepRejectedError extends StepRejectedError {
   override readonly name = 'CampaignStepRejected';
   readonly code = 'CampaignStepRejected';
 }
-export const CAMPAIGN_STEP_REJECTED = 'CampaignStepRejected';
 
 export const CAMPAIGN_LAUNCH_WORKFLOW = 'CampaignLaunch';
 export const LAUNCH_TASK_STATES = [
@@ -58,10 +63,6 @@ export type LaunchTaskState = (typeof LAUNCH_TASK_STATES)[number];
 export const EXPERIMENT_RUN_WORKFLOW = 'ExperimentRun';
 export const EXPERIMENT_TASK_STATES = ['AwaitExperimentEnd', 'Conclude'] as const;
 export type ExperimentTaskState = (typeof EXPERIMENT_TASK_STATES)[number];
-
-/** A campaign's launch run and an experiment's run are named by their ids (validated as execution names). */
-export const launchRunName = (campaignId: string) => campaignId;
-export const experimentRunName = (experimentId: string) => experimentId;
 
 export interface CampaignRunDeps {
   readonly store: CampaignStore;

@@ -1,10 +1,10 @@
 import erfc from '@stdlib/math-base-special-erfc';
-import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 
 /**
  * The statistics of a pilot and an A/B test (SPEC §5): a two-proportion z-test with the pooled
- * standard error, a sample-ratio-mismatch check, and the sample a lift needs. p-values come from
- * stdlib's complementary error function (exact in the tails, where a table lookup is not).
+ * standard error and a sample-ratio-mismatch check (the sample a lift needs: sample-size.ts).
+ * p-values come from stdlib's complementary error function (exact in the tails, where a table
+ * lookup is not).
  */
 
 /** P(Z ≥ z) for a standard normal Z. */
@@ -73,26 +73,4 @@ export function sampleRatioCheck(counts: readonly number[], weights: readonly nu
   });
   const groups = Math.max(1, counts.length === 2 ? 1 : counts.length);
   return { ok: smallest >= SRM_ALPHA / groups, pValue: smallest };
-}
-
-/**
- * Users each group needs to detect a relative lift of `liftBps` over a baseline rate at `alpha`
- * (two-sided) with `power`: n = (z₁₋α/₂·√(2p̄(1−p̄)) + z₁₋β·√(p₁(1−p₁)+p₂(1−p₂)))² / (p₂ − p₁)².
- */
-export function requiredSamplePerGroup(
-  baselineRate: number,
-  liftBps: number,
-  alpha: number,
-  power = 0.8,
-): number | null {
-  const p1 = baselineRate;
-  const p2 = baselineRate * (1 + liftBps / 10_000);
-  if (!(p1 > 0 && p1 < 1 && p2 > 0 && p2 < 1) || p1 === p2) return null;
-  const za = normalQuantile(1 - alpha / 2, 0, 1);
-  const zb = normalQuantile(power, 0, 1);
-  const mean = (p1 + p2) / 2;
-  const n =
-    (za * Math.sqrt(2 * mean * (1 - mean)) + zb * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2 /
-    (p2 - p1) ** 2;
-  return Math.ceil(n);
 }

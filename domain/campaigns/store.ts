@@ -25,9 +25,31 @@ export interface Reservation {
   readonly granted: boolean;
   readonly reason: string;
   readonly at: string;
+  /** What the quote came to with the discount (minor units): a refund gives back its share of it. */
+  readonly orderTotal: number;
+  /** Given back so far by cancellations and refunds (minor units, ≤ amount). */
+  readonly released?: number;
+  /** Refunded so far (minor units), as the refunds reported it. */
+  readonly refunded?: number;
+  /** Each release with its numbers (docs/rules/campaigns.md, budget). */
+  readonly releases?: readonly BudgetRelease[];
 }
 
-/** Port: campaigns, experiments, budgets and identity links on the single table. */
+/** One give-back of a reservation: its cause, the rule's numbers, what it released. */
+export interface BudgetRelease {
+  readonly cause: 'cancelled' | 'refunded';
+  /** The order's cancellation, or the refund's id. */
+  readonly causeId: string;
+  readonly at: string;
+  readonly release: number;
+  /** After this release. */
+  readonly released: number;
+  readonly refunded: number;
+  readonly reason: string;
+  readonly rule: string;
+}
+
+/** Port: campaigns, experiments and identity links on the single table. */
 export interface CampaignStore {
   createCampaign(campaign: Campaign): Promise<boolean>;
   getCampaign(campaignId: string): Promise<Campaign | null>;
@@ -47,21 +69,6 @@ export interface CampaignStore {
   parkToken(campaignId: string, phase: string, taskToken: string): Promise<Campaign | null>;
   token(campaignId: string): Promise<string | null>;
 
-  /** Budget: the discount granted so far (minor units). */
-  granted(campaignId: string): Promise<number>;
-  /**
-   * Reserves `amount` of the campaign's budget for one order, at most once per order: a
-   * conditional write on the budget counter (`granted + amount ≤ budget`), so concurrent
-   * reservations can never exceed it. A second call for the same order returns the first answer.
-   */
-  reserve(
-    campaignId: string,
-    orderId: string,
-    amount: number,
-    budget: number,
-    at: string,
-  ): Promise<Reservation>;
-
   /** The anonymous id a user was first linked to (first link wins), null when none. */
   linkedSubject(userId: string): Promise<string | null>;
   link(userId: string, anonymousId: string, at: string): Promise<string>;
@@ -74,6 +81,29 @@ export interface CampaignStore {
     conclusion: ExperimentConclusion,
   ): Promise<Experiment | null>;
   parkExperimentToken(experimentId: string, taskToken: string): Promise<Experiment | null>;
+}
+
+/**
+ * Port: a campaign's budget (its counter and the reservations of orders); the releases are
+ * budget.ts's port. Apart from the campaign store so the runs' step does not carry it.
+ */
+export interface CampaignBudgetStore {
+  /** Budget: the discount granted so far (minor units). */
+  granted(campaignId: string): Promise<number>;
+  /**
+   * Reserves `amount` of the campaign's budget for one order, at most once per order: a
+   * conditional write on the budget counter (`granted + amount ≤ budget`), so concurrent
+   * reservations can never exceed it. A second call for the same order returns the first answer,
+   * also after a crash between the counter and the record (the counter marks the order in flight).
+   */
+  reserve(
+    campaignId: string,
+    orderId: string,
+    amount: number,
+    budget: number,
+    at: string,
+    orderTotal: number,
+  ): Promise<Reservation>;
 }
 
 /** What the quote and the pilot's locks read of the catalog and repricing (their items, not their code). */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { type CanonicalEvent, canonicalEvent, type DetailType, type EventData } from '../events/catalog.ts';
 import { type EventPublisher, toPublishable } from '../events/publisher.ts';
 import type { Clock } from '../shared/clock.ts';
@@ -25,17 +24,14 @@ import {
  * announcing it again is a no-op downstream.
  */
 
+export { bucketOf, MEMBER_BUCKETS } from './buckets.ts';
+
 export const MEMBERS_ORIGIN = 'workflow:members';
-/** Buckets customers are spread over for the nightly fan-out (a Distributed Map item each). */
-export const MEMBER_BUCKETS = 64;
 /** Customers one nightly step evaluates. */
 export const NIGHTLY_PAGE_SIZE = 200;
 /** Tier changes a record keeps (the newest); the timeline keeps every one. */
 export const TIER_HISTORY_LIMIT = 100;
 const ATTEMPTS = 10;
-
-export const bucketOf = (customerId: string): number =>
-  createHash('sha256').update(customerId).digest().readUInt32BE(0) % MEMBER_BUCKETS;
 
 /** How long after it was published a refund waits for its order's OrderPaid (Lambda retries it). */
 export const ORDER_WAIT_SECONDS = 150;

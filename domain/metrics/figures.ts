@@ -1,6 +1,6 @@
 import { addDays, localDate, zonedInstant } from '../shared/calendar.ts';
 import type { VariantCounts } from '../shared/variant-counts.ts';
-import { FUNNEL_STEPS, type FunnelStep, type StorefrontEventType } from './storefront.ts';
+import { FUNNEL_STEPS, type FunnelStep, type StorefrontEventType } from './storefront-limits.ts';
 
 /**
  * The metrics' arithmetic (SPEC §8, issue #16), pure: funnel, GMV decomposition, channel ROI,

@@ -1,15 +1,12 @@
 import { addDays, isCalendarDate, localDate } from '../shared/calendar.ts';
 import type { Clock } from '../shared/clock.ts';
 import { type FieldIssue, ValidationError } from '../shared/errors.ts';
-import { idSchema } from '../shared/schemas.ts';
 import { parseOrThrow } from '../shared/validation.ts';
-import type { VariantCounts, VariantCountsQuery, VariantCountsSource } from '../shared/variant-counts.ts';
 import * as z from '../shared/zod.ts';
 import {
   attributeOrder,
   channelRoi,
   daysOf,
-  daysTouched,
   funnel,
   gmv,
   monthsOf,
@@ -19,13 +16,12 @@ import {
   retention,
   sellThrough,
   type UserDay,
-  variantCounts,
 } from './figures.ts';
 import type { Channel, MetricsReader, MetricsWriter } from './ports.ts';
-import { STOREFRONT_LIMITS } from './storefront.ts';
+import { STOREFRONT_LIMITS } from './storefront-limits.ts';
+import { MAX_PERIOD_DAYS } from './variant-counts.ts';
 
-/** Longest period one metrics request reads (days): bounds what a request scans. */
-export const MAX_PERIOD_DAYS = 93;
+export { MAX_PERIOD_DAYS };
 /** Longest retention window (months). */
 export const MAX_RETENTION_MONTHS = 24;
 
@@ -225,39 +221,4 @@ function addMonth(month: string): string {
   return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }
 
-const instant = (field: string, value: string) => {
-  const ms = Date.parse(value);
-  if (!Number.isFinite(ms)) throw ValidationError.field(field, 'must be an ISO-8601 instant');
-  return new Date(ms).toISOString();
-};
-
-/**
- * The {@link VariantCountsSource} campaigns and experiments read (domain/shared/variant-counts.ts),
- * over the metrics' facts: the variant marks of the store days [from, to) touches and the orders
- * paid in it.
- */
-export function variantCountsSource(deps: {
-  readonly reader: MetricsReader;
-  readonly timeZone: string;
-}): VariantCountsSource {
-  return {
-    async variantCounts(query: VariantCountsQuery): Promise<readonly VariantCounts[]> {
-      const id = parseOrThrow(idSchema(STOREFRONT_LIMITS.maxIdLength), query.id, 'id');
-      const from = instant('from', query.from);
-      const to = instant('to', query.to);
-      if (from >= to) return [];
-      const days = daysTouched(from, to, deps.timeZone);
-      if (days.length > MAX_PERIOD_DAYS) {
-        throw ValidationError.field(
-          'to',
-          `the window touches ${days.length} days; at most ${MAX_PERIOD_DAYS}`,
-        );
-      }
-      const [marks, orders] = await Promise.all([
-        deps.reader.marks(query.kind, id, days),
-        deps.reader.ordersPaid(days[0]!, days.at(-1)!),
-      ]);
-      return variantCounts(marks, orders, from, to);
-    },
-  };
-}
+export { variantCountsSource } from './variant-counts.ts';

@@ -3,38 +3,20 @@ import type { FieldIssue } from '../shared/errors.ts';
 import { idSchema, instantSchema } from '../shared/schemas.ts';
 import { toFieldIssues } from '../shared/validation.ts';
 import * as z from '../shared/zod.ts';
+import { STOREFRONT_EVENT_TYPES, STOREFRONT_LIMITS } from './storefront-limits.ts';
 
 /**
  * Storefront events (SPEC §8, issue #16): what browsers and storefront servers send in batches to
  * `POST /events/storefront`. Each event is checked on its own: one bad event is rejected with its
  * field and reason while the rest of the batch is taken.
  */
-export const STOREFRONT_EVENT_TYPES = ['visit', 'product_view', 'add_to_cart', 'checkout_started'] as const;
-export type StorefrontEventType = (typeof STOREFRONT_EVENT_TYPES)[number];
-
-/** The funnel's steps, in order: the four storefront steps, then a paid order. */
-export const FUNNEL_STEPS = [...STOREFRONT_EVENT_TYPES, 'paid'] as const;
-export type FunnelStep = (typeof FUNNEL_STEPS)[number];
-
-/** Limits checked at the boundary (each is what keeps a downstream limit out of reach). */
-export const STOREFRONT_LIMITS = {
-  /** Events per request. */
-  maxEvents: 500,
-  /** Bytes per request body (1 MiB). */
-  maxBodyBytes: 1024 * 1024,
-  /** Characters of an id (eventId, userId, anonymousId, sessionId, campaignId, ...): keys stay small. */
-  maxIdLength: 128,
-  /** Characters of a channel or variant name: they become attribute names and sort keys. */
-  maxNameLength: 64,
-  /**
-   * How late an event may arrive (its `at` before the receipt), in days. Older events are rejected:
-   * the dedupe record of a day is only kept this long plus a margin, so exactly-once holds for
-   * every event that is accepted at all.
-   */
-  maxLateDays: 30,
-  /** How far ahead of the receiving clock an event's `at` may be (client clock skew), in seconds. */
-  maxAheadSeconds: 300,
-} as const;
+export {
+  FUNNEL_STEPS,
+  type FunnelStep,
+  STOREFRONT_EVENT_TYPES,
+  STOREFRONT_LIMITS,
+  type StorefrontEventType,
+} from './storefront-limits.ts';
 
 const name = z.string('must be a string').check(
   z.minLength(1, { error: 'must not be empty', abort: true }),

@@ -1,6 +1,7 @@
 import pMap from 'p-map';
 import type { BusinessKey } from '../events/envelope.ts';
 import { addDays, localDate, localTime } from '../shared/calendar.ts';
+import { CATALOG_BUCKETS } from '../shared/catalog.ts';
 import type { RunContext } from '../workflow/run.ts';
 import { StepRejectedError } from '../workflow/run.ts';
 import { cached, type RestockCheck, type RestockDeps, restockCheck } from './check.ts';
@@ -16,8 +17,7 @@ import type { SkuCheck } from './store.ts';
  * after a crash checks every SKU and creates no second purchase order.
  */
 
-/** The catalog's buckets: a SKU's bucket is a hash of its id (adapters spread SKUs over them). */
-export const CATALOG_BUCKETS = 64;
+export { CATALOG_BUCKETS };
 /** SKUs one step handles: a page, well inside a Lambda's time and Step Functions' payload limit. */
 export const SWEEP_PAGE_SIZE = 100;
 /**

@@ -1,6 +1,13 @@
 import type { Money } from './money.ts';
 
 /**
+ * The catalog's buckets: a SKU's bucket is a hash of its id (adapters spread SKUs over them, the
+ * restock sweep fans out over them). Here, in the shared kernel, so a reader of the catalog's index
+ * (campaigns, metrics) does not import restock's sweep and everything it pulls into a bundle.
+ */
+export const CATALOG_BUCKETS = 64;
+
+/**
  * The store's catalog as features other than the one that keeps it may read it (restock keeps the
  * SKUs, their stock levels and their suppliers' costs; SPEC §3). A read port in the shared kernel,
  * so a feature that needs a SKU's stock or cost (repricing's low-stock rule and margin floor,

@@ -1,5 +1,11 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { counterEntry, countOnce, SETTLED_TTL_MS, settle } from '#adapters/dynamodb/budget-counter';
+import { DynamoBudgetReleases } from '#adapters/dynamodb/budget-releases';
+import { DynamoCampaignBudget } from '#adapters/dynamodb/campaign-budget';
 import { DynamoCampaignStore } from '#adapters/dynamodb/campaign-store';
+import { keys } from '#adapters/dynamodb/schema';
+import { budgetRelease, budgetReleases } from '#domain/campaigns/budget';
 import { type Campaign, parseCampaign, pilotEndOf } from '#domain/campaigns/campaign';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.ts';
 
@@ -10,6 +16,7 @@ import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.ts';
  */
 let dynamo: LocalDynamo;
 let store: DynamoCampaignStore;
+let budget: DynamoCampaignBudget;
 const AT = '2026-11-01T00:00:00.000Z';
 
 function campaign(id: string, budget: number | null): Campaign {
@@ -39,6 +46,7 @@ function campaign(id: string, budget: number | null): Campaign {
 beforeAll(async () => {
   dynamo = await startLocalDynamo('campaign-store-test');
   store = new DynamoCampaignStore(dynamo.doc, dynamo.tableName);
+  budget = new DynamoCampaignBudget(dynamo.doc, dynamo.tableName);
 });
 afterAll(async () => {
   await dynamo?.stop();
@@ -49,11 +57,13 @@ describe('campaign budget', () => {
     expect(await store.createCampaign(campaign('BUDGET-1', 100_000))).toBe(true);
     // 120 orders of 3 000 (3.6× the budget of 100 000) at once: exactly 33 fit.
     const results = await Promise.all(
-      Array.from({ length: 120 }, (_, i) => store.reserve('BUDGET-1', `order-${i}`, 3_000, 100_000, AT)),
+      Array.from({ length: 120 }, (_, i) =>
+        budget.reserve('BUDGET-1', `order-${i}`, 3_000, 100_000, AT, 20_000),
+      ),
     );
     const granted = results.filter((r) => r.granted);
     expect(granted).toHaveLength(33);
-    expect(await store.granted('BUDGET-1')).toBe(99_000);
+    expect(await budget.granted('BUDGET-1')).toBe(99_000);
     expect(results.filter((r) => !r.granted).every((r) => r.reason.includes('less than 3000 left'))).toBe(
       true,
     );
@@ -61,13 +71,187 @@ describe('campaign budget', () => {
 
   it('a retried checkout gets the first answer and counts once', async () => {
     await store.createCampaign(campaign('BUDGET-2', 10_000));
-    const first = await store.reserve('BUDGET-2', 'order-1', 3_000, 10_000, AT);
+    const first = await budget.reserve('BUDGET-2', 'order-1', 3_000, 10_000, AT, 20_000);
     const again = await Promise.all(
-      [1, 2, 3].map(() => store.reserve('BUDGET-2', 'order-1', 3_000, 10_000, AT)),
+      [1, 2, 3].map(() => budget.reserve('BUDGET-2', 'order-1', 3_000, 10_000, AT, 20_000)),
     );
     expect(first.granted).toBe(true);
     expect(again.every((r) => r.granted && r.amount === 3_000)).toBe(true);
-    expect(await store.granted('BUDGET-2')).toBe(3_000);
+    expect(await budget.granted('BUDGET-2')).toBe(3_000);
+  });
+});
+
+describe('campaign budget after a crash, cancellations and refunds', () => {
+  const cny = (amount: number) => ({ amount, currency: 'CNY' });
+  const cancelled = (orderId: string) => ({
+    orderId,
+    reason: 'customer',
+    cancelledAt: AT,
+    skus: [],
+  });
+  const refunded = (orderId: string, refundId: string, amount: number) => ({
+    orderId,
+    refundId,
+    amount: cny(amount),
+    lines: [],
+    refundedAt: AT,
+  });
+
+  it('a reservation stopped between the counter and its record is counted once when retried', async () => {
+    await store.createCampaign(campaign('CRASH-R', 10_000));
+    // The state a kill -9 leaves: the PENDING record, the counter already taken with the marker.
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: dynamo.tableName,
+        Item: {
+          ...keys.campaignReservation('CRASH-R', 'cr-1'),
+          entity: 'BudgetReservation',
+          campaignId: 'CRASH-R',
+          orderId: 'cr-1',
+          amount: 3_000,
+          granted: false,
+          reason: 'pending',
+          at: AT,
+          orderTotal: 20_000,
+          state: 'PENDING',
+        },
+      }),
+    );
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: dynamo.tableName,
+        Key: keys.campaignBudget('CRASH-R'),
+        UpdateExpression: 'SET counted.#e = :zero ADD granted :a',
+        ExpressionAttributeNames: { '#e': 'r:cr-1' },
+        ExpressionAttributeValues: { ':a': 3_000, ':zero': 0 },
+      }),
+    );
+    const retried = await budget.reserve('CRASH-R', 'cr-1', 3_000, 10_000, AT, 20_000);
+    expect(retried).toMatchObject({ granted: true, amount: 3_000 });
+    expect(await budget.granted('CRASH-R')).toBe(3_000);
+    expect(await budget.reserve('CRASH-R', 'cr-1', 3_000, 10_000, AT, 20_000)).toMatchObject({
+      granted: true,
+    });
+    expect(await budget.granted('CRASH-R')).toBe(3_000);
+  });
+
+  it("drops the counter's settled entries only after a grace period", async () => {
+    await store.createCampaign(campaign('GC-1', 10_000));
+    const now = Date.now();
+    const counted = async () =>
+      Object.keys(
+        ((
+          await dynamo.doc.send(
+            new GetCommand({ TableName: dynamo.tableName, Key: keys.campaignBudget('GC-1') }),
+          )
+        ).Item?.counted as Record<string, number>) ?? {},
+      ).sort();
+    expect(
+      await countOnce(dynamo.doc, dynamo.tableName, 'GC-1', counterEntry.reserve('g-1'), 100, 10_000),
+    ).toBe(true);
+    expect(
+      await countOnce(dynamo.doc, dynamo.tableName, 'GC-1', counterEntry.reserve('g-1'), 100, 10_000),
+    ).toBe(true);
+    expect(await budget.granted('GC-1')).toBe(100);
+    await settle(dynamo.doc, dynamo.tableName, 'GC-1', counterEntry.reserve('g-1'), now);
+    await countOnce(dynamo.doc, dynamo.tableName, 'GC-1', counterEntry.reserve('g-2'), 100, 10_000);
+    // g-2 unsettled (in flight): kept however old; g-1 settled: kept within the grace period.
+    await settle(dynamo.doc, dynamo.tableName, 'GC-1', counterEntry.reserve('g-3'), now + 1_000);
+    expect(await counted()).toEqual(['r:g-1', 'r:g-2', 'r:g-3']);
+    await settle(
+      dynamo.doc,
+      dynamo.tableName,
+      'GC-1',
+      counterEntry.reserve('g-4'),
+      now + SETTLED_TTL_MS + 2_000,
+    );
+    expect(await counted()).toEqual(['r:g-2', 'r:g-4']);
+  });
+
+  it('a cancellation gives the reservation back once, however often it is delivered', async () => {
+    await store.createCampaign(campaign('REL-1', 10_000));
+    await budget.reserve('REL-1', 'a-1', 3_000, 10_000, AT, 20_000);
+    await budget.reserve('REL-1', 'a-2', 3_000, 10_000, AT, 20_000);
+    await budget.reserve('REL-1', 'a-3', 3_000, 10_000, AT, 20_000);
+    expect(await budget.granted('REL-1')).toBe(9_000);
+    // Full: a fourth order is refused, until a cancellation gives budget back.
+    expect((await budget.reserve('REL-1', 'a-4', 3_000, 10_000, AT, 20_000)).granted).toBe(false);
+    const releases = budgetReleases({ store: new DynamoBudgetReleases(dynamo.doc, dynamo.tableName) });
+    const outcomes = await Promise.all(
+      Array.from({ length: 6 }, () => releases.orderCancelled(cancelled('a-1'))),
+    );
+    // Each delivery either applied it or found it applied (one that meets it half-way finishes it);
+    // the counter takes it back once.
+    const seen = outcomes.flatMap((o) => o.campaigns.map((c) => c.outcome));
+    expect(seen).toContain('released');
+    expect(seen.every((o) => o === 'released' || o === 'duplicate')).toBe(true);
+    expect(await budget.granted('REL-1')).toBe(6_000);
+    // The receipt is on the reservation (a retried checkout for the order reads it).
+    const receipt = await budget.reserve('REL-1', 'a-1', 3_000, 10_000, AT, 20_000);
+    expect(receipt).toMatchObject({ granted: true, released: 3_000 });
+    expect(receipt.releases).toEqual([
+      expect.objectContaining({ cause: 'cancelled', release: 3_000, rule: 'campaign-budget-release/1' }),
+    ]);
+    expect((await budget.reserve('REL-1', 'a-5', 3_000, 10_000, AT, 20_000)).granted).toBe(true);
+    // An order that was refused, or that never reserved, gives nothing back.
+    expect((await releases.orderCancelled(cancelled('a-4'))).campaigns).toEqual([
+      { campaignId: 'REL-1', outcome: 'nothing', release: 0 },
+    ]);
+    expect((await releases.orderCancelled(cancelled('nobody'))).campaigns).toEqual([]);
+    expect(await budget.granted('REL-1')).toBe(9_000);
+  });
+
+  it('partial refunds give back their share, a redelivered refund nothing, a later cancellation the rest', async () => {
+    await store.createCampaign(campaign('REL-2', 10_000));
+    await budget.reserve('REL-2', 'b-1', 3_000, 10_000, AT, 20_000);
+    const releases = budgetReleases({ store: new DynamoBudgetReleases(dynamo.doc, dynamo.tableName) });
+    expect((await releases.refundIssued(refunded('b-1', 'r-1', 5_000))).campaigns[0]).toMatchObject({
+      outcome: 'released',
+      release: 750,
+    });
+    expect((await releases.refundIssued(refunded('b-1', 'r-1', 5_000))).campaigns[0]).toMatchObject({
+      outcome: 'duplicate',
+    });
+    expect(await budget.granted('REL-2')).toBe(2_250);
+    await releases.refundIssued(refunded('b-1', 'r-2', 5_000));
+    expect(await budget.granted('REL-2')).toBe(1_500);
+    await releases.orderCancelled(cancelled('b-1'));
+    await releases.orderCancelled(cancelled('b-1'));
+    await releases.refundIssued(refunded('b-1', 'r-3', 10_000));
+    expect(await budget.granted('REL-2')).toBe(0);
+  });
+
+  it('a release stopped part-way is finished by the next delivery without counting twice', async () => {
+    await store.createCampaign(campaign('REL-3', 10_000));
+    const r = await budget.reserve('REL-3', 'c-1', 3_000, 10_000, AT, 20_000);
+    // Killed after the pending line and the counter's write, before the reservation recorded it.
+    const line = budgetRelease(r, { kind: 'cancelled', causeId: 'cancelled', at: AT })!;
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: dynamo.tableName,
+        Key: keys.campaignReservation('REL-3', 'c-1'),
+        UpdateExpression: 'SET pending = :l',
+        ExpressionAttributeValues: { ':l': line },
+      }),
+    );
+    await dynamo.doc.send(
+      new UpdateCommand({
+        TableName: dynamo.tableName,
+        Key: keys.campaignBudget('REL-3'),
+        UpdateExpression: 'SET counted.#e = :zero ADD granted :neg, released :r',
+        ExpressionAttributeNames: { '#e': 'x:c-1:cancelled' },
+        ExpressionAttributeValues: { ':neg': -3_000, ':r': 3_000, ':zero': 0 },
+      }),
+    );
+    expect(await budget.granted('REL-3')).toBe(0);
+    const releases = budgetReleases({ store: new DynamoBudgetReleases(dynamo.doc, dynamo.tableName) });
+    expect((await releases.orderCancelled(cancelled('c-1'))).campaigns[0]).toMatchObject({
+      outcome: 'released',
+      release: 3_000,
+    });
+    expect(await budget.granted('REL-3')).toBe(0);
+    expect((await releases.orderCancelled(cancelled('c-1'))).campaigns[0]?.outcome).toBe('duplicate');
+    expect(await budget.granted('REL-3')).toBe(0);
   });
 });
 

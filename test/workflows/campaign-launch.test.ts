@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoCampaignStore, DynamoCatalogPrices } from '#adapters/dynamodb/campaign-store';
+import { DynamoCampaignBudget } from '#adapters/dynamodb/campaign-budget';
+import {
+  catalogSkusInCategories,
+  DynamoCampaignStore,
+  DynamoCatalogPrices,
+} from '#adapters/dynamodb/campaign-store';
 import { campaignAdmin } from '#domain/campaigns/admin';
 import { campaignRun } from '#domain/campaigns/run';
 import { campaignStepHandler } from '#domain/campaigns/steps';
@@ -60,8 +65,11 @@ async function setup(definition: string) {
   const clock = { now: () => new Date(h ? h.clock.now() : T0) };
   const store = new DynamoCampaignStore(dynamo.doc, dynamo.tableName);
   const catalog = new DynamoCatalogPrices(dynamo.doc, dynamo.tableName);
+  const categories = {
+    skusInCategories: (c: readonly string[]) => catalogSkusInCategories(dynamo.doc, dynamo.tableName, c),
+  };
   const step = campaignStepHandler(
-    campaignRun({ store, counts, pricing, catalog, publisher, timeline, clock }),
+    campaignRun({ store, counts, pricing, catalog: categories, publisher, timeline, clock }),
   );
   h = await workflowHarness({
     definition,
@@ -75,6 +83,7 @@ async function setup(definition: string) {
   const starter = { start: async (name: string, input: unknown) => void (await harness.start(name, input)) };
   const admin = campaignAdmin({
     store,
+    budget: new DynamoCampaignBudget(dynamo.doc, dynamo.tableName),
     counts,
     catalog,
     clock,

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  requiredSamplePerGroup,
-  sampleRatioCheck,
-  twoProportionZTest,
-  upperTail,
-} from '#domain/campaigns/stats';
+import { requiredSamplePerGroup } from '#domain/campaigns/sample-size';
+import { sampleRatioCheck, twoProportionZTest, upperTail } from '#domain/campaigns/stats';
 
 describe('two-proportion z-test (pooled), against worked values', () => {
   it('45/100 vs 30/100: p̂ = 0.375, SE = 0.06847, z = 2.1909, two-sided p = 0.0285', () => {
