@@ -45,6 +45,9 @@ send({ type: 'ready', url: runtime.url });
 let closing = false;
 process.on('disconnect', () => {
   if (closing) return;
+  // close() drains the background work, which after a load run can take minutes: a bounded wait
+  // (the bench's data dir is a throwaway), then out.
+  setTimeout(() => process.exit(0), 3000).unref();
   void runtime.close().finally(() => process.exit(0));
 });
 
