@@ -124,14 +124,22 @@ export class ApiRoutes {
     return this.#add(routeKey, handler, this.operatorAuthorizer);
   }
 
+  /**
+   * One integration per function, shared by all its routes: CloudFormation's 500-resource stack
+   * limit counted an integration and a Lambda permission per route (70 routes). The permission lets
+   * this API (any of its routes) invoke the function, since one permission serves every route the
+   * integration is on.
+   */
+  readonly #integrations = new Map<IFunction, HttpLambdaIntegration>();
+
   #add(routeKey: string, handler: IFunction, authorizer?: IHttpRouteAuthorizer): HttpRoute[] {
     const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];
-    const integrationId = `${handler.node.scope?.node.id ?? handler.node.id}Integration`;
-    return this.api.addRoutes({
-      path,
-      methods: [HttpMethod[method]],
-      integration: new HttpLambdaIntegration(integrationId, handler),
-      authorizer,
-    });
+    let integration = this.#integrations.get(handler);
+    if (!integration) {
+      const integrationId = `${handler.node.scope?.node.id ?? handler.node.id}Integration`;
+      integration = new HttpLambdaIntegration(integrationId, handler, { scopePermissionToRoute: false });
+      this.#integrations.set(handler, integration);
+    }
+    return this.api.addRoutes({ path, methods: [HttpMethod[method]], integration, authorizer });
   }
 }

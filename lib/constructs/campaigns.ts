@@ -1,3 +1,4 @@
+import { Rule } from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { CampaignLaunchWorkflow } from '#workflows/campaign-launch';
 import { ExperimentRunWorkflow } from '#workflows/experiment-run';
@@ -14,7 +15,7 @@ import { StoreflowFunction } from './storeflow-function.ts';
 export class Campaigns extends Construct {
   constructor(scope: Construct, id: string, props: FeatureProps) {
     super(scope, id);
-    const { config, table, bus, routes } = props;
+    const { config, table, bus, routes, targets } = props;
     const environment = {
       TABLE_NAME: table.tableName,
       EVENT_BUS_NAME: bus.eventBusName,
@@ -37,6 +38,21 @@ export class Campaigns extends Construct {
     bus.grantPutEventsTo(step);
     const launch = new CampaignLaunchWorkflow(this, 'LaunchWorkflow', { step, config }).stateMachine;
     const experiment = new ExperimentRunWorkflow(this, 'ExperimentWorkflow', { step, config }).stateMachine;
+
+    // Cancelled and refunded orders give their budget reservations back (once per cause).
+    const events = new StoreflowFunction(this, 'Events', {
+      entry: 'campaigns-events',
+      description: 'Gives a cancelled or refunded order’s campaign budget reservations back, once',
+      config,
+      environment,
+    }).fn;
+    grantTable(table, events, 'dynamodb:Query', 'dynamodb:UpdateItem');
+    new Rule(this, 'BudgetReleaseRule', {
+      eventBus: bus,
+      description: 'Cancelled and refunded orders, for the campaigns’ budgets',
+      eventPattern: { source: ['storeflow.orders'], detailType: ['OrderCancelled', 'RefundIssued'] },
+      targets: [targets.lambda(events)],
+    });
 
     const api = new StoreflowFunction(this, 'Api', {
       entry: 'campaigns-api',

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '#lib/constructs/api-routes';
+import { statementsOf } from '#test/support/iam';
 import { appTemplate, synthesizedWorkflow } from '#test/support/workflow-harness';
 
 /** Campaign launches in the template (issue #17): the two runs, their waits, the API's grants. */
@@ -33,6 +34,19 @@ describe('campaigns (template)', () => {
       expect.objectContaining({ Variable: '$.evaluation.next', StringEquals: 'rollout', Next: 'RollOut' }),
     ]);
     expect(states.Compensate!.Next).toBe('Failed');
+  });
+
+  it('gives budget back from cancelled and refunded orders on the bus, with Query and UpdateItem only', () => {
+    appTemplate().hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['storeflow.orders'], 'detail-type': ['OrderCancelled', 'RefundIssued'] },
+      Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+    });
+    expect(
+      statementsOf('CampaignsEvents')
+        .flatMap((s) => s.actions)
+        .filter((a) => a.startsWith('dynamodb'))
+        .sort(),
+    ).toEqual(['dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 
   it('is two Standard state machines with their failed-run alarms', () => {

@@ -39,6 +39,7 @@ describe('the operations feature (template)', () => {
     expect(catalog.deadLetters).toHaveLength(1);
     expect(catalog.deadLetters[0]?.redrive).toBe('replay');
     expect(catalog.deadLetters[0]?.feeds.map((f) => f.label).sort()).toEqual([
+      'Campaigns/Events',
       'Members/Annual',
       'Members/Events',
       'Members/NightlyClock',

@@ -128,7 +128,7 @@ function statementsOf(template: Template, functionId: string) {
 describe('app stack functions', () => {
   it('every function runs Node.js 22 or newer on arm64 with its own log group', () => {
     const all = functions(dev.app);
-    expect(Object.keys(all)).toHaveLength(33);
+    expect(Object.keys(all)).toHaveLength(34);
     for (const [id, fn] of Object.entries(all)) {
       const runtime = fn.Properties.Runtime as string;
       expect(runtime, id).toMatch(/^nodejs\d+\.x$/);
@@ -237,6 +237,26 @@ describe('HTTP API', () => {
           .map(([, key]) => [key, 'AWS_IAM']),
       ),
     });
+  });
+
+  it('gives each API function one integration and one permission, whatever its routes', () => {
+    const routes = Object.values(dev.app.findResources('AWS::ApiGatewayV2::Route') as Resources);
+    const integrations = dev.app.findResources('AWS::ApiGatewayV2::Integration') as Resources;
+    const uri = (i: { Properties: Record<string, unknown> }) => JSON.stringify(i.Properties.IntegrationUri);
+    // every route reaches an integration; no two integrations call the same function
+    const targets = new Set(routes.map((r) => JSON.stringify(r.Properties.Target)));
+    expect(targets.size).toBe(Object.keys(integrations).length);
+    const uris = Object.values(integrations).map(uri);
+    expect(new Set(uris).size).toBe(uris.length);
+    expect(routes.length).toBeGreaterThan(uris.length * 2);
+    // API Gateway may invoke each of them from this API (any route), and only from it
+    const permissions = Object.values(dev.app.findResources('AWS::Lambda::Permission') as Resources).filter(
+      (p) => p.Properties.Principal === 'apigateway.amazonaws.com',
+    );
+    expect(permissions).toHaveLength(uris.length);
+    for (const p of permissions) expect(JSON.stringify(p.Properties.SourceArn)).toMatch(/HttpApi.*\/\*\/\*"/);
+    // CloudFormation refuses a stack of more than 500 resources: keep room for the features to come
+    expect(Object.keys(dev.app.toJSON().Resources).length).toBeLessThan(400);
   });
 
   it('uses a JWT authorizer when the stage is given an issuer', () => {

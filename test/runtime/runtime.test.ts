@@ -82,9 +82,10 @@ describe('the local runtime running the app', () => {
       ]),
     );
     // CDK's deploy-time BucketDeployment handler (the console's files) is not run locally
-    expect((health.functions as Array<{ name: string }>).length).toBe(33);
+    expect((health.functions as Array<{ name: string }>).length).toBe(34);
     expect(health.tables).toEqual(['storeflow-dev-stateful-StoreflowTable (created)']);
     expect((health.rules as string[]).sort()).toEqual([
+      expect.stringMatching(/CampaignsBudgetReleaseRule/),
       expect.stringMatching(/MembersLedgerEventsRule/),
       expect.stringMatching(/MetricsOrderEventsRule/),
       expect.stringMatching(/PresaleCallbackRule/),
