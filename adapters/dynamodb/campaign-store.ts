@@ -1,7 +1,6 @@
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
-  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
@@ -19,7 +18,7 @@ import { CATALOG_BUCKETS } from '#domain/shared/catalog';
 import type { Money } from '#domain/shared/money';
 import { batchGet } from './batch.ts';
 import { newCounter } from './budget-counter.ts';
-import { isConditionalCheckFailed } from './client.ts';
+import { isConditionalCheckFailed, TableStore } from './client.ts';
 import { keys } from './schema.ts';
 
 type Item = Record<string, unknown>;
@@ -43,36 +42,14 @@ const isLive = (status: CampaignStatus) => PILOT_LIVE.includes(status) || status
  * item written conditionally (`granted + amount ≤ budget`), so concurrent reservations cannot
  * over-redeem it (the flash-sale pattern of ARCHITECTURE.md).
  */
-export class DynamoCampaignStore implements CampaignStore {
-  constructor(
-    private readonly db: DynamoDBDocumentClient,
-    private readonly tableName: string,
-  ) {}
-
-  async #get(key: Item, consistent = true): Promise<Item | undefined> {
-    const r = await this.db.send(
-      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: consistent }),
-    );
-    return r.Item;
-  }
-
-  async #conditional(command: PutCommand | UpdateCommand): Promise<Item | null> {
-    try {
-      const r = await this.db.send(command as UpdateCommand);
-      return (r.Attributes ?? {}) as Item;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return null;
-      throw error;
-    }
-  }
-
+export class DynamoCampaignStore extends TableStore implements CampaignStore {
   async createCampaign(campaign: Campaign): Promise<boolean> {
     const put = new PutCommand({
       TableName: this.tableName,
       Item: { ...keys.campaign(campaign.campaignId), entity: 'Campaign', ...campaign },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
-    if ((await this.#conditional(put)) === null) return false;
+    if ((await this.conditional(put)) === null) return false;
     await this.db
       .send(
         new PutCommand({
@@ -88,7 +65,7 @@ export class DynamoCampaignStore implements CampaignStore {
   }
 
   async getCampaign(campaignId: string): Promise<Campaign | null> {
-    const item = await this.#get(keys.campaign(campaignId));
+    const item = await this.item(keys.campaign(campaignId));
     return item ? toCampaign(item) : null;
   }
 
@@ -118,7 +95,7 @@ export class DynamoCampaignStore implements CampaignStore {
       values[`:f${i}`] = s;
       return `:f${i}`;
     });
-    const updated = await this.#conditional(
+    const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.campaign(campaignId),
@@ -163,7 +140,7 @@ export class DynamoCampaignStore implements CampaignStore {
   }
 
   async parkToken(campaignId: string, phase: string, taskToken: string): Promise<Campaign | null> {
-    const updated = await this.#conditional(
+    const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.campaign(campaignId),
@@ -177,19 +154,19 @@ export class DynamoCampaignStore implements CampaignStore {
   }
 
   async token(campaignId: string): Promise<string | null> {
-    const item = await this.#get(keys.campaign(campaignId));
+    const item = await this.item(keys.campaign(campaignId));
     return (item?.taskToken as string | undefined) ?? null;
   }
 
   // --- identities ----------------------------------------------------------------------------------
 
   async linkedSubject(userId: string): Promise<string | null> {
-    const item = await this.#get(keys.identityLink(userId), false);
+    const item = await this.item(keys.identityLink(userId), false);
     return (item?.anonymousId as string | undefined) ?? null;
   }
 
   async link(userId: string, anonymousId: string, at: string): Promise<string> {
-    const put = await this.#conditional(
+    const put = await this.conditional(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...keys.identityLink(userId), entity: 'IdentityLink', userId, anonymousId, at },
@@ -208,11 +185,11 @@ export class DynamoCampaignStore implements CampaignStore {
       Item: { ...keys.experiment(experiment.experimentId), entity: 'Experiment', ...experiment },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
-    return (await this.#conditional(put)) !== null;
+    return (await this.conditional(put)) !== null;
   }
 
   async getExperiment(experimentId: string): Promise<Experiment | null> {
-    const item = await this.#get(keys.experiment(experimentId));
+    const item = await this.item(keys.experiment(experimentId));
     return item ? toExperiment(item) : null;
   }
 
@@ -221,7 +198,7 @@ export class DynamoCampaignStore implements CampaignStore {
     results: ExperimentResults,
     conclusion: ExperimentConclusion,
   ): Promise<Experiment | null> {
-    const updated = await this.#conditional(
+    const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.experiment(experimentId),
@@ -244,7 +221,7 @@ export class DynamoCampaignStore implements CampaignStore {
   }
 
   async parkExperimentToken(experimentId: string, taskToken: string): Promise<Experiment | null> {
-    const updated = await this.#conditional(
+    const updated = await this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: keys.experiment(experimentId),

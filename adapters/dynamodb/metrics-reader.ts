@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PaidOrder, Refund, StoredEvent, UserDay, VariantMark } from '#domain/metrics/figures';
 import { foldMarks, foldUserDays, monthsOf } from '#domain/metrics/figures';
 import type { Channel, MetricsReader } from '#domain/metrics/ports';
@@ -7,6 +7,7 @@ import { variantCountsSource } from '#domain/metrics/variant-counts';
 import { CATALOG_BUCKETS } from '#domain/shared/catalog';
 import type { VariantCountsSource } from '#domain/shared/variant-counts';
 import { batchGet } from './batch.ts';
+import { queryAll } from './client.ts';
 import { keys } from './schema.ts';
 
 /**
@@ -94,25 +95,8 @@ export class DynamoMetricsReader implements MetricsReader {
     return pages.flat();
   }
 
-  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ...input,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
-      start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
-    } while (start);
-    return items;
-  }
-
   #partition(pk: string, range?: { from: string; to: string }) {
-    return this.#queryAll({
+    return queryAll(this.db, this.tableName, {
       KeyConditionExpression: range ? 'pk = :p AND sk BETWEEN :a AND :b' : 'pk = :p',
       ExpressionAttributeValues: { ':p': pk, ...(range ? { ':a': range.from, ':b': range.to } : {}) },
     });
@@ -184,7 +168,7 @@ export class DynamoMetricsReader implements MetricsReader {
   async catalogSkus(): Promise<string[]> {
     const buckets = Array.from({ length: CATALOG_BUCKETS }, (_, b) => b);
     const pages = await pool(buckets, 8, (b) =>
-      this.#queryAll({
+      queryAll(this.db, this.tableName, {
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :p',
         ExpressionAttributeValues: { ':p': keys.catalogIndex(b, '').gsi1pk },

@@ -89,6 +89,8 @@ export function couponLedger(ledger: MemberLedger) {
 
   return {
     redeemCodes,
+    /** A customer's coupons, open and used (the customer view shows them too). */
+    couponsOf,
     /** What the API, the bus and the quote call. */
     api: {
       /** SLA compensation (a coupon for a known customer) enters the ledger once. */

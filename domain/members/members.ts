@@ -2,7 +2,6 @@ import type { CustomerPerks } from '../shared/customer-perks.ts';
 import { ConflictError, NotFoundError } from '../shared/errors.ts';
 import { parseId } from '../shared/schemas.ts';
 import { couponLedger } from './coupon-ledger.ts';
-import { couponView } from './coupons.ts';
 import { type MemberDeps, memberLedger } from './ledger.ts';
 import { memberOrders } from './member-orders.ts';
 import { memberSchedule } from './member-schedule.ts';
@@ -61,7 +60,6 @@ export function members(deps: MemberDeps) {
       const currency = p.tiers[0]!.minSpend.currency;
       const terms = tierTerms(p, m.tier);
       const inv = m.invitation;
-      const all = await deps.store.listCoupons(customerId);
       const referrals = await invitedBy(customerId, p);
       return {
         customerId,
@@ -99,15 +97,7 @@ export function members(deps: MemberDeps) {
             }
           : null,
         referrals,
-        coupons: (() => {
-          const views = all
-            .map((c) => couponView(c, at))
-            .sort((a, b) => a.issuedAt.localeCompare(b.issuedAt));
-          return {
-            open: views.filter((c) => c.status === 'open'),
-            used: views.filter((c) => c.status !== 'open'),
-          };
-        })(),
+        coupons: await coupons.couponsOf(customerId),
         tierHistory: m.tierHistory,
         policyVersion: p.version,
         evaluatedAt: m.evaluatedAt,
