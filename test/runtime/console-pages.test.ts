@@ -100,12 +100,17 @@ describe('the metrics page', () => {
     expect(funnel.labels).toEqual(['Visit', 'Product view', 'Add to cart', 'Checkout', 'Paid']);
     expect(funnel.values).toEqual([[1000, 640, 240, 120, 84]]);
     expect(funnel.painted).toBeGreaterThan(0.02);
-    expect(calls('/api/metrics/funnel').at(-1)!.query).toEqual({ from: '2026-11-01', to: '2026-11-03' });
-    expect(calls('/api/metrics/gmv').at(-1)!.query).toEqual({
-      from: '2026-11-01',
-      to: '2026-11-03',
-      by: 'day',
-    });
+    // the nav click first loads the default range (the last 7 days): wait for the range's own calls
+    await expect
+      .poll(() => calls('/api/metrics/funnel').at(-1)?.query)
+      .toEqual({ from: '2026-11-01', to: '2026-11-03' });
+    await expect
+      .poll(() => calls('/api/metrics/gmv').at(-1)?.query)
+      .toEqual({
+        from: '2026-11-01',
+        to: '2026-11-03',
+        by: 'day',
+      });
 
     const dropOffs = await page.locator('[data-testid=funnel] tbody tr td:nth-child(3)').allTextContents();
     expect(dropOffs).toEqual(['—', '36.00%', '62.50%', '50.00%', '30.00%']);
@@ -147,12 +152,17 @@ describe('the metrics page', () => {
       to: '2026-11-03',
       channel: 'douyin',
     });
-    expect(calls('/api/metrics/gmv').at(-1)!.query).toEqual({
-      from: '2026-11-02',
-      to: '2026-11-03',
-      by: 'day',
-    });
-    expect(calls('/api/metrics/channels').at(-1)!.query).toEqual({ from: '2026-11-02', to: '2026-11-03' });
+    // the page's other sections ask in parallel with the funnel: wait for their calls too
+    await expect
+      .poll(() => calls('/api/metrics/gmv').at(-1)?.query)
+      .toEqual({
+        from: '2026-11-02',
+        to: '2026-11-03',
+        by: 'day',
+      });
+    await expect
+      .poll(() => calls('/api/metrics/channels').at(-1)?.query)
+      .toEqual({ from: '2026-11-02', to: '2026-11-03' });
 
     await page.click('[data-by=channel]');
     await expect.poll(async () => (await chart('gmv-chart')).labels).toEqual(['douyin', 'wechat', 'direct']);
