@@ -80,6 +80,11 @@ export const bundlingOptions = {
   sourceMap: false,
   mainFields: ['module', 'main'] as string[],
   externalModules: [] as string[],
+  // the credentials a Lambda function has (environment, container endpoint) in place of the SDK's
+  // whole default chain: ~120 KiB less in every bundle (functions/_shared/lambda-credentials.ts)
+  esbuildArgs: {
+    '--alias:@aws-sdk/credential-provider-node': `${root}functions/_shared/lambda-credentials.ts`,
+  },
   banner:
     "import { createRequire as __storeflowCreateRequire } from 'node:module'; const require = __storeflowCreateRequire(import.meta.url);",
   forceDockerBundling: false,
