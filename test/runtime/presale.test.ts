@@ -75,7 +75,9 @@ async function payBalance(orderId: string, amount: { amount: number; currency: s
 const eventNames = async (orderId: string) =>
   (await sf.timeline(orderId)).filter((i) => i.kind === 'event').map((i) => i.name);
 
-describe('presale orders on the local runtime', () => {
+// A bound on a hang, not a speed check: a test walks a presale's weeks on the virtual clock, ~10 s
+// alone and ~55 s on a 2-core machine running other suites beside it (the 60 s default was too close).
+describe('presale orders on the local runtime', { timeout: 180_000 }, () => {
   it('happy path: deposit → balance due when the window opens → paid → shipBy and a fulfilment promise', async () => {
     const created = await createPresale('ps-happy');
     expect(created).toMatchObject({ presaleId: 'ps-happy', quota: 10, quotaLeft: 10 });
