@@ -567,6 +567,105 @@ const cases: Case[] = [
     cause: `${prefix('Each', 2)}Map state input must be an array but was: object ($.xs == {"a":1})`,
     events: ['ExecutionStarted', 'MapStateEntered', 'ExecutionFailed'],
   },
+  // ======================================================= ResultPath that cannot be written
+  // AWS names this States.ReferencePathConflict (not ResultPathMatchFailure) and reports the cause
+  // without the "An error occurred while executing the state" prefix. Recorded from AWS executions:
+  // - https://qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee (error and cause, a string input:
+  //   `Unable to apply ReferencePath $.someTaskResult to input "input1"`);
+  // - github.com/aws/aws-cdk issue #29473 (cause, a string input: `Unable to apply ReferencePath
+  //   $.partitioned to input "{\"min_size\":10000,…}"`);
+  // - github.com/cdklabs/construct-hub pull request #459 (error and cause: `Unable to apply step
+  //   "catalogBuilderOutput" to input <omitted>`, ResultPath `$.catalogBuilderOutput`).
+  {
+    name: 'ResultPath into a string input is States.ReferencePathConflict: "Unable to apply ReferencePath"',
+    source:
+      'recorded: qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee; github.com/aws/aws-cdk issue #29473',
+    def: {
+      StartAt: 'Tag',
+      States: { Tag: { Type: 'Pass', Result: 'x', ResultPath: '$.someTaskResult', End: true } },
+    },
+    input: 'input1',
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply ReferencePath $.someTaskResult to input "input1"',
+    events: ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed'],
+  },
+  {
+    name: 'ResultPath inside a Map whose items are strings (the recorded case): each iteration fails so',
+    source:
+      'recorded: qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee (a Map over strings, a ResultPath in its iterator)',
+    def: {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            StartAt: 'Some',
+            States: { Some: { Type: 'Pass', Result: 1, ResultPath: '$.someTaskResult', End: true } },
+          },
+          End: true,
+        },
+      },
+    },
+    input: ['input1'],
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply ReferencePath $.someTaskResult to input "input1"',
+    events: [
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'MapIterationFailed',
+      'MapStateFailed',
+      'ExecutionFailed',
+    ],
+  },
+  {
+    name: 'ResultPath naming a field of an array input: "Unable to apply step" with the whole input',
+    source:
+      'recorded: github.com/cdklabs/construct-hub pull request #459 (`Unable to apply step "catalogBuilderOutput" to input …`, a one-step ResultPath)',
+    def: {
+      StartAt: 'Each',
+      States: {
+        Each: { Type: 'Map', MaxConcurrency: 1, ...processor(), ResultPath: '$.results', End: true },
+      },
+    },
+    input: [1, 2],
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply step "results" to input [1,2]',
+    events: [
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'MapIterationSucceeded',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'MapIterationSucceeded',
+      // the Map's own result is in; writing it is what fails (as a Map's output over the quota)
+      'MapStateSucceeded',
+      'MapStateFailed',
+      'ExecutionFailed',
+    ],
+  },
+  {
+    name: 'ResultPath through a field that holds a scalar: "Unable to apply step" names the step that cannot apply',
+    source:
+      'recorded wording "Unable to apply step "x" to input {…}" (github.com/cdklabs/construct-hub pull request #459); which step is named here is inferred',
+    def: { StartAt: 'Tag', States: { Tag: { Type: 'Pass', Result: 1, ResultPath: '$.a.b', End: true } } },
+    input: { a: 'text' },
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply step "b" to input {"a":"text"}',
+    events: ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed'],
+  },
   {
     name: 'Distributed Map: a negative ToleratedFailureCountPath fails after MapStateStarted',
     source:
