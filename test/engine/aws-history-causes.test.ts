@@ -666,6 +666,58 @@ const cases: Case[] = [
     cause: 'Unable to apply step "b" to input {"a":"text"}',
     events: ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed'],
   },
+  // ============================================================ lambda:invoke Parameters
+  {
+    name: 'lambda:invoke with a number as Payload: refused before the task starts (States.Runtime)',
+    source:
+      'recorded (AWS execution quoted in stackoverflow.com/questions/76373088: a Map item 1 as "Payload.$": "$"): "The Parameters \'{…,"Payload":1}\' could not be used to start the Task: [The value for the field \'Payload\' must be a STRING]"',
+    def: {
+      StartAt: 'add',
+      States: {
+        add: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: fn('echo'), 'Payload.$': '$.n' },
+          End: true,
+        },
+      },
+    },
+    input: { n: 1 },
+    status: 'FAILED',
+    error: 'States.Runtime',
+    cause: `${prefix('add', 2)}The Parameters '{"FunctionName":"${fn('echo')}","Payload":1}' could not be used to start the Task: [The value for the field 'Payload' must be a STRING]`,
+    events: ['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed'],
+  },
+  {
+    name: 'lambda:invoke with a string or an object as Payload runs (only the number is refused)',
+    source:
+      'recorded: LocalStack AWS-validated snapshots, test_lambda_task_service (Payload "0" and {} invoke)',
+    def: {
+      StartAt: 'add',
+      States: {
+        add: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: fn('echo'), 'Payload.$': '$.p' },
+          OutputPath: '$.Payload',
+          End: true,
+        },
+      },
+    },
+    input: { p: '0' },
+    status: 'SUCCEEDED',
+    // a string Payload is the request body itself: "0" reaches the function as 0 (recorded)
+    output: 0,
+    events: [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
   {
     name: 'Distributed Map: a negative ToleratedFailureCountPath fails after MapStateStarted',
     source:
