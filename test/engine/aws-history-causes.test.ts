@@ -666,6 +666,55 @@ const cases: Case[] = [
     cause: 'Unable to apply step "b" to input {"a":"text"}',
     events: ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed'],
   },
+  // ============================================================ a path into a null input
+  {
+    name: 'Parameters reading "$" of a null input: States.Runtime "Unable to apply Path transformation"',
+    source:
+      'recorded: an AWS execution quoted in the StackOverflow question "AWS Step function parameters are not moving to the next step" (cplus-django.wekeepcoding.com/article/12193469 mirrors it): a Lambda returned null, the next Task had "Input.$": "$"',
+    def: {
+      StartAt: 'Run tasks',
+      States: {
+        'Run tasks': { Type: 'Pass', Result: null, Next: 'API Gateway start' },
+        'API Gateway start': {
+          Type: 'Pass',
+          Parameters: { 'Input.$': '$', Stage: 'start' },
+          End: true,
+        },
+      },
+    },
+    input: { scenario: 'a' },
+    status: 'FAILED',
+    error: 'States.Runtime',
+    cause: `${prefix('API Gateway start', 4)}Unable to apply Path transformation to null or empty input.`,
+    events: [
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'PassStateEntered',
+      'ExecutionFailed',
+    ],
+  },
+  {
+    name: 'a null input read only through the context object or literals is fine',
+    source: 'Developer guide, "Context object" ($$ reads the context, not the input)',
+    def: {
+      StartAt: 'Nothing',
+      States: {
+        Nothing: { Type: 'Pass', Result: null, Next: 'Name' },
+        Name: { Type: 'Pass', Parameters: { 'state.$': '$$.State.Name', fixed: 1 }, End: true },
+      },
+    },
+    status: 'SUCCEEDED',
+    output: { state: 'Name', fixed: 1 },
+    events: [
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
   // ============================================================ lambda:invoke Parameters
   {
     name: 'lambda:invoke with a number as Payload: refused before the task starts (States.Runtime)',
