@@ -332,6 +332,15 @@ const setOwn = (o: Record<string, Json>, k: string, v: Json): void => {
   else o[k] = v;
 };
 
+/** A ResultPath step that cannot be written (module level: no closure per write on the hot path). */
+const conflict = (s: Seg, path: string, data: Json): StatesError =>
+  StatesError.bare(
+    ERR.ReferencePathConflict,
+    s.k === 'name'
+      ? `Unable to apply step "${s.name}" to input ${JSON.stringify(data)}`
+      : `Unable to apply ResultPath "${path}" to input ${JSON.stringify(data)}`,
+  );
+
 /**
  * Write `value` at reference path `path` into a copy of `data` (ResultPath semantics).
  *
@@ -354,13 +363,6 @@ export const writePath = (path: string, data: Json, value: Json): Json => {
       `Unable to apply ReferencePath ${path} to input ${JSON.stringify(data)}`,
     );
   }
-  const conflict = (s: Seg): StatesError =>
-    StatesError.bare(
-      ERR.ReferencePathConflict,
-      s.k === 'name'
-        ? `Unable to apply step "${s.name}" to input ${JSON.stringify(data)}`
-        : `Unable to apply ResultPath "${path}" to input ${JSON.stringify(data)}`,
-    );
   let cur: Json = rootCopy;
   for (let i = 0; i < c.segs.length; i++) {
     const s: Seg = c.segs[i]!;
@@ -369,7 +371,8 @@ export const writePath = (path: string, data: Json, value: Json): Json => {
       if (last) setOwn(cur, s.name, value);
       else {
         const nxt: Json | undefined = cur[s.name];
-        if (nxt !== undefined && !isObject(nxt) && !Array.isArray(nxt)) throw conflict(c.segs[i + 1]!);
+        if (nxt !== undefined && !isObject(nxt) && !Array.isArray(nxt))
+          throw conflict(c.segs[i + 1]!, path, data);
         const copy: Json = isObject(nxt) ? { ...nxt } : Array.isArray(nxt) ? [...nxt] : {};
         setOwn(cur, s.name, copy);
         cur = copy;
@@ -380,13 +383,13 @@ export const writePath = (path: string, data: Json, value: Json): Json => {
       if (last) cur[idx] = value;
       else {
         const nxt: Json = cur[idx]!;
-        if (!isObject(nxt) && !Array.isArray(nxt)) throw conflict(c.segs[i + 1]!);
+        if (!isObject(nxt) && !Array.isArray(nxt)) throw conflict(c.segs[i + 1]!, path, data);
         const copy: Json = isObject(nxt) ? { ...nxt } : [...nxt];
         cur[idx] = copy;
         cur = copy;
       }
     } else {
-      throw conflict(s);
+      throw conflict(s, path, data);
     }
   }
   return rootCopy;
