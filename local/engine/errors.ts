@@ -26,6 +26,16 @@ export class StatesError extends Error {
     if (location !== undefined) this.location = location;
   }
 
+  /**
+   * An error whose cause AWS reports as is, without the `An error occurred while executing the
+   * state …` prefix (recorded for `States.ReferencePathConflict`).
+   */
+  static bare(error: string, cause: string): StatesError {
+    const e = new StatesError(error, cause);
+    e.prefixed = true;
+    return e;
+  }
+
   /** The same error with the state's prefix on its cause (once). */
   inState(state: string, enteredEventId: number | undefined): StatesError {
     if (this.prefixed) return this;
@@ -85,6 +95,8 @@ export const ERR = {
   TaskFailed: 'States.TaskFailed',
   Permissions: 'States.Permissions',
   ResultPathMatchFailure: 'States.ResultPathMatchFailure',
+  /** what AWS raises when a ResultPath cannot be written into the state's input (recorded) */
+  ReferencePathConflict: 'States.ReferencePathConflict',
   ParameterPathFailure: 'States.ParameterPathFailure',
   BranchFailed: 'States.BranchFailed',
   NoChoiceMatched: 'States.NoChoiceMatched',

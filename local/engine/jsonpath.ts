@@ -1,4 +1,4 @@
-import { StatesError } from './errors.ts';
+import { ERR, StatesError } from './errors.ts';
 import type { Json } from './types.ts';
 import { deepEqual, isObject } from './types.ts';
 
@@ -332,18 +332,35 @@ const setOwn = (o: Record<string, Json>, k: string, v: Json): void => {
   else o[k] = v;
 };
 
-/** Write `value` at reference path `path` into a copy of `data` (ResultPath semantics). */
+/** A ResultPath step that cannot be written (module level: no closure per write on the hot path). */
+const conflict = (s: Seg, path: string, data: Json): StatesError =>
+  StatesError.bare(
+    ERR.ReferencePathConflict,
+    s.k === 'name'
+      ? `Unable to apply step "${s.name}" to input ${JSON.stringify(data)}`
+      : `Unable to apply ResultPath "${path}" to input ${JSON.stringify(data)}`,
+  );
+
+/**
+ * Write `value` at reference path `path` into a copy of `data` (ResultPath semantics).
+ *
+ * A path that cannot be written is `States.ReferencePathConflict`, its cause without the state
+ * prefix, worded as AWS's recorded executions word it: an input that is not an object or array
+ * gives `Unable to apply ReferencePath $.x to input "text"` (the input as JSON), a field step on an
+ * array or on a scalar inside the input gives `Unable to apply step "x" to input {…}` (the state's
+ * whole input as JSON). An index step that cannot be written has no recorded wording (ours).
+ */
 export const writePath = (path: string, data: Json, value: Json): Json => {
   const c = compilePath(path);
   if (c.root !== '$' || !c.segs.every((s) => s.k === 'name' || s.k === 'index')) {
-    throw new StatesError('States.ResultPathMatchFailure', `Invalid ResultPath ${path}`);
+    throw StatesError.bare(ERR.ReferencePathConflict, `Invalid ResultPath ${path}`);
   }
   if (c.segs.length === 0) return value;
   const rootCopy: Json = isObject(data) ? { ...data } : Array.isArray(data) ? [...data] : data;
   if (!isObject(rootCopy) && !Array.isArray(rootCopy)) {
-    throw new StatesError(
-      'States.ResultPathMatchFailure',
-      `Unable to apply ResultPath "${path}" to input ${JSON.stringify(data)}`,
+    throw StatesError.bare(
+      ERR.ReferencePathConflict,
+      `Unable to apply ReferencePath ${path} to input ${JSON.stringify(data)}`,
     );
   }
   let cur: Json = rootCopy;
@@ -354,10 +371,9 @@ export const writePath = (path: string, data: Json, value: Json): Json => {
       if (last) setOwn(cur, s.name, value);
       else {
         const nxt: Json | undefined = cur[s.name];
+        if (nxt !== undefined && !isObject(nxt) && !Array.isArray(nxt))
+          throw conflict(c.segs[i + 1]!, path, data);
         const copy: Json = isObject(nxt) ? { ...nxt } : Array.isArray(nxt) ? [...nxt] : {};
-        if (nxt !== undefined && !isObject(nxt) && !Array.isArray(nxt)) {
-          throw new StatesError('States.ResultPathMatchFailure', `Unable to apply ResultPath "${path}"`);
-        }
         setOwn(cur, s.name, copy);
         cur = copy;
       }
@@ -367,18 +383,13 @@ export const writePath = (path: string, data: Json, value: Json): Json => {
       if (last) cur[idx] = value;
       else {
         const nxt: Json = cur[idx]!;
-        if (!isObject(nxt) && !Array.isArray(nxt)) {
-          throw new StatesError('States.ResultPathMatchFailure', `Unable to apply ResultPath "${path}"`);
-        }
+        if (!isObject(nxt) && !Array.isArray(nxt)) throw conflict(c.segs[i + 1]!, path, data);
         const copy: Json = isObject(nxt) ? { ...nxt } : [...nxt];
         cur[idx] = copy;
         cur = copy;
       }
     } else {
-      throw new StatesError(
-        'States.ResultPathMatchFailure',
-        `Unable to apply ResultPath "${path}" to input ${JSON.stringify(data)}`,
-      );
+      throw conflict(s, path, data);
     }
   }
   return rootCopy;

@@ -72,6 +72,11 @@ export const evalDynamic = (expr: string, scope: Scope, field: string, errName: 
       throw e;
     }
   }
+  // a path into the state's input when that input is null (AWS-recorded wording, with the state
+  // prefix: a Task's `"Input.$": "$"` after a state that output null)
+  if (scope.data === null && resolverOf(expr).k === 'data') {
+    throw new StatesError(ERR.Runtime, 'Unable to apply Path transformation to null or empty input.');
+  }
   try {
     return resolvePath(expr, scope);
   } catch (e) {

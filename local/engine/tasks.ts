@@ -83,6 +83,19 @@ export const startTask = (
   // the effective input (after Parameters/Arguments) over 256 KiB: States.DataLimitExceeded
   if (overPayloadLimit(params)) throw inputTooLarge(frame.state);
   const d = describeResource(resource);
+  // lambda:invoke sends its Payload as the request body: a number is refused before the task starts
+  // (AWS-recorded wording, with the state prefix: stackoverflow.com/questions/76373088)
+  if (
+    d.resourceType === 'lambda' &&
+    d.resource.startsWith('invoke') &&
+    isObject(params) &&
+    typeof params.Payload === 'number'
+  ) {
+    throw new StatesError(
+      ERR.Runtime,
+      `The Parameters '${JSON.stringify(params)}' could not be used to start the Task: [The value for the field 'Payload' must be a STRING]`,
+    );
+  }
   const now = c.clock.now();
   const seq = c.nextSeq(tx, frame);
   if (d.lambda) {

@@ -567,6 +567,206 @@ const cases: Case[] = [
     cause: `${prefix('Each', 2)}Map state input must be an array but was: object ($.xs == {"a":1})`,
     events: ['ExecutionStarted', 'MapStateEntered', 'ExecutionFailed'],
   },
+  // ======================================================= ResultPath that cannot be written
+  // AWS names this States.ReferencePathConflict (not ResultPathMatchFailure) and reports the cause
+  // without the "An error occurred while executing the state" prefix. Recorded from AWS executions:
+  // - https://qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee (error and cause, a string input:
+  //   `Unable to apply ReferencePath $.someTaskResult to input "input1"`);
+  // - github.com/aws/aws-cdk issue #29473 (cause, a string input: `Unable to apply ReferencePath
+  //   $.partitioned to input "{\"min_size\":10000,…}"`);
+  // - github.com/cdklabs/construct-hub pull request #459 (error and cause: `Unable to apply step
+  //   "catalogBuilderOutput" to input <omitted>`, ResultPath `$.catalogBuilderOutput`).
+  {
+    name: 'ResultPath into a string input is States.ReferencePathConflict: "Unable to apply ReferencePath"',
+    source:
+      'recorded: qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee; github.com/aws/aws-cdk issue #29473',
+    def: {
+      StartAt: 'Tag',
+      States: { Tag: { Type: 'Pass', Result: 'x', ResultPath: '$.someTaskResult', End: true } },
+    },
+    input: 'input1',
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply ReferencePath $.someTaskResult to input "input1"',
+    events: ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed'],
+  },
+  {
+    name: 'ResultPath inside a Map whose items are strings (the recorded case): each iteration fails so',
+    source:
+      'recorded: qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee (a Map over strings, a ResultPath in its iterator)',
+    def: {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          MaxConcurrency: 1,
+          ItemProcessor: {
+            StartAt: 'Some',
+            States: { Some: { Type: 'Pass', Result: 1, ResultPath: '$.someTaskResult', End: true } },
+          },
+          End: true,
+        },
+      },
+    },
+    input: ['input1'],
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply ReferencePath $.someTaskResult to input "input1"',
+    events: [
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'MapIterationFailed',
+      'MapStateFailed',
+      'ExecutionFailed',
+    ],
+  },
+  {
+    name: 'ResultPath naming a field of an array input: "Unable to apply step" with the whole input',
+    source:
+      'recorded: github.com/cdklabs/construct-hub pull request #459 (`Unable to apply step "catalogBuilderOutput" to input …`, a one-step ResultPath)',
+    def: {
+      StartAt: 'Each',
+      States: {
+        Each: { Type: 'Map', MaxConcurrency: 1, ...processor(), ResultPath: '$.results', End: true },
+      },
+    },
+    input: [1, 2],
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply step "results" to input [1,2]',
+    events: [
+      'ExecutionStarted',
+      'MapStateEntered',
+      'MapStateStarted',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'MapIterationSucceeded',
+      'MapIterationStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'MapIterationSucceeded',
+      // the Map's own result is in; writing it is what fails (as a Map's output over the quota)
+      'MapStateSucceeded',
+      'MapStateFailed',
+      'ExecutionFailed',
+    ],
+  },
+  {
+    name: 'ResultPath through a field that holds a scalar: "Unable to apply step" names the step that cannot apply',
+    source:
+      'recorded wording "Unable to apply step "x" to input {…}" (github.com/cdklabs/construct-hub pull request #459); which step is named here is inferred',
+    def: { StartAt: 'Tag', States: { Tag: { Type: 'Pass', Result: 1, ResultPath: '$.a.b', End: true } } },
+    input: { a: 'text' },
+    status: 'FAILED',
+    error: 'States.ReferencePathConflict',
+    cause: 'Unable to apply step "b" to input {"a":"text"}',
+    events: ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed'],
+  },
+  // ============================================================ a path into a null input
+  {
+    name: 'Parameters reading "$" of a null input: States.Runtime "Unable to apply Path transformation"',
+    source:
+      'recorded: an AWS execution quoted in the StackOverflow question "AWS Step function parameters are not moving to the next step" (cplus-django.wekeepcoding.com/article/12193469 mirrors it): a Lambda returned null, the next Task had "Input.$": "$"',
+    def: {
+      StartAt: 'Run tasks',
+      States: {
+        'Run tasks': { Type: 'Pass', Result: null, Next: 'API Gateway start' },
+        'API Gateway start': {
+          Type: 'Pass',
+          Parameters: { 'Input.$': '$', Stage: 'start' },
+          End: true,
+        },
+      },
+    },
+    input: { scenario: 'a' },
+    status: 'FAILED',
+    error: 'States.Runtime',
+    cause: `${prefix('API Gateway start', 4)}Unable to apply Path transformation to null or empty input.`,
+    events: [
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'PassStateEntered',
+      'ExecutionFailed',
+    ],
+  },
+  {
+    name: 'a null input read only through the context object or literals is fine',
+    source: 'Developer guide, "Context object" ($$ reads the context, not the input)',
+    def: {
+      StartAt: 'Nothing',
+      States: {
+        Nothing: { Type: 'Pass', Result: null, Next: 'Name' },
+        Name: { Type: 'Pass', Parameters: { 'state.$': '$$.State.Name', fixed: 1 }, End: true },
+      },
+    },
+    status: 'SUCCEEDED',
+    output: { state: 'Name', fixed: 1 },
+    events: [
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
+  // ============================================================ lambda:invoke Parameters
+  {
+    name: 'lambda:invoke with a number as Payload: refused before the task starts (States.Runtime)',
+    source:
+      'recorded (AWS execution quoted in stackoverflow.com/questions/76373088: a Map item 1 as "Payload.$": "$"): "The Parameters \'{…,"Payload":1}\' could not be used to start the Task: [The value for the field \'Payload\' must be a STRING]"',
+    def: {
+      StartAt: 'add',
+      States: {
+        add: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: fn('echo'), 'Payload.$': '$.n' },
+          End: true,
+        },
+      },
+    },
+    input: { n: 1 },
+    status: 'FAILED',
+    error: 'States.Runtime',
+    cause: `${prefix('add', 2)}The Parameters '{"FunctionName":"${fn('echo')}","Payload":1}' could not be used to start the Task: [The value for the field 'Payload' must be a STRING]`,
+    events: ['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed'],
+  },
+  {
+    name: 'lambda:invoke with a string or an object as Payload runs (only the number is refused)',
+    source:
+      'recorded: LocalStack AWS-validated snapshots, test_lambda_task_service (Payload "0" and {} invoke)',
+    def: {
+      StartAt: 'add',
+      States: {
+        add: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: fn('echo'), 'Payload.$': '$.p' },
+          OutputPath: '$.Payload',
+          End: true,
+        },
+      },
+    },
+    input: { p: '0' },
+    status: 'SUCCEEDED',
+    // a string Payload is the request body itself: "0" reaches the function as 0 (recorded)
+    output: 0,
+    events: [
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'ExecutionSucceeded',
+    ],
+  },
   {
     name: 'Distributed Map: a negative ToleratedFailureCountPath fails after MapStateStarted',
     source:

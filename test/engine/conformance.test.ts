@@ -216,11 +216,11 @@ const cases: Case[] = [
       ),
   },
   {
-    name: 'ResultPath into a non-object input fails with States.ResultPathMatchFailure',
+    name: 'ResultPath through a non-object fails with States.ReferencePathConflict (AWS-recorded name)',
     def: { StartAt: 'A', States: { A: { Type: 'Pass', Result: 'x', ResultPath: '$.a.b', End: true } } },
     input: { a: 'string' },
     status: 'FAILED',
-    error: 'States.ResultPathMatchFailure',
+    error: 'States.ReferencePathConflict',
   },
   // ---------------------------------------------------------------- context object
   {
@@ -525,7 +525,7 @@ const cases: Case[] = [
     output: [{ v: 'a' }, { v: 'b' }],
   },
   {
-    name: 'Map result written with ResultPath into an array input: States.ResultPathMatchFailure',
+    name: 'Map result written with ResultPath into an array input: States.ReferencePathConflict',
     def: {
       StartAt: 'M',
       States: {
@@ -539,7 +539,7 @@ const cases: Case[] = [
     },
     input: [],
     status: 'FAILED',
-    error: 'States.ResultPathMatchFailure',
+    error: 'States.ReferencePathConflict',
   },
   {
     name: 'Map over an empty list',

@@ -263,7 +263,7 @@ describe('ResultPath writes (writePath)', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
-  it('fails with States.ResultPathMatchFailure where the path cannot be written', () => {
+  it('fails with States.ReferencePathConflict (as AWS names it) where the path cannot be written', () => {
     const cases: [string, Json][] = [
       ['$.a.b', { a: 'text' }],
       ['$.a.b', { a: null }],
@@ -279,9 +279,15 @@ describe('ResultPath writes (writePath)', () => {
     for (const [p, doc] of cases) {
       const e = thrown(() => writePath(p, doc, 1));
       expect(e, p).toBeInstanceOf(StatesError);
-      expect((e as StatesError).error, p).toBe('States.ResultPathMatchFailure');
-      expect((e as StatesError).cause, p).toContain(p);
+      expect((e as StatesError).error, p).toBe('States.ReferencePathConflict');
+      expect((e as StatesError).cause, p).toMatch(/^(Unable to apply|Invalid ResultPath)/);
     }
+    // AWS's recorded wordings (see test/engine/aws-history-causes.test.ts for the sources)
+    const cause = (p: string, doc: Json) => (thrown(() => writePath(p, doc, 1)) as StatesError).cause;
+    expect(cause('$.a', 'scalar')).toBe('Unable to apply ReferencePath $.a to input "scalar"');
+    expect(cause('$.a.b', { a: 'text' })).toBe('Unable to apply step "b" to input {"a":"text"}');
+    expect(cause('$.list.x', { list: [] })).toBe('Unable to apply step "x" to input {"list":[]}');
+    expect(cause('$.list[0].x', { list: [1] })).toBe('Unable to apply step "x" to input {"list":[1]}');
   });
 
   it('property: what is written is read back; the input is never mutated', () => {
@@ -300,7 +306,7 @@ describe('ResultPath writes (writePath)', () => {
             out = writePath(path, doc, value as Json);
           } catch (e) {
             // only when the path runs into a non-object
-            expect((e as StatesError).error).toBe('States.ResultPathMatchFailure');
+            expect((e as StatesError).error).toBe('States.ReferencePathConflict');
             return;
           }
           expect(readPath(path, out)).toEqual(value);
