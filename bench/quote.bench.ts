@@ -5,10 +5,16 @@
  * `BENCH_CONCURRENCY` (4) keep-alive clients for `BENCH_SECONDS` (10), beside a plain Node loopback
  * HTTP round trip measured in the same run with the same concurrency.
  *
- * Prints: quotes/s, p50/p99; the loopback's req/s and p99; the ratio. Target: p99 ≤ 50 ms.
+ * Prints: quotes/s, p50/p99; the loopback's req/s and p99; the ratio; per quote, the AWS API calls
+ * the runtime served (by operation) and the CPU time of the runtime's main thread (dynalite, the
+ * HTTP API, and this bench's own clients, which run in the same process) and of the quote
+ * function's sandboxes. Target: p99 ≤ 50 ms.
+ *
+ * `BENCH_PROFILE=<dir>` writes a CPU profile of the main thread during the measured run there.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +26,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TARGET_P99_MS = 50;
 const HOUR = 3_600_000;
+/** A directory: the runtime's main thread is CPU-profiled during the measured run (a .cpuprofile). */
+const PROFILE = process.env.BENCH_PROFILE;
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -165,10 +173,40 @@ export async function run(): Promise<{ ok: boolean }> {
       `quote: ${lines.length} lines (${lines.filter((l) => l.kind === 'campaign' && l.amount.amount < 0).length} campaign tier applied), total ${(sample.total as { amount: number }).amount} fen`,
     );
     await load(new URL(runtime.url), '/api/quote', headers, cart, 2); // warm-up
+    const profiler = PROFILE ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
+    const before = runtime.stats();
     const q = await load(new URL(runtime.url), '/api/quote', headers, cart, SECONDS);
+    const after = runtime.stats();
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      mkdirSync(PROFILE!, { recursive: true });
+      const file = join(PROFILE!, `quote-${Date.now()}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(profile));
+      profiler.disconnect();
+      console.log(`  main thread profile of the measured run: ${file}`);
+    }
     const p99 = pct(q.latencies, 99);
+    const n = q.latencies.length;
+    const perQuote = (a: Record<string, number>, b: Record<string, number>) =>
+      Object.entries(b)
+        .map(([k, v]) => [k, (v - (a[k] ?? 0)) / n] as const)
+        .filter(([, v]) => v > 0);
     console.log(
       `quote (10-line cart, live campaign, bundle), c=${CONCURRENCY}: ${q.rate.toFixed(0)} quotes/s  p50 ${ms(pct(q.latencies, 50))}  p99 ${ms(p99)}  (${q.failed} failed)`,
+    );
+    const calls = perQuote(before.calls, after.calls);
+    console.log(
+      `  per quote: ${calls.reduce((t, [, v]) => t + v, 0).toFixed(1)} AWS calls (${calls.map(([k, v]) => `${k.replace(/^DynamoDB_20120810\./, '')} ${v.toFixed(1)}`).join(', ')})`,
+    );
+    const cpu = perQuote(before.cpu, after.cpu);
+    const sandboxes = cpu.filter(([k]) => k !== 'main').reduce((t, [, v]) => t + v, 0);
+    console.log(
+      `  per quote: CPU ${((cpu.find(([k]) => k === 'main')?.[1] ?? 0) / 1000).toFixed(2)} ms on the main thread (with the bench's clients), ${(sandboxes / 1000).toFixed(2)} ms in the function's sandboxes`,
     );
     console.log(
       `ratio: a quote's p99 is ${(p99 / pct(loop.latencies, 99)).toFixed(1)}× a loopback round trip's; target p99 ≤ ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}`,
