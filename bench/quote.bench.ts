@@ -1,33 +1,29 @@
 /**
  * The checkout quote (issue #17) on the local runtime: the real app (synthesized and bundled as
- * `storeflow dev` runs it, virtual clock), a campaign live for everyone (rolled out: 199−30,
+ * `storeflow dev` runs it, virtual clock, in its own process as the webhooks bench runs it), a campaign live for everyone (rolled out: 199−30,
  * 399−80, 599−150 over the cart's SKUs) and a bundle, then `POST /api/quote` for a 10-line cart by
  * `BENCH_CONCURRENCY` (4) keep-alive clients for `BENCH_SECONDS` (10), beside a plain Node loopback
  * HTTP round trip measured in the same run with the same concurrency.
  *
  * Prints: quotes/s, p50/p99; the loopback's req/s and p99; the ratio; per quote, the AWS API calls
  * the runtime served (by operation) and the CPU time of the runtime's main thread (dynalite, the
- * HTTP API, and this bench's own clients, which run in the same process) and of the quote
- * function's sandboxes. Target: p99 ≤ 50 ms.
+ * HTTP API, the invocations) and of the quote function's sandboxes. Target: p99 ≤ 50 ms.
  *
- * `BENCH_PROFILE=<dir>` writes a CPU profile of the main thread during the measured run there.
+ * `BENCH_CPU_PROF=<dir>`: V8 CPU profiles of every thread of the runtime (runtime-process.ts).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
-import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../lib/synth.ts';
 import { PROJECT_ROOT, prepareAssembly } from '../local/runtime/build.ts';
-import { startRuntime } from '../local/runtime/runtime.ts';
+import { startRuntimeProcess } from './runtime-process.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TARGET_P99_MS = 50;
 const HOUR = 3_600_000;
-/** A directory: the runtime's main thread is CPU-profiled during the measured run (a .cpuprofile). */
-const PROFILE = process.env.BENCH_PROFILE;
 
 const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -93,20 +89,15 @@ export async function run(): Promise<{ ok: boolean }> {
   await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
     synthesize(outdir, context);
   });
-  const runtime = await startRuntime({
-    assemblyDir: assembly,
-    dataDir: join(work, 'data'),
-    port: 0,
-    clock: 'virtual',
-    log: () => {},
-  });
+  const runtime = await startRuntimeProcess(assembly, join(work, 'data'), 'virtual');
+  const base = runtime.url.origin;
   try {
     const { adminToken } = JSON.parse(readFileSync(join(work, 'data', 'secrets.json'), 'utf8')) as {
       adminToken: string;
     };
     const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${runtime.url}${path}`, {
+      const res = await fetch(`${base}${path}`, {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -116,9 +107,9 @@ export async function run(): Promise<{ ok: boolean }> {
       return JSON.parse(text) as Record<string, unknown>;
     };
     const now = async () =>
-      Date.parse(((await (await fetch(`${runtime.url}/_local/clock`)).json()) as { now: string }).now);
+      Date.parse(((await (await fetch(`${base}/_local/clock`)).json()) as { now: string }).now);
     const advance = async (seconds: number) => {
-      const res = await fetch(`${runtime.url}/_local/clock/advance`, {
+      const res = await fetch(`${base}/_local/clock/advance`, {
         method: 'POST',
         body: JSON.stringify({ seconds }),
       });
@@ -172,24 +163,10 @@ export async function run(): Promise<{ ok: boolean }> {
     console.log(
       `quote: ${lines.length} lines (${lines.filter((l) => l.kind === 'campaign' && l.amount.amount < 0).length} campaign tier applied), total ${(sample.total as { amount: number }).amount} fen`,
     );
-    await load(new URL(runtime.url), '/api/quote', headers, cart, 2); // warm-up
-    const profiler = PROFILE ? new Session() : undefined;
-    if (profiler) {
-      profiler.connect();
-      await profiler.post('Profiler.enable');
-      await profiler.post('Profiler.start');
-    }
-    const before = runtime.stats();
-    const q = await load(new URL(runtime.url), '/api/quote', headers, cart, SECONDS);
-    const after = runtime.stats();
-    if (profiler) {
-      const { profile } = await profiler.post('Profiler.stop');
-      mkdirSync(PROFILE!, { recursive: true });
-      const file = join(PROFILE!, `quote-${Date.now()}.cpuprofile`);
-      writeFileSync(file, JSON.stringify(profile));
-      profiler.disconnect();
-      console.log(`  main thread profile of the measured run: ${file}`);
-    }
+    await load(runtime.url, '/api/quote', headers, cart, 2); // warm-up
+    const before = await runtime.stats();
+    const q = await load(runtime.url, '/api/quote', headers, cart, SECONDS);
+    const after = await runtime.stats();
     const p99 = pct(q.latencies, 99);
     const n = q.latencies.length;
     const perQuote = (a: Record<string, number>, b: Record<string, number>) =>
@@ -206,7 +183,7 @@ export async function run(): Promise<{ ok: boolean }> {
     const cpu = perQuote(before.cpu, after.cpu);
     const sandboxes = cpu.filter(([k]) => k !== 'main').reduce((t, [, v]) => t + v, 0);
     console.log(
-      `  per quote: CPU ${((cpu.find(([k]) => k === 'main')?.[1] ?? 0) / 1000).toFixed(2)} ms on the main thread (with the bench's clients), ${(sandboxes / 1000).toFixed(2)} ms in the function's sandboxes`,
+      `  per quote: CPU ${((cpu.find(([k]) => k === 'main')?.[1] ?? 0) / 1000).toFixed(2)} ms on the main thread (dynalite, the HTTP API), ${(sandboxes / 1000).toFixed(2)} ms in the function's sandboxes`,
     );
     console.log(
       `ratio: a quote's p99 is ${(p99 / pct(loop.latencies, 99)).toFixed(1)}× a loopback round trip's; target p99 ≤ ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}`,
