@@ -15,9 +15,11 @@ const BUDGET_BYTES = 500 * 1024;
  * Budgets above the default, each with its reason. The operations API speaks to four services
  * (Step Functions, SQS, Lambda for a dead letter's replay, DynamoDB); SDK v3's clients carry their
  * whole schema (not tree-shaken), ~25–70 KiB each. It serves people at the console, not the
- * webhook path, so its cold start is not on any acknowledgement.
+ * webhook path, so its cold start is not on any acknowledgement. The campaigns API stood at 499
+ * KiB after decision 34's import hygiene; the quote's read merging (adapters/dynamodb/
+ * coalescing-reads.ts, decision 38: 2.2 KiB, four fewer DynamoDB calls a quote) took it to 501.
  */
-const BUDGETS: Record<string, number> = { OperationsApi: 600 * 1024 };
+const BUDGETS: Record<string, number> = { OperationsApi: 600 * 1024, CampaignsApi: 505 * 1024 };
 const budgetOf = (name: string) => BUDGETS[name] ?? BUDGET_BYTES;
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
 
