@@ -1,11 +1,15 @@
 /**
  * The checkout quote (issue #17) on the local runtime: the real app (synthesized and bundled as
- * `storeflow dev` runs it, virtual clock), a campaign live for everyone (rolled out: 199−30,
+ * `storeflow dev` runs it, virtual clock, in its own process as the webhooks bench runs it), a campaign live for everyone (rolled out: 199−30,
  * 399−80, 599−150 over the cart's SKUs) and a bundle, then `POST /api/quote` for a 10-line cart by
  * `BENCH_CONCURRENCY` (4) keep-alive clients for `BENCH_SECONDS` (10), beside a plain Node loopback
  * HTTP round trip measured in the same run with the same concurrency.
  *
- * Prints: quotes/s, p50/p99; the loopback's req/s and p99; the ratio. Target: p99 ≤ 50 ms.
+ * Prints: quotes/s, p50/p99; the loopback's req/s and p99; the ratio; per quote, the AWS API calls
+ * the runtime served (by operation) and the CPU time of the runtime's main thread (dynalite, the
+ * HTTP API, the invocations) and of the quote function's sandboxes. Target: p99 ≤ 50 ms.
+ *
+ * `BENCH_CPU_PROF=<dir>`: V8 CPU profiles of every thread of the runtime (runtime-process.ts).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
@@ -14,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../lib/synth.ts';
 import { PROJECT_ROOT, prepareAssembly } from '../local/runtime/build.ts';
-import { startRuntime } from '../local/runtime/runtime.ts';
+import { startRuntimeProcess } from './runtime-process.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -85,20 +89,15 @@ export async function run(): Promise<{ ok: boolean }> {
   await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
     synthesize(outdir, context);
   });
-  const runtime = await startRuntime({
-    assemblyDir: assembly,
-    dataDir: join(work, 'data'),
-    port: 0,
-    clock: 'virtual',
-    log: () => {},
-  });
+  const runtime = await startRuntimeProcess(assembly, join(work, 'data'), 'virtual');
+  const base = runtime.url.origin;
   try {
     const { adminToken } = JSON.parse(readFileSync(join(work, 'data', 'secrets.json'), 'utf8')) as {
       adminToken: string;
     };
     const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
     const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${runtime.url}${path}`, {
+      const res = await fetch(`${base}${path}`, {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -108,9 +107,9 @@ export async function run(): Promise<{ ok: boolean }> {
       return JSON.parse(text) as Record<string, unknown>;
     };
     const now = async () =>
-      Date.parse(((await (await fetch(`${runtime.url}/_local/clock`)).json()) as { now: string }).now);
+      Date.parse(((await (await fetch(`${base}/_local/clock`)).json()) as { now: string }).now);
     const advance = async (seconds: number) => {
-      const res = await fetch(`${runtime.url}/_local/clock/advance`, {
+      const res = await fetch(`${base}/_local/clock/advance`, {
         method: 'POST',
         body: JSON.stringify({ seconds }),
       });
@@ -164,11 +163,27 @@ export async function run(): Promise<{ ok: boolean }> {
     console.log(
       `quote: ${lines.length} lines (${lines.filter((l) => l.kind === 'campaign' && l.amount.amount < 0).length} campaign tier applied), total ${(sample.total as { amount: number }).amount} fen`,
     );
-    await load(new URL(runtime.url), '/api/quote', headers, cart, 2); // warm-up
-    const q = await load(new URL(runtime.url), '/api/quote', headers, cart, SECONDS);
+    await load(runtime.url, '/api/quote', headers, cart, 2); // warm-up
+    const before = await runtime.stats();
+    const q = await load(runtime.url, '/api/quote', headers, cart, SECONDS);
+    const after = await runtime.stats();
     const p99 = pct(q.latencies, 99);
+    const n = q.latencies.length;
+    const perQuote = (a: Record<string, number>, b: Record<string, number>) =>
+      Object.entries(b)
+        .map(([k, v]) => [k, (v - (a[k] ?? 0)) / n] as const)
+        .filter(([, v]) => v > 0);
     console.log(
       `quote (10-line cart, live campaign, bundle), c=${CONCURRENCY}: ${q.rate.toFixed(0)} quotes/s  p50 ${ms(pct(q.latencies, 50))}  p99 ${ms(p99)}  (${q.failed} failed)`,
+    );
+    const calls = perQuote(before.calls, after.calls);
+    console.log(
+      `  per quote: ${calls.reduce((t, [, v]) => t + v, 0).toFixed(1)} AWS calls (${calls.map(([k, v]) => `${k.replace(/^DynamoDB_20120810\./, '')} ${v.toFixed(1)}`).join(', ')})`,
+    );
+    const cpu = perQuote(before.cpu, after.cpu);
+    const sandboxes = cpu.filter(([k]) => k !== 'main').reduce((t, [, v]) => t + v, 0);
+    console.log(
+      `  per quote: CPU ${((cpu.find(([k]) => k === 'main')?.[1] ?? 0) / 1000).toFixed(2)} ms on the main thread (dynalite, the HTTP API), ${(sandboxes / 1000).toFixed(2)} ms in the function's sandboxes`,
     );
     console.log(
       `ratio: a quote's p99 is ${(p99 / pct(loop.latencies, 99)).toFixed(1)}× a loopback round trip's; target p99 ≤ ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}`,

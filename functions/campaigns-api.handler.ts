@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DynamoCampaignBudget } from '#adapters/dynamodb/campaign-budget';
+import { coalescingReads } from '#adapters/dynamodb/coalescing-reads';
 import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { StepFunctionsTaskCallbacks, startNamedRun } from '#adapters/stepfunctions/sfn';
 import { campaignAdmin } from '#domain/campaigns/admin';
@@ -15,11 +16,15 @@ import { clock, db, loadConfig, requireEnv, sfnClient } from './_shared/runtime.
  */
 const launchArn = requireEnv(process.env.LAUNCH_STATE_MACHINE_ARN, 'LAUNCH_STATE_MACHINE_ARN');
 const experimentArn = requireEnv(process.env.EXPERIMENT_STATE_MACHINE_ARN, 'EXPERIMENT_STATE_MACHINE_ARN');
+// Key reads sent together go out as one BatchGetItem (decision 38): a quote's first round (the
+// cart's prices and catalog items, the identity link, the member and the member policy, the
+// coupons) is one call beside the live campaigns' Query, its second (bundles, budgets) one more.
+const reads = coalescingReads(db());
 // The member tier, new-user perks and the coupon ledger (issue #18), through their ports.
-const members = new DynamoCustomerPerks(db(), loadConfig().TABLE_NAME, clock);
+const members = new DynamoCustomerPerks(reads, loadConfig().TABLE_NAME, clock);
 const admin = campaignAdmin({
-  ...campaignDeps(),
-  budget: new DynamoCampaignBudget(db(), loadConfig().TABLE_NAME),
+  ...campaignDeps(reads),
+  budget: new DynamoCampaignBudget(reads, loadConfig().TABLE_NAME),
   perks: members,
   coupons: members,
   callbacks: new StepFunctionsTaskCallbacks(sfnClient()),

@@ -13,7 +13,14 @@ import {
 } from '#domain/campaigns/campaign';
 import type { Experiment, ExperimentConclusion, ExperimentResults } from '#domain/campaigns/experiment';
 import type { QuoteBundle } from '#domain/campaigns/quote';
-import type { CampaignPatch, CampaignStore, CatalogPrices, Transition } from '#domain/campaigns/store';
+import {
+  type CampaignPatch,
+  type CampaignStore,
+  type CatalogPrices,
+  LIVE_TERMS,
+  type LiveCampaign,
+  type Transition,
+} from '#domain/campaigns/store';
 import { CATALOG_BUCKETS } from '#domain/shared/catalog';
 import type { Money } from '#domain/shared/money';
 import { batchGet } from './batch.ts';
@@ -122,21 +129,22 @@ export class DynamoCampaignStore extends TableStore implements CampaignStore {
   }
 
   async liveCampaigns(): Promise<Campaign[]> {
-    const out: Campaign[] = [];
-    let start: Item | undefined;
-    do {
-      const r = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :p',
-          ExpressionAttributeValues: { ':p': keys.liveCampaign('').pk },
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      out.push(...((r.Items ?? []) as Item[]).map(toCampaign));
-      start = r.LastEvaluatedKey as Item | undefined;
-    } while (start);
-    return out;
+    const items = await this.items({
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': keys.liveCampaign('').pk },
+    });
+    return items.map(toCampaign);
+  }
+
+  async liveTerms(): Promise<LiveCampaign[]> {
+    // Only the terms: a campaign on categories may lock thousands of SKUs, and every quote reads this.
+    const items = await this.items({
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': keys.liveCampaign('').pk },
+      ProjectionExpression: LIVE_TERMS.map((_, i) => `#t${i}`).join(', '),
+      ExpressionAttributeNames: Object.fromEntries(LIVE_TERMS.map((name, i) => [`#t${i}`, name])),
+    });
+    return items as unknown as LiveCampaign[];
   }
 
   async parkToken(campaignId: string, phase: string, taskToken: string): Promise<Campaign | null> {

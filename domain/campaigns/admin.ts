@@ -112,7 +112,11 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
     return c;
   }
 
-  async function groupOf(c: Campaign, subject: string, channel?: string | null): Promise<CampaignGroup> {
+  async function groupOf(
+    c: Pick<Campaign, 'campaignId' | 'status' | 'pilot'>,
+    subject: string,
+    channel?: string | null,
+  ): Promise<CampaignGroup> {
     if (c.status === 'ROLLED_OUT') return 'everyone';
     if (FINAL_STATUSES.includes(c.status)) return 'none';
     return pilotGroup(c.pilot.segment, c.pilot.controlPercent, bucketOf(c.campaignId, subject), channel);
@@ -275,7 +279,7 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
       const at = nowIso();
       const [prices, live, linked, perks, coupons] = await Promise.all([
         deps.catalog.prices([...qty.keys()]),
-        deps.store.liveCampaigns(),
+        deps.store.liveTerms(),
         q.anonymousId ? deps.store.link(q.userId, q.anonymousId, at) : deps.store.linkedSubject(q.userId),
         deps.perks.perksOf(q.userId),
         Promise.all(codes.map((code) => deps.coupons.findCoupon(code))),

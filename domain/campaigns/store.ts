@@ -49,6 +49,19 @@ export interface BudgetRelease {
   readonly rule: string;
 }
 
+/** What the quote reads of a live campaign: its terms and status. */
+export const LIVE_TERMS = [
+  'campaignId',
+  'status',
+  'name',
+  'tiers',
+  'skus',
+  'categories',
+  'budget',
+  'pilot',
+] as const;
+export type LiveCampaign = Pick<Campaign, (typeof LIVE_TERMS)[number]>;
+
 /** Port: campaigns, experiments and identity links on the single table. */
 export interface CampaignStore {
   createCampaign(campaign: Campaign): Promise<boolean>;
@@ -65,6 +78,8 @@ export interface CampaignStore {
   /** The live set the quote reads (PILOT … ROLLED_OUT): put or removed as the campaign's status says. */
   syncLive(campaign: Campaign): Promise<void>;
   liveCampaigns(): Promise<Campaign[]>;
+  /** The live set with only what the quote reads of each (no history, evaluation or locked SKUs). */
+  liveTerms(): Promise<LiveCampaign[]>;
   /** The run's current wait token (an abort or an approval sends it). */
   parkToken(campaignId: string, phase: string, taskToken: string): Promise<Campaign | null>;
   token(campaignId: string): Promise<string | null>;

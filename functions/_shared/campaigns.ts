@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCampaignStore, DynamoCatalogPrices } from '#adapters/dynamodb/campaign-store';
 import { DynamoMetricsReader } from '#adapters/dynamodb/metrics-reader';
 import { variantCountsSource } from '#domain/metrics/variant-counts';
@@ -19,13 +20,14 @@ export function storefrontCounts(): VariantCountsSource {
  * What every campaign function reads and writes: the campaign store, the catalog's prices, the
  * storefront's counts and the clock. The API adds the members' perks (campaigns-api.handler.ts),
  * the runs the bus, the timeline and repricing (campaign-run.ts) — each function bundles only
- * what it uses (decision 34: the per-function bundle budget).
+ * what it uses (decision 34: the per-function bundle budget). `client`: the document client of the
+ * store and the catalog (the API's merges the reads it sends together, decision 38).
  */
-export function campaignDeps() {
+export function campaignDeps(client: DynamoDBDocumentClient = db()) {
   const config = loadConfig();
   return {
-    store: new DynamoCampaignStore(db(), config.TABLE_NAME),
-    catalog: new DynamoCatalogPrices(db(), config.TABLE_NAME),
+    store: new DynamoCampaignStore(client, config.TABLE_NAME),
+    catalog: new DynamoCatalogPrices(client, config.TABLE_NAME),
     counts: storefrontCounts(),
     clock,
   };

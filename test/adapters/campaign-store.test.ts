@@ -270,6 +270,18 @@ describe('campaign transitions and identities', () => {
     expect(c!.history.map((h) => h.status)).toEqual(['SCHEDULED', 'PILOT']);
     await store.syncLive(c!);
     expect((await store.liveCampaigns()).map((x) => x.campaignId)).toContain('MOVE-1');
+    // What the quote reads: the terms and status only, not the history or the locks.
+    const terms = (await store.liveTerms()).find((x) => x.campaignId === 'MOVE-1');
+    expect(terms).toEqual({
+      campaignId: 'MOVE-1',
+      status: 'PILOT',
+      name: c!.name,
+      tiers: c!.tiers,
+      skus: c!.skus,
+      categories: c!.categories,
+      budget: c!.budget,
+      pilot: c!.pilot,
+    });
     const ended = await store.transition(
       'MOVE-1',
       ['PILOT'],
@@ -279,6 +291,7 @@ describe('campaign transitions and identities', () => {
     );
     await store.syncLive(ended.campaign!);
     expect((await store.liveCampaigns()).map((x) => x.campaignId)).not.toContain('MOVE-1');
+    expect((await store.liveTerms()).map((x) => x.campaignId)).not.toContain('MOVE-1');
   });
 
   it('keeps the first anonymous id a user was linked to', async () => {
