@@ -139,7 +139,7 @@ try {
   console.log(`invocations ${inv.map(([k, v]) => `${shortName(k)} ${v.toFixed(2)}`).join(', ')}`);
 } finally {
   agent.destroy();
-  rt.kill();
+  await rt.exit();
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(0);

@@ -74,6 +74,11 @@ process.on('message', async (message: { type: string }) => {
     case 'stats':
       send({ type: 'stats', ...runtime.stats() });
       return;
+    case 'exit':
+      // Out at once, the backlog left behind (the probe's throwaway data dir); CPU profiles are
+      // written on the way out.
+      process.exit(0);
+      return;
     case 'close':
       closing = true;
       await runtime.close();
