@@ -34,7 +34,7 @@ const runtime = await startRuntime({
   // BENCH_MAX_SANDBOXES=n: sandboxes per function (default: the runtime's)
   ...(process.env.BENCH_MAX_SANDBOXES ? { maxSandboxes: Number(process.env.BENCH_MAX_SANDBOXES) } : {}),
   // BENCH_BACKGROUND_BUSY=n: asynchronous invocations at once while a request waits (default 1);
-  // BENCH_BACKGROUND_HOLD_MS=n: how long they wait at most while requests queue (0: never held)
+  // BENCH_BACKGROUND_HOLD_MS=n: how long they wait at most while requests queue (default 0: never)
   background: {
     ...(process.env.BENCH_BACKGROUND_BUSY ? { busy: Number(process.env.BENCH_BACKGROUND_BUSY) } : {}),
     ...(process.env.BENCH_BACKGROUND_HOLD_MS

@@ -194,3 +194,23 @@ describe('foreground first, while requests queue for their sandboxes', () => {
     await Promise.all(running);
   });
 });
+
+describe('foreground first, by default', () => {
+  it('holds nothing while requests queue: one background invocation at a time, as before', async () => {
+    const p = new ForegroundFirst({ busy: 1, idle: 4 });
+    const requests = Array.from({ length: 3 }, () => gated());
+    const inFlight = requests.map((r) => p.foreground(r.work, { key: 'Api', capacity: 2 }));
+    expect(p.state.saturated).toBe(true);
+    const started: number[] = [];
+    const job = gated();
+    const running = p.background(async () => {
+      started.push(0);
+      await job.work();
+    });
+    await tick();
+    expect(started).toEqual([0]);
+    job.finish();
+    for (const r of requests) r.finish();
+    await Promise.all([...inFlight, running]);
+  });
+});
