@@ -74,5 +74,14 @@ export async function startRuntimeProcess(
       clearTimeout(timer);
     },
     kill: () => child.kill('SIGKILL'),
+    /** Ends the runtime process at once without draining its backlog (CPU profiles are written). */
+    async exit() {
+      if (child.exitCode !== null) return;
+      const bye = new Promise<void>((r) => child.once('close', () => r()));
+      child.send({ type: 'exit' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await bye;
+      clearTimeout(timer);
+    },
   };
 }

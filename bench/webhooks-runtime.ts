@@ -33,10 +33,14 @@ const runtime = await startRuntime({
   sandboxTransport: process.env.BENCH_TRANSPORT === 'http' ? 'http' : 'in-process',
   // BENCH_MAX_SANDBOXES=n: sandboxes per function (default: the runtime's)
   ...(process.env.BENCH_MAX_SANDBOXES ? { maxSandboxes: Number(process.env.BENCH_MAX_SANDBOXES) } : {}),
-  // BENCH_BACKGROUND_BUSY=n: asynchronous invocations at once while a request waits (default 1)
-  ...(process.env.BENCH_BACKGROUND_BUSY
-    ? { background: { busy: Number(process.env.BENCH_BACKGROUND_BUSY) } }
-    : {}),
+  // BENCH_BACKGROUND_BUSY=n: asynchronous invocations at once while a request waits (default 1);
+  // BENCH_BACKGROUND_HOLD_MS=n: how long they wait at most while requests queue (default 0: never)
+  background: {
+    ...(process.env.BENCH_BACKGROUND_BUSY ? { busy: Number(process.env.BENCH_BACKGROUND_BUSY) } : {}),
+    ...(process.env.BENCH_BACKGROUND_HOLD_MS
+      ? { maxHoldMs: Number(process.env.BENCH_BACKGROUND_HOLD_MS) }
+      : {}),
+  },
 });
 send({ type: 'ready', url: runtime.url });
 
@@ -69,6 +73,11 @@ process.on('message', async (message: { type: string }) => {
       return;
     case 'stats':
       send({ type: 'stats', ...runtime.stats() });
+      return;
+    case 'exit':
+      // Out at once, the backlog left behind (the probe's throwaway data dir); CPU profiles are
+      // written on the way out.
+      process.exit(0);
       return;
     case 'close':
       closing = true;

@@ -232,6 +232,7 @@ export async function run(): Promise<{ ok: boolean }> {
     const measured = CHECKPOINT - WARMUP;
     const first = await load(measured);
     const cpu1 = await rt.cpu();
+    const statsLoad = await rt.stats();
     // Background work (the bus's consumers: timeline, restock, SLA…) runs behind the load and
     // drains after it: CPU per delivery counts it too, so it is the cost of a delivery all in.
     await rt.settle();
@@ -268,6 +269,12 @@ export async function run(): Promise<{ ok: boolean }> {
     const threads = perDeliveryCounts(stats0.cpu, stats1.cpu).map(([k, v]) => [k, v / 1000] as const);
     console.log(
       `CPU ms per delivery by thread (the main thread; each function's sandboxes): ${list(threads)}; the rest (V8 and libuv helpers, GC) ${(cpuPerDelivery - sum(threads)).toFixed(2)}`,
+    );
+    // The same split while the load ran: what the acknowledgements competed with for the cores.
+    const loadThreads = perDeliveryCounts(stats0.cpu, statsLoad.cpu).map(([k, v]) => [k, v / 1000] as const);
+    const loadCalls = perDeliveryCounts(stats0.calls, statsLoad.calls);
+    console.log(
+      `while the load ran, CPU ms per delivery by thread: ${list(loadThreads)}; the rest ${(cpuDuringLoad - sum(loadThreads)).toFixed(2)}; AWS calls per delivery ${sum(loadCalls).toFixed(2)} (${list(loadCalls)})`,
     );
     const m5 = await rt.memory();
     const schedules5 = (await rt.stats()).schedules;

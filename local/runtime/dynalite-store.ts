@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { cacheParses, type Parser } from './expression-cache.ts';
 
 /**
  * dynalite's store and actions driven directly, in-process, without its HTTP server: one
@@ -10,13 +11,15 @@ import { crc32 } from 'node:zlib';
  * request handler does (same validations, same actions, same error bodies), minus what only HTTP
  * needs. dynalite is a dependency and stays unpatched; this module only composes its parts.
  *
- * Two things dynalite's server does not do:
+ * What dynalite's server does not do:
  * - Table descriptions are cached. dynalite reads and JSON-decodes the table's description from
  *   LevelDB on every item request (`store.getTable`); here item requests (the 2-argument calls)
  *   are answered from memory. The cache is dropped for a table whenever its description is
  *   written or deleted (every table change goes through `tableDb.put` / `tableDb.del`), and
  *   table-level requests (the 3-argument calls: describe, update, delete, tags) always read the
  *   store, so they see and mutate their own copy.
+ * - Expressions are parsed once (expression-cache.ts): dynalite's PEG parsers ran on every
+ *   request for the same few expressions.
  * - `close()` closes LevelDB. dynalite's `server.close()` never reaches its store when the
  *   server was not listening (Node's close callback gets ERR_SERVER_NOT_RUNNING first), which
  *   left the database open and locked.
@@ -104,6 +107,11 @@ const validations = require(`${dynaliteDir}validations/index.js`) as {
   checkValidations(data: unknown, types: unknown, custom: unknown, store: Store): void;
   toLowerFirst(s: string): string;
 };
+
+// Expressions are parsed once per expression, names and value types, not on every request.
+for (const parser of ['conditionParser', 'updateParser', 'projectionParser']) {
+  cacheParses(require(`${dynaliteDir}db/${parser}.js`) as Parser);
+}
 
 const OPERATIONS = [
   'BatchGetItem',

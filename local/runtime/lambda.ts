@@ -127,6 +127,11 @@ export class LocalFunction {
     return [...this.#sandboxes].flatMap((s) => (s.tid === undefined ? [] : [s.tid]));
   }
 
+  /** Sandboxes this function may run at once (invocations beyond wait for one). */
+  get capacity(): number {
+    return this.options.maxConcurrency ?? DEFAULT_MAX_SANDBOXES;
+  }
+
   /** Sandboxes alive (busy or idle). */
   get sandboxes(): number {
     return this.#sandboxes.size;
@@ -227,7 +232,7 @@ export class LocalFunction {
         idle.busy = true;
         return idle;
       }
-      if (this.#sandboxes.size < (this.options.maxConcurrency ?? DEFAULT_MAX_SANDBOXES)) {
+      if (this.#sandboxes.size < this.capacity) {
         const sandbox = this.#spawn();
         sandbox.busy = true;
         return sandbox;

@@ -2,49 +2,113 @@
  * Who runs first when the machine is short of cores: the runtime's synchronous work (an HTTP
  * request waiting for its function's answer) before background work (asynchronous invocations:
  * EventBridge targets, destinations). On AWS a webhook's acknowledgement does not share CPU with
- * the consumers of the events it published; on one machine it does, and with every consumer's
- * sandbox competing for the same cores (and the one main thread that answers their AWS calls), the
- * acknowledgement queued behind work nobody is waiting for.
+ * the consumers of the events it published (asynchronous invocations run on their own capacity);
+ * on one machine it does, and with every consumer's sandbox competing for the same cores (and the
+ * one main thread that answers their AWS calls), the acknowledgement queued behind work nobody is
+ * waiting for.
  *
- * Background work is bounded, never dropped: while any foreground work is in flight, at most
- * `busy` background invocations run at once (the rest wait in order; their events are already
- * durable in the asynchronous-invocation journal), and up to `idle` when there is none. Everything
- * drains once the foreground is quiet, and settling waits for it as before.
+ * Background work is bounded, never dropped:
+ * - with `maxHoldMs` set (opt-in), while requests queue for their function's sandboxes
+ *   (`saturated`: more in flight on a lane than it has sandboxes), no new background invocation
+ *   starts: the cores go to the requests;
+ * - while foreground work is in flight without queueing, at most `busy` run at once;
+ * - otherwise up to `idle`.
+ * A background invocation that has waited `maxHoldMs` runs whatever the foreground does (at most
+ * `busy` of those at once), so a saturating stream of requests delays the consumers, never stops
+ * them. The waiting invocations' events are already durable in the asynchronous-invocation journal;
+ * everything drains once the foreground is quiet, and settling waits for it as before.
  */
 export interface PriorityOptions {
   /** Background invocations running at once while foreground work is in flight (at least 1). */
   readonly busy: number;
   /** Background invocations running at once otherwise. */
   readonly idle: number;
+  /**
+   * How long a background invocation waits at most while requests queue (default 0: never held,
+   * `busy` at once as before; decision 37 measured no gain in acknowledgements/s on a shared
+   * machine with 30 s, so holding is opt-in).
+   */
+  readonly maxHoldMs?: number;
+  /** Timers and time for the hold's bound (tests pass controllable ones). */
+  readonly timers?: PriorityTimers;
+}
+
+export interface PriorityTimers {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** A foreground invocation's function: its name and how many sandboxes it has at most. */
+export interface Lane {
+  readonly key: string;
+  readonly capacity: number;
+}
+
+export const DEFAULT_MAX_HOLD_MS = 0;
+
+const realTimers: PriorityTimers = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+interface Waiter {
+  readonly since: number;
+  readonly start: () => void;
 }
 
 export class ForegroundFirst {
   #foreground = 0;
   #background = 0;
-  readonly #waiting: Array<() => void> = [];
+  readonly #waiting: Waiter[] = [];
+  /** foreground invocations in flight per lane (waiting for a sandbox or running) */
+  readonly #lanes = new Map<string, { inFlight: number; capacity: number }>();
+  /** lanes with more in flight than sandboxes */
+  #saturated = 0;
+  #holdTimer: unknown;
+  /** the waiter the hold timer is armed for */
+  #holdFor: Waiter | undefined;
 
   constructor(private readonly options: PriorityOptions) {}
 
-  /** Foreground work in flight and background work running or waiting, for tests and logs. */
-  get state(): { foreground: number; background: number; waiting: number } {
-    return { foreground: this.#foreground, background: this.#background, waiting: this.#waiting.length };
+  get #timers(): PriorityTimers {
+    return this.options.timers ?? realTimers;
   }
 
-  /** Runs foreground work: never waits here; background work holds back while it is in flight. */
-  async foreground<T>(work: () => Promise<T>): Promise<T> {
+  /** Foreground work in flight and background work running or waiting, for tests and logs. */
+  get state(): { foreground: number; background: number; waiting: number; saturated: boolean } {
+    return {
+      foreground: this.#foreground,
+      background: this.#background,
+      waiting: this.#waiting.length,
+      saturated: this.#saturated > 0,
+    };
+  }
+
+  /**
+   * Runs foreground work: never waits here; background work holds back while it is in flight.
+   * `lane`: the function it invokes, so requests queueing for its sandboxes hold background work.
+   */
+  async foreground<T>(work: () => Promise<T>, lane?: Lane): Promise<T> {
     this.#foreground++;
+    const l = lane ? this.#enter(lane) : undefined;
     try {
       return await work();
     } finally {
       this.#foreground--;
+      if (l) this.#leave(l);
       this.#pump();
     }
   }
 
   /** Runs background work once a slot is free, in the order asked. */
   async background<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#waiting.length > 0 || this.#background >= this.#limit()) {
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    if (this.#waiting.length > 0 || this.#background >= this.#limit(false)) {
+      await new Promise<void>((start) => {
+        this.#waiting.push({ since: this.#timers.now(), start });
+        this.#armHold();
+      });
     } else {
       this.#background++;
     }
@@ -56,14 +120,62 @@ export class ForegroundFirst {
     }
   }
 
-  #limit(): number {
-    return Math.max(1, this.#foreground > 0 ? this.options.busy : this.options.idle);
+  #enter(lane: Lane): { inFlight: number; capacity: number } {
+    let l = this.#lanes.get(lane.key);
+    if (!l) {
+      l = { inFlight: 0, capacity: lane.capacity };
+      this.#lanes.set(lane.key, l);
+    }
+    l.inFlight++;
+    if (l.inFlight === l.capacity + 1) this.#saturated++;
+    return l;
+  }
+
+  #leave(l: { inFlight: number; capacity: number }): void {
+    if (l.inFlight === l.capacity + 1) this.#saturated--;
+    l.inFlight--;
+  }
+
+  /** Background invocations allowed at once now; `overdue`: the first waiter has waited too long. */
+  #limit(overdue: boolean): number {
+    if (this.#foreground === 0) return Math.max(1, this.options.idle);
+    const busy = Math.max(1, this.options.busy);
+    return this.#saturated > 0 && !overdue && this.#maxHold > 0 ? 0 : busy;
+  }
+
+  #overdue(): boolean {
+    const first = this.#waiting[0];
+    return first !== undefined && this.#timers.now() - first.since >= this.#maxHold;
+  }
+
+  get #maxHold(): number {
+    return this.options.maxHoldMs ?? DEFAULT_MAX_HOLD_MS;
   }
 
   #pump(): void {
-    while (this.#waiting.length > 0 && this.#background < this.#limit()) {
+    while (this.#waiting.length > 0 && this.#background < this.#limit(this.#overdue())) {
       this.#background++;
-      this.#waiting.shift()!();
+      this.#waiting.shift()!.start();
     }
+    this.#armHold();
+  }
+
+  /** Wakes the pump when the first waiter becomes overdue (nothing else may happen meanwhile). */
+  #armHold(): void {
+    const first = this.#waiting[0];
+    if (first === this.#holdFor) return;
+    const timers = this.#timers;
+    if (this.#holdTimer !== undefined) timers.clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    this.#holdFor = first;
+    if (!first) return;
+    const due = first.since + this.#maxHold - timers.now();
+    // Already overdue: it runs as soon as a background slot frees, which pumps again.
+    if (due <= 0) return;
+    this.#holdTimer = timers.setTimeout(() => {
+      this.#holdTimer = undefined;
+      this.#holdFor = undefined;
+      this.#pump();
+    }, due);
   }
 }

@@ -421,6 +421,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     const priority = new ForegroundFirst({
       busy: options.background?.busy ?? 1,
       idle: options.background?.idle ?? options.maxSandboxes ?? DEFAULT_MAX_SANDBOXES,
+      ...(options.background?.maxHoldMs !== undefined ? { maxHoldMs: options.background.maxHoldMs } : {}),
     });
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
@@ -624,7 +625,11 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
           match,
           apiId,
         );
-        const result = await priority.foreground(() => invoke(match.route.functionArn, event));
+        const fn = functionFor(match.route.functionArn);
+        const result = await priority.foreground(() => invoke(match.route.functionArn, event), {
+          key: fn.spec.name,
+          capacity: fn.capacity,
+        });
         if (!result.ok) {
           return result.error.errorType === 'Sandbox.Timedout' &&
             functionFor(match.route.functionArn).timeoutMs > 30_000

@@ -31,7 +31,7 @@ describe('foreground first', () => {
     for (const j of jobs) j.finish();
     await Promise.all(all);
     expect(started).toEqual([0, 1, 2, 3, 4]);
-    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0 });
+    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false });
   });
 
   it('holds background work to `busy` while foreground work is in flight, then drains it in order', async () => {
@@ -75,6 +75,142 @@ describe('foreground first', () => {
     bg.finish();
     await running;
     await expect(failing).rejects.toThrow('bad');
-    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0 });
+    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false });
+  });
+});
+
+/** Controllable time for the hold's bound: `advance` fires what is due. */
+function manualTimers() {
+  let now = 0;
+  let nextId = 0;
+  const due = new Map<number, { at: number; fn: () => void }>();
+  return {
+    now: () => now,
+    setTimeout: (fn: () => void, ms: number) => {
+      const id = ++nextId;
+      due.set(id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout: (id: unknown) => {
+      due.delete(id as number);
+    },
+    advance(ms: number) {
+      now += ms;
+      for (const [id, t] of [...due].sort((a, b) => a[1].at - b[1].at)) {
+        if (t.at > now) continue;
+        due.delete(id);
+        t.fn();
+      }
+    },
+    get pending() {
+      return due.size;
+    },
+  };
+}
+
+describe('foreground first, while requests queue for their sandboxes', () => {
+  const lane = { key: 'Api', capacity: 2 };
+
+  it('starts no background work while a lane has more requests than sandboxes, then one at a time', async () => {
+    const timers = manualTimers();
+    const p = new ForegroundFirst({ busy: 1, idle: 4, maxHoldMs: 30_000, timers });
+    const requests = Array.from({ length: 3 }, () => gated());
+    const inFlight = requests.map((r) => p.foreground(r.work, lane));
+    expect(p.state.saturated).toBe(true);
+    const started: number[] = [];
+    const jobs = Array.from({ length: 3 }, () => gated());
+    const all = jobs.map((j, i) =>
+      p.background(async () => {
+        started.push(i);
+        await j.work();
+      }),
+    );
+    await tick();
+    expect(started).toEqual([]); // held: the requests have the cores
+    requests[0]!.finish();
+    await inFlight[0];
+    await tick();
+    expect(p.state.saturated).toBe(false);
+    expect(started).toEqual([0]); // requests in flight, none queued: `busy` at once
+    requests[1]!.finish();
+    requests[2]!.finish();
+    await Promise.all(inFlight);
+    await tick();
+    expect(started).toEqual([0, 1, 2]); // quiet: up to `idle`
+    for (const j of jobs) j.finish();
+    await Promise.all(all);
+    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false });
+    expect(timers.pending).toBe(0);
+  });
+
+  it('lets a background invocation run once it has waited maxHoldMs, whatever the foreground does', async () => {
+    const timers = manualTimers();
+    const p = new ForegroundFirst({ busy: 1, idle: 4, maxHoldMs: 30_000, timers });
+    const requests = Array.from({ length: 3 }, () => gated());
+    const inFlight = requests.map((r) => p.foreground(r.work, lane));
+    const started: number[] = [];
+    const jobs = Array.from({ length: 2 }, () => gated());
+    const all = jobs.map((j, i) =>
+      p.background(async () => {
+        started.push(i);
+        await j.work();
+      }),
+    );
+    timers.advance(29_999);
+    await tick();
+    expect(started).toEqual([]);
+    timers.advance(1);
+    await tick();
+    expect(started).toEqual([0]); // overdue: runs, one at a time (`busy`)
+    timers.advance(60_000);
+    await tick();
+    expect(started).toEqual([0]); // the next waits for the slot
+    jobs[0]!.finish();
+    await tick();
+    await tick();
+    expect(started).toEqual([0, 1]); // it too is overdue by now
+    for (const r of requests) r.finish();
+    for (const j of jobs) j.finish();
+    await Promise.all([...inFlight, ...all]);
+    expect(p.state.waiting).toBe(0);
+  });
+
+  it('counts each lane against its own sandboxes', async () => {
+    const p = new ForegroundFirst({ busy: 1, idle: 4 });
+    const a = Array.from({ length: 2 }, () => gated());
+    const b = Array.from({ length: 2 }, () => gated());
+    const running = [
+      ...a.map((r) => p.foreground(r.work, { key: 'A', capacity: 2 })),
+      ...b.map((r) => p.foreground(r.work, { key: 'B', capacity: 2 })),
+    ];
+    expect(p.state.saturated).toBe(false); // four in flight, but no lane over its two sandboxes
+    const extra = gated();
+    const more = p.foreground(extra.work, { key: 'B', capacity: 2 });
+    expect(p.state.saturated).toBe(true);
+    extra.finish();
+    await more;
+    expect(p.state.saturated).toBe(false);
+    for (const r of [...a, ...b]) r.finish();
+    await Promise.all(running);
+  });
+});
+
+describe('foreground first, by default', () => {
+  it('holds nothing while requests queue: one background invocation at a time, as before', async () => {
+    const p = new ForegroundFirst({ busy: 1, idle: 4 });
+    const requests = Array.from({ length: 3 }, () => gated());
+    const inFlight = requests.map((r) => p.foreground(r.work, { key: 'Api', capacity: 2 }));
+    expect(p.state.saturated).toBe(true);
+    const started: number[] = [];
+    const job = gated();
+    const running = p.background(async () => {
+      started.push(0);
+      await job.work();
+    });
+    await tick();
+    expect(started).toEqual([0]);
+    job.finish();
+    for (const r of requests) r.finish();
+    await Promise.all([...inFlight, running]);
   });
 });

@@ -1,0 +1,145 @@
+/**
+ * A quick A/B probe of the acknowledgement path (not part of `npm run bench`): the webhooks bench's
+ * load without its settling phases — warm-up, then `PROBE_DELIVERIES` signed 2-line orders/paid at
+ * c=`BENCH_CONCURRENCY` — printing acks/s, p50/p99, CPU per delivery while the load ran (by thread)
+ * and the calls per delivery, beside a plain loopback round trip in the same run; the runtime is
+ * killed after (its backlog is not drained). `PROBE_ASSEMBLY=<dir>` reuses a synthesized app.
+ * `npx tsx bench/ack-probe.ts`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { signShopify } from '../domain/ingestion/signatures.ts';
+import { synthesize } from '../lib/synth.ts';
+import { prepareAssembly } from '../local/runtime/build.ts';
+import { startRuntimeProcess } from './runtime-process.ts';
+import { orderBody, shortName } from './webhooks.bench.ts';
+
+const N = Number(process.env.PROBE_DELIVERIES ?? 1500);
+const C = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const LINES = Number(process.env.PROBE_LINES ?? 2);
+const pct = (v: number[], p: number) =>
+  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]!;
+
+function post(agent: Agent, url: URL, path: string, headers: Record<string, string>, body: string) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path, method: 'POST', headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function loopback(seconds: number) {
+  const server = createServer((q, s) => {
+    q.resume();
+    q.on('end', () => s.end('{"ok":true}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const agent = new Agent({ keepAlive: true, maxSockets: C });
+  let n = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: C }, async () => {
+      while (performance.now() < end) {
+        await post(agent, url, '/', {}, '{}');
+        n++;
+      }
+    }),
+  );
+  agent.destroy();
+  server.close();
+  return n / seconds;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'storeflow-ack-probe-'));
+const assembly = process.env.PROBE_ASSEMBLY ?? join(work, 'app.out');
+await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
+  synthesize(outdir, context);
+});
+const dataDir = join(work, 'data');
+const rt = await startRuntimeProcess(assembly, dataDir);
+const agent = new Agent({ keepAlive: true, maxSockets: C });
+try {
+  const secret = (
+    JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { secrets: Record<string, string> }
+  ).secrets.ShopifyWebhookSecret!;
+  const template = JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL('../test/fixtures/shopify/orders-paid.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as Record<string, unknown>;
+  const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
+  let next = 0;
+  const load = async (count: number) => {
+    const lat: number[] = [];
+    let left = count;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: C }, async () => {
+        while (left-- > 0) {
+          const n = next++;
+          const body = orderBody(template, base + n, LINES);
+          const t = performance.now();
+          const r = await post(
+            agent,
+            rt.url,
+            '/webhooks/shopify',
+            {
+              'content-type': 'application/json',
+              'x-shopify-topic': 'orders/paid',
+              'x-shopify-hmac-sha256': signShopify(body, secret),
+              'x-shopify-webhook-id': `probe-${base}-${n}`,
+              'x-shopify-shop-domain': 'bench.myshopify.com',
+            },
+            body,
+          );
+          if (r.status !== 200) throw new Error(`${r.status} ${r.body.slice(0, 300)}`);
+          lat.push(performance.now() - t);
+        }
+      }),
+    );
+    return { lat, rate: lat.length / ((performance.now() - t0) / 1000) };
+  };
+  await load(200);
+  await rt.settle();
+  const loop = await loopback(2);
+  const c0 = await rt.cpu();
+  const s0 = await rt.stats();
+  const r = await load(N);
+  const c1 = await rt.cpu();
+  const s1 = await rt.stats();
+  const per = (a: Record<string, number>, b: Record<string, number>) =>
+    Object.entries(b)
+      .map(([k, v]) => [k, (v - (a[k] ?? 0)) / N] as const)
+      .filter(([, v]) => v > 0)
+      .sort((x, y) => y[1] - x[1]);
+  const cpu = (c1.user + c1.system - c0.user - c0.system) / 1000 / N;
+  const threads = per(s0.cpu, s1.cpu).map(([k, v]) => `${shortName(k)} ${(v / 1000).toFixed(2)}`);
+  const calls = per(s0.calls, s1.calls);
+  const inv = per(s0.invocations, s1.invocations);
+  console.log(
+    `${N} deliveries (${LINES} lines) c=${C}: ${r.rate.toFixed(0)}/s p50 ${pct(r.lat, 50).toFixed(0)} ms p99 ${pct(r.lat, 99).toFixed(0)} ms; loopback ${loop.toFixed(0)} req/s (ratio ${((r.rate / loop) * 1000).toFixed(1)}‰)`,
+  );
+  console.log(`CPU per delivery while loaded ${cpu.toFixed(2)} ms: ${threads.join(', ')}`);
+  console.log(
+    `calls ${calls.reduce((t, [, v]) => t + v, 0).toFixed(2)}: ${calls.map(([k, v]) => `${shortName(k)} ${v.toFixed(2)}`).join(', ')}`,
+  );
+  console.log(`invocations ${inv.map(([k, v]) => `${shortName(k)} ${v.toFixed(2)}`).join(', ')}`);
+} finally {
+  agent.destroy();
+  await rt.exit();
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(0);
