@@ -12,7 +12,7 @@ import { synthesize } from '../lib/synth.ts';
 
 /**
  * One budget for every function. The operations API (four SDK clients) had 600 KiB until the
- * bundles stopped carrying the SDK's default credential chain (~120 KiB each; decision 40).
+ * bundles stopped carrying the SDK's default credential chain (~120 KiB each; decision 39).
  */
 const BUDGET_BYTES = 500 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
