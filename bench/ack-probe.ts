@@ -6,62 +6,26 @@
  * killed after (its backlog is not drained). `PROBE_ASSEMBLY=<dir>` reuses a synthesized app.
  * `npx tsx bench/ack-probe.ts`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { signShopify } from '../domain/ingestion/signatures.ts';
 import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
-import { orderBody, shortName } from './webhooks.bench.ts';
+import {
+  loopbackBaseline,
+  orderBody,
+  pct,
+  post,
+  shopifyFixture,
+  shopifyHeaders,
+  shortName,
+} from './webhooks.bench.ts';
 
 const N = Number(process.env.PROBE_DELIVERIES ?? 1500);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const LINES = Number(process.env.PROBE_LINES ?? 2);
-const pct = (v: number[], p: number) =>
-  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]!;
-
-function post(agent: Agent, url: URL, path: string, headers: Record<string, string>, body: string) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(
-      { agent, host: url.hostname, port: url.port, path, method: 'POST', headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function loopback(seconds: number) {
-  const server = createServer((q, s) => {
-    q.resume();
-    q.on('end', () => s.end('{"ok":true}'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  const agent = new Agent({ keepAlive: true, maxSockets: C });
-  let n = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: C }, async () => {
-      while (performance.now() < end) {
-        await post(agent, url, '/', {}, '{}');
-        n++;
-      }
-    }),
-  );
-  agent.destroy();
-  server.close();
-  return n / seconds;
-}
-
 const work = mkdtempSync(join(tmpdir(), 'storeflow-ack-probe-'));
 const assembly = process.env.PROBE_ASSEMBLY ?? join(work, 'app.out');
 await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
@@ -71,15 +35,7 @@ const dataDir = join(work, 'data');
 const rt = await startRuntimeProcess(assembly, dataDir);
 const agent = new Agent({ keepAlive: true, maxSockets: C });
 try {
-  const secret = (
-    JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { secrets: Record<string, string> }
-  ).secrets.ShopifyWebhookSecret!;
-  const template = JSON.parse(
-    readFileSync(
-      fileURLToPath(new URL('../test/fixtures/shopify/orders-paid.json', import.meta.url)),
-      'utf8',
-    ),
-  ) as Record<string, unknown>;
+  const { secret, template } = shopifyFixture(dataDir);
   const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
   let next = 0;
   const load = async (count: number) => {
@@ -96,13 +52,7 @@ try {
             agent,
             rt.url,
             '/webhooks/shopify',
-            {
-              'content-type': 'application/json',
-              'x-shopify-topic': 'orders/paid',
-              'x-shopify-hmac-sha256': signShopify(body, secret),
-              'x-shopify-webhook-id': `probe-${base}-${n}`,
-              'x-shopify-shop-domain': 'bench.myshopify.com',
-            },
+            shopifyHeaders(body, secret, `probe-${base}-${n}`),
             body,
           );
           if (r.status !== 200) throw new Error(`${r.status} ${r.body.slice(0, 300)}`);
@@ -114,7 +64,7 @@ try {
   };
   await load(200);
   await rt.settle();
-  const loop = await loopback(2);
+  const loop = (await loopbackBaseline(2)).rate;
   const c0 = await rt.cpu();
   const s0 = await rt.stats();
   const r = await load(N);

@@ -12,12 +12,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { signShopify } from '../domain/ingestion/signatures.ts';
 import { synthesize } from '../lib/synth.ts';
 import { prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntime } from '../local/runtime/runtime.ts';
-import { orderBody, shortName } from './webhooks.bench.ts';
+import { orderBody, pct, shopifyFixture, shopifyHeaders, shortName } from './webhooks.bench.ts';
 
 const ORDERS = Number(process.env.PROBE_ORDERS ?? 10);
 const LINES = Number(process.env.PROBE_LINES ?? 2000);
@@ -33,10 +31,6 @@ const cpuMs = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
 };
-const pct = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-};
 
 const work = mkdtempSync(join(tmpdir(), 'storeflow-big-probe-'));
 const assembly = join(work, 'app.out');
@@ -46,15 +40,7 @@ await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
 const dataDir = join(work, 'data');
 const runtime = await startRuntime({ assemblyDir: assembly, dataDir, port: 0, clock: 'real' });
 try {
-  const secret = (
-    JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { secrets: Record<string, string> }
-  ).secrets.ShopifyWebhookSecret!;
-  const template = JSON.parse(
-    readFileSync(
-      fileURLToPath(new URL('../test/fixtures/shopify/orders-paid.json', import.meta.url)),
-      'utf8',
-    ),
-  ) as Record<string, unknown>;
+  const { secret, template } = shopifyFixture(dataDir);
   const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
   const body = (orderId: number) => orderBody(template, orderId, LINES);
   const rows: { wall: number; cpu: number; main: number; settled: number }[] = [];
@@ -70,13 +56,7 @@ try {
     const t0 = performance.now();
     const reply = await fetch(new URL('/webhooks/shopify', runtime.url), {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-shopify-topic': 'orders/paid',
-        'x-shopify-hmac-sha256': signShopify(text, secret),
-        'x-shopify-webhook-id': `probe-${base}-${n}`,
-        'x-shopify-shop-domain': 'probe.myshopify.com',
-      },
+      headers: shopifyHeaders(text, secret, `probe-${base}-${n}`, 'probe.myshopify.com'),
       body: text,
     });
     const answer = await reply.text();

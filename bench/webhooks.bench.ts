@@ -46,7 +46,7 @@ const MEMORY_TOLERANCE = 0.1;
  */
 const SCHEDULE_HEAP_BYTES = 1.37 * 1024;
 
-const pct = (values: number[], p: number) => {
+export const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
@@ -62,7 +62,7 @@ interface Reply {
 }
 
 /** One keep-alive POST; resolves with the status and body. */
-function post(agent: Agent, url: URL, path: string, headers: Record<string, string>, body: string) {
+export function post(agent: Agent, url: URL, path: string, headers: Record<string, string>, body: string) {
   return new Promise<Reply>((resolve, reject) => {
     const req = request(
       { agent, host: url.hostname, port: url.port, path, method: 'POST', headers },
@@ -79,6 +79,34 @@ function post(agent: Agent, url: URL, path: string, headers: Record<string, stri
     req.end(body);
   });
 }
+
+/** The runtime's Shopify signing secret (from its data directory) and the orders/paid fixture. */
+export function shopifyFixture(dataDir: string): { secret: string; template: Record<string, unknown> } {
+  const secret = (
+    JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as { secrets: Record<string, string> }
+  ).secrets.ShopifyWebhookSecret!;
+  const template = JSON.parse(
+    readFileSync(
+      fileURLToPath(new URL('../test/fixtures/shopify/orders-paid.json', import.meta.url)),
+      'utf8',
+    ),
+  ) as Record<string, unknown>;
+  return { secret, template };
+}
+
+/** The headers of a signed Shopify orders/paid delivery of `body`. */
+export const shopifyHeaders = (
+  body: string,
+  secret: string,
+  webhookId: string,
+  shop = 'bench.myshopify.com',
+) => ({
+  'content-type': 'application/json',
+  'x-shopify-topic': 'orders/paid',
+  'x-shopify-hmac-sha256': signShopify(body, secret),
+  'x-shopify-webhook-id': webhookId,
+  'x-shopify-shop-domain': shop,
+});
 
 /**
  * A Shopify orders/paid body with a fresh order id, placed and paid at `at` (default now, as a live
@@ -121,7 +149,7 @@ export function orderBody(
 }
 
 /** Plain loopback HTTP: `CONCURRENCY` keep-alive clients for `seconds`; req/s and latencies. */
-async function loopbackBaseline(seconds: number): Promise<{ rate: number; latencies: number[] }> {
+export async function loopbackBaseline(seconds: number): Promise<{ rate: number; latencies: number[] }> {
   const server = createServer((_req, res) => {
     _req.resume();
     _req.on('end', () => res.end('{"ok":true}'));
@@ -170,17 +198,7 @@ export async function run(): Promise<{ ok: boolean }> {
     const dataDir = join(work, 'data');
     runtime = await startRuntimeProcess(assembly, dataDir);
     const rt = runtime;
-    const secret = (
-      JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as {
-        secrets: Record<string, string>;
-      }
-    ).secrets.ShopifyWebhookSecret!;
-    const template = JSON.parse(
-      readFileSync(
-        fileURLToPath(new URL('../test/fixtures/shopify/orders-paid.json', import.meta.url)),
-        'utf8',
-      ),
-    ) as Record<string, unknown>;
+    const { secret, template } = shopifyFixture(dataDir);
     const base = 7_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
     let next = 0;
     const failures: string[] = [];
@@ -193,13 +211,7 @@ export async function run(): Promise<{ ok: boolean }> {
         agent,
         rt.url,
         '/webhooks/shopify',
-        {
-          'content-type': 'application/json',
-          'x-shopify-topic': 'orders/paid',
-          'x-shopify-hmac-sha256': signShopify(body, secret),
-          'x-shopify-webhook-id': `bench-${base}-${n}`,
-          'x-shopify-shop-domain': 'bench.myshopify.com',
-        },
+        shopifyHeaders(body, secret, `bench-${base}-${n}`),
         body,
       );
       const elapsed = performance.now() - t;
