@@ -34,7 +34,10 @@ const TOTAL = Number(process.env.BENCH_DELIVERIES ?? 20_000);
 const CHECKPOINT = Math.min(TOTAL, Number(process.env.BENCH_CHECKPOINT ?? 5_000));
 const BIG_ORDERS = Number(process.env.BENCH_BIG_ORDERS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
-const WARMUP = Math.min(200, CHECKPOINT);
+/** Warm-up deliveries before the measured ones: never all of the first phase, so it measures some. */
+const WARMUP = Math.min(200, Math.floor(CHECKPOINT / 2));
+if (!Number.isInteger(CHECKPOINT) || CHECKPOINT < 2)
+  throw new Error(`BENCH_CHECKPOINT and BENCH_DELIVERIES must be at least 2 (got ${CHECKPOINT})`);
 const TARGET_RATE = 250;
 const TARGET_P99_MS = 150;
 const TARGET_BIG_P99_MS = 250;
