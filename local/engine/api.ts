@@ -527,17 +527,25 @@ const getMapRun = (c: EngineCore, arn: unknown): MapRunView => {
   return run;
 };
 
-/** Item and execution counts of a Map Run (one item per child execution: no ItemBatcher). */
-const mapRunCounts = (v: MapRunView) => {
+/**
+ * Item or execution counts of a Map Run: one child execution per item, or per batch of items with an
+ * ItemBatcher (`sizes`: the items of each batch, counted for `itemCounts`).
+ */
+const mapRunCounts = (v: MapRunView, byItem = false) => {
   const n = { pending: 0, running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 };
+  const sizes = byItem ? v.run.sizes : undefined;
+  let i = 0;
   for (const ch of v.run.items ?? '') {
-    if (ch === 'P') n.pending++;
-    else if (ch === 'R') n.running++;
-    else if (ch === 'S') n.succeeded++;
-    else if (ch === 'F') n.failed++;
-    else if (ch === 'A') n.aborted++;
+    const k = sizes?.[i] ?? 1;
+    i++;
+    if (ch === 'P') n.pending += k;
+    else if (ch === 'R') n.running += k;
+    else if (ch === 'S') n.succeeded += k;
+    else if (ch === 'F') n.failed += k;
+    else if (ch === 'A') n.aborted += k;
   }
-  return { ...n, total: v.run.total, resultsWritten: 0, failuresNotRedrivable: 0, pendingRedrive: 0 };
+  const total = sizes ? sizes.reduce((a, b) => a + b, 0) : v.run.total;
+  return { ...n, total, resultsWritten: 0, failuresNotRedrivable: 0, pendingRedrive: 0 };
 };
 
 /** DescribeMapRun: a Map Run's configuration and progress. */
@@ -554,7 +562,7 @@ export const describeMapRun = async (c: EngineCore, req: { mapRunArn: string }) 
     maxConcurrency: r.max,
     toleratedFailurePercentage: r.pct ?? 0,
     toleratedFailureCount: r.count ?? 0,
-    itemCounts: mapRunCounts(v),
+    itemCounts: mapRunCounts(v, true),
     executionCounts: mapRunCounts(v),
     redriveCount: r.redriveCount ?? 0,
     ...(r.redriveDate !== undefined ? { redriveDate: new Date(r.redriveDate) } : {}),

@@ -131,6 +131,15 @@ export interface ParallelState extends Common, Transition, IoPaths, Results {
   readonly Arguments?: unknown;
 }
 
+/** A Distributed Map's ItemBatcher ("ItemBatcher (Map)"). */
+export interface ItemBatcher {
+  readonly MaxItemsPerBatch?: unknown;
+  readonly MaxItemsPerBatchPath?: string;
+  readonly MaxInputBytesPerBatch?: unknown;
+  readonly MaxInputBytesPerBatchPath?: string;
+  readonly BatchInput?: unknown;
+}
+
 export interface MapState extends Common, Transition, IoPaths, Results {
   readonly Type: 'Map';
   readonly ItemProcessor?: Machine;
@@ -142,7 +151,7 @@ export interface MapState extends Common, Transition, IoPaths, Results {
   /** legacy name of ItemSelector */
   readonly Parameters?: unknown;
   readonly ItemReader?: unknown;
-  readonly ItemBatcher?: unknown;
+  readonly ItemBatcher?: ItemBatcher;
   readonly ResultWriter?: unknown;
   readonly Arguments?: unknown;
   readonly MaxConcurrency?: unknown;

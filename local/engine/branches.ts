@@ -90,10 +90,12 @@ export const startMap = (
   input: Json,
   max?: number,
   tolerance?: () => { count: number | undefined; pct: number | undefined },
+  /** the number of items when `items` are batches of them (ItemBatcher) */
+  length: number = items.length,
 ): Promise<void> | undefined => {
   const { exec } = tx;
   const seq = c.nextSeq(tx, frame);
-  c.emit(tx, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } }, frame);
+  c.emit(tx, 'MapStateStarted', { mapStateStartedEventDetails: { length } }, frame);
   const { count, pct } = tolerance?.() ?? { count: undefined, pct: undefined };
   const opts = { tolerated: failureThreshold(count, pct, items.length), max, count, pct };
   frame.phase = {
@@ -115,7 +117,12 @@ export const startMap = (
     const label = st.Label ?? randomUUID();
     const mapRun = `arn:aws:states:${c.region}:${c.accountId}:mapRun:${exec.meta.smName}/${label}:${randomUUID()}`;
     frame.phase.mapRun = mapRun;
-    openMapRun(tx, mapRun, label, frame.state, c.clock.now(), items.length, opts);
+    // batches (ItemBatcher): DescribeMapRun counts their items apart from the child executions
+    const sizes =
+      length !== items.length || st.ItemBatcher !== undefined
+        ? items.map((b) => ((b as { Items?: Json[] }).Items ?? []).length)
+        : undefined;
+    openMapRun(tx, mapRun, label, frame.state, c.clock.now(), items.length, opts, sizes);
     c.emit(tx, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn: mapRun } }, frame);
   }
   if (items.length === 0) return completeBranches(c, tx, frame);

@@ -439,7 +439,13 @@ export class Core {
 
   private evaluationFailed(tx: Tx, frame: Frame, err: StatesError): void {
     if (err.error !== ERR.QueryEvaluationError) return;
-    this.emit(
+    // Right after the state's Entered event, AWS's EvaluationFailed points where that event points
+    // (recorded: `…StateEntered` #6 with previousEventId 5, then EvaluationFailed #7 with 5).
+    const entered =
+      frame.entered !== undefined && frame.src === frame.entered
+        ? tx.exec.events[frame.entered - 1]
+        : undefined;
+    const ev = this.emit(
       tx,
       'EvaluationFailed',
       {
@@ -451,6 +457,8 @@ export class Core {
       },
       frame,
     );
+    if (entered !== undefined && entered.id === frame.entered && ev.id !== 0)
+      ev.previousEventId = entered.previousEventId;
   }
 
   /**

@@ -75,6 +75,7 @@ export const openMapRun = (
   start: number,
   total: number,
   cfg: { max?: number | undefined; count?: number | undefined; pct?: number | undefined },
+  sizes?: number[],
 ): void => {
   const m = tx.exec.meta;
   const run: MapRunMeta = {
@@ -87,6 +88,7 @@ export const openMapRun = (
     max: cfg.max ?? 0,
     ...(cfg.count !== undefined ? { count: cfg.count } : {}),
     ...(cfg.pct !== undefined ? { pct: cfg.pct } : {}),
+    ...(sizes !== undefined ? { sizes } : {}),
   };
   m.mapRuns = [...(m.mapRuns ?? []), run];
   tx.meta = true;

@@ -21,8 +21,10 @@ export interface MapRunMeta {
   start: number;
   stop?: number;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
-  /** items (one child execution each) */
+  /** child executions (one item each, or one batch each with an ItemBatcher) */
   total: number;
+  /** with an ItemBatcher: the number of items in each child execution's batch */
+  sizes?: number[];
   /** MaxConcurrency as resolved (0: no limit) */
   max: number;
   /** ToleratedFailureCount / ToleratedFailurePercentage as resolved */

@@ -94,6 +94,67 @@ const DISTRIBUTED_ONLY = [
   'Label',
 ] as const;
 
+const BATCHER_FIELDS = [
+  'MaxItemsPerBatch',
+  'MaxItemsPerBatchPath',
+  'MaxInputBytesPerBatch',
+  'MaxInputBytesPerBatchPath',
+  'BatchInput',
+];
+
+/**
+ * A Map's ItemBatcher ("ItemBatcher (Map)"): at least one of the batch limits, a field or its Path
+ * but not both, positive integers (MaxInputBytesPerBatch up to 256 KiB), Paths in JSONPath only.
+ */
+const checkItemBatcher = (b: unknown, ql: QueryLanguage, at: string, ps: ValidationProblem[]): void => {
+  const bad = (message: string, location = at): void => {
+    ps.push({ code: 'SCHEMA_VALIDATION_FAILED', message, location });
+  };
+  if (!isObject(b as never)) {
+    bad("The value for the field 'ItemBatcher' must be an OBJECT");
+    return;
+  }
+  const o = b as Record<string, unknown>;
+  for (const k of Object.keys(o))
+    if (!BATCHER_FIELDS.includes(k)) bad(`Field '${k}' is not supported`, `${at}/${k}`);
+  if (
+    o.MaxItemsPerBatch === undefined &&
+    o.MaxItemsPerBatchPath === undefined &&
+    o.MaxInputBytesPerBatch === undefined &&
+    o.MaxInputBytesPerBatchPath === undefined
+  ) {
+    bad(
+      'ItemBatcher must specify at least one of MaxItemsPerBatch, MaxItemsPerBatchPath, MaxInputBytesPerBatch or MaxInputBytesPerBatchPath',
+    );
+  }
+  for (const [f, max] of [
+    ['MaxItemsPerBatch', MAX_SECONDS],
+    ['MaxInputBytesPerBatch', 256 * 1024],
+  ] as const) {
+    const v = o[f];
+    const path = o[`${f}Path`];
+    if (v !== undefined && path !== undefined)
+      bad(`Only one of ${f} and ${f}Path may be given`, `${at}/${f}Path`);
+    if (path !== undefined && ql !== 'JSONPath')
+      bad(`The field '${f}Path' is not supported when the query language is JSONata`, `${at}/${f}Path`);
+    else if (path !== undefined && (typeof path !== 'string' || !(isValidPath(path) || isVariablePath(path))))
+      bad(`The value for the field '${f}Path' must be a valid JSONPath`, `${at}/${f}Path`);
+    if (v === undefined) continue;
+    if (ql === 'JSONata' && isJsonataExpr(v)) {
+      checkJsonataValue(v, `${at}/${f}`, ps);
+      continue;
+    }
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+      bad(`The value for the field '${f}' must be an integer between 1 and ${max}`, `${at}/${f}`);
+  }
+  if (o.BatchInput !== undefined) {
+    if (ql === 'JSONata') checkJsonataValue(o.BatchInput, `${at}/BatchInput`, ps);
+    else if (!isObject(o.BatchInput as never))
+      bad("The value for the field 'BatchInput' must be an OBJECT", `${at}/BatchInput`);
+    else checkTemplate(o.BatchInput, `${at}/BatchInput`, ps);
+  }
+};
+
 export const formatProblems = (ps: ValidationProblem[]): string =>
   `Invalid State Machine Definition: '${ps.map((p) => `${p.code}: ${p.message} at ${p.location}`).join(', ')}'`;
 
@@ -356,6 +417,7 @@ const checkMachine = (
         }
       }
       bounded('MaxConcurrency', 0, MAX_SECONDS);
+      if (st.ItemBatcher !== undefined) checkItemBatcher(st.ItemBatcher, sql, `${at}/ItemBatcher`, ps);
       bounded('ToleratedFailureCount', 0, MAX_SECONDS);
       bounded('ToleratedFailurePercentage', 0, 100, false);
     }

@@ -495,6 +495,72 @@ const cases: Case[] = [
     cause: `${prefix('Set', 2)}The JSONata expression '$v' specified for the field 'Output' returned nothing (undefined).`,
     events: ['ExecutionStarted', 'PassStateEntered', 'EvaluationFailed', 'ExecutionFailed'],
   },
+  {
+    name: 'JSONata: EvaluationFailed right after StateEntered points where StateEntered points',
+    source:
+      'recorded: LocalStack AWS-validated snapshot test_assign_reference_variables (BASE_UNDEFINED_OUTPUT_MULTIPLE_STATES: PassStateEntered #6 previousEventId 5, EvaluationFailed #7 previousEventId 5 with location and state, ExecutionFailed #8 previousEventId 7)',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'State0',
+      States: {
+        State0: { Type: 'Pass', Next: 'State1' },
+        State1: { Type: 'Pass', Next: 'State2' },
+        State2: { Type: 'Pass', Output: { result: '{% $doesNotExist %}' }, End: true },
+      },
+    },
+    status: 'FAILED',
+    error: 'States.QueryEvaluationError',
+    cause: `${prefix('State2', 6)}The JSONata expression '$doesNotExist' specified for the field 'Output/result' returned nothing (undefined).`,
+    events: [
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'PassStateEntered',
+      'PassStateExited',
+      'PassStateEntered',
+      'EvaluationFailed',
+      'ExecutionFailed',
+    ],
+    check: (r) => {
+      const at = (id: number) => r.events.find((e) => e.id === id) as Record<string, unknown>;
+      expect(at(6).previousEventId).toBe(5);
+      expect(at(7)).toMatchObject({
+        previousEventId: 5,
+        evaluationFailedEventDetails: {
+          error: 'States.QueryEvaluationError',
+          location: 'Output/result',
+          state: 'State2',
+        },
+      });
+      expect(at(8).previousEventId).toBe(7);
+    },
+  },
+  {
+    name: 'JSONata: EvaluationFailed of the first state points at 0, as its TaskStateEntered does',
+    source:
+      'recorded: LocalStack AWS-validated snapshot test_assign_reference_variables (BASE_UNDEFINED_ARGUMENTS_FIELD: location Arguments/FunctionName, EvaluationFailed #3 previousEventId 0)',
+    def: {
+      QueryLanguage: 'JSONata',
+      StartAt: 'State0',
+      States: {
+        State0: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Arguments: { FunctionName: '{% $doesNotExist %}' },
+          End: true,
+        },
+      },
+    },
+    status: 'FAILED',
+    error: 'States.QueryEvaluationError',
+    cause: `${prefix('State0', 2)}The JSONata expression '$doesNotExist' specified for the field 'Arguments/FunctionName' returned nothing (undefined).`,
+    events: ['ExecutionStarted', 'TaskStateEntered', 'EvaluationFailed', 'ExecutionFailed'],
+    check: (r) => {
+      const at = (id: number) => r.events.find((e) => e.id === id) as Record<string, unknown>;
+      expect(at(3).previousEventId).toBe(0);
+      expect(at(4).previousEventId).toBe(3);
+    },
+  },
   // ============================================================ the Map's dynamic fields
   {
     name: 'Map: MaxConcurrencyPath selecting a string that is not a number fails before MapStateStarted',

@@ -10,6 +10,7 @@ import type { Scope } from '../payload.ts';
 import { applyPath, evalTemplate } from '../payload.ts';
 import type { Json } from '../types.ts';
 import type { StateRunner } from './common.ts';
+import { batchItems, batchLimitsJsonata, batchLimitsJsonPath } from './item-batcher.ts';
 
 /** A value as AWS quotes it in a cause: strings as they are, anything else as JSON. */
 const shown = (v: Json): string => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -111,12 +112,38 @@ export const map: StateRunner<MapState> = {
         `Map state input must be an array but was: ${jsonataTypeOf(items)} (${st.ItemsPath ?? '$'} == ${JSON.stringify(items)})`,
       );
     }
+    const batcher = batched(st);
+    let runs: Json[] = items;
+    if (batcher) {
+      // each item goes through ItemSelector, then into its batch
+      const limits = batchLimitsJsonPath(batcher, s);
+      const select = selectorOf(c, tx.exec, st, eff);
+      runs = batchItems(
+        select ? items.map((v, i) => select({ ...frame, item: { index: i, value: v } }) as Json) : items,
+        limits,
+      );
+    }
     // AWS reads the tolerance fields after MapStateStarted (recorded: a bad ToleratedFailure*Path
     // fails the execution after that event), MaxConcurrency before it.
-    return startMap(c, tx, frame, st, items, eff, max, () => ({
-      count: integerPath(st.ToleratedFailureCount, st.ToleratedFailureCountPath, 'ToleratedFailureCount', s),
-      pct: percentagePath(st.ToleratedFailurePercentage, st.ToleratedFailurePercentagePath, s),
-    }));
+    return startMap(
+      c,
+      tx,
+      frame,
+      st,
+      runs,
+      eff,
+      max,
+      () => ({
+        count: integerPath(
+          st.ToleratedFailureCount,
+          st.ToleratedFailureCountPath,
+          'ToleratedFailureCount',
+          s,
+        ),
+        pct: percentagePath(st.ToleratedFailurePercentage, st.ToleratedFailurePercentagePath, s),
+      }),
+      items.length,
+    );
   },
   async jsonata(c, tx, frame, st) {
     const s = c.jscope(tx.exec, frame);
@@ -141,7 +168,17 @@ export const map: StateRunner<MapState> = {
         throw e;
       },
     );
-    await startMap(c, tx, frame, st, items, frame.input, max, tolerance);
+    const batcher = batched(st);
+    let runs: Json[] = items;
+    if (batcher) {
+      const limits = await batchLimitsJsonata(batcher, s);
+      const select = selectorOf(c, tx.exec, st, frame.input);
+      const selected: Json[] = [];
+      for (let i = 0; i < items.length; i++)
+        selected.push(select ? await select({ ...frame, item: { index: i, value: items[i]! } }) : items[i]!);
+      runs = batchItems(selected, limits);
+    }
+    await startMap(c, tx, frame, st, runs, frame.input, max, tolerance, items.length);
   },
 };
 
@@ -150,6 +187,18 @@ export const map: StateRunner<MapState> = {
  * (`$$.Map.Item` / `$states.context.Map.Item`); undefined when items pass as they are.
  */
 export const itemSelector = (
+  c: Core,
+  exec: Exec,
+  st: MapState,
+  input: Json,
+): ((probe: Frame) => Json | Promise<Json>) | undefined =>
+  // a batched Map applied its ItemSelector to each item before batching
+  batched(st) ? undefined : selectorOf(c, exec, st, input);
+
+/** The ItemBatcher of a Distributed Map (an INLINE Map has none: the definition is refused). */
+const batched = (st: MapState) => (st.distributed ? st.ItemBatcher : undefined);
+
+const selectorOf = (
   c: Core,
   exec: Exec,
   st: MapState,
