@@ -106,8 +106,21 @@ export const changeAttributes = (change: PriceChange): Item => ({
   decision: encodeDecision(change.decision),
 });
 
-const toStoredChange = (value: Item): PriceChange =>
-  ({ ...value, decision: decodeDecision(value.decision) }) as unknown as PriceChange;
+/**
+ * A stored change, its decision decoded when first read: a run reads every SKU's last change with
+ * its page and looks inside one only when finishing a retried step.
+ */
+function toStoredChange(value: Item): PriceChange {
+  const { decision: stored, ...change } = value;
+  let decision: PriceDecision | null | undefined;
+  return Object.defineProperty(change, 'decision', {
+    enumerable: true,
+    get: () => {
+      if (decision === undefined) decision = decodeDecision(stored);
+      return decision;
+    },
+  }) as unknown as PriceChange;
+}
 
 export const toChange = (item: Item) => toStoredChange(strip(item));
 export const changeRef = (c: Pick<PriceChange, 'runId' | 'version'>) => c.runId ?? `api-${c.version}`;
