@@ -41,6 +41,9 @@ import { startRuntime } from '../local/runtime/runtime.ts';
 import { bindServer } from '../local/runtime/server.ts';
 import { storeBaseline } from './baselines.ts';
 
+const shortName = (name: string) =>
+  name.replace(/^[A-Za-z0-9_]+\.|^storeflow-dev-app-/, '').replace(/Function[0-9A-F]{8}$/, '');
+
 const SKUS = Number(process.env.BENCH_SKUS ?? 10_000);
 const WHAT_IF_SKUS = Number(process.env.BENCH_WHAT_IF_SKUS ?? 1_000);
 const TARGET_RUN_S = 30;
@@ -262,6 +265,7 @@ export async function run(): Promise<{ ok: boolean }> {
       const runId = repriceRunId(new Date(runAt), ZONE);
       const want = expected(runAt);
       const before = new Map(calls);
+      const stats0 = runtime.stats();
       const load = loadavg()[0]!;
       const cpu0 = cpu();
       const t0 = performance.now();
@@ -283,6 +287,7 @@ export async function run(): Promise<{ ok: boolean }> {
       }
       const runMs = performance.now() - t0;
       const runCpu = cpu() - cpu0;
+      const stats1 = runtime.stats();
       await advancing;
       if (end !== 'SUCCEEDED') throw new Error(`${runId} ended ${end}`);
       const used = [...calls]
@@ -316,6 +321,25 @@ export async function run(): Promise<{ ok: boolean }> {
       );
       console.log(
         `  CPU during the run: ${runCpu.toFixed(1)} s (${((1000 * runCpu) / SKUS).toFixed(2)} ms per SKU); load average at the start ${load.toFixed(1)} on 2 cores (shared machine: other work slows this run)`,
+      );
+      // Where the CPU went: per thread (the runtime's main thread: the store, the engine, the bus;
+      // each function's sandboxes), and each function's invocations.
+      const delta = (a: Record<string, number>, b: Record<string, number>) =>
+        Object.entries(b)
+          .map(([k, v]) => [k, v - (a[k] ?? 0)] as const)
+          .filter(([, v]) => v > 0)
+          .sort((x, y) => y[1] - x[1]);
+      console.log(
+        `  CPU per thread: ${delta(stats0.cpu, stats1.cpu)
+          .map(
+            ([k, v]) => `${shortName(k)} ${(v / 1e6).toFixed(1)} s (${(v / 1000 / SKUS).toFixed(2)} ms/SKU)`,
+          )
+          .join(', ')}`,
+      );
+      console.log(
+        `  invocations: ${delta(stats0.invocations, stats1.invocations)
+          .map(([k, v]) => `${shortName(k)} ${v}`)
+          .join(', ')}`,
       );
       return ok;
     };
@@ -369,6 +393,8 @@ export async function run(): Promise<{ ok: boolean }> {
     );
     const steadyOk = await timedRun('next hourly run (steady state)', () => null);
     const runOk = coldOk && steadyOk;
+    // BENCH_RUNS_ONLY=1: the two hourly runs alone (quick A/B of the run), no what-if.
+    if (process.env.BENCH_RUNS_ONLY) return { ok: runOk };
 
     // --- a week of recorded history for the what-if (not measured) -------------------------------
     const histStart = performance.now();

@@ -27,6 +27,7 @@ import { batchGet, batchPut } from './batch.ts';
 import { decodeCursor, encodeCursor, isTableKey, pageAcrossBuckets } from './cursor.ts';
 import { keys } from './schema.ts';
 import {
+  changeAttributes,
   DynamoSkuPricingStore,
   expiresAt,
   type Item,
@@ -191,7 +192,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
           ':next': change.version,
           ':run': { runId: change.runId, at: change.at },
           ':at': change.at,
-          ':change': change,
+          ':change': changeAttributes(change),
           ':v': expectedVersion,
           ':unlocked': false,
           ...(keep ? { ':f': keep } : {}),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   type DeleteCommand,
   type DynamoDBDocumentClient,
@@ -7,6 +8,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { VersionedPricingRules } from '#domain/pricing/pricing-rules';
+import type { PriceDecision } from '#domain/pricing/reprice';
 import type { SkuPricing } from '#domain/pricing/sku-pricing';
 import { PRICING_BUCKETS } from '#domain/repricing/limits';
 import type {
@@ -55,20 +57,79 @@ export function toPricing(item: Item): StoredSkuPricing {
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     lastRun: (item.lastRun as StoredSkuPricing['lastRun']) ?? null,
-    lastChange: (item.lastChange as PriceChange | undefined) ?? null,
+    lastChange: item.lastChange ? toStoredChange(item.lastChange as Item) : null,
     factsSeen: (item.factsSeen as SkuFacts | undefined) ?? null,
     bundles: [...((item.bundles as Set<string> | undefined) ?? [])].sort(),
   };
 }
 
-export const toChange = (item: Item) => strip(item) as unknown as PriceChange;
+/**
+ * A change's decision as stored (decision 41): its JSON, gzipped, in one binary attribute. The
+ * decision (inputs, trail, guardrails, limits, with their notes) is ~2 KB of JSON and ~150
+ * attribute values as a map; it is written twice per change (on the SKU's item and in its price
+ * history) and read with every page of a run, and only the price history's readers look inside it.
+ * As one gzipped value it is ~0.6 KB: fewer write and read units on AWS, and one value instead of
+ * ~150 for the SDK to marshal and the table to validate and size. Encoded once per decision (the
+ * same bytes go to both items).
+ */
+const encoded = new WeakMap<PriceDecision, Uint8Array>();
+/**
+ * A 2 KB window and little memory: a decision is ~2 KB, so the output is as small as with zlib's
+ * defaults, at less than half the CPU (most of a small gzip's cost is setting up the default 32 KB
+ * window and 256 KB of state). Any gunzip reads it.
+ */
+const GZIP = { windowBits: 11, memLevel: 4 } as const;
+export function encodeDecision(decision: PriceDecision | null): Uint8Array | null {
+  if (decision === null) return null;
+  let bytes = encoded.get(decision);
+  if (!bytes) {
+    bytes = gzipSync(JSON.stringify(decision), GZIP);
+    encoded.set(decision, bytes);
+  }
+  return bytes;
+}
+
+/** A stored decision: gzipped JSON, or a map as items written before decision 41 hold it. */
+export function decodeDecision(value: unknown): PriceDecision | null {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Uint8Array) {
+    const decision = JSON.parse(gunzipSync(value).toString('utf8')) as PriceDecision;
+    encoded.set(decision, value);
+    return decision;
+  }
+  return value as PriceDecision;
+}
+
+/** A change as stored (on the SKU's item as `lastChange`, and as its price-history record). */
+export const changeAttributes = (change: PriceChange): Item => ({
+  ...change,
+  decision: encodeDecision(change.decision),
+});
+
+/**
+ * A stored change, its decision decoded when first read: a run reads every SKU's last change with
+ * its page and looks inside one only when finishing a retried step.
+ */
+function toStoredChange(value: Item): PriceChange {
+  const { decision: stored, ...change } = value;
+  let decision: PriceDecision | null | undefined;
+  return Object.defineProperty(change, 'decision', {
+    enumerable: true,
+    get: () => {
+      if (decision === undefined) decision = decodeDecision(stored);
+      return decision;
+    },
+  }) as unknown as PriceChange;
+}
+
+export const toChange = (item: Item) => toStoredChange(strip(item));
 export const changeRef = (c: Pick<PriceChange, 'runId' | 'version'>) => c.runId ?? `api-${c.version}`;
 
 /** A change's price-history record (`PRICE#<at>#<run id or api-version>`: a retry puts the same). */
 export const priceChangeItem = (change: PriceChange): Item => ({
   ...keys.priceChange(change.sku, change.at, changeRef(change)),
   entity: 'PriceChange',
-  ...change,
+  ...changeAttributes(change),
 });
 
 /**

@@ -1,7 +1,9 @@
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
 import { DynamoPricingStore, pricingBucket } from '#adapters/dynamodb/pricing-store';
 import { DynamoRestockStore } from '#adapters/dynamodb/restock-store';
+import { keys } from '#adapters/dynamodb/schema';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { PRICING_RULES_DEFAULTS } from '#domain/pricing/pricing-rules';
 import { pricingAdmin } from '#domain/repricing/admin';
@@ -461,5 +463,74 @@ describe('what-if jobs on DynamoDB', () => {
     const many = { ...body, skus: Array.from({ length: 226 }, (_, i) => `MANY-${i}`) };
     await expect(admin.whatIf(many, {})).rejects.toThrow(/no price for MANY-0/);
     await expect(pricingAdmin(deps()).whatIf(many, {})).rejects.toThrow(/must name at most 225 SKUs/);
+  });
+});
+
+describe('a change’s decision on DynamoDB (decision 41)', () => {
+  // The next hour after the SKU is priced (earlier tests moved the clock on).
+  const nextHour = () => new Date((Math.floor(clock.now().getTime() / 3_600_000) + 1) * 3_600_000);
+  let at = '';
+  const runId = 'reprice-decision-41';
+
+  it('is kept gzipped in one value on the SKU and in its price history, and reads back whole', async () => {
+    await sku('DEC-A', 5, 5000, 10_000);
+    at = nextHour().toISOString();
+    const runCtx: RepricingRunContext = { runId, at, rules };
+    const run = repricingRun(deps());
+    const bucket = pricingBucket('DEC-A');
+    for (let cursor: string | null = null; ; ) {
+      const r = await run.page({ run: runCtx, bucket, cursor });
+      cursor = r.cursor;
+      if (!cursor) break;
+    }
+    const stored = (await store.getPricing('DEC-A'))!;
+    expect(stored.lastRun?.runId).toBe(runCtx.runId);
+    const decision = stored.lastChange?.decision;
+    // The whole decision: its trail, guardrails, limits and inputs, as the run decided it.
+    expect(decision).toMatchObject({
+      sku: 'DEC-A',
+      changed: true,
+      old: cny(10_000),
+      new: stored.price,
+      rulesVersion: 3,
+    });
+    expect(decision?.trail.map((s) => s.rule)).toEqual(['lowStock', 'charmEnding']);
+    expect(decision?.guardrails.length).toBeGreaterThan(0);
+    expect(decision?.inputs).toMatchObject({ onHand: 5, cost: cny(5000) });
+    const history = await store.listPriceChanges('DEC-A', null, 10);
+    const record = history.items.find((c) => c.runId === runId);
+    expect(record).toMatchObject({ at, newPrice: stored.price });
+    expect(record?.decision).toEqual(decision);
+
+    // As stored: one binary value (gzipped JSON), a fraction of the decision's JSON.
+    const raw = await dynamo.doc.send(
+      new GetCommand({ TableName: dynamo.tableName, Key: keys.skuPricing('DEC-A') }),
+    );
+    const onSku = (raw.Item?.lastChange as { decision?: unknown } | undefined)?.decision;
+    expect(onSku).toBeInstanceOf(Uint8Array);
+    expect((onSku as Uint8Array).length).toBeLessThan(JSON.stringify(decision).length / 2);
+    const rawRecord = await dynamo.doc.send(
+      new GetCommand({ TableName: dynamo.tableName, Key: keys.priceChange('DEC-A', at, runId) }),
+    );
+    expect(rawRecord.Item?.decision).toEqual(onSku);
+  });
+
+  it('reads a decision kept as a map, as items written before decision 41 hold it', async () => {
+    const current = (await store.getPricing('DEC-A'))!;
+    const legacy = {
+      ...current.lastChange!,
+      at: new Date(Date.parse(at) + 3_600_000).toISOString(),
+      runId: 'reprice-legacy',
+    };
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: dynamo.tableName,
+        Item: { ...keys.priceChange('DEC-A', legacy.at, legacy.runId!), entity: 'PriceChange', ...legacy },
+      }),
+    );
+    const history = await store.listPriceChanges('DEC-A', null, 10);
+    const read = history.items.find((c) => c.runId === 'reprice-legacy');
+    expect(read?.at).toBe(legacy.at);
+    expect(read?.decision).toEqual(current.lastChange?.decision);
   });
 });
