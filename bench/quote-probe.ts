@@ -4,9 +4,9 @@
  * c=`BENCH_CONCURRENCY` (4), printing quotes/s, p50/p99, the CPU per quote by thread and the AWS
  * calls per quote; the runtime is then ended at once, so with `BENCH_CPU_PROF=<dir>` the profiles'
  * last `PROBE_SECONDS` are the load (scripts/cpuprofile-summary.py `--last`). `PROBE_ASSEMBLY=<dir>`
- * reuses a synthesized app. `npx tsx bench/quote-probe.ts`.
+ * runs a synthesized app as it is (A/B of two builds). `npx tsx bench/quote-probe.ts`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../lib/synth.ts';
@@ -17,11 +17,14 @@ import { shortName } from './webhooks.bench.ts';
 
 const SECONDS = Number(process.env.PROBE_SECONDS ?? 10);
 const work = mkdtempSync(join(tmpdir(), 'storeflow-quote-probe-'));
+// PROBE_ASSEMBLY=<dir>: a synthesized app used as it is (an A/B of two builds), else the bench's.
 const assembly =
   process.env.PROBE_ASSEMBLY ?? join(PROJECT_ROOT, 'node_modules', '.cache', 'storeflow-bench', 'app.out');
-await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
-  synthesize(outdir, context);
-});
+if (!process.env.PROBE_ASSEMBLY || !existsSync(join(assembly, 'manifest.json'))) {
+  await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
+    synthesize(outdir, context);
+  });
+}
 const rt = await startRuntimeProcess(assembly, join(work, 'data'), 'virtual');
 try {
   const { headers, cart } = await quoteFixture(rt.url.origin, join(work, 'data'));
