@@ -19,13 +19,14 @@ import { join } from 'node:path';
 import { synthesize } from '../lib/synth.ts';
 import { PROJECT_ROOT, prepareAssembly } from '../local/runtime/build.ts';
 import { startRuntimeProcess } from './runtime-process.ts';
+import { shortName } from './webhooks.bench.ts';
 
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const TARGET_P99_MS = 50;
 const HOUR = 3_600_000;
 
-const pct = (values: number[], p: number) => {
+export const pct = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
@@ -49,7 +50,13 @@ function post(agent: Agent, url: URL, path: string, headers: Record<string, stri
 }
 
 /** `CONCURRENCY` keep-alive clients posting for `seconds`: requests/s and latencies. */
-async function load(url: URL, path: string, headers: Record<string, string>, body: string, seconds: number) {
+export async function load(
+  url: URL,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  seconds: number,
+) {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
   let failed = 0;
@@ -67,6 +74,86 @@ async function load(url: URL, path: string, headers: Record<string, string>, bod
   );
   agent.destroy();
   return { rate: latencies.length / ((performance.now() - started) / 1000), latencies, failed };
+}
+
+/**
+ * The bench's store on a fresh runtime at `base` (`dataDir`: its data directory): 10 SKUs, a bundle
+ * of two of them, a campaign over all ten rolled out to everyone (199−30, 399−80, 599−150), a budget.
+ * Returns the admin headers, the 10-line cart and a quote of it. Shared with quote-probe.ts.
+ */
+export async function quoteFixture(base: string, dataDir: string) {
+  const { adminToken } = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8')) as {
+    adminToken: string;
+  };
+  const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  };
+  const now = async () =>
+    Date.parse(((await (await fetch(`${base}/_local/clock`)).json()) as { now: string }).now);
+  const advance = async (seconds: number) => {
+    const res = await fetch(`${base}/_local/clock/advance`, {
+      method: 'POST',
+      body: JSON.stringify({ seconds }),
+    });
+    await res.arrayBuffer();
+  };
+
+  const skus = Array.from({ length: 10 }, (_, i) => `QSKU-${i}`);
+  await api('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
+  for (const [i, sku] of skus.entries()) {
+    await api('PUT', `/api/skus/${sku}`, {
+      title: sku,
+      category: 'bench',
+      onHand: 1000,
+      supply: [
+        { supplierId: 'S1', unitCost: { amount: 2_000, currency: 'CNY' }, casePack: 1, minOrderQty: 0 },
+      ],
+      listPrice: { amount: 5_000 + i * 1_000, currency: 'CNY' },
+      price: { amount: 4_900 + i * 1_000, currency: 'CNY' },
+    });
+  }
+  await api('PUT', '/api/bundles/QB-1', {
+    items: [
+      { sku: skus[0], qty: 1 },
+      { sku: skus[1], qty: 1 },
+    ],
+    saving: { amount: 1_000, currency: 'CNY' },
+  });
+  // Live for everyone: a pilot of everyone-or-nobody is rolled out by approval.
+  const t0 = await now();
+  await api('PUT', '/api/campaigns/BENCH-QUOTE', {
+    name: 'bench',
+    start: new Date(t0 + HOUR).toISOString(),
+    end: new Date(t0 + 1000 * HOUR).toISOString(),
+    skus,
+    budget: { amount: 1_000_000_000, currency: 'CNY' },
+    pilot: { durationHours: 1, decision: 'approval', minSamplePerGroup: 1 },
+  });
+  await advance(2 * 3600 + 60);
+  for (let i = 0; i < 100; i++) {
+    const c = await api('GET', '/api/campaigns/BENCH-QUOTE');
+    if (c.status === 'AWAITING_DECISION') break;
+    await advance(1);
+  }
+  await api('POST', '/api/campaigns/BENCH-QUOTE/approve', { by: 'bench' });
+  const cart = JSON.stringify({
+    userId: 'bench-user',
+    items: skus.map((sku, i) => ({ sku, qty: 1 + (i % 3) })),
+  });
+  const sample = await api('POST', '/api/quote', JSON.parse(cart));
+  const lines = sample.lines as Array<{ kind: string; amount: { amount: number } }>;
+  console.log(
+    `quote: ${lines.length} lines (${lines.filter((l) => l.kind === 'campaign' && l.amount.amount < 0).length} campaign tier applied), total ${(sample.total as { amount: number }).amount} fen`,
+  );
+  return { headers, cart, sample };
 }
 
 export async function run(): Promise<{ ok: boolean }> {
@@ -92,77 +179,10 @@ export async function run(): Promise<{ ok: boolean }> {
   const runtime = await startRuntimeProcess(assembly, join(work, 'data'), 'virtual');
   const base = runtime.url.origin;
   try {
-    const { adminToken } = JSON.parse(readFileSync(join(work, 'data', 'secrets.json'), 'utf8')) as {
-      adminToken: string;
-    };
-    const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
-    const api = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 500)}`);
-      return JSON.parse(text) as Record<string, unknown>;
-    };
-    const now = async () =>
-      Date.parse(((await (await fetch(`${base}/_local/clock`)).json()) as { now: string }).now);
-    const advance = async (seconds: number) => {
-      const res = await fetch(`${base}/_local/clock/advance`, {
-        method: 'POST',
-        body: JSON.stringify({ seconds }),
-      });
-      await res.arrayBuffer();
-    };
-
-    const skus = Array.from({ length: 10 }, (_, i) => `QSKU-${i}`);
-    await api('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
-    for (const [i, sku] of skus.entries()) {
-      await api('PUT', `/api/skus/${sku}`, {
-        title: sku,
-        category: 'bench',
-        onHand: 1000,
-        supply: [
-          { supplierId: 'S1', unitCost: { amount: 2_000, currency: 'CNY' }, casePack: 1, minOrderQty: 0 },
-        ],
-        listPrice: { amount: 5_000 + i * 1_000, currency: 'CNY' },
-        price: { amount: 4_900 + i * 1_000, currency: 'CNY' },
-      });
-    }
-    await api('PUT', '/api/bundles/QB-1', {
-      items: [
-        { sku: skus[0], qty: 1 },
-        { sku: skus[1], qty: 1 },
-      ],
-      saving: { amount: 1_000, currency: 'CNY' },
-    });
-    // Live for everyone: a pilot of everyone-or-nobody is rolled out by approval.
-    const t0 = await now();
-    await api('PUT', '/api/campaigns/BENCH-QUOTE', {
-      name: 'bench',
-      start: new Date(t0 + HOUR).toISOString(),
-      end: new Date(t0 + 1000 * HOUR).toISOString(),
-      skus,
-      budget: { amount: 1_000_000_000, currency: 'CNY' },
-      pilot: { durationHours: 1, decision: 'approval', minSamplePerGroup: 1 },
-    });
-    await advance(2 * 3600 + 60);
-    for (let i = 0; i < 100; i++) {
-      const c = await api('GET', '/api/campaigns/BENCH-QUOTE');
-      if (c.status === 'AWAITING_DECISION') break;
-      await advance(1);
-    }
-    await api('POST', '/api/campaigns/BENCH-QUOTE/approve', { by: 'bench' });
-    const cart = JSON.stringify({
-      userId: 'bench-user',
-      items: skus.map((sku, i) => ({ sku, qty: 1 + (i % 3) })),
-    });
-    const sample = await api('POST', '/api/quote', JSON.parse(cart));
-    const lines = sample.lines as Array<{ kind: string; amount: { amount: number } }>;
-    console.log(
-      `quote: ${lines.length} lines (${lines.filter((l) => l.kind === 'campaign' && l.amount.amount < 0).length} campaign tier applied), total ${(sample.total as { amount: number }).amount} fen`,
-    );
+    const { headers, cart } = await quoteFixture(base, join(work, 'data'));
+    // The fixture moved the virtual clock two hours: the hourly schedules it passed (repricing,
+    // restock, members) run now. Measured is the quote, not them: wait until they are done.
+    await runtime.settle();
     await load(runtime.url, '/api/quote', headers, cart, 2); // warm-up
     const before = await runtime.stats();
     const q = await load(runtime.url, '/api/quote', headers, cart, SECONDS);
@@ -182,8 +202,11 @@ export async function run(): Promise<{ ok: boolean }> {
     );
     const cpu = perQuote(before.cpu, after.cpu);
     const sandboxes = cpu.filter(([k]) => k !== 'main').reduce((t, [, v]) => t + v, 0);
+    // The quote is the campaigns API's; any other function's CPU here is background work.
+    const others = cpu.filter(([k]) => k !== 'main' && shortName(k) !== 'CampaignsApi');
+    const background = others.reduce((t, [, v]) => t + v, 0);
     console.log(
-      `  per quote: CPU ${((cpu.find(([k]) => k === 'main')?.[1] ?? 0) / 1000).toFixed(2)} ms on the main thread (dynalite, the HTTP API), ${(sandboxes / 1000).toFixed(2)} ms in the function's sandboxes`,
+      `  per quote: CPU ${((cpu.find(([k]) => k === 'main')?.[1] ?? 0) / 1000).toFixed(2)} ms on the main thread (dynalite, the HTTP API), ${((sandboxes - background) / 1000).toFixed(2)} ms in the quote function's sandboxes, ${(background / 1000).toFixed(2)} ms in other functions'${others.length ? ` (${others.map(([k]) => shortName(k)).join(', ')})` : ''}`,
     );
     console.log(
       `ratio: a quote's p99 is ${(p99 / pct(loop.latencies, 99)).toFixed(1)}× a loopback round trip's; target p99 ≤ ${TARGET_P99_MS} ms: ${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}`,

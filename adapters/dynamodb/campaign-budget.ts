@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CampaignBudgetStore, Reservation } from '#domain/campaigns/store';
 import { counterEntry, countOnce, settle } from './budget-counter.ts';
 import { conditionalWrite, getItem } from './client.ts';
@@ -23,7 +23,17 @@ export class DynamoCampaignBudget implements CampaignBudgetStore {
   ) {}
 
   async granted(campaignId: string): Promise<number> {
-    const item = await getItem(this.db, this.tableName, keys.campaignBudget(campaignId));
+    // The count only: the counter also keeps the entries it counted (decision 34), which a busy
+    // campaign makes long, and every quote reads this.
+    const { Item: item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.campaignBudget(campaignId),
+        ConsistentRead: true,
+        ProjectionExpression: '#g',
+        ExpressionAttributeNames: { '#g': 'granted' },
+      }),
+    );
     return Number(item?.granted ?? 0);
   }
 

@@ -282,10 +282,13 @@ export class DynamoCatalogPrices implements Omit<CatalogPrices, 'skusInCategorie
   }
 
   async bundles(bundleIds: readonly string[]): Promise<QuoteBundle[]> {
+    // Only what the quote uses (the quote's reads merge, decision 42: a whole-item read would make
+    // the whole batch whole items). `items` is a reserved word: aliases.
     const items = await batchGet(
       this.db,
       this.tableName,
       bundleIds.map((id) => keys.bundle(id)),
+      { projection: '#b, #i, #s', names: { '#b': 'bundleId', '#i': 'items', '#s': 'saving' } },
     );
     return items.map((i) => ({
       bundleId: i.bundleId as string,

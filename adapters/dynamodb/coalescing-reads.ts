@@ -6,10 +6,29 @@ type Item = Record<string, unknown>;
 /** A projection the coalescer can merge and apply: plain top-level attribute names only. */
 const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function plainProjection(expression: string | undefined): string[] | null | undefined {
-  if (expression === undefined) return undefined; // the whole item
-  const names = expression.split(',').map((n) => n.trim());
-  return names.every((n) => PLAIN_NAME.test(n)) ? names : null; // null: not mergeable
+/**
+ * The top-level attributes a read's projection asks for: `undefined` for whole items, `null` when
+ * the coalescer cannot merge it (a nested path, an alias not given, names given that the
+ * projection does not use — DynamoDB refuses those, and so should the read). Aliases (`#n`) stand
+ * for any top-level name, reserved words included; `aliased` collects the names that came only so.
+ */
+function plainProjection(
+  expression: string | undefined,
+  names: Record<string, string> | undefined,
+): Array<{ name: string; aliased: boolean }> | null | undefined {
+  if (expression === undefined) return names === undefined ? undefined : null;
+  const tokens = expression.split(',').map((n) => n.trim());
+  if (names && Object.keys(names).some((alias) => !tokens.includes(alias))) return null;
+  const out: Array<{ name: string; aliased: boolean }> = [];
+  for (const token of tokens) {
+    if (token.startsWith('#')) {
+      const name = names?.[token];
+      if (!name) return null;
+      out.push({ name, aliased: true });
+    } else if (PLAIN_NAME.test(token)) out.push({ name: token, aliased: false });
+    else return null;
+  }
+  return out;
 }
 
 const keyString = (key: Item) =>
@@ -24,7 +43,7 @@ interface Waiting {
   readonly keys: readonly Item[];
   readonly consistent: boolean;
   /** the attributes asked for, or undefined for whole items */
-  readonly projection: readonly string[] | undefined;
+  readonly projection: ReadonlyArray<{ readonly name: string; readonly aliased: boolean }> | undefined;
   /** the command as it was sent: sent as is when nothing else was waiting */
   readonly command: GetCommand | BatchGetCommand;
   readonly resolve: (output: unknown) => void;
@@ -38,13 +57,13 @@ interface Waiting {
  * out as one BatchGetItem (100 keys a call, a few calls in flight, unprocessed keys retried:
  * batch.ts), each caller answered with its own items as GetItem or BatchGetItem would answer them
  * (a BatchGetItem with nothing left unprocessed). A read alone goes out as it was sent, its answer
- * untouched. Everything else (writes, queries, reads with expression names, nested projections or
- * capacity reporting) passes straight through.
+ * untouched. Everything else (writes, queries, nested projections or capacity reporting) passes
+ * straight through.
  *
  * - Consistency: a batch is strongly consistent if any read in it asked to be (stronger than what
  *   the others asked for, never weaker; on AWS a strongly consistent read costs twice the units).
- * - Projection: the union of what the reads asked for when each named plain top-level attributes,
- *   else whole items; each caller gets back only the attributes it asked for.
+ * - Projection: the union of what the reads asked for when each named top-level attributes (plainly
+ *   or through `#aliases`), else whole items; each caller gets back only the attributes it asked for.
  * - The same key asked twice is read once. A failed batch fails every read in it.
  * - Ordering: only reads in flight together are merged; a read sent after a write has completed
  *   still sees it, as GetItem would.
@@ -69,17 +88,28 @@ export function coalescingReads(db: DynamoDBDocumentClient): DynamoDBDocumentCli
     const keys = new Map<string, Item>();
     for (const w of reads) for (const k of w.keys) keys.set(keyString(k), k);
     const whole = reads.some((w) => w.projection === undefined);
-    const names = new Set<string>();
+    // Each name asked for, plain if any read named it plainly (so it is no reserved word), else
+    // through an alias of the merged read.
+    const names = new Map<string, boolean>();
     if (!whole) {
-      for (const w of reads) for (const n of w.projection!) names.add(n);
+      for (const w of reads)
+        for (const { name, aliased } of w.projection!) names.set(name, (names.get(name) ?? true) && aliased);
       // The key attributes, so that each item can be matched to the read that asked for it.
-      for (const k of keys.values()) for (const n of Object.keys(k)) names.add(n);
+      for (const k of keys.values()) for (const n of Object.keys(k)) names.set(n, false);
     }
+    const aliases: Record<string, string> = {};
+    const projection = [...names].map(([name, aliased]) => {
+      if (!aliased) return name;
+      const alias = `#c${Object.keys(aliases).length}`;
+      aliases[alias] = name;
+      return alias;
+    });
     let items: Item[];
     try {
       items = await batchGet(db, table, [...keys.values()], {
         consistent: reads.some((w) => w.consistent),
-        ...(whole ? {} : { projection: [...names].join(', ') }),
+        ...(whole ? {} : { projection: projection.join(', ') }),
+        ...(Object.keys(aliases).length ? { names: aliases } : {}),
       });
     } catch (error) {
       for (const w of reads) w.reject(error);
@@ -102,7 +132,7 @@ export function coalescingReads(db: DynamoDBDocumentClient): DynamoDBDocumentCli
         if (!item) return [];
         if (!w.projection) return [item];
         const out: Item = {};
-        for (const n of w.projection) if (n in item) out[n] = item[n];
+        for (const { name } of w.projection) if (name in item) out[name] = item[name];
         return [out];
       });
       w.resolve(
@@ -117,7 +147,7 @@ export function coalescingReads(db: DynamoDBDocumentClient): DynamoDBDocumentCli
     table: string,
     keys: readonly Item[],
     consistent: boolean,
-    projection: readonly string[] | undefined,
+    projection: Waiting['projection'],
     command: GetCommand | BatchGetCommand,
   ) =>
     new Promise<unknown>((resolve, reject) => {
@@ -130,11 +160,10 @@ export function coalescingReads(db: DynamoDBDocumentClient): DynamoDBDocumentCli
   const send = (command: unknown, ...rest: unknown[]): Promise<unknown> => {
     if (rest.length === 0 && command instanceof GetCommand) {
       const input = command.input;
-      const projection = plainProjection(input.ProjectionExpression);
+      const projection = plainProjection(input.ProjectionExpression, input.ExpressionAttributeNames);
       if (
         input.TableName &&
         projection !== null &&
-        input.ExpressionAttributeNames === undefined &&
         input.AttributesToGet === undefined &&
         input.ReturnConsumedCapacity === undefined
       ) {
@@ -145,11 +174,10 @@ export function coalescingReads(db: DynamoDBDocumentClient): DynamoDBDocumentCli
       const input = command.input;
       const tables = Object.keys(input.RequestItems ?? {});
       const only = tables.length === 1 ? input.RequestItems![tables[0]!]! : undefined;
-      const projection = plainProjection(only?.ProjectionExpression);
+      const projection = plainProjection(only?.ProjectionExpression, only?.ExpressionAttributeNames);
       if (
         only?.Keys &&
         projection !== null &&
-        only.ExpressionAttributeNames === undefined &&
         only.AttributesToGet === undefined &&
         input.ReturnConsumedCapacity === undefined
       ) {

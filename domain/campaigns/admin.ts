@@ -75,9 +75,20 @@ const AssignmentQuery = z.object({
 /** The earlier of two ISO-8601 UTC instants. */
 const earlier = (a: string, b: string) => (Date.parse(a) <= Date.parse(b) ? a : b);
 
+/** The SKUs whose bundles the quote remembers to read ahead (decision 42): ~1 MB at most. */
+export const READ_AHEAD_SKUS = 10_000;
+
 /** The campaign and experiment operations API and the checkout quote (docs/rules/campaigns.md). */
 export function campaignAdmin(deps: CampaignAdminDeps) {
   const nowIso = () => deps.clock.now().toISOString();
+  // The quote's read-ahead (decision 42): which keys its second round read last time — the
+  // bundles each SKU belonged to, the live campaigns with a budget. The next quote reads those
+  // beside its first round (one batch with the prices), then only what the fresh answers name
+  // and were not read ahead. Keys only: every value (price, bundle, live set, budget) is still read
+  // by the quote that uses it, and what a read-ahead read that the fresh answers do not name is
+  // dropped.
+  const aheadBundles = new Map<string, readonly string[]>();
+  let aheadBudgets: readonly string[] = [];
 
   async function view(c: Campaign) {
     const granted = await deps.budget.granted(c.campaignId);
@@ -277,12 +288,16 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
         qty.set(i.sku, i.qty);
       });
       const at = nowIso();
-      const [prices, live, linked, perks, coupons] = await Promise.all([
+      const guessedBundles = [...new Set([...qty.keys()].flatMap((sku) => aheadBundles.get(sku) ?? []))];
+      const guessedBudgets = aheadBudgets;
+      const [prices, live, linked, perks, coupons, bundlesAhead, grantsAhead] = await Promise.all([
         deps.catalog.prices([...qty.keys()]),
         deps.store.liveTerms(),
         q.anonymousId ? deps.store.link(q.userId, q.anonymousId, at) : deps.store.linkedSubject(q.userId),
         deps.perks.perksOf(q.userId),
         Promise.all(codes.map((code) => deps.coupons.findCoupon(code))),
+        guessedBundles.length ? deps.catalog.bundles(guessedBundles) : Promise.resolve([]),
+        Promise.all(guessedBudgets.map((id) => deps.budget.granted(id))),
       ]);
       const currency =
         [...prices.values()].find((p) => p.price)?.price?.currency ??
@@ -309,12 +324,36 @@ export function campaignAdmin(deps: CampaignAdminDeps) {
       });
       const bundleIds = [...new Set([...prices.values()].flatMap((p) => p.bundles))];
       const subject = subjectOf(q.userId, linked);
-      // The bundles and the live campaigns' budgets, read side by side.
       const running = live.filter((c) => !FINAL_STATUSES.includes(c.status) && c.status !== 'SCHEDULED');
-      const [bundles, grants] = await Promise.all([
-        bundleIds.length ? deps.catalog.bundles(bundleIds) : Promise.resolve([]),
-        Promise.all(running.map((c) => (c.budget ? deps.budget.granted(c.campaignId) : Promise.resolve(0)))),
+      const budgeted = running.filter((c) => c.budget).map((c) => c.campaignId);
+      // The bundles and the live campaigns' budgets the answers name and the read-ahead missed,
+      // read side by side (no call when it missed none).
+      const lateBundles = bundleIds.filter((id) => !guessedBundles.includes(id));
+      const lateBudgets = budgeted.filter((id) => !guessedBudgets.includes(id));
+      const [bundlesLate, grantsLate] =
+        lateBundles.length || lateBudgets.length
+          ? await Promise.all([
+              lateBundles.length ? deps.catalog.bundles(lateBundles) : Promise.resolve([]),
+              Promise.all(lateBudgets.map((id) => deps.budget.granted(id))),
+            ])
+          : [[], []];
+      const bundleById = new Map([...bundlesAhead, ...bundlesLate].map((b) => [b.bundleId, b]));
+      const bundles = bundleIds.flatMap((id) => bundleById.get(id) ?? []);
+      const grantOf = new Map([
+        ...guessedBudgets.map((id, i) => [id, grantsAhead[i]!] as const),
+        ...lateBudgets.map((id, i) => [id, grantsLate[i]!] as const),
       ]);
+      const grants = running.map((c) => (c.budget ? grantOf.get(c.campaignId)! : 0));
+      // What the next quote reads ahead: these SKUs' bundles (the most recent SKUs, bounded), these budgets.
+      for (const sku of qty.keys()) {
+        aheadBundles.delete(sku);
+        aheadBundles.set(sku, prices.get(sku)?.bundles ?? []);
+      }
+      for (const sku of aheadBundles.keys()) {
+        if (aheadBundles.size <= READ_AHEAD_SKUS) break;
+        aheadBundles.delete(sku);
+      }
+      aheadBudgets = budgeted;
       const campaigns: QuoteCampaign[] = [];
       for (const [i, c] of running.entries()) {
         campaigns.push({

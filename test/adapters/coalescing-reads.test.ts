@@ -6,10 +6,12 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoCatalogPrices } from '#adapters/dynamodb/campaign-store';
+import { DynamoCampaignBudget } from '#adapters/dynamodb/campaign-budget';
+import { DynamoCampaignStore, DynamoCatalogPrices } from '#adapters/dynamodb/campaign-store';
 import { coalescingReads } from '#adapters/dynamodb/coalescing-reads';
 import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { keys } from '#adapters/dynamodb/schema';
+import { campaignAdmin } from '#domain/campaigns/admin';
 import { ManualClock } from '#domain/shared/clock';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.ts';
 
@@ -167,6 +169,39 @@ describe('coalescingReads', () => {
     expect(other.Item?.n).toBe(1);
   });
 
+  it('merges projections through aliases, reserved words included, each answered as alone', async () => {
+    const aliased = get('K#15', {
+      ProjectionExpression: '#i, #w',
+      ExpressionAttributeNames: { '#i': 'items', '#w': 'word' },
+    });
+    const [a, b, c] = await Promise.all([
+      reads.send(aliased),
+      reads.send(batch(['K#16'], { ProjectionExpression: 'word' })),
+      reads.send(get('K#17', { ProjectionExpression: '#n', ExpressionAttributeNames: { '#n': 'n' } })),
+    ]);
+    expect(sent.map((x) => x.name)).toEqual(['BatchGetCommand']);
+    const request = (sent[0]!.input as { RequestItems: Record<string, Record<string, unknown>> })
+      .RequestItems[dynamo.tableName]!;
+    // `word` was named plainly by one read: plain; `items` (reserved) and `n` only through aliases.
+    expect(request.ExpressionAttributeNames).toEqual({ '#c0': 'items', '#c1': 'n' });
+    expect(String(request.ProjectionExpression).split(', ').sort()).toEqual([
+      '#c0',
+      '#c1',
+      'pk',
+      'sk',
+      'word',
+    ]);
+    expect(a).toEqual({ $metadata: { coalesced: 3 }, Item: { word: 'w15' } });
+    expect(b.Responses?.[dynamo.tableName]).toEqual([{ word: 'w16' }]);
+    expect(c.Item).toEqual((await dynamo.doc.send(get('K#17', { ProjectionExpression: 'n' }))).Item);
+    // names the projection does not use, as DynamoDB refuses them, are not merged
+    sent = [];
+    const unused = get('K#18', { ProjectionExpression: 'n', ExpressionAttributeNames: { '#x': 'word' } });
+    const results = await Promise.allSettled([reads.send(unused), reads.send(get('K#19'))]);
+    expect(sent.map((x) => x.name).sort()).toEqual(['GetCommand', 'GetCommand']);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+  });
+
   it('fails every read of a batch that failed', async () => {
     const missingTable = (pk: string) => new GetCommand({ TableName: 'no-such-table', Key: key(pk) });
     const results = await Promise.allSettled([
@@ -217,5 +252,111 @@ describe('coalescingReads', () => {
       ).perksOf('U-1'),
     );
     expect(coupon).toBeUndefined();
+  });
+
+  it("reads ahead the quote's second round: 2 calls a quote once it knows the keys, the same quote as without", async () => {
+    const put = (Item: Record<string, unknown>) =>
+      dynamo.doc.send(new PutCommand({ TableName: dynamo.tableName, Item }));
+    const cny = (amount: number) => ({ amount, currency: 'CNY' });
+    const live = async (campaignId: string, skus: string[], granted: number) => {
+      await put({
+        ...keys.liveCampaign(campaignId),
+        entity: 'LiveCampaign',
+        campaignId,
+        status: 'ROLLED_OUT',
+        name: campaignId,
+        tiers: [{ spend: cny(19_900), save: cny(3_000) }],
+        skus,
+        categories: null,
+        budget: cny(1_000_000),
+        pilot: { segment: { hashPercent: 5 }, controlPercent: 5 },
+      });
+      await put({ ...keys.campaignBudget(campaignId), granted, counted: { 'r:o-1': 0 } });
+    };
+    const pricing = (sku: string, amount: number, bundles: string[]) =>
+      put({
+        ...keys.skuPricing(sku),
+        price: cny(amount),
+        ...(bundles.length ? { bundles: new Set(bundles) } : {}),
+      });
+    for (const [sku, amount] of [
+      ['RA-1', 12_000],
+      ['RA-2', 9_000],
+    ] as const) {
+      await pricing(sku, amount, ['RB-1']);
+      await put({ ...keys.sku(sku), sku, category: 'c' });
+    }
+    const bundle = (bundleId: string, skus: string[], saving: number) =>
+      put({
+        ...keys.bundle(bundleId),
+        bundleId,
+        items: skus.map((sku) => ({ sku, qty: 1 })),
+        saving: cny(saving),
+      });
+    await bundle('RB-1', ['RA-1', 'RA-2'], 1_000);
+    await live('RA-C1', ['RA-1', 'RA-2'], 999_000); // 1,000 fen of budget left
+    const admin = (client: DynamoDBDocumentClient) =>
+      campaignAdmin({
+        store: new DynamoCampaignStore(client, dynamo.tableName),
+        catalog: new DynamoCatalogPrices(client, dynamo.tableName),
+        budget: new DynamoCampaignBudget(client, dynamo.tableName),
+        counts: { variantCounts: async () => [] },
+        callbacks: { succeed: async () => 'sent', fail: async () => 'sent' },
+        runs: { launch: { start: async () => {} }, experiment: { start: async () => {} } },
+        perks: {
+          perksOf: async () => ({ tier: 'none', discountBps: 0, slaMultiplierBps: 10_000, newUser: false }),
+        },
+        coupons: { findCoupon: async () => undefined },
+        clock: new ManualClock('2026-11-01T00:00:00Z'),
+      });
+    const api = admin(reads);
+    const cart = {
+      userId: 'U-RA',
+      items: [
+        { sku: 'RA-1', qty: 1 },
+        { sku: 'RA-2', qty: 1 },
+      ],
+    };
+    /** The quote, its calls, and the same quote by an admin that never read ahead. */
+    const quote = async () => {
+      sent = [];
+      const q = await api.quote(cart);
+      const calls = sent.map((x) => x.name);
+      return { q, calls, alone: await admin(dynamo.doc).quote(cart) };
+    };
+
+    const first = await quote();
+    expect(first.calls).toEqual(['QueryCommand', 'BatchGetCommand', 'BatchGetCommand']);
+    expect(first.q).toEqual(first.alone);
+    expect(first.q.lines.map((l) => [l.kind, l.amount.amount])).toEqual([
+      ['item', 12_000],
+      ['item', 9_000],
+      ['bundle', -1_000],
+      ['campaign', 0], // 199−30 is due, but the 1,000 fen of budget left cannot grant it
+    ]);
+    const second = await quote();
+    expect(second.calls).toEqual(['QueryCommand', 'BatchGetCommand']);
+    expect(second.q).toEqual(first.q);
+
+    // The answers change under it: a value read ahead is a fresh read, a key read ahead that the
+    // answers no longer name is dropped, and what they name anew is read after.
+    await put({ ...keys.campaignBudget('RA-C1'), granted: 0, counted: {} });
+    await pricing('RA-1', 12_000, ['RB-2']);
+    await pricing('RA-2', 9_000, ['RB-2']);
+    await bundle('RB-2', ['RA-1', 'RA-2'], 500); // RB-1 is still there, but no SKU names it
+    await live('RA-C2', ['RA-1'], 0);
+    const changed = await quote();
+    expect(changed.calls).toEqual(['QueryCommand', 'BatchGetCommand', 'BatchGetCommand']);
+    expect(changed.q).toEqual(changed.alone);
+    expect(changed.q.lines.map((l) => [l.kind, l.amount.amount])).toEqual([
+      ['item', 12_000],
+      ['item', 9_000],
+      ['bundle', -500],
+      ['campaign', -3_000],
+      ['campaign', 0], // RA-C2: 120.00 of its SKUs, below its 199.00 tier
+    ]);
+    const again = await quote();
+    expect(again.calls).toEqual(['QueryCommand', 'BatchGetCommand']);
+    expect(again.q).toEqual(changed.q);
   });
 });
