@@ -136,7 +136,7 @@ beforeAll(async () => {
   // campaigns and experiments run on their own workflows' waits, and nothing here asserts what
   // those clocks start. With them on, the ~170 virtual hours this file advances through cost ~580
   // Lambda invocations a day (each clock's quarter-hourly tick, an hourly repricing run of the
-  // priced SKUs, a daily sweep): most of its minutes. The prices its quotes and experiments assert
+  // priced SKUs, a daily sweep): about a fifth of its CPU. The prices its quotes and experiments assert
   // are the ones set here; repricing.test.ts asserts the runs (and that they skip locked SKUs).
   app = assemblyWithSchedulesDisabled(inject('appAssembly'), APP_CLOCKS);
   runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
