@@ -7,6 +7,7 @@ import type { StorefrontEvent } from '#domain/metrics/storefront';
 import { batchesOf, type GeneratedOrder, generateTraffic, type Traffic } from '#domain/metrics/traffic';
 import { addDays, localDate, zonedInstant } from '#domain/shared/calendar';
 import type { Body } from '#test/support/api-body';
+import { APP_CLOCKS, assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
 import { sendTraffic } from '../../local/cli/traffic.ts';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -21,6 +22,7 @@ const TZ = 'Asia/Shanghai';
 const HOUR = 3_600_000;
 let runtime: Runtime;
 let dataDir: string;
+let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
 let secrets: { adminToken: string; secrets: Record<string, string> };
 let day: string;
 let pilotStart: number;
@@ -130,7 +132,14 @@ const campaign = (
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-campaigns-'));
-  runtime = await startRuntime({ assemblyDir: inject('appAssembly'), dataDir, port: 0, clock: 'virtual' });
+  // The app without its clocks (restock sweep, repricing run, members nightly and annual): the
+  // campaigns and experiments run on their own workflows' waits, and nothing here asserts what
+  // those clocks start. With them on, the ~170 virtual hours this file advances through cost ~580
+  // Lambda invocations a day (each clock's quarter-hourly tick, an hourly repricing run of the
+  // priced SKUs, a daily sweep): about a fifth of its CPU. The prices its quotes and experiments assert
+  // are the ones set here; repricing.test.ts asserts the runs (and that they skip locked SKUs).
+  app = assemblyWithSchedulesDisabled(inject('appAssembly'), APP_CLOCKS);
+  runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
   secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'));
   day = addDays(localDate(new Date(await now()), TZ), 1);
   pilotStart = zonedInstant(day, '00:00', TZ).getTime();
@@ -153,6 +162,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.close();
   rmSync(dataDir, { recursive: true, force: true });
+  app?.remove();
 }, 300_000);
 
 describe('campaign launches on the local runtime', () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BALANCE_GRACE_SECONDS } from '#domain/presale/run';
+import { APP_CLOCKS, assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
 import {
   BALANCE_DUE,
   DAY,
@@ -21,13 +22,19 @@ import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
  */
 let runtime: Runtime;
 let dataDir: string;
+let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
 let sf: PresaleClient;
 const lines: string[] = [];
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-presale-'));
+  // The app without its clocks (restock sweep, repricing run, members nightly and annual): the
+  // presale runs wait on their own workflows' timers, and nothing here asserts what those clocks
+  // start; over the weeks of virtual time this file advances through they are ~550 Lambda
+  // invocations a day (each clock's tick every quarter hour, a daily sweep), most of its work.
+  app = assemblyWithSchedulesDisabled(inject('appAssembly'), APP_CLOCKS);
   runtime = await startRuntime({
-    assemblyDir: inject('appAssembly'),
+    assemblyDir: app.dir,
     dataDir,
     port: 0,
     clock: 'virtual',
@@ -40,6 +47,7 @@ afterAll(async () => {
   sf?.close();
   await runtime?.close();
   rmSync(dataDir, { recursive: true, force: true });
+  app?.remove();
 });
 
 async function createPresale(presaleId: string, overrides: Record<string, unknown> = {}, depositDays = 1) {

@@ -10,6 +10,7 @@ import {
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
 import { BALANCE_DUE, DEPOSIT, presaleBody } from '#test/support/presale-client';
 import { dispatchedPayload, orderPaidPayload, type SlaClient, slaClient } from '#test/support/sla-client';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
@@ -22,6 +23,7 @@ import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
  */
 let runtime: Runtime;
 let dataDir: string;
+let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
 let sf: SlaClient;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -33,7 +35,15 @@ let start = 0;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-sla-'));
-  runtime = await startRuntime({ assemblyDir: inject('appAssembly'), dataDir, port: 0, clock: 'virtual' });
+  // The app without the restock sweep's and the repricing run's clocks: the promises wait on their
+  // own Scheduler timers, and nothing here asserts what those clocks start (over the days this
+  // file advances through, a tick of each every quarter hour and a daily sweep). The members'
+  // clocks stay: a compensation reads the customer's member tier.
+  app = assemblyWithSchedulesDisabled(inject('appAssembly'), [
+    'RestockSweepSchedule',
+    'RepricingRunSchedule',
+  ]);
+  runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
   sf = slaClient(runtime.url, dataDir);
   await sf.ok('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });
   for (const [sku, category] of [
@@ -56,6 +66,7 @@ afterAll(async () => {
   sf?.close();
   await runtime?.close();
   rmSync(dataDir, { recursive: true, force: true });
+  app?.remove();
 });
 
 describe('SLA compensation on the local runtime', () => {
