@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { startNamedRun } from '#adapters/stepfunctions/sfn';
 import { parseJsonPreservingBigIntegers } from '#domain/ingestion/json';
 import { pricingAdmin } from '#domain/repricing/admin';
@@ -40,7 +40,11 @@ const body = (event: APIGatewayProxyEventV2, required: boolean): unknown => {
   return parseJsonPreservingBigIntegers(text);
 };
 
-type Route = (event: APIGatewayProxyEventV2, p: Record<string, string>) => Promise<HttpResult>;
+type Route = (
+  event: APIGatewayProxyEventV2,
+  p: Record<string, string>,
+  context: Context,
+) => Promise<HttpResult>;
 const routes: Record<string, Route> = {
   'PUT /api/pricing-rules': async (e) => json(200, await admin.putRules(body(e, true))),
   'GET /api/pricing-rules': async () => json(200, await admin.getRules()),
@@ -51,9 +55,13 @@ const routes: Record<string, Route> = {
   'GET /api/bundles/{bundleId}': async (_e, p) => json(200, await admin.getBundle(p.bundleId!)),
   'POST /api/repricing/dry-run': async (e) =>
     json(200, await admin.dryRun(body(e, false), e.queryStringParameters)),
-  'POST /api/repricing/what-if': async (e) => {
+  'POST /api/repricing/what-if': async (e, _p, context) => {
     const asked = respondAsync(e);
-    const r = await admin.whatIf(body(e, true), e.queryStringParameters, { respondAsync: asked });
+    // Watched while replaying: a what-if that would outlast the invocation becomes a job (202).
+    const r = await admin.whatIf(body(e, true), e.queryStringParameters, {
+      respondAsync: asked,
+      timeLeftMs: () => context.getRemainingTimeInMillis(),
+    });
     if (r.status === 200) return json(200, r.body);
     return json(202, r.body, {
       location: r.body.location,
@@ -66,8 +74,8 @@ const routes: Record<string, Route> = {
     json(200, await admin.priceHistory(p.sku!, e.queryStringParameters)),
 };
 
-export const handler = operationsApi(async (event) => {
+export const handler = operationsApi(async (event, context) => {
   const route = routes[event.routeKey];
   if (!route) throw ValidationError.field('path', `${event.routeKey} is not a pricing route`);
-  return route(event, (event.pathParameters ?? {}) as Record<string, string>);
+  return route(event, (event.pathParameters ?? {}) as Record<string, string>, context);
 });

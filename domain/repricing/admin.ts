@@ -46,6 +46,14 @@ export const WHAT_IF_CHUNK_SKU_RUNS = 16_800;
  * (a synchronous invocation's payload) with room for the envelope; a larger one is a job.
  */
 export const MAX_WHAT_IF_ANSWER_BYTES = 5_000_000;
+/**
+ * Time a what-if answered at once keeps back before its invocation's end: when less than this
+ * (plus twice its slowest chunk so far) is left, what is replayed is kept and a job does the rest.
+ */
+export const WHAT_IF_RESERVE_MS = 5_000;
+
+/** SKUs a what-if job's step (and a chunk of an answer given at once) replays for `runs` hourly runs. */
+const whatIfChunkSize = (runs: number) => Math.max(1, Math.floor(WHAT_IF_CHUNK_SKU_RUNS / Math.max(1, runs)));
 
 const JobQuery = z.object({
   cursor: z.optional(z.string().check(z.regex(/^\d{1,6}$/, 'is not a cursor this job handed out'))),
@@ -169,7 +177,7 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
       to: request.to,
       timeZone: rules.timeZone,
       skus: page.items.map((i) => i.sku),
-      chunkSize: Math.max(1, Math.floor(WHAT_IF_CHUNK_SKU_RUNS / Math.max(1, runs))),
+      chunkSize: whatIfChunkSize(runs),
       parts: 0,
       replayed: 0,
       catalogCursor: page.cursor,
@@ -177,6 +185,22 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
       createdAt: at,
       updatedAt: at,
     };
+  }
+
+  /**
+   * Keeps a job's first `parts` (its chunks' SKU views, in order) as its result so far; `complete`:
+   * they are all of it (the job succeeds), else its steps replay the chunks after them.
+   */
+  async function keepParts(job: WhatIfJob, parts: readonly (readonly unknown[])[], complete: boolean) {
+    let replayed = 0;
+    for (const [index, part] of parts.entries()) {
+      replayed += part.length;
+      await deps.store.saveWhatIfPart(job.jobId, index, part, {
+        replayed,
+        last: complete && index + 1 === parts.length,
+        at: nowIso(),
+      });
+    }
   }
 
   /**
@@ -328,9 +352,18 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
      * page of the catalog. Up to {@link MAX_WHAT_IF_SKU_RUNS} SKU-runs it answers at once (200);
      * asked to (`respondAsync`: `Prefer: respond-async`) or for more SKU-runs (up to 1,000 named
      * SKUs over 31 days), it accepts a job (202) whose progress and result
-     * `GET /api/repricing/what-if/{jobId}` shows.
+     * `GET /api/repricing/what-if/{jobId}` shows. One answered at once that runs short of its
+     * invocation's time (`timeLeftMs`) becomes such a job too, keeping what it replayed.
      */
-    async whatIf(body: unknown, query: unknown, options: { readonly respondAsync?: boolean } = {}) {
+    async whatIf(
+      body: unknown,
+      query: unknown,
+      options: {
+        readonly respondAsync?: boolean;
+        /** The invocation's time left (ms; Lambda's `getRemainingTimeInMillis`): watched while replaying. */
+        readonly timeLeftMs?: () => number;
+      } = {},
+    ) {
       const request = parseWhatIfRequest(body, deps.clock.now());
       const stored = await rulesInForce();
       const rules: RulesInForce = request.rules ?? stored;
@@ -352,13 +385,33 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
         );
       }
       const page = await covered(request.skus, query, cap);
-      const report = await replay(
-        page.items.map((i) => i.sku),
-        rules,
-        request.from,
-        request.to,
-        zone,
-      );
+      // Replayed chunk by chunk (a job's chunks), watching the invocation's time: one that would
+      // not finish in time hands what it replayed to a job (202) instead of timing out (a 5xx).
+      const skus = page.items.map((i) => i.sku);
+      const chunkSize = whatIfChunkSize(runs);
+      const parts: Awaited<ReturnType<typeof replay>>[] = [];
+      let slowestMs = 0;
+      for (let start = 0; start === 0 || start < skus.length; start += chunkSize) {
+        const before = options.timeLeftMs?.();
+        if (before !== undefined && deps.whatIfJobs && before < WHAT_IF_RESERVE_MS + 2 * slowestMs) {
+          const job = newJob(request, rules, stored, page);
+          if (!(await deps.store.createWhatIfJob(job))) throw new ConflictError('a job with this id exists');
+          await keepParts(
+            job,
+            parts.map((p) => p.skus),
+            false,
+          );
+          await deps.whatIfJobs.start(job.jobId);
+          return { status: 202 as const, body: jobView((await deps.store.getWhatIfJob(job.jobId)) ?? job) };
+        }
+        parts.push(await replay(skus.slice(start, start + chunkSize), rules, request.from, request.to, zone));
+        if (before !== undefined)
+          slowestMs = Math.max(slowestMs, before - (options.timeLeftMs?.() ?? before));
+      }
+      const report = {
+        ...(parts[0] as Awaited<ReturnType<typeof replay>>),
+        skus: parts.flatMap((p) => p.skus),
+      };
       const answer = {
         from: request.from,
         to: request.to,
@@ -376,19 +429,13 @@ export function pricingAdmin(deps: RepricingDeps & { readonly whatIfJobs?: WhatI
       if (deps.whatIfJobs && JSON.stringify(answer).length > limit) {
         const job = newJob(request, rules, stored, page);
         if (!(await deps.store.createWhatIfJob(job))) throw new ConflictError('a job with this id exists');
-        const chunks = Math.ceil(report.skus.length / job.chunkSize);
-        for (let index = 0; index < chunks; index++) {
-          await deps.store.saveWhatIfPart(
-            job.jobId,
-            index,
+        await keepParts(
+          job,
+          Array.from({ length: Math.ceil(report.skus.length / job.chunkSize) }, (_, index) =>
             report.skus.slice(index * job.chunkSize, (index + 1) * job.chunkSize),
-            {
-              replayed: Math.min(report.skus.length, (index + 1) * job.chunkSize),
-              last: index + 1 === chunks,
-              at: nowIso(),
-            },
-          );
-        }
+          ),
+          true,
+        );
         const done = (await deps.store.getWhatIfJob(job.jobId)) ?? job;
         return { status: 202 as const, body: jobView(done) };
       }

@@ -464,6 +464,54 @@ describe('what-if jobs on DynamoDB', () => {
     await expect(admin.whatIf(many, {})).rejects.toThrow(/no price for MANY-0/);
     await expect(pricingAdmin(deps()).whatIf(many, {})).rejects.toThrow(/must name at most 225 SKUs/);
   });
+
+  it('hands a what-if that would outlast its invocation to a job, keeping what it replayed', async () => {
+    // The 25 JOB-* SKUs of the test above, over the same 31 days: chunks of 22 SKUs, then 3.
+    const ids = Array.from({ length: 25 }, (_, i) => `JOB-${String(i).padStart(2, '0')}`);
+    const to = clock.now().toISOString();
+    const body = { from: new Date(Date.parse(to) - 31 * 86_400_000).toISOString(), to, skus: ids };
+    const started: string[] = [];
+    let next = 0;
+    const admin = pricingAdmin({
+      ...deps(),
+      whatIfJobs: { newId: () => `job-late-${++next}`, start: async (id) => void started.push(id) },
+    });
+    const partOf = (page: unknown) => (page as { skus: unknown[] }).skus;
+    const direct = await admin.whatIf(body, {});
+    expect(direct.status).toBe(200);
+
+    // Time enough throughout (the invocation's clock never moves): answered at once, the same.
+    const ample = await admin.whatIf(body, {}, { timeLeftMs: () => 28_000 });
+    expect(ample).toMatchObject({ status: 200 });
+    expect(partOf(ample.body)).toEqual(partOf(direct.body));
+
+    // The first chunk took 8 s of the 20 s left: 12 s < 5 s kept back + twice 8 s, so the first
+    // part is kept and a job replays the rest.
+    const left = [20_000, 12_000, 12_000];
+    const late = await admin.whatIf(body, {}, { timeLeftMs: () => left.shift() ?? 0 });
+    expect(late).toMatchObject({
+      status: 202,
+      body: { jobId: 'job-late-1', status: 'running', progress: { skus: 25, replayed: 22 } },
+    });
+    expect(started).toEqual(['job-late-1']);
+    expect((await store.getWhatIfJob('job-late-1'))?.parts).toBe(1);
+    // The job's steps: the kept chunk is not replayed again, the second is.
+    expect(await admin.whatIfChunk('job-late-1', 0)).toEqual({ next: 1 });
+    expect(await admin.whatIfChunk('job-late-1', 1)).toEqual({ next: null });
+    const first = await admin.whatIfJob('job-late-1', {});
+    const second = await admin.whatIfJob('job-late-1', { cursor: '1' });
+    expect(first).toMatchObject({ status: 'succeeded', progress: { replayed: 25 }, nextCursor: '1' });
+    expect([...partOf(first), ...partOf(second)]).toEqual(JSON.parse(JSON.stringify(partOf(direct.body))));
+
+    // Too little time before anything was replayed: a job from the start.
+    const none = await admin.whatIf(body, {}, { timeLeftMs: () => 4_000 });
+    expect(none).toMatchObject({ status: 202, body: { jobId: 'job-late-2', progress: { replayed: 0 } } });
+    expect((await store.getWhatIfJob('job-late-2'))?.parts).toBe(0);
+    // Where no job can start, the answer is given whatever the time.
+    expect(await pricingAdmin(deps()).whatIf(body, {}, { timeLeftMs: () => 0 })).toMatchObject({
+      status: 200,
+    });
+  });
 });
 
 describe('a change’s decision on DynamoDB (decision 41)', () => {
