@@ -13,7 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTaskRouter } from '../../../local/engine/index.ts';
+import { createTaskRouter, TaskFailure } from '../../../local/engine/index.ts';
 import { harness, type Harness } from '../helpers.ts';
 
 /** a fake Lambda: returns `return`, or throws `throw` (name + message); `sequence` answers call by call */
@@ -21,6 +21,8 @@ export type FakeLambda =
   | { return: unknown }
   | { echo: true }
   | { throw: { name: string; message: string } }
+  /** the function's error as Lambda reports it: error type and the runtime's JSON cause, verbatim */
+  | { fail: { error: string; cause: string } }
   | { sequence: FakeLambda[] };
 
 export interface RecordedCase {
@@ -37,6 +39,8 @@ export interface RecordedCase {
   cause?: string;
   /** absent: the recording's history is not comparable (LocalStack normalises Parallel branch events) */
   events?: string[];
+  /** a remark on the transcription (e.g. which template version the recording used) */
+  note?: string;
   /** scores this case is known not to reach yet, with the reason (listed in decision 45) */
   differs?: { scores: ('a' | 'b' | 'c')[]; why: string };
 }
@@ -81,6 +85,7 @@ const answer = (l: FakeLambda, payload: unknown, call: number): unknown => {
   if ('sequence' in l) return answer(l.sequence[Math.min(call, l.sequence.length - 1)]!, payload, 0);
   if ('echo' in l) return payload;
   if ('throw' in l) throw Object.assign(new Error(l.throw.message), { name: l.throw.name });
+  if ('fail' in l) throw new TaskFailure(l.fail.error, l.fail.cause);
   return l.return;
 };
 
@@ -176,7 +181,7 @@ export const summarise = (rows: { c: RecordedCase; s: Score }[]): Summary => {
   return sum;
 };
 
-const pct = (x: number, n: number) => `${((100 * x) / Math.max(1, n)).toFixed(1)}%`;
+const pct = (x: number, n: number) => (n === 0 ? "n/a" : `${((100 * x) / n).toFixed(1)}%`);
 
 export const formatSummary = (s: Summary): string => {
   const lines = [
