@@ -39,6 +39,9 @@ export interface RecordedCase {
   cause?: string;
   /** absent: the recording's history is not comparable (LocalStack normalises Parallel branch events) */
   events?: string[];
+  /** names for the state machine and the execution (some recordings show them) */
+  machineName?: string;
+  executionName?: string;
   /** a remark on the transcription (e.g. which template version the recording used) */
   note?: string;
   /** scores this case is known not to reach yet, with the reason (listed in decision 45) */
@@ -74,6 +77,8 @@ export const loadCases = (): Loaded[] => {
 };
 
 export interface Outcome {
+  /** the replay's names, for `expand` */
+  names: Record<string, string>;
   status: string;
   output?: unknown;
   error?: string;
@@ -88,6 +93,22 @@ const answer = (l: FakeLambda, payload: unknown, call: number): unknown => {
   if ('fail' in l) throw new TaskFailure(l.fail.error, l.fail.cause);
   return l.return;
 };
+
+let seq = 0;
+
+/**
+ * The recorded values name the state machine and execution as `<StateMachineName>`,
+ * `<StateMachineArn>` and `<ExecutionName>` (AWS's names were redacted in the recording): they are
+ * replaced by the replay's own names before comparing.
+ */
+export const expand = (v: unknown, names: Record<string, string>): unknown =>
+  typeof v === 'string'
+    ? v.replace(/<(StateMachineName|StateMachineArn|ExecutionName)>/g, (m, k: string) => names[k] ?? m)
+    : Array.isArray(v)
+      ? v.map((x) => expand(x, names))
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expand(x, names)]))
+        : v;
 
 /** one engine per case, so fake Lambdas' call counts start at zero */
 export const replay = async (c: Loaded): Promise<Outcome> => {
@@ -105,8 +126,28 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
     }),
   });
   try {
-    const r = await h.run(c.def, c.input ?? {});
+    const sm = await h.machine(c.def, c.machineName ?? `recorded_${++seq}`);
+    const { executionArn } = await h.engine.startExecution({
+      stateMachineArn: sm,
+      input: JSON.stringify(c.input ?? {}),
+      ...(c.executionName ? { name: c.executionName } : {}),
+    });
+    await h.clock.advance(0);
+    for (;;) {
+      const d = await h.engine.describeExecution({ executionArn });
+      if (d.status !== 'RUNNING') break;
+      const next = h.clock.nextDue();
+      if (next === undefined) break;
+      await h.clock.advanceTo(next);
+    }
+    const r = await h.result(executionArn);
+    const names = {
+      StateMachineName: sm.split(':').pop()!,
+      StateMachineArn: sm,
+      ExecutionName: executionArn.split(':').pop()!,
+    };
     return {
+      names,
       status: r.status,
       ...(r.output !== undefined ? { output: r.output } : {}),
       ...(r.error !== undefined ? { error: r.error } : {}),
@@ -137,7 +178,8 @@ export interface Score {
   diffs: string[];
 }
 
-export const score = (c: RecordedCase, o: Outcome): Score => {
+export const score = (recorded: RecordedCase, o: Outcome): Score => {
+  const c = expand(recorded, o.names) as RecordedCase;
   const diffs: string[] = [];
   const status = o.status === c.status;
   if (!status) diffs.push(`status ${o.status} ≠ ${c.status}`);
