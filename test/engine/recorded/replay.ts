@@ -50,6 +50,8 @@ export interface RecordedCase {
 
 export interface CaseFile {
   file: string;
+  /** a remark on the whole file's transcription */
+  note?: string;
   definitions?: Record<string, object>;
   cases: RecordedCase[];
 }
