@@ -14,7 +14,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTaskRouter, TaskFailure } from '../../../local/engine/index.ts';
-import { harness, type Harness } from '../helpers.ts';
+import { type Harness, harness } from '../helpers.ts';
 
 /** a fake Lambda: returns `return`, or throws `throw` (name + message); `sequence` answers call by call */
 export type FakeLambda =
@@ -210,7 +210,8 @@ export interface Summary {
 export const summarise = (rows: { c: RecordedCase; s: Score }[]): Summary => {
   const sum: Summary = { total: rows.length, withEvents: 0, a: 0, b: 0, c: 0, byClass: {} };
   for (const { c, s } of rows) {
-    const k = (sum.byClass[c.class] ??= { n: 0, nb: 0, a: 0, b: 0, c: 0 });
+    sum.byClass[c.class] ??= { n: 0, nb: 0, a: 0, b: 0, c: 0 };
+    const k = sum.byClass[c.class]!;
     k.n++;
     if (c.events) {
       k.nb++;
@@ -225,7 +226,7 @@ export const summarise = (rows: { c: RecordedCase; s: Score }[]): Summary => {
   return sum;
 };
 
-const pct = (x: number, n: number) => (n === 0 ? "n/a" : `${((100 * x) / n).toFixed(1)}%`);
+const pct = (x: number, n: number) => (n === 0 ? 'n/a' : `${((100 * x) / n).toFixed(1)}%`);
 
 export const formatSummary = (s: Summary): string => {
   const lines = [
