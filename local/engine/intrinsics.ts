@@ -192,12 +192,25 @@ export const formatPieces = (fn: string, pieces: readonly string[], values: Json
     fail(fn, `the template has ${pieces.length - 1} placeholders but ${values.length} values were given`);
   }
   let out = pieces[0]!;
-  for (let k = 0; k < values.length; k++) {
-    const v = values[k]!;
-    // objects and arrays are written as compact JSON, as AWS renders them
-    out += (v === null ? 'null' : typeof v === 'object' ? JSON.stringify(v) : String(v)) + pieces[k + 1]!;
-  }
+  for (let k = 0; k < values.length; k++) out += formatValue(values[k]!) + pieces[k + 1]!;
   return out;
+};
+
+/**
+ * A States.Format value as AWS writes it: strings as they are, numbers and booleans as JSON, and
+ * objects and arrays the way Java prints its maps and lists — `{Arg1=1, Arg2=[]}`, `[1, x]` —
+ * with nested strings unquoted (recorded: LocalStack's AWS-validated snapshot test_generic
+ * test_format_2, `{"Arg1": 1, "Arg2": []}` → `{Arg1=1, Arg2=[]}`; `$$.StateMachine` →
+ * `{Id=arn:…, Name=…}`).
+ */
+export const formatValue = (v: Json): string => {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}=${formatValue(x)}`)
+      .join(', ')}}`;
+  return String(v);
 };
 
 export const callIntrinsic = (fn: string, a: Json[]): Json => {

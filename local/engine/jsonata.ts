@@ -21,6 +21,9 @@ export const jsonataTypeOf = (v: Json | undefined): string =>
 type Compiled = ReturnType<typeof jsonata>;
 const cache = new Map<string, Compiled>();
 
+/** A result JSON cannot hold (a function): AWS names it an unsupported result type. */
+class UnsupportedResult extends Error {}
+
 const fail = (msg: string): never => {
   throw new StatesError(ERR.QueryEvaluationError, msg);
 };
@@ -134,9 +137,17 @@ export interface JsonataScope {
  * (`"Infinity"`, `"NaN"`), as AWS does; functions cannot be a result. Data with cycles (a JSONata
  * object that refers to itself) is not JSON: the evaluation fails.
  */
+/** A JSONata function value (a lambda `function($x){…}` or a native function like `$sum`). */
+const isJsonataFunction = (v: unknown): boolean =>
+  typeof v === 'function' ||
+  (typeof v === 'object' &&
+    v !== null &&
+    ((v as { _jsonata_lambda?: unknown })._jsonata_lambda === true ||
+      (v as { _jsonata_function?: unknown })._jsonata_function === true));
+
 const normalize = (v: unknown): Json | undefined => {
   if (v === undefined) return undefined;
-  if (typeof v === 'function') return fail('JSONata expression returned a function');
+  if (isJsonataFunction(v)) throw new UnsupportedResult();
   if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
   try {
     return JSON.parse(
@@ -170,6 +181,13 @@ export const evalExpr = async (src: string, scope: JsonataScope, field: string):
   try {
     out = normalize(r);
   } catch (e) {
+    // recorded (AWS-validated, test_map_state_items_eval_jsonata_fail[function]): a function result
+    if (e instanceof UnsupportedResult)
+      throw new StatesError(
+        ERR.QueryEvaluationError,
+        `The JSONata expression '${text}' specified for the field '${field}' returned an unsupported result type.`,
+        field,
+      );
     if (e instanceof StatesError) e.location = field;
     throw e;
   }

@@ -780,8 +780,9 @@ const cases: Case[] = [
   },
   // ================================================================ intrinsics and JSONata
   {
-    name: 'intrinsics: States.Format renders objects and arrays as JSON; States.StringToJson("") is null',
-    source: 'Developer guide, "Intrinsic functions" (States.Format, States.StringToJson)',
+    name: 'intrinsics: States.Format renders objects and arrays as Java maps and lists; States.StringToJson("") is null',
+    source:
+      'Developer guide, "Intrinsic functions" (States.Format, States.StringToJson); recorded (decision 45): LocalStack AWS-validated test_generic test_format_2 renders {"Arg1": 1, "Arg2": []} as {Arg1=1, Arg2=[]}',
     def: pass({
       Parameters: {
         'f.$': "States.Format('{} and {}', $.o, $.a)",
@@ -790,7 +791,7 @@ const cases: Case[] = [
     }),
     input: { o: { a: 1 }, a: [1, 'x'], empty: '' },
     status: 'SUCCEEDED',
-    output: { f: '{"a":1} and [1,"x"]', n: null },
+    output: { f: '{a=1} and [1, x]', n: null },
   },
   {
     name: 'JSONata: $range over a single value is that value, not an array',

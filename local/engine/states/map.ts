@@ -149,6 +149,13 @@ export const map: StateRunner<MapState> = {
     const s = c.jscope(tx.exec, frame);
     const max = await integerExpr(st.MaxConcurrency, s, 'MaxConcurrency');
     const items = st.Items !== undefined ? await evalJsonataTemplate(st.Items, s, 'Items') : frame.input;
+    // recorded (AWS-validated, test_map_state_items_input_types): without Items the state input
+    // itself must be an array; the EvaluationFailed event then names no location
+    if (st.Items === undefined && !Array.isArray(items))
+      throw new StatesError(
+        ERR.QueryEvaluationError,
+        `Map state input must be an array but was: ${JSON.stringify(items)}`,
+      );
     if (!Array.isArray(items)) {
       const expr = typeof st.Items === 'string' ? expressionText(st.Items) : JSON.stringify(st.Items);
       throw new StatesError(

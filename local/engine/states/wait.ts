@@ -108,6 +108,14 @@ export const wait: StateRunner<WaitState> = {
     } else {
       const v = await evalJsonataTemplate(st.Timestamp, s, 'Timestamp');
       const t = parseTs(v);
+      // recorded (AWS-validated, test_wait_timestamp_jsonata): a string that is not RFC 3339 is
+      // named by its value; any other type is an unexpected result type
+      if (t === undefined && typeof v === 'string')
+        throw new StatesError(
+          ERR.QueryEvaluationError,
+          `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${v}`,
+          'Timestamp',
+        );
       if (t === undefined) throw jsonataTypeError(st.Timestamp, 'Timestamp', 'timestamp', v);
       due = t;
     }

@@ -1,0 +1,243 @@
+/**
+ * Replays the AWS-recorded cases in this folder through the engine and scores them (issue #15).
+ *
+ * A case file (`*.json`) is `{ "file": <LocalStack test module the recording comes from>,
+ * "definitions"?: { name: definition }, "cases": [Case] }`. A case names its test (and parameter /
+ * execution index), its class, its definition (inline or a name from `definitions`), its input
+ * and what AWS recorded: status, output, error, cause and the history's event types. Only the
+ * recorded data is kept (transcribed from LocalStack's snapshots marked validated against AWS);
+ * no LocalStack code.
+ *
+ * Scores, as the issue defines them: (a) same status, output, error and cause; (b) same sequence
+ * of history event types; (c) as (a) with the cause's wording ignored.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createTaskRouter, TaskFailure } from '../../../local/engine/index.ts';
+import { type Harness, harness } from '../helpers.ts';
+
+/** a fake Lambda: returns `return`, or throws `throw` (name + message); `sequence` answers call by call */
+export type FakeLambda =
+  | { return: unknown }
+  | { echo: true }
+  | { throw: { name: string; message: string } }
+  /** the function's error as Lambda reports it: error type and the runtime's JSON cause, verbatim */
+  | { fail: { error: string; cause: string } }
+  | { sequence: FakeLambda[] };
+
+export interface RecordedCase {
+  /** test name, with its parameter and execution index when the test runs several */
+  test: string;
+  class: string;
+  definition: string | object;
+  input?: unknown;
+  lambdas?: Record<string, FakeLambda>;
+  status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  output?: unknown;
+  /** absent: DescribeExecution has no such field */
+  error?: string;
+  cause?: string;
+  /** absent: the recording's history is not comparable (LocalStack normalises Parallel branch events) */
+  events?: string[];
+  /** names for the state machine and the execution (some recordings show them) */
+  machineName?: string;
+  executionName?: string;
+  /** a remark on the transcription (e.g. which template version the recording used) */
+  note?: string;
+  /** scores this case is known not to reach yet, with the reason (listed in decision 45) */
+  differs?: { scores: ('a' | 'b' | 'c')[]; why: string };
+}
+
+export interface CaseFile {
+  file: string;
+  /** a remark on the whole file's transcription */
+  note?: string;
+  definitions?: Record<string, object>;
+  cases: RecordedCase[];
+}
+
+export interface Loaded extends RecordedCase {
+  source: string;
+  def: object;
+}
+
+const dir = new URL('.', import.meta.url).pathname;
+
+export const loadCases = (): Loaded[] => {
+  const out: Loaded[] = [];
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
+    const cf = JSON.parse(readFileSync(join(dir, f), 'utf8')) as CaseFile;
+    for (const c of cf.cases) {
+      const def = typeof c.definition === 'string' ? cf.definitions?.[c.definition] : c.definition;
+      if (!def) throw new Error(`${f}: ${c.test}: no definition ${String(c.definition)}`);
+      out.push({ ...c, def, source: `${cf.file}::${c.test}` });
+    }
+  }
+  return out;
+};
+
+export interface Outcome {
+  /** the replay's names, for `expand` */
+  names: Record<string, string>;
+  status: string;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  events: string[];
+}
+
+const answer = (l: FakeLambda, payload: unknown, call: number): unknown => {
+  if ('sequence' in l) return answer(l.sequence[Math.min(call, l.sequence.length - 1)]!, payload, 0);
+  if ('echo' in l) return payload;
+  if ('throw' in l) throw Object.assign(new Error(l.throw.message), { name: l.throw.name });
+  if ('fail' in l) throw new TaskFailure(l.fail.error, l.fail.cause);
+  return l.return;
+};
+
+let seq = 0;
+
+/**
+ * The recorded values name the state machine and execution as `<StateMachineName>`,
+ * `<StateMachineArn>` and `<ExecutionName>` (AWS's names were redacted in the recording): they are
+ * replaced by the replay's own names before comparing.
+ */
+export const expand = (v: unknown, names: Record<string, string>): unknown =>
+  typeof v === 'string'
+    ? v.replace(/<(StateMachineName|StateMachineArn|ExecutionName)>/g, (m, k: string) => names[k] ?? m)
+    : Array.isArray(v)
+      ? v.map((x) => expand(x, names))
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expand(x, names)]))
+        : v;
+
+/** one engine per case, so fake Lambdas' call counts start at zero */
+export const replay = async (c: Loaded): Promise<Outcome> => {
+  const calls: Record<string, number> = {};
+  const h: Harness = await harness({
+    handler: createTaskRouter({
+      invokeLambda: async (name, payload) => {
+        const short = name.split(':').pop()!;
+        const l = c.lambdas?.[short];
+        if (!l) throw new Error(`no fake lambda ${name}`);
+        const n = calls[short] ?? 0;
+        calls[short] = n + 1;
+        return answer(l, payload, n);
+      },
+    }),
+  });
+  try {
+    const sm = await h.machine(c.def, c.machineName ?? `recorded_${++seq}`);
+    const { executionArn } = await h.engine.startExecution({
+      stateMachineArn: sm,
+      input: JSON.stringify(c.input ?? {}),
+      ...(c.executionName ? { name: c.executionName } : {}),
+    });
+    await h.clock.advance(0);
+    for (;;) {
+      const d = await h.engine.describeExecution({ executionArn });
+      if (d.status !== 'RUNNING') break;
+      const next = h.clock.nextDue();
+      if (next === undefined) break;
+      await h.clock.advanceTo(next);
+    }
+    const r = await h.result(executionArn);
+    const names = {
+      StateMachineName: sm.split(':').pop()!,
+      StateMachineArn: sm,
+      ExecutionName: executionArn.split(':').pop()!,
+    };
+    return {
+      names,
+      status: r.status,
+      ...(r.output !== undefined ? { output: r.output } : {}),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.cause !== undefined ? { cause: r.cause } : {}),
+      events: r.events.map((e) => e.type),
+    };
+  } finally {
+    await h.engine.close();
+  }
+};
+
+const same = (a: unknown, b: unknown) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+const canon = (v: unknown): unknown =>
+  Array.isArray(v)
+    ? v.map(canon)
+    : v && typeof v === 'object'
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+        )
+      : v;
+
+export interface Score {
+  a: boolean;
+  b: boolean;
+  c: boolean;
+  diffs: string[];
+}
+
+export const score = (recorded: RecordedCase, o: Outcome): Score => {
+  const c = expand(recorded, o.names) as RecordedCase;
+  const diffs: string[] = [];
+  const status = o.status === c.status;
+  if (!status) diffs.push(`status ${o.status} ≠ ${c.status}`);
+  const output = same(o.output, c.output);
+  if (!output) diffs.push(`output ${JSON.stringify(o.output)} ≠ ${JSON.stringify(c.output)}`);
+  const error = o.error === c.error;
+  if (!error) diffs.push(`error ${o.error} ≠ ${c.error}`);
+  const cause = o.cause === c.cause;
+  const causePresence = (o.cause === undefined) === (c.cause === undefined);
+  if (!cause) diffs.push(`cause ${JSON.stringify(o.cause)} ≠ ${JSON.stringify(c.cause)}`);
+  const b = c.events === undefined || same(o.events, c.events);
+  if (!b) diffs.push(`events ${o.events.join(',')} ≠ ${c.events?.join(',')}`);
+  return { a: status && output && error && cause, b, c: status && output && error && causePresence, diffs };
+};
+
+export interface Summary {
+  total: number;
+  /** cases with a comparable history (score b's denominator) */
+  withEvents: number;
+  a: number;
+  b: number;
+  c: number;
+  byClass: Record<string, { n: number; nb: number; a: number; b: number; c: number }>;
+}
+
+export const summarise = (rows: { c: RecordedCase; s: Score }[]): Summary => {
+  const sum: Summary = { total: rows.length, withEvents: 0, a: 0, b: 0, c: 0, byClass: {} };
+  for (const { c, s } of rows) {
+    sum.byClass[c.class] ??= { n: 0, nb: 0, a: 0, b: 0, c: 0 };
+    const k = sum.byClass[c.class]!;
+    k.n++;
+    if (c.events) {
+      k.nb++;
+      sum.withEvents++;
+    }
+    for (const d of ['a', 'b', 'c'] as const)
+      if (s[d] && (d !== 'b' || c.events)) {
+        k[d]++;
+        sum[d]++;
+      }
+  }
+  return sum;
+};
+
+const pct = (x: number, n: number) => (n === 0 ? 'n/a' : `${((100 * x) / n).toFixed(1)}%`);
+
+export const formatSummary = (s: Summary): string => {
+  const lines = [
+    `class                 cases   (a) all    (b) events  (c) no cause wording`,
+    ...Object.entries(s.byClass)
+      .sort((x, y) => y[1].n - x[1].n)
+      .map(
+        ([k, v]) =>
+          `${k.padEnd(22)}${String(v.n).padStart(5)}   ${pct(v.a, v.n).padStart(7)}    ${pct(v.b, v.nb).padStart(7)}     ${pct(v.c, v.n).padStart(7)}`,
+      ),
+    `${'total'.padEnd(22)}${String(s.total).padStart(5)}   ${pct(s.a, s.total).padStart(7)}    ${pct(s.b, s.withEvents).padStart(7)}     ${pct(s.c, s.total).padStart(7)}`,
+  ];
+  return lines.join('\n');
+};
