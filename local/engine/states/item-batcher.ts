@@ -64,6 +64,14 @@ export const batchLimitsJsonPath = (b: ItemBatcher, scope: Scope): BatchLimits =
   };
 };
 
+/** AWS's error for a JSONata field (`v`, at `field`) whose value `n` is not the integer it must be. */
+export const notAnInteger = (v: unknown, field: string, n: unknown): StatesError =>
+  new StatesError(
+    ERR.QueryEvaluationError,
+    `The JSONata expression '${typeof v === 'string' ? expressionText(v) : JSON.stringify(v)}' specified for the field '${field}' returned an unexpected result type. Expected 'integer', but was '${jsonataTypeOf(n as Json)}' for value: ${JSON.stringify(n)}`,
+    field,
+  );
+
 const positiveExpr = async (v: unknown, s: JsonataScope, field: BatchField): Promise<number | undefined> => {
   if (v === undefined) return undefined;
   const path = `ItemBatcher/${field}`;
@@ -74,12 +82,7 @@ const positiveExpr = async (v: unknown, s: JsonataScope, field: BatchField): Pro
     n <= 0 ||
     (field === 'MaxInputBytesPerBatch' && n > MAX_PAYLOAD_BYTES)
   ) {
-    const expr = typeof v === 'string' ? expressionText(v) : JSON.stringify(v);
-    throw new StatesError(
-      ERR.QueryEvaluationError,
-      `The JSONata expression '${expr}' specified for the field '${path}' returned an unexpected result type. Expected 'integer', but was '${jsonataTypeOf(n as Json)}' for value: ${JSON.stringify(n)}`,
-      path,
-    );
+    throw notAnInteger(v, path, n);
   }
   return n;
 };

@@ -10,7 +10,7 @@ import type { Scope } from '../payload.ts';
 import { applyPath, evalTemplate } from '../payload.ts';
 import type { Json } from '../types.ts';
 import type { StateRunner } from './common.ts';
-import { batchItems, batchLimitsJsonata, batchLimitsJsonPath } from './item-batcher.ts';
+import { batchItems, batchLimitsJsonata, batchLimitsJsonPath, notAnInteger } from './item-batcher.ts';
 
 /** A value as AWS quotes it in a cause: strings as they are, anything else as JSON. */
 const shown = (v: Json): string => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -87,12 +87,7 @@ const integerExpr = async (
     n < 0 ||
     (max !== undefined && n > max)
   ) {
-    const expr = typeof v === 'string' ? expressionText(v) : JSON.stringify(v);
-    throw new StatesError(
-      ERR.QueryEvaluationError,
-      `The JSONata expression '${expr}' specified for the field '${field}' returned an unexpected result type. Expected 'integer', but was '${jsonataTypeOf(n as Json)}' for value: ${JSON.stringify(n)}`,
-      field,
-    );
+    throw notAnInteger(v, field, n);
   }
   return n;
 };
