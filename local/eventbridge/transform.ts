@@ -19,8 +19,8 @@
  *    not escaped);
  *  - the template with every `<placeholder>` replaced by `null` must start with a JSON value (so `"a <b>"`,
  *    `{"a": <b>}` and the API Reference's `<instance> is in state <status>` pass, `hello <b>` does not).
- *    Placeholders that are neither InputPathsMap keys nor predefined variables are accepted (and delivered as
- *    written).
+ *    With an InputPathsMap, a placeholder that is neither one of its keys nor a predefined variable is refused
+ *    (`contains invalid placeholder x`); without one, such placeholders are accepted (and delivered as written).
  *
  * Rendering. A template whose first non-blank character is `{` is a JSON template, any other a text template:
  *  - JSON template, placeholder outside a string: the value as JSON (`"RUNNING"`, `42`, `{"a":1}`), a missing path
@@ -496,6 +496,13 @@ export function compileTargetInput(spec: TargetInputSpec, targetId = 'target'): 
   const parsed = parseTemplate(template);
   for (const part of parsed.parts) {
     if (typeof part === 'string') continue;
+    // With an InputPathsMap, a placeholder must name one of its keys or a predefined variable (recorded:
+    // `<notdefinedkey>` beside three mapped names is refused); without one, AWS delivers it as written.
+    if (paths.size > 0 && !paths.has(part.name) && !PREDEFINED.has(part.name)) {
+      throw new TransformError(
+        `InputTemplate for target ${targetId} contains invalid placeholder ${part.name}.`,
+      );
+    }
     if (EVENT_VARIABLES.has(part.name) && !paths.has(part.name) && (!parsed.json || part.inString)) {
       throw new TransformError(
         `InputTemplate for target ${targetId} contains placeholder ${part.name} valid only for JSON template.`,

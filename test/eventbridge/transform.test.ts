@@ -406,6 +406,13 @@ describe('recorded AWS answers: what PutTargets refuses (ValidationException)', 
       tx('hello <value>', v('$.detail.text')),
       'Invalid InputTemplate for target target : [Source: (String)"hello null"; line: 1, column: 1].',
     ],
+    [
+      'undefined-beside-map (LocalStack test_put_events_with_input_transformer_missing_keys)',
+      tx('"Event of <detail-type> type, with not defined key <notdefinedkey>"', {
+        'detail-type': '$.detail-type',
+      }),
+      'InputTemplate for target target contains invalid placeholder notdefinedkey.',
+    ],
     ['reserved-event-string', tx('"event <aws.events.event.json>"'), eventJson],
     ['reserved-root-event', tx('<aws.events.event.json>', {}), eventJson],
     ['reserved-array-event', tx('[<aws.events.event.json>]', {}), eventJson],
@@ -486,9 +493,11 @@ describe('InputTransformer substitution rules', () => {
       output: '{"q": "say \\"hi\\"!"}',
     },
     {
-      name: 'unknown placeholders stay as written',
-      template: '"<unknown> and a < b"',
-      output: '"<unknown> and a < b"',
+      // An unknown `<placeholder>` beside an InputPathsMap is refused by PutTargets (recorded, see the refusals
+      // above); without a map it stays as written (recorded: undefined-string).
+      name: 'a lone < is text',
+      template: '"a < b and c<d"',
+      output: '"a < b and c<d"',
     },
     {
       name: 'ingestion time',
