@@ -16,7 +16,7 @@
  * from the SLA's open promise timers, state the orders create on purpose: printed beside it).
  *
  * Knobs: BENCH_DELIVERIES (20000), BENCH_CHECKPOINT (5000), BENCH_BIG_ORDERS (20),
- * BENCH_CONCURRENCY (20).
+ * BENCH_CONCURRENCY (20), BENCH_CUSTOMERS (2000: the customers the orders come from, in turn).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
@@ -42,6 +42,13 @@ const TARGET_RATE = 250;
 const TARGET_P99_MS = 150;
 const TARGET_BIG_P99_MS = 250;
 const MEMORY_TOLERANCE = 0.1;
+/**
+ * The customers the orders come from, in turn (a store's paid orders come from many customers: 20,000
+ * orders are 10 each). One customer for every order made one member record take them all, every
+ * consumer of it rewriting a record that grows with each order (quadratic, and past DynamoDB's
+ * 400 KB item size after ~4,000 orders).
+ */
+export const CUSTOMERS = Number(process.env.BENCH_CUSTOMERS ?? 2_000);
 /**
  * Heap an open EventBridge Scheduler schedule holds (decision 23, the scheduler bench: 1.37 KiB).
  * Every paid order opens the SLA's promise timers, which stay until their deadline hours later:
@@ -116,7 +123,7 @@ export const shopifyHeaders = (
  * store's deliveries are: the fixture's own dates are fixed, so its SLA promises would all be long
  * past their deadlines and breach at once, two compensations per order): `lines` line items, each
  * as the fixture's for small orders; for large ones short items, so 2,000 lines stay under the
- * 256 KiB body limit.
+ * 256 KiB body limit. The customer is one of {@link CUSTOMERS}, in turn by order id.
  */
 export function orderBody(
   template: Record<string, unknown>,
@@ -131,8 +138,17 @@ export function orderBody(
       : { id: i + 1, sku: `B${i}`, title: 'x', quantity: 1, price: '1.00', product_id: 1, variant_id: 1 },
   );
   const subtotal = `${lines}.00`;
+  const customerId = 7_000_000_000 + (orderId % Math.max(1, CUSTOMERS));
+  const email = `customer-${customerId}@example.com`;
   return JSON.stringify({
     ...template,
+    email,
+    customer: {
+      ...(template.customer as Record<string, unknown>),
+      id: customerId,
+      email,
+      admin_graphql_api_id: `gid://shopify/Customer/${customerId}`,
+    },
     id: orderId,
     name: `#${orderId}`,
     created_at: new Date(at.getTime() - 60_000).toISOString(),

@@ -6,7 +6,7 @@ import type { MemberPolicy, StoredMemberPolicy } from '#domain/members/policy';
 import type { AnnualGrant, MemberRecord, MemberStore, Page } from '#domain/members/store';
 import { TableStore } from './client.ts';
 import { decodeCursor, encodeCursor, isTableKey } from './cursor.ts';
-import { type Item, strip, toCoupon, toMember, toPolicy } from './member-items.ts';
+import { type Item, memberAttributes, strip, toCoupon, toMember, toPolicy } from './member-items.ts';
 import { keys } from './schema.ts';
 
 /** The member ledger and the coupon ledger on the single table (schema.ts lists the access patterns). */
@@ -71,7 +71,7 @@ export class DynamoMemberStore extends TableStore implements MemberStore {
           ...keys.member(record.customerId),
           ...keys.memberIndex(bucketOf(record.customerId), record.customerId),
           entity: 'Member',
-          ...record,
+          ...memberAttributes(record),
           version: expected + 1,
         },
         ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'version = :v',

@@ -1,10 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_MEMBER_ITEM_BYTES } from '#adapters/dynamodb/member-items';
 import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { DynamoMemberStore } from '#adapters/dynamodb/members-store';
+import { keys } from '#adapters/dynamodb/schema';
 import type { EventData } from '#domain/events/catalog';
 import type { PublishableEvent } from '#domain/events/publisher';
 import { couponCode } from '#domain/members/coupons';
+import { emptyMember } from '#domain/members/ledger';
 import { bucketOf, members } from '#domain/members/members';
+import type { MemberOrder } from '#domain/members/store';
 import { ManualClock } from '#domain/shared/clock';
 import { ConflictError, NotFoundError, ValidationError } from '#domain/shared/errors';
 import { type LocalDynamo, startLocalDynamo } from '../support/dynalite.ts';
@@ -390,5 +396,74 @@ describe('the member policy on the store', () => {
     expect((await m.putPolicy({})).policy.version).toBe(2);
     await expect(m.putPolicy({ windowMonths: 'twelve' })).rejects.toBeInstanceOf(ValidationError);
     expect(await m.policy()).toMatchObject({ version: 2, referral: { reward: cny(2_000) } });
+  });
+});
+
+describe('a member record’s orders on the store', () => {
+  const orders = (n: number, id: (i: number) => string): MemberOrder[] =>
+    Array.from({ length: n }, (_, i) => ({
+      orderId: id(i),
+      paidAt: new Date(Date.parse('2026-01-01T00:00:00Z') + i * 60_000).toISOString(),
+      paid: 12_900 + i,
+      refunded: 0,
+      currency: 'CNY',
+      refunds: [],
+    }));
+  const raw = async (customerId: string) =>
+    (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: keys.member(customerId) })))
+      .Item!;
+
+  it('are one gzipped value, read back whole; a customer with 5,000 orders in the window fits', async () => {
+    // ~95 bytes an order as a list of maps: 5,000 orders were ~475 KB, over DynamoDB's 400 KB.
+    const record = {
+      ...emptyMember('BIG-BUYER'),
+      orders: orders(5_000, (i) => String(6_000_000_000_000 + i)),
+    };
+    expect(await store.putMember(record)).toBe(true);
+    const item = await raw('BIG-BUYER');
+    expect(item.orders).toBeUndefined();
+    expect(item.ordersZ).toBeInstanceOf(Uint8Array);
+    expect((item.ordersZ as Uint8Array).byteLength).toBeLessThan(100_000);
+    const back = await store.getMember('BIG-BUYER');
+    expect(back).toEqual({ ...record, version: 1 });
+    // A paid order on top of them: counted once, the record rewritten with 5,001.
+    const m = ledger();
+    const order = paid('BIG-BUYER', 10_000);
+    await m.onOrderPaid(order, 'evt-big-1');
+    await m.onOrderPaid(order, 'evt-big-1');
+    const after = await store.getMember('BIG-BUYER');
+    expect(after?.orders).toHaveLength(5_001);
+    expect(after?.orders.at(-1)).toMatchObject({ orderId: order.orderId, paid: 10_000 });
+  });
+
+  it('reads a record written before, its orders a list', async () => {
+    const [order] = orders(1, () => 'o-old-1');
+    await dynamo.doc.send(
+      new PutCommand({
+        TableName: dynamo.tableName,
+        Item: {
+          ...keys.member('OLD-FORMAT'),
+          entity: 'Member',
+          ...emptyMember('OLD-FORMAT'),
+          orders: [order],
+          version: 3,
+        },
+      }),
+    );
+    expect(await store.getMember('OLD-FORMAT')).toMatchObject({ orders: [order], version: 3 });
+  });
+
+  it('refuses a record over the item limit with a message naming the customer, storing nothing', async () => {
+    // Random ids do not compress: ~20,000 of them are over the limit even gzipped.
+    const record = {
+      ...emptyMember('HUGE-BUYER'),
+      orders: orders(20_000, () => randomBytes(16).toString('hex')),
+    };
+    await expect(store.putMember(record)).rejects.toThrow(
+      new RegExp(
+        `customer HUGE-BUYER would be \\d+ KB \\(20000 orders in the window.*over the ${MAX_MEMBER_ITEM_BYTES / 1000} KB`,
+      ),
+    );
+    expect(await store.getMember('HUGE-BUYER')).toBeNull();
   });
 });
