@@ -308,14 +308,14 @@ export async function run(): Promise<{ ok: boolean }> {
       `while the load ran, CPU ms per delivery by thread: ${list(loadThreads)}; the rest ${(cpuDuringLoad - sum(loadThreads)).toFixed(2)}; AWS calls per delivery ${sum(loadCalls).toFixed(2)} (${list(loadCalls)})`,
     );
     const m5 = await rt.memory();
-    const schedules5 = (await rt.stats()).schedules;
+    const { schedules: schedules5, sandboxes: sandboxes5 } = await rt.stats();
 
     const rest = TOTAL - CHECKPOINT;
     let second: { latencies: number[]; rate: number } | undefined;
     if (rest > 0) second = await load(rest);
     await rt.settle();
     const m20 = await rt.memory();
-    const schedules20 = (await rt.stats()).schedules;
+    const { schedules: schedules20, sandboxes: sandboxes20 } = await rt.stats();
     if (second) {
       console.log(
         `deliveries ${CHECKPOINT}→${TOTAL}: ${second.rate.toFixed(0)}/s  p50 ${ms(pct(second.latencies, 50))}  p99 ${ms(pct(second.latencies, 99))}`,
@@ -327,7 +327,7 @@ export async function run(): Promise<{ ok: boolean }> {
     const heapGrowth = grew(m5.heapUsed, m20.heapUsed - schedulesHeap);
     const rssGrowth = grew(m5.rss, m20.rss);
     console.log(
-      `runtime memory after a full GC${m5.gc ? '' : ' (unavailable: no --expose-gc)'}: at ${CHECKPOINT}: RSS ${mib(m5.rss)} heap ${mib(m5.heapUsed)}; at ${TOTAL}: RSS ${mib(m20.rss)} heap ${mib(m20.heapUsed)} (RSS ${(rssGrowth * 100).toFixed(1)}%, heap ${(rawHeapGrowth * 100).toFixed(1)}%); open SLA schedules ${schedules5} → ${schedules20} (≈ ${mib(schedulesHeap)} at 1.37 KiB each): heap ${(heapGrowth * 100).toFixed(1)}% without them`,
+      `runtime memory after a full GC${m5.gc ? '' : ' (unavailable: no --expose-gc)'}: at ${CHECKPOINT}: RSS ${mib(m5.rss)} heap ${mib(m5.heapUsed)}; at ${TOTAL}: RSS ${mib(m20.rss)} heap ${mib(m20.heapUsed)} (RSS ${(rssGrowth * 100).toFixed(1)}%, heap ${(rawHeapGrowth * 100).toFixed(1)}%); open SLA schedules ${schedules5} → ${schedules20} (≈ ${mib(schedulesHeap)} at 1.37 KiB each): heap ${(heapGrowth * 100).toFixed(1)}% without them; live sandboxes (each a V8 isolate in the RSS) ${sandboxes5} → ${sandboxes20}`,
     );
 
     const big: number[] = [];

@@ -114,6 +114,8 @@ export interface RuntimeStats {
   readonly cpu: Record<string, number>;
   /** EventBridge Scheduler schedules alive (made through the API: the SLA's promise timers). */
   readonly schedules: number;
+  /** Live function sandboxes (worker threads, each its own V8 isolate), all functions. */
+  readonly sandboxes: number;
 }
 
 /** A thread's CPU time in microseconds from /proc (Linux), or undefined. */
@@ -683,7 +685,9 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
         const cpu: Record<string, number> = {};
         const main = threadCpuMicros(process.pid);
         if (main !== undefined) cpu.main = main;
+        let sandboxes = 0;
         for (const fn of new Set(functions.values())) {
+          sandboxes += fn.sandboxCount;
           for (const tid of fn.threadIds) {
             const micros = threadCpuMicros(tid);
             if (micros !== undefined) cpu[fn.spec.name] = (cpu[fn.spec.name] ?? 0) + micros;
@@ -694,6 +698,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
           invocations: Object.fromEntries(invocations),
           cpu,
           schedules: events?.stats().schedules ?? 0,
+          sandboxes,
         };
       },
       async close() {
