@@ -123,11 +123,6 @@ export class LocalFunction {
   ) {}
 
   /** Thread ids (Linux) of the sandboxes alive, for per-function CPU accounting (benches). */
-  /** Sandboxes alive now (started, not yet reclaimed or discarded). */
-  get sandboxCount(): number {
-    return this.#sandboxes.size;
-  }
-
   get threadIds(): number[] {
     return [...this.#sandboxes].flatMap((s) => (s.tid === undefined ? [] : [s.tid]));
   }

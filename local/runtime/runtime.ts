@@ -687,7 +687,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
         if (main !== undefined) cpu.main = main;
         let sandboxes = 0;
         for (const fn of new Set(functions.values())) {
-          sandboxes += fn.sandboxCount;
+          sandboxes += fn.sandboxes;
           for (const tid of fn.threadIds) {
             const micros = threadCpuMicros(tid);
             if (micros !== undefined) cpu[fn.spec.name] = (cpu[fn.spec.name] ?? 0) + micros;
