@@ -12,8 +12,13 @@
  * of history event types; (c) as (a) with the cause's wording ignored.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createTaskRouter, TaskFailure } from '../../../local/engine/index.ts';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// dynalite ships no types.
+// @ts-expect-error -- untyped CommonJS module
+import dynalite from 'dynalite';
+import { awsSdkRoutes, createTaskRouter, TaskFailure, type TaskRoutes } from '../../../local/engine/index.ts';
 import { type Harness, harness } from '../helpers.ts';
 
 /** a fake Lambda: returns `return`, or throws `throw` (name + message); `sequence` answers call by call */
@@ -44,6 +49,13 @@ export interface RecordedCase {
   executionName?: string;
   /** a remark on the transcription (e.g. which template version the recording used) */
   note?: string;
+  /**
+   * A DynamoDB table the case's tasks use (served by dynalite through `awsSdkRoutes`, the path
+   * `storeflow dev` takes): created per case with this hash key, named `<TableName>` in the case.
+   */
+  table?: { key: string };
+  /** more keys whose values the recording normalised (see `LOOSE`), e.g. a Lambda runtime's Content-Length */
+  loose?: string[];
   /** scores this case is known not to reach yet, with the reason (listed in decision 45) */
   differs?: { scores: ('a' | 'b' | 'c')[]; why: string };
 }
@@ -105,18 +117,63 @@ let seq = 0;
  */
 export const expand = (v: unknown, names: Record<string, string>): unknown =>
   typeof v === 'string'
-    ? v.replace(/<(StateMachineName|StateMachineArn|ExecutionName)>/g, (m, k: string) => names[k] ?? m)
+    ? v.replace(
+        /<(StateMachineName|StateMachineArn|ExecutionName|ExecutionArn|TableName)>/g,
+        (m, k: string) => names[k] ?? m,
+      )
     : Array.isArray(v)
       ? v.map((x) => expand(x, names))
       : v && typeof v === 'object'
         ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, expand(x, names)]))
         : v;
 
+/** one dynalite for all cases (a table per case), started on first use */
+let dynamo: Promise<{ endpoint: string; client: DynamoDBClient; close: () => Promise<void> }> | undefined;
+const startDynamo = () =>
+  (dynamo ??= (async () => {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new DynamoDBClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    return { endpoint, client, close };
+  })());
+
+/** stops what the replays started (dynalite) */
+export const closeServices = async (): Promise<void> => {
+  if (!dynamo) return;
+  const d = await dynamo;
+  dynamo = undefined;
+  d.client.destroy();
+  await d.close();
+};
+
 /** one engine per case, so fake Lambdas' call counts start at zero */
 export const replay = async (c: Loaded): Promise<Outcome> => {
   const calls: Record<string, number> = {};
+  const n = ++seq;
+  const names: Record<string, string> = {};
+  let services: Partial<TaskRoutes> = {};
+  if (c.table) {
+    const d = await startDynamo();
+    names.TableName = `recorded_table_${n}`;
+    await d.client.send(
+      new CreateTableCommand({
+        TableName: names.TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: c.table.key, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: c.table.key, KeyType: 'HASH' }],
+      }),
+    );
+    services = await awsSdkRoutes({ endpoint: d.endpoint });
+  }
   const h: Harness = await harness({
     handler: createTaskRouter({
+      ...services,
       invokeLambda: async (name, payload) => {
         const short = name.split(':').pop()!;
         const l = c.lambdas?.[short];
@@ -128,10 +185,10 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
     }),
   });
   try {
-    const sm = await h.machine(c.def, c.machineName ?? `recorded_${++seq}`);
+    const sm = await h.machine(c.def, c.machineName ?? `recorded_${n}`);
     const { executionArn } = await h.engine.startExecution({
       stateMachineArn: sm,
-      input: JSON.stringify(c.input ?? {}),
+      input: JSON.stringify(expand(c.input ?? {}, names)),
       ...(c.executionName ? { name: c.executionName } : {}),
     });
     await h.clock.advance(0);
@@ -143,11 +200,12 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
       await h.clock.advanceTo(next);
     }
     const r = await h.result(executionArn);
-    const names = {
+    Object.assign(names, {
       StateMachineName: sm.split(':').pop()!,
       StateMachineArn: sm,
       ExecutionName: executionArn.split(':').pop()!,
-    };
+      ExecutionArn: executionArn,
+    });
     return {
       names,
       status: r.status,
@@ -162,6 +220,61 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
 };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+
+/**
+ * Values the recordings normalised, by key, and the placeholder they show instead: dates, request
+ * ids, checksums, trace ids and the execution role (LocalStack's snapshot transformers replace them;
+ * `<uuid:N>` stands for one UUID wherever it recurs). A recorded placeholder under such a key matches
+ * any non-empty string (or a one-element list of one) the replay produced; `<uuid:N>` must be the
+ * same value at each of its places.
+ */
+const LOOSE: Record<string, string[]> = {
+  Date: ['date'],
+  StartTime: ['date'],
+  EnteredTime: ['date'],
+  'x-amzn-RequestId': ['x-amzn-RequestId'],
+  RequestId: ['RequestId'],
+  'x-amz-crc32': ['x-amz-crc32'],
+  'X-Amzn-Trace-Id': ['X-Amzn-Trace-Id'],
+  RoleArn: ['snf_role_arn'],
+};
+
+/**
+ * The replay's value with every normalised value replaced by the recording's placeholder where the
+ * recording has one (so the comparison that follows is exact everywhere else).
+ */
+export const normalise = (actual: unknown, recorded: unknown, loose: string[] = []): unknown => {
+  const uuids = new Map<string, string>();
+  const scalar = (v: unknown) =>
+    typeof v === 'string'
+      ? v
+      : Array.isArray(v) && v.length === 1 && typeof v[0] === 'string'
+        ? v[0]
+        : undefined;
+  const walk = (a: unknown, r: unknown, key: string | undefined): unknown => {
+    if (key !== undefined) {
+      const tag = typeof r === 'string' ? r : Array.isArray(r) && r.length === 1 ? r[0] : undefined;
+      const u = typeof tag === 'string' ? /^<uuid:\d+>$/.exec(tag) : null;
+      const v = scalar(a);
+      if (typeof tag === 'string' && v !== undefined && v !== '') {
+        if (u) {
+          const seen = uuids.get(tag);
+          if (seen === undefined || seen === v) {
+            uuids.set(tag, v);
+            return r;
+          }
+        } else if (LOOSE[key]?.includes(tag) || loose.includes(key)) return r;
+      }
+    }
+    if (Array.isArray(a) && Array.isArray(r)) return a.map((x, i) => walk(x, r[i], undefined));
+    if (a && typeof a === 'object' && r && typeof r === 'object' && !Array.isArray(a) && !Array.isArray(r))
+      return Object.fromEntries(
+        Object.entries(a).map(([k, x]) => [k, walk(x, (r as Record<string, unknown>)[k], k)]),
+      );
+    return a;
+  };
+  return walk(actual, recorded, undefined);
+};
 const canon = (v: unknown): unknown =>
   Array.isArray(v)
     ? v.map(canon)
@@ -185,7 +298,7 @@ export const score = (recorded: RecordedCase, o: Outcome): Score => {
   const diffs: string[] = [];
   const status = o.status === c.status;
   if (!status) diffs.push(`status ${o.status} ≠ ${c.status}`);
-  const output = same(o.output, c.output);
+  const output = same(normalise(o.output, c.output, c.loose), c.output);
   if (!output) diffs.push(`output ${JSON.stringify(o.output)} ≠ ${JSON.stringify(c.output)}`);
   const error = o.error === c.error;
   if (!error) diffs.push(`error ${o.error} ≠ ${c.error}`);
