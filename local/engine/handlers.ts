@@ -254,6 +254,27 @@ const stripMetadata = (v: unknown): unknown => {
 };
 
 /**
+ * The optimized SQS integration sends each request to the host of its `QueueUrl` (SDK 1.x): a host
+ * that cannot resolve (a single label other than localhost) fails before any SQS answers, as
+ * `SQS.SdkClientException` with the SDK's wording (`test_send_message_no_such_queue`). Other unknown
+ * URLs reach the local SQS and fail as QueueDoesNotExist.
+ */
+const unreachableQueueHost = (url: unknown): void => {
+  if (typeof url !== 'string') return;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return;
+  }
+  if (host && !host.includes('.') && !host.includes(':') && host !== 'localhost')
+    throw new TaskFailure(
+      'SQS.SdkClientException',
+      `Unable to execute HTTP request: ${host}: Name or service not known`,
+    );
+};
+
+/**
  * Optimized `events:putEvents`: AWS appends the state machine and execution ARNs to every entry's
  * `Resources`.
  */
@@ -319,6 +340,7 @@ export const createTaskRouter = (routes: TaskRoutes): TaskHandler => {
       const svc = Object.hasOwn(SERVICES, service) ? SERVICES[service] : undefined;
       const call = svc ? routes[svc.route] : undefined;
       if (svc && call) {
+        if (!sdk && svc.route === 'sqs') unreachableQueueHost(params.QueueUrl);
         const optimizedPutEvents = !sdk && service === 'events' && action === 'putEvents';
         if (optimizedPutEvents) params = withExecutionResources(params, ctx);
         let out: unknown;
@@ -346,9 +368,12 @@ export const createTaskRouter = (routes: TaskRoutes): TaskHandler => {
 const wireError = (code: string, message: string, status: number): Error =>
   Object.assign(new Error(message), { name: code, $metadata: { httpStatusCode: status } });
 
-/** Step Functions accepts JSON objects where the API wants a JSON string (`Detail`, `MessageBody`). */
+/**
+ * Step Functions accepts JSON objects where the API wants a JSON string (`Detail`, `MessageBody`).
+ * A null is no value (AWS: `MessageBody: null` fails with MissingParameter, `test_send_message_empty_body`).
+ */
 const jsonString = (v: unknown): unknown =>
-  v === undefined || typeof v === 'string' ? v : JSON.stringify(v);
+  v === undefined || v === null || typeof v === 'string' ? (v ?? undefined) : JSON.stringify(v);
 
 /**
  * Service calls through the AWS SDK against a local (or real) endpoint: DynamoDB and EventBridge

@@ -11,14 +11,23 @@
  * Scores, as the issue defines them: (a) same status, output, error and cause; (b) same sequence
  * of history event types; (c) as (a) with the cause's wording ignored.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 // dynalite ships no types.
 // @ts-expect-error -- untyped CommonJS module
 import dynalite from 'dynalite';
-import { awsSdkRoutes, createTaskRouter, TaskFailure, type TaskRoutes } from '../../../local/engine/index.ts';
+import {
+  awsSdkRoutes,
+  createTaskRouter,
+  TaskFailure,
+  type TaskRoutes,
+  VirtualClock,
+} from '../../../local/engine/index.ts';
+import { createSqs, type LocalSqs } from '../../../local/sqs/queues.ts';
 import { type Harness, harness } from '../helpers.ts';
 
 /** a fake Lambda: returns `return`, or throws `throw` (name + message); `sequence` answers call by call */
@@ -57,6 +66,12 @@ export interface RecordedCase {
     key: string /** false: the name only (the recording's table does not exist) */;
     create?: boolean;
   };
+  /**
+   * An SQS queue the case's tasks use (the local SQS behind its JSON protocol, reached through
+   * `awsSdkRoutes` as in `storeflow dev`), `<QueueUrl>` in the case. `consumer` answers the task
+   * token of each message it receives (the recording's other state machine or worker).
+   */
+  queue?: { consumer?: { fail: { error: string; cause: string } } };
   /** more keys whose values the recording normalised (see `LOOSE`), e.g. a Lambda runtime's Content-Length */
   loose?: string[];
   /** scores this case is known not to reach yet, with the reason (listed in decision 45) */
@@ -121,7 +136,7 @@ let seq = 0;
 export const expand = (v: unknown, names: Record<string, string>): unknown =>
   typeof v === 'string'
     ? v.replace(
-        /<(StateMachineName|StateMachineArn|ExecutionName|ExecutionArn|TableName)>/g,
+        /<(StateMachineName|StateMachineArn|ExecutionName|ExecutionArn|TableName|QueueUrl)>/g,
         (m, k: string) => names[k] ?? m,
       )
     : Array.isArray(v)
@@ -155,6 +170,45 @@ export const closeServices = async (): Promise<void> => {
   await d.close();
 };
 
+/** A local SQS with one queue, behind the SQS JSON protocol on a loopback port. */
+const startSqs = async (clock: VirtualClock, name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), 'recorded-sqs-'));
+  const account = '123456789012';
+  const url = `http://sqs.us-east-1.localhost/${account}/${name}`;
+  const sqs: LocalSqs = await createSqs({
+    dir,
+    clock,
+    region: 'us-east-1',
+    account,
+    queues: [{ name, arn: `arn:aws:sqs:us-east-1:${account}:${name}`, url }],
+    mappings: [],
+    invoke: async () => ({ ok: true, result: null }) as never,
+    fsync: false,
+  });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const reply = await sqs.handle(target.replace(/^AmazonSQS\./, ''), raw ? JSON.parse(raw) : {});
+      res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.0', ...(reply.headers ?? {}) });
+      res.end(JSON.stringify(reply.body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url,
+    sqs,
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sqs.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
 /** one engine per case, so fake Lambdas' call counts start at zero */
 export const replay = async (c: Loaded): Promise<Outcome> => {
   const calls: Record<string, number> = {};
@@ -175,7 +229,14 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
       );
     services = await awsSdkRoutes({ endpoint: d.endpoint });
   }
+  const clock = new VirtualClock();
+  const queue = c.queue ? await startSqs(clock, `recorded_queue_${n}`) : undefined;
+  if (queue) {
+    names.QueueUrl = queue.url;
+    services = { ...services, sqs: (await awsSdkRoutes({ endpoint: queue.endpoint })).sqs };
+  }
   const h: Harness = await harness({
+    clock,
     handler: createTaskRouter({
       ...services,
       invokeLambda: async (name, payload) => {
@@ -199,6 +260,7 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
     for (;;) {
       const d = await h.engine.describeExecution({ executionArn });
       if (d.status !== 'RUNNING') break;
+      if (queue && c.queue?.consumer && (await consume(queue, c.queue.consumer, h))) continue;
       const next = h.clock.nextDue();
       if (next === undefined) break;
       await h.clock.advanceTo(next);
@@ -220,7 +282,24 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
     };
   } finally {
     await h.engine.close();
+    await queue?.close();
   }
+};
+
+/** receives the queue's messages and fails each one's task token as the consumer says; true if any */
+const consume = async (
+  queue: { url: string; sqs: LocalSqs },
+  consumer: NonNullable<RecordedCase['queue']>['consumer'] & object,
+  h: Harness,
+): Promise<boolean> => {
+  const r = await queue.sqs.handle('ReceiveMessage', { QueueUrl: queue.url, MaxNumberOfMessages: 10 });
+  const messages = ((r.body as { Messages?: { Body: string }[] }).Messages ?? []) as { Body: string }[];
+  for (const m of messages) {
+    const token = (JSON.parse(m.Body) as { TaskToken: string }).TaskToken;
+    await h.engine.sendTaskFailure({ taskToken: token, ...consumer.fail });
+  }
+  if (messages.length) await h.clock.advance(0);
+  return messages.length > 0;
 };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
@@ -229,8 +308,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(canon(a)) === JSON.strin
  * Values the recordings normalised, by key, and the placeholder they show instead: dates, request
  * ids, checksums, trace ids and the execution role (LocalStack's snapshot transformers replace them;
  * `<uuid:N>` stands for one UUID wherever it recurs). A recorded placeholder under such a key matches
- * any non-empty string (or a one-element list of one) the replay produced; `<uuid:N>` must be the
- * same value at each of its places.
+ * any non-empty string (or a one-element list of one) the replay produced; `<uuid:N>` (and other
+ * numbered placeholders, `<m-d5-of-message-body:N>`) must be the same value at each of its places.
  */
 const LOOSE: Record<string, string[]> = {
   Date: ['date'],
@@ -247,6 +326,9 @@ const LOOSE: Record<string, string[]> = {
  * The replay's value with every normalised value replaced by the recording's placeholder where the
  * recording has one (so the comparison that follows is exact everywhere else).
  */
+/** AWS's causes end with the request id; the recordings show `<request_id>` */
+const requestIds = (s: string) => s.replace(/Request ID: [^;,)\s]+/g, 'Request ID: <request_id>');
+
 export const normalise = (actual: unknown, recorded: unknown, loose: string[] = []): unknown => {
   const uuids = new Map<string, string>();
   const scalar = (v: unknown) =>
@@ -258,7 +340,7 @@ export const normalise = (actual: unknown, recorded: unknown, loose: string[] = 
   const walk = (a: unknown, r: unknown, key: string | undefined): unknown => {
     if (key !== undefined) {
       const tag = typeof r === 'string' ? r : Array.isArray(r) && r.length === 1 ? r[0] : undefined;
-      const u = typeof tag === 'string' ? /^<uuid:\d+>$/.exec(tag) : null;
+      const u = typeof tag === 'string' ? /^<[a-z0-9-]+:\d+>$/.exec(tag) : null;
       const v = scalar(a);
       if (typeof tag === 'string' && v !== undefined && v !== '') {
         if (u) {
@@ -270,6 +352,7 @@ export const normalise = (actual: unknown, recorded: unknown, loose: string[] = 
         } else if (LOOSE[key]?.includes(tag) || loose.includes(key)) return r;
       }
     }
+    if (typeof a === 'string' && typeof r === 'string' && r.includes('<request_id>')) return requestIds(a);
     if (Array.isArray(a) && Array.isArray(r)) return a.map((x, i) => walk(x, r[i], undefined));
     if (a && typeof a === 'object' && r && typeof r === 'object' && !Array.isArray(a) && !Array.isArray(r))
       return Object.fromEntries(
@@ -307,10 +390,7 @@ export const score = (recorded: RecordedCase, o: Outcome): Score => {
   const error = o.error === c.error;
   if (!error) diffs.push(`error ${o.error} ≠ ${c.error}`);
   // the recordings show request ids in causes as <request_id>
-  const oc =
-    c.cause?.includes('<request_id>') && o.cause
-      ? o.cause.replace(/Request ID: [^;,)\s]+/g, 'Request ID: <request_id>')
-      : o.cause;
+  const oc = c.cause?.includes('<request_id>') && o.cause ? requestIds(o.cause) : o.cause;
   const cause = oc === c.cause;
   const causePresence = (o.cause === undefined) === (c.cause === undefined);
   if (!cause) diffs.push(`cause ${JSON.stringify(oc)} ≠ ${JSON.stringify(c.cause)}`);
