@@ -27,6 +27,7 @@ import {
   type TaskRoutes,
   VirtualClock,
 } from '../../../local/engine/index.ts';
+import { createEventBridge } from '../../../local/eventbridge/bus.ts';
 import { createSqs, type LocalSqs } from '../../../local/sqs/queues.ts';
 import { type Harness, harness } from '../helpers.ts';
 
@@ -50,7 +51,8 @@ export interface RecordedCase {
   output?: unknown;
   /** absent: DescribeExecution has no such field */
   error?: string;
-  cause?: string;
+  /** an object where the recording shows the cause as JSON (it is compared parsed) */
+  cause?: string | object;
   /** absent: the recording's history is not comparable (LocalStack normalises Parallel branch events) */
   events?: string[];
   /** names for the state machine and the execution (some recordings show them) */
@@ -72,6 +74,8 @@ export interface RecordedCase {
    * token of each message it receives (the recording's other state machine or worker).
    */
   queue?: { consumer?: { fail: { error: string; cause: string } } };
+  /** the local EventBridge (default bus) serves the case's `events:` tasks */
+  bus?: true;
   /** more keys whose values the recording normalised (see `LOOSE`), e.g. a Lambda runtime's Content-Length */
   loose?: string[];
   /** scores this case is known not to reach yet, with the reason (listed in decision 45) */
@@ -170,29 +174,51 @@ export const closeServices = async (): Promise<void> => {
   await d.close();
 };
 
-/** A local SQS with one queue, behind the SQS JSON protocol on a loopback port. */
-const startSqs = async (clock: VirtualClock, name: string) => {
-  const dir = mkdtempSync(join(tmpdir(), 'recorded-sqs-'));
+/**
+ * The local SQS (one queue) and EventBridge (the default bus, no rules) behind their JSON protocols
+ * on one loopback port, as the runtime's server answers them.
+ */
+const startLocalServices = async (clock: VirtualClock, name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), 'recorded-services-'));
   const account = '123456789012';
-  const url = `http://sqs.us-east-1.localhost/${account}/${name}`;
+  const region = 'us-east-1';
+  const url = `http://sqs.${region}.localhost/${account}/${name}`;
   const sqs: LocalSqs = await createSqs({
-    dir,
+    dir: join(dir, 'sqs'),
     clock,
-    region: 'us-east-1',
+    region,
     account,
-    queues: [{ name, arn: `arn:aws:sqs:us-east-1:${account}:${name}`, url }],
+    queues: [{ name, arn: `arn:aws:sqs:${region}:${account}:${name}`, url }],
     mappings: [],
     invoke: async () => ({ ok: true, result: null }) as never,
+    fsync: false,
+  });
+  const events = await createEventBridge({
+    dir: join(dir, 'events'),
+    clock,
+    region,
+    account,
+    buses: [],
+    rules: [],
+    archives: [],
+    schedules: [],
+    deliver: async () => {},
+    sendToDeadLetter: async () => {},
     fsync: false,
   });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
-      const target = String(req.headers['x-amz-target'] ?? '');
+      const [service, operation] = String(req.headers['x-amz-target'] ?? '').split('.') as [string, string];
       const raw = Buffer.concat(chunks).toString('utf8');
-      const reply = await sqs.handle(target.replace(/^AmazonSQS\./, ''), raw ? JSON.parse(raw) : {});
-      res.writeHead(reply.status, { 'content-type': 'application/x-amz-json-1.0', ...(reply.headers ?? {}) });
+      const body = raw ? JSON.parse(raw) : {};
+      const sqsCall = service === 'AmazonSQS';
+      const reply = await (sqsCall ? sqs : events).handle(operation, body);
+      res.writeHead(reply.status, {
+        'content-type': sqsCall ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1',
+        ...((reply as { headers?: Record<string, string> }).headers ?? {}),
+      });
       res.end(JSON.stringify(reply.body));
     });
   });
@@ -204,6 +230,7 @@ const startSqs = async (clock: VirtualClock, name: string) => {
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sqs.close();
+      await events.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -230,10 +257,11 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
     services = await awsSdkRoutes({ endpoint: d.endpoint });
   }
   const clock = new VirtualClock();
-  const queue = c.queue ? await startSqs(clock, `recorded_queue_${n}`) : undefined;
+  const queue = c.queue || c.bus ? await startLocalServices(clock, `recorded_queue_${n}`) : undefined;
   if (queue) {
     names.QueueUrl = queue.url;
-    services = { ...services, sqs: (await awsSdkRoutes({ endpoint: queue.endpoint })).sqs };
+    const { sqs, eventBridge } = await awsSdkRoutes({ endpoint: queue.endpoint });
+    services = { ...services, sqs, eventBridge };
   }
   const h: Harness = await harness({
     clock,
@@ -390,8 +418,16 @@ export const score = (recorded: RecordedCase, o: Outcome): Score => {
   const error = o.error === c.error;
   if (!error) diffs.push(`error ${o.error} ≠ ${c.error}`);
   // the recordings show request ids in causes as <request_id>
-  const oc = c.cause?.includes('<request_id>') && o.cause ? requestIds(o.cause) : o.cause;
-  const cause = oc === c.cause;
+  let oc: unknown = o.cause;
+  if (typeof c.cause === 'string' && c.cause.includes('<request_id>') && o.cause) oc = requestIds(o.cause);
+  if (typeof c.cause === 'object' && o.cause !== undefined) {
+    try {
+      oc = normalise(JSON.parse(o.cause), c.cause, c.loose);
+    } catch {
+      // not JSON: compared as text, so it differs
+    }
+  }
+  const cause = typeof c.cause === 'object' ? same(oc, c.cause) : oc === c.cause;
   const causePresence = (o.cause === undefined) === (c.cause === undefined);
   if (!cause) diffs.push(`cause ${JSON.stringify(oc)} ≠ ${JSON.stringify(c.cause)}`);
   const b = c.events === undefined || same(o.events, c.events);
