@@ -235,8 +235,40 @@ const lambdaMetadata = (body: unknown, key: string): JsonObject => {
   };
 };
 
+/**
+ * The Lambda service's own refusal (no such function, throttling), as the invoker throws it: an
+ * error named by its code with the HTTP status in `$metadata`, like the SDK's service exceptions.
+ */
+export const lambdaFunctionNotFound = (nameOrArn: string, region: string, account: string): Error => {
+  const arn = nameOrArn.startsWith('arn:')
+    ? nameOrArn
+    : `arn:aws:lambda:${region}:${account}:function:${nameOrArn}`;
+  return Object.assign(new Error(`Function not found: ${arn}`), {
+    name: 'ResourceNotFoundException',
+    $metadata: { httpStatusCode: 404 },
+  });
+};
+
+/**
+ * A failed invocation: a function error keeps its error type and the runtime's JSON cause; a Lambda
+ * service error (it has `$metadata`) is `Lambda.<Exception>` with the SDK 1.x cause AWS records
+ * (`Function not found: <arn> (Service: AWSLambda; Status Code: 404; Error Code:
+ * ResourceNotFoundException; Request ID: …; Proxy: null)`, `test_task_service_lambda` `test_no_such_function`).
+ */
 const lambdaError = (e: unknown): TaskFailure => {
   if (e instanceof TaskFailure) return e;
+  const service = e as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number; requestId?: string };
+  };
+  if (service?.$metadata && typeof service.name === 'string') {
+    const code = errorCode(service.name);
+    return new TaskFailure(
+      `Lambda.${exceptionName(code)}`,
+      `${service.message ?? code} (Service: AWSLambda; Status Code: ${service.$metadata.httpStatusCode ?? 400}; Error Code: ${code}; Request ID: ${service.$metadata.requestId ?? randomUUID()}; Proxy: null)`,
+    );
+  }
   const err = e as { name?: string; message?: string };
   const errorType = err?.name ?? 'Error';
   return new TaskFailure(

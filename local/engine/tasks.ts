@@ -29,6 +29,11 @@ export interface TaskContext {
   idempotencyKey: string;
   /** extends the task's HeartbeatSeconds deadline */
   heartbeat(): void;
+  /**
+   * Waits for `work` without holding the engine busy: with a virtual clock, time may advance (and the
+   * task's TimeoutSeconds fire) while the handler waits on something slow outside the engine.
+   */
+  idleWhile<T>(work: Promise<T>): Promise<T>;
 }
 
 /** Runs a Task state's resource. Throw (e.g. TaskFailure) to fail the task with an error name. */
@@ -254,6 +259,14 @@ const callHandler = async (c: Core, exec: Exec, frame: Frame, ph: TaskPhase, ac:
     },
     idempotencyKey: `${exec.meta.arn}#${frame.id}#${seq}`,
     heartbeat: heartbeater(c, exec, frame.id, seq),
+    idleWhile: async (work) => {
+      c.queue.taskFinished();
+      try {
+        return await work;
+      } finally {
+        c.queue.taskStarted();
+      }
+    },
   };
   let result: unknown;
   try {
@@ -415,7 +428,9 @@ export const onTaskTimeout = async (
     if (child && child.meta.status === 'RUNNING')
       c.schedule(() => c.stopNow(child, 'States.Timeout', 'Parent task timed out'));
   }
-  await c.stateError(tx, frame, new StatesError(error));
+  const e = new StatesError(error);
+  if (error === ERR.Timeout) e.catchCause = '';
+  await c.stateError(tx, frame, e);
   await c.drive(tx, frame);
   c.commit(tx);
 };

@@ -705,6 +705,7 @@ const ctx = (over: Partial<TaskContext> = {}): TaskContext => ({
   signal: new AbortController().signal,
   idempotencyKey: 'k',
   heartbeat: () => {},
+  idleWhile: (work) => work,
   ...over,
 });
 

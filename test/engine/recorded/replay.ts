@@ -23,6 +23,8 @@ import dynalite from 'dynalite';
 import {
   awsSdkRoutes,
   createTaskRouter,
+  lambdaFunctionNotFound,
+  type TaskContext,
   TaskFailure,
   type TaskRoutes,
   VirtualClock,
@@ -38,7 +40,9 @@ export type FakeLambda =
   | { throw: { name: string; message: string } }
   /** the function's error as Lambda reports it: error type and the runtime's JSON cause, verbatim */
   | { fail: { error: string; cause: string } }
-  | { sequence: FakeLambda[] };
+  | { sequence: FakeLambda[] }
+  /** never answers (until the task is aborted): the function outlives the task's TimeoutSeconds */
+  | { hang: true };
 
 export interface RecordedCase {
   /** test name, with its parameter and execution index when the test runs several */
@@ -122,8 +126,12 @@ export interface Outcome {
   events: string[];
 }
 
-const answer = (l: FakeLambda, payload: unknown, call: number): unknown => {
-  if ('sequence' in l) return answer(l.sequence[Math.min(call, l.sequence.length - 1)]!, payload, 0);
+const answer = (l: FakeLambda, payload: unknown, call: number, ctx: TaskContext): unknown => {
+  if ('sequence' in l) return answer(l.sequence[Math.min(call, l.sequence.length - 1)]!, payload, 0, ctx);
+  if ('hang' in l)
+    return ctx.idleWhile(
+      new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+    );
   if ('echo' in l) return payload;
   if ('throw' in l) throw Object.assign(new Error(l.throw.message), { name: l.throw.name });
   if ('fail' in l) throw new TaskFailure(l.fail.error, l.fail.cause);
@@ -267,13 +275,14 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
     clock,
     handler: createTaskRouter({
       ...services,
-      invokeLambda: async (name, payload) => {
+      invokeLambda: async (name, payload, ctx) => {
         const short = name.split(':').pop()!;
         const l = c.lambdas?.[short];
-        if (!l) throw new Error(`no fake lambda ${name}`);
+        // a function the case does not define does not exist, as the Lambda service answers
+        if (!l) throw lambdaFunctionNotFound(name, 'us-east-1', '123456789012');
         const n = calls[short] ?? 0;
         calls[short] = n + 1;
-        return answer(l, payload, n);
+        return answer(l, payload, n, ctx);
       },
     }),
   });
