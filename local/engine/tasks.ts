@@ -3,7 +3,7 @@
  * handler once the schedule is durable, callbacks (`.waitForTaskToken`, SendTask*), heartbeats and
  * timeouts, and `states:startExecution[.sync[:2]]` child executions, which the engine runs itself.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as api from './api.ts';
 import type { Core, Exec, Tx } from './core.ts';
 import { TERMINAL } from './core.ts';
@@ -516,11 +516,12 @@ const startChildTask = async (c: Core, parent: Exec, frameId: string, seq: numbe
       child = c.startNow(c.getMachine(smArn), name, input, parentRef).exec;
     }
   } catch (e) {
+    // the SDK 1.x exception and its cause suffix, as AWS records them (`test_start_execution_no_such_arn`)
     const err =
       e instanceof ApiError
         ? new StatesError(
             `StepFunctions.${e.code.endsWith('Exception') ? e.code : `${e.code}Exception`}`,
-            e.message,
+            `${e.message} (Service: AWSStepFunctions; Status Code: ${e.status}; Error Code: ${e.code}; Request ID: ${randomUUID()}; Proxy: null)`,
           )
         : toStatesError(e);
     await onTaskFailed(c, parent, frameId, seq, err);

@@ -288,6 +288,8 @@ export const replay = async (c: Loaded): Promise<Outcome> => {
   });
   try {
     const sm = await h.machine(c.def, c.machineName ?? `recorded_${n}`);
+    names.StateMachineName = sm.split(':').pop()!;
+    names.StateMachineArn = sm;
     const { executionArn } = await h.engine.startExecution({
       stateMachineArn: sm,
       input: JSON.stringify(expand(c.input ?? {}, names)),
