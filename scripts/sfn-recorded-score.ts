@@ -3,7 +3,14 @@
  * output, error and cause; (b) same history event types; (c) (a) without the cause's wording.
  * Usage: npx tsx scripts/sfn-recorded-score.ts [--diffs]
  */
-import { formatSummary, loadCases, replay, score, summarise } from '../test/engine/recorded/replay.ts';
+import {
+  closeServices,
+  formatSummary,
+  loadCases,
+  replay,
+  score,
+  summarise,
+} from '../test/engine/recorded/replay.ts';
 
 const rows = [];
 for (const c of loadCases()) {
@@ -12,4 +19,5 @@ for (const c of loadCases()) {
   if (process.argv.includes('--diffs') && s.diffs.length)
     console.log(`✗ ${c.class} ${c.source}\n    ${s.diffs.join('\n    ')}`);
 }
+await closeServices();
 console.log(formatSummary(summarise(rows)));

@@ -17,6 +17,12 @@ export class StatesError extends Error {
    * and is not terminal (AWS-recorded: `States.ALL` catches it).
    */
   terminal = false;
+  /**
+   * The `Cause` a catcher sees when the error has no cause: a task's States.Timeout is caught as
+   * `{"Error": "States.Timeout", "Cause": ""}` while the execution's failure has no cause
+   * (`test_task_service_lambda` `test_invoke_timeout`).
+   */
+  catchCause?: string;
   constructor(error: string | undefined, cause?: string, location?: string) {
     super(`${error ?? ''}: ${cause ?? ''}`);
     this.name = 'StatesError';
@@ -52,7 +58,11 @@ export class StatesError extends Error {
   output(): { Error?: string; Cause?: string } {
     return {
       ...(this.noError ? {} : { Error: this.error }),
-      ...(this.cause !== undefined ? { Cause: this.cause } : {}),
+      ...(this.cause !== undefined
+        ? { Cause: this.cause }
+        : this.catchCause !== undefined
+          ? { Cause: this.catchCause }
+          : {}),
     };
   }
 

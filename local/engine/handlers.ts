@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { TaskContext, TaskHandler } from './engine.ts';
 import { TaskFailure } from './errors.ts';
@@ -196,8 +196,79 @@ const sdkMetadata = (kind: 'dynamodb' | 'sqs', body: unknown): JsonObject => {
   };
 };
 
+/**
+ * The response metadata of an optimized `lambda:invoke` result, with the headers Lambda's Invoke
+ * answers (recorded: `test_context_object` `test_result_selector`). The request id is a UUID derived
+ * from the task's idempotency key, so a task re-run after a crash reports the same one.
+ */
+const lambdaMetadata = (body: unknown, key: string): JsonObject => {
+  const h = createHash('sha256').update(key).digest('hex');
+  const requestId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  const trace = `Root=1-${h.slice(32, 40)}-${h.slice(40, 64)};Parent=${h.slice(0, 16)};Sampled=0`;
+  const length = String(Buffer.byteLength(JSON.stringify(body)));
+  const date = new Date().toUTCString();
+  return {
+    SdkHttpMetadata: {
+      AllHttpHeaders: {
+        'X-Amz-Executed-Version': ['$LATEST'],
+        'x-amzn-Remapped-Content-Length': ['0'],
+        Connection: ['keep-alive'],
+        'x-amzn-RequestId': [requestId],
+        'Content-Length': [length],
+        Date: [date],
+        'X-Amzn-Trace-Id': [trace],
+        'Content-Type': ['application/json'],
+      },
+      HttpHeaders: {
+        Connection: 'keep-alive',
+        'Content-Length': length,
+        'Content-Type': 'application/json',
+        Date: date,
+        'X-Amz-Executed-Version': '$LATEST',
+        'x-amzn-Remapped-Content-Length': '0',
+        'x-amzn-RequestId': requestId,
+        'X-Amzn-Trace-Id': trace,
+      },
+      HttpStatusCode: 200,
+    },
+    SdkResponseMetadata: { RequestId: requestId },
+  };
+};
+
+/**
+ * The Lambda service's own refusal (no such function, throttling), as the invoker throws it: an
+ * error named by its code with the HTTP status in `$metadata`, like the SDK's service exceptions.
+ */
+export const lambdaFunctionNotFound = (nameOrArn: string, region: string, account: string): Error => {
+  const arn = nameOrArn.startsWith('arn:')
+    ? nameOrArn
+    : `arn:aws:lambda:${region}:${account}:function:${nameOrArn}`;
+  return Object.assign(new Error(`Function not found: ${arn}`), {
+    name: 'ResourceNotFoundException',
+    $metadata: { httpStatusCode: 404 },
+  });
+};
+
+/**
+ * A failed invocation: a function error keeps its error type and the runtime's JSON cause; a Lambda
+ * service error (it has `$metadata`) is `Lambda.<Exception>` with the SDK 1.x cause AWS records
+ * (`Function not found: <arn> (Service: AWSLambda; Status Code: 404; Error Code:
+ * ResourceNotFoundException; Request ID: …; Proxy: null)`, `test_task_service_lambda` `test_no_such_function`).
+ */
 const lambdaError = (e: unknown): TaskFailure => {
   if (e instanceof TaskFailure) return e;
+  const service = e as {
+    name?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number; requestId?: string };
+  };
+  if (service?.$metadata && typeof service.name === 'string') {
+    const code = errorCode(service.name);
+    return new TaskFailure(
+      `Lambda.${exceptionName(code)}`,
+      `${service.message ?? code} (Service: AWSLambda; Status Code: ${service.$metadata.httpStatusCode ?? 400}; Error Code: ${code}; Request ID: ${service.$metadata.requestId ?? randomUUID()}; Proxy: null)`,
+    );
+  }
   const err = e as { name?: string; message?: string };
   const errorType = err?.name ?? 'Error';
   return new TaskFailure(
@@ -212,6 +283,27 @@ const stripMetadata = (v: unknown): unknown => {
     return rest;
   }
   return v;
+};
+
+/**
+ * The optimized SQS integration sends each request to the host of its `QueueUrl` (SDK 1.x): a host
+ * that cannot resolve (a single label other than localhost) fails before any SQS answers, as
+ * `SQS.SdkClientException` with the SDK's wording (`test_send_message_no_such_queue`). Other unknown
+ * URLs reach the local SQS and fail as QueueDoesNotExist.
+ */
+const unreachableQueueHost = (url: unknown): void => {
+  if (typeof url !== 'string') return;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return;
+  }
+  if (host && !host.includes('.') && !host.includes(':') && host !== 'localhost')
+    throw new TaskFailure(
+      'SQS.SdkClientException',
+      `Unable to execute HTTP request: ${host}: Name or service not known`,
+    );
 };
 
 /**
@@ -273,14 +365,14 @@ export const createTaskRouter = (routes: TaskRoutes): TaskHandler => {
         return {
           ExecutedVersion: '$LATEST',
           Payload: result ?? null,
-          SdkHttpMetadata: { HttpHeaders: { 'Content-Type': 'application/json' }, HttpStatusCode: 200 },
-          SdkResponseMetadata: { RequestId: ctx.idempotencyKey },
+          ...lambdaMetadata(result ?? null, ctx.idempotencyKey),
           StatusCode: 200,
         };
       }
       const svc = Object.hasOwn(SERVICES, service) ? SERVICES[service] : undefined;
       const call = svc ? routes[svc.route] : undefined;
       if (svc && call) {
+        if (!sdk && svc.route === 'sqs') unreachableQueueHost(params.QueueUrl);
         const optimizedPutEvents = !sdk && service === 'events' && action === 'putEvents';
         if (optimizedPutEvents) params = withExecutionResources(params, ctx);
         let out: unknown;
@@ -308,9 +400,12 @@ export const createTaskRouter = (routes: TaskRoutes): TaskHandler => {
 const wireError = (code: string, message: string, status: number): Error =>
   Object.assign(new Error(message), { name: code, $metadata: { httpStatusCode: status } });
 
-/** Step Functions accepts JSON objects where the API wants a JSON string (`Detail`, `MessageBody`). */
+/**
+ * Step Functions accepts JSON objects where the API wants a JSON string (`Detail`, `MessageBody`).
+ * A null is no value (AWS: `MessageBody: null` fails with MissingParameter, `test_send_message_empty_body`).
+ */
 const jsonString = (v: unknown): unknown =>
-  v === undefined || typeof v === 'string' ? v : JSON.stringify(v);
+  v === undefined || v === null || typeof v === 'string' ? (v ?? undefined) : JSON.stringify(v);
 
 /**
  * Service calls through the AWS SDK against a local (or real) endpoint: DynamoDB and EventBridge

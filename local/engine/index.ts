@@ -4,7 +4,7 @@ export type { EngineOptions, TaskContext, TaskHandler } from './engine.ts';
 export { createEngine, Engine } from './engine.ts';
 export { ApiError, ERR, StatesError, TaskFailure } from './errors.ts';
 export type { ServiceCall, TaskRoutes } from './handlers.ts';
-export { awsSdkRoutes, createTaskRouter } from './handlers.ts';
+export { awsSdkRoutes, createTaskRouter, lambdaFunctionNotFound } from './handlers.ts';
 export { createSfnHttpHandler, startSfnServer } from './http.ts';
 export type { MockStep } from './mocks.ts';
 export { MockConfig } from './mocks.ts';

@@ -3,7 +3,7 @@
  * handler once the schedule is durable, callbacks (`.waitForTaskToken`, SendTask*), heartbeats and
  * timeouts, and `states:startExecution[.sync[:2]]` child executions, which the engine runs itself.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as api from './api.ts';
 import type { Core, Exec, Tx } from './core.ts';
 import { TERMINAL } from './core.ts';
@@ -29,6 +29,11 @@ export interface TaskContext {
   idempotencyKey: string;
   /** extends the task's HeartbeatSeconds deadline */
   heartbeat(): void;
+  /**
+   * Waits for `work` without holding the engine busy: with a virtual clock, time may advance (and the
+   * task's TimeoutSeconds fire) while the handler waits on something slow outside the engine.
+   */
+  idleWhile<T>(work: Promise<T>): Promise<T>;
 }
 
 /** Runs a Task state's resource. Throw (e.g. TaskFailure) to fail the task with an error name. */
@@ -254,6 +259,14 @@ const callHandler = async (c: Core, exec: Exec, frame: Frame, ph: TaskPhase, ac:
     },
     idempotencyKey: `${exec.meta.arn}#${frame.id}#${seq}`,
     heartbeat: heartbeater(c, exec, frame.id, seq),
+    idleWhile: async (work) => {
+      c.queue.taskFinished();
+      try {
+        return await work;
+      } finally {
+        c.queue.taskStarted();
+      }
+    },
   };
   let result: unknown;
   try {
@@ -415,7 +428,9 @@ export const onTaskTimeout = async (
     if (child && child.meta.status === 'RUNNING')
       c.schedule(() => c.stopNow(child, 'States.Timeout', 'Parent task timed out'));
   }
-  await c.stateError(tx, frame, new StatesError(error));
+  const e = new StatesError(error);
+  if (error === ERR.Timeout) e.catchCause = '';
+  await c.stateError(tx, frame, e);
   await c.drive(tx, frame);
   c.commit(tx);
 };
@@ -501,11 +516,12 @@ const startChildTask = async (c: Core, parent: Exec, frameId: string, seq: numbe
       child = c.startNow(c.getMachine(smArn), name, input, parentRef).exec;
     }
   } catch (e) {
+    // the SDK 1.x exception and its cause suffix, as AWS records them (`test_start_execution_no_such_arn`)
     const err =
       e instanceof ApiError
         ? new StatesError(
             `StepFunctions.${e.code.endsWith('Exception') ? e.code : `${e.code}Exception`}`,
-            e.message,
+            `${e.message} (Service: AWSStepFunctions; Status Code: ${e.status}; Error Code: ${e.code}; Request ID: ${randomUUID()}; Proxy: null)`,
           )
         : toStatesError(e);
     await onTaskFailed(c, parent, frameId, seq, err);

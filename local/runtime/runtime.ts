@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { awsSdkRoutes } from '../engine/handlers.ts';
+import { awsSdkRoutes, lambdaFunctionNotFound } from '../engine/handlers.ts';
 import {
   createEngine,
   createSfnHttpHandler,
@@ -440,11 +440,13 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
     cleanups.push(async () => {
       await Promise.all([...new Set(functions.values())].map((f) => f.close()));
     });
+    const findFunction = (nameOrArn: string): LocalFunction | undefined =>
+      functions.get(nameOrArn) ??
+      functions.get(nameOrArn.replace(/:(\$LATEST|\d+)$/, '')) ??
+      functions.get(nameOrArn.split(':').at(-1)!);
+    const hasFunction = (nameOrArn: string) => findFunction(nameOrArn) !== undefined;
     const functionFor = (nameOrArn: string): LocalFunction => {
-      const fn =
-        functions.get(nameOrArn) ??
-        functions.get(nameOrArn.replace(/:(\$LATEST|\d+)$/, '')) ??
-        functions.get(nameOrArn.split(':').at(-1)!);
+      const fn = findFunction(nameOrArn);
       if (!fn) throw new Error(`function ${nameOrArn} is not in the app`);
       return fn;
     };
@@ -490,6 +492,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       taskHandler: createTaskRouter({
         ...sdk,
         invokeLambda: async (name, payload) => {
+          if (!hasFunction(name)) throw lambdaFunctionNotFound(name, LOCAL_REGION, LOCAL_ACCOUNT);
           const result = await invoke(name, payload);
           if (result.ok) return result.result;
           throw Object.assign(new Error(result.error.errorMessage), { name: result.error.errorType });

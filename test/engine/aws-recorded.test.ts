@@ -5,12 +5,13 @@
  * scores it is known to miss (`differs`, with the reason) — and then it must still miss them, so the
  * list stays true. `npx tsx scripts/sfn-recorded-score.ts` prints the scores by class.
  */
-import { describe, expect, it } from 'vitest';
-import { loadCases, replay, score } from './recorded/replay.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeServices, loadCases, replay, score } from './recorded/replay.ts';
 
 const cases = loadCases();
 
 describe('AWS-recorded executions', () => {
+  afterAll(closeServices);
   it('has cases from every class', () => {
     expect(cases.length).toBeGreaterThan(50);
   });

@@ -674,7 +674,7 @@ describe('EventBridge and SQS routes against a stub endpoint', () => {
             Type: 'Task',
             Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
             Parameters: {
-              QueueUrl: 'https://sqs/approvals',
+              QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/approvals',
               MessageBody: { 'token.$': '$$.Task.Token', 'id.$': '$.id' },
             },
             End: true,
@@ -705,6 +705,7 @@ const ctx = (over: Partial<TaskContext> = {}): TaskContext => ({
   signal: new AbortController().signal,
   idempotencyKey: 'k',
   heartbeat: () => {},
+  idleWhile: (work) => work,
   ...over,
 });
 
