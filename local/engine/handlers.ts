@@ -141,11 +141,11 @@ const serviceError = (svc: ServiceInfo, e: unknown, sdk: boolean): TaskFailure =
  * The response metadata the AWS SDK for Java 1.x adds to the results of the optimized DynamoDB and
  * SQS integrations (`SdkHttpMetadata`, `SdkResponseMetadata`), shaped as AWS returns them.
  */
-const sdkMetadata = (kind: 'dynamodb' | 'sqs', body: unknown): JsonObject => {
+const sdkMetadata = (kind: 'dynamodb' | 'sqs', body: unknown, nowMs: number): JsonObject => {
   const requestId = randomUUID();
   const text = JSON.stringify(body);
   const length = String(Buffer.byteLength(text));
-  const date = new Date().toUTCString();
+  const date = new Date(nowMs).toUTCString();
   const type = 'application/x-amz-json-1.0';
   if (kind === 'sqs') {
     return {
@@ -201,12 +201,12 @@ const sdkMetadata = (kind: 'dynamodb' | 'sqs', body: unknown): JsonObject => {
  * answers (recorded: `test_context_object` `test_result_selector`). The request id is a UUID derived
  * from the task's idempotency key, so a task re-run after a crash reports the same one.
  */
-const lambdaMetadata = (body: unknown, key: string): JsonObject => {
+const lambdaMetadata = (body: unknown, key: string, nowMs: number): JsonObject => {
   const h = createHash('sha256').update(key).digest('hex');
   const requestId = `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
   const trace = `Root=1-${h.slice(32, 40)}-${h.slice(40, 64)};Parent=${h.slice(0, 16)};Sampled=0`;
   const length = String(Buffer.byteLength(JSON.stringify(body)));
-  const date = new Date().toUTCString();
+  const date = new Date(nowMs).toUTCString();
   return {
     SdkHttpMetadata: {
       AllHttpHeaders: {
@@ -365,7 +365,7 @@ export const createTaskRouter = (routes: TaskRoutes): TaskHandler => {
         return {
           ExecutedVersion: '$LATEST',
           Payload: result ?? null,
-          ...lambdaMetadata(result ?? null, ctx.idempotencyKey),
+          ...lambdaMetadata(result ?? null, ctx.idempotencyKey, ctx.now()),
           StatusCode: 200,
         };
       }
@@ -382,7 +382,7 @@ export const createTaskRouter = (routes: TaskRoutes): TaskHandler => {
           throw serviceError(svc, e, sdk);
         }
         if (!sdk && svc.metadata && isObject(out as Json)) {
-          out = { ...(out as JsonObject), ...sdkMetadata(svc.metadata, out) };
+          out = { ...(out as JsonObject), ...sdkMetadata(svc.metadata, out, ctx.now()) };
         }
         if (optimizedPutEvents && isObject(out as Json) && Number((out as JsonObject).FailedEntryCount) > 0) {
           // AWS: a non-zero FailedEntryCount fails the optimized PutEvents task

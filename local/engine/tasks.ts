@@ -34,6 +34,8 @@ export interface TaskContext {
    * task's TimeoutSeconds fire) while the handler waits on something slow outside the engine.
    */
   idleWhile<T>(work: Promise<T>): Promise<T>;
+  /** The engine's clock (virtual in tests and `storeflow dev --clock virtual`), epoch ms. */
+  now(): number;
 }
 
 /** Runs a Task state's resource. Throw (e.g. TaskFailure) to fail the task with an error name. */
@@ -259,6 +261,7 @@ const callHandler = async (c: Core, exec: Exec, frame: Frame, ph: TaskPhase, ac:
     },
     idempotencyKey: `${exec.meta.arn}#${frame.id}#${seq}`,
     heartbeat: heartbeater(c, exec, frame.id, seq),
+    now: () => c.clock.now(),
     idleWhile: async (work) => {
       c.queue.taskFinished();
       try {

@@ -706,6 +706,7 @@ const ctx = (over: Partial<TaskContext> = {}): TaskContext => ({
   idempotencyKey: 'k',
   heartbeat: () => {},
   idleWhile: (work) => work,
+  now: () => Date.parse('2026-01-01T00:00:00Z'),
   ...over,
 });
 
