@@ -1,6 +1,7 @@
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
@@ -38,6 +39,20 @@ const toCampaign = (item: Item) => strip(item) as unknown as Campaign;
 const toExperiment = (item: Item) => {
   const { taskToken: _t, ...rest } = strip(item);
   return rest as unknown as Experiment;
+};
+
+/**
+ * The largest live index written (decision 48): past it (hundreds of live campaigns, or a few
+ * listing thousands of SKUs) the index says so and the quote queries the live partition instead,
+ * well before DynamoDB's 400 KB item size.
+ */
+export const LIVE_INDEX_MAX_BYTES = 256 * 1024;
+/** Rebuilds that lost the race to another one before this one gives up (each retry re-reads). */
+const LIVE_INDEX_ATTEMPTS = 20;
+
+const LIVE_PROJECTION = {
+  ProjectionExpression: LIVE_TERMS.map((_, i) => `#t${i}`).join(', '),
+  ExpressionAttributeNames: Object.fromEntries(LIVE_TERMS.map((name, i) => [`#t${i}`, name])),
 };
 
 /** Where a campaign is live for the quote: the pilot's statuses and ROLLED_OUT. */
@@ -126,6 +141,45 @@ export class DynamoCampaignStore extends TableStore implements CampaignStore {
     } else {
       await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: key }));
     }
+    await this.rebuildLiveIndex();
+  }
+
+  /**
+   * The live index (decision 48): every live campaign's terms in one item, so the quote reads them
+   * with its prices in one BatchGetItem instead of a Query beside it. Rebuilt from the live
+   * partition after each change to it, optimistically: read the index's version, query the
+   * partition, write the index only if the version is still the one read (else start again). The
+   * rebuild that writes last queried after every change that came before it, so the index never
+   * misses a change for good; a quote between a change and its rebuild sees the set before it.
+   */
+  async rebuildLiveIndex(): Promise<void> {
+    const key = keys.liveIndex();
+    for (let attempt = 0; attempt < LIVE_INDEX_ATTEMPTS; attempt++) {
+      const current = await this.item(key);
+      const version = typeof current?.version === 'number' ? current.version : 0;
+      const terms = await this.queryLiveTerms(true);
+      const bytes = Buffer.byteLength(JSON.stringify(terms));
+      const written = await this.conditional(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...key,
+            entity: 'LiveIndex',
+            version: version + 1,
+            campaigns: terms.length,
+            ...(bytes <= LIVE_INDEX_MAX_BYTES ? { liveSet: terms } : { overflow: true }),
+          },
+          ConditionExpression: current ? '#v = :v' : 'attribute_not_exists(pk)',
+          ...(current
+            ? { ExpressionAttributeNames: { '#v': 'version' }, ExpressionAttributeValues: { ':v': version } }
+            : {}),
+        }),
+      );
+      if (written !== null) return;
+    }
+    throw new Error(
+      `the live campaign index lost ${LIVE_INDEX_ATTEMPTS} rebuilds in a row to others; the next change rebuilds it`,
+    );
   }
 
   async liveCampaigns(): Promise<Campaign[]> {
@@ -136,13 +190,33 @@ export class DynamoCampaignStore extends TableStore implements CampaignStore {
     return items.map(toCampaign);
   }
 
+  /**
+   * What the quote reads of the live campaigns: the live index (one GetItem, eventually consistent
+   * as the Query it replaces was, which the quote's coalescer merges into the batch with its
+   * prices); the live partition only when there is no index yet (a table from before it) or the
+   * index overflowed.
+   */
   async liveTerms(): Promise<LiveCampaign[]> {
-    // Only the terms: a campaign on categories may lock thousands of SKUs, and every quote reads this.
+    const { Item: index } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.liveIndex(),
+        ProjectionExpression: '#l, #o',
+        ExpressionAttributeNames: { '#l': 'liveSet', '#o': 'overflow' },
+      }),
+    );
+    if (index && index.overflow !== true && Array.isArray(index.liveSet))
+      return index.liveSet as LiveCampaign[];
+    return this.queryLiveTerms(false);
+  }
+
+  /** The live partition, only the terms: a campaign on categories may lock thousands of SKUs. */
+  private async queryLiveTerms(consistent: boolean): Promise<LiveCampaign[]> {
     const items = await this.items({
       KeyConditionExpression: 'pk = :p',
       ExpressionAttributeValues: { ':p': keys.liveCampaign('').pk },
-      ProjectionExpression: LIVE_TERMS.map((_, i) => `#t${i}`).join(', '),
-      ExpressionAttributeNames: Object.fromEntries(LIVE_TERMS.map((name, i) => [`#t${i}`, name])),
+      ...LIVE_PROJECTION,
+      ConsistentRead: consistent,
     });
     return items as unknown as LiveCampaign[];
   }

@@ -248,6 +248,8 @@ export const keys = {
     skPrefix: 'CAMPAIGN_RESERVE#',
   }),
   liveCampaign: (campaignId: string) => ({ pk: 'CAMPAIGNS#LIVE', sk: campaignId }),
+  /** The live campaigns' terms in one item, rebuilt from the partition above (decision 48). */
+  liveIndex: () => ({ pk: 'CAMPAIGNS#LIVE_INDEX', sk: 'INDEX' }),
   experiment: (experimentId: string) => ({
     pk: `${KEY_PREFIX.experiment}#${experimentId}`,
     sk: 'EXPERIMENT',

@@ -1,9 +1,9 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { counterEntry, countOnce, SETTLED_TTL_MS, settle } from '#adapters/dynamodb/budget-counter';
 import { DynamoBudgetReleases } from '#adapters/dynamodb/budget-releases';
 import { DynamoCampaignBudget } from '#adapters/dynamodb/campaign-budget';
-import { DynamoCampaignStore } from '#adapters/dynamodb/campaign-store';
+import { DynamoCampaignStore, LIVE_INDEX_MAX_BYTES } from '#adapters/dynamodb/campaign-store';
 import { keys } from '#adapters/dynamodb/schema';
 import { budgetRelease, budgetReleases } from '#domain/campaigns/budget';
 import { type Campaign, parseCampaign, pilotEndOf } from '#domain/campaigns/campaign';
@@ -299,5 +299,67 @@ describe('campaign transitions and identities', () => {
     expect(await store.link('U-1', 'anon-1', AT)).toBe('anon-1');
     expect(await store.link('U-1', 'anon-2', AT)).toBe('anon-1');
     expect(await store.linkedSubject('U-1')).toBe('anon-1');
+  });
+});
+
+describe('the live index the quote reads (decision 48)', () => {
+  const index = async () =>
+    (await dynamo.doc.send(new GetCommand({ TableName: dynamo.tableName, Key: keys.liveIndex() }))).Item;
+  const live = (c: Campaign): Campaign => ({ ...c, status: 'PILOT' });
+  const ids = (terms: readonly { campaignId: string }[]) => terms.map((t) => t.campaignId).sort();
+
+  it('holds what the live partition holds after concurrent changes, and the quote reads it', async () => {
+    const many = Array.from({ length: 10 }, (_, i) =>
+      live(campaign(`IDX-${String(i).padStart(2, '0')}`, 5_000)),
+    );
+    await Promise.all(many.map((c) => store.syncLive(c)));
+    // Half end while the other half change again, all at once: rebuilds race and retry.
+    await Promise.all(
+      many.map((c, i) =>
+        store.syncLive(i % 2 === 0 ? { ...c, status: 'ROLLED_BACK' } : { ...c, status: 'ROLLED_OUT' }),
+      ),
+    );
+    const partition = ids(await store.liveCampaigns()).filter((id) => id.startsWith('IDX-'));
+    expect(partition).toEqual(many.filter((_, i) => i % 2 === 1).map((c) => c.campaignId));
+    const item = await index();
+    expect(ids(item!.liveSet as { campaignId: string }[]).filter((id) => id.startsWith('IDX-'))).toEqual(
+      partition,
+    );
+    expect(item!.overflow).toBeUndefined();
+    const terms = (await store.liveTerms()).filter((t) => t.campaignId.startsWith('IDX-'));
+    expect(ids(terms)).toEqual(partition);
+    expect(terms.every((t) => t.status === 'ROLLED_OUT')).toBe(true);
+    // Only the terms, as from the partition: not the history, the run or the locks.
+    expect(Object.keys(terms[0]!).sort()).toEqual(
+      ['budget', 'campaignId', 'categories', 'name', 'pilot', 'skus', 'status', 'tiers'].sort(),
+    );
+    for (const c of many) await store.syncLive({ ...c, status: 'ENDED' });
+    expect(ids(await store.liveTerms()).filter((id) => id.startsWith('IDX-'))).toEqual([]);
+  });
+
+  it('answers from the live partition when there is no index yet (a table from before it)', async () => {
+    await store.syncLive(live(campaign('IDX-OLD', null)));
+    await dynamo.doc.send(new DeleteCommand({ TableName: dynamo.tableName, Key: keys.liveIndex() }));
+    expect(await index()).toBeUndefined();
+    expect(ids(await store.liveTerms())).toContain('IDX-OLD');
+    // The next change writes the index again.
+    await store.syncLive({ ...live(campaign('IDX-OLD', null)), status: 'ENDED' });
+    expect(await index()).toBeDefined();
+    expect(ids(await store.liveTerms())).not.toContain('IDX-OLD');
+  });
+
+  it('says it overflowed past its size, and the quote then queries the partition', async () => {
+    const skus = Array.from({ length: 9_000 }, (_, i) => `SKU-${String(i).padStart(25, '0')}`);
+    expect(Buffer.byteLength(JSON.stringify(skus))).toBeGreaterThan(LIVE_INDEX_MAX_BYTES);
+    const big = { ...live(campaign('IDX-BIG', null)), skus };
+    await store.syncLive(big);
+    const item = await index();
+    expect(item).toMatchObject({ overflow: true });
+    expect(item!.liveSet).toBeUndefined();
+    const found = (await store.liveTerms()).find((t) => t.campaignId === 'IDX-BIG');
+    expect(found?.skus).toHaveLength(9_000);
+    await store.syncLive({ ...big, status: 'ENDED' });
+    expect((await index())!.overflow).toBeUndefined();
+    expect(ids(await store.liveTerms())).not.toContain('IDX-BIG');
   });
 });
