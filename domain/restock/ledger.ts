@@ -3,6 +3,9 @@ import { localDate } from '../shared/calendar.ts';
 import type { VersionedPolicy } from './policy.ts';
 import type { OrderSale, RestockStore } from './store.ts';
 
+/** Projections of one order in a row, each superseded by a newer version, before giving up. */
+const MAX_PROJECTIONS = 10;
+
 /**
  * The sales ledger (issue #11): each paid order's lines count as units sold on the day paid (store
  * time zone); a refund takes its lines back, a cancellation the whole order. Every order is one
@@ -31,11 +34,21 @@ export function salesLedger(deps: {
   }
 
   async function project(sale: OrderSale): Promise<{ skus: number }> {
-    // Until the order is paid there is no day to count on (a refund or cancellation came first).
-    if (!sale.day) return { skus: 0 };
-    const net = netUnits(sale);
-    await deps.store.projectSale(sale, net);
-    return { skus: Object.keys(net).length };
+    let current = sale;
+    for (let round = 0; round < MAX_PROJECTIONS; round++) {
+      // Until the order is paid there is no day to count on (a refund or cancellation came first).
+      if (!current.day) return { skus: 0 };
+      const net = netUnits(current);
+      if ((await deps.store.projectSale(current, net)) === 'written')
+        return { skus: Object.keys(net).length };
+      // A newer version of the order was recorded meanwhile: project it (the newest stays).
+      const newer = await deps.store.getOrderSale(current.orderId);
+      if (!newer) return { skus: Object.keys(net).length };
+      current = newer;
+    }
+    throw new Error(
+      `order ${sale.orderId} changed ${MAX_PROJECTIONS} times while its units were projected; the event is retried`,
+    );
   }
 
   return {

@@ -68,6 +68,9 @@ export interface OrderSale {
 
 export type { Page };
 
+/** What a projection of an order's units left behind (see `projectSale`). */
+export type ProjectionResult = 'written' | 'superseded';
+
 export interface RestockStore {
   // --- policy ---
   getPolicy(): Promise<VersionedPolicy | null>;
@@ -145,8 +148,12 @@ export interface RestockStore {
     lines: Readonly<Record<string, number>>,
   ): Promise<OrderSale>;
   recordCancellation(orderId: string): Promise<OrderSale>;
-  /** Writes an order's net units per SKU on its day, unless a newer version of the order is written. */
-  projectSale(sale: OrderSale, units: Readonly<Record<string, number>>): Promise<void>;
+  /**
+   * Writes an order's net units per SKU on its day. `written`: nothing newer is left overwritten.
+   * `superseded`: a newer version of the order exists and these writes may have landed over its
+   * projection; the caller projects the newer version again.
+   */
+  projectSale(sale: OrderSale, units: Readonly<Record<string, number>>): Promise<ProjectionResult>;
   /** Net units sold of a SKU on the store days [from, to]. */
   unitsSold(sku: string, from: string, to: string): Promise<number>;
   saveRanking(ranking: Ranking): Promise<void>;

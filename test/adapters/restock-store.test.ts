@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { catalogBucket, DynamoRestockStore } from '#adapters/dynamodb/restock-store';
+import { catalogBucket, DynamoRestockStore, PROJECT_CONDITIONAL_MAX } from '#adapters/dynamodb/restock-store';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
 import { purchaseOrderApproval } from '#domain/restock/approval';
 import { restockCheck } from '#domain/restock/check';
 import { salesLedger } from '#domain/restock/ledger';
 import { DEFAULT_POLICY, RESTOCK_POLICY_DEFAULTS } from '#domain/restock/policy';
+import type { OrderSale } from '#domain/restock/store';
 import { CATALOG_BUCKETS, restockSweep, SWEEP_CHECK_CONCURRENCY } from '#domain/restock/sweep';
 import { ManualClock } from '#domain/shared/clock';
 import { ConflictError, ValidationError } from '#domain/shared/errors';
@@ -118,6 +119,49 @@ describe('the sales ledger on DynamoDB', () => {
     expect(await store.unitsSold('LW', '2026-11-01', '2026-11-30')).toBe(0);
     await ledger().orderPaid(paid('L-3', [['LW', 4]]));
     expect(await store.unitsSold('LW', '2026-11-01', '2026-11-30')).toBe(3);
+  });
+
+  it('a big order is written in batches; an older version landing last is told, and the newest stays', async () => {
+    const skus = Array.from({ length: 3 * PROJECT_CONDITIONAL_MAX + 7 }, (_, i) => `BG-${i}`);
+    const lines = Object.fromEntries(skus.map((sku) => [sku, 2]));
+    const zeros = Object.fromEntries(skus.map((sku) => [sku, 0]));
+    const day = '2026-11-21';
+    const first = await store.recordSale('L-BIG', day, lines);
+    expect(await store.projectSale(first, lines)).toBe('written');
+    for (const sku of skus) expect(await store.unitsSold(sku, day, day)).toBe(2);
+    const cancelled = await store.recordCancellation('L-BIG');
+    expect(await store.projectSale(cancelled, zeros)).toBe('written');
+    // A slow consumer late with the older version: its batch lands over the newer projection, and
+    // the version read after it says so.
+    expect(await store.projectSale(first, lines)).toBe('superseded');
+    expect(await store.unitsSold('BG-3', day, day)).toBe(2);
+    expect(await store.projectSale(cancelled, zeros)).toBe('written');
+    for (const sku of skus) expect(await store.unitsSold(sku, day, day)).toBe(0);
+  });
+
+  it('the ledger projects the newest version again when a big order changed under its batch', async () => {
+    const skus = Array.from({ length: 2 * PROJECT_CONDITIONAL_MAX }, (_, i) => `BR-${i}`);
+    // The order is cancelled, and that projected, between the payment's record and its projection.
+    class Racing extends DynamoRestockStore {
+      raced = 0;
+      override async projectSale(sale: OrderSale, units: Readonly<Record<string, number>>) {
+        if (this.raced++ === 0) {
+          const cancelled = await store.recordCancellation(sale.orderId);
+          await store.projectSale(cancelled, Object.fromEntries(Object.keys(units).map((k) => [k, 0])));
+        }
+        return super.projectSale(sale, units);
+      }
+    }
+    const racing = new Racing(dynamo.doc, dynamo.tableName);
+    const projected = await salesLedger({ store: racing, policy: async () => DEFAULT_POLICY }).orderPaid(
+      paid(
+        'L-RACE',
+        skus.map((sku) => [sku, 3]),
+      ),
+    );
+    expect(projected).toEqual({ skus: skus.length });
+    expect(racing.raced).toBe(2); // the payment's projection, then the cancellation's again
+    for (const sku of skus) expect(await store.unitsSold(sku, '2026-11-20', '2026-11-20')).toBe(0);
   });
 
   it('an older version of an order never overwrites a newer one', async () => {

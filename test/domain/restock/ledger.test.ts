@@ -42,7 +42,7 @@ function memoryStore() {
         if (!before || before.version < sale.version)
           sold.set(key, { sku, day: sale.day as string, units: n, version: sale.version });
       }
-      return Promise.resolve();
+      return Promise.resolve('written' as const);
     },
   };
   return {
