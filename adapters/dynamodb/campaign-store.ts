@@ -155,7 +155,16 @@ export class DynamoCampaignStore extends TableStore implements CampaignStore {
   async rebuildLiveIndex(): Promise<void> {
     const key = keys.liveIndex();
     for (let attempt = 0; attempt < LIVE_INDEX_ATTEMPTS; attempt++) {
-      const current = await this.item(key);
+      // Only its version: the terms it holds (up to 256 KB) are rebuilt from the partition anyway.
+      const { Item: current } = await this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConsistentRead: true,
+          ProjectionExpression: '#v',
+          ExpressionAttributeNames: { '#v': 'version' },
+        }),
+      );
       const version = typeof current?.version === 'number' ? current.version : 0;
       const terms = await this.queryLiveTerms(true);
       const bytes = Buffer.byteLength(JSON.stringify(terms));
