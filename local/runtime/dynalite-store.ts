@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
+import { type DynaliteDb, type TxStore, transactWrites } from './dynalite-transactions.ts';
 import { cacheParses, type Parser } from './expression-cache.ts';
 
 /**
@@ -101,7 +102,7 @@ interface Validation {
 
 const require = createRequire(import.meta.url);
 const dynaliteDir = require.resolve('dynalite').replace(/index\.js$/, '');
-const db = require(`${dynaliteDir}db/index.js`) as { create(options: unknown): Store };
+const db = require(`${dynaliteDir}db/index.js`) as { create(options: unknown): Store } & DynaliteDb;
 const validations = require(`${dynaliteDir}validations/index.js`) as {
   checkTypes(data: unknown, types: unknown): unknown;
   checkValidations(data: unknown, types: unknown, custom: unknown, store: Store): void;
@@ -199,7 +200,11 @@ const reply = (status: number, data: unknown, contentType: string): DynamoRespon
   };
 };
 
-export function openDynaliteStore(options: { path?: string }): DynaliteStore {
+export function openDynaliteStore(options: {
+  path?: string;
+  /** The clock of transactions' idempotency window (tests advance it). */
+  now?: () => number;
+}): DynaliteStore {
   const store = db.create({
     ...(options.path ? { path: options.path } : {}),
     createTableMs: 0,
@@ -316,6 +321,22 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
     });
   };
 
+  const transactWriteItems = transactWrites(
+    {
+      store: store as unknown as TxStore,
+      db,
+      validate(op, data) {
+        const { validation } = operations.get(op)!;
+        const checked = validations.checkTypes(data, validation.types);
+        validations.checkValidations(checked, validation.types, validation.custom, store);
+        return checked as Record<string, unknown>;
+      },
+      action: (op) => operations.get(op)!.action as never,
+      io: io as never,
+    },
+    options.now,
+  );
+
   let closed: Promise<void> | undefined;
   return {
     stats,
@@ -333,6 +354,27 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
         }
       }
       const dot = target.indexOf('.');
+      if (
+        dot >= 0 &&
+        target.slice(dot + 1) === 'TransactWriteItems' &&
+        API_VERSIONS.has(target.slice(0, dot))
+      ) {
+        if (!data || typeof data !== 'object' || Array.isArray(data)) {
+          return fail(400, 'com.amazon.coral.service#SerializationException');
+        }
+        return transactWriteItems(data as Record<string, unknown>).then(
+          (result) =>
+            'ok' in result
+              ? reply(200, result.ok, type)
+              : reply(result.error.status, result.error.body, type),
+          (error: unknown) =>
+            reply(
+              500,
+              { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) },
+              type,
+            ),
+        );
+      }
       const op = operations.get(target.slice(dot + 1));
       if (dot < 0 || !API_VERSIONS.has(target.slice(0, dot)) || !op)
         return fail(400, 'com.amazon.coral.service#UnknownOperationException');
@@ -426,6 +468,8 @@ export function openDynaliteStore(options: { path?: string }): DynaliteStore {
 interface WriteUnit {
   readonly ops: WriteOp[];
   sealed: boolean;
+  /** A transaction's: its writes are seen by no read until it commits (none if it is discarded). */
+  readonly staged?: boolean;
 }
 
 function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; writeBatches: number }) {
@@ -460,6 +504,9 @@ function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; wr
     scheduled = true;
     setImmediate(flush);
   };
+  const publish = (ops: readonly WriteOp[]) => {
+    for (const op of ops) latest.set(op.key, { op, text: op.type === 'put' ? (op.value as string) : null });
+  };
   const write = (writes: WriteOp[], cb: Callback<void>) => {
     stats.writes += writes.length;
     // Encoded now, as level's put does: what is stored is the value at the time of the call.
@@ -467,13 +514,14 @@ function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; wr
       if (w.type !== 'put' || w.valueEncoding === 'utf8') return w;
       return { type: 'put', key: w.key, value: JSON.stringify(w.value), valueEncoding: 'utf8' };
     });
-    for (const op of ops) latest.set(op.key, { op, text: op.type === 'put' ? (op.value as string) : null });
     const unit = units.getStore();
     if (unit && !unit.sealed) {
       unit.ops.push(...ops);
+      if (!unit.staged) publish(ops);
       setImmediate(cb, null);
       return;
     }
+    publish(ops);
     queue.push({ ops, cb });
     schedule();
   };
@@ -506,16 +554,24 @@ function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; wr
   return {
     /** A unit for one API call. */
     unit: (): WriteUnit => ({ ops: [], sealed: false }),
+    /** A transaction's unit: its writes stay invisible until `commit`, and vanish on `discard`. */
+    stagedUnit: (): WriteUnit => ({ ops: [], sealed: false, staged: true }),
     /** Runs `fn` (an API call) in `unit`: its writes and those of its callbacks go to the unit. */
     run: (unit: WriteUnit, fn: () => void) => units.run(unit, fn),
     /** Applies the unit's writes as one batch (in order with every other write). */
     commit(unit: WriteUnit): Promise<void> {
       unit.sealed = true;
       if (unit.ops.length === 0) return Promise.resolve();
+      if (unit.staged) publish(unit.ops);
       return new Promise<void>((resolve, reject) => {
         queue.push({ ops: unit.ops, cb: (error) => (error ? reject(error) : resolve()) });
         schedule();
       });
+    },
+    /** Drops a staged unit's writes: nothing of it is seen or applied. */
+    discard(unit: WriteUnit): void {
+      unit.sealed = true;
+      unit.ops.length = 0;
     },
     /** Applies every queued write (before closing). */
     async flush() {

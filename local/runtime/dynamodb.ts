@@ -38,60 +38,67 @@ export function embeddedDynamoDb(dataDir: string): LocalDynamoDb & { readonly st
   const store = openDynaliteStore({ path });
   return {
     store,
-    handle: (req, res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let tooLarge = false;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_REQUEST_BYTES) tooLarge = true;
-        else chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (tooLarge) {
-          res.writeHead(413, { 'content-length': 0 });
-          res.end();
-          return;
-        }
-        const contentType = String(req.headers['content-type'] ?? '')
-          .split(';')[0]!
-          .trim();
-        const body =
-          chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-        if (body && contentType !== 'application/json' && contentType !== 'application/x-amz-json-1.0') {
-          res.writeHead(404, { 'content-length': 29 });
-          res.end('<UnknownOperationException/>\n');
-          return;
-        }
-        const auth = req.headers.authorization;
-        if (auth ? !auth.trim().startsWith('AWS4-') : !(req.url ?? '').includes('X-Amz-Algorithm=')) {
-          // as dynalite's server answers an unsigned request
-          const text = JSON.stringify({
-            __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
-            message: 'Request is missing Authentication Token',
-          });
-          res.writeHead(400, {
-            'content-type': 'application/x-amz-json-1.0',
-            'content-length': Buffer.byteLength(text),
-          });
-          res.end(text);
-          return;
-        }
-        store
-          .execute(String(req.headers['x-amz-target'] ?? ''), body, contentType)
-          .then((reply) => {
-            res.writeHead(reply.status, reply.headers);
-            res.end(reply.body);
-          })
-          .catch((error: Error) => {
-            if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-            res.end(JSON.stringify({ __type: 'InternalServerError', message: error.message }));
-          });
-      });
-    },
+    handle: storeHandler(store),
     ensureTables: (tables, endpoint) => ensureTables(tables, endpoint),
     description: `embedded (dynalite) in ${path}`,
     close: () => store.close(),
+  };
+}
+
+/**
+ * Serves DynamoDB JSON API requests (the body not yet read) from an embedded store, as dynalite's
+ * own server answers them; the runtime's port and the adapter tests' store both use it.
+ */
+export function storeHandler(store: DynaliteStore): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) {
+        res.writeHead(413, { 'content-length': 0 });
+        res.end();
+        return;
+      }
+      const contentType = String(req.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim();
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (body && contentType !== 'application/json' && contentType !== 'application/x-amz-json-1.0') {
+        res.writeHead(404, { 'content-length': 29 });
+        res.end('<UnknownOperationException/>\n');
+        return;
+      }
+      const auth = req.headers.authorization;
+      if (auth ? !auth.trim().startsWith('AWS4-') : !(req.url ?? '').includes('X-Amz-Algorithm=')) {
+        // as dynalite's server answers an unsigned request
+        const text = JSON.stringify({
+          __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
+          message: 'Request is missing Authentication Token',
+        });
+        res.writeHead(400, {
+          'content-type': 'application/x-amz-json-1.0',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+        return;
+      }
+      store
+        .execute(String(req.headers['x-amz-target'] ?? ''), body, contentType)
+        .then((reply) => {
+          res.writeHead(reply.status, reply.headers);
+          res.end(reply.body);
+        })
+        .catch((error: Error) => {
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+          res.end(JSON.stringify({ __type: 'InternalServerError', message: error.message }));
+        });
+    });
   };
 }
 

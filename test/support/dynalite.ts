@@ -1,10 +1,10 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-// dynalite ships no types.
-// @ts-expect-error -- untyped CommonJS module
-import dynalite from 'dynalite';
 import { tableSchema } from '#adapters/dynamodb/schema';
+import { openDynaliteStore } from '../../local/runtime/dynalite-store.ts';
+import { storeHandler } from '../../local/runtime/dynamodb.ts';
 
 export interface LocalDynamo {
   readonly endpoint: string;
@@ -16,11 +16,13 @@ export interface LocalDynamo {
 }
 
 /**
- * An in-memory DynamoDB-compatible server (dynalite) on a random loopback port with the single
- * table created from the same schema module the CDK stack uses.
+ * An in-memory DynamoDB-compatible server on a random loopback port (the local runtime's embedded
+ * store: dynalite with the runtime's additions, transactions among them) with the single table
+ * created from the same schema module the CDK stack uses.
  */
 export async function startLocalDynamo(tableName = 'storeflow-test'): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const store = openDynaliteStore({});
+  const server = createServer(storeHandler(store));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
@@ -74,6 +76,7 @@ export async function startLocalDynamo(tableName = 'storeflow-test'): Promise<Lo
     async stop() {
       client.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
     },
   };
 }
