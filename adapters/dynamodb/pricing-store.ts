@@ -1,10 +1,13 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  TransactWriteCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { PricingRules, VersionedPricingRules } from '#domain/pricing/pricing-rules';
 import { FACTS_REFRESH_MS, PRICING_BUCKETS } from '#domain/repricing/limits';
@@ -16,6 +19,8 @@ import type {
   PricingStore,
   RecordedHistory,
   RunChangeGuard,
+  RunWrite,
+  RunWriteOutcome,
   SaveResult,
   SettingsPoint,
   SkuFacts,
@@ -56,6 +61,18 @@ const HISTORY_NAMES = {
   '#n': 'units',
 };
 const HISTORY_PROJECTION = Object.keys(HISTORY_NAMES).join(', ');
+
+/** DynamoDB's most actions in one TransactWriteItems. */
+export const TRANSACT_MAX_ITEMS = 100;
+/** Transactions cancelled by conflicts alone (no condition failed) before the step gives up and retries. */
+const TRANSACT_CONFLICT_ROUNDS = 5;
+
+/** A run's conditional update of one SKU (a single call, or an action of a transaction). */
+type RunUpdate = UpdateCommandInput & { UpdateExpression: string; ConditionExpression: string };
+
+/** A write's outcome when the store took it as asked. */
+const applied = (write: RunWrite): RunWriteOutcome =>
+  write.kind === 'change' ? 'applied' : { kept: write.facts };
 
 /** A what-if job and its result are kept a week after the job started (TTL). */
 export const WHAT_IF_JOB_RETENTION_S = 7 * 86_400;
@@ -173,33 +190,113 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
     expectedVersion: number,
     guard: RunChangeGuard = {},
   ): Promise<'applied' | 'stale' | 'done'> {
-    const keep = guard.factsKept ? null : (guard.keepFacts ?? null);
-    const applied = await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.skuPricing(change.sku),
-        UpdateExpression: `SET price = :price, version = :next, lastRun = :run, lastRunAt = :at, lastChange = :change${keep ? ', factsSeen = :f' : ''}`,
-        // One change per run and SKU: from the version decided on, by no run at or after this one;
-        // on the facts of this instant no other attempt kept; in no bundle if it was in none.
-        ConditionExpression: [
-          'version = :v AND campaignLocked = :unlocked AND (attribute_not_exists(lastRunAt) OR lastRunAt < :at)',
-          ...(guard.factsKept ? [] : ['(attribute_not_exists(factsSeen) OR factsSeen.#fat < :at)']),
-          ...(guard.inNoBundle ? ['attribute_not_exists(bundles)'] : []),
-        ].join(' AND '),
-        ...(guard.factsKept ? {} : { ExpressionAttributeNames: { '#fat': 'at' } }),
-        ExpressionAttributeValues: {
-          ':price': change.newPrice,
-          ':next': change.version,
-          ':run': { runId: change.runId, at: change.at },
-          ':at': change.at,
-          ':change': changeAttributes(change),
-          ':v': expectedVersion,
-          ':unlocked': false,
-          ...(keep ? { ':f': keep } : {}),
-        },
+    if (await this.conditional(new UpdateCommand(this.#changeUpdate(change, expectedVersion, guard)))) {
+      return 'applied';
+    }
+    return this.#changeRefused(change);
+  }
+
+  /**
+   * Up to 100 SKUs' writes in one TransactWriteItems: the same conditional updates as
+   * `applyRunChange` and `claimFacts`, all or nothing. A cancelled transaction says which conditions
+   * failed: those are settled one by one as the single calls settle them (read back), and the rest
+   * are sent again, until every write is applied or refused. One write alone is a single call (a
+   * transaction costs twice the write units).
+   */
+  async applyRunWrites(writes: readonly RunWrite[]): Promise<RunWriteOutcome[]> {
+    const outcomes: RunWriteOutcome[] = new Array(writes.length);
+    const chunks: number[][] = [];
+    for (let i = 0; i < writes.length; i += TRANSACT_MAX_ITEMS) {
+      chunks.push(writes.slice(i, i + TRANSACT_MAX_ITEMS).map((_, j) => i + j));
+    }
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        let pending = chunk;
+        for (let round = 1; pending.length > 0; round++) {
+          if (pending.length === 1) {
+            const i = pending[0]!;
+            outcomes[i] = await this.#applyOne(writes[i]!);
+            return;
+          }
+          const refused = await this.#transact(pending.map((i) => this.#update(writes[i]!)));
+          if (refused === null) {
+            for (const i of pending) outcomes[i] = applied(writes[i]!);
+            return;
+          }
+          const failed = pending.filter((_, k) => refused[k] === 'ConditionalCheckFailed');
+          const other = refused.find(
+            (r) => r !== 'ConditionalCheckFailed' && r !== 'None' && r !== 'TransactionConflict',
+          );
+          if (other) throw new Error(`a repricing write was cancelled: ${other}`);
+          if (failed.length === 0 && round >= TRANSACT_CONFLICT_ROUNDS) {
+            throw new Error('repricing writes kept conflicting with other writes; retry');
+          }
+          await Promise.all(failed.map(async (i) => (outcomes[i] = await this.#refused(writes[i]!))));
+          pending = pending.filter((_, k) => refused[k] !== 'ConditionalCheckFailed');
+        }
       }),
     );
-    if (applied) return 'applied';
+    return outcomes;
+  }
+
+  /** The codes of a cancelled transaction, one per action; null when it was applied. */
+  async #transact(updates: RunUpdate[]): Promise<string[] | null> {
+    try {
+      await this.db.send(new TransactWriteCommand({ TransactItems: updates.map((Update) => ({ Update })) }));
+      return null;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException) || !error.CancellationReasons) throw error;
+      return error.CancellationReasons.map((r) => r.Code ?? 'None');
+    }
+  }
+
+  #update(write: RunWrite): RunUpdate {
+    return write.kind === 'change'
+      ? this.#changeUpdate(write.change, write.expectedVersion, write.guard)
+      : this.#factsUpdate(write.sku, write.facts);
+  }
+
+  async #applyOne(write: RunWrite): Promise<RunWriteOutcome> {
+    return (await this.conditional(new UpdateCommand(this.#update(write))))
+      ? applied(write)
+      : this.#refused(write);
+  }
+
+  async #refused(write: RunWrite): Promise<RunWriteOutcome> {
+    return write.kind === 'change'
+      ? this.#changeRefused(write.change)
+      : { kept: await this.#factsRefused(write.sku, write.facts) };
+  }
+
+  #changeUpdate(change: PriceChange, expectedVersion: number, guard: RunChangeGuard): RunUpdate {
+    const keep = guard.factsKept ? null : (guard.keepFacts ?? null);
+    return {
+      TableName: this.tableName,
+      Key: keys.skuPricing(change.sku),
+      UpdateExpression: `SET price = :price, version = :next, lastRun = :run, lastRunAt = :at, lastChange = :change${keep ? ', factsSeen = :f' : ''}`,
+      // One change per run and SKU: from the version decided on, by no run at or after this one;
+      // on the facts of this instant no other attempt kept; in no bundle if it was in none.
+      ConditionExpression: [
+        'version = :v AND campaignLocked = :unlocked AND (attribute_not_exists(lastRunAt) OR lastRunAt < :at)',
+        ...(guard.factsKept ? [] : ['(attribute_not_exists(factsSeen) OR factsSeen.#fat < :at)']),
+        ...(guard.inNoBundle ? ['attribute_not_exists(bundles)'] : []),
+      ].join(' AND '),
+      ...(guard.factsKept ? {} : { ExpressionAttributeNames: { '#fat': 'at' } }),
+      ExpressionAttributeValues: {
+        ':price': change.newPrice,
+        ':next': change.version,
+        ':run': { runId: change.runId, at: change.at },
+        ':at': change.at,
+        ':change': changeAttributes(change),
+        ':v': expectedVersion,
+        ':unlocked': false,
+        ...(keep ? { ':f': keep } : {}),
+      },
+    };
+  }
+
+  /** Why a change was refused: this run or a later one changed the SKU (`done`), or it changed (`stale`). */
+  async #changeRefused(change: PriceChange): Promise<'stale' | 'done'> {
     const current = await this.getItem(keys.skuPricing(change.sku));
     const lastRunAt = current?.lastRunAt as string | undefined;
     return lastRunAt !== undefined && lastRunAt >= change.at ? 'done' : 'stale';
@@ -221,18 +318,24 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
   }
 
   async claimFacts(sku: string, facts: SkuFacts): Promise<SkuFacts> {
-    const kept = await this.conditional(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.skuPricing(sku),
-        UpdateExpression: 'SET factsSeen = :f',
-        ConditionExpression:
-          'attribute_exists(pk) AND (attribute_not_exists(factsSeen) OR factsSeen.#at < :at)',
-        ExpressionAttributeNames: { '#at': 'at' },
-        ExpressionAttributeValues: { ':f': facts, ':at': facts.at },
-      }),
-    );
-    if (kept) return facts;
+    if (await this.conditional(new UpdateCommand(this.#factsUpdate(sku, facts)))) return facts;
+    return this.#factsRefused(sku, facts);
+  }
+
+  #factsUpdate(sku: string, facts: SkuFacts): RunUpdate {
+    return {
+      TableName: this.tableName,
+      Key: keys.skuPricing(sku),
+      UpdateExpression: 'SET factsSeen = :f',
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(factsSeen) OR factsSeen.#at < :at)',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: { ':f': facts, ':at': facts.at },
+    };
+  }
+
+  /** The facts kept at `facts.at` when another attempt kept some first (the given ones otherwise). */
+  async #factsRefused(sku: string, facts: SkuFacts): Promise<SkuFacts> {
     const seen = (await this.getPricing(sku))?.factsSeen;
     return seen?.at === facts.at ? seen : facts;
   }

@@ -19,7 +19,15 @@ import { StepRejectedError } from '../workflow/run.ts';
 import { priceChangedEvent } from './events.ts';
 import { liveHistory } from './history.ts';
 import { FACTS_REFRESH_MS, RUN_PAGE_SIZE } from './limits.ts';
-import type { ObservedPrice, PriceChange, PricingStore, SkuFacts, StoredSkuPricing } from './store.ts';
+import type {
+  ObservedPrice,
+  PriceChange,
+  PricingStore,
+  RunWrite,
+  RunWriteOutcome,
+  SkuFacts,
+  StoredSkuPricing,
+} from './store.ts';
 
 /**
  * The hourly repricing run (SPEC §6, issue #13): at the top of every store hour the catalog's
@@ -200,7 +208,8 @@ export function repricingRun(deps: RepricingRunDeps) {
 
   /**
    * Settles a page's decisions, each once: a changed one is one conditional write (the price, and
-   * new facts with it), an unchanged one with new facts keeps them on the SKU (first attempt wins).
+   * new facts with it), an unchanged one with new facts keeps them on the SKU (first attempt wins);
+   * the page's first writes go to the store together (`applyRunWrites`: one transaction on DynamoDB).
    * A SKU whose pricing changed under the run (or whose facts another attempt kept first, or that
    * joined a bundle) is read and decided again; one this run already changed (a concurrent or
    * retried step) is finished from the change recorded on it; one a later run changed is left to
@@ -213,33 +222,52 @@ export function repricingRun(deps: RepricingRunDeps) {
     points: Map<string, SkuFacts>,
   ): Promise<Published[]> {
     const applied: Published[] = [];
+    /** The write a decision makes (null: nothing to write). */
+    const writeOf = ({ item, facts, factsState, decision }: SkuEvaluation): RunWrite | null => {
+      if (!decision.changed) return factsState === 'new' ? { kind: 'facts', sku: item.sku, facts } : null;
+      return {
+        kind: 'change',
+        change: runChange({ item, facts, factsState, decision }, ctx),
+        expectedVersion: item.version,
+        guard: {
+          keepFacts: factsState === 'new' ? facts : null,
+          factsKept: factsState === 'kept',
+          inNoBundle: item.bundles.length === 0,
+        },
+      };
+    };
+    // The first attempt of every SKU of the page together (one transaction on DynamoDB); a SKU
+    // decided again writes alone.
+    const firstWrites = new Map(evaluations.map((e) => [e, writeOf(e)] as const));
+    const toSend = [...firstWrites].filter((entry): entry is [SkuEvaluation, RunWrite] => entry[1] !== null);
+    const sent = toSend.length > 0 ? await deps.store.applyRunWrites(toSend.map(([, w]) => w)) : [];
+    const firstOutcomes = new Map(toSend.map(([e], i) => [e, sent[i]!] as const));
+
     await pMap(
       evaluations,
       async (first) => {
         let evaluation: SkuEvaluation | null = first;
         for (let attempt = 1; evaluation && attempt <= APPLY_ATTEMPTS; attempt++) {
-          const { item, facts, factsState, decision } = evaluation;
-          if (!decision.changed) {
-            if (factsState === 'new') {
-              const kept = await deps.store.claimFacts(item.sku, facts);
-              if (!sameFacts(kept, facts)) {
-                // Another attempt of this run kept other facts first: decide on those.
-                evaluation = await again(ctx, { ...item, factsSeen: kept });
-                continue;
-              }
-            }
+          const { item, facts, factsState } = evaluation;
+          const write = attempt === 1 ? firstWrites.get(first)! : writeOf(evaluation);
+          if (!write) {
             if (factsState !== 'same') points.set(item.sku, facts);
             return;
           }
-          const change = runChange(evaluation, ctx);
-          const inBundles = item.bundles.length > 0;
-          const outcome = await deps.store.applyRunChange(change, item.version, {
-            keepFacts: factsState === 'new' ? facts : null,
-            factsKept: factsState === 'kept',
-            inNoBundle: !inBundles,
-          });
+          const outcome: RunWriteOutcome =
+            attempt === 1 ? firstOutcomes.get(first)! : (await deps.store.applyRunWrites([write]))[0]!;
+          if (write.kind === 'facts') {
+            const kept = (outcome as { kept: SkuFacts }).kept;
+            if (!sameFacts(kept, facts)) {
+              // Another attempt of this run kept other facts first: decide on those.
+              evaluation = await again(ctx, { ...item, factsSeen: kept });
+              continue;
+            }
+            points.set(item.sku, facts);
+            return;
+          }
           if (outcome === 'applied') {
-            applied.push({ change, inBundles });
+            applied.push({ change: write.change, inBundles: item.bundles.length > 0 });
             if (factsState !== 'same') points.set(item.sku, facts);
             return;
           }
@@ -279,8 +307,8 @@ export function repricingRun(deps: RepricingRunDeps) {
 
     /**
      * RepricePage: one page of a bucket decided, and its changes applied and published once. Per
-     * page: a Query for the page, two batch reads (catalog, competitor prices), one write per SKU
-     * that changes or has new facts, and batched writes of the price-history records and the
+     * page: a Query for the page, two batch reads (catalog, competitor prices), one transaction of
+     * the conditional writes of the SKUs that change or have new facts, and batched writes of the price-history records and the
      * replay points; one PutEvents per 10 changes.
      */
     async page(input: { run: RepricingRunContext; bucket: number; cursor: string | null }) {

@@ -86,6 +86,18 @@ export interface RunChangeGuard {
   readonly inNoBundle?: boolean;
 }
 
+/** One SKU's write in a run: its change (as {@link PricingStore.applyRunChange}) or new facts to keep (as {@link PricingStore.claimFacts}). */
+export type RunWrite =
+  | {
+      readonly kind: 'change';
+      readonly change: PriceChange;
+      readonly expectedVersion: number;
+      readonly guard: RunChangeGuard;
+    }
+  | { readonly kind: 'facts'; readonly sku: string; readonly facts: SkuFacts };
+/** What became of a {@link RunWrite}: a change's outcome, or the facts kept at that instant. */
+export type RunWriteOutcome = 'applied' | 'stale' | 'done' | { readonly kept: SkuFacts };
+
 /** The settings a `PUT` left at an instant (history for replays; the price only when it was set). */
 export interface SettingsPoint extends SkuPricing {
   readonly at: string;
@@ -198,6 +210,11 @@ export interface PricingStore {
     expectedVersion: number,
     guard?: RunChangeGuard,
   ): Promise<'applied' | 'stale' | 'done'>;
+  /**
+   * Many SKUs' writes (one each), each with the outcome its single call would have
+   * (`applyRunChange`, `claimFacts`), in as few calls as the store allows: outcome i is write i's.
+   */
+  applyRunWrites(writes: readonly RunWrite[]): Promise<RunWriteOutcome[]>;
   /** Records a change in the SKU's price history (idempotent: same key, same content). */
   recordPriceChange(change: PriceChange): Promise<void>;
   /** Records many changes in their SKUs' price histories (batched; idempotent like one). */

@@ -270,6 +270,80 @@ describe('a run’s guards on DynamoDB', () => {
   });
 });
 
+describe('a page’s writes in one transaction on DynamoDB', () => {
+  /** The store on a client that counts the commands it sends. */
+  function counted() {
+    const sent: string[] = [];
+    const db = new Proxy(dynamo.doc, {
+      get(target, name, receiver) {
+        if (name !== 'send') return Reflect.get(target, name, receiver);
+        return (command: object) => {
+          sent.push(command.constructor.name);
+          return target.send(command as never);
+        };
+      },
+    });
+    return { store: new DynamoPricingStore(db, dynamo.tableName), sent };
+  }
+  const at = '2026-12-02T07:00:00.000Z';
+  const change = (current: StoredSkuPricing, amount: number, when = at) => ({
+    sku: current.sku,
+    at: when,
+    source: 'run' as const,
+    runId: 'reprice-2026-12-02T15',
+    oldPrice: current.price,
+    newPrice: cny(amount),
+    rules: [],
+    guardrail: null,
+    rulesVersion: 3,
+    decision: null,
+    version: current.version + 1,
+  });
+
+  it('gives each write its single call’s outcome, the refused ones settled alone and the rest sent again', async () => {
+    for (const id of ['TX-1', 'TX-2', 'TX-3', 'TX-4', 'TX-5']) await sku(id, 500, 3000, 5000);
+    const [one, two, three] = await Promise.all(['TX-1', 'TX-2', 'TX-3'].map((id) => store.getPricing(id)));
+    // TX-3 already changed by this run (a retried step); TX-5's facts kept by another attempt.
+    expect(await store.applyRunChange(change(three!, 4_800), three!.version)).toBe('applied');
+    const other = { onHand: 1, cost: cny(3000), at };
+    await store.claimFacts('TX-5', other);
+    const facts = { onHand: 2, cost: cny(3000), at };
+    const { store: tx, sent } = counted();
+    const outcomes = await tx.applyRunWrites([
+      { kind: 'change', change: change(one!, 4_900), expectedVersion: one!.version, guard: {} },
+      { kind: 'change', change: change(two!, 4_900), expectedVersion: two!.version - 1, guard: {} },
+      { kind: 'change', change: change(three!, 4_700), expectedVersion: three!.version, guard: {} },
+      { kind: 'facts', sku: 'TX-4', facts },
+      { kind: 'facts', sku: 'TX-5', facts },
+    ]);
+    expect(outcomes).toEqual(['applied', 'stale', 'done', { kept: facts }, { kept: other }]);
+    // One transaction cancelled by three conditions, their three reads, the other two sent again.
+    expect(sent.filter((c) => c === 'TransactWriteCommand')).toHaveLength(2);
+    expect(sent.filter((c) => c === 'UpdateCommand')).toHaveLength(0);
+    expect((await store.getPricing('TX-1'))?.price).toEqual(cny(4_900));
+    expect((await store.getPricing('TX-2'))?.price).toEqual(cny(5_000));
+    expect((await store.getPricing('TX-3'))?.price).toEqual(cny(4_800));
+    expect((await store.getPricing('TX-4'))?.factsSeen).toEqual(facts);
+    expect((await store.getPricing('TX-5'))?.factsSeen).toEqual(other);
+  });
+
+  it('sends 100 writes a transaction, and one write alone as a single call', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => `TXN-${String(i).padStart(3, '0')}`);
+    for (const id of ids) await sku(id, 500, 3000, 5000);
+    const facts = { onHand: 500, cost: cny(3000), at };
+    const { store: tx, sent } = counted();
+    const outcomes = await tx.applyRunWrites(ids.map((id) => ({ kind: 'facts' as const, sku: id, facts })));
+    expect(outcomes).toEqual(ids.map(() => ({ kept: facts })));
+    expect(sent).toEqual(['TransactWriteCommand', 'TransactWriteCommand']);
+    sent.length = 0;
+    const later = { ...facts, at: '2026-12-02T08:00:00.000Z' };
+    expect(await tx.applyRunWrites([{ kind: 'facts', sku: ids[0]!, facts: later }])).toEqual([
+      { kept: later },
+    ]);
+    expect(sent).toEqual(['UpdateCommand']);
+  });
+});
+
 describe('the margin floor’s cost on DynamoDB', () => {
   it('is the highest of the SKU’s supplier costs, not the one restock would order from', async () => {
     const at = clock.now().toISOString();
