@@ -48,6 +48,12 @@ export interface StageConfig {
   readonly storefrontOrigins: readonly string[];
   /** Storefront events per second one write key may send (`-c storefrontEventsPerSecond=20000`). */
   readonly storefrontEventsPerSecond: number;
+  /**
+   * How a repricing page's conditional writes go (`-c repricingWrites=single`): `transaction`
+   * (default: one TransactWriteItems a page, twice the write units) or `single` (one UpdateItem a
+   * SKU, the standard units, ~100 calls a page); decision 50, docs/repricing-scale.md.
+   */
+  readonly repricingWrites: 'transaction' | 'single';
 }
 
 type Settings = Omit<
@@ -60,6 +66,7 @@ type Settings = Omit<
   | 'alarmEmail'
   | 'storefrontOrigins'
   | 'storefrontEventsPerSecond'
+  | 'repricingWrites'
 >;
 
 const DEFAULT_STOREFRONT_ORIGINS: Record<StageDefaults, readonly string[]> = {
@@ -149,6 +156,12 @@ export function stageConfig(context: (key: string) => unknown): StageConfig {
       `context "storefrontEventsPerSecond" must be an integer of at least 500 (one full batch), got "${rateText}"`,
     );
   }
+  const repricingWrites = text(context, 'repricingWrites') ?? 'transaction';
+  if (repricingWrites !== 'transaction' && repricingWrites !== 'single') {
+    throw new ConfigError(
+      `context "repricingWrites" must be transaction or single, got "${repricingWrites}"`,
+    );
+  }
   const alarmEmail = text(context, 'alarmEmail');
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) {
     throw new ConfigError(`context "alarmEmail" must be one email address, got "${alarmEmail}"`);
@@ -161,6 +174,7 @@ export function stageConfig(context: (key: string) => unknown): StageConfig {
     storeTimeZone: timeZone,
     storefrontOrigins,
     storefrontEventsPerSecond,
+    repricingWrites,
     ...(alarmEmail ? { alarmEmail } : {}),
     operatorAuth:
       issuer && audience

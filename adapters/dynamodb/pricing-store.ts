@@ -2,6 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
+  type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -91,6 +92,17 @@ function toObservation(value: unknown): ObservedPrice | null {
 
 /** Repricing's state on the single table (schema.ts lists the access patterns). */
 export class DynamoPricingStore extends DynamoSkuPricingStore implements PricingStore {
+  readonly #transactions: boolean;
+
+  /**
+   * `transactions: false` sends a run page's writes one call each (`-c repricingWrites=single`):
+   * the standard write units, ~100 calls a page instead of ~1 (decision 50).
+   */
+  constructor(db: DynamoDBDocumentClient, tableName: string, options: { transactions?: boolean } = {}) {
+    super(db, tableName);
+    this.#transactions = options.transactions ?? true;
+  }
+
   async getPricings(skus: readonly string[]): Promise<Map<string, StoredSkuPricing>> {
     const items = await batchGet(
       this.db,
@@ -204,6 +216,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
    * transaction costs twice the write units).
    */
   async applyRunWrites(writes: readonly RunWrite[]): Promise<RunWriteOutcome[]> {
+    if (!this.#transactions) return Promise.all(writes.map((w) => this.#applyOne(w)));
     const outcomes: RunWriteOutcome[] = new Array(writes.length);
     const chunks: number[][] = [];
     for (let i = 0; i < writes.length; i += TRANSACT_MAX_ITEMS) {

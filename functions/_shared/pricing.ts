@@ -8,7 +8,9 @@ import { clock, db, eventBridgeClient, loadConfig, requireEnv } from './runtime.
 export function pricingDeps() {
   const config = loadConfig();
   return {
-    store: new DynamoPricingStore(db(), config.TABLE_NAME),
+    store: new DynamoPricingStore(db(), config.TABLE_NAME, {
+      transactions: config.REPRICING_WRITES === 'transaction',
+    }),
     catalog: new DynamoCatalogReader(db(), config.TABLE_NAME),
     publisher: new EventBridgePublisher(
       eventBridgeClient(),

@@ -15,6 +15,8 @@ const ConfigSchema = z.object({
   EVENT_BUS_NAME: z.optional(z.string().check(z.minLength(1))),
   STATE_MACHINE_ARN: z.optional(z.string().check(z.minLength(1))),
   STORE_CURRENCY: z._default(z.string().check(z.regex(/^[A-Z]{3}$/)), 'CNY'),
+  /** How a repricing page's conditional writes go (decision 50): one transaction, or one call each. */
+  REPRICING_WRITES: z._default(z.enum(['transaction', 'single']), 'transaction'),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env) {

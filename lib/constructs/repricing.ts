@@ -33,7 +33,7 @@ export class Repricing extends Construct {
       // A page is 100 SKUs, a few table calls each.
       timeout: Duration.minutes(2),
       memorySize: 512,
-      environment,
+      environment: { ...environment, REPRICING_WRITES: config.repricingWrites },
     }).fn;
     grantTable(table, runStep, ...readWrite);
     grantIndexQuery(table, runStep);

@@ -272,7 +272,7 @@ describe('a run’s guards on DynamoDB', () => {
 
 describe('a page’s writes in one transaction on DynamoDB', () => {
   /** The store on a client that counts the commands it sends. */
-  function counted() {
+  function counted(options: { transactions?: boolean } = {}) {
     const sent: string[] = [];
     const db = new Proxy(dynamo.doc, {
       get(target, name, receiver) {
@@ -283,7 +283,7 @@ describe('a page’s writes in one transaction on DynamoDB', () => {
         };
       },
     });
-    return { store: new DynamoPricingStore(db, dynamo.tableName), sent };
+    return { store: new DynamoPricingStore(db, dynamo.tableName, options), sent };
   }
   const at = '2026-12-02T07:00:00.000Z';
   const change = (current: StoredSkuPricing, amount: number, when = at) => ({
@@ -325,6 +325,25 @@ describe('a page’s writes in one transaction on DynamoDB', () => {
     expect((await store.getPricing('TX-3'))?.price).toEqual(cny(4_800));
     expect((await store.getPricing('TX-4'))?.factsSeen).toEqual(facts);
     expect((await store.getPricing('TX-5'))?.factsSeen).toEqual(other);
+  });
+
+  it('sends each write as a single call when told to (repricingWrites=single), with the same outcomes', async () => {
+    for (const id of ['TXS-1', 'TXS-2', 'TXS-3']) await sku(id, 500, 3000, 5000);
+    const [one, two] = await Promise.all(['TXS-1', 'TXS-2'].map((id) => store.getPricing(id)));
+    const facts = { onHand: 3, cost: cny(3000), at };
+    const { store: single, sent } = counted({ transactions: false });
+    expect(
+      await single.applyRunWrites([
+        { kind: 'change', change: change(one!, 4_900), expectedVersion: one!.version, guard: {} },
+        { kind: 'change', change: change(two!, 4_900), expectedVersion: two!.version - 1, guard: {} },
+        { kind: 'facts', sku: 'TXS-3', facts },
+      ]),
+    ).toEqual(['applied', 'stale', { kept: facts }]);
+    expect(sent.filter((c) => c !== 'GetCommand')).toEqual([
+      'UpdateCommand',
+      'UpdateCommand',
+      'UpdateCommand',
+    ]);
   });
 
   it('sends 100 writes a transaction, and one write alone as a single call', async () => {

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PRICING_BUCKETS, RUN_PAGE_SIZE } from '#domain/repricing/run';
+import { ConfigError, stageConfig } from '#lib/config';
 import { statementsOf } from '#test/support/iam';
 import { appTemplate, synthesizedWorkflow } from '#test/support/workflow-harness';
 import { REPRICING_MAX_CONCURRENCY } from '#workflows/repricing-run';
@@ -215,5 +216,22 @@ describe('repricing functions (least privilege)', () => {
     const starts = statementsOf('RepricingApi').filter((s) => s.actions.some((a) => a.startsWith('states:')));
     expect(starts.map((s) => s.actions)).toEqual([['states:StartExecution']]);
     expect(starts[0]?.resource).toContain('RepricingWhatIfWorkflowStateMachine');
+  });
+});
+
+describe('how a run page writes (decision 50)', () => {
+  it('is one transaction a page unless the deploy asks for single writes, and refuses other values', () => {
+    const ctx = (values: Record<string, unknown>) => (key: string) => values[key];
+    expect(stageConfig(ctx({})).repricingWrites).toBe('transaction');
+    expect(stageConfig(ctx({ stage: 'prod' })).repricingWrites).toBe('transaction');
+    expect(stageConfig(ctx({ repricingWrites: 'single' })).repricingWrites).toBe('single');
+    expect(() => stageConfig(ctx({ repricingWrites: 'batch' }))).toThrow(ConfigError);
+    expect(() => stageConfig(ctx({ repricingWrites: 'batch' }))).toThrow(/repricingWrites/);
+    const functions = appTemplate().findResources('AWS::Lambda::Function') as Record<
+      string,
+      { Properties: { Environment?: { Variables?: Record<string, unknown> } } }
+    >;
+    const step = Object.entries(functions).find(([id]) => id.startsWith('RepricingRunStep'));
+    expect(step?.[1].Properties.Environment?.Variables?.REPRICING_WRITES).toBe('transaction');
   });
 });
