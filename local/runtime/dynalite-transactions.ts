@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
  *   `ReturnValuesOnConditionCheckFailure` is `ALL_OLD`) or `ValidationError` for the others.
  * - `ClientRequestToken` (the SDK sets one and keeps it across its retries): for 10 minutes after a
  *   call that succeeded, the same token with the same request succeeds again without writing; with
- *   a different request it is `IdempotentParameterMismatchException`.
+ *   a different request it is `IdempotentParameterMismatchException`; while the first call still
+ *   runs, `TransactionInProgressException`.
  * - Isolation: the transaction holds dynalite's item locks on every item it touches (the locks
  *   every PutItem, UpdateItem and DeleteItem takes), acquired in one synchronous pass so two
  *   transactions cannot deadlock. Its writes are staged, invisible to every read, until all its
@@ -110,6 +111,8 @@ interface Prepared {
 export function transactWrites(host: TransactionHost, now: () => number = Date.now) {
   /** Successful tokens: the request's digest and when the window closes. */
   const tokens = new Map<string, { digest: string; until: number }>();
+  /** Tokens whose transaction is running now. */
+  const running = new Set<string>();
 
   const prune = (t: number) => {
     for (const [token, entry] of tokens) {
@@ -321,6 +324,18 @@ export function transactWrites(host: TransactionHost, now: () => number = Date.n
         };
       }
       if (known) return { ok: {} };
+      if (running.has(token)) {
+        return {
+          error: {
+            status: 400,
+            body: {
+              __type: `${TYPE}TransactionInProgressException`,
+              message: 'The transaction with the given request token is already in progress.',
+            },
+          },
+        };
+      }
+      running.add(token);
     }
     const release = await lockAll(prepared);
     try {
@@ -388,6 +403,7 @@ export function transactWrites(host: TransactionHost, now: () => number = Date.n
       };
     } finally {
       release();
+      if (token !== undefined) running.delete(token);
     }
   };
 }

@@ -316,6 +316,21 @@ describe('TransactWriteItems on the embedded store', () => {
     expect(await scan()).toEqual([{ pk: 'counted', n: 4 }]);
   });
 
+  it('answers a token whose transaction is still running with TransactionInProgressException', async () => {
+    const body = JSON.stringify(
+      marshalled({ TransactItems: [increment('busy')], ClientRequestToken: 'in-flight' }),
+    );
+    const target = 'DynamoDB_20120810.TransactWriteItems';
+    const [first, second] = await Promise.all([store.execute(target, body), store.execute(target, body)]);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(400);
+    expect(JSON.parse(second.body).__type).toBe(
+      'com.amazonaws.dynamodb.v20120810#TransactionInProgressException',
+    );
+    expect((await store.execute(target, body)).status).toBe(200);
+    expect(await scan()).toEqual([{ pk: 'busy', n: 1 }]);
+  });
+
   it('reports twice the write units of the same writes made one by one', async () => {
     const out = await doc.send(
       new TransactWriteCommand({
