@@ -66,6 +66,21 @@ async function sku(id: string, onHand: number, cost: number, price: number, camp
   return admin.saveSkuPricing(id, { listPrice: cny(10_000), price: cny(price), campaignLocked });
 }
 
+/** A run's change of `current` to `amount` (a PriceChange as the run makes it, no decision kept). */
+const runChange = (current: StoredSkuPricing, amount: number, at: string, runId: string) => ({
+  sku: current.sku,
+  at,
+  source: 'run' as const,
+  runId,
+  oldPrice: current.price,
+  newPrice: cny(amount),
+  rules: [],
+  guardrail: null,
+  rulesVersion: 3,
+  decision: null,
+  version: current.version + 1,
+});
+
 const rules = {
   ...PRICING_RULES_DEFAULTS,
   rules: [
@@ -223,19 +238,8 @@ describe('a run’s changes on DynamoDB', () => {
 
 describe('a run’s guards on DynamoDB', () => {
   const at = '2026-12-02T06:00:00.000Z';
-  const changeOf = (current: StoredSkuPricing, amount: number) => ({
-    sku: current.sku,
-    at,
-    source: 'run' as const,
-    runId: 'reprice-2026-12-02T14',
-    oldPrice: current.price,
-    newPrice: cny(amount),
-    rules: [],
-    guardrail: null,
-    rulesVersion: 3,
-    decision: null,
-    version: current.version + 1,
-  });
+  const changeOf = (current: StoredSkuPricing, amount: number) =>
+    runChange(current, amount, at, 'reprice-2026-12-02T14');
 
   it('keeps new facts in the change’s write, and refuses it when another attempt kept facts first', async () => {
     const before = (await store.getPricing('RUN-B'))!;
@@ -286,19 +290,8 @@ describe('a page’s writes in one transaction on DynamoDB', () => {
     return { store: new DynamoPricingStore(db, dynamo.tableName, options), sent };
   }
   const at = '2026-12-02T07:00:00.000Z';
-  const change = (current: StoredSkuPricing, amount: number, when = at) => ({
-    sku: current.sku,
-    at: when,
-    source: 'run' as const,
-    runId: 'reprice-2026-12-02T15',
-    oldPrice: current.price,
-    newPrice: cny(amount),
-    rules: [],
-    guardrail: null,
-    rulesVersion: 3,
-    decision: null,
-    version: current.version + 1,
-  });
+  const change = (current: StoredSkuPricing, amount: number) =>
+    runChange(current, amount, at, 'reprice-2026-12-02T15');
 
   it('gives each write its single call’s outcome, the refused ones settled alone and the rest sent again', async () => {
     for (const id of ['TX-1', 'TX-2', 'TX-3', 'TX-4', 'TX-5']) await sku(id, 500, 3000, 5000);

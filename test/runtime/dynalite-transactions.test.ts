@@ -97,6 +97,18 @@ const increment = (pk: string, TableName = T) => ({
     ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
   },
 });
+/** The items gsi `byG` lists under `g`. */
+const byG = async (g: string) =>
+  (
+    await doc.send(
+      new QueryCommand({
+        TableName: T,
+        IndexName: 'byG',
+        KeyConditionExpression: 'g = :g',
+        ExpressionAttributeValues: { ':g': g },
+      }),
+    )
+  ).Items;
 /** The error a call fails with (the test fails if it succeeds). */
 async function refusal(send: Promise<unknown>): Promise<Error & Record<string, unknown>> {
   try {
@@ -142,15 +154,7 @@ describe('TransactWriteItems on the embedded store', () => {
     ]);
     expect(await scan(OTHER)).toEqual([{ pk: 'elsewhere', n: 1 }]);
     // The index follows: the deleted item's entry is gone, the new one's is there.
-    const byG = await doc.send(
-      new QueryCommand({
-        TableName: T,
-        IndexName: 'byG',
-        KeyConditionExpression: 'g = :g',
-        ExpressionAttributeValues: { ':g': 'x' },
-      }),
-    );
-    expect(byG.Items).toEqual([{ pk: 'new', g: 'x' }]);
+    expect(await byG('x')).toEqual([{ pk: 'new', g: 'x' }]);
   });
 
   it('writes nothing when one condition fails, and says which with one reason per action', async () => {
@@ -195,15 +199,7 @@ describe('TransactWriteItems on the embedded store', () => {
       { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' },
     ]);
     expect(await scan()).toEqual(before);
-    const byG = await doc.send(
-      new QueryCommand({
-        TableName: T,
-        IndexName: 'byG',
-        KeyConditionExpression: 'g = :g',
-        ExpressionAttributeValues: { ':g': 'y' },
-      }),
-    );
-    expect(byG.Items).toEqual([]);
+    expect(await byG('y')).toEqual([]);
   });
 
   it('cancels with ValidationError when an action cannot apply to its item (past 400 KB)', async () => {
