@@ -308,8 +308,8 @@ export function repricingRun(deps: RepricingRunDeps) {
     /**
      * RepricePage: one page of a bucket decided, and its changes applied and published once. Per
      * page: a Query for the page, two batch reads (catalog, competitor prices), one transaction of
-     * the conditional writes of the SKUs that change or have new facts, and batched writes of the price-history records and the
-     * replay points; one PutEvents per 10 changes.
+     * the conditional writes of the SKUs that change or have new facts, and batched writes of the
+     * price-history records and the replay points; one PutEvents per 10 changes.
      */
     async page(input: { run: RepricingRunContext; bucket: number; cursor: string | null }) {
       const ctx = input.run;

@@ -13,6 +13,8 @@ import { cacheParses, type Parser } from './expression-cache.ts';
  * needs. dynalite is a dependency and stays unpatched; this module only composes its parts.
  *
  * What dynalite's server does not do:
+ * - `TransactWriteItems` (dynalite-transactions.ts): dynalite's own actions under item locks held
+ *   for the whole transaction, its writes staged in a unit no read sees until all succeeded.
  * - Table descriptions are cached. dynalite reads and JSON-decodes the table's description from
  *   LevelDB on every item request (`store.getTable`); here item requests (the 2-argument calls)
  *   are answered from memory. The cache is dropped for a table whenever its description is
