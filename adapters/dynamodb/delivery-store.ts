@@ -1,12 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   DeliveryIdReuse,
   DeliveryRecord,
@@ -118,67 +111,6 @@ export class DynamoDeliveryStore implements DeliveryStore {
       bodySha256: String(item.bodySha256),
       receivedAt: String(item.receivedAt),
     };
-  }
-
-  /**
-   * The fact and its platform delivery id in one TransactWriteItems when both are new (the common
-   * case: one call on the acknowledgement path instead of two; the two small items at twice the
-   * write units). When either is known (a retry, a replay under a new id) or written at the same
-   * moment, the transaction is cancelled and both are written as `claim` and `rememberDeliveryId`
-   * write them alone, whose
-   * answers (the stored record, the id's first body) are what the caller needs.
-   */
-  async claimWithId(
-    record: DeliveryRecord,
-    delivery: { deliveryId: string; factKey: string; bodySha256: string; receivedAt: string },
-  ): Promise<{
-    claim: { claimed: true } | { claimed: false; existing: DeliveryRecord };
-    previous: DeliveryIdReuse['previous'] | null;
-  }> {
-    try {
-      await this.db.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...keys.delivery(record.source, record.factKey),
-                  entity: 'Delivery',
-                  ...toItem(record),
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...keys.deliveryId(record.source, delivery.deliveryId),
-                  entity: 'DeliveryId',
-                  source: record.source,
-                  ...delivery,
-                },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              },
-            },
-          ],
-        }),
-      );
-      return { claim: { claimed: true }, previous: null };
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      // A condition failed (a known fact or id) or a concurrent write to the same item: the single
-      // writes settle it. Anything else (a validation error) is the caller's.
-      const reasons = error.CancellationReasons?.map((r) => r.Code ?? 'None') ?? [];
-      const settled = ['None', 'ConditionalCheckFailed', 'TransactionConflict'];
-      if (reasons.length === 0 || reasons.some((r) => !settled.includes(r))) throw error;
-    }
-    const [claim, previous] = await Promise.all([
-      this.claim(record),
-      this.rememberDeliveryId(record.source, delivery),
-    ]);
-    return { claim, previous };
   }
 
   async recordDeliveryIdReuse(source: DeliverySource, reuse: DeliveryIdReuse): Promise<void> {

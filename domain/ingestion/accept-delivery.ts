@@ -62,17 +62,6 @@ export interface DeliveryStore {
   ): Promise<DeliveryIdReuse['previous'] | null>;
   /** Records a delivery id seen again with another body; idempotent per (id, body). */
   recordDeliveryIdReuse(source: DeliverySource, reuse: DeliveryIdReuse): Promise<void>;
-  /**
-   * `claim` and `rememberDeliveryId` together, each with the answer it would give alone (the store
-   * may write both in one call when both are new).
-   */
-  claimWithId(
-    record: DeliveryRecord,
-    delivery: { deliveryId: string; factKey: string; bodySha256: string; receivedAt: string },
-  ): Promise<{
-    claim: Awaited<ReturnType<DeliveryStore['claim']>>;
-    previous: DeliveryIdReuse['previous'] | null;
-  }>;
 }
 
 export interface CatalogRepository {
@@ -207,15 +196,17 @@ export const acceptDelivery =
     };
     checkDownstreamLimits(fresh, input.sizeField ?? '(body)');
 
-    const { claim, previous } =
+    const [claim, previous] = await Promise.all([
+      deps.deliveries.claim(fresh),
       input.deliveryId === input.factKey
-        ? { claim: await deps.deliveries.claim(fresh), previous: null }
-        : await deps.deliveries.claimWithId(fresh, {
+        ? Promise.resolve(null)
+        : deps.deliveries.rememberDeliveryId(input.source, {
             deliveryId: input.deliveryId,
             factKey: input.factKey,
             bodySha256: input.bodySha256,
             receivedAt: nowIso,
-          });
+          }),
+    ]);
     let reuse: DeliveryIdReuse | undefined = previous
       ? {
           deliveryId: input.deliveryId,

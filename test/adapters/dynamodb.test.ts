@@ -79,48 +79,6 @@ describe('DynamoDeliveryStore (conditional writes on the real wire protocol)', (
     expect(items[0]).toMatchObject({ bodySha256: 'aaa', factKey: 'f1' });
   });
 
-  it('claims a fact and remembers its delivery id in one call when both are new, as the two alone would', async () => {
-    const sent: string[] = [];
-    const db = new Proxy(dynamo.doc, {
-      get(target, name, receiver) {
-        if (name !== 'send') return Reflect.get(target, name, receiver);
-        return (command: object) => {
-          sent.push(command.constructor.name);
-          return target.send(command as never);
-        };
-      },
-    });
-    const store = new DynamoDeliveryStore(db, dynamo.tableName);
-    const fact = 'orders/paid:9@2026-11-24T00:00:00Z';
-    const id = (deliveryId: string, bodySha256 = 'f00') => ({
-      deliveryId,
-      factKey: fact,
-      bodySha256,
-      receivedAt: '2026-11-24T00:00:00.000Z',
-    });
-    // Both new: one transaction.
-    expect(await store.claimWithId(record('wh-1', { factKey: fact }), id('wh-1'))).toEqual({
-      claim: { claimed: true },
-      previous: null,
-    });
-    expect(sent).toEqual(['TransactWriteCommand']);
-    // A replay under a new id: the fact is known, the new id is still remembered.
-    sent.length = 0;
-    const replay = await store.claimWithId(record('wh-2', { factKey: fact }), id('wh-2'));
-    expect(replay.claim.claimed ? null : replay.claim.existing.deliveryId).toBe('wh-1');
-    expect(replay.previous).toBeNull();
-    expect(sent[0]).toBe('TransactWriteCommand');
-    expect((await dynamo.scanAll()).filter((i) => i.pk === 'DELIVERYID#shopify#wh-2')).toHaveLength(1);
-    // The same id with another body: the first body is reported.
-    const reused = await store.claimWithId(record('wh-1', { factKey: fact }), id('wh-1', 'b0d'));
-    expect(reused.previous).toEqual({
-      factKey: fact,
-      bodySha256: 'f00',
-      receivedAt: '2026-11-24T00:00:00.000Z',
-    });
-    expect(reused.claim.claimed).toBe(false);
-  });
-
   it('takes over only a RECEIVED delivery whose lease has run out, and only once', async () => {
     const store = new DynamoDeliveryStore(dynamo.doc, dynamo.tableName);
     await store.claim(record('d3'));

@@ -51,16 +51,6 @@ export class MemoryDeliveryStore implements DeliveryStore {
   async recordDeliveryIdReuse(source: DeliverySource, reuse: DeliveryIdReuse) {
     this.reuses.set(`${source}#${reuse.deliveryId}#${reuse.bodySha256}`, structuredClone(reuse));
   }
-  async claimWithId(
-    record: DeliveryRecord,
-    delivery: { deliveryId: string; factKey: string; bodySha256: string; receivedAt: string },
-  ) {
-    const [claim, previous] = await Promise.all([
-      this.claim(record),
-      this.rememberDeliveryId(record.source, delivery),
-    ]);
-    return { claim, previous };
-  }
 }
 
 export class MemoryPublisher implements EventPublisher {
