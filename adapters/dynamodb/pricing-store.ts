@@ -93,14 +93,21 @@ function toObservation(value: unknown): ObservedPrice | null {
 /** Repricing's state on the single table (schema.ts lists the access patterns). */
 export class DynamoPricingStore extends DynamoSkuPricingStore implements PricingStore {
   readonly #transactions: boolean;
+  readonly #sleep: (ms: number) => Promise<void>;
 
   /**
    * `transactions: false` sends a run page's writes one call each (`-c repricingWrites=single`):
-   * the standard write units, ~100 calls a page instead of ~1 (decision 50).
+   * the standard write units, ~100 calls a page instead of ~1 (decision 50). `sleep` waits out
+   * the backoff between transactions cancelled by conflicts alone (tests pass their own).
    */
-  constructor(db: DynamoDBDocumentClient, tableName: string, options: { transactions?: boolean } = {}) {
+  constructor(
+    db: DynamoDBDocumentClient,
+    tableName: string,
+    options: { transactions?: boolean; sleep?: (ms: number) => Promise<void> } = {},
+  ) {
     super(db, tableName);
     this.#transactions = options.transactions ?? true;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   async getPricings(skus: readonly string[]): Promise<Map<string, StoredSkuPricing>> {
@@ -241,8 +248,12 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
             (r) => r !== 'ConditionalCheckFailed' && r !== 'None' && r !== 'TransactionConflict',
           );
           if (other) throw new Error(`a repricing write was cancelled: ${other}`);
-          if (failed.length === 0 && round >= TRANSACT_CONFLICT_ROUNDS) {
-            throw new Error('repricing writes kept conflicting with other writes; retry');
+          if (failed.length === 0) {
+            if (round >= TRANSACT_CONFLICT_ROUNDS) {
+              throw new Error('repricing writes kept conflicting with other writes; retry');
+            }
+            // Conflicts alone (another writer on some of these items): back off, full jitter.
+            await this.#sleep(Math.random() * 50 * 2 ** round);
           }
           await Promise.all(failed.map(async (i) => (outcomes[i] = await this.#refused(writes[i]!))));
           pending = pending.filter((_, k) => refused[k] !== 'ConditionalCheckFailed');

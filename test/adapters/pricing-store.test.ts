@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoCatalogReader } from '#adapters/dynamodb/catalog-reader';
 import { DynamoPricingStore, pricingBucket } from '#adapters/dynamodb/pricing-store';
@@ -337,6 +338,44 @@ describe('a page’s writes in one transaction on DynamoDB', () => {
       'UpdateCommand',
       'UpdateCommand',
     ]);
+  });
+
+  it('sends again, after a backoff, a transaction cancelled by conflicts alone; gives up after five', async () => {
+    for (const id of ['TXC-1', 'TXC-2']) await sku(id, 500, 3000, 5000);
+    const facts = { onHand: 4, cost: cny(3000), at };
+    const writes = ['TXC-1', 'TXC-2'].map((id) => ({ kind: 'facts' as const, sku: id, facts }));
+    let conflicts = 0;
+    const slept: number[] = [];
+    const conflicting = new Proxy(dynamo.doc, {
+      get(target, name, receiver) {
+        if (name !== 'send') return Reflect.get(target, name, receiver);
+        return (command: object) => {
+          if (command instanceof TransactWriteCommand && conflicts > 0) {
+            conflicts--;
+            throw new TransactionCanceledException({
+              message:
+                'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]',
+              $metadata: {},
+              CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+            });
+          }
+          return target.send(command as never);
+        };
+      },
+    });
+    const tx = new DynamoPricingStore(conflicting, dynamo.tableName, {
+      sleep: async (ms) => void slept.push(ms),
+    });
+    conflicts = 2;
+    expect(await tx.applyRunWrites(writes)).toEqual([{ kept: facts }, { kept: facts }]);
+    expect(slept).toHaveLength(2);
+    expect((await store.getPricing('TXC-2'))?.factsSeen).toEqual(facts);
+    conflicts = 5;
+    const later = { ...facts, at: '2026-12-02T09:00:00.000Z' };
+    await expect(tx.applyRunWrites(writes.map((w) => ({ ...w, facts: later })))).rejects.toThrow(
+      /kept conflicting/,
+    );
+    expect((await store.getPricing('TXC-1'))?.factsSeen).toEqual(facts);
   });
 
   it('sends 100 writes a transaction, and one write alone as a single call', async () => {
