@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** BatchWriteItem takes at most 25 requests. */
@@ -30,7 +31,7 @@ export async function batchWrite(
   db: DynamoDBDocumentClient,
   tableName: string,
   writes: { puts?: readonly Record<string, unknown>[]; deletes?: readonly Record<string, unknown>[] },
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms: number) => Promise<unknown> = delay,
 ): Promise<void> {
   const requests: WriteRequest[] = [
     ...(writes.puts ?? []).map((Item) => ({ PutRequest: { Item } })),
@@ -79,7 +80,7 @@ export async function batchGet(
     readonly sleep?: (ms: number) => Promise<void>;
   } = {},
 ): Promise<Record<string, unknown>[]> {
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? delay;
   const batches: Record<string, unknown>[][] = [];
   for (let i = 0; i < keys.length; i += GET_BATCH_SIZE) batches.push(keys.slice(i, i + GET_BATCH_SIZE));
   const items: Record<string, unknown>[] = [];

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
@@ -93,7 +94,7 @@ function toObservation(value: unknown): ObservedPrice | null {
 /** Repricing's state on the single table (schema.ts lists the access patterns). */
 export class DynamoPricingStore extends DynamoSkuPricingStore implements PricingStore {
   readonly #transactions: boolean;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: (ms: number) => Promise<unknown>;
 
   /**
    * `transactions: false` sends a run page's writes one call each (`-c repricingWrites=single`):
@@ -107,7 +108,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
   ) {
     super(db, tableName);
     this.#transactions = options.transactions ?? true;
-    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#sleep = options.sleep ?? delay;
   }
 
   async getPricings(skus: readonly string[]): Promise<Map<string, StoredSkuPricing>> {

@@ -152,7 +152,7 @@ export function transactWrites(host: TransactionHost, now: () => number = Date.n
     const token = data.ClientRequestToken;
     if (token !== undefined && (typeof token !== 'string' || token.length < 1 || token.length > 36)) {
       return validation(
-        "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36",
+        "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must be a string of length 1 to 36",
       );
     }
     const prepared: Prepared[] = [];
