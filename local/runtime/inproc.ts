@@ -34,6 +34,11 @@ export interface SandboxServices {
   /** The endpoint the sandboxes are given (AWS_ENDPOINT_URL): requests to it go in-process. */
   readonly endpoint: string;
   readonly dispatch: LocalHttpDispatcher;
+  /**
+   * Asked before serving a call a sandbox makes while it runs a background invocation: undefined
+   * to serve it now, or a promise to wait for first (see ForegroundFirst.backgroundRequest).
+   */
+  readonly backgroundGate?: () => Promise<void> | undefined;
 }
 
 const STATUS_TEXT: Record<number, string> = {

@@ -29,6 +29,14 @@ export interface PriorityOptions {
    * machine with 30 s, so holding is opt-in).
    */
   readonly maxHoldMs?: number;
+  /**
+   * How long an AWS call a background invocation makes waits at most, while foreground work is in
+   * flight, before the main thread serves it (default DEFAULT_REQUEST_HOLD_MS; 0: never). The
+   * invocation-level limits above decide which background invocations start; this one keeps those
+   * already running from taking the main thread (the store, the bus) from an acknowledgement in
+   * flight. Their sandboxes wait on the answer meanwhile, so they leave the cores alone too.
+   */
+  readonly requestHoldMs?: number;
   /** Timers and time for the hold's bound (tests pass controllable ones). */
   readonly timers?: PriorityTimers;
 }
@@ -46,6 +54,14 @@ export interface Lane {
 }
 
 export const DEFAULT_MAX_HOLD_MS = 0;
+
+/**
+ * A background invocation's AWS call waits at most this long while foreground work is in flight:
+ * long enough for an acknowledgement (tens of ms, a 2,000-line order's ~150 ms) to run without the
+ * consumers' calls on the main thread, short enough that a foreground request that does wait on a
+ * consumer (none in the app does) is slowed, never stuck. Decision 51.
+ */
+export const DEFAULT_REQUEST_HOLD_MS = 100;
 
 const realTimers: PriorityTimers = {
   now: () => performance.now(),
@@ -69,6 +85,8 @@ export class ForegroundFirst {
   #holdTimer: unknown;
   /** the waiter the hold timer is armed for */
   #holdFor: Waiter | undefined;
+  /** background invocations' AWS calls waiting for the foreground to end (or their hold to pass) */
+  readonly #requests = new Set<{ readonly go: () => void; readonly timer: unknown }>();
 
   constructor(private readonly options: PriorityOptions) {}
 
@@ -77,13 +95,41 @@ export class ForegroundFirst {
   }
 
   /** Foreground work in flight and background work running or waiting, for tests and logs. */
-  get state(): { foreground: number; background: number; waiting: number; saturated: boolean } {
+  get state(): {
+    foreground: number;
+    background: number;
+    waiting: number;
+    saturated: boolean;
+    heldRequests: number;
+  } {
     return {
       foreground: this.#foreground,
       background: this.#background,
       waiting: this.#waiting.length,
       saturated: this.#saturated > 0,
+      heldRequests: this.#requests.size,
     };
+  }
+
+  /**
+   * Before the main thread serves an AWS call a background invocation makes: undefined to serve it
+   * now (no foreground work in flight), else a promise that settles once the foreground work ends
+   * or `requestHoldMs` has passed, whichever comes first.
+   */
+  backgroundRequest(): Promise<void> | undefined {
+    const hold = this.options.requestHoldMs ?? DEFAULT_REQUEST_HOLD_MS;
+    if (this.#foreground === 0 || hold <= 0) return undefined;
+    return new Promise<void>((resolve) => {
+      const timers = this.#timers;
+      const entry = {
+        go: () => {
+          this.#requests.delete(entry);
+          resolve();
+        },
+        timer: timers.setTimeout(() => entry.go(), hold),
+      };
+      this.#requests.add(entry);
+    });
   }
 
   /**
@@ -98,7 +144,17 @@ export class ForegroundFirst {
     } finally {
       this.#foreground--;
       if (l) this.#leave(l);
+      if (this.#foreground === 0) this.#releaseRequests();
       this.#pump();
+    }
+  }
+
+  /** The foreground is quiet: every held background call is served now, in the order held. */
+  #releaseRequests(): void {
+    const timers = this.#timers;
+    for (const entry of [...this.#requests]) {
+      timers.clearTimeout(entry.timer);
+      entry.go();
     }
   }
 

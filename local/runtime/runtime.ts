@@ -144,6 +144,11 @@ export interface Runtime {
    * sandboxes and from outside alike, and invocations per function (benches, to count per delivery).
    */
   stats(): RuntimeStats;
+  /**
+   * Reclaims every function's idle sandboxes now, as their idle timeouts would (benches: memory at
+   * rest); how many went.
+   */
+  reclaimIdleSandboxes(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -424,13 +429,22 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       busy: options.background?.busy ?? 1,
       idle: options.background?.idle ?? options.maxSandboxes ?? DEFAULT_MAX_SANDBOXES,
       ...(options.background?.maxHoldMs !== undefined ? { maxHoldMs: options.background.maxHoldMs } : {}),
+      ...(options.background?.requestHoldMs !== undefined
+        ? { requestHoldMs: options.background.requestHoldMs }
+        : {}),
     });
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
         ...(clock.shared ? { clock: clock.shared } : {}),
         ...(options.maxSandboxes ? { maxConcurrency: options.maxSandboxes } : {}),
         ...(options.sandboxTransport !== 'http'
-          ? { services: { endpoint: url, dispatch: dispatchInProcess } }
+          ? {
+              services: {
+                endpoint: url,
+                dispatch: dispatchInProcess,
+                backgroundGate: () => priority.backgroundRequest(),
+              },
+            }
           : {}),
         onLog: functionLog.writer(spec.name),
       });
@@ -703,6 +717,11 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
           schedules: events?.stats().schedules ?? 0,
           sandboxes,
         };
+      },
+      async reclaimIdleSandboxes() {
+        let reclaimed = 0;
+        for (const fn of new Set(functions.values())) reclaimed += await fn.reclaimIdle();
+        return reclaimed;
       },
       async close() {
         if (closing) return;

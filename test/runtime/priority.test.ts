@@ -31,7 +31,7 @@ describe('foreground first', () => {
     for (const j of jobs) j.finish();
     await Promise.all(all);
     expect(started).toEqual([0, 1, 2, 3, 4]);
-    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false });
+    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false, heldRequests: 0 });
   });
 
   it('holds background work to `busy` while foreground work is in flight, then drains it in order', async () => {
@@ -75,7 +75,7 @@ describe('foreground first', () => {
     bg.finish();
     await running;
     await expect(failing).rejects.toThrow('bad');
-    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false });
+    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false, heldRequests: 0 });
   });
 });
 
@@ -139,7 +139,7 @@ describe('foreground first, while requests queue for their sandboxes', () => {
     expect(started).toEqual([0, 1, 2]); // quiet: up to `idle`
     for (const j of jobs) j.finish();
     await Promise.all(all);
-    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false });
+    expect(p.state).toEqual({ foreground: 0, background: 0, waiting: 0, saturated: false, heldRequests: 0 });
     expect(timers.pending).toBe(0);
   });
 
@@ -212,5 +212,68 @@ describe('foreground first, by default', () => {
     job.finish();
     for (const r of requests) r.finish();
     await Promise.all([...inFlight, running]);
+  });
+});
+
+describe('foreground first, for the calls background invocations make', () => {
+  it('serves a background call at once when no foreground work is in flight', () => {
+    const p = new ForegroundFirst({ busy: 1, idle: 4, timers: manualTimers() });
+    expect(p.backgroundRequest()).toBeUndefined();
+  });
+
+  it('holds background calls while foreground work is in flight and serves them, in order, when it ends', async () => {
+    const timers = manualTimers();
+    const p = new ForegroundFirst({ busy: 1, idle: 4, requestHoldMs: 100, timers });
+    const a = gated();
+    const b = gated();
+    const first = p.foreground(a.work);
+    const second = p.foreground(b.work);
+    const served: number[] = [];
+    for (const n of [1, 2, 3]) void p.backgroundRequest()!.then(() => served.push(n));
+    expect(p.state.heldRequests).toBe(3);
+    timers.advance(50);
+    await tick();
+    expect(served).toEqual([]);
+    a.finish();
+    await first;
+    await tick();
+    expect(served).toEqual([]); // one request still in flight
+    b.finish();
+    await second;
+    await tick();
+    expect(served).toEqual([1, 2, 3]);
+    expect(p.state.heldRequests).toBe(0);
+    expect(timers.pending).toBe(0); // their hold timers went with them
+    expect(p.backgroundRequest()).toBeUndefined();
+  });
+
+  it('serves a held call once it has waited requestHoldMs, whatever the foreground does', async () => {
+    const timers = manualTimers();
+    const p = new ForegroundFirst({ busy: 1, idle: 4, requestHoldMs: 100, timers });
+    const fg = gated();
+    const inFlight = p.foreground(fg.work);
+    const served: string[] = [];
+    void p.backgroundRequest()!.then(() => served.push('early'));
+    timers.advance(60);
+    void p.backgroundRequest()!.then(() => served.push('late'));
+    timers.advance(40);
+    await tick();
+    expect(served).toEqual(['early']);
+    timers.advance(59);
+    await tick();
+    expect(served).toEqual(['early']);
+    timers.advance(1);
+    await tick();
+    expect(served).toEqual(['early', 'late']);
+    fg.finish();
+    await inFlight;
+  });
+
+  it('never holds with requestHoldMs 0', () => {
+    const p = new ForegroundFirst({ busy: 1, idle: 4, requestHoldMs: 0, timers: manualTimers() });
+    const fg = gated();
+    void p.foreground(fg.work);
+    expect(p.backgroundRequest()).toBeUndefined();
+    fg.finish();
   });
 });

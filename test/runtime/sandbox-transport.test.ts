@@ -110,6 +110,45 @@ describe('the in-process transport against a plain HTTP server', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
+  it("holds a background invocation's calls at the services' gate, never a foreground one's", async () => {
+    const seen: string[] = [];
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let asked = 0;
+    let onAsked: () => void = () => {};
+    const firstAsk = new Promise<void>((resolve) => {
+      onAsked = resolve;
+    });
+    const services = {
+      endpoint: url,
+      dispatch: (request: Parameters<LocalHttpDispatcher>[0]) => {
+        seen.push(request.path);
+        return dispatch(request);
+      },
+      backgroundGate: () => {
+        asked++;
+        onAsked();
+        return gate;
+      },
+    };
+    const f = fn(rawClient, { services, maxConcurrency: 2 });
+    const call = (path: string) => ({ url, requests: [{ method: 'GET', path }] });
+    const background = f.invoke(call('/background'), { background: true });
+    await firstAsk; // the sandbox started and sent its call: held at the gate
+    expect(asked).toBe(1);
+    expect(seen).toEqual([]);
+    const foreground = await f.invoke(call('/foreground'));
+    expect(foreground.ok).toBe(true);
+    expect(asked).toBe(1); // a foreground call is never gated
+    expect(seen).toEqual(['/foreground']);
+    open();
+    const result = await background;
+    expect(result.ok && (result.result as { out: Array<{ status: number }> }).out[0]!.status).toBe(200);
+    expect(seen).toEqual(['/foreground', '/background']);
+  });
+
   it('returns the same status, headers and bytes as the same request over TCP', async () => {
     const big = Buffer.alloc(300_000, 7).toString('base64');
     const requests = [
@@ -346,6 +385,31 @@ describe('sandbox reclamation', () => {
     await f.close();
     expect(await running).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError' } });
     expect(await waiting).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError' } });
+  });
+
+  it('reclaimIdle() frees the idle sandboxes at once and leaves a busy one running', async () => {
+    const timers = manualTimers();
+    const held = `export const handler = async (e) => (e === 'wait' ? new Promise(() => {}) : e);`;
+    const f = fn(held, { timers, maxConcurrency: 3 });
+    await Promise.all([f.invoke(1), f.invoke(2), f.invoke(3)]);
+    expect(f.sandboxes).toBe(3);
+    const busy = f.invoke('wait'); // the most recently used idle sandbox, held until opened
+    await new Promise((r) => setImmediate(r));
+    expect(timers.armed).toBe(3); // two idle timers, and the busy invocation's timeout
+    expect(await f.reclaimIdle()).toBe(2);
+    expect(f.sandboxes).toBe(1);
+    expect(timers.armed).toBe(1); // the reclaimed sandboxes' idle timers are gone with them
+    // the busy one runs on; a second invocation meanwhile starts a new, cold sandbox
+    const other = await f.invoke('x');
+    expect(other.cold).toBe(true);
+    expect(f.sandboxes).toBe(2);
+    expect(timers.armed).toBe(2);
+    expect(await f.reclaimIdle()).toBe(1);
+    expect(f.sandboxes).toBe(1);
+    expect(timers.armed).toBe(1);
+    expect(await f.reclaimIdle()).toBe(0);
+    await f.close();
+    expect(await busy).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError' } });
   });
 
   it('does not reclaim a sandbox that is busy, and close() stops every timer', async () => {
