@@ -1,6 +1,6 @@
 /**
  * A quick A/B probe of the acknowledgement path (not part of `npm run bench`): the webhooks bench's
- * load without its settling phases — warm-up, then `PROBE_DELIVERIES` signed 2-line orders/paid at
+ * load without its settling phases — warm-up (`PROBE_WARMUP`, 200; the backlog it leaves is settled), then `PROBE_DELIVERIES` signed 2-line orders/paid at
  * c=`BENCH_CONCURRENCY` — printing acks/s, p50/p99, CPU per delivery while the load ran (by thread)
  * and the calls per delivery, beside a plain loopback round trip in the same run; the runtime is
  * killed after (its backlog is not drained). `PROBE_ASSEMBLY=<dir>` reuses a synthesized app.
@@ -26,6 +26,7 @@ import {
 const N = Number(process.env.PROBE_DELIVERIES ?? 1500);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const LINES = Number(process.env.PROBE_LINES ?? 2);
+const WARMUP = Number(process.env.PROBE_WARMUP ?? 200);
 const work = mkdtempSync(join(tmpdir(), 'storeflow-ack-probe-'));
 const assembly = process.env.PROBE_ASSEMBLY ?? join(work, 'app.out');
 await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
@@ -62,7 +63,7 @@ try {
     );
     return { lat, rate: lat.length / ((performance.now() - t0) / 1000) };
   };
-  await load(200);
+  await load(WARMUP);
   await rt.settle();
   const loop = (await loopbackBaseline(2)).rate;
   const c0 = await rt.cpu();

@@ -7,7 +7,8 @@
  *   node --import tsx --cpu-prof --cpu-prof-dir=/tmp/prof bench/big-order-probe.ts
  *
  * Knobs: PROBE_ORDERS (10), PROBE_LINES (2000), PROBE_WARMUP (3), PROBE_SETTLE (1; 0: the next order
- * is sent as soon as the last is acknowledged, as the webhooks bench does, settled only at the end).
+ * is sent as soon as the last is acknowledged, as the webhooks bench does, settled only at the end),
+ * PROBE_REQUEST_HOLD_MS (the runtime's default; 0: background calls are never held).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,16 @@ await prepareAssembly(assembly, { stage: 'dev' }, (outdir, context) => {
   synthesize(outdir, context);
 });
 const dataDir = join(work, 'data');
-const runtime = await startRuntime({ assemblyDir: assembly, dataDir, port: 0, clock: 'real' });
+const runtime = await startRuntime({
+  assemblyDir: assembly,
+  dataDir,
+  port: 0,
+  clock: 'real',
+  // PROBE_REQUEST_HOLD_MS=n: the background calls' hold while a request is in flight (0: never)
+  ...(process.env.PROBE_REQUEST_HOLD_MS
+    ? { background: { requestHoldMs: Number(process.env.PROBE_REQUEST_HOLD_MS) } }
+    : {}),
+});
 try {
   const { secret, template } = shopifyFixture(dataDir);
   const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;

@@ -53,7 +53,12 @@ export async function startRuntimeProcess(
   return {
     url: new URL(String(ready.url)),
     settle: () => ask('settle', 'settled'),
-    memory: () => ask('memory', 'memory') as Promise<Message & { rss: number; heapUsed: number }>,
+    memory: () =>
+      ask('memory', 'memory') as Promise<
+        Message & { rss: number; heapUsed: number; heapTotal: number; external: number }
+      >,
+    /** Reclaims the idle sandboxes now, as their idle timeouts would; how many went. */
+    reclaim: () => ask('reclaim', 'reclaimed') as Promise<Message & { sandboxes: number }>,
     cpu: () => ask('cpu', 'cpu') as Promise<Message & { user: number; system: number; main?: number }>,
     stats: () =>
       ask('stats', 'stats') as Promise<

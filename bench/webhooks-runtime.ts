@@ -40,6 +40,11 @@ const runtime = await startRuntime({
     ...(process.env.BENCH_BACKGROUND_HOLD_MS
       ? { maxHoldMs: Number(process.env.BENCH_BACKGROUND_HOLD_MS) }
       : {}),
+    // BENCH_REQUEST_HOLD_MS=n: how long a background invocation's AWS call waits at most while
+    // foreground work is in flight (default the runtime's; 0: never)
+    ...(process.env.BENCH_REQUEST_HOLD_MS
+      ? { requestHoldMs: Number(process.env.BENCH_REQUEST_HOLD_MS) }
+      : {}),
   },
 });
 send({ type: 'ready', url: runtime.url });
@@ -65,9 +70,20 @@ process.on('message', async (message: { type: string }) => {
     case 'memory': {
       for (let i = 0; i < 3; i++) gc?.();
       const m = process.memoryUsage();
-      send({ type: 'memory', rss: m.rss, heapUsed: m.heapUsed, external: m.external, gc: gc !== undefined });
+      send({
+        type: 'memory',
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        gc: gc !== undefined,
+      });
       return;
     }
+    case 'reclaim':
+      // the idle sandboxes go now, as their idle timeouts would take them (memory at rest)
+      send({ type: 'reclaimed', sandboxes: await runtime.reclaimIdleSandboxes() });
+      return;
     case 'cpu':
       send({ type: 'cpu', ...process.cpuUsage(), main: mainThreadCpuMicros() });
       return;
