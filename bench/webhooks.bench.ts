@@ -359,7 +359,6 @@ export async function run(): Promise<{ ok: boolean }> {
     console.log(
       `runtime memory at rest (idle sandboxes reclaimed: ${at5.reclaimed}, ${at20.reclaimed}): at ${CHECKPOINT}: RSS ${mib(at5.rest.rss)} heap ${mib(at5.rest.heapUsed)}; at ${TOTAL}: RSS ${mib(at20.rest.rss)} heap ${mib(at20.rest.heapUsed)} (RSS ${(rssGrowth * 100).toFixed(1)}%, heap ${(rawHeapGrowth * 100).toFixed(1)}%); open SLA schedules ${at5.schedules} → ${at20.schedules} (≈ ${mib(schedulesHeap)} at 1.37 KiB each): heap ${(heapGrowth * 100).toFixed(1)}% without them; outside the JS heap (RSS − heap reserved − external) ${mib(at5.rest.rss - at5.rest.heapTotal - at5.rest.external)} → ${mib(at20.rest.rss - at20.rest.heapTotal - at20.rest.external)}`,
     );
-    await rt.settle();
 
     const checks = [
       { name: `≥ ${TARGET_RATE} acks/s at c=${CONCURRENCY}`, ok: first.rate >= TARGET_RATE },

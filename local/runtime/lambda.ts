@@ -172,7 +172,7 @@ export class LocalFunction {
       // The init phase has its own limit; the invocation's timeout starts after it, as on Lambda.
       const initError = await this.#initialized(sandbox);
       if (initError) {
-        this.#discard(sandbox);
+        void this.#discard(sandbox);
         return { ok: false, error: initError, cold, ms: 0 };
       }
     }
@@ -183,7 +183,7 @@ export class LocalFunction {
           errorType: 'Sandbox.Timedout',
           errorMessage: `Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds`,
         };
-        this.#discard(sandbox);
+        void this.#discard(sandbox);
         resolve({ ok: false, error, cold, ms: this.timeoutMs });
       }, this.timeoutMs);
       sandbox.pending = { id, resolve, timer, cold, background: options.background === true };
@@ -211,12 +211,8 @@ export class LocalFunction {
    * runtime's memory at rest this way, as they run a full GC before reading the heap).
    */
   async reclaimIdle(): Promise<number> {
-    const idle = this.#idle.splice(0);
-    for (const s of idle) {
-      this.#stopIdleTimer(s);
-      this.#sandboxes.delete(s);
-    }
-    await Promise.all(idle.map((s) => this.#terminate(s)));
+    const idle = [...this.#idle];
+    await Promise.all(idle.map((s) => this.#discard(s)));
     return idle.length;
   }
 
@@ -271,7 +267,7 @@ export class LocalFunction {
     sandbox.idleTimer = timers.setTimeout(() => {
       sandbox.idleTimer = undefined;
       if (sandbox.busy || !this.#sandboxes.has(sandbox)) return;
-      this.#discard(sandbox);
+      void this.#discard(sandbox);
     }, this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS);
     this.#waiting.shift()?.();
   }
@@ -303,15 +299,17 @@ export class LocalFunction {
     sandbox.idleTimer = undefined;
   }
 
-  #discard(sandbox: Sandbox): void {
+  /** Takes a sandbox out of service; the promise settles once its isolate is freed. */
+  #discard(sandbox: Sandbox): Promise<void> {
     if (sandbox.pending) this.#timers.clearTimeout(sandbox.pending.timer);
     sandbox.pending = undefined;
     this.#stopIdleTimer(sandbox);
     this.#sandboxes.delete(sandbox);
     const i = this.#idle.indexOf(sandbox);
     if (i >= 0) this.#idle.splice(i, 1);
-    void this.#terminate(sandbox);
+    const terminated = this.#terminate(sandbox);
     this.#waiting.shift()?.();
+    return terminated;
   }
 
   async #terminate(sandbox: Sandbox): Promise<void> {
@@ -385,7 +383,7 @@ export class LocalFunction {
     const crash = (error: Error) => {
       initialized({ errorType: 'Runtime.ExitError', errorMessage: `sandbox exited: ${error.message}` });
       const pending = sandbox.pending;
-      this.#discard(sandbox);
+      void this.#discard(sandbox);
       pending?.resolve({
         ok: false,
         error: { errorType: 'Runtime.ExitError', errorMessage: `sandbox exited: ${error.message}` },
