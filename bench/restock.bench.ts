@@ -237,7 +237,6 @@ export async function run(): Promise<{ ok: boolean }> {
   // Wall-clock instants of the sweep's phases, from the runtime's transition stream.
   const marks = new Map<string, number>();
   let transitions = 0;
-  let tasks = 0;
   let failures = 0;
   let watch: string | undefined;
   const runtime = await startRuntime({
@@ -253,7 +252,6 @@ export async function run(): Promise<{ ok: boolean }> {
       }
       if (!watch || !line.startsWith(`run `) || !line.includes(`/${watch} `)) return;
       if (line.includes(' → ')) transitions++;
-      if (line.endsWith(' (Task)')) tasks++;
       const state = / → (\w+) \(/.exec(line)?.[1] ?? (line.endsWith(' succeeded') ? 'succeeded' : undefined);
       if (state && !marks.has(state)) marks.set(state, performance.now());
     },
@@ -327,9 +325,13 @@ export async function run(): Promise<{ ok: boolean }> {
       watch = `sweep-${date}`;
       marks.clear();
       transitions = 0;
-      tasks = 0;
       const load = loadavg()[0]!;
       const cpu0 = cpuSeconds();
+      const sweepSteps = () =>
+        Object.entries(runtime.stats().invocations)
+          .filter(([name]) => name.includes('SweepStep'))
+          .reduce((sum, [, n]) => sum + n, 0);
+      const steps0 = sweepSteps();
       const t0 = performance.now();
       let settledAt: number | undefined;
       const advancing = advanceTo(storeInstant(date, 2, 0)).then(() => {
@@ -362,7 +364,9 @@ export async function run(): Promise<{ ok: boolean }> {
           all: cpu1.all - cpu0.all,
           main: cpu1.main !== undefined && cpu0.main !== undefined ? cpu1.main - cpu0.main : undefined,
         },
-        tasks,
+        // The Map Runs' children keep their states in their own histories (as on AWS), not in the
+        // run's: its Task lines are StartSweep and Rank only; the step's invocations count them all.
+        tasks: sweepSteps() - steps0,
         ms: succeededAt - t0,
         settledMs: (settledAt ?? succeededAt) - t0,
         phases: {
@@ -570,7 +574,7 @@ export async function run(): Promise<{ ok: boolean }> {
         .join(', ')}); ${other.map(op).join(', ')}`,
     );
     console.log(
-      `  states entered (the run and its bucket iterations): ${night.transitions}, of which ${night.tasks} sweep-step Lambda invocations; runtime errors logged: ${failures}`,
+      `  states the run entered: ${night.transitions} (its Map Runs' children record theirs in their own histories); sweep-step Lambda invocations (the run's and its children's): ${night.tasks}; runtime errors logged: ${failures}`,
     );
     const wall = night.ms / 1000;
     console.log(
