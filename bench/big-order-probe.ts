@@ -8,9 +8,11 @@
  *
  * Knobs: PROBE_ORDERS (10), PROBE_LINES (2000), PROBE_WARMUP (3), PROBE_SETTLE (1; 0: the next order
  * is sent as soon as the last is acknowledged, as the webhooks bench does, settled only at the end),
- * PROBE_REQUEST_HOLD_MS (the runtime's default; 0: background calls are never held).
+ * PROBE_REQUEST_HOLD_MS (the runtime's default; 0: background calls are never held),
+ * PROBE_WINDOWS=<file> (the measured acknowledgements' [start, end] in µs of the monotonic clock a
+ * CPU profile's timestamps use, as JSON: to slice a profile to the acknowledgements).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { synthesize } from '../lib/synth.ts';
@@ -54,6 +56,8 @@ try {
   const base = 8_000_000_000 + Math.floor(Date.now() % 1_000_000) * 1000;
   const body = (orderId: number) => orderBody(template, orderId, LINES);
   const rows: { wall: number; cpu: number; main: number; settled: number }[] = [];
+  const windows: Array<[number, number]> = [];
+  const micros = () => Number(process.hrtime.bigint() / 1000n);
   let warmed: ReturnType<typeof runtime.stats> | undefined;
   for (let n = 0; n < WARMUP + ORDERS; n++) {
     if (n === WARMUP) {
@@ -64,6 +68,7 @@ try {
     const c0 = cpuMs();
     const m0 = mainThreadCpuMs();
     const t0 = performance.now();
+    const w0 = micros();
     const reply = await fetch(new URL('/webhooks/shopify', runtime.url), {
       method: 'POST',
       headers: shopifyHeaders(text, secret, `probe-${base}-${n}`, 'probe.myshopify.com'),
@@ -71,6 +76,7 @@ try {
     });
     const answer = await reply.text();
     const wall = performance.now() - t0;
+    if (n >= WARMUP) windows.push([w0, micros()]);
     const cpu = cpuMs() - c0;
     const main = mainThreadCpuMs() - m0;
     if (reply.status !== 200) throw new Error(`answered ${reply.status}: ${answer.slice(0, 300)}`);
@@ -94,6 +100,7 @@ try {
       `${what === 'cpu' ? 'CPU ms' : what} per order: ${sum.toFixed(2)} (${parts.map(([k, v]) => `${shortName(k)} ${v.toFixed(2)}`).join(', ')})`,
     );
   }
+  if (process.env.PROBE_WINDOWS) writeFileSync(process.env.PROBE_WINDOWS, JSON.stringify(windows));
   const col = (k: keyof (typeof rows)[number]) =>
     `p50 ${pct(
       rows.map((r) => r[k]),

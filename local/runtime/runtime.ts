@@ -533,6 +533,9 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
 
     // --- async invocation (events, destinations) -------------------------------------------------
     let events: LocalEventBridge | undefined;
+    // The last payload found to be JSON: an event's targets get the same text (see eventJson), so
+    // it is parsed once per event rather than once per target.
+    let lastJson: string | undefined;
     const deliver = async (targetArn: string, payload: string, context: string): Promise<void> => {
       const service = targetArn.split(':')[2];
       switch (service) {
@@ -544,7 +547,10 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
           }
           // A Lambda takes JSON: text that is not fails the delivery here, as before; valid text is
           // passed on as it is (journaled and parsed in the sandbox, not cloned as objects).
-          JSON.parse(payload);
+          if (payload !== lastJson) {
+            JSON.parse(payload);
+            lastJson = payload;
+          }
           return asyncInvoker.invoke(targetArn, new JsonPayload(payload), context);
         case 'sqs':
           await sqs.sendMessage(targetArn, payload, {});

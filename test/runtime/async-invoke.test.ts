@@ -107,7 +107,7 @@ describe('Lambda asynchronous invocation', () => {
     await invoker.close();
   });
 
-  it('keeps JSON text as text: journaled as one string, handed on as text, parsed for a destination', async () => {
+  it('keeps JSON text as text: journaled as JSON, handed on as text, parsed for a destination', async () => {
     const d = mkdtempSync(join(tmpdir(), 'storeflow-async-'));
     dirs.push(d);
     const clock = new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
@@ -143,7 +143,11 @@ describe('Lambda asynchronous invocation', () => {
     const first = await open(false);
     await first.invoke(ARN, new JsonPayload(text), 'test');
     const journaled = readFileSync(join(d, 'async.journal'), 'utf8');
-    expect(JSON.parse(journaled.split('\n')[0]!)).toMatchObject({ t: 'q', payload: text });
+    // the text itself, not escaped into a string (a big event reaches several targets' records)
+    expect(journaled).toContain(`"pj":${text}}`);
+    const line = JSON.parse(journaled.split('\n')[0]!);
+    expect(line).toMatchObject({ t: 'q', pj: JSON.parse(text) });
+    expect(line).not.toHaveProperty('payload');
     await clock.advance(0); // attempt 1 fails, retry due in 60 s
     await first.close();
     // a restart finds it as it was
@@ -156,6 +160,39 @@ describe('Lambda asynchronous invocation', () => {
     }
     expect(sent).toEqual([expect.objectContaining({ requestPayload: JSON.parse(text) })]);
     await second.close();
+  });
+
+  it('journals JSON text with line breaks as a string, one record a line, and gives it back as it was', async () => {
+    const first = setup([false]);
+    const invoker = await first.invoker;
+    const text = '{\n  "pretty": [1, 2],\r\n  "q": "a \\"b\\""\n}';
+    await invoker.invoke(ARN, new JsonPayload(text), 'Invoke API');
+    await invoker.invoke(ARN, new JsonPayload('{"compact":true}'), 'Invoke API');
+    const lines = readFileSync(join(first.dir, 'async.journal'), 'utf8').split('\n').filter(Boolean);
+    // one record a line (attempts may have added theirs after these two)
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(JSON.parse(lines[0]!)).toMatchObject({ t: 'q', payload: text });
+    expect(JSON.parse(lines[1]!)).toMatchObject({ t: 'q', pj: { compact: true } });
+    // abandoned as a crash would leave it; a restart queues both again, the texts as they were
+    const given: unknown[] = [];
+    const d = first.dir;
+    const reopened = await createAsyncInvoker({
+      file: join(d, 'async.journal'),
+      clock: first.clock,
+      configs: new Map(),
+      invoke: async (_arn, event): Promise<InvokeResult> => {
+        given.push((event as JsonPayload).text);
+        return { ok: true, result: null, cold: false, ms: 1 };
+      },
+      destination: async () => {},
+      resolveArn: (n) => n,
+      log: () => {},
+    });
+    expect(reopened.pending).toBe(2);
+    await first.clock.advance(0);
+    await reopened.idle();
+    expect(given.sort()).toEqual([text, '{"compact":true}'].sort());
+    await reopened.close();
   });
 
   it('keeps a queued event across a restart (durable before invoke resolves)', async () => {

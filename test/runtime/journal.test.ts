@@ -170,6 +170,26 @@ describe('Journal', () => {
     ]);
   });
 
+  it('writes each record as its serializer says, in appends and rewrites alike', async () => {
+    const path = file();
+    // a record's `s` holds JSON text, written as JSON rather than as an escaped string
+    const serialize = (r: Rec) =>
+      r.s === undefined ? JSON.stringify(r) : `{"id":${JSON.stringify(r.id)},"raw":${r.s}}`;
+    const { journal } = await Journal.open<Rec>(path, { serialize });
+    await journal.write({ id: 'a', s: '{"b":[1,"2"]}' });
+    expect(readFileSync(path, 'utf8')).toBe('{"id":"a","raw":{"b":[1,"2"]}}\n');
+    await journal.rewrite([
+      { id: 'c', s: '[true]' },
+      { id: 'd', v: 1 },
+    ]);
+    await journal.close();
+    expect(readFileSync(path, 'utf8')).toBe('{"id":"c","raw":[true]}\n{"id":"d","v":1}\n');
+    expect(await reopen(path)).toEqual([
+      { id: 'c', raw: [true] },
+      { id: 'd', v: 1 },
+    ]);
+  });
+
   it('rewrite of an empty live set leaves only later records; the temporary file is gone', async () => {
     const path = file();
     const { journal } = await Journal.open<Rec>(path);
