@@ -17,7 +17,8 @@ export async function startRuntimeProcess(
     fileURLToPath(new URL('./webhooks-runtime.ts', import.meta.url)),
     [assemblyDir, dataDir, clock],
     {
-      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every thread of the runtime (main and sandboxes)
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile of every thread of the runtime (main and sandboxes);
+      // BENCH_NODE_FLAGS: more node flags for the runtime's process (A/Bs of V8 settings)
       execArgv: [
         '--import',
         'tsx',
