@@ -448,10 +448,6 @@ export const isPredefinedVariable = (name: string): boolean => PREDEFINED.has(na
 const invalidPath = (id: string) => new TransformError(`InputPath for target ${id} is invalid.`);
 
 /**
- * Validates a target's input settings as PutTargets does and returns the function producing its payload.
- * Throws {@link TransformError} with AWS's message (naming target `targetId`) for what AWS refuses.
- */
-/**
  * The whole event as JSON, once per event: every target without input settings gets the same text
  * (seven targets of a 2,000-line order's event stringified it seven times). Events are not
  * changed once accepted.
@@ -466,6 +462,10 @@ function eventJson(event: EventBridgeEvent): string {
   return text;
 }
 
+/**
+ * Validates a target's input settings as PutTargets does and returns the function producing its payload.
+ * Throws {@link TransformError} with AWS's message (naming target `targetId`) for what AWS refuses.
+ */
 export function compileTargetInput(spec: TargetInputSpec, targetId = 'target'): TargetInputRenderer {
   const set = [spec.input, spec.inputPath, spec.inputTransformer].filter((x) => x !== undefined).length;
   if (set > 1) {
