@@ -1,22 +1,31 @@
 #!/usr/bin/env python3
 """Self and inclusive time of V8 .cpuprofile files (node --cpu-prof), by function and by module.
 
-usage: cpuprofile-summary.py [--last SECONDS] [--top N] FILE...
+usage: cpuprofile-summary.py [--last SECONDS] [--windows FILE] [--top N] FILE...
   --last S  only the samples of each profile's last S seconds (a probe that ends the process right
             after its load, e.g. bench/quote-probe.ts, puts the load there)
+  --windows F  only the samples inside the [start, end] windows (µs, the profile's monotonic clock)
+            listed as JSON in F, e.g. the acknowledgements bench/big-order-probe.ts writes with
+            PROBE_WINDOWS=F
 Bundles: in an unminified esbuild bundle (its `// node_modules/pkg/file.js` comments), a frame's
 module is the comment above its line; otherwise the file. Idle, program and GC are shown apart.
 """
 import bisect, collections, json, os, re, sys
 
 args = sys.argv[1:]
-last = top = None
+last = top = windows = None
 while args and args[0].startswith('--'):
     flag = args.pop(0)
     if flag == '--last': last = float(args.pop(0))
+    elif flag == '--windows': windows = sorted(json.load(open(args.pop(0))))
     elif flag == '--top': top = int(args.pop(0))
 top = top or 40
 module_maps = {}
+
+def in_windows(ts):
+    if windows is None: return True
+    k = bisect.bisect_right([w[0] for w in windows], ts) - 1
+    return k >= 0 and ts <= windows[k][1]
 
 def module_map(url):
     """Line number → the module an esbuild bundle says the line came from."""
@@ -53,7 +62,7 @@ for path in args:
     dt_by = collections.Counter()
     prev = d['startTime']
     for s, ts in zip(d['samples'], stamps):
-        if ts >= lo: dt_by[s] += ts - prev
+        if ts >= lo and in_windows(ts): dt_by[s] += ts - prev
         prev = ts
     total = sum(dt_by.values()) or 1
     special = {'(idle)', '(program)', '(garbage collector)', '(root)'}
