@@ -1,9 +1,10 @@
 /**
  * A quick A/B probe of the acknowledgement path (not part of `npm run bench`): the webhooks bench's
  * load without its settling phases — warm-up (`PROBE_WARMUP`, 200; the backlog it leaves is
- * settled), then `PROBE_DELIVERIES` signed 2-line orders/paid at c=`BENCH_CONCURRENCY` — printing acks/s, p50/p99, CPU per delivery while the load ran (by thread)
- * and the calls per delivery, beside a plain loopback round trip in the same run; the runtime is
- * killed after (its backlog is not drained). `PROBE_ASSEMBLY=<dir>` reuses a synthesized app.
+ * settled), then `PROBE_DELIVERIES` signed 2-line orders/paid at c=`BENCH_CONCURRENCY` — printing
+ * acks/s, p50/p99, CPU per delivery while the load ran (by thread) and the calls per delivery,
+ * beside a plain loopback round trip in the same run; the runtime is killed after (its backlog is
+ * not drained). `PROBE_ASSEMBLY=<dir>` reuses a synthesized app.
  * `npx tsx bench/ack-probe.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -23,7 +23,7 @@ export async function startRuntimeProcess(
         '--import',
         'tsx',
         '--expose-gc',
-        ...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(' ') : []),
+        ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
         ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
       ],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
