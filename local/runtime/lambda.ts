@@ -72,6 +72,11 @@ export interface LocalFunctionOptions {
    * clock, handler code sees the same time as the workflows. Absent: real time.
    */
   readonly clock?: SharedArrayBuffer;
+  /**
+   * Called once a reclaimed or discarded sandbox's isolate is freed (not on close): the runtime
+   * gives the C heap's free memory back to the system then (malloc-trim.ts).
+   */
+  readonly onSandboxFreed?: () => void;
   /** Receives what the handler writes to stdout/stderr (default: the runtime's own streams). */
   readonly onLog?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
@@ -307,7 +312,8 @@ export class LocalFunction {
     this.#sandboxes.delete(sandbox);
     const i = this.#idle.indexOf(sandbox);
     if (i >= 0) this.#idle.splice(i, 1);
-    const terminated = this.#terminate(sandbox);
+    const onFreed = this.options.onSandboxFreed;
+    const terminated = onFreed ? this.#terminate(sandbox).then(onFreed) : this.#terminate(sandbox);
     this.#waiting.shift()?.();
     return terminated;
   }

@@ -26,6 +26,7 @@ import { createRequestGuard, redactUrl, sigv4Service } from './guard.ts';
 import { type LocalHttpDispatcher, serveInProcess } from './inproc.ts';
 import { DEFAULT_MAX_SANDBOXES, type InvokeResult, JsonPayload, LocalFunction } from './lambda.ts';
 import { lambdaInvokeApi } from './lambda-api.ts';
+import { glibcMallocTrim, HeapTrimmer } from './malloc-trim.ts';
 import { ForegroundFirst, type PriorityOptions } from './priority.ts';
 import {
   archiveSpecs,
@@ -433,8 +434,12 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
         ? { requestHoldMs: options.background.requestHoldMs }
         : {}),
     });
+    // Reclaimed sandboxes' freed isolates go back to the system, not into malloc's arenas.
+    const trimmer = new HeapTrimmer(glibcMallocTrim());
+    cleanups.push(async () => trimmer.cancel());
     for (const spec of functionSpecs(assembly, baseEnv)) {
       const fn = new LocalFunction(spec, {
+        onSandboxFreed: () => trimmer.sandboxFreed(),
         ...(clock.shared ? { clock: clock.shared } : {}),
         ...(options.maxSandboxes ? { maxConcurrency: options.maxSandboxes } : {}),
         ...(options.sandboxTransport !== 'http'
@@ -727,6 +732,7 @@ async function startLocked(options: RuntimeOptions, lock: DataDirLock): Promise<
       async reclaimIdleSandboxes() {
         let reclaimed = 0;
         for (const fn of new Set(functions.values())) reclaimed += await fn.reclaimIdle();
+        if (reclaimed > 0) trimmer.now();
         return reclaimed;
       },
       async close() {

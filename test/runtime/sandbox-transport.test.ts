@@ -412,6 +412,31 @@ describe('sandbox reclamation', () => {
     expect(await busy).toMatchObject({ ok: false, error: { errorType: 'Runtime.ExitError' } });
   });
 
+  it('reports each reclaimed sandbox once its isolate is freed, and none on close', async () => {
+    const timers = manualTimers();
+    let freed = 0;
+    let wake = () => {};
+    const onSandboxFreed = () => {
+      freed++;
+      wake();
+    };
+    const f = fn(echo, { timers, maxConcurrency: 2, onSandboxFreed });
+    await Promise.all([f.invoke(1), f.invoke(2)]);
+    expect(f.sandboxes).toBe(2);
+    expect(await f.reclaimIdle()).toBe(2);
+    expect(freed).toBe(2); // reclaimIdle resolves after the isolates are gone, reported by then
+    await f.invoke(3);
+    const reported = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    timers.fireAll(); // the idle timeout reclaims it
+    await reported;
+    expect(freed).toBe(3);
+    await f.invoke(4);
+    await f.close();
+    expect(freed).toBe(3); // closing is not a reclamation: the process is on its way out
+  });
+
   it('does not reclaim a sandbox that is busy, and close() stops every timer', async () => {
     const timers = manualTimers();
     const f = fn(echo, { timers, idleTimeoutMs: 1 });

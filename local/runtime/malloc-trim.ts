@@ -1,0 +1,90 @@
+/**
+ * Gives the C heap's free memory back to the system after sandboxes end (decision 53).
+ *
+ * A sandbox is a worker thread with its own V8 isolate; when it is reclaimed, the isolate frees
+ * tens of MiB that glibc's malloc keeps in its arenas for later use, where the process's RSS goes
+ * on counting them: a runtime left running grew with the sandboxes it had ever started, not with
+ * what it held. glibc's `malloc_trim(0)` hands the free pages of every arena back to the kernel.
+ * Node has no binding for it; koffi (a maintained FFI library shipping prebuilt binaries) calls it.
+ * Where there is no glibc (macOS, musl) or koffi cannot load, trimming is skipped: nothing else
+ * depends on it.
+ */
+import { createRequire } from 'node:module';
+
+/** Calls glibc's `malloc_trim(0)`; true if memory went back to the system. */
+export type MallocTrim = () => boolean;
+
+let loaded: MallocTrim | null | undefined;
+
+/** glibc's `malloc_trim`, or undefined where there is none (loaded once). */
+export function glibcMallocTrim(): MallocTrim | undefined {
+  if (loaded !== undefined) return loaded ?? undefined;
+  loaded = null;
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+    const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    loaded = () => trim(0) === 1;
+  } catch {
+    // not glibc (musl has no libc.so.6), or no prebuilt koffi binary for this platform
+  }
+  return loaded ?? undefined;
+}
+
+/** Timers the trimmer waits on (tests pass controllable ones). */
+export interface TrimTimers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: TrimTimers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/**
+ * Trims once sandboxes have stopped ending for `quietMs`: an idle timeout reclaims a burst's
+ * sandboxes one after another, and one trim after the last serves them all (a trim walks every
+ * arena under its lock: a few milliseconds with a few hundred MiB).
+ */
+export class HeapTrimmer {
+  #timer: unknown;
+  #trims = 0;
+
+  constructor(
+    /** glibcMallocTrim() in the runtime; undefined: a trimmer that does nothing */
+    private readonly trim: MallocTrim | undefined,
+    private readonly quietMs = 1_000,
+    private readonly timers: TrimTimers = realTimers,
+  ) {}
+
+  /** How many trims ran (tests, stats). */
+  get trims(): number {
+    return this.#trims;
+  }
+
+  /** A sandbox's isolate was freed: trim once none has been for `quietMs`. */
+  sandboxFreed(): void {
+    if (!this.trim) return;
+    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
+    this.#timer = this.timers.setTimeout(() => {
+      this.#timer = undefined;
+      this.now();
+    }, this.quietMs);
+  }
+
+  /** Trims now (and cancels a pending trim): after an explicit reclaim, before memory is read. */
+  now(): void {
+    if (!this.trim) return;
+    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.trim();
+    this.#trims++;
+  }
+
+  /** Drops a pending trim (the runtime is closing). */
+  cancel(): void {
+    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
