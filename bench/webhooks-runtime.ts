@@ -5,7 +5,8 @@
  * directory, and optionally `virtual` for a virtual clock. Not a benchmark by itself (no
  * `.bench.ts` suffix).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRuntime } from '../local/runtime/runtime.ts';
 
 /** CPU time of the main thread alone (Linux: /proc), in microseconds; undefined elsewhere. */
@@ -60,6 +61,7 @@ process.on('disconnect', () => {
   void runtime.close().finally(() => process.exit(0));
 });
 
+let smapsReadings = 0;
 const gc = (globalThis as { gc?: () => void }).gc;
 process.on('message', async (message: { type: string }) => {
   switch (message.type) {
@@ -70,6 +72,14 @@ process.on('message', async (message: { type: string }) => {
     case 'memory': {
       for (let i = 0; i < 3; i++) gc?.();
       const m = process.memoryUsage();
+      // BENCH_SMAPS_DIR=<dir>: the process's memory map at each reading, to tell what grew
+      // (scripts/smaps-summary.py compares them by kind of mapping)
+      if (process.env.BENCH_SMAPS_DIR) {
+        writeFileSync(
+          join(process.env.BENCH_SMAPS_DIR, `smaps-${++smapsReadings}.txt`),
+          readFileSync('/proc/self/smaps'),
+        );
+      }
       send({
         type: 'memory',
         rss: m.rss,
