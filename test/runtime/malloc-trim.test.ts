@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { glibcMallocTrim, HeapTrimmer } from '../../local/runtime/malloc-trim.ts';
-
-/** Timers the test fires by hand. */
-function manualTimers() {
-  const due = new Map<number, () => void>();
-  let next = 0;
-  return {
-    setTimeout: (callback: () => void) => {
-      due.set(++next, callback);
-      return next;
-    },
-    clearTimeout: (handle: unknown) => void due.delete(handle as number),
-    get armed() {
-      return due.size;
-    },
-    fireAll() {
-      const callbacks = [...due.values()];
-      due.clear();
-      for (const c of callbacks) c();
-    },
-  };
-}
+import { manualTimers } from '../support/manual-timers.ts';
 
 describe('giving freed sandboxes’ memory back to the system', () => {
   it('trims once after a run of reclaimed sandboxes, not once per sandbox', () => {

@@ -9,6 +9,7 @@ import { loadAssembly } from '../../local/runtime/assembly.ts';
 import { type LocalHttpDispatcher, serveInProcess } from '../../local/runtime/inproc.ts';
 import { LocalFunction, type LocalFunctionOptions } from '../../local/runtime/lambda.ts';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
+import { manualTimers } from '../support/manual-timers.ts';
 
 /**
  * The sandboxes' in-process transport: a function's HTTP requests to the runtime's endpoint are
@@ -324,28 +325,6 @@ export const handler = async () => {
 });
 
 describe('sandbox reclamation', () => {
-  /** Timers the test fires by hand. */
-  const manualTimers = () => {
-    const due = new Map<number, () => void>();
-    let next = 0;
-    return {
-      setTimeout: (callback: () => void) => {
-        due.set(++next, callback);
-        return next;
-      },
-      clearTimeout: (handle: unknown) => {
-        due.delete(handle as number);
-      },
-      get armed() {
-        return due.size;
-      },
-      fireAll() {
-        const callbacks = [...due.values()];
-        due.clear();
-        for (const c of callbacks) c();
-      },
-    };
-  };
   const echo = 'let n = 0; export const handler = async (e) => ({ n: ++n, e });';
 
   it('reclaims a sandbox idle for the idle timeout; the next invocation starts cold', async () => {
