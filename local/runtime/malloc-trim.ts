@@ -3,8 +3,8 @@
  *
  * A sandbox is a worker thread with its own V8 isolate; when it is reclaimed, the isolate frees
  * tens of MiB that glibc's malloc keeps in its arenas for later use, where the process's RSS goes
- * on counting them: a runtime left running grew with the sandboxes it had ever started, not with
- * what it held. glibc's `malloc_trim(0)` hands the free pages of every arena back to the kernel.
+ * on counting them (at rest after 8,000 webhook deliveries, 131 MiB of the arenas was free).
+ * glibc's `malloc_trim(0)` hands the free pages of every arena back to the kernel.
  * Node has no binding for it; koffi (a maintained FFI library shipping prebuilt binaries) calls it.
  * Where there is no glibc (macOS, musl) or koffi cannot load, trimming is skipped: nothing else
  * depends on it.
@@ -44,8 +44,9 @@ const realTimers: TrimTimers = {
 
 /**
  * Trims once sandboxes have stopped ending for `quietMs`: an idle timeout reclaims a burst's
- * sandboxes one after another, and one trim after the last serves them all (a trim walks every
- * arena under its lock: a few milliseconds with a few hundred MiB).
+ * sandboxes one after another, and one trim after the last serves them all. A trim walks every
+ * arena under its lock, on the main thread (60 ms to give back 700 MiB on a 2-core VM); it comes
+ * after an idle timeout, when the runtime is quiet.
  */
 export class HeapTrimmer {
   #timer: unknown;
