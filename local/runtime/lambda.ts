@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { LocalHttpRequest, SandboxServices } from './inproc.ts';
+import { type Timers, unrefTimers } from './timers.ts';
 
 /** A function as the template describes it, resolved to local paths and names. */
 export interface LocalFunctionSpec {
@@ -28,10 +29,7 @@ export type InvokeResult =
   | { readonly ok: false; readonly error: LambdaError; readonly cold: boolean; readonly ms: number };
 
 /** The timers idle reclamation uses (tests pass controllable ones). */
-export interface SandboxTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type SandboxTimers = Timers;
 
 /**
  * Sandboxes per function, at most, by default. Each is a V8 isolate that compiles and optimizes the
@@ -46,11 +44,6 @@ export const INIT_TIMEOUT_MS = 10_000;
 
 /** Lambda reclaims a sandbox some minutes after its last invocation; so does the runtime. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
-
-const realTimers: SandboxTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface LocalFunctionOptions {
   /** sandboxes running at once, at most (default DEFAULT_MAX_SANDBOXES); more invocations wait */
@@ -150,7 +143,7 @@ export class LocalFunction {
   }
 
   get #timers(): SandboxTimers {
-    return this.options.timers ?? realTimers;
+    return this.options.timers ?? unrefTimers;
   }
 
   get timeoutMs(): number {

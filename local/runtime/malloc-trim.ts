@@ -10,6 +10,7 @@
  * depends on it.
  */
 import { createRequire } from 'node:module';
+import { type Timers, unrefTimers } from './timers.ts';
 
 /** Calls glibc's `malloc_trim(0)`; true if memory went back to the system. */
 export type MallocTrim = () => boolean;
@@ -31,17 +32,6 @@ export function glibcMallocTrim(): MallocTrim | undefined {
   return loaded ?? undefined;
 }
 
-/** Timers the trimmer waits on (tests pass controllable ones). */
-export interface TrimTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realTimers: TrimTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 /**
  * Trims once sandboxes have stopped ending for `quietMs`: an idle timeout reclaims a burst's
  * sandboxes one after another, and one trim after the last serves them all. A trim walks every
@@ -56,10 +46,10 @@ export class HeapTrimmer {
     /** glibcMallocTrim() in the runtime; undefined: a trimmer that does nothing */
     private readonly trim: MallocTrim | undefined,
     private readonly quietMs = 1_000,
-    private readonly timers: TrimTimers = realTimers,
+    private readonly timers: Timers = unrefTimers,
   ) {}
 
-  /** How many trims ran (tests, stats). */
+  /** How many trims ran (tests). */
   get trims(): number {
     return this.#trims;
   }
@@ -67,18 +57,14 @@ export class HeapTrimmer {
   /** A sandbox's isolate was freed: trim once none has been for `quietMs`. */
   sandboxFreed(): void {
     if (!this.trim) return;
-    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
-    this.#timer = this.timers.setTimeout(() => {
-      this.#timer = undefined;
-      this.now();
-    }, this.quietMs);
+    this.cancel();
+    this.#timer = this.timers.setTimeout(() => this.now(), this.quietMs);
   }
 
   /** Trims now (and cancels a pending trim): after an explicit reclaim, before memory is read. */
   now(): void {
     if (!this.trim) return;
-    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.cancel();
     this.trim();
     this.#trims++;
   }

@@ -18,6 +18,8 @@
  * them. The waiting invocations' events are already durable in the asynchronous-invocation journal;
  * everything drains once the foreground is quiet, and settling waits for it as before.
  */
+import { type Timers, unrefTimers } from './timers.ts';
+
 export interface PriorityOptions {
   /** Background invocations running at once while foreground work is in flight (at least 1). */
   readonly busy: number;
@@ -41,10 +43,8 @@ export interface PriorityOptions {
   readonly timers?: PriorityTimers;
 }
 
-export interface PriorityTimers {
+export interface PriorityTimers extends Timers {
   now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 /** A foreground invocation's function: its name and how many sandboxes it has at most. */
@@ -63,11 +63,7 @@ export const DEFAULT_MAX_HOLD_MS = 0;
  */
 export const DEFAULT_REQUEST_HOLD_MS = 100;
 
-const realTimers: PriorityTimers = {
-  now: () => performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
+const realTimers: PriorityTimers = { ...unrefTimers, now: () => performance.now() };
 
 interface Waiter {
   readonly since: number;
