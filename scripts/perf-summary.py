@@ -54,11 +54,10 @@ def samples(path):
     if current: yield current
 
 
-by_thread = collections.Counter()
 stacks = collections.defaultdict(list)
 for t, frames in samples(args[0]):
-    by_thread[t] += 1
     stacks[t].append(frames)
+by_thread = collections.Counter({t: len(s) for t, s in stacks.items()})
 total = sum(by_thread.values())
 if not total: sys.exit('no samples')
 print(f'===== {total} samples')
