@@ -57,7 +57,14 @@ export async function startRuntimeProcess(
     settle: () => ask('settle', 'settled'),
     memory: () =>
       ask('memory', 'memory') as Promise<
-        Message & { rss: number; heapUsed: number; heapTotal: number; external: number }
+        Message & {
+          rss: number;
+          heapUsed: number;
+          heapTotal: number;
+          external: number;
+          /** Linux: the RSS's file-backed part (the store's table files, which LevelDB maps) */
+          rssFile?: number;
+        }
       >,
     /** Reclaims the idle sandboxes now, as their idle timeouts would; how many went. */
     reclaim: () => ask('reclaim', 'reclaimed') as Promise<Message & { sandboxes: number }>,

@@ -80,8 +80,13 @@ process.on('message', async (message: { type: string }) => {
           readFileSync('/proc/self/smaps'),
         );
       }
+      // the RSS's file-backed part: the store's table files LevelDB maps, pages the kernel can drop
+      const rssFile = /^RssFile:\s+(\d+) kB/m.exec(
+        process.platform === 'linux' ? readFileSync('/proc/self/status', 'utf8') : '',
+      )?.[1];
       send({
         type: 'memory',
+        ...(rssFile !== undefined ? { rssFile: Number(rssFile) * 1024 } : {}),
         rss: m.rss,
         heapUsed: m.heapUsed,
         heapTotal: m.heapTotal,

@@ -1,5 +1,6 @@
 /**
- * Gives the C heap's free memory back to the system after sandboxes end (decision 53).
+ * Gives the C heap's free memory back to the system after sandboxes end (decision 53), and sets
+ * how glibc's malloc keeps it (decision 55).
  *
  * A sandbox is a worker thread with its own V8 isolate; when it is reclaimed, the isolate frees
  * tens of MiB that glibc's malloc keeps in its arenas for later use, where the process's RSS goes
@@ -30,6 +31,59 @@ export function glibcMallocTrim(): MallocTrim | undefined {
     // not glibc (musl has no libc.so.6), or no prebuilt koffi binary for this platform
   }
   return loaded ?? undefined;
+}
+
+/**
+ * glibc's malloc settings the runtime applies to its own process (decision 55), through `mallopt`:
+ * - `M_MMAP_THRESHOLD` 128 KiB, fixed. glibc starts there but raises the threshold to the size of
+ *   any mmapped block that is freed (up to 32 MiB): once a reclaimed sandbox's isolate freed its big
+ *   blocks, every later block below that size came from the arenas, where a few live ones pin the
+ *   pages around them. Setting it turns the raise off: big blocks are mapped and unmapped whole.
+ * - `M_ARENA_MAX` 2. glibc gives threads up to 8 arenas per core; each sandbox's thread, the
+ *   libuv pool's and LevelDB's leave live blocks in their arena, and no trim gives back a page that
+ *   holds one. Two arenas keep them together.
+ * A setting the environment already makes (`GLIBC_TUNABLES` or `MALLOC_*_`) is left as it is.
+ * `M_ARENA_MAX` only takes effect before glibc has counted 8 arenas, so this runs when the runtime
+ * starts, before its sandboxes.
+ */
+export interface MallocTuning {
+  readonly mmapThreshold: number;
+  readonly arenaMax: number;
+}
+
+export const RUNTIME_MALLOC: MallocTuning = { mmapThreshold: 128 * 1024, arenaMax: 2 };
+
+const M_MMAP_THRESHOLD = -3;
+const M_ARENA_MAX = -8;
+
+let tuned: string[] | undefined;
+
+/**
+ * Applies `tuning` with `mallopt` (once per process); returns the settings applied, empty where
+ * there is no glibc or the environment sets them.
+ */
+export function tuneGlibcMalloc(
+  tuning: MallocTuning = RUNTIME_MALLOC,
+  env: NodeJS.ProcessEnv = process.env,
+): readonly string[] {
+  if (tuned) return tuned;
+  tuned = [];
+  if (process.platform !== 'linux') return tuned;
+  let mallopt: ((param: number, value: number) => number) | undefined;
+  try {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+    mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)') as typeof mallopt;
+  } catch {
+    return tuned; // not glibc, or no koffi binary
+  }
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  const set = (name: string, tunable: string, envName: string, param: number, value: number) => {
+    if (tunables.includes(`glibc.malloc.${tunable}=`) || env[envName] !== undefined) return;
+    if (mallopt?.(param, value) === 1) tuned?.push(`${name}=${value}`);
+  };
+  set('M_MMAP_THRESHOLD', 'mmap_threshold', 'MALLOC_MMAP_THRESHOLD_', M_MMAP_THRESHOLD, tuning.mmapThreshold);
+  set('M_ARENA_MAX', 'arena_max', 'MALLOC_ARENA_MAX', M_ARENA_MAX, tuning.arenaMax);
+  return tuned;
 }
 
 /**

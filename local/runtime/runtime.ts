@@ -26,7 +26,7 @@ import { createRequestGuard, redactUrl, sigv4Service } from './guard.ts';
 import { type LocalHttpDispatcher, serveInProcess } from './inproc.ts';
 import { DEFAULT_MAX_SANDBOXES, type InvokeResult, JsonPayload, LocalFunction } from './lambda.ts';
 import { lambdaInvokeApi } from './lambda-api.ts';
-import { glibcMallocTrim, HeapTrimmer } from './malloc-trim.ts';
+import { glibcMallocTrim, HeapTrimmer, tuneGlibcMalloc } from './malloc-trim.ts';
 import { ForegroundFirst, type PriorityOptions } from './priority.ts';
 import {
   archiveSpecs,
@@ -183,6 +183,8 @@ const awsError = (
  * directory, and serves the app's HTTP API and the AWS JSON APIs on one port.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  // Big blocks mapped whole, threads in two arenas: first, before the store's and sandboxes' threads.
+  tuneGlibcMalloc();
   for (const line of prepareDataDir(options.dataDir)) options.log?.(line);
   // One runtime per data directory; a second one stops here, naming the first.
   const lock = options.lock ?? acquireDataDirLock(options.dataDir);

@@ -1,6 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { glibcMallocTrim, HeapTrimmer } from '../../local/runtime/malloc-trim.ts';
+import { glibcMallocTrim, HeapTrimmer, RUNTIME_MALLOC } from '../../local/runtime/malloc-trim.ts';
 import { manualTimers } from '../support/manual-timers.ts';
+
+const PROBE = fileURLToPath(new URL('./fixtures/malloc-probe.ts', import.meta.url));
 
 describe('giving freed sandboxes’ memory back to the system', () => {
   it('trims once after a run of reclaimed sandboxes, not once per sandbox', () => {
@@ -50,5 +54,41 @@ describe('giving freed sandboxes’ memory back to the system', () => {
     expect(trim).toBeTypeOf('function');
     expect(glibcMallocTrim()).toBe(trim); // loaded once
     expect(typeof trim?.()).toBe('boolean');
+  });
+});
+
+describe('glibc malloc settings of the runtime process', () => {
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header
+    ?.glibcVersionRuntime;
+  const probe = (mode: 'tuned' | 'default', env: NodeJS.ProcessEnv = {}) => {
+    const env0 = { ...process.env };
+    delete env0.GLIBC_TUNABLES;
+    delete env0.MALLOC_MMAP_THRESHOLD_;
+    delete env0.MALLOC_ARENA_MAX;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', PROBE, mode], {
+      env: { ...env0, ...env },
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    return JSON.parse(run.stdout) as { applied: string[]; mappedAfterRaise: boolean };
+  };
+
+  it.runIf(glibc !== undefined)('keeps big blocks mapped whole after a freed bigger one', () => {
+    // glibc's own behaviour: a freed 16 MiB mapping raises the threshold, and 8 MiB comes from an arena
+    expect(probe('default')).toEqual({ applied: [], mappedAfterRaise: false });
+    expect(probe('tuned')).toEqual({
+      applied: [`M_MMAP_THRESHOLD=${RUNTIME_MALLOC.mmapThreshold}`, `M_ARENA_MAX=${RUNTIME_MALLOC.arenaMax}`],
+      mappedAfterRaise: true,
+    });
+  });
+
+  it.runIf(glibc !== undefined)('leaves the settings the environment makes', () => {
+    expect(probe('tuned', { MALLOC_ARENA_MAX: '4' }).applied).toEqual([
+      `M_MMAP_THRESHOLD=${RUNTIME_MALLOC.mmapThreshold}`,
+    ]);
+    expect(probe('tuned', { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' })).toEqual({
+      applied: [`M_ARENA_MAX=${RUNTIME_MALLOC.arenaMax}`],
+      mappedAfterRaise: true, // the environment's fixed threshold, 64 KiB
+    });
   });
 });
