@@ -38,7 +38,8 @@ export function glibcMallocTrim(): MallocTrim | undefined {
  * - `M_MMAP_THRESHOLD` 128 KiB, fixed. glibc starts there but raises the threshold to the size of
  *   any mmapped block that is freed (up to 32 MiB): once a reclaimed sandbox's isolate freed its big
  *   blocks, every later block below that size came from the arenas, where a few live ones pin the
- *   pages around them. Setting it turns the raise off: big blocks are mapped and unmapped whole.
+ *   pages around them. Setting it turns the raise off (and keeps the trim threshold at 128 KiB):
+ *   a big block the arena's free top cannot hold is mapped, and unmapped whole when freed.
  * - `M_ARENA_MAX` 2. glibc gives threads up to 8 arenas per core; each sandbox's thread, the
  *   libuv pool's and LevelDB's leave live blocks in their arena, and no trim gives back a page that
  *   holds one. Two arenas keep them together.
