@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { type DynaliteDb, type TxStore, transactWrites } from './dynalite-transactions.ts';
+import { checkTypes } from './dynalite-types.ts';
 import { cacheParses, type Parser } from './expression-cache.ts';
 
 /**
@@ -106,7 +107,6 @@ const require = createRequire(import.meta.url);
 const dynaliteDir = require.resolve('dynalite').replace(/index\.js$/, '');
 const db = require(`${dynaliteDir}db/index.js`) as { create(options: unknown): Store } & DynaliteDb;
 const validations = require(`${dynaliteDir}validations/index.js`) as {
-  checkTypes(data: unknown, types: unknown): unknown;
   checkValidations(data: unknown, types: unknown, custom: unknown, store: Store): void;
   toLowerFirst(s: string): string;
 };
@@ -329,7 +329,7 @@ export function openDynaliteStore(options: {
       db,
       validate(op, data) {
         const { validation } = operations.get(op)!;
-        const checked = validations.checkTypes(data, validation.types);
+        const checked = checkTypes(data as Record<string, unknown>, validation.types as never);
         validations.checkValidations(checked, validation.types, validation.custom, store);
         return checked as Record<string, unknown>;
       },
@@ -382,7 +382,7 @@ export function openDynaliteStore(options: {
         return fail(400, 'com.amazon.coral.service#UnknownOperationException');
       if (!body) return fail(400, 'com.amazon.coral.service#SerializationException');
       try {
-        data = validations.checkTypes(data, op.validation.types);
+        data = checkTypes(data as Record<string, unknown>, op.validation.types as never);
         validations.checkValidations(data, op.validation.types, op.validation.custom, store);
       } catch (error) {
         const e = error as { statusCode?: number; body?: unknown };
