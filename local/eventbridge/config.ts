@@ -215,6 +215,7 @@ export function schedulerRt(
     ...(startMs !== undefined ? { startMs } : {}),
     ...(endMs !== undefined ? { endMs } : {}),
   };
+  const { maxRetries, maxAgeMs } = retryLimits(spec.target.retryPolicy, where);
   return {
     key: `schedule:${spec.arn}`,
     kind: 'scheduler',
@@ -228,14 +229,19 @@ export function schedulerRt(
         : JSON.stringify([spec.scheduleExpression, timeZone, startMs ?? null, endMs ?? null, spec.state]),
     enabled: spec.state !== 'DISABLED',
     // an API schedule's definition says it all (one copy per schedule: there may be 50,000)
-    ...(extra.def ? {} : { spec }),
-    ...retryLimits(spec.target.retryPolicy, where),
+    spec: extra.def ? undefined : spec,
+    maxRetries,
+    maxAgeMs,
     source: extra.source,
-    ...(extra.def ? { def: extra.def } : {}),
-    ...(extra.token ? { token: extra.token } : {}),
+    def: extra.def,
+    token: extra.token || undefined,
     anchor: 0,
     next: undefined,
+    // every field declared here, the ones set later too: one object of one shape, no side array
+    last: undefined,
+    entry: undefined,
     inflight: 0,
+    gone: undefined,
   };
 }
 

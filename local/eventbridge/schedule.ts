@@ -648,6 +648,8 @@ export type ScheduleFlavor = 'rule' | 'scheduler';
 
 const UNIT_MS: Record<RateUnit, number> = { minute: MINUTE, hour: HOUR, day: DAY };
 
+const KINDS = { rate: 'rate', cron: 'cron', at: 'at' } as const;
+
 /** Parses `rate(...)`, `cron(...)` and (Scheduler only) `at(...)`. Throws {@link ScheduleExpressionError}. */
 export function parseScheduleExpression(
   text: string,
@@ -660,7 +662,8 @@ export function parseScheduleExpression(
       `"${text}" is not a schedule expression (expected rate(...), cron(...)${flavor === 'scheduler' ? ' or at(...)' : ''}${rule ? ', in lower case, without spaces around' : ''})`,
     );
   }
-  const kind = m[1] as 'rate' | 'cron' | 'at';
+  // the literal, not the match's own copy: an open at() schedule keeps its expression for hours
+  const kind = KINDS[m[1] as 'rate' | 'cron' | 'at'];
   const body = rule ? m[2]! : m[2]!.trim();
   if (kind === 'cron') return { kind, text, cron: parseCron(body, flavor) };
   if (kind === 'rate') {
@@ -692,7 +695,9 @@ export function parseScheduleExpression(
     throw new ScheduleExpressionError(`"${text}": rules accept rate(...) and cron(...) only`);
   const a = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/.exec(body);
   if (!a) throw new ScheduleExpressionError(`at "${body}": expected yyyy-mm-ddThh:mm:ss`);
-  const [year, month, day, hour, minute, second] = a.slice(1).map(Number) as [
+  // `| 0`: small integers. `Number('06')` is a boxed double, and V8 then boxes these six fields in
+  // every schedule's expression (96 bytes each, with tens of thousands of open timers)
+  const [year, month, day, hour, minute, second] = a.slice(1).map((d) => Number(d) | 0) as [
     number,
     number,
     number,
