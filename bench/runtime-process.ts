@@ -64,6 +64,8 @@ export async function startRuntimeProcess(
           external: number;
           /** Linux: the RSS's file-backed part (the store's table files, which LevelDB maps) */
           rssFile?: number;
+          /** V8's heap spaces (old, new, code, large_object, …): bytes committed and in use */
+          spaces?: Record<string, { committed: number; used: number }>;
         }
       >,
     /** Reclaims the idle sandboxes now, as their idle timeouts would; how many went. */

@@ -7,6 +7,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { startRuntime } from '../local/runtime/runtime.ts';
 
 /** CPU time of the main thread alone (Linux: /proc), in microseconds; undefined elsewhere. */
@@ -87,6 +88,13 @@ process.on('message', async (message: { type: string }) => {
       send({
         type: 'memory',
         ...(rssFile !== undefined ? { rssFile: Number(rssFile) * 1024 } : {}),
+        // V8's spaces: what each holds against what it keeps committed (its slack at rest)
+        spaces: Object.fromEntries(
+          getHeapSpaceStatistics().map((sp) => [
+            sp.space_name.replace(/_space$/, ''),
+            { committed: sp.physical_space_size, used: sp.space_used_size },
+          ]),
+        ),
         rss: m.rss,
         heapUsed: m.heapUsed,
         heapTotal: m.heapTotal,
