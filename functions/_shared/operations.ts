@@ -7,7 +7,7 @@ import type { OperationsCatalog } from '#domain/operations/catalog';
 import { operationsDeadLetters } from '#domain/operations/dead-letters';
 import { operationsOverview } from '#domain/operations/overview';
 import { operationsRuns } from '#domain/operations/runs';
-import { clock, db, requireEnv, sfnClient } from './runtime.ts';
+import { CACHED_MIDDLEWARE, clock, db, requireEnv, sfnClient } from './runtime.ts';
 
 let sqs: SQSClient | undefined;
 /**
@@ -15,7 +15,7 @@ let sqs: SQSClient | undefined;
  * endpoint; locally AWS_ENDPOINT_URL is the runtime, whose queue URLs name a placeholder host.
  */
 export function sqsClient() {
-  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false });
+  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false, ...CACHED_MIDDLEWARE });
   return sqs;
 }
 
@@ -31,7 +31,7 @@ export function operationsCatalog(env: NodeJS.ProcessEnv = process.env): Operati
 
 let lambda: LambdaClient | undefined;
 export function lambdaClient() {
-  lambda ??= new LambdaClient({});
+  lambda ??= new LambdaClient({ ...CACHED_MIDDLEWARE });
   return lambda;
 }
 

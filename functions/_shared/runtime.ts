@@ -33,6 +33,15 @@ export function requireEnv(value: string | undefined, name: string): string {
   return value;
 }
 
+/**
+ * For the plain (non-document) SDK clients: the middleware stack resolved once per command class
+ * instead of on every call (the SDK's `cacheMiddleware`; ~50 µs a call measured, decision 57).
+ * Safe because no handler adds middleware to a client or a command after the first call. The
+ * DynamoDB document client refuses it (lib-dynamodb resolves a handler bound to one command), so
+ * DynamoDB calls keep the default.
+ */
+export const CACHED_MIDDLEWARE = { cacheMiddleware: true } as const;
+
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'storeflow' });
 export const clock = systemClock;
 
@@ -44,12 +53,12 @@ export function db() {
 
 let eventBridge: EventBridgeClient | undefined;
 export function eventBridgeClient() {
-  eventBridge ??= new EventBridgeClient({});
+  eventBridge ??= new EventBridgeClient({ ...CACHED_MIDDLEWARE });
   return eventBridge;
 }
 
 let stepFunctions: SFNClient | undefined;
 export function sfnClient() {
-  stepFunctions ??= new SFNClient({});
+  stepFunctions ??= new SFNClient({ ...CACHED_MIDDLEWARE });
   return stepFunctions;
 }

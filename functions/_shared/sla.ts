@@ -5,7 +5,7 @@ import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository
 import { EventBridgePublisher } from '#adapters/eventbridge/publisher';
 import { SchedulerDeadlineTimers } from '#adapters/scheduler/deadline-timers';
 import { slaPromises } from '#domain/sla/promises';
-import { clock, db, eventBridgeClient, loadConfig, requireEnv } from './runtime.ts';
+import { CACHED_MIDDLEWARE, clock, db, eventBridgeClient, loadConfig, requireEnv } from './runtime.ts';
 
 let scheduler: SchedulerClient | undefined;
 
@@ -13,7 +13,7 @@ let scheduler: SchedulerClient | undefined;
 export function sla() {
   const config = loadConfig();
   const env = process.env;
-  scheduler ??= new SchedulerClient({});
+  scheduler ??= new SchedulerClient({ ...CACHED_MIDDLEWARE });
   // The member tier scales a customer's compensation (issue #18): read through the perks port.
   const perks = new DynamoCustomerPerks(db(), config.TABLE_NAME, clock);
   return slaPromises({
