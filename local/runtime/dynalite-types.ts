@@ -150,79 +150,38 @@ function checkType(val: unknown, spec: TypeSpec): unknown {
       return val;
     }
     case 'List':
-      switch (typeof val) {
-        case 'boolean':
-        case 'number':
-        case 'string':
-          throw typeError('Unexpected field type');
-        case 'object':
-          if (!Array.isArray(val)) throw typeError('Start of structure or map found where not expected');
-      }
-      return (val as unknown[]).map((child) => checkType(child, children as TypeSpec));
     case 'ParameterizedList':
-      switch (typeof val) {
-        case 'boolean':
-        case 'number':
-        case 'string':
-          throw typeError(PARAMETERIZED);
-        case 'object':
-          if (!Array.isArray(val)) throw typeError('Start of structure or map found where not expected');
-      }
-      return (val as unknown[]).map((child) => checkType(child, children as TypeSpec));
+      if (isScalar(val)) throw typeError(type === 'List' ? 'Unexpected field type' : PARAMETERIZED);
+      if (!Array.isArray(val)) throw typeError('Start of structure or map found where not expected');
+      return val.map((child) => checkType(child, children as TypeSpec));
     case 'ParameterizedMap':
-      switch (typeof val) {
-        case 'boolean':
-        case 'number':
-        case 'string':
-          throw typeError(PARAMETERIZED);
-        case 'object':
-          if (Array.isArray(val))
-            throw typeError(
-              'Unrecognized collection type java.util.Map<java.lang.String, com.amazonaws.dynamodb.v20120810.AttributeValue>',
-            );
+    case 'Map': {
+      if (isScalar(val)) throw typeError(type === 'Map' ? 'Unexpected field type' : PARAMETERIZED);
+      if (Array.isArray(val)) {
+        const sub = type === 'Map' ? (subtype as string) : 'AttributeValue';
+        throw typeError(
+          `Unrecognized collection type java.util.Map<java.lang.String, ${sub.includes('.') ? sub : `com.amazonaws.dynamodb.v20120810.${sub}`}>`,
+        );
       }
       return mapValues(val as Record<string, unknown>, children as TypeSpec);
-    case 'Map':
-      switch (typeof val) {
-        case 'boolean':
-        case 'number':
-        case 'string':
-          throw typeError('Unexpected field type');
-        case 'object':
-          if (Array.isArray(val)) {
-            const sub = subtype as string;
-            throw typeError(
-              `Unrecognized collection type java.util.Map<java.lang.String, ${sub.includes('.') ? sub : `com.amazonaws.dynamodb.v20120810.${sub}`}>`,
-            );
-          }
-      }
-      return mapValues(val as Record<string, unknown>, children as TypeSpec);
+    }
     case 'ValueStruct':
-      switch (typeof val) {
-        case 'boolean':
-        case 'number':
-        case 'string':
-          throw typeError('Unexpected value type in payload');
-        case 'object':
-          if (Array.isArray(val))
-            throw typeError(`Unrecognized collection type class com.amazonaws.dynamodb.v20120810.${subtype}`);
-      }
-      return checkTypes(val as Record<string, unknown>, children as Types);
     case 'FieldStruct':
-      switch (typeof val) {
-        case 'boolean':
-        case 'number':
-        case 'string':
-          throw typeError('Unexpected field type');
-        case 'object':
-          if (Array.isArray(val))
-            throw typeError(`Unrecognized collection type class com.amazonaws.dynamodb.v20120810.${subtype}`);
-      }
+      if (isScalar(val))
+        throw typeError(
+          type === 'ValueStruct' ? 'Unexpected value type in payload' : 'Unexpected field type',
+        );
+      if (Array.isArray(val))
+        throw typeError(`Unrecognized collection type class com.amazonaws.dynamodb.v20120810.${subtype}`);
       return checkTypes(val as Record<string, unknown>, children as Types);
     default:
       throw new Error(`Unknown type: ${type}`);
   }
 }
+
+/** What dynalite's containers refuse with their "scalar" message (it switches on these three). */
+const isScalar = (val: unknown) =>
+  typeof val === 'boolean' || typeof val === 'number' || typeof val === 'string';
 
 const PARAMETERIZED =
   "class sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl cannot be cast to class java.lang.Class (sun.reflect.generics.reflectiveObjects.ParameterizedTypeImpl and java.lang.Class are in module java.base of loader 'bootstrap')";

@@ -16,20 +16,30 @@ import { type Timers, unrefTimers } from './timers.ts';
 /** Calls glibc's `malloc_trim(0)`; true if memory went back to the system. */
 export type MallocTrim = () => boolean;
 
+type Libc = { func(signature: string): unknown };
+let libcLoaded: Libc | null | undefined;
+
+/** glibc through koffi, loaded once; undefined where there is none. */
+function glibc(): Libc | undefined {
+  if (libcLoaded !== undefined) return libcLoaded ?? undefined;
+  libcLoaded = null;
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
+    libcLoaded = koffi.load('libc.so.6');
+  } catch {
+    // not glibc (musl has no libc.so.6), or no prebuilt koffi binary for this platform
+  }
+  return libcLoaded ?? undefined;
+}
+
 let loaded: MallocTrim | null | undefined;
 
 /** glibc's `malloc_trim`, or undefined where there is none (loaded once). */
 export function glibcMallocTrim(): MallocTrim | undefined {
   if (loaded !== undefined) return loaded ?? undefined;
-  loaded = null;
-  if (process.platform !== 'linux') return undefined;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    const trim = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
-    loaded = () => trim(0) === 1;
-  } catch {
-    // not glibc (musl has no libc.so.6), or no prebuilt koffi binary for this platform
-  }
+  const trim = glibc()?.func('int malloc_trim(size_t pad)') as ((pad: number) => number) | undefined;
+  loaded = trim ? () => trim(0) === 1 : null;
   return loaded ?? undefined;
 }
 
@@ -69,18 +79,14 @@ export function tuneGlibcMalloc(
 ): readonly string[] {
   if (tuned) return tuned;
   tuned = [];
-  if (process.platform !== 'linux') return tuned;
-  let mallopt: ((param: number, value: number) => number) | undefined;
-  try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    mallopt = koffi.load('libc.so.6').func('int mallopt(int param, int value)') as typeof mallopt;
-  } catch {
-    return tuned; // not glibc, or no koffi binary
-  }
+  const mallopt = glibc()?.func('int mallopt(int param, int value)') as
+    | ((param: number, value: number) => number)
+    | undefined;
+  if (!mallopt) return tuned;
   const tunables = env.GLIBC_TUNABLES ?? '';
   const set = (name: string, tunable: string, envName: string, param: number, value: number) => {
     if (tunables.includes(`glibc.malloc.${tunable}=`) || env[envName] !== undefined) return;
-    if (mallopt?.(param, value) === 1) tuned?.push(`${name}=${value}`);
+    if (mallopt(param, value) === 1) tuned?.push(`${name}=${value}`);
   };
   set('M_MMAP_THRESHOLD', 'mmap_threshold', 'MALLOC_MMAP_THRESHOLD_', M_MMAP_THRESHOLD, tuning.mmapThreshold);
   set('M_ARENA_MAX', 'arena_max', 'MALLOC_ARENA_MAX', M_ARENA_MAX, tuning.arenaMax);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { prng as random } from '../../domain/metrics/traffic.ts';
 import { checkTypes } from '../../local/runtime/dynalite-types.ts';
 
 const require = createRequire(import.meta.url);
@@ -27,18 +28,6 @@ const OPERATIONS = [
 type Spec = string | { type?: string; children?: unknown };
 const typesOf = (op: string) =>
   (require(`${dir}validations/${op}.js`) as { types: Record<string, Spec> }).types;
-
-/** A seeded generator (mulberry32), so a failure names a case that can be run again. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ATTRIBUTE = ['S', 'B', 'N', 'BOOL', 'NULL', 'BS', 'NS', 'SS', 'L', 'M'];
 /** Values of the wrong shape for some node: what a hostile or mistaken client sends. */
