@@ -30,7 +30,8 @@ import { join } from 'node:path';
 import type { Clock } from '../engine/clock.ts';
 import { Journal } from '../runtime/journal.ts';
 import { Archives } from './archive.ts';
-import { compileConfig, findBus, schedulerRt, specOf } from './config.ts';
+import { compileConfig, findBus } from './config.ts';
+import { ApiSchedule, apiSchedule, DefinitionFile } from './definitions.ts';
 import { Deliverer } from './delivery.ts';
 import type { EventBridgeEvent } from './pattern.ts';
 import { handleRequest } from './protocol.ts';
@@ -91,6 +92,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
   readonly compactEvery: number;
   journal!: Journal<Rec>;
   archiveJournal!: Journal<ArchiveRecord>;
+  definitions!: DefinitionFile;
 
   readonly busesByName: Map<string, Bus>;
   readonly busesByArn: Map<string, Bus>;
@@ -157,6 +159,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
 
   async init(): Promise<void> {
     mkdirSync(this.opts.dir, { recursive: true });
+    this.definitions = new DefinitionFile(join(this.opts.dir, 'schedule-definitions.jsonl'));
     const journalOptions = this.opts.fsync === undefined ? {} : { fsync: this.opts.fsync };
     const main = await Journal.open<Rec>(join(this.opts.dir, 'events.jsonl'), journalOptions);
     // Archives: counted as the file is read, never held (see ArchiveRt); records of archives that no
@@ -248,12 +251,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
       else if (!this.groups.has(r.def.GroupName)) this.log(`${where}: its schedule group no longer exists`);
       else {
         try {
-          const def = this.runner.interner.definition(r.def);
-          s = schedulerRt(specOf(def), where, {
-            source: 'api',
-            def,
-            ...(r.tok ? { token: r.tok } : {}),
-          });
+          s = apiSchedule(this.definitions, r.def, r.tok, where);
         } catch (e) {
           this.log(`${where} cannot run: ${message(e)}`);
         }
@@ -340,6 +338,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
   }
 
   maybeCompact(): void {
+    this.runner.maybeCompactDefinitions();
     if (this.compacting || this.closed) return;
     const live =
       this.events.size +
@@ -384,7 +383,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
       next: s.next ?? null,
       ...(s.last !== undefined ? { last: s.last } : {}),
       ...(s.gone ? { gone: 1 as const } : {}),
-      ...(full && s.def ? { def: s.def, ...(s.token ? { tok: s.token } : {}) } : {}),
+      ...(full && s instanceof ApiSchedule ? s.stored() : {}),
     };
   }
 
@@ -655,6 +654,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
     await Promise.allSettled([...this.work]);
     await this.journal.close();
     await this.archiveJournal.close();
+    this.definitions.close();
   }
 }
 

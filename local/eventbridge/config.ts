@@ -99,7 +99,7 @@ export function compileConfig(opts: EventBridgeOptions): Config {
     const where = `schedule ${spec.groupName ?? 'default'}/${spec.name}`;
     const group = spec.groupName ?? 'default';
     if (!config.groups.has(group)) config.groups.set(group, { name: group, source: 'assembly' });
-    const s = schedulerRt(spec, where, { source: 'assembly' });
+    const s = schedulerRt(spec, where, 'assembly');
     if (config.schedules.has(s.key)) throw new Error(`${where}: duplicate schedule ARN ${spec.arn}`);
     config.schedules.set(s.key, s);
   }
@@ -186,12 +186,8 @@ export function compileArchive(spec: ArchiveSpec, bus: Bus): ArchiveRt {
   return { spec, bus, pattern, count: 0, bytes: 0, oldest: undefined };
 }
 
-/** A Scheduler schedule from its spec (assembly) or definition (API); throws on what cannot run. */
-export function schedulerRt(
-  spec: SchedulerScheduleSpec,
-  where: string,
-  extra: { source: ScheduleSource; def?: ScheduleDefinition; token?: string },
-): ScheduleRt {
+/** When a Scheduler schedule runs: its expression, time zone and dates; throws on what cannot run. */
+export function schedulerTiming(spec: SchedulerScheduleSpec, where: string): ScheduleTiming {
   let expression: ReturnType<typeof parseScheduleExpression>;
   try {
     expression = parseScheduleExpression(spec.scheduleExpression, 'scheduler');
@@ -208,13 +204,21 @@ export function schedulerRt(
   };
   const startMs = date(spec.startDate, 'StartDate');
   const endMs = date(spec.endDate, 'EndDate');
-  const timing: ScheduleTiming = {
+  return {
     expression,
     flavor: 'scheduler',
     timeZone,
     ...(startMs !== undefined ? { startMs } : {}),
     ...(endMs !== undefined ? { endMs } : {}),
   };
+}
+
+/**
+ * A Scheduler schedule from its spec; throws on what cannot run. An API schedule is checked by it and then kept
+ * with its definition on disk (definitions.ts).
+ */
+export function schedulerRt(spec: SchedulerScheduleSpec, where: string, source: ScheduleSource): ScheduleRt {
+  const timing = schedulerTiming(spec, where);
   const { maxRetries, maxAgeMs } = retryLimits(spec.target.retryPolicy, where);
   return {
     key: `schedule:${spec.arn}`,
@@ -224,17 +228,20 @@ export function schedulerRt(
     timing,
     // API schedules are replaced whole by UpdateSchedule: no fingerprint to compare
     fp:
-      extra.source === 'api'
+      source === 'api'
         ? ''
-        : JSON.stringify([spec.scheduleExpression, timeZone, startMs ?? null, endMs ?? null, spec.state]),
+        : JSON.stringify([
+            spec.scheduleExpression,
+            timing.timeZone,
+            timing.startMs ?? null,
+            timing.endMs ?? null,
+            spec.state,
+          ]),
     enabled: spec.state !== 'DISABLED',
-    // an API schedule's definition says it all (one copy per schedule: there may be 50,000)
-    spec: extra.def ? undefined : spec,
+    spec,
     maxRetries,
     maxAgeMs,
-    source: extra.source,
-    def: extra.def,
-    token: extra.token || undefined,
+    source,
     anchor: 0,
     next: undefined,
     // every field declared here, the ones set later too: one object of one shape, no side array
@@ -276,50 +283,4 @@ export function specOf(def: ScheduleDefinition): SchedulerScheduleSpec {
     },
     actionAfterCompletion: def.ActionAfterCompletion,
   };
-}
-
-/**
- * One copy of the strings and small objects that repeat across Scheduler API schedules (their group,
- * target, role, dead-letter queue, time zone, window and retry policy): tens of thousands of timers
- * made by one function differ only in name, time and input.
- */
-export class Interner {
-  readonly #strings = new Map<string, string>();
-  readonly #objects = new Map<string, object>();
-
-  string<T extends string | undefined>(value: T): T {
-    if (value === undefined) return value;
-    const known = this.#strings.get(value);
-    if (known !== undefined) return known as T;
-    if (this.#strings.size < 10_000) this.#strings.set(value, value);
-    return value;
-  }
-
-  object<T extends object | undefined>(value: T): T {
-    if (value === undefined) return value;
-    const key = JSON.stringify(value);
-    const known = this.#objects.get(key);
-    if (known !== undefined) return known as T;
-    if (this.#objects.size < 10_000) this.#objects.set(key, value);
-    return value;
-  }
-
-  definition(def: ScheduleDefinition): ScheduleDefinition {
-    const t = def.Target;
-    return {
-      ...def,
-      GroupName: this.string(def.GroupName),
-      ...(def.ScheduleExpressionTimezone !== undefined
-        ? { ScheduleExpressionTimezone: this.string(def.ScheduleExpressionTimezone) }
-        : {}),
-      Target: {
-        ...t,
-        Arn: this.string(t.Arn),
-        RoleArn: this.string(t.RoleArn),
-        RetryPolicy: this.object(t.RetryPolicy),
-        ...(t.DeadLetterConfig ? { DeadLetterConfig: this.object(t.DeadLetterConfig) } : {}),
-      },
-      FlexibleTimeWindow: this.object(def.FlexibleTimeWindow),
-    };
-  }
 }

@@ -53,8 +53,9 @@ export class Deliverer {
     if (d.sch) {
       const s = this.core.schedules.get(d.sch);
       if (s?.kind !== 'scheduler') return undefined;
-      const target = s.def
-        ? { arn: s.def.Target.Arn, input: s.def.Target.Input, dlq: s.def.Target.DeadLetterConfig?.Arn }
+      const def = s.def; // an API schedule's is read from disk: once
+      const target = def
+        ? { arn: def.Target.Arn, input: def.Target.Input, dlq: def.Target.DeadLetterConfig?.Arn }
         : { arn: s.spec!.target.arn, input: s.spec!.target.input, dlq: s.spec!.target.deadLetterArn };
       const input = target.input ?? '{}';
       const scheduledTime = isoSeconds(d.at ?? d.first);

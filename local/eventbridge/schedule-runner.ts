@@ -19,9 +19,10 @@
  */
 import type { TimerHandle } from '../engine/clock.ts';
 import { MinHeap } from '../sqs/heap.ts';
-import { Interner, schedulerRt, specOf } from './config.ts';
+import { schedulerRt, specOf } from './config.ts';
+import { ApiSchedule } from './definitions.ts';
 import type { EventBridgeEvent } from './pattern.ts';
-import { firstOccurrence, isoSeconds, occurrenceAfter } from './schedule.ts';
+import { firstOccurrence, isoSeconds, occurrenceAfter, type ScheduleTiming } from './schedule.ts';
 import {
   groupArnOf,
   type ScheduleDefinition,
@@ -59,7 +60,6 @@ export class ScheduleRunner {
   private dueTimer: { readonly at: number; readonly handle: TimerHandle } | undefined;
   /** keys of the Scheduler schedules the API shows, sorted (rebuilt after a change, when listed) */
   private sortedKeys: string[] | undefined;
-  readonly interner = new Interner();
 
   constructor(private readonly core: BridgeCore) {}
 
@@ -70,12 +70,17 @@ export class ScheduleRunner {
   }
 
   /** A schedule's first occurrence from `now`, where it starts afresh (new, changed or updated). */
-  start(s: ScheduleRt, now: number): void {
+  start(s: ScheduleRt, now: number, timing?: ScheduleTiming): void {
     s.anchor = now;
-    s.next = s.enabled ? firstOccurrence(s.timing, now) : undefined;
-    if (s.enabled && s.next === undefined && s.timing.expression.kind === 'at') {
+    if (!s.enabled) {
+      s.next = undefined;
+      return;
+    }
+    timing ??= s.timing; // an API schedule's is read from disk: once, unless the caller has it
+    s.next = firstOccurrence(timing, now);
+    if (s.next === undefined && timing.expression.kind === 'at') {
       this.core.log(
-        `schedule ${s.name}: ${s.timing.expression.text} had already passed when it was created; it will not run`,
+        `schedule ${s.name}: ${timing.expression.text} had already passed when it was created; it will not run`,
       );
     }
   }
@@ -158,7 +163,10 @@ export class ScheduleRunner {
     for (const s of batch) {
       if (s.next === undefined || !s.enabled || s.gone || this.core.schedules.get(s.key) !== s) continue;
       const occurrence = s.next;
-      const following = occurrenceAfter(s.timing, s.anchor, Math.max(occurrence, now));
+      // an API at() schedule has no next occurrence: its definition is not read to learn that
+      const following = s.oneTime
+        ? undefined
+        : occurrenceAfter(s.timing, s.anchor, Math.max(occurrence, now));
       const iid = `${s.key}@${occurrence}`;
       if (s.kind === 'rule') {
         const rule = s.rule!;
@@ -212,15 +220,16 @@ export class ScheduleRunner {
 
   /** ActionAfterCompletion DELETE, its last occurrence fired and its delivery over (delivered or not). */
   deletableAfterCompletion(s: ScheduleRt): boolean {
+    // what the schedule holds first: an API schedule's completion action is read from its definition
     return (
       s.kind === 'scheduler' &&
-      afterCompletion(s) === 'DELETE' &&
       s.enabled &&
       !s.gone &&
       s.next === undefined &&
       s.last !== undefined &&
       s.inflight === 0 &&
-      this.core.schedules.get(s.key) === s
+      this.core.schedules.get(s.key) === s &&
+      afterCompletion(s) === 'DELETE'
     );
   }
 
@@ -232,6 +241,7 @@ export class ScheduleRunner {
       this.core.journal.append(this.core.scheduleRecord(s));
     } else {
       this.core.schedules.delete(s.key);
+      if (s instanceof ApiSchedule) s.release();
       this.core.journal.append({ t: 'z', k: s.key });
     }
     this.sortedKeys = undefined;
@@ -286,7 +296,7 @@ export class ScheduleRunner {
       deleteGroup: async (name) => {
         ready();
         for (const s of [...this.core.schedules.values()]) {
-          if (s.source === 'api' && s.def?.GroupName === name) this.deleteApiSchedule(s);
+          if (s instanceof ApiSchedule && s.group === name) this.deleteApiSchedule(s);
         }
         this.core.groups.delete(name);
         this.core.journal.append({ t: 'G', name });
@@ -296,30 +306,33 @@ export class ScheduleRunner {
       get: (group, name): StoredSchedule | undefined => {
         const s = visible(keyOf(group, name));
         if (!s) return undefined;
-        return {
-          definition: this.definitionOf(s),
-          source: s.source ?? 'assembly',
-          ...(s.token ? { clientToken: s.token } : {}),
-        };
+        if (s instanceof ApiSchedule) {
+          const { def, tok } = s.stored();
+          return { definition: def, source: 'api', ...(tok ? { clientToken: tok } : {}) };
+        }
+        return { definition: this.definitionOf(s), source: s.source ?? 'assembly' };
       },
       put: async (request, clientToken) => {
         ready();
-        const def = this.interner.definition(request);
+        const def = request;
         const key = keyOf(def.GroupName, def.Name);
         const prior = this.core.schedules.get(key);
-        const s = schedulerRt(specOf(def), `schedule ${def.GroupName}/${def.Name}`, {
-          source: 'api',
-          def,
-          ...(clientToken ? { token: clientToken } : {}),
-        });
+        const checked = schedulerRt(specOf(def), `schedule ${def.GroupName}/${def.Name}`, 'api');
+        const s = new ApiSchedule(this.core.definitions, checked, def, clientToken);
         if (prior) {
           this.unarmSchedule(prior);
+          if (prior instanceof ApiSchedule) prior.release();
           s.inflight = prior.inflight;
         } else this.sortedKeys = undefined;
-        this.start(s, this.core.clock.now());
+        this.start(s, this.core.clock.now(), checked.timing);
         // keyed by the schedule's own key string: `key` is an equal copy (~150 B a schedule more)
         this.core.schedules.set(s.key, s);
-        this.core.journal.append(this.core.scheduleRecord(s, true));
+        // the definition as the request gave it: the same as `scheduleRecord(s, true)`, without reading it back
+        this.core.journal.append({
+          ...this.core.scheduleRecord(s),
+          def,
+          ...(clientToken ? { tok: clientToken } : {}),
+        });
         await this.core.journal.commit();
         this.armSchedule(s);
         this.core.maybeCompact();
@@ -327,7 +340,7 @@ export class ScheduleRunner {
       delete: async (group, name) => {
         ready();
         const s = visible(keyOf(group, name));
-        if (s) this.deleteApiSchedule(s);
+        if (s instanceof ApiSchedule) this.deleteApiSchedule(s);
         await this.core.journal.commit();
         this.core.maybeCompact();
       },
@@ -350,10 +363,19 @@ export class ScheduleRunner {
     };
   }
 
+  /** Rewrites the file of the API schedules' definitions when most of it is dead (see definitions.ts). */
+  maybeCompactDefinitions(): void {
+    if (this.core.closed || !this.core.definitions.wasteful) return;
+    const live: ApiSchedule[] = [];
+    for (const s of this.core.schedules.values()) if (s instanceof ApiSchedule) live.push(s);
+    this.core.definitions.compact(live);
+  }
+
   /** DeleteSchedule (and its group's deletion): the schedule and its pending deliveries (appended). */
-  private deleteApiSchedule(s: ScheduleRt): void {
+  private deleteApiSchedule(s: ApiSchedule): void {
     this.unarmSchedule(s);
     this.core.schedules.delete(s.key);
+    s.release();
     this.sortedKeys = undefined;
     this.core.journal.append({ t: 'z', k: s.key });
     if (s.inflight > 0) {
@@ -364,12 +386,12 @@ export class ScheduleRunner {
         this.core.journal.append({ t: 'x', k: d.k });
       }
     }
-    this.core.log(`schedule ${s.def?.GroupName ?? 'default'}/${s.name} deleted`);
+    this.core.log(`schedule ${s.group}/${s.name} deleted`);
   }
 
   /** What GetSchedule shows: an API schedule's definition, or one made from an assembly schedule's spec. */
   private definitionOf(s: ScheduleRt): ScheduleDefinition {
-    if (s.def) return s.def;
+    if (s instanceof ApiSchedule) return s.def;
     const spec = s.spec!;
     const created = s.anchor / 1000;
     const seconds = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso) / 1000);

@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../engine/clock.ts';
 import type { Journal } from '../runtime/journal.ts';
 import type { Archives } from './archive.ts';
 import type { Config } from './config.ts';
+import type { DefinitionFile } from './definitions.ts';
 import type { Deliverer } from './delivery.ts';
 import type { CompiledPattern, EventBridgeEvent } from './pattern.ts';
 import type { RuleStore } from './rules.ts';
@@ -143,8 +144,14 @@ export interface ScheduleRt {
   readonly spec?: SchedulerScheduleSpec;
   readonly maxRetries: number;
   readonly maxAgeMs: number;
-  /** Scheduler schedules: what the API shows, where it comes from, the ClientToken that created it */
+  /**
+   * Scheduler schedules: what the API shows, where it comes from, the ClientToken that created it (an API
+   * schedule's definition and token are read from disk when asked for: definitions.ts)
+   */
   readonly def?: ScheduleDefinition;
+  /** an API schedule's ActionAfterCompletion and whether it is an at() (kept in memory: firing reads nothing) */
+  readonly actionAfterCompletion?: 'NONE' | 'DELETE';
+  readonly oneTime?: boolean;
   readonly source?: ScheduleSource;
   readonly token?: string;
   anchor: number;
@@ -274,8 +281,7 @@ export function describeFailure(error: unknown): { code: string; message: string
   return { code, message: message(error).slice(0, 1024), retryable: e.retryable !== false };
 }
 
-export const afterCompletion = (s: ScheduleRt) =>
-  s.def?.ActionAfterCompletion ?? s.spec?.actionAfterCompletion;
+export const afterCompletion = (s: ScheduleRt) => s.actionAfterCompletion ?? s.spec?.actionAfterCompletion;
 
 /** A Scheduler schedule group: `default`, the assembly's, or one made through the API (`created`, epoch ms). */
 export interface Group {
@@ -303,6 +309,8 @@ export interface BridgeCore extends Config {
   readonly clock: Clock;
   readonly journal: Journal<Rec>;
   readonly archiveJournal: Journal<ArchiveRecord>;
+  /** the Scheduler API schedules' definitions, on disk while they wait (definitions.ts) */
+  readonly definitions: DefinitionFile;
   readonly startedAt: number;
   readonly closed: boolean;
   /** compact a journal after this many appended records */

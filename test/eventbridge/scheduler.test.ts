@@ -4,7 +4,7 @@
  * schedules running on the bus's virtual clock (context attributes, ActionAfterCompletion, retries and the DLQ,
  * UpdateSchedule, DISABLED), their durability across a restart, and validation as pure functions.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -736,6 +736,55 @@ describe('schedules made through the API run on the bus clock', () => {
     expect(new Set(fired).size).toBe(fired.length);
     expect(fired).toHaveLength(2000);
     expect(fired.some((name) => Number(name.slice(2)) % 3 === 0)).toBe(false);
+    expect(b.bus.stats().schedules).toBe(0);
+  });
+  it('keeps waiting definitions on disk: updated, deleted, rewritten and rebuilt, each fires with its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scheduler-'));
+    dirs.push(dir);
+    const a = await start({ dir });
+    const store = a.bus.scheduler;
+    const file = join(dir, 'schedule-definitions.jsonl');
+    const n = 3000;
+    const pad = 'p'.repeat(300);
+    const body = (i: number, v: number, token = `token-${i}-${v}`) =>
+      Buffer.from(
+        JSON.stringify({
+          ...timer(`s-${i}`, new Date(T0 + 600_000 + (i % 60) * 1000).toISOString().slice(0, 19)),
+          Name: undefined,
+          Target: { ...timer(`s-${i}`, '2026-11-30T01:00:00').Target, Input: JSON.stringify({ i, v, pad }) },
+          ClientToken: token,
+        }),
+      );
+    for (let i = 0; i < n; i++)
+      expect((await store.handle('POST', `/schedules/s-${i}`, body(i, 1))).status).toBe(200);
+    const written = statSync(file).size;
+    // Every definition replaced: the first versions' lines are dead, and the file is rewritten without them.
+    for (let i = 0; i < n; i++)
+      expect((await store.handle('PUT', `/schedules/s-${i}`, body(i, 2))).status).toBe(200);
+    for (let i = 0; i < n; i += 3) {
+      expect(
+        (await store.handle('DELETE', `/schedules/s-${i}?groupName=timers`, Buffer.alloc(0))).status,
+      ).toBe(200);
+    }
+    expect(statSync(file).size).toBeLessThan(written * 1.5);
+    for (const i of [1, 2, 1000, 2999]) {
+      const got = await a.client.send(new GetScheduleCommand({ Name: `s-${i}`, GroupName: 'timers' }));
+      expect(JSON.parse(got.Target!.Input!)).toEqual({ i, v: 2, pad });
+    }
+    // A retried CreateSchedule (the ClientToken that made it, kept by the update) reads the token from disk.
+    expect((await store.handle('POST', '/schedules/s-1', body(1, 2, 'token-1-1'))).status).toBe(200);
+    expect((await store.handle('POST', '/schedules/s-1', body(1, 2))).status).toBe(409);
+    await a.close();
+    open.splice(open.indexOf(a), 1);
+
+    // Rebuilt from the journal at start: the live definitions alone.
+    const b = await start({ dir });
+    expect(statSync(file).size).toBeLessThan(written * 0.8);
+    await b.clock.advance(3600);
+    const fired = b.calls.map((c) => c.payload as { i: number; v: number });
+    expect(fired).toHaveLength(2000);
+    expect(new Set(fired.map((p) => p.i)).size).toBe(2000);
+    expect(fired.every((p) => p.v === 2 && p.i % 3 !== 0)).toBe(true);
     expect(b.bus.stats().schedules).toBe(0);
   });
 });
