@@ -62,10 +62,13 @@ export async function startRuntimeProcess(
           heapUsed: number;
           heapTotal: number;
           external: number;
+          /** of `external`: ArrayBuffers' and Buffers' memory (malloc'd) */
+          arrayBuffers?: number;
           /** Linux: the RSS's file-backed part (the store's table files, which LevelDB maps) */
           rssFile?: number;
           /** V8's heap spaces (old, new, code, large_object, …): bytes committed and in use */
           spaces?: Record<string, { committed: number; used: number }>;
+          malloc?: { inUse: number; free: number; mapped: number };
         }
       >,
     /** Reclaims the idle sandboxes now, as their idle timeouts would; how many went. */

@@ -8,6 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
+import { glibcMallocStats } from '../local/runtime/malloc-trim.ts';
 import { startRuntime } from '../local/runtime/runtime.ts';
 
 /** CPU time of the main thread alone (Linux: /proc), in microseconds; undefined elsewhere. */
@@ -95,10 +96,13 @@ process.on('message', async (message: { type: string }) => {
             { committed: sp.physical_space_size, used: sp.space_used_size },
           ]),
         ),
+        // glibc's malloc: in use, free in its arenas (resident or not), mapped whole
+        malloc: glibcMallocStats(),
         rss: m.rss,
         heapUsed: m.heapUsed,
         heapTotal: m.heapTotal,
         external: m.external,
+        arrayBuffers: m.arrayBuffers,
         gc: gc !== undefined,
       });
       return;

@@ -16,21 +16,69 @@ import { type Timers, unrefTimers } from './timers.ts';
 /** Calls glibc's `malloc_trim(0)`; true if memory went back to the system. */
 export type MallocTrim = () => boolean;
 
-type Libc = { func(signature: string): unknown };
-let libcLoaded: Libc | null | undefined;
+type Koffi = typeof import('koffi');
+type Libc = ReturnType<Koffi['load']>;
+let libcLoaded: { koffi: Koffi; lib: Libc } | null | undefined;
 
 /** glibc through koffi, loaded once; undefined where there is none. */
-function glibc(): Libc | undefined {
+function glibcWithKoffi(): { koffi: Koffi; lib: Libc } | undefined {
   if (libcLoaded !== undefined) return libcLoaded ?? undefined;
   libcLoaded = null;
   if (process.platform !== 'linux') return undefined;
   try {
-    const koffi = createRequire(import.meta.url)('koffi') as typeof import('koffi');
-    libcLoaded = koffi.load('libc.so.6');
+    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+    libcLoaded = { koffi, lib: koffi.load('libc.so.6') };
   } catch {
     // not glibc (musl has no libc.so.6), or no prebuilt koffi binary for this platform
   }
   return libcLoaded ?? undefined;
+}
+
+const glibc = (): Libc | undefined => glibcWithKoffi()?.lib;
+
+/** What glibc's malloc holds (`mallinfo2`, every arena): bytes in use, free in its arenas, and mapped whole. */
+export interface MallocStats {
+  readonly inUse: number;
+  readonly free: number;
+  readonly mapped: number;
+}
+
+let mallinfo: (() => MallocStats) | null | undefined;
+
+/** glibc's `mallinfo2()` (glibc 2.33 and later), or undefined where there is none. For the benches. */
+export function glibcMallocStats(): MallocStats | undefined {
+  if (mallinfo === undefined) {
+    mallinfo = null;
+    const glibc = glibcWithKoffi();
+    try {
+      if (glibc) {
+        const fields = [
+          'arena',
+          'ordblks',
+          'smblks',
+          'hblks',
+          'hblkhd',
+          'usmblks',
+          'fsmblks',
+          'uordblks',
+          'fordblks',
+          'keepcost',
+        ];
+        const struct = glibc.koffi.struct(
+          'storeflow_mallinfo2',
+          Object.fromEntries(fields.map((f) => [f, 'size_t'])),
+        );
+        const call = glibc.lib.func('mallinfo2', struct, []) as () => Record<string, number | bigint>;
+        mallinfo = () => {
+          const m = call();
+          return { inUse: Number(m.uordblks), free: Number(m.fordblks), mapped: Number(m.hblkhd) };
+        };
+      }
+    } catch {
+      // a glibc older than 2.33
+    }
+  }
+  return mallinfo?.();
 }
 
 let loaded: MallocTrim | null | undefined;
