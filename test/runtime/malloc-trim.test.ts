@@ -1,7 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { glibcMallocTrim, HeapTrimmer, RUNTIME_MALLOC } from '../../local/runtime/malloc-trim.ts';
+import {
+  glibcMallocStats,
+  glibcMallocTrim,
+  HeapTrimmer,
+  RUNTIME_MALLOC,
+} from '../../local/runtime/malloc-trim.ts';
 import { manualTimers } from '../support/manual-timers.ts';
 
 const PROBE = fileURLToPath(new URL('./fixtures/malloc-probe.ts', import.meta.url));
@@ -54,6 +59,17 @@ describe('giving freed sandboxes’ memory back to the system', () => {
     expect(trim).toBeTypeOf('function');
     expect(glibcMallocTrim()).toBe(trim); // loaded once
     expect(typeof trim?.()).toBe('boolean');
+  });
+
+  it.runIf(glibc !== undefined)('reads what glibc’s malloc holds (mallinfo2), for the benches', () => {
+    const before = glibcMallocStats()!;
+    // 4,000 Buffers of 1,000 bytes: each its own block from the arenas (Buffer.alloc does not pool)
+    const held = Array.from({ length: 4000 }, () => Buffer.alloc(1000, 1));
+    const after = glibcMallocStats()!;
+    expect(after.inUse - before.inUse).toBeGreaterThan(3_500_000);
+    expect(after.free).toBeGreaterThanOrEqual(0);
+    expect(after.mapped).toBeGreaterThanOrEqual(0);
+    expect(held).toHaveLength(4000);
   });
 });
 
