@@ -57,6 +57,7 @@ import {
   type ScheduleRecord,
   type ScheduleRt,
   type StoredEvent,
+  serializeRecord,
   toMs,
   utf8,
 } from './state.ts';
@@ -161,7 +162,10 @@ class Bridge implements LocalEventBridge, BridgeCore {
     mkdirSync(this.opts.dir, { recursive: true });
     this.definitions = new DefinitionFile(join(this.opts.dir, 'schedule-definitions.jsonl'));
     const journalOptions = this.opts.fsync === undefined ? {} : { fsync: this.opts.fsync };
-    const main = await Journal.open<Rec>(join(this.opts.dir, 'events.jsonl'), journalOptions);
+    const main = await Journal.open<Rec>(join(this.opts.dir, 'events.jsonl'), {
+      ...journalOptions,
+      serialize: serializeRecord,
+    });
     // Archives: counted as the file is read, never held (see ArchiveRt); records of archives that no
     // longer exist and repeated ids (a record can be both in a rewritten file and after it) are dead.
     let dead = 0;
@@ -383,7 +387,9 @@ class Bridge implements LocalEventBridge, BridgeCore {
       next: s.next ?? null,
       ...(s.last !== undefined ? { last: s.last } : {}),
       ...(s.gone ? { gone: 1 as const } : {}),
-      ...(full && s instanceof ApiSchedule ? s.stored() : {}),
+      // the definition's text as the file holds it, written in place (serializeRecord): not parsed to be
+      // written again
+      ...(full && s instanceof ApiSchedule ? { text: s.storedText() } : {}),
     };
   }
 

@@ -60,11 +60,16 @@ export class DefinitionFile {
 
   /** The definition at `at` (as `write` returned it). */
   read(at: number, len: number): StoredDefinition {
+    return JSON.parse(this.readText(at, len)) as StoredDefinition;
+  }
+
+  /** The definition at `at` as its JSON text, `{"def":…,"tok":…}` (for the journal's compaction). */
+  readText(at: number, len: number): string {
     if (this.#fd < 0) throw new Error('the local EventBridge is closed');
     if (at + len > this.#written) this.#flush();
     const bytes = Buffer.allocUnsafe(len);
     readAll(this.#fd, bytes, at);
-    return JSON.parse(bytes.toString('utf8', 0, len - 1)) as StoredDefinition;
+    return bytes.toString('utf8', 0, len - 1);
   }
 
   /** A line no schedule refers to any more (its schedule was replaced or deleted). */
@@ -231,6 +236,11 @@ export class ApiSchedule implements ScheduleRt {
   stored(): StoredDefinition {
     if (this.len === 0) throw new Error(`schedule ${this.group}/${this.name}: its definition was released`);
     return this.file.read(this.at, this.len);
+  }
+  /** the same as JSON text, `{"def":…,"tok":…}` */
+  storedText(): string {
+    if (this.len === 0) throw new Error(`schedule ${this.group}/${this.name}: its definition was released`);
+    return this.file.readText(this.at, this.len);
   }
   get def(): ScheduleDefinition {
     return this.stored().def;

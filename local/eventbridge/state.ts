@@ -66,6 +66,11 @@ export type ScheduleRecord = {
   def?: ScheduleDefinition;
   tok?: string;
   gone?: 1;
+  /**
+   * In memory only: `def` and `tok` as the JSON text the definitions file holds (`{"def":…,"tok":…}`), which
+   * {@link serializeRecord} writes in their place (a compaction copies them without parsing them).
+   */
+  text?: string;
 };
 /** A Scheduler API schedule deleted (by DeleteSchedule, its group's deletion, or after completion). */
 export type ScheduleGoneRecord = { t: 'z'; k: string };
@@ -339,6 +344,13 @@ export interface BridgeCore extends Config {
   storeEvent(iid: string, bus: string, ev: EventBridgeEvent, ing: number, ds: readonly Delivery[]): void;
   deliveryRecord(d: Delivery): DeliveryRecord;
   scheduleRecord(s: ScheduleRt, full?: boolean): ScheduleRecord;
+}
+
+/** A journal record as one line of JSON: a schedule record's `text` spliced in as its `def` and `tok`. */
+export function serializeRecord(r: Rec): string {
+  if (r.t !== 's' || r.text === undefined) return JSON.stringify(r);
+  const { text, ...rest } = r;
+  return `${JSON.stringify(rest).slice(0, -1)},${text.slice(1)}`;
 }
 
 export const stripUndefined = (o: Record<string, unknown>): Record<string, unknown> =>

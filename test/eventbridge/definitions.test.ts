@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DefinitionFile } from '../../local/eventbridge/definitions.ts';
 import type { ScheduleDefinition } from '../../local/eventbridge/scheduler.ts';
+import { serializeRecord } from '../../local/eventbridge/state.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'definitions-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,6 +80,18 @@ describe('the definitions file', () => {
     const next = f.write({ def: def('after', '{}') });
     expect(next.at).toBe(statSync(file).size);
     expect(f.read(next.at, next.len).def.Name).toBe('after');
+    f.close();
+  });
+
+  it('a compaction writes a schedule record with the definition text spliced in, as JSON', () => {
+    const f = new DefinitionFile(join(dir, 'c.jsonl'));
+    const stored = { def: def('a', '{"quote":"\\"x\\""}'), tok: 'tok-a' };
+    const { at, len } = f.write(stored);
+    const state = { t: 's', k: 'schedule:a', fp: '', anchor: 1, next: 2, last: 1 } as const;
+    const line = serializeRecord({ ...state, text: f.readText(at, len) });
+    expect(JSON.parse(line)).toEqual({ ...state, ...stored });
+    // without a text, a record is written as it is
+    expect(serializeRecord({ ...state, next: null })).toBe(JSON.stringify({ ...state, next: null }));
     f.close();
   });
 });
