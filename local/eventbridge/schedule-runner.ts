@@ -355,8 +355,13 @@ export class ScheduleRunner {
         for (; i < keys.length && items.length < limit; i++) {
           const s = visible(keys[i]!);
           if (!s) continue;
-          const d = this.definitionOf(s);
-          if (keep(d)) items.push(d);
+          // filtered on what memory holds: an API schedule's definition is read only when it is listed
+          const listing = {
+            GroupName: s instanceof ApiSchedule ? s.group : (s.spec?.groupName ?? 'default'),
+            Name: s.name,
+            State: s.enabled ? ('ENABLED' as const) : ('DISABLED' as const),
+          };
+          if (keep(listing)) items.push(this.definitionOf(s));
         }
         return i < keys.length ? { items, cursor: keys[i - 1]! } : { items };
       },

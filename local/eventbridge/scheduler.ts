@@ -74,6 +74,9 @@ export interface ScheduleGroupInfo {
   readonly LastModificationDate?: number;
 }
 
+/** What ListSchedules filters on: a schedule's group, name and state. */
+export type ScheduleListing = Pick<ScheduleDefinition, 'GroupName' | 'Name' | 'State'>;
+
 /** Where a schedule comes from: the Scheduler API, or the cloud assembly (read-only). */
 export type ScheduleSource = 'api' | 'assembly';
 
@@ -102,11 +105,12 @@ export interface SchedulerStore {
   delete(group: string, name: string): Promise<void>;
   /**
    * Schedules in a stable order (group, then name), starting after the one whose `cursor` is given: up to `limit`
-   * that `keep` accepts, and the cursor of the last one looked at when more may follow.
+   * that `keep` accepts (it sees what the store holds in memory: the definitions are read for those kept), and the
+   * cursor of the last one looked at when more may follow.
    */
   list(
     after: string | undefined,
-    keep: (definition: ScheduleDefinition) => boolean,
+    keep: (schedule: ScheduleListing) => boolean,
     limit: number,
   ): { items: ScheduleDefinition[]; cursor?: string };
 }

@@ -23,7 +23,7 @@ import {
   SchedulerClient,
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../local/engine/clock.ts';
 import {
   createEventBridge,
@@ -31,6 +31,7 @@ import {
   type LocalEventBridge,
   type SchedulerScheduleSpec,
 } from '../../local/eventbridge/bus.ts';
+import { DefinitionFile } from '../../local/eventbridge/definitions.ts';
 import { scheduleFromRequest, validateName } from '../../local/eventbridge/scheduler.ts';
 
 const REGION = 'us-east-1';
@@ -771,6 +772,21 @@ describe('schedules made through the API run on the bus clock', () => {
       const got = await a.client.send(new GetScheduleCommand({ Name: `s-${i}`, GroupName: 'timers' }));
       expect(JSON.parse(got.Target!.Input!)).toEqual({ i, v: 2, pad });
     }
+    // ListSchedules filters on what memory holds: it reads the definitions it lists, not the others.
+    const reads = vi.spyOn(DefinitionFile.prototype, 'readText');
+    const listed = await a.client.send(new ListSchedulesCommand({ NamePrefix: 's-299', State: 'ENABLED' }));
+    expect(listed.Schedules!.map((x) => x.Name)).toEqual([
+      's-299',
+      's-2990',
+      's-2992',
+      's-2993',
+      's-2995',
+      's-2996',
+      's-2998',
+      's-2999',
+    ]);
+    expect(reads).toHaveBeenCalledTimes(8);
+    reads.mockRestore();
     // A retried CreateSchedule (the ClientToken that made it, kept by the update) reads the token from disk.
     expect((await store.handle('POST', '/schedules/s-1', body(1, 2, 'token-1-1'))).status).toBe(200);
     expect((await store.handle('POST', '/schedules/s-1', body(1, 2))).status).toBe(409);
