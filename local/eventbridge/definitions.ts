@@ -3,7 +3,8 @@
  * order, hours away) are tens of thousands of one-time schedules that wait without being looked at: memory keeps
  * what waiting and firing need (the key, the state, the next occurrence, where the definition is), and the
  * definition, its target input and the ClientToken that created it are read back from a file when the schedule
- * fires, is delivered, shown or compacted into the journal.
+ * is delivered, shown, retried with its ClientToken or compacted into the journal (an at() schedule fires
+ * without a read: it has no next occurrence, and what to do after it is a flag in memory).
  *
  * The file is a cache, not a record: the journal holds every definition durably (see bus.ts), and the file is
  * rewritten from it at every start. So it is written without fsync, and a crash loses nothing.
@@ -42,7 +43,7 @@ export class DefinitionFile {
   }
 
   /** Lines some schedule refers to. */
-  get size(): number {
+  get lines(): number {
     return this.#lines;
   }
 
@@ -164,7 +165,8 @@ const DELETE_AFTER = 2;
 /**
  * A schedule made through the Scheduler API, its definition in a {@link DefinitionFile}. It holds its key (the ARN
  * and name are cut from it when asked for), its state, and where its definition is; `def`, `token` and `timing`
- * read the file each time they are asked for (the bus asks when the schedule fires, is delivered or shown).
+ * read the file each time they are asked for (the bus asks when the schedule is delivered or shown, and when a
+ * recurring one fires).
  */
 export class ApiSchedule implements ScheduleRt {
   anchor = 0;

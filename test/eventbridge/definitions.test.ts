@@ -44,7 +44,7 @@ describe('the definitions file', () => {
     expect(f.read(second.at, second.len)).toEqual({ def: def('b', '{"n":"ünïcode"}') });
     expect(f.read(first.at, first.len)).toEqual({ def: def('a', '{"n":1}'), tok: 'tok-a' });
     expect(statSync(file).size).toBe(first.len + second.len);
-    expect(f.size).toBe(2);
+    expect(f.lines).toBe(2);
     f.close();
     // A new run starts from an empty file: the journal is the record, this is rebuilt from it.
     const again = new DefinitionFile(file);
@@ -64,7 +64,7 @@ describe('the definitions file', () => {
     // Two of every three released: dead bytes pass the live ones (and 1 MiB).
     const live = refs.filter((_, i) => i % 3 === 0);
     for (const [i, r] of refs.entries()) if (i % 3 !== 0) f.release(r.len);
-    expect(f.size).toBe(2000);
+    expect(f.lines).toBe(2000);
     expect(f.wasteful).toBe(true);
     const before = live.map((r) => r.at);
     f.compact(live);
