@@ -164,7 +164,7 @@ const DELETE_AFTER = 2;
 
 /**
  * A schedule made through the Scheduler API, its definition in a {@link DefinitionFile}. It holds its key (the ARN
- * and name are cut from it when asked for), its state, and where its definition is; `def`, `token` and `timing`
+ * and name are cut from it when asked for), its state, and where its definition is; `def`, `stored()` and `timing`
  * read the file each time they are asked for (the bus asks when the schedule is delivered or shown, and when a
  * recurring one fires).
  */
@@ -246,9 +246,6 @@ export class ApiSchedule implements ScheduleRt {
   }
   get def(): ScheduleDefinition {
     return this.stored().def;
-  }
-  get token(): string | undefined {
-    return this.stored().tok;
   }
   get timing(): ScheduleTiming {
     return timingOf(this.def);

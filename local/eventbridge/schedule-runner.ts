@@ -312,9 +312,8 @@ export class ScheduleRunner {
         }
         return { definition: this.definitionOf(s), source: s.source ?? 'assembly' };
       },
-      put: async (request, clientToken) => {
+      put: async (def, clientToken) => {
         ready();
-        const def = request;
         const key = keyOf(def.GroupName, def.Name);
         const prior = this.core.schedules.get(key);
         const checked = schedulerRt(specOf(def), `schedule ${def.GroupName}/${def.Name}`, 'api');

@@ -150,15 +150,14 @@ export interface ScheduleRt {
   readonly maxRetries: number;
   readonly maxAgeMs: number;
   /**
-   * Scheduler schedules: what the API shows, where it comes from, the ClientToken that created it (an API
-   * schedule's definition and token are read from disk when asked for: definitions.ts)
+   * Scheduler schedules: what the API shows and where it comes from (an API schedule's definition is read from
+   * disk when asked for, with the ClientToken that created it: definitions.ts)
    */
   readonly def?: ScheduleDefinition;
   /** an API schedule's ActionAfterCompletion and whether it is an at() (kept in memory: firing reads nothing) */
   readonly actionAfterCompletion?: 'NONE' | 'DELETE';
   readonly oneTime?: boolean;
   readonly source?: ScheduleSource;
-  readonly token?: string;
   anchor: number;
   next: number | undefined;
   last?: number;

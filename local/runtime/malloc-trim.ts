@@ -49,9 +49,9 @@ let mallinfo: (() => MallocStats) | null | undefined;
 export function glibcMallocStats(): MallocStats | undefined {
   if (mallinfo === undefined) {
     mallinfo = null;
-    const glibc = glibcWithKoffi();
+    const libc = glibcWithKoffi();
     try {
-      if (glibc) {
+      if (libc) {
         const fields = [
           'arena',
           'ordblks',
@@ -64,11 +64,11 @@ export function glibcMallocStats(): MallocStats | undefined {
           'fordblks',
           'keepcost',
         ];
-        const struct = glibc.koffi.struct(
+        const struct = libc.koffi.struct(
           'storeflow_mallinfo2',
           Object.fromEntries(fields.map((f) => [f, 'size_t'])),
         );
-        const call = glibc.lib.func('mallinfo2', struct, []) as () => Record<string, number | bigint>;
+        const call = libc.lib.func('mallinfo2', struct, []) as () => Record<string, number | bigint>;
         mallinfo = () => {
           const m = call();
           return { inUse: Number(m.uordblks), free: Number(m.fordblks), mapped: Number(m.hblkhd) };
