@@ -69,7 +69,9 @@ try {
   const loop = (await loopbackBaseline(2)).rate;
   const c0 = await rt.cpu();
   const s0 = await rt.stats();
+  const own0 = process.cpuUsage();
   const r = await load(N);
+  const own = process.cpuUsage(own0);
   const c1 = await rt.cpu();
   const s1 = await rt.stats();
   const per = (a: Record<string, number>, b: Record<string, number>) =>
@@ -85,6 +87,9 @@ try {
     `${N} deliveries (${LINES} lines) c=${C}: ${r.rate.toFixed(0)}/s p50 ${pct(r.lat, 50).toFixed(0)} ms p99 ${pct(r.lat, 99).toFixed(0)} ms; loopback ${loop.toFixed(0)} req/s (ratio ${((r.rate / loop) * 1000).toFixed(1)}‰)`,
   );
   console.log(`CPU per delivery while loaded ${cpu.toFixed(2)} ms: ${threads.join(', ')}`);
+  console.log(
+    `the load generator's own CPU per delivery ${((own.user + own.system) / 1000 / N).toFixed(2)} ms`,
+  );
   console.log(
     `calls ${calls.reduce((t, [, v]) => t + v, 0).toFixed(2)}: ${calls.map(([k, v]) => `${shortName(k)} ${v.toFixed(2)}`).join(', ')}`,
   );
