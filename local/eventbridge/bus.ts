@@ -33,6 +33,7 @@ import { Archives } from './archive.ts';
 import { compileConfig, findBus } from './config.ts';
 import { ApiSchedule, apiSchedule, DefinitionFile } from './definitions.ts';
 import { Deliverer } from './delivery.ts';
+import { ParkedSchedules } from './parked.ts';
 import type { EventBridgeEvent } from './pattern.ts';
 import { handleRequest } from './protocol.ts';
 import { RuleStore } from './rules.ts';
@@ -94,6 +95,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
   journal!: Journal<Rec>;
   archiveJournal!: Journal<ArchiveRecord>;
   definitions!: DefinitionFile;
+  parked!: ParkedSchedules;
 
   readonly busesByName: Map<string, Bus>;
   readonly busesByArn: Map<string, Bus>;
@@ -161,6 +163,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
   async init(): Promise<void> {
     mkdirSync(this.opts.dir, { recursive: true });
     this.definitions = new DefinitionFile(join(this.opts.dir, 'schedule-definitions.jsonl'));
+    this.parked = new ParkedSchedules(this.definitions);
     const journalOptions = this.opts.fsync === undefined ? {} : { fsync: this.opts.fsync };
     const main = await Journal.open<Rec>(join(this.opts.dir, 'events.jsonl'), {
       ...journalOptions,
@@ -348,6 +351,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
       this.events.size +
       this.deliveries.size +
       this.schedules.size +
+      this.parked.size +
       this.replays.size +
       this.groups.size +
       this.rules.size;
@@ -368,6 +372,8 @@ class Bridge implements LocalEventBridge, BridgeCore {
       if (g.source === 'api') yield { t: 'g', name: g.name, at: g.created ?? this.startedAt };
     }
     for (const s of this.schedules.values()) yield this.scheduleRecord(s, true);
+    for (const p of this.parked.views())
+      yield { t: 's', k: p.key, fp: '', anchor: p.anchor, next: p.next, text: p.text };
     for (const r of this.replays.values()) yield { t: 'r', replay: r };
     yield* this.ruleStore.liveRecords();
   }
@@ -590,7 +596,10 @@ class Bridge implements LocalEventBridge, BridgeCore {
       buses: this.busesByName.size,
       rules: this.rules.size,
       archives: this.archives.size,
-      schedules: [...this.schedules.values()].filter((s) => s.kind === 'scheduler' && !s.gone).length,
+      schedules:
+        [...this.schedules.values()].filter((s) => s.kind === 'scheduler' && !s.gone).length +
+        this.parked.size,
+      parkedSchedules: this.parked.size,
       ...this.counters,
       pendingDeliveries: this.deliveries.size,
       archivedEvents,
@@ -622,7 +631,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
         lines.push(`  archive ${a.spec.name}: ${a.count} event(s), kept ${keep}`);
       }
     }
-    let api = 0;
+    let api = this.parked.size;
     for (const s of this.schedules.values()) {
       if (s.kind !== 'scheduler' || s.gone) continue;
       if (s.source === 'api') {

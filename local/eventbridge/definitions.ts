@@ -155,12 +155,38 @@ export function apiSchedule(
   token: string | undefined,
   where = `schedule ${def.GroupName}/${def.Name}`,
 ): ApiSchedule {
-  return new ApiSchedule(file, schedulerRt(specOf(def), where, 'api'), def, token);
+  return ApiSchedule.create(file, schedulerRt(specOf(def), where, 'api'), def, token);
 }
 
 const KEY_PREFIX = 'schedule:'.length;
 const ONE_TIME = 1;
 const DELETE_AFTER = 2;
+const TEXT_PREFIX = '{"def":{"Arn":"';
+
+/**
+ * The key of the schedule whose stored text (`{"def":…,"tok":…}`) is `text`: `schedule:` and its ARN, which a
+ * definition holds first (scheduler.ts builds it so, and JSON keeps that order); parsed when it is not there.
+ */
+export function keyOfText(text: string): string {
+  if (text.startsWith(TEXT_PREFIX)) {
+    const end = text.indexOf('"', TEXT_PREFIX.length);
+    const arn = text.slice(TEXT_PREFIX.length, end);
+    if (end > 0 && !arn.includes('\\')) return `schedule:${arn}`;
+  }
+  return `schedule:${(JSON.parse(text) as StoredDefinition).def.Arn}`;
+}
+
+/** What an API schedule holds in memory besides its timing state (a parked one is these numbers: parked.ts). */
+export interface ApiScheduleFields {
+  readonly key: string;
+  readonly enabled: boolean;
+  readonly maxRetries: number;
+  readonly maxAgeMs: number;
+  readonly oneTime: boolean;
+  readonly deleteAfter: boolean;
+  readonly at: number;
+  readonly len: number;
+}
 
 /**
  * A schedule made through the Scheduler API, its definition in a {@link DefinitionFile}. It holds its key (the ARN
@@ -181,23 +207,41 @@ export class ApiSchedule implements ScheduleRt {
   /** what firing asks of every schedule, kept here so that it reads nothing: ONE_TIME, DELETE_AFTER */
   readonly #flags: number;
 
-  /** `checked`: the schedule made from `def` by `schedulerRt`, which throws on what cannot run. */
-  constructor(
-    readonly file: DefinitionFile,
+  /**
+   * A new schedule, its definition written to `file`. `checked`: the schedule made from `def` by `schedulerRt`,
+   * which throws on what cannot run.
+   */
+  static create(
+    file: DefinitionFile,
     checked: ScheduleRt,
     def: ScheduleDefinition,
     token: string | undefined,
-  ) {
-    this.key = checked.key;
-    this.enabled = checked.enabled;
-    this.maxRetries = checked.maxRetries;
-    this.maxAgeMs = checked.maxAgeMs;
-    this.#flags =
-      (checked.timing.expression.kind === 'at' ? ONE_TIME : 0) |
-      (def.ActionAfterCompletion === 'DELETE' ? DELETE_AFTER : 0);
+  ): ApiSchedule {
     const { at, len } = file.write(token ? { def, tok: token } : { def });
-    this.at = at;
-    this.len = len;
+    return new ApiSchedule(file, {
+      key: checked.key,
+      enabled: checked.enabled,
+      maxRetries: checked.maxRetries,
+      maxAgeMs: checked.maxAgeMs,
+      oneTime: checked.timing.expression.kind === 'at',
+      deleteAfter: def.ActionAfterCompletion === 'DELETE',
+      at,
+      len,
+    });
+  }
+
+  /** A schedule whose definition is already in `file` (a parked one taken back: parked.ts). */
+  constructor(
+    readonly file: DefinitionFile,
+    fields: ApiScheduleFields,
+  ) {
+    this.key = fields.key;
+    this.enabled = fields.enabled;
+    this.maxRetries = fields.maxRetries;
+    this.maxAgeMs = fields.maxAgeMs;
+    this.#flags = (fields.oneTime ? ONE_TIME : 0) | (fields.deleteAfter ? DELETE_AFTER : 0);
+    this.at = fields.at;
+    this.len = fields.len;
   }
 
   readonly key: string;

@@ -21,6 +21,7 @@ import type { TimerHandle } from '../engine/clock.ts';
 import { MinHeap } from '../sqs/heap.ts';
 import { schedulerRt, specOf } from './config.ts';
 import { ApiSchedule } from './definitions.ts';
+import { PARK_AFTER_MS } from './parked.ts';
 import type { EventBridgeEvent } from './pattern.ts';
 import { firstOccurrence, isoSeconds, occurrenceAfter, type ScheduleTiming } from './schedule.ts';
 import {
@@ -100,10 +101,45 @@ export class ScheduleRunner {
       this.core.schedules.get(s.key) !== s
     )
       return;
-    const entry: DueEntry = { s };
-    s.entry = entry;
-    this.due.push(s.next, entry);
+    if (this.parkable(s)) {
+      // far off and nothing to do until then: kept as numbers, its key on disk (parked.ts)
+      this.core.schedules.delete(s.key);
+      this.core.parked.park(s);
+    } else {
+      const entry: DueEntry = { s };
+      s.entry = entry;
+      this.due.push(s.next, entry);
+    }
     if (this.dueTimer === undefined || s.next < this.dueTimer.at) this.armDueTimer();
+  }
+
+  /** An API at() schedule, enabled, not fired, nothing in flight, due after the parking horizon. */
+  private parkable(s: ScheduleRt): s is ApiSchedule {
+    return (
+      s instanceof ApiSchedule &&
+      s.oneTime &&
+      s.enabled &&
+      !s.gone &&
+      s.inflight === 0 &&
+      s.last === undefined &&
+      s.len > 0 &&
+      s.next !== undefined &&
+      s.next > this.core.clock.now() + PARK_AFTER_MS
+    );
+  }
+
+  /**
+   * The schedule `key`, a parked one taken back into memory (to be deleted, replaced or fired; whoever takes it
+   * arms it again or lets it go).
+   */
+  private lookup(key: string): ScheduleRt | undefined {
+    const s = this.core.schedules.get(key);
+    if (s) return s;
+    const slot = this.core.parked.find(key);
+    if (slot < 0) return undefined;
+    const taken = this.core.parked.take(slot);
+    this.core.schedules.set(taken.key, taken);
+    return taken;
   }
 
   unarmSchedule(s: ScheduleRt): void {
@@ -116,8 +152,19 @@ export class ScheduleRunner {
     }
   }
 
-  /** Due time of the earliest live heap entry (stale ones on top are dropped). */
+  /** Due time of the earliest live heap entry (stale ones on top are dropped), parked schedules included. */
   private nextDueAt(): number | undefined {
+    const parked = this.core.parked.nextDue();
+    for (let top = this.due.peek(); top; top = this.due.peek()) {
+      if (top.value.s.entry === top.value) return parked !== undefined && parked < top.key ? parked : top.key;
+      this.due.pop();
+      this.staleEntries--;
+    }
+    return parked;
+  }
+
+  /** Due time of the earliest live heap entry alone. */
+  private nextLiveDueAt(): number | undefined {
     for (let top = this.due.peek(); top; top = this.due.peek()) {
       if (top.value.s.entry === top.value) return top.key;
       this.due.pop();
@@ -146,10 +193,14 @@ export class ScheduleRunner {
     if (this.core.closed) return;
     const now = this.core.clock.now();
     const batch: ScheduleRt[] = [];
-    for (let at = this.nextDueAt(); at !== undefined && at <= now; at = this.nextDueAt()) {
+    for (let at = this.nextLiveDueAt(); at !== undefined && at <= now; at = this.nextLiveDueAt()) {
       const { value } = this.due.pop()!;
       value.s.entry = undefined;
       batch.push(value.s);
+    }
+    for (const s of this.core.parked.takeDue(now)) {
+      this.core.schedules.set(s.key, s);
+      batch.push(s);
     }
     if (batch.length > 0) this.core.track(this.fire(batch));
     this.armDueTimer();
@@ -255,7 +306,7 @@ export class ScheduleRunner {
     const { region, account } = this.core.opts;
     const keyOf = (group: string, name: string) => `schedule:${scheduleArnOf(region, account, group, name)}`;
     const visible = (key: string): ScheduleRt | undefined => {
-      const s = this.core.schedules.get(key);
+      const s = this.lookup(key);
       return s && s.kind === 'scheduler' && !s.gone ? s : undefined;
     };
     const groupInfo = (g: { name: string; source: 'default' | ScheduleSource; created?: number }) => {
@@ -295,6 +346,10 @@ export class ScheduleRunner {
       },
       deleteGroup: async (name) => {
         ready();
+        const prefix = keyOf(name, '');
+        for (const p of [...this.core.parked.views()]) {
+          if (p.key.startsWith(prefix)) this.lookup(p.key);
+        }
         for (const s of [...this.core.schedules.values()]) {
           if (s instanceof ApiSchedule && s.group === name) this.deleteApiSchedule(s);
         }
@@ -304,7 +359,14 @@ export class ScheduleRunner {
         this.core.maybeCompact();
       },
       get: (group, name): StoredSchedule | undefined => {
-        const s = visible(keyOf(group, name));
+        const key = keyOf(group, name);
+        // a parked schedule is read where it is, and stays parked
+        const parked = this.core.schedules.has(key) ? undefined : this.core.parked.read(key);
+        if (parked) {
+          const { def, tok } = parked.stored;
+          return { definition: def, source: 'api', ...(tok ? { clientToken: tok } : {}) };
+        }
+        const s = visible(key);
         if (!s) return undefined;
         if (s instanceof ApiSchedule) {
           const { def, tok } = s.stored();
@@ -314,10 +376,10 @@ export class ScheduleRunner {
       },
       put: async (def, clientToken) => {
         ready();
-        const key = keyOf(def.GroupName, def.Name);
-        const prior = this.core.schedules.get(key);
         const checked = schedulerRt(specOf(def), `schedule ${def.GroupName}/${def.Name}`, 'api');
-        const s = new ApiSchedule(this.core.definitions, checked, def, clientToken);
+        const s = ApiSchedule.create(this.core.definitions, checked, def, clientToken);
+        // after what can throw: a parked schedule taken back here is replaced below
+        const prior = this.lookup(checked.key);
         if (prior) {
           this.unarmSchedule(prior);
           if (prior instanceof ApiSchedule) prior.release();
@@ -344,15 +406,33 @@ export class ScheduleRunner {
         this.core.maybeCompact();
       },
       list: (after, keep, limit) => {
-        this.sortedKeys ??= [...this.core.schedules.values()]
-          .filter((s) => s.kind === 'scheduler' && !s.gone)
-          .map((s) => s.key)
-          .sort();
+        // a parked schedule's key is read from the file once here (its ARN names its group and schedule)
+        this.sortedKeys ??= [
+          ...[...this.core.schedules.values()]
+            .filter((s) => s.kind === 'scheduler' && !s.gone)
+            .map((s) => s.key),
+          ...[...this.core.parked.views()].map((p) => p.key),
+        ].sort();
         const keys = this.sortedKeys;
         let i = after === undefined ? 0 : upperBound(keys, after);
         const items: ScheduleDefinition[] = [];
         for (; i < keys.length && items.length < limit; i++) {
-          const s = visible(keys[i]!);
+          const key = keys[i]!;
+          if (!this.core.schedules.has(key)) {
+            // parked (or deleted since): enabled, its group and name in its key; its definition is read only when
+            // it is listed
+            const arn = key.slice('schedule:'.length);
+            const end = arn.lastIndexOf('/');
+            const listing = {
+              GroupName: arn.slice(arn.lastIndexOf('/', end - 1) + 1, end),
+              Name: arn.slice(end + 1),
+              State: 'ENABLED' as const,
+            };
+            const parked = keep(listing) ? this.core.parked.read(key) : undefined;
+            if (parked) items.push(parked.stored.def);
+            continue;
+          }
+          const s = visible(key);
           if (!s) continue;
           // filtered on what memory holds: an API schedule's definition is read only when it is listed
           const listing = {
@@ -370,9 +450,11 @@ export class ScheduleRunner {
   /** Rewrites the file of the API schedules' definitions when most of it is dead (see definitions.ts). */
   maybeCompactDefinitions(): void {
     if (this.core.closed || !this.core.definitions.wasteful) return;
-    const live: ApiSchedule[] = [];
+    const live: Array<{ at: number; readonly len: number }> = [];
     for (const s of this.core.schedules.values()) if (s instanceof ApiSchedule) live.push(s);
-    this.core.definitions.compact(live);
+    const parked = this.core.parked.places();
+    this.core.definitions.compact([...live, ...parked]);
+    this.core.parked.moved(parked);
   }
 
   /** DeleteSchedule (and its group's deletion): the schedule and its pending deliveries (appended). */

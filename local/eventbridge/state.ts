@@ -10,6 +10,7 @@ import type { Archives } from './archive.ts';
 import type { Config } from './config.ts';
 import type { DefinitionFile } from './definitions.ts';
 import type { Deliverer } from './delivery.ts';
+import type { ParkedSchedules } from './parked.ts';
 import type { CompiledPattern, EventBridgeEvent } from './pattern.ts';
 import type { RuleStore } from './rules.ts';
 import type { ScheduleTiming } from './schedule.ts';
@@ -315,6 +316,8 @@ export interface BridgeCore extends Config {
   readonly archiveJournal: Journal<ArchiveRecord>;
   /** the Scheduler API schedules' definitions, on disk while they wait (definitions.ts) */
   readonly definitions: DefinitionFile;
+  /** the Scheduler API at() schedules parked while they wait, as numbers (parked.ts) */
+  readonly parked: ParkedSchedules;
   readonly startedAt: number;
   readonly closed: boolean;
   /** compact a journal after this many appended records */

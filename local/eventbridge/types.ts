@@ -151,6 +151,8 @@ export interface EventBridgeStats {
   readonly rules: number;
   readonly archives: number;
   readonly schedules: number;
+  /** of them, Scheduler API at() schedules parked while they wait (kept as numbers, parked.ts) */
+  readonly parkedSchedules: number;
   readonly eventsAccepted: number;
   readonly entriesFailed: number;
   readonly pendingDeliveries: number;

@@ -32,6 +32,7 @@ import {
   type SchedulerScheduleSpec,
 } from '../../local/eventbridge/bus.ts';
 import { DefinitionFile } from '../../local/eventbridge/definitions.ts';
+import { keyHash, PARK_AFTER_MS } from '../../local/eventbridge/parked.ts';
 import { scheduleFromRequest, validateName } from '../../local/eventbridge/scheduler.ts';
 
 const REGION = 'us-east-1';
@@ -772,19 +773,20 @@ describe('schedules made through the API run on the bus clock', () => {
       const got = await a.client.send(new GetScheduleCommand({ Name: `s-${i}`, GroupName: 'timers' }));
       expect(JSON.parse(got.Target!.Input!)).toEqual({ i, v: 2, pad });
     }
-    // ListSchedules filters on what memory holds: it reads the definitions it lists, not the others.
+    // ListSchedules filters on the keys: parked schedules' keys are read once (then kept until a change), and
+    // only the definitions it lists are read after that.
+    const parked = a.bus.stats().parkedSchedules;
+    expect(parked).toBe(2000);
     const reads = vi.spyOn(DefinitionFile.prototype, 'readText');
-    const listed = await a.client.send(new ListSchedulesCommand({ NamePrefix: 's-299', State: 'ENABLED' }));
-    expect(listed.Schedules!.map((x) => x.Name)).toEqual([
-      's-299',
-      's-2990',
-      's-2992',
-      's-2993',
-      's-2995',
-      's-2996',
-      's-2998',
-      's-2999',
-    ]);
+    const list = async () =>
+      (
+        await a.client.send(new ListSchedulesCommand({ NamePrefix: 's-299', State: 'ENABLED' }))
+      ).Schedules!.map((x) => x.Name);
+    const names = ['s-299', 's-2990', 's-2992', 's-2993', 's-2995', 's-2996', 's-2998', 's-2999'];
+    expect(await list()).toEqual(names);
+    expect(reads).toHaveBeenCalledTimes(parked + 8);
+    reads.mockClear();
+    expect(await list()).toEqual(names);
     expect(reads).toHaveBeenCalledTimes(8);
     reads.mockRestore();
     // A retried CreateSchedule (the ClientToken that made it, kept by the update) reads the token from disk.
@@ -802,6 +804,83 @@ describe('schedules made through the API run on the bus clock', () => {
     expect(new Set(fired.map((p) => p.i)).size).toBe(2000);
     expect(fired.every((p) => p.v === 2 && p.i % 3 !== 0)).toBe(true);
     expect(b.bus.stats().schedules).toBe(0);
+  });
+  it('parks far-off at() schedules as numbers: found by key, shown, replaced, deleted, listed, fired once each', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scheduler-'));
+    dirs.push(dir);
+    const a = await start({ dir });
+    const at = (ms: number) => new Date(T0 + ms).toISOString().slice(0, 19);
+    const make = (name: string, ms: number, v: number, extra: Partial<CreateScheduleCommandInput> = {}) => {
+      const base = timer(name, at(ms), extra);
+      return { ...base, Target: { ...base.Target!, Input: JSON.stringify({ name, v }) } };
+    };
+    // Two keys with one 32-bit hash (keyHash): a match is confirmed by the definition, so neither is taken
+    // for the other.
+    const [x, y] = ['c-1549599', 'c-1712382'];
+    expect(keyHash(`schedule:${arnOf('timers', x)}`)).toBe(keyHash(`schedule:${arnOf('timers', y)}`));
+    await a.client.send(new CreateScheduleCommand(make(x, 3_600_000, 1)));
+    await a.client.send(new CreateScheduleCommand(make(y, 7_200_000, 1)));
+    // within the horizon: stays an object; recurring and disabled ones are never parked
+    await a.client.send(new CreateScheduleCommand(make('soon', PARK_AFTER_MS / 2, 1)));
+    await a.client.send(new CreateScheduleCommand(make('off', 3_600_000, 1, { State: 'DISABLED' })));
+    await a.client.send(
+      new CreateScheduleCommand({ ...make('every', 0, 1), ScheduleExpression: 'rate(30 minutes)' }),
+    );
+    const retried = { ...make('far-7', 86_400_000, 1), ClientToken: 'tok-7' };
+    for (let i = 0; i < 50; i++)
+      await a.client.send(new CreateScheduleCommand(i === 7 ? retried : make(`far-${i}`, 86_400_000, 1)));
+    expect(a.bus.stats()).toMatchObject({ schedules: 55, parkedSchedules: 52 });
+
+    // shown where it is (and left parked); the other of the pair is not found for it
+    const got = await a.client.send(new GetScheduleCommand({ Name: y, GroupName: 'timers' }));
+    expect(JSON.parse(got.Target!.Input!)).toEqual({ name: y, v: 1 });
+    expect(a.bus.stats().parkedSchedules).toBe(52);
+    const missing = await errorOf(
+      a.client.send(new GetScheduleCommand({ Name: 'c-0', GroupName: 'timers' })),
+    );
+    expect(missing.name).toBe('ResourceNotFoundException');
+    // a retried CreateSchedule finds the parked one: same request → same answer, another → ConflictException
+    await a.client.send(new CreateScheduleCommand(retried));
+    expect((await errorOf(a.client.send(new CreateScheduleCommand(make('far-7', 86_400_000, 2))))).name).toBe(
+      'ConflictException',
+    );
+    // replaced (new Input, new time) and deleted: each is the one named
+    await a.client.send(new UpdateScheduleCommand(make(x, 5_400_000, 2)));
+    await a.client.send(new DeleteScheduleCommand({ Name: y, GroupName: 'timers' }));
+    await a.client.send(new DeleteScheduleCommand({ Name: 'far-3', GroupName: 'timers' }));
+    expect(a.bus.stats()).toMatchObject({ schedules: 53, parkedSchedules: 50 });
+    expect(
+      (await errorOf(a.client.send(new GetScheduleCommand({ Name: y, GroupName: 'timers' })))).name,
+    ).toBe('ResourceNotFoundException');
+    const listed = await a.client.send(new ListSchedulesCommand({ GroupName: 'timers', NamePrefix: 'c-' }));
+    expect(listed.Schedules!.map((s) => [s.Name, s.State])).toEqual([[x, 'ENABLED']]);
+    const all = (await a.client.send(new ListSchedulesCommand({ MaxResults: 100 }))).Schedules!.map(
+      (s) => s.Name,
+    );
+    expect(all).toHaveLength(53);
+    expect(all).toContain('far-49');
+    expect(all).not.toContain('far-3');
+    expect(
+      (await a.client.send(new ListSchedulesCommand({ State: 'DISABLED' }))).Schedules!.map((s) => s.Name),
+    ).toEqual(['off']);
+
+    // Kept across a restart (rebuilt from the journal, parked again), then each fires once, at its time.
+    await a.close();
+    open.splice(open.indexOf(a), 1);
+    const b = await start({ dir });
+    expect(b.bus.stats()).toMatchObject({ schedules: 53, parkedSchedules: 50 });
+    await b.clock.advance(2 * 86_400);
+    const fired = b.calls
+      .map((c) => ({ ...(c.payload as { name: string; v: number }), at: c.at - T0 }))
+      .filter((c) => c.name !== 'every');
+    const far = Array.from({ length: 50 }, (_, i) => `far-${i}`).filter((n) => n !== 'far-3');
+    expect(fired.map((c) => c.name)).toEqual(['soon', x, ...far]);
+    expect(fired.slice(0, 2)).toEqual([
+      { name: 'soon', v: 1, at: PARK_AFTER_MS / 2 },
+      { name: x, v: 2, at: 5_400_000 },
+    ]);
+    expect(fired.slice(2).every((c) => c.at === 86_400_000 && c.v === 1)).toBe(true);
+    expect(b.bus.stats()).toMatchObject({ schedules: 2, parkedSchedules: 0 });
   });
 });
 
