@@ -3,7 +3,7 @@
  * one-time schedules hours or days away that nothing looks at until they fire or are deleted; as objects (key
  * string, state, heap entry, map entry) each cost ~0.45 KiB of heap. Parked, a schedule is a slot of numbers:
  * its due time, creation anchor, retry limits, completion action and where its definition is in the
- * {@link DefinitionFile} (~80 B in all, with its hash-index entry and its place in the due-time heap). Its key is not
+ * {@link DefinitionFile} (48 B of typed arrays, and its hash-index entry: ~150 B in all, measured). Its key is not
  * in memory: it is found by a 32-bit hash of the key, and a match is confirmed by reading the definition (whose
  * ARN is the key), so two keys with one hash are told apart.
  *
@@ -49,9 +49,10 @@ export class ParkedSchedules {
   #anchor = new Float64Array(0);
   #at = new Float64Array(0);
   #len = new Uint32Array(0);
-  #maxAge = new Float64Array(0);
-  /** the order schedules were parked in: ties of due time fire in it */
-  #seq = new Float64Array(0);
+  /** MaximumEventAgeInSeconds in ms (at most a day) */
+  #maxAge = new Uint32Array(0);
+  /** the order schedules were parked in (modulo 2^32): ties of due time fire in it */
+  #seq = new Uint32Array(0);
   #parkedSoFar = 0;
   /** maximum retries (low 16 bits), DELETE_AFTER */
   #meta = new Uint32Array(0);
@@ -82,7 +83,8 @@ export class ParkedSchedules {
     this.#at[slot] = s.at;
     this.#len[slot] = s.len;
     this.#maxAge[slot] = s.maxAgeMs;
-    this.#seq[slot] = this.#parkedSoFar++;
+    this.#seq[slot] = this.#parkedSoFar;
+    this.#parkedSoFar = (this.#parkedSoFar + 1) >>> 0;
     this.#meta[slot] = (s.maxRetries & RETRIES) | (s.actionAfterCompletion === 'DELETE' ? DELETE_AFTER : 0);
     this.#index(keyHash(s.key), slot);
     this.#count++;
@@ -188,7 +190,7 @@ export class ParkedSchedules {
 
   #grow(): number {
     if (this.#used === this.#capacity) {
-      const capacity = Math.max(64, this.#capacity * 2);
+      const capacity = Math.max(64, Math.ceil(this.#capacity * 1.5));
       const grow = <T extends Float64Array | Uint32Array | Int32Array>(a: T, make: (n: number) => T): T => {
         const b = make(capacity);
         b.set(a);
@@ -198,8 +200,8 @@ export class ParkedSchedules {
       this.#anchor = grow(this.#anchor, (n) => new Float64Array(n));
       this.#at = grow(this.#at, (n) => new Float64Array(n));
       this.#len = grow(this.#len, (n) => new Uint32Array(n));
-      this.#maxAge = grow(this.#maxAge, (n) => new Float64Array(n));
-      this.#seq = grow(this.#seq, (n) => new Float64Array(n));
+      this.#maxAge = grow(this.#maxAge, (n) => new Uint32Array(n));
+      this.#seq = grow(this.#seq, (n) => new Uint32Array(n));
       this.#meta = grow(this.#meta, (n) => new Uint32Array(n));
       this.#heap = grow(this.#heap, (n) => new Int32Array(n));
       this.#place = grow(this.#place, (n) => new Int32Array(n));

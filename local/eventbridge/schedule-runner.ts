@@ -198,10 +198,13 @@ export class ScheduleRunner {
       value.s.entry = undefined;
       batch.push(value.s);
     }
-    for (const s of this.core.parked.takeDue(now)) {
+    const parked = this.core.parked.takeDue(now);
+    for (const s of parked) {
       this.core.schedules.set(s.key, s);
       batch.push(s);
     }
+    // the two heaps' schedules in one due-time order (a stable sort: ties keep each heap's order)
+    if (parked.length > 0 && parked.length < batch.length) batch.sort((a, b) => a.next! - b.next!);
     if (batch.length > 0) this.core.track(this.fire(batch));
     this.armDueTimer();
   }
