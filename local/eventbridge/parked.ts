@@ -96,16 +96,22 @@ export class ParkedSchedules {
 
   /** The slot of the parked schedule `key`, or -1 (a hash match is confirmed by reading its definition). */
   find(key: string): number {
-    return this.read(key)?.slot ?? -1;
+    return this.#match(key)?.slot ?? -1;
   }
 
   /** The parked schedule `key`: its slot, definition and ClientToken (one read of the file), or undefined. */
   read(key: string): { readonly slot: number; readonly stored: StoredDefinition } | undefined {
+    const match = this.#match(key);
+    return match && { slot: match.slot, stored: JSON.parse(match.text) as StoredDefinition };
+  }
+
+  /** The slot whose definition's key is `key`, with that definition's text (no read on a hash miss). */
+  #match(key: string): { readonly slot: number; readonly text: string } | undefined {
     const hit = this.#byHash.get(keyHash(key));
     if (hit === undefined) return undefined;
     for (const slot of typeof hit === 'number' ? [hit] : hit) {
       const text = this.file.readText(this.#at[slot]!, this.#len[slot]!);
-      if (keyOfText(text) === key) return { slot, stored: JSON.parse(text) as StoredDefinition };
+      if (keyOfText(text) === key) return { slot, text };
     }
     return undefined;
   }
