@@ -176,6 +176,12 @@ export function keyOfText(text: string): string {
   return `schedule:${(JSON.parse(text) as StoredDefinition).def.Arn}`;
 }
 
+/** The group and name an API schedule's key names (`schedule:arn:…:schedule/<group>/<name>`). */
+export function groupAndNameOf(key: string): { group: string; name: string } {
+  const end = key.lastIndexOf('/');
+  return { group: key.slice(key.lastIndexOf('/', end - 1) + 1, end), name: key.slice(end + 1) };
+}
+
 /** What an API schedule holds in memory besides its timing state (a parked one is these numbers: parked.ts). */
 export interface ApiScheduleFields {
   readonly key: string;
@@ -269,14 +275,11 @@ export class ApiSchedule implements ScheduleRt {
     return this.key.slice(KEY_PREFIX);
   }
   get name(): string {
-    const arn = this.arn;
-    return arn.slice(arn.lastIndexOf('/') + 1);
+    return groupAndNameOf(this.key).name;
   }
   /** its schedule group (from its ARN: `...:schedule/<group>/<name>`) */
   get group(): string {
-    const arn = this.arn;
-    const end = arn.lastIndexOf('/');
-    return arn.slice(arn.lastIndexOf('/', end - 1) + 1, end);
+    return groupAndNameOf(this.key).group;
   }
   /** its definition and ClientToken, read from the file */
   stored(): StoredDefinition {

@@ -9,7 +9,7 @@
  *
  * What is parked (see ScheduleRunner.armSchedule): an enabled at() schedule with no delivery in flight, not yet
  * fired, due more than {@link PARK_AFTER_MS} from now. It comes back as an {@link ApiSchedule} when it falls due,
- * or when the API deletes, replaces or shows it; the journal's compaction and ListSchedules read it in place.
+ * or when the API deletes or replaces it; GetSchedule, ListSchedules and the journal's compaction read it in place.
  */
 import { ApiSchedule, type DefinitionFile, keyOfText, type StoredDefinition } from './definitions.ts';
 
@@ -94,11 +94,6 @@ export class ParkedSchedules {
     this.#up(i);
   }
 
-  /** The slot of the parked schedule `key`, or -1 (a hash match is confirmed by reading its definition). */
-  find(key: string): number {
-    return this.#match(key)?.slot ?? -1;
-  }
-
   /** The parked schedule `key`: its slot, definition and ClientToken (one read of the file), or undefined. */
   read(key: string): { readonly slot: number; readonly stored: StoredDefinition } | undefined {
     const match = this.#match(key);
@@ -116,10 +111,21 @@ export class ParkedSchedules {
     return undefined;
   }
 
+  /**
+   * Takes the parked schedule `key` back as an object, or undefined when none is parked (a hash match is confirmed
+   * by reading its definition, read once).
+   */
+  takeKey(key: string): ApiSchedule | undefined {
+    const match = this.#match(key);
+    return match && this.#take(match.slot, key);
+  }
+
   /** Takes a parked schedule back as an object (its definition stays where it is in the file). */
   take(slot: number): ApiSchedule {
-    const text = this.file.readText(this.#at[slot]!, this.#len[slot]!);
-    const key = keyOfText(text);
+    return this.#take(slot, keyOfText(this.file.readText(this.#at[slot]!, this.#len[slot]!)));
+  }
+
+  #take(slot: number, key: string): ApiSchedule {
     const meta = this.#meta[slot]!;
     const s = new ApiSchedule(this.file, {
       key,

@@ -20,7 +20,7 @@
 import type { TimerHandle } from '../engine/clock.ts';
 import { MinHeap } from '../sqs/heap.ts';
 import { schedulerRt, specOf } from './config.ts';
-import { ApiSchedule } from './definitions.ts';
+import { ApiSchedule, groupAndNameOf } from './definitions.ts';
 import { PARK_AFTER_MS } from './parked.ts';
 import type { EventBridgeEvent } from './pattern.ts';
 import { firstOccurrence, isoSeconds, occurrenceAfter, type ScheduleTiming } from './schedule.ts';
@@ -135,10 +135,8 @@ export class ScheduleRunner {
   private lookup(key: string): ScheduleRt | undefined {
     const s = this.core.schedules.get(key);
     if (s) return s;
-    const slot = this.core.parked.find(key);
-    if (slot < 0) return undefined;
-    const taken = this.core.parked.take(slot);
-    this.core.schedules.set(taken.key, taken);
+    const taken = this.core.parked.takeKey(key);
+    if (taken) this.core.schedules.set(taken.key, taken);
     return taken;
   }
 
@@ -152,18 +150,14 @@ export class ScheduleRunner {
     }
   }
 
-  /** Due time of the earliest live heap entry (stale ones on top are dropped), parked schedules included. */
+  /** Due time of the earliest schedule, live or parked. */
   private nextDueAt(): number | undefined {
+    const live = this.nextLiveDueAt();
     const parked = this.core.parked.nextDue();
-    for (let top = this.due.peek(); top; top = this.due.peek()) {
-      if (top.value.s.entry === top.value) return parked !== undefined && parked < top.key ? parked : top.key;
-      this.due.pop();
-      this.staleEntries--;
-    }
-    return parked;
+    return parked === undefined || (live !== undefined && live <= parked) ? live : parked;
   }
 
-  /** Due time of the earliest live heap entry alone. */
+  /** Due time of the earliest live heap entry (stale ones on top are dropped). */
   private nextLiveDueAt(): number | undefined {
     for (let top = this.due.peek(); top; top = this.due.peek()) {
       if (top.value.s.entry === top.value) return top.key;
@@ -424,13 +418,8 @@ export class ScheduleRunner {
           if (!this.core.schedules.has(key)) {
             // parked (or deleted since): enabled, its group and name in its key; its definition is read only when
             // it is listed
-            const arn = key.slice('schedule:'.length);
-            const end = arn.lastIndexOf('/');
-            const listing = {
-              GroupName: arn.slice(arn.lastIndexOf('/', end - 1) + 1, end),
-              Name: arn.slice(end + 1),
-              State: 'ENABLED' as const,
-            };
+            const { group, name } = groupAndNameOf(key);
+            const listing = { GroupName: group, Name: name, State: 'ENABLED' as const };
             const parked = keep(listing) ? this.core.parked.read(key) : undefined;
             if (parked) items.push(parked.stored.def);
             continue;

@@ -92,17 +92,17 @@ describe('parked schedules', () => {
     // taken back by key at random (their slots are reused by later ones), some parked again later
     for (let i = 0; i < 600; i++) {
       const name = `s-${Math.floor(rnd() * 2000)}`;
-      const slot = parked.find(`schedule:${arn(name)}`);
+      const taken = parked.takeKey(`schedule:${arn(name)}`);
       if (!model.has(name)) {
-        expect(slot).toBe(-1);
+        expect(taken).toBeUndefined();
         continue;
       }
-      check(parked.take(slot), model.get(name)!);
+      check(taken!, model.get(name)!);
       model.delete(name);
       if (rnd() < 0.3) park(`again-${i}`);
     }
     expect(parked.size).toBe(model.size);
-    expect(parked.find(`schedule:${arn('never')}`)).toBe(-1);
+    expect(parked.takeKey(`schedule:${arn('never')}`)).toBeUndefined();
     // the file rewritten: every parked definition moves, and is read from its new place
     const places = parked.places();
     file.compact(places);
