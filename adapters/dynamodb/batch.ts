@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DocumentClient } from './client.ts';
 
 /** BatchWriteItem takes at most 25 requests. */
 const BATCH_SIZE = 25;
@@ -14,7 +15,7 @@ const MAX_ATTEMPTS = 8;
  * distinct keys. Throws when items are still unprocessed after the last attempt.
  */
 export async function batchPut(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   items: readonly Record<string, unknown>[],
   sleep?: (ms: number) => Promise<void>,
@@ -28,7 +29,7 @@ type WriteRequest =
 
 /** {@link batchPut} with deletes too (keys), in the same batches. */
 export async function batchWrite(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   writes: { puts?: readonly Record<string, unknown>[]; deletes?: readonly Record<string, unknown>[] },
   sleep: (ms: number) => Promise<unknown> = delay,
@@ -70,7 +71,7 @@ const GET_BATCH_SIZE = 100;
  * the last attempt.
  */
 export async function batchGet(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   keys: readonly Record<string, unknown>[],
   options: {

@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionalWrite, getItem } from './client.ts';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { conditionalWrite, type DocumentClient, getItem } from './client.ts';
 import { keys } from './schema.ts';
 
 /**
@@ -36,7 +36,7 @@ export const newCounter = (campaignId: string) => ({
  * it (a reservation's budget). True when counted, now or by an earlier attempt.
  */
 export async function countOnce(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   campaignId: string,
   entry: string,
@@ -66,7 +66,7 @@ export async function countOnce(
 
 /** Step 3: the entry settled; settled entries past {@link SETTLED_TTL_MS} dropped (up to 50 at once). */
 export async function settle(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   campaignId: string,
   entry: string,

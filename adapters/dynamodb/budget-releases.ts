@@ -1,8 +1,8 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BudgetReleaseStore } from '#domain/campaigns/budget';
 import type { BudgetRelease, Reservation } from '#domain/campaigns/store';
 import { counterEntry, countOnce, settle } from './budget-counter.ts';
-import { conditionalWrite, getItem, queryAll } from './client.ts';
+import { conditionalWrite, type DocumentClient, getItem, queryAll } from './client.ts';
 import { keys } from './schema.ts';
 
 const ATTEMPTS = 8;
@@ -18,7 +18,7 @@ const ATTEMPTS = 8;
  */
 export class DynamoBudgetReleases implements BudgetReleaseStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,7 +1,7 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { CampaignBudgetStore, Reservation } from '#domain/campaigns/store';
 import { counterEntry, countOnce, settle } from './budget-counter.ts';
-import { conditionalWrite, getItem } from './client.ts';
+import { conditionalWrite, type DocumentClient, getItem } from './client.ts';
 import { keys } from './schema.ts';
 
 type Item = Record<string, unknown>;
@@ -18,7 +18,7 @@ const toReservation = (item: Item): Reservation => {
  */
 export class DynamoCampaignBudget implements CampaignBudgetStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,11 +1,4 @@
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type Campaign,
   type CampaignStatus,
@@ -26,7 +19,7 @@ import { CATALOG_BUCKETS } from '#domain/shared/catalog';
 import type { Money } from '#domain/shared/money';
 import { batchGet } from './batch.ts';
 import { newCounter } from './budget-counter.ts';
-import { isConditionalCheckFailed, TableStore } from './client.ts';
+import { type DocumentClient, isConditionalCheckFailed, TableStore } from './client.ts';
 import { keys } from './schema.ts';
 
 type Item = Record<string, unknown>;
@@ -333,7 +326,7 @@ export class DynamoCampaignStore extends TableStore implements CampaignStore {
  */
 export class DynamoCatalogPrices implements Omit<CatalogPrices, 'skusInCategories'> {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 
@@ -386,7 +379,7 @@ export class DynamoCatalogPrices implements Omit<CatalogPrices, 'skusInCategorie
  * categories locks. A function beside the class so the runs' step bundles it without the quote's reads.
  */
 export async function catalogSkusInCategories(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   categories: readonly string[],
 ): Promise<string[]> {

@@ -1,7 +1,7 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CatalogFacts, CatalogReader } from '#domain/shared/catalog';
 import type { Money } from '#domain/shared/money';
 import { batchGet } from './batch.ts';
+import type { DocumentClient } from './client.ts';
 import { keys } from './schema.ts';
 
 /**
@@ -12,7 +12,7 @@ import { keys } from './schema.ts';
  */
 export class DynamoCatalogReader implements CatalogReader {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,12 +1,13 @@
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { CatalogRepository } from '#domain/ingestion/accept-delivery';
 import { batchPut } from './batch.ts';
+import type { DocumentClient } from './client.ts';
 import { keys } from './schema.ts';
 
 /** What storeflow knows of the platform's catalog: inventory item → SKU (from products/update). */
 export class DynamoCatalogRepository implements CatalogRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

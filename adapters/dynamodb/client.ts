@@ -1,6 +1,5 @@
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient,
   GetCommand,
   type PutCommand,
   QueryCommand,
@@ -8,9 +7,16 @@ import {
   type UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 
-/** One document client per process; undefined attributes are dropped, never written as NULL. */
-export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient(config), {
+import { CachedDocumentClient, type DocumentClient } from './document-client.ts';
+
+export type { DocumentClient };
+
+/**
+ * One document client per process, its middleware resolved once per command class
+ * (`CachedDocumentClient`); undefined attributes are dropped, never written as NULL.
+ */
+export function createDocumentClient(config: DynamoDBClientConfig = {}): CachedDocumentClient {
+  return new CachedDocumentClient(config, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }
@@ -23,7 +29,7 @@ type Item = Record<string, unknown>;
 
 /** One item by key (strongly consistent unless asked otherwise). */
 export async function getItem(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   key: Item,
   consistent = true,
@@ -33,7 +39,7 @@ export async function getItem(
 
 /** Every item a Query matches, page after page. */
 export async function queryAll(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   input: Omit<QueryCommandInput, 'TableName'>,
 ): Promise<Item[]> {
@@ -51,7 +57,7 @@ export async function queryAll(
 
 /** A conditional Put or Update: its returned attributes (`{}` without any), or null when the condition failed. */
 export async function conditionalWrite(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   command: PutCommand | UpdateCommand,
 ): Promise<Item | null> {
   try {
@@ -69,7 +75,7 @@ export async function conditionalWrite(
  */
 export abstract class TableStore {
   constructor(
-    protected readonly db: DynamoDBDocumentClient,
+    protected readonly db: DocumentClient,
     protected readonly tableName: string,
   ) {}
 

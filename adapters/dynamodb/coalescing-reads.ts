@@ -1,5 +1,6 @@
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from './batch.ts';
+import type { DocumentClient } from './client.ts';
 
 type Item = Record<string, unknown>;
 
@@ -68,7 +69,7 @@ interface Waiting {
  * - Ordering: only reads in flight together are merged; a read sent after a write has completed
  *   still sees it, as GetItem would.
  */
-export function coalescingReads(db: DynamoDBDocumentClient): DynamoDBDocumentClient {
+export function coalescingReads<C extends DocumentClient>(db: C): C {
   let waiting: Waiting[] = [];
 
   const flush = () => {

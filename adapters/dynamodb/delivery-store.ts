@@ -1,12 +1,12 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   DeliveryIdReuse,
   DeliveryRecord,
   DeliverySource,
   DeliveryStore,
 } from '#domain/ingestion/accept-delivery';
-import { isConditionalCheckFailed } from './client.ts';
+import { type DocumentClient, isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
 /**
@@ -21,7 +21,7 @@ export const EVENTS_INLINE_MAX_BYTES = 16 * 1024;
 /** The delivery log on the single table: one item per fact, written with conditions only. */
 export class DynamoDeliveryStore implements DeliveryStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { couponViewOf, perksOf } from '#domain/members/perks';
 import { DEFAULT_MEMBER_POLICY } from '#domain/members/policy';
 import type { Clock } from '#domain/shared/clock';
@@ -8,7 +7,7 @@ import type {
   CustomerPerks,
   CustomerPerksSource,
 } from '#domain/shared/customer-perks';
-import { getItem } from './client.ts';
+import { type DocumentClient, getItem } from './client.ts';
 import { toCoupon, toMember, toPolicy } from './member-items.ts';
 import { keys } from './schema.ts';
 
@@ -20,7 +19,7 @@ import { keys } from './schema.ts';
  */
 export class DynamoCustomerPerks implements CustomerPerksSource, CouponLookup {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
     private readonly clock: Clock,
   ) {}

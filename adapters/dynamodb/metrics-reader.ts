@@ -1,5 +1,4 @@
 import { gunzipSync } from 'node:zlib';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PaidOrder, Refund, StoredEvent, UserDay, VariantMark } from '#domain/metrics/figures';
 import { foldMarks, foldUserDays, monthsOf } from '#domain/metrics/figures';
 import type { Channel, MetricsReader } from '#domain/metrics/ports';
@@ -7,7 +6,7 @@ import { variantCountsSource } from '#domain/metrics/variant-counts';
 import { CATALOG_BUCKETS } from '#domain/shared/catalog';
 import type { VariantCountsSource } from '#domain/shared/variant-counts';
 import { batchGet } from './batch.ts';
-import { queryAll } from './client.ts';
+import { type DocumentClient, queryAll } from './client.ts';
 import { keys } from './schema.ts';
 
 /**
@@ -75,7 +74,7 @@ export async function pool<T, R>(
 /** Reads of the metrics' facts: events folded into user-days and marks, orders, refunds, channels. */
 export class DynamoMetricsReader implements MetricsReader {
   constructor(
-    protected readonly db: DynamoDBDocumentClient,
+    protected readonly db: DocumentClient,
     protected readonly tableName: string,
   ) {}
 
@@ -199,7 +198,7 @@ function toOrder(i: Record<string, unknown>): PaidOrder {
  * the metrics' facts in the table. The reading function needs `dynamodb:Query` on the table.
  */
 export function dynamoVariantCountsSource(
-  db: DynamoDBDocumentClient,
+  db: DocumentClient,
   tableName: string,
   timeZone: string,
 ): VariantCountsSource {

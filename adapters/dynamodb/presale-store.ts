@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type PresaleOrder, PresaleOrderSchema, type PresaleOrderStatus } from '#domain/presale/order';
 import { type Presale, PresaleSchema } from '#domain/presale/presale';
 import type {
@@ -16,7 +16,7 @@ import { BALANCE_REFUSAL_REASONS } from '#domain/presale/terms';
 import { MoneySchema } from '#domain/shared/money';
 import { toFieldIssues } from '#domain/shared/validation';
 import * as z from '#domain/shared/zod';
-import { isConditionalCheckFailed } from './client.ts';
+import { type DocumentClient, isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
 /**
@@ -85,7 +85,7 @@ function setFields<T extends object, K extends keyof T & string>(source: T, fiel
  */
 export class DynamoPresaleStore implements PresaleStore {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

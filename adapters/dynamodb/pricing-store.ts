@@ -3,7 +3,6 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
-  type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -31,6 +30,7 @@ import type {
   WhatIfJob,
 } from '#domain/repricing/store';
 import { batchGet, batchPut } from './batch.ts';
+import type { DocumentClient } from './client.ts';
 import { decodeCursor, encodeCursor, isTableKey, pageAcrossBuckets } from './cursor.ts';
 import { keys } from './schema.ts';
 import {
@@ -102,7 +102,7 @@ export class DynamoPricingStore extends DynamoSkuPricingStore implements Pricing
    * the backoff between transactions cancelled by conflicts alone (tests pass their own).
    */
   constructor(
-    db: DynamoDBDocumentClient,
+    db: DocumentClient,
     tableName: string,
     options: { transactions?: boolean; sleep?: (ms: number) => Promise<void> } = {},
   ) {

@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  type DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { VersionedPricingRules } from '#domain/pricing/pricing-rules';
 import type { PriceDecision } from '#domain/pricing/reprice';
 import type { SkuPricing } from '#domain/pricing/sku-pricing';
@@ -18,7 +12,7 @@ import type {
   SkuFacts,
   StoredSkuPricing,
 } from '#domain/repricing/store';
-import { isConditionalCheckFailed } from './client.ts';
+import { type DocumentClient, isConditionalCheckFailed } from './client.ts';
 import { keys } from './schema.ts';
 
 /** A priced SKU's bucket: a stable hash of its id, so runs fan out evenly. */
@@ -138,7 +132,7 @@ export const priceChangeItem = (change: PriceChange): Item => ({
  */
 export class DynamoSkuPricingStore {
   constructor(
-    protected readonly db: DynamoDBDocumentClient,
+    protected readonly db: DocumentClient,
     protected readonly tableName: string,
   ) {}
 

@@ -1,14 +1,15 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { BusinessKey } from '#domain/events/envelope';
 import { ValidationError } from '#domain/shared/errors';
 import type { TimelineEntry, TimelinePage, TimelineRepository } from '#domain/timeline/timeline';
 import { batchPut } from './batch.ts';
+import type { DocumentClient } from './client.ts';
 import { keys } from './schema.ts';
 
 /** Timelines on the single table: partition = business key, sort = time, kind rank, ref. */
 export class DynamoTimelineRepository implements TimelineRepository {
   constructor(
-    private readonly db: DynamoDBDocumentClient,
+    private readonly db: DocumentClient,
     private readonly tableName: string,
   ) {}
 

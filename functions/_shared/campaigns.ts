@@ -1,5 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoCampaignStore, DynamoCatalogPrices } from '#adapters/dynamodb/campaign-store';
+import type { DocumentClient } from '#adapters/dynamodb/client';
 import { DynamoMetricsReader } from '#adapters/dynamodb/metrics-reader';
 import { variantCountsSource } from '#domain/metrics/variant-counts';
 import type { VariantCountsSource } from '#domain/shared/variant-counts';
@@ -23,7 +23,7 @@ export function storefrontCounts(): VariantCountsSource {
  * what it uses (decision 34: the per-function bundle budget). `client`: the document client of the
  * store and the catalog (the API's merges the reads it sends together, decision 38).
  */
-export function campaignDeps(client: DynamoDBDocumentClient = db()) {
+export function campaignDeps(client: DocumentClient = db()) {
   const config = loadConfig();
   return {
     store: new DynamoCampaignStore(client, config.TABLE_NAME),

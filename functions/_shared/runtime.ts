@@ -34,11 +34,10 @@ export function requireEnv(value: string | undefined, name: string): string {
 }
 
 /**
- * For the plain (non-document) SDK clients: the middleware stack resolved once per command class
- * instead of on every call (the SDK's `cacheMiddleware`; ~50 µs a call measured, decision 57).
- * Safe because no handler adds middleware to a client or a command after the first call. The
- * DynamoDB document client refuses it (lib-dynamodb resolves a handler bound to one command), so
- * DynamoDB calls keep the default.
+ * For the SDK clients: the middleware stack resolved once per command class instead of on every
+ * call (the SDK's `cacheMiddleware`; ~50 µs a call measured, decision 57). Safe because no handler
+ * adds middleware to a client or a command after the first call. The DynamoDB document client gets
+ * the same through `CachedDocumentClient` (decision 60), since lib-dynamodb refuses the option.
  */
 export const CACHED_MIDDLEWARE = { cacheMiddleware: true } as const;
 

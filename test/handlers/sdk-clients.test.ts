@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { describe, expect, it } from 'vitest';
 import { lambdaClient, sqsClient } from '../../functions/_shared/operations.ts';
-import { CACHED_MIDDLEWARE, eventBridgeClient, sfnClient } from '../../functions/_shared/runtime.ts';
+import { CACHED_MIDDLEWARE, db, eventBridgeClient, sfnClient } from '../../functions/_shared/runtime.ts';
 
 /**
  * The plain SDK clients the handlers share resolve their middleware once per command class
@@ -13,6 +13,8 @@ describe('the handlers’ SDK clients', () => {
     expect(sfnClient().config.cacheMiddleware).toBe(true);
     expect(sqsClient().config.cacheMiddleware).toBe(true);
     expect(lambdaClient().config.cacheMiddleware).toBe(true);
+    // the document client through its cached DynamoDB client (decision 60)
+    expect(db().client.config.cacheMiddleware).toBe(true);
   });
 
   it('still send each command’s own input through the cached stack', async () => {
