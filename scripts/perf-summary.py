@@ -32,6 +32,7 @@ while args and args[0].startswith('--'):
     else: sys.exit(f'unknown option {flag}')
 if len(args) != 1: sys.exit(__doc__)
 
+TID = re.compile(r'^\s*\d+\s*$')
 FRAME = re.compile(r'^\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$')
 JS = re.compile(r'JS:[*~^]?(\S*) (\S+)')
 MODULE = re.compile(r'(node_modules/(?:@[^/]+/)?[^/]+/[^/ :]+|local/[a-z]+/[\w.-]+|[\w-]+/[\w.-]+\.ts|node:[\w/]+)')
@@ -45,7 +46,8 @@ def samples(path):
             if not line.strip():
                 if current: yield current
                 current = None
-            elif not line[0].isspace():
+            elif not line[0].isspace() or TID.match(line):
+                # the sample's header: its tid (some perf versions indent it)
                 if current: yield current
                 current = (line.split()[0], [])
             elif current is not None:
