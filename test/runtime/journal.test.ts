@@ -131,6 +131,69 @@ describe('Journal', () => {
     await journal.close();
   });
 
+  it('commitWithin: a quiet journal commits at once; a busy one groups commits a window apart', async () => {
+    const proto = await fileHandleProto();
+    const syncs = vi.spyOn(proto, 'datasync');
+    const path = file();
+    const { journal } = await Journal.open<Rec>(path);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    try {
+      const settled = (p: Promise<void>) => {
+        const state = { done: false };
+        void p.then(() => {
+          state.done = true;
+        });
+        return state;
+      };
+      // quiet: at once, as commit() would
+      journal.append({ id: 'first' });
+      await journal.commitWithin(20);
+      expect(syncs).toHaveBeenCalledTimes(1);
+      // within 20 ms of that commit: these wait for the window's end, and share one commit
+      vi.advanceTimersByTime(5);
+      const waiting = Array.from({ length: 5 }, (_, i) => {
+        journal.append({ id: `w${i}` });
+        return journal.commitWithin(20);
+      });
+      const states = waiting.map(settled);
+      await new Promise((r) => setImmediate(r));
+      expect(syncs).toHaveBeenCalledTimes(1);
+      vi.advanceTimersByTime(14); // 19 ms after the last commit began
+      await new Promise((r) => setImmediate(r));
+      expect(syncs).toHaveBeenCalledTimes(1);
+      expect(states.some((s) => s.done)).toBe(false);
+      vi.advanceTimersByTime(1);
+      await Promise.all(waiting);
+      expect(syncs).toHaveBeenCalledTimes(2);
+      // a commit() inside the window takes the waiting records along at once
+      journal.append({ id: 'soon' });
+      const soon = settled(journal.commitWithin(20));
+      await journal.write({ id: 'now' });
+      expect(syncs).toHaveBeenCalledTimes(3);
+      await new Promise((r) => setImmediate(r));
+      expect(soon.done).toBe(true);
+      // quiet again once the window has passed
+      vi.advanceTimersByTime(20);
+      journal.append({ id: 'later' });
+      await journal.commitWithin(20);
+      expect(syncs).toHaveBeenCalledTimes(4);
+    } finally {
+      vi.useRealTimers();
+    }
+    await journal.close();
+    expect((await reopen(path)).map((r) => r.id)).toEqual([
+      'first',
+      'w0',
+      'w1',
+      'w2',
+      'w3',
+      'w4',
+      'soon',
+      'now',
+      'later',
+    ]);
+  });
+
   it('with fsync: false never calls fdatasync, and records still survive a reopen', async () => {
     const proto = await fileHandleProto();
     const syncs = vi.spyOn(proto, 'datasync');
