@@ -17,7 +17,10 @@
  * and next due time, each schedule's next occurrence, each replay. `putEvents` returns only after that is committed,
  * so after a crash (kill -9) a new instance on the same directory retries every delivery not yet delivered or
  * dead-lettered, keeping its attempt count and age. Archived events live in `<dir>/archive.jsonl` and only there
- * (see archive.ts). The main journal is compacted (`rewrite`) once it holds far more records than are live.
+ * (see archive.ts); that journal is committed after `putEvents` returns, shared by the calls of a few milliseconds,
+ * and until then an `A` record in the main journal's commit stands for an event's archive records: on start, those
+ * the archive does not hold are archived. The main journal is compacted (`rewrite`) once it holds far more records
+ * than are live.
  *
  * Delivery is at least once: a delivery whose result was not recorded before a crash is attempted again.
  *
@@ -43,6 +46,7 @@ import { createSchedulerApi, type SchedulerApi } from './scheduler.ts';
 import {
   type ArchiveRecord,
   type ArchiveRt,
+  type ArchivingRecord,
   type BridgeCore,
   type Bus,
   type BusRecord,
@@ -81,6 +85,11 @@ export * from './types.ts';
 
 const MAX_ENTRIES = 10;
 const MAX_REQUEST_BYTES = 256 * 1024;
+/**
+ * How long an accepted event's archive records may wait for other PutEvents calls' to share their
+ * commit (`Journal.commitWithin`); the main journal's `A` records stand for them meanwhile.
+ */
+export const ARCHIVE_COMMIT_WINDOW_MS = 50;
 
 /** Creates the bus, replays its journal and resumes pending deliveries, schedules and replays. */
 export async function createEventBridge(opts: EventBridgeOptions): Promise<LocalEventBridge> {
@@ -106,6 +115,11 @@ class Bridge implements LocalEventBridge, BridgeCore {
   readonly events = new Map<string, StoredEvent>();
   readonly deliveries = new Map<string, Delivery>();
   readonly replays = new Map<string, Replay>();
+  /**
+   * Accepted events whose archive records may not be on disk yet, by event id: a rewrite of the main
+   * journal keeps their `A` records until the archive journal's commit has them.
+   */
+  private readonly archivePending = new Map<string, ArchivingRecord>();
 
   readonly delivery: Deliverer;
   readonly archiving: Archives;
@@ -188,10 +202,10 @@ class Bridge implements LocalEventBridge, BridgeCore {
         archive.oldest = Math.min(archive.oldest ?? r.ing, r.ing);
       },
     });
-    seen.clear();
     this.journal = main.journal;
     this.archiveJournal = arch.journal;
     const now = this.clock.now();
+    const archiving: ArchivingRecord[] = [];
 
     const saved = new Map<string, ScheduleRecord>();
     const apiBuses = new Map<string, Extract<BusRecord, { t: 'B' }>>();
@@ -200,6 +214,9 @@ class Bridge implements LocalEventBridge, BridgeCore {
       switch (r.t) {
         case 'e':
           this.events.set(r.i, { i: r.i, bus: r.bus, ev: r.ev, ing: r.ing, refs: 0 });
+          break;
+        case 'A':
+          archiving.push(r);
           break;
         case 'd': {
           const { t: _t, ...d } = r;
@@ -247,6 +264,26 @@ class Bridge implements LocalEventBridge, BridgeCore {
     }
     // Buses and rules made through the API, before the deliveries and schedules that refer to them.
     this.ruleStore.restore(apiBuses, apiRules);
+
+    // Accepted events a stop left out of their archives (committed later than the event): archived now.
+    let recovered = 0;
+    for (const a of archiving) {
+      const ev = a.ev ?? this.events.get(a.i)?.ev;
+      if (!ev) continue;
+      for (const arn of a.ars) {
+        const archive = this.archives.get(arn);
+        const key = `${arn} ${a.i}`;
+        if (!archive || seen.has(key)) continue;
+        seen.add(key);
+        this.archiving.archive(archive, a.i, ev, a.ing);
+        recovered++;
+      }
+    }
+    seen.clear();
+    if (recovered > 0) {
+      await this.archiveJournal.commit();
+      this.log(`archived ${recovered} accepted event(s) the last stop left unarchived`);
+    }
 
     // Schedules made through the Scheduler API, as their last records left them.
     for (const r of saved.values()) {
@@ -335,8 +372,11 @@ class Bridge implements LocalEventBridge, BridgeCore {
     while (this.work.size > 0 || this.inflight.size > 0) {
       await Promise.allSettled([...this.work, ...this.inflight]);
     }
-    // Settled means durable too: delivered records waiting for a commit (see finish) are written.
-    if (!this.closed) await this.journal.commit().catch(() => {});
+    // Settled means durable too: delivered records waiting for a commit (see finish) are written,
+    // and so are archived events.
+    if (!this.closed) {
+      await Promise.all([this.journal.commit(), this.archiveJournal.commit()]).catch(() => {});
+    }
   }
 
   commitSoon(): void {
@@ -367,6 +407,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
 
   private *liveRecords(): Generator<Rec> {
     for (const e of this.events.values()) yield { t: 'e', i: e.i, bus: e.bus, ev: e.ev, ing: e.ing };
+    for (const a of this.archivePending.values()) yield a;
     for (const d of this.deliveries.values()) yield this.deliveryRecord(d);
     for (const g of this.groups.values()) {
       if (g.source === 'api') yield { t: 'g', name: g.name, at: g.created ?? this.startedAt };
@@ -430,6 +471,7 @@ class Bridge implements LocalEventBridge, BridgeCore {
     const results: PutEventsResultEntry[] = [];
     const created: Delivery[] = [];
     const archived: { archive: ArchiveRt; size: number }[] = [];
+    const archivedIds: string[] = [];
     for (const entry of entries) {
       const accepted = this.acceptEntry(entry, now);
       if ('ErrorCode' in accepted) {
@@ -440,18 +482,29 @@ class Bridge implements LocalEventBridge, BridgeCore {
       const ds = this.route(bus, ev, ev.id, now);
       if (ds.length > 0) this.storeEvent(ev.id, bus.name, ev, now, ds);
       created.push(...ds);
+      const ars: string[] = [];
       for (const archive of bus.archives) {
         if (archive.pattern && !archive.pattern.matches(ev)) continue;
         archived.push({ archive, size: this.archiving.archive(archive, ev.id, ev, now) });
+        ars.push(archive.spec.arn);
+      }
+      if (ars.length > 0) {
+        // The archive journal is committed later: this record, committed with the event, stands
+        // for the archive records until then (and after a crash).
+        const pending: ArchivingRecord = { t: 'A', i: ev.id, bus: bus.name, ing: now, ars, ev };
+        this.journal.append(ds.length > 0 ? { t: 'A', i: ev.id, bus: bus.name, ing: now, ars } : pending);
+        this.archivePending.set(ev.id, pending);
+        archivedIds.push(ev.id);
       }
       results.push({ EventId: ev.id });
     }
 
     try {
-      await Promise.all([this.journal.commit(), this.archiveJournal.commit()]);
+      await this.journal.commit();
     } catch (e) {
       // Not durable: forget what this call added and report every accepted entry as failed.
       this.log(`PutEvents: journal commit failed: ${message(e)}`);
+      for (const id of archivedIds) this.archivePending.delete(id);
       for (const d of created) this.forget(d);
       for (const { archive, size } of archived) {
         archive.count--;
@@ -465,6 +518,16 @@ class Bridge implements LocalEventBridge, BridgeCore {
     }
 
     for (const d of created) this.delivery.arm(d);
+    if (archivedIds.length > 0) {
+      // Off the caller's path, and under load shared with the PutEvents calls around it. Not work
+      // that idle() waits for: idle() commits the archive itself, which ends the wait.
+      this.archiveJournal.commitWithin(ARCHIVE_COMMIT_WINDOW_MS).then(
+        () => {
+          for (const id of archivedIds) this.archivePending.delete(id);
+        },
+        (e) => this.log(`archive journal commit failed (archived again at the next start): ${message(e)}`),
+      );
+    }
     const failedCount = results.filter((r) => 'ErrorCode' in r).length;
     this.counters.eventsAccepted += results.length - failedCount;
     this.counters.entriesFailed += failedCount;

@@ -35,6 +35,19 @@ export const DAY_MS = 86_400_000;
 // Journal records (idempotent upserts)
 
 export type StoredEventRecord = { t: 'e'; i: string; bus: string; ev: EventBridgeEvent; ing: number };
+/**
+ * An accepted event bound for archives (their ARNs), in the main journal's commit that accepts it: the
+ * archive journal is committed later (decision 60), and after a crash these records archive what it
+ * had not written. `ev` is left out when the same commit holds the event's `e` record.
+ */
+export type ArchivingRecord = {
+  t: 'A';
+  i: string;
+  bus: string;
+  ing: number;
+  ars: string[];
+  ev?: EventBridgeEvent;
+};
 export type DeliveryRecord = {
   t: 'd';
   k: string;
@@ -84,6 +97,7 @@ export type RuleRecord = { t: 'R'; rule: RuleSpec } | { t: 'Rx'; arn: string };
 export type BusRecord = { t: 'B'; name: string; arn: string; at: number } | { t: 'Bx'; name: string };
 export type Rec =
   | StoredEventRecord
+  | ArchivingRecord
   | DeliveryRecord
   | DoneRecord
   | ScheduleRecord

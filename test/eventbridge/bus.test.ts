@@ -811,6 +811,53 @@ describe('archive and replay', () => {
     await b.bus.close();
   });
 
+  it('archives, after a crash, the accepted events whose archive commit had not happened', async () => {
+    const dir = tmp();
+    const paidOnly = [rules[0]!];
+    const a = await start({ dir, rules: paidOnly, archives: [archive] });
+    // the process dies before the archive journal's commit: it never writes
+    type Internals = {
+      archiveJournal: { commit: unknown; commitWithin: unknown };
+      journal: { rewrite(live: Iterable<unknown>): Promise<void> };
+      liveRecords(): Iterable<unknown>;
+    };
+    const internals = a.bus as unknown as Internals;
+    let release = () => {};
+    const never = new Promise<void>((r) => {
+      release = r;
+    });
+    internals.archiveJournal.commit = () => Promise.resolve();
+    internals.archiveJournal.commitWithin = () => never;
+    const ids: string[] = [];
+    for (let n = 0; n < 6; n++) {
+      // OrderPaid has a delivery (its event record holds the event); OrderShipped has none
+      const put = await a.bus.putEvents([
+        order(n % 2 ? 'OrderShipped' : 'OrderPaid', { n }, at('2024-12-31T10:00:00Z')),
+      ]);
+      ids.push((put.Entries[0] as { EventId: string }).EventId);
+    }
+    // the main journal compacted meanwhile: the archive's stand-in records are kept
+    await internals.journal.rewrite(internals.liveRecords());
+    expect(readFileSync(join(dir, 'archive.jsonl'), 'utf8')).toBe('');
+    expect(a.bus.stats().archivedEvents).toBe(6);
+
+    const b = await start({ dir, rules: paidOnly, archives: [archive], clock: new VirtualClock(T0 + 1000) });
+    expect(b.logs).toContain('archived 6 accepted event(s) the last stop left unarchived');
+    expect((await b.bus.handle('DescribeArchive', { ArchiveName: 'orders' })).body).toMatchObject({
+      EventCount: 6,
+    });
+    const archived = readFileSync(join(dir, 'archive.jsonl'), 'utf8').trim().split('\n');
+    expect(archived.map((l) => (JSON.parse(l) as { i: string }).i).sort()).toEqual([...ids].sort());
+    await b.bus.close();
+    // once archived, a further start archives nothing again
+    const c = await start({ dir, rules: paidOnly, archives: [archive], clock: new VirtualClock(T0 + 2000) });
+    expect(c.logs.filter((l) => l.startsWith('archived '))).toEqual([]);
+    expect(c.bus.stats().archivedEvents).toBe(6);
+    await c.bus.close();
+    release();
+    await a.bus.close();
+  });
+
   it('replays events archived a moment ago (committed before the file is read)', async () => {
     const h = await start({ rules, archives: [archive] });
     const put = h.bus.putEvents([order('OrderPaid', { n: 1 }, at('2024-12-31T10:00:00Z'))]);
