@@ -1,9 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../local/engine/clock.ts';
-import { createAsyncInvoker, type InvokeConfig } from '../../local/runtime/async-invoke.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { realClock, VirtualClock } from '../../local/engine/clock.ts';
+import {
+  createAsyncInvoker,
+  type InvokeConfig,
+  QUEUE_BUSY_RUNNING,
+} from '../../local/runtime/async-invoke.ts';
+import { Journal } from '../../local/runtime/journal.ts';
 import { type InvokeResult, JsonPayload } from '../../local/runtime/lambda.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:000000000000:function:f';
@@ -214,5 +219,50 @@ describe('Lambda asynchronous invocation', () => {
     expect(second.calls).toHaveLength(1);
     expect(reopened.pending).toBe(0);
     await reopened.close();
+  });
+
+  it('commits at once while few invocations run; shares a commit window once the queue is busy', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'storeflow-async-'));
+    dirs.push(d);
+    // real time: the attempts start on their own and wait at the gate (no settling to wait for)
+    const clock = realClock();
+    let open = () => {};
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let ran = 0;
+    // resolves once `n` attempts have started
+    const waiting: Array<{ n: number; ok: () => void }> = [];
+    const started = (n: number) => new Promise<void>((ok) => waiting.push({ n, ok }));
+    const invoker = await createAsyncInvoker({
+      file: join(d, 'async.journal'),
+      clock,
+      configs: new Map(),
+      invoke: async (): Promise<InvokeResult> => {
+        ran++;
+        for (const w of waiting) if (w.n === ran) w.ok();
+        await gate;
+        return { ok: true, result: null, cold: false, ms: 1 };
+      },
+      destination: async () => {},
+      resolveArn: (n) => n,
+      log: () => {},
+    });
+    const windowed = vi.spyOn(Journal.prototype, 'commitWithin');
+    const busy = started(QUEUE_BUSY_RUNNING);
+    for (let i = 0; i < QUEUE_BUSY_RUNNING; i++) await invoker.invoke(ARN, { i }, 'test');
+    expect(windowed).not.toHaveBeenCalled();
+    await busy; // all of them started, and wait at the gate
+    await Promise.all(Array.from({ length: 5 }, (_, i) => invoker.invoke(ARN, { late: i }, 'test')));
+    expect(windowed).toHaveBeenCalledTimes(5);
+    // durable when invoke resolved: a new instance on the journal finds all 21 still queued
+    const again = setup([], undefined, d);
+    const reopened = await again.invoker;
+    expect(reopened.pending).toBe(QUEUE_BUSY_RUNNING + 5);
+    await reopened.close();
+    const all = started(QUEUE_BUSY_RUNNING + 5);
+    open();
+    await all;
+    await invoker.close();
   });
 });
