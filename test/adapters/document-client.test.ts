@@ -15,6 +15,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CachedDocumentClient } from '#adapters/dynamodb/document-client';
+import { prng as rng } from '#domain/metrics/traffic';
 
 /**
  * The cached document client (decision 60) against lib-dynamodb's own: for the same commands, the
@@ -67,18 +68,6 @@ function recording() {
     },
   };
   return { config, requests, answers };
-}
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class Money {
