@@ -14,7 +14,7 @@ export default defineConfig({
     // the runtime tests spend much of their time waiting on their runtime (a child process, the
     // virtual clock, LevelDB) and two files at a time halve the suite (~300 s → ~160 s here).
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    globalSetup: ['test/support/global-setup.ts'],
+    globalSetup: ['test/support/scratch-tmpdir.ts', 'test/support/global-setup.ts'],
     reporters: ['default'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },

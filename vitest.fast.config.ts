@@ -24,6 +24,7 @@ export default defineConfig({
     // vitest's 10 s default (their tests were then reported skipped).
     hookTimeout: 60_000,
     pool: 'forks',
+    globalSetup: ['test/support/scratch-tmpdir.ts'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
