@@ -34,6 +34,8 @@ import { cacheParses, type Parser } from './expression-cache.ts';
  *   the heap, its native iterator and snapshot outside it) until the store closed, about 5 KB of
  *   heap per Query. The streams here close the iterator at its end or when destroyed (dynalite
  *   destroys them once a Query has its Limit).
+ * - LevelDB's tables are written in blocks of 16 KiB, not 4 KiB (`LEVEL_OPTIONS`): the index
+ *   blocks LevelDB keeps in memory for every open table are a quarter of the size.
  */
 export interface DynamoResponse {
   readonly status: number;
@@ -105,6 +107,25 @@ interface Validation {
 
 const require = createRequire(import.meta.url);
 const dynaliteDir = require.resolve('dynalite').replace(/index\.js$/, '');
+
+/** LevelDB's options for the store's database: classic-level's names. */
+export interface LevelOptions {
+  /** Bytes of uncompressed data a table block holds (LevelDB's default 4,096). */
+  readonly blockSize?: number;
+}
+
+/**
+ * How the store's LevelDB is opened (decision 61): blocks of 16 KiB instead of LevelDB's 4 KiB.
+ *
+ * LevelDB keeps the index block of every table in its table cache (up to `maxOpenFiles`, 1,000)
+ * in memory, decompressed: one entry a data block. The store's items are JSON that snappy
+ * compresses several-fold, so a table file of 2 MiB held thousands of 4 KiB blocks and an index
+ * of ~200 KB. After 20,000 webhook deliveries, 83 tables held 16 MiB of index blocks (2.8 MiB at
+ * 5,000): the largest part of the runtime's growth in memory. Blocks four times bigger make the
+ * indexes a quarter of that; a point read then decompresses 16 KiB instead of 4.
+ */
+export const LEVEL_OPTIONS: LevelOptions = { blockSize: 16 * 1024 };
+
 const db = require(`${dynaliteDir}db/index.js`) as { create(options: unknown): Store } & DynaliteDb;
 const validations = require(`${dynaliteDir}validations/index.js`) as {
   checkValidations(data: unknown, types: unknown, custom: unknown, store: Store): void;
@@ -206,6 +227,8 @@ export function openDynaliteStore(options: {
   path?: string;
   /** The clock of transactions' idempotency window (tests advance it). */
   now?: () => number;
+  /** LevelDB's options over `LEVEL_OPTIONS` (tests compare them). */
+  level?: LevelOptions;
 }): DynaliteStore {
   const store = db.create({
     ...(options.path ? { path: options.path } : {}),
@@ -213,6 +236,14 @@ export function openDynaliteStore(options: {
     deleteTableMs: 0,
     updateTableMs: 0,
   });
+  if (options.path) {
+    // dynalite constructs its database as `new Level(path, { valueEncoding: 'json' })`, with
+    // LevelDB's defaults, and abstract-level opens it on the next tick: its `_open` gets the options.
+    const level = store.db as LevelDb & { _open(options: object): Promise<void> };
+    const open = level._open;
+    const levelOptions = { ...LEVEL_OPTIONS, ...options.level };
+    level._open = (openOptions) => open.call(level, { ...openOptions, ...levelOptions });
+  }
   const stats = {
     tableReads: 0,
     tableCacheHits: 0,
