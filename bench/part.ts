@@ -1,0 +1,43 @@
+/**
+ * One part of `npm run bench`, in a process of its own: `bench/run.ts` starts one per
+ * `*.bench.ts` file. What a part leaves in its process (a runtime it started in process, with its
+ * heap, its native memory and its sandboxes' threads) cannot then slow a later part, whose load
+ * generator would share that process: inside one process, the webhooks bench, which runs last,
+ * measured its loopback baseline at half its own run's rate.
+ *
+ * Exit code: 0 ok, 2 a target missed, 3 ran as it was imported (self-running), 1 failed. Not a
+ * benchmark by itself (no `.bench.ts` suffix).
+ */
+import { pathToFileURL } from 'node:url';
+import { PART_EXIT } from './part-exit.ts';
+
+const file = process.argv[2];
+if (!file) throw new Error('usage: part.ts <bench file>');
+
+let code: number = PART_EXIT.failed;
+try {
+  const mod = (await import(pathToFileURL(file).href)) as { run?: () => Promise<{ ok: boolean }> };
+  if (typeof mod.run !== 'function') {
+    code = PART_EXIT.selfRunning; // it ran as it was imported
+  } else {
+    code = (await mod.run()).ok ? PART_EXIT.ok : PART_EXIT.missed;
+  }
+} catch (error) {
+  console.error(`${file} failed: ${(error as Error).stack ?? String(error)}`);
+}
+
+// Whatever the part may have left open, its process ends here.
+type Handle = {
+  hasRef?(): boolean;
+  exitCode?: number | null;
+  signalCode?: string | null;
+  spawnargs?: string[];
+};
+const handles = (process as unknown as { _getActiveHandles(): Handle[] })._getActiveHandles();
+const left = handles
+  .filter((h) => h !== process.stdout && h !== process.stderr && h !== process.stdin)
+  .filter((h) => h.hasRef?.() !== false) // unref'd ones (esbuild's service process) never held a run
+  .filter((h) => h.exitCode == null && h.signalCode == null) // a child that has exited holds nothing
+  .map((h) => `${h.constructor?.name ?? 'handle'}${h.spawnargs ? ` (${h.spawnargs.join(' ')})` : ''}`);
+if (left.length > 0) console.error(`(handles still open at the end of ${file}: ${left.join(', ')})`);
+process.exit(code);
