@@ -5,8 +5,7 @@
  * generator would share that process: inside one process, the webhooks bench, which runs last,
  * measured its loopback baseline at half its own run's rate.
  *
- * Exit code: 0 ok, 2 a target missed, 3 ran as it was imported (self-running), 1 failed. Not a
- * benchmark by itself (no `.bench.ts` suffix).
+ * Its outcome is its exit code (`PART_EXIT`). Not a benchmark by itself (no `.bench.ts` suffix).
  */
 import { pathToFileURL } from 'node:url';
 import { PART_EXIT } from './part-exit.ts';

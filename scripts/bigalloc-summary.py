@@ -26,14 +26,22 @@ def load(path):
     return blocks, maps
 
 
+def position_independent(path, known={}):
+    """Whether an ELF file is loaded at an offset (a library, a PIE executable: e_type ET_DYN)."""
+    if path not in known:
+        with open(path, 'rb') as f:
+            header = f.read(18)
+        known[path] = len(header) == 18 and int.from_bytes(header[16:18], 'little') == 3
+    return known[path]
+
+
 def symbolize(addresses, maps):
-    """Address -> 'function [file]': an executable's addresses as they are, a library's as offsets."""
+    """Address -> 'function [file]': a file loaded at an offset by its offset, else as it is."""
     names, wanted = {}, collections.defaultdict(dict)
     for a in addresses:
         for start, end, offset, path in maps:
             if start <= a < end:
-                is_library = '.so' in path.rsplit('/', 1)[-1] or path.endswith('.node')
-                wanted[path][a] = a - start + offset if is_library else a
+                wanted[path][a] = a - start + offset if position_independent(path) else a
                 break
         else:
             names[a] = hex(a)
@@ -58,7 +66,7 @@ def main():
         names = symbolize({a for _, stack in blocks for a in stack}, maps)
         groups = collections.defaultdict(lambda: [0, 0])
         for size, stack in blocks:
-            frames = [names[a] for a in stack if not names[a].endswith('[bigalloc.so]')]
+            frames = [names[a] for a in stack if not re.search(r'\[bigalloc[^\]]*\.so\]$', names[a])]
             key = ' <- '.join(frames[:args.frames])
             groups[key][0] += size
             groups[key][1] += 1

@@ -121,8 +121,10 @@ void *calloc(size_t count, size_t size) {
 void *realloc(void *old, size_t n) {
   resolve();
   if (from_boot(old)) {
+    /* the old block's size is not kept: copy what it can hold at most, within the boot buffer */
+    size_t room = (size_t)(boot + sizeof boot - (char *)old);
     void *p = malloc(n);
-    if (p && old) memcpy(p, old, n);
+    if (p) memcpy(p, old, n < room ? n : room);
     return p;
   }
   forget(old);
