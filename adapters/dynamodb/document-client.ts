@@ -6,6 +6,7 @@ import {
   type unmarshallOptions as UnmarshallOptions,
   unmarshall,
 } from '@aws-sdk/util-dynamodb';
+import { reuseSigners } from '#adapters/aws/signer';
 
 /** What the stores use of a DynamoDB document client: `send` with lib-dynamodb's commands. */
 export type DocumentClient = Pick<DynamoDBDocumentClient, 'send'>;
@@ -47,7 +48,7 @@ export class CachedDocumentClient {
     config: DynamoDBClientConfig,
     translate: { marshallOptions?: MarshallOptions; unmarshallOptions?: UnmarshallOptions } = {},
   ) {
-    this.client = new DynamoDBClient({ ...config, cacheMiddleware: true });
+    this.client = reuseSigners(new DynamoDBClient({ ...config, cacheMiddleware: true }));
     // lib-dynamodb's defaults for these two (DynamoDBDocumentClientCommand).
     this.#marshall = { convertTopLevelContainer: true, ...translate.marshallOptions };
     this.#unmarshall = { convertWithoutMapWrapper: true, ...translate.unmarshallOptions };

@@ -1,5 +1,6 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { reuseSigners } from '#adapters/aws/signer';
 import { DynamoPromiseStore } from '#adapters/dynamodb/sla-store';
 import { SqsDeadLetterQueues } from '#adapters/sqs/dead-letters';
 import { StepFunctionsRuns } from '#adapters/stepfunctions/runs';
@@ -15,7 +16,7 @@ let sqs: SQSClient | undefined;
  * endpoint; locally AWS_ENDPOINT_URL is the runtime, whose queue URLs name a placeholder host.
  */
 export function sqsClient() {
-  sqs ??= new SQSClient({ useQueueUrlAsEndpoint: false, ...CACHED_MIDDLEWARE });
+  sqs ??= reuseSigners(new SQSClient({ useQueueUrlAsEndpoint: false, ...CACHED_MIDDLEWARE }));
   return sqs;
 }
 
@@ -31,7 +32,7 @@ export function operationsCatalog(env: NodeJS.ProcessEnv = process.env): Operati
 
 let lambda: LambdaClient | undefined;
 export function lambdaClient() {
-  lambda ??= new LambdaClient({ ...CACHED_MIDDLEWARE });
+  lambda ??= reuseSigners(new LambdaClient({ ...CACHED_MIDDLEWARE }));
   return lambda;
 }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { reuseSigners } from '#adapters/aws/signer';
 import { createDocumentClient } from '#adapters/dynamodb/client';
 import { systemClock } from '#domain/shared/clock';
 import * as z from '#domain/shared/zod';
@@ -52,12 +53,12 @@ export function db() {
 
 let eventBridge: EventBridgeClient | undefined;
 export function eventBridgeClient() {
-  eventBridge ??= new EventBridgeClient({ ...CACHED_MIDDLEWARE });
+  eventBridge ??= reuseSigners(new EventBridgeClient({ ...CACHED_MIDDLEWARE }));
   return eventBridge;
 }
 
 let stepFunctions: SFNClient | undefined;
 export function sfnClient() {
-  stepFunctions ??= new SFNClient({ ...CACHED_MIDDLEWARE });
+  stepFunctions ??= reuseSigners(new SFNClient({ ...CACHED_MIDDLEWARE }));
   return stepFunctions;
 }

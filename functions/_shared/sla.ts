@@ -1,4 +1,5 @@
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { reuseSigners } from '#adapters/aws/signer';
 import { DynamoCustomerPerks } from '#adapters/dynamodb/member-perks';
 import { DynamoPromiseStore } from '#adapters/dynamodb/sla-store';
 import { DynamoTimelineRepository } from '#adapters/dynamodb/timeline-repository';
@@ -13,7 +14,7 @@ let scheduler: SchedulerClient | undefined;
 export function sla() {
   const config = loadConfig();
   const env = process.env;
-  scheduler ??= new SchedulerClient({ ...CACHED_MIDDLEWARE });
+  scheduler ??= reuseSigners(new SchedulerClient({ ...CACHED_MIDDLEWARE }));
   // The member tier scales a customer's compensation (issue #18): read through the perks port.
   const perks = new DynamoCustomerPerks(db(), config.TABLE_NAME, clock);
   return slaPromises({
