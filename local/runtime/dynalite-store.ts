@@ -1,4 +1,3 @@
-import { AsyncLocalStorage, AsyncResource } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
@@ -54,6 +53,8 @@ export interface DynaliteStore {
     /** puts and deletes, and the LevelDB batches that applied them */
     writes: number;
     writeBatches: number;
+    /** item and index writes made while no API call's unit was current: a hop that lost it */
+    writesOutsideUnits: number;
     /** LevelDB iterators open now (0 once no request is running) */
     openIterators: number;
   };
@@ -250,6 +251,7 @@ export function openDynaliteStore(options: {
     reads: 0,
     writes: 0,
     writeBatches: 0,
+    writesOutsideUnits: 0,
     openIterators: 0,
   };
   const io = groupStoreIo(store.db, stats);
@@ -259,13 +261,9 @@ export function openDynaliteStore(options: {
   ): T => {
     const lock = sub.lock;
     if (lock && !(lock as { [BOUND]?: true })[BOUND]) {
-      // `AsyncResource.bind` would do, but Node 20 defines two `deprecate()` wrappers (DEP0172's
-      // `asyncResource` accessors) on every bound function: ~4% of the main thread under a
-      // stream of UpdateItems. The same scope, without them:
-      const bound = (key: unknown, exec: (...args: unknown[]) => void) => {
-        const scope = new AsyncResource('storeflow.lock');
-        return lock.call(sub, key, (...args: unknown[]) => scope.runInAsyncScope(exec, undefined, ...args));
-      };
+      // (lock calls a waiter from the releasing call's setImmediate)
+      const bound = (key: unknown, exec: (...args: unknown[]) => void) =>
+        lock.call(sub, key, io.bind(exec, true));
       (bound as { [BOUND]?: true })[BOUND] = true;
       sub.lock = bound;
     }
@@ -315,7 +313,8 @@ export function openDynaliteStore(options: {
     const cached = cache.get(name);
     if (cached !== undefined) {
       stats.tableCacheHits++;
-      queueMicrotask(() => done(null, cached));
+      const answer = io.bind(done);
+      queueMicrotask(() => answer(null, cached));
       return;
     }
     stats.tableReads++;
@@ -497,6 +496,13 @@ export function openDynaliteStore(options: {
  *   without units a kill -9 between them left a GSI entry for a write that never happened (a
  *   Query then saw an update the table did not have), which DynamoDB never shows.
  * Callbacks stay asynchronous (`setImmediate`), as dynalite's wrappers made them.
+ *
+ * The current unit is carried by hand (`bind`), not by `AsyncLocalStorage`: on Node 20 that turns
+ * on promise hooks for every promise of the main thread (the main thread's CPU an ack went 1.81–1.87
+ * → 1.74–1.76 ms without them, decision 64). An action's code moves on only through the hops made
+ * here (a read's and a write's callback, the table cache's answer, an item lock's waiter), and
+ * each of them runs its callback in the unit that was current when it was scheduled. A write that
+ * finds no unit is counted (`writesOutsideUnits`), so a hop that loses it shows in the tests.
  */
 interface WriteUnit {
   readonly ops: WriteOp[];
@@ -505,8 +511,33 @@ interface WriteUnit {
   readonly staged?: boolean;
 }
 
-function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; writeBatches: number }) {
-  const units = new AsyncLocalStorage<WriteUnit>();
+/** dynalite's key prefix of table descriptions (its `table` sub-database). */
+const TABLE_PREFIX = 'table~';
+
+function groupStoreIo(
+  level: LevelDb,
+  stats: { reads: number; writes: number; writeBatches: number; writesOutsideUnits: number },
+) {
+  /** The unit of the API call whose code is running now (set by `run` and by bound callbacks). */
+  let current: WriteUnit | undefined;
+  const within = <A extends unknown[], R>(unit: WriteUnit | undefined, fn: (...args: A) => R, args: A): R => {
+    const outer = current;
+    current = unit;
+    try {
+      return fn(...args);
+    } finally {
+      current = outer;
+    }
+  };
+  /**
+   * `fn`, to be called later, running in the unit current now. A callback the event loop calls
+   * (setImmediate, a microtask) starts with no unit anyway, so without a unit it is left as is,
+   * unless `always` (a lock's waiter is called from another call's code).
+   */
+  const bind = <A extends unknown[]>(fn: (...args: A) => void, always = false): ((...args: A) => void) => {
+    const unit = current;
+    return unit === undefined && !always ? fn : (...args: A) => within(unit, fn, args);
+  };
   const asyncGet = level.get.bind(level);
   const batch = level.batch.bind(level);
   /** The newest queued or in-flight write per key (JSON text for a put, null for a delete). */
@@ -547,13 +578,15 @@ function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; wr
       if (w.type !== 'put' || w.valueEncoding === 'utf8') return w;
       return { type: 'put', key: w.key, value: JSON.stringify(w.value), valueEncoding: 'utf8' };
     });
-    const unit = units.getStore();
+    const unit = current;
     if (unit && !unit.sealed) {
       unit.ops.push(...ops);
       if (!unit.staged) publish(ops);
-      setImmediate(cb, null);
+      setImmediate(bind(cb), null);
       return;
     }
+    // A table's description may change outside any call (a table turning ACTIVE after a delay).
+    for (const op of ops) if (!op.key.startsWith(TABLE_PREFIX)) stats.writesOutsideUnits++;
     publish(ops);
     queue.push({ ops, cb });
     schedule();
@@ -574,10 +607,10 @@ function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; wr
       value = queued ? (queued.text === null ? undefined : JSON.parse(queued.text)) : level.getSync(key);
     } catch (error) {
       const e = error as Error & { code?: string };
-      setImmediate(cb, e.code === 'LEVEL_DATABASE_NOT_OPEN' ? new Error('Database is closed') : e);
+      setImmediate(bind(cb), e.code === 'LEVEL_DATABASE_NOT_OPEN' ? new Error('Database is closed') : e);
       return;
     }
-    setImmediate(cb, null, value);
+    setImmediate(bind(cb), null, value);
   };
   level.put = (key, value, cb) =>
     direct(cb) ? asyncPut(key, value, cb) : write([{ type: 'put', key, value }], cb);
@@ -590,7 +623,8 @@ function groupStoreIo(level: LevelDb, stats: { reads: number; writes: number; wr
     /** A transaction's unit: its writes stay invisible until `commit`, and vanish on `discard`. */
     stagedUnit: (): WriteUnit => ({ ops: [], sealed: false, staged: true }),
     /** Runs `fn` (an API call) in `unit`: its writes and those of its callbacks go to the unit. */
-    run: (unit: WriteUnit, fn: () => void) => units.run(unit, fn),
+    run: <R>(unit: WriteUnit, fn: () => R): R => within(unit, fn, []),
+    bind,
     /** Applies the unit's writes as one batch (in order with every other write). */
     commit(unit: WriteUnit): Promise<void> {
       unit.sealed = true;

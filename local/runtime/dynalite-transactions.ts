@@ -41,7 +41,7 @@ export interface TransactionHost {
   /** The write staging of the store's I/O (groupStoreIo). */
   readonly io: {
     stagedUnit(): object;
-    run(unit: object, fn: () => void): void;
+    run<R>(unit: object, fn: () => R): R;
     commit(unit: object): Promise<void>;
     discard(unit: object): void;
   };
@@ -341,16 +341,9 @@ export function transactWrites(host: TransactionHost, now: () => number = Date.n
     try {
       const unit = host.io.stagedUnit();
       const store = heldStore();
-      const outcomes = await new Promise<Array<{ code: string; message?: string; units: number }>>(
-        (resolve, reject) =>
-          host.io.run(unit, () => {
-            (async () => {
-              const results = [];
-              for (const a of prepared) results.push(await run(store, a));
-              return results;
-            })().then(resolve, reject);
-          }),
-      );
+      // One action at a time, each started in the unit (its callbacks carry it; an await does not).
+      const outcomes: Array<{ code: string; message?: string; units: number }> = [];
+      for (const a of prepared) outcomes.push(await host.io.run(unit, () => run(store, a)));
       const internal = outcomes.find((o) => o.code === 'InternalError');
       if (internal) {
         host.io.discard(unit);
