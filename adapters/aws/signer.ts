@@ -3,7 +3,7 @@
  *
  * An AWS SDK v3 client without a `signer` in its configuration gets a default one
  * (`resolveAwsSdkSigV4Config` in @aws-sdk/core) that builds a new `SignatureV4` on every request,
- * copying the client's whole resolved configuration (~100 properties) into it first: ~5% of the
+ * copying the client's whole resolved configuration (~100 properties) into it first: ~4% of the
  * ingestion handler's CPU, on every DynamoDB and EventBridge call (decision 63). A signer holds
  * nothing that changes between requests: it asks its credentials provider (the client's, memoized
  * and refreshed by the SDK) for credentials at each signature, the date, region and service come

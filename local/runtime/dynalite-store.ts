@@ -261,7 +261,7 @@ export function openDynaliteStore(options: {
   ): T => {
     const lock = sub.lock;
     if (lock && !(lock as { [BOUND]?: true })[BOUND]) {
-      // (lock calls a waiter from the releasing call's setImmediate)
+      // (lock calls a waiter later, from the releasing call's setImmediate: it gets its own unit)
       const bound = (key: unknown, exec: (...args: unknown[]) => void) =>
         lock.call(sub, key, io.bind(exec, true));
       (bound as { [BOUND]?: true })[BOUND] = true;
