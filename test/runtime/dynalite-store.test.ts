@@ -32,6 +32,21 @@ const table = (name: string, key = 'pk') => ({
   AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
   BillingMode: 'PAY_PER_REQUEST',
 });
+/** A table with a GSI `byG` on `g` (all attributes projected). */
+const withIndex = (name: string) => ({
+  ...table(name),
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'g', AttributeType: 'S' },
+  ],
+  GlobalSecondaryIndexes: [
+    {
+      IndexName: 'byG',
+      KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
+      Projection: { ProjectionType: 'ALL' },
+    },
+  ],
+});
 async function active(store: DynaliteStore, name: string) {
   for (;;) {
     const d = await call(store, 'DescribeTable', { TableName: name });
@@ -226,20 +241,7 @@ describe('the embedded store (dynalite driven in-process)', () => {
   it('serializes UpdateItems on one item (the dedupe write): each id is told new exactly once', async () => {
     const store = openDynaliteStore({ path: join(dir, 'locks') });
     try {
-      await call(store, 'CreateTable', {
-        ...table('seen'),
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'g', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byG',
-            KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      });
+      await call(store, 'CreateTable', withIndex('seen'));
       await active(store, 'seen');
       // 30 requests at once on one item, as the storefront's dedupe write sends them: each adds
       // three ids (overlapping its neighbours') and moves the item's index key; every waiter for
@@ -286,22 +288,8 @@ describe('the embedded store (dynalite driven in-process)', () => {
   it('keeps every write of every call in its unit, whatever hops and lock waits the call goes through', async () => {
     const store = openDynaliteStore({ path: join(dir, 'hops') });
     try {
-      const indexed = (name: string) => ({
-        ...table(name),
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'g', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byG',
-            KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      });
-      await call(store, 'CreateTable', indexed('hopsA'));
-      await call(store, 'CreateTable', indexed('hopsB'));
+      await call(store, 'CreateTable', withIndex('hopsA'));
+      await call(store, 'CreateTable', withIndex('hopsB'));
       await active(store, 'hopsA');
       await active(store, 'hopsB');
       const before = { ...store.stats };
@@ -456,20 +444,7 @@ describe('the embedded store (dynalite driven in-process)', () => {
   it('applies each call’s writes as one batch: an item and its index entries together', async () => {
     const store = openDynaliteStore({ path: join(dir, 'unit') });
     try {
-      await call(store, 'CreateTable', {
-        ...table('unit'),
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'g', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byG',
-            KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      });
+      await call(store, 'CreateTable', withIndex('unit'));
       await active(store, 'unit');
       await call(store, 'PutItem', { TableName: 'unit', Item: { pk: { S: 'a' }, g: { S: 'one' } } });
       const before = { ...store.stats };
