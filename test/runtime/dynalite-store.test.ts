@@ -14,6 +14,7 @@ import {
   type LevelOptions,
   openDynaliteStore,
 } from '../../local/runtime/dynalite-store.ts';
+import { table, withIndex } from '../support/store-tables.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -26,27 +27,6 @@ const call = async (store: DynaliteStore, op: string, body: unknown) => {
   const r = await store.execute(T(op), JSON.stringify(body));
   return { status: r.status, body: JSON.parse(r.body) as Record<string, unknown> };
 };
-const table = (name: string, key = 'pk') => ({
-  TableName: name,
-  KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
-  AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
-  BillingMode: 'PAY_PER_REQUEST',
-});
-/** A table with a GSI `byG` on `g` (all attributes projected). */
-const withIndex = (name: string) => ({
-  ...table(name),
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'g', AttributeType: 'S' },
-  ],
-  GlobalSecondaryIndexes: [
-    {
-      IndexName: 'byG',
-      KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
-      Projection: { ProjectionType: 'ALL' },
-    },
-  ],
-});
 async function active(store: DynaliteStore, name: string) {
   for (;;) {
     const d = await call(store, 'DescribeTable', { TableName: name });

@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { openDynaliteStore } from '../../local/runtime/dynalite-store.ts';
+import { withIndex } from '../support/store-tables.ts';
 
 const [path, crashAfter] = process.argv.slice(2) as [string, string];
 
@@ -28,22 +29,7 @@ ClassicLevel.prototype._batch = async function (ops, options) {
 const store = openDynaliteStore({ path });
 const call = (op: string, body: unknown) => store.execute(`DynamoDB_20120810.${op}`, JSON.stringify(body));
 
-const created = await call('CreateTable', {
-  TableName: 'crash',
-  KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'g', AttributeType: 'S' },
-  ],
-  GlobalSecondaryIndexes: [
-    {
-      IndexName: 'byG',
-      KeySchema: [{ AttributeName: 'g', KeyType: 'HASH' }],
-      Projection: { ProjectionType: 'ALL' },
-    },
-  ],
-  BillingMode: 'PAY_PER_REQUEST',
-});
+const created = await call('CreateTable', withIndex('crash'));
 if (created.status !== 200 && !created.body.includes('ResourceInUseException')) throw new Error(created.body);
 for (;;) {
   const d = await call('DescribeTable', { TableName: 'crash' });
