@@ -5,7 +5,7 @@ import { bucketOf, pilotGroup } from '#domain/campaigns/assignment';
 import { batchesOf, generateTraffic } from '#domain/metrics/traffic';
 import { addDays, localDate, zonedInstant } from '#domain/shared/calendar';
 import type { Body } from '#test/support/api-body';
-import { APP_CLOCKS, assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
+import { APP_CLOCKS, assemblyWithDisabled, ORDER_REACTIONS } from '#test/support/assembly-variant';
 import { restockClient } from '#test/support/restock-client';
 import { runtimeProcesses, until } from '#test/support/runtime-process';
 import { sendTraffic } from '../../local/cli/traffic.ts';
@@ -21,7 +21,7 @@ const processes = runtimeProcesses('storeflow-campaign-crash-');
 // run waits on its own workflow's timers, and nothing here asserts what those clocks start; over
 // the ~74 virtual hours advanced they are hundreds of Lambda invocations (each clock's tick every
 // quarter hour, an hourly repricing run of the priced SKU, a daily sweep) in both runtimes.
-const app = assemblyWithSchedulesDisabled(inject('appAssembly'), APP_CLOCKS);
+const app = assemblyWithDisabled(inject('appAssembly'), { schedules: APP_CLOCKS, rules: ORDER_REACTIONS });
 afterAll(() => app.remove());
 const TZ = 'Asia/Shanghai';
 const HOUR = 3_600_000;

@@ -7,7 +7,7 @@ import type { StorefrontEvent } from '#domain/metrics/storefront';
 import { batchesOf, type GeneratedOrder, generateTraffic, type Traffic } from '#domain/metrics/traffic';
 import { addDays, localDate, zonedInstant } from '#domain/shared/calendar';
 import type { Body } from '#test/support/api-body';
-import { APP_CLOCKS, assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
+import { APP_CLOCKS, assemblyWithDisabled, ORDER_REACTIONS } from '#test/support/assembly-variant';
 import { sendTraffic } from '../../local/cli/traffic.ts';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -22,7 +22,7 @@ const TZ = 'Asia/Shanghai';
 const HOUR = 3_600_000;
 let runtime: Runtime;
 let dataDir: string;
-let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
+let app: ReturnType<typeof assemblyWithDisabled>;
 let secrets: { adminToken: string; secrets: Record<string, string> };
 let day: string;
 let pilotStart: number;
@@ -138,7 +138,7 @@ beforeAll(async () => {
   // Lambda invocations a day (each clock's quarter-hourly tick, an hourly repricing run of the
   // priced SKUs, a daily sweep): about a fifth of its CPU. The prices its quotes and experiments assert
   // are the ones set here; repricing.test.ts asserts the runs (and that they skip locked SKUs).
-  app = assemblyWithSchedulesDisabled(inject('appAssembly'), APP_CLOCKS);
+  app = assemblyWithDisabled(inject('appAssembly'), { schedules: APP_CLOCKS, rules: ORDER_REACTIONS });
   runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
   secrets = JSON.parse(readFileSync(join(dataDir, 'secrets.json'), 'utf8'));
   day = addDays(localDate(new Date(await now()), TZ), 1);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Body } from '#test/support/api-body';
+import { assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
 import { coin, type MembersClient, membersClient, startClockAt } from '#test/support/members-client';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -19,7 +20,13 @@ let dataDir: string;
 let m: MembersClient;
 const cny = (amount: number) => ({ amount, currency: 'CNY' });
 const duplicates = coin(18, 0.3);
-const start = () => startRuntime({ assemblyDir: inject('appAssembly'), dataDir, port: 0, clock: 'virtual' });
+// The app without the restock sweep's and the repricing run's clocks: nothing here asserts what
+// they start, and over the days this file advances through each ticks every quarter hour.
+const app = assemblyWithSchedulesDisabled(inject('appAssembly'), [
+  'RestockSweepSchedule',
+  'RepricingRunSchedule',
+]);
+const start = () => startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-members-'));
@@ -44,6 +51,7 @@ afterAll(async () => {
   m?.close();
   await runtime?.close();
   rmSync(dataDir, { recursive: true, force: true });
+  app.remove();
 });
 
 /** 12 inviters; the first brings three friends, the others one each (ranked at year end). */

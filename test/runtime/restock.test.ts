@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
 import { type RestockClient, restockClient } from '#test/support/restock-client';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -13,6 +14,7 @@ import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 let runtime: Runtime;
 let dataDir: string;
 let sf: RestockClient;
+let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
 const DAY = 86_400_000;
 let t0 = 0;
 let firstSweepDate = '';
@@ -21,7 +23,14 @@ const money = (amount: number) => ({ amount, currency: 'CNY' });
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-restock-'));
-  runtime = await startRuntime({ assemblyDir: inject('appAssembly'), dataDir, port: 0, clock: 'virtual' });
+  // The app without the repricing run's and the members' clocks: nothing here asserts what they
+  // start, and over the days this file advances through each ticks every quarter hour.
+  app = assemblyWithSchedulesDisabled(inject('appAssembly'), [
+    'RepricingRunSchedule',
+    'MembersNightlySchedule',
+    'MembersAnnualSchedule',
+  ]);
+  runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
   sf = restockClient(runtime.url, dataDir);
   // Half past midnight in Shanghai: tonight's 02:00 sweep is ahead (any sweep of an earlier night
   // ran over an empty catalog).
@@ -33,6 +42,7 @@ afterAll(async () => {
   sf?.close();
   await runtime?.close();
   rmSync(dataDir, { recursive: true, force: true });
+  app?.remove();
 });
 
 const supply = (supplierId: string, unitCost: number, casePack: number, minOrderQty: number) => ({

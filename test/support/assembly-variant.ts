@@ -11,21 +11,38 @@ export const APP_CLOCKS = [
 ];
 
 /**
- * The synthesized app (`inject('appAssembly')`) with some of its declared EventBridge Scheduler
- * schedules set to `State: DISABLED`, as a template could declare them; everything else (the
- * assets, the manifest) is a symbolic link to the original. For a test that advances the virtual
- * clock through days and asserts nothing those schedules start: each enabled 15-minute clock is
- * a Lambda invocation every quarter hour (and the repricing one an hourly run once a SKU is
- * priced), which is most of such a test's work. `schedules` are logical-id prefixes; every one
- * must match a schedule (a renamed construct fails here rather than silently running). The
- * returned `remove` deletes the copy.
+ * The app's EventBridge rules by which other features react to orders (restock's sales, the SLA's
+ * promises, repricing's sales signal, the members' ledger). A test of one feature that sends many
+ * orders disables the others' reactions it asserts nothing about: each order starts each of them
+ * (a Lambda invocation apiece, and for the SLA a promise whose deadline later compensates it).
  */
-export function assemblyWithSchedulesDisabled(
+export const ORDER_REACTIONS = [
+  'RestockSalesAndStockRule',
+  'SlaPromiseEventsRule',
+  'RepricingPricingEventsRule',
+  'MembersLedgerEventsRule',
+];
+
+/**
+ * The synthesized app (`inject('appAssembly')`) with some of its declared EventBridge Scheduler
+ * schedules and EventBridge rules set to `State: DISABLED`, as a template could declare them;
+ * everything else (the assets, the manifest) is a symbolic link to the original. For a test that
+ * advances the virtual clock through days and asserts nothing those schedules or rules start: each
+ * enabled 15-minute clock is a Lambda invocation every quarter hour (and the repricing one an
+ * hourly run once a SKU is priced), which is most of such a test's work. `schedules` and `rules`
+ * are logical-id prefixes; every one must match (a renamed construct fails here rather than
+ * silently running). The returned `remove` deletes the copy.
+ */
+export function assemblyWithDisabled(
   assemblyDir: string,
-  schedules: readonly string[],
+  disabled: { readonly schedules?: readonly string[]; readonly rules?: readonly string[] },
 ): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'storeflow-assembly-'));
-  const unmatched = new Set(schedules);
+  const prefixes: Record<string, readonly string[]> = {
+    'AWS::Scheduler::Schedule': disabled.schedules ?? [],
+    'AWS::Events::Rule': disabled.rules ?? [],
+  };
+  const unmatched = new Set(Object.values(prefixes).flat());
   for (const entry of readdirSync(assemblyDir)) {
     const from = resolve(assemblyDir, entry);
     if (!entry.endsWith('.template.json')) {
@@ -36,8 +53,7 @@ export function assemblyWithSchedulesDisabled(
       Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
     };
     for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
-      if (resource.Type !== 'AWS::Scheduler::Schedule') continue;
-      const prefix = schedules.find((s) => logicalId.startsWith(s));
+      const prefix = prefixes[resource.Type]?.find((s) => logicalId.startsWith(s));
       if (prefix === undefined) continue;
       unmatched.delete(prefix);
       resource.Properties = { ...resource.Properties, State: 'DISABLED' };
@@ -46,7 +62,15 @@ export function assemblyWithSchedulesDisabled(
   }
   if (unmatched.size > 0) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`no schedule in ${assemblyDir} named ${[...unmatched].join(', ')}`);
+    throw new Error(`no schedule or rule in ${assemblyDir} named ${[...unmatched].join(', ')}`);
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** `assemblyWithDisabled` for schedules only. */
+export function assemblyWithSchedulesDisabled(
+  assemblyDir: string,
+  schedules: readonly string[],
+): { dir: string; remove(): void } {
+  return assemblyWithDisabled(assemblyDir, { schedules });
 }
