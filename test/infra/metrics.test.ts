@@ -1,6 +1,5 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '#lib/app';
 import { ConfigError, stageConfig } from '#lib/config';
 import { statementsOf } from '#test/support/iam';
 import { appTemplate } from '#test/support/workflow-harness';
@@ -76,8 +75,7 @@ describe('metrics (template)', () => {
   });
 
   it('keeps the write key as a retained Secrets Manager secret with its ARN as an output', () => {
-    const { stateful } = createApp({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const template = Template.fromStack(stateful).toJSON() as {
+    const template = appTemplate('stateful').toJSON() as {
       Resources: Record<string, { Type: string; DeletionPolicy?: string }>;
       Outputs: Record<string, unknown>;
     };

@@ -8,6 +8,11 @@ declare module 'vitest' {
     appAssembly: string;
     /** test/fixtures/app: a workflow with a wait, for the runtime's own tests. */
     fixtureAssembly: string;
+    /**
+     * The real app synthesized as the template tests build it (`createApp` without bundling or
+     * cdk.json's context): `appTemplate()` (test/support/workflow-harness.ts) reads it.
+     */
+    appTemplateAssembly: string;
   }
 }
 
@@ -19,6 +24,7 @@ export default async function setup(project: TestProject) {
   const cache = join(PROJECT_ROOT, 'node_modules', '.cache', 'storeflow-test');
   const appAssembly = join(cache, 'app.out');
   const fixtureAssembly = join(cache, 'fixture.out');
+  const appTemplateAssembly = join(cache, 'app-template.out');
   await prepareAssembly(appAssembly, { stage: 'dev' }, async (outdir, context) => {
     const { synthesize } = await import('../../lib/synth.ts');
     synthesize(outdir, context);
@@ -32,6 +38,13 @@ export default async function setup(project: TestProject) {
     },
     ['test/fixtures/app'],
   );
+  // Eleven test files read the application stack's template; synthesized here once instead of
+  // once in each (~4 s apiece).
+  await prepareAssembly(appTemplateAssembly, { templateTests: true }, async (outdir) => {
+    const { createApp } = await import('../../lib/app.ts');
+    createApp({ outdir, context: { 'aws:cdk:bundling-stacks': [] } }).app.synth();
+  });
   project.provide('appAssembly', appAssembly);
+  project.provide('appTemplateAssembly', appTemplateAssembly);
   project.provide('fixtureAssembly', fixtureAssembly);
 }

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { inject } from 'vitest';
 import { createApp } from '#lib/app';
 import {
   createEngine,
@@ -11,11 +14,33 @@ import {
 type Resource = { Type: string; Properties: Record<string, unknown> };
 type Part = string | { Ref?: string; 'Fn::GetAtt'?: [string, string] };
 
-let cached: Template | undefined;
-/** The real app's application stack, synthesized once per test file without bundling. */
-export function appTemplate(): Template {
-  cached ??= Template.fromStack(createApp({ context: { 'aws:cdk:bundling-stacks': [] } }).application);
-  return cached;
+const cached = new Map<'app' | 'stateful', Template>();
+/**
+ * The real app's application stack (or its stateful stack), synthesized without bundling: read
+ * from the assembly the global setup made (`appTemplateAssembly`), or synthesized here once per
+ * test file where there is no global setup (the fast tier).
+ */
+export function appTemplate(stack: 'app' | 'stateful' = 'app'): Template {
+  const hit = cached.get(stack);
+  if (hit) return hit;
+  const assembly = inject('appTemplateAssembly') as string | undefined;
+  let template: Template;
+  if (assembly === undefined) {
+    const built = createApp({ context: { 'aws:cdk:bundling-stacks': [] } });
+    template = Template.fromStack(stack === 'app' ? built.application : built.stateful);
+  } else {
+    const manifest = JSON.parse(readFileSync(join(assembly, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+    };
+    const found = Object.entries(manifest.artifacts).filter(
+      ([id, a]) => a.type === 'aws:cloudformation:stack' && id.endsWith(`-${stack}`),
+    );
+    if (found.length !== 1) throw new Error(`expected one ${stack} stack in ${assembly}`);
+    const file = found[0]![1].properties!.templateFile!;
+    template = Template.fromJSON(JSON.parse(readFileSync(join(assembly, file), 'utf8')));
+  }
+  cached.set(stack, template);
+  return template;
 }
 
 /**
