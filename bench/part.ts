@@ -13,6 +13,30 @@ import { PART_EXIT } from './part-exit.ts';
 const file = process.argv[2];
 if (!file) throw new Error('usage: part.ts <bench file>');
 
+/**
+ * An error's stack, with what tells a network failure's origin: its `code`, the AWS SDK's
+ * `$metadata` (attempts made, retry delay: an SDK call that gave up after its retries) and its
+ * causes (`fetch` puts the socket's error there).
+ */
+function describeFailure(error: unknown, depth = 0): string {
+  const e = error as {
+    stack?: string;
+    code?: string;
+    $metadata?: { attempts?: number; totalRetryDelay?: number; httpStatusCode?: number };
+    cause?: unknown;
+  } | null;
+  const lines = [e?.stack ?? String(error)];
+  if (e?.code) lines.push(`  code: ${e.code}`);
+  if (e?.$metadata) {
+    const m = e.$metadata;
+    lines.push(
+      `  AWS SDK: ${m.attempts ?? '?'} attempt(s), ${m.totalRetryDelay ?? 0} ms of retry delay, HTTP ${m.httpStatusCode ?? 'none'}`,
+    );
+  }
+  if (e?.cause !== undefined && depth < 5) lines.push(`  caused by: ${describeFailure(e.cause, depth + 1)}`);
+  return lines.join('\n');
+}
+
 let code: number = PART_EXIT.failed;
 try {
   const mod = (await import(pathToFileURL(file).href)) as { run?: () => Promise<{ ok: boolean }> };
@@ -22,7 +46,7 @@ try {
     code = (await mod.run()).ok ? PART_EXIT.ok : PART_EXIT.missed;
   }
 } catch (error) {
-  console.error(`${file} failed: ${(error as Error).stack ?? String(error)}`);
+  console.error(`${file} failed: ${describeFailure(error)}`);
 }
 
 // Whatever the part may have left open, its process ends here.

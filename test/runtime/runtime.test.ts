@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -7,7 +8,7 @@ import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { signShopify, signStoreflow } from '#domain/ingestion/signatures';
 import { fixture } from '#test/support/fixtures';
-import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
+import { KEEP_ALIVE_MS, type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
 /**
  * The real app (the assembly `cdk synth` produces, bundles included) on the local runtime,
@@ -192,6 +193,27 @@ describe('the local runtime running the app', () => {
       }),
     );
     expect(put.FailedEntryCount).toBe(0);
+  });
+
+  it('keeps an idle connection 65 s, and says so in its Keep-Alive header', async () => {
+    // The SDK's agents reuse idle sockets whatever their age: a 5 s server timeout made a client idle
+    // for ~5 s between calls send on a socket being closed (ECONNRESET).
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ headers: http.IncomingHttpHeaders; socket: unknown }>((resolve, reject) => {
+        http
+          .get(`${runtime.url}/health`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ headers: res.headers, socket: res.socket }));
+          })
+          .on('error', reject);
+      });
+    const first = await get();
+    expect(first.headers.connection).toBe('keep-alive');
+    expect(first.headers['keep-alive']).toBe(`timeout=${KEEP_ALIVE_MS / 1000}`);
+    expect(KEEP_ALIVE_MS).toBeGreaterThanOrEqual(60_000);
+    expect((await get()).socket).toBe(first.socket); // the same connection, reused
+    agent.destroy();
   });
 
   it('answers 404 as API Gateway does for a path with no route', async () => {
