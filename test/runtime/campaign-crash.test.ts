@@ -20,7 +20,8 @@ const processes = runtimeProcesses('storeflow-campaign-crash-');
 // The app without its clocks (restock sweep, repricing run, members nightly and annual): the launch
 // run waits on its own workflow's timers, and nothing here asserts what those clocks start; over
 // the ~74 virtual hours advanced they are hundreds of Lambda invocations (each clock's tick every
-// quarter hour, an hourly repricing run of the priced SKU, a daily sweep) in both runtimes.
+// quarter hour, an hourly repricing run of the priced SKU, a daily sweep) in both runtimes. Nor
+// the other features' reactions to the pilot's orders (restock, the SLA, repricing, the members).
 const app = assemblyWithDisabled(inject('appAssembly'), { schedules: APP_CLOCKS, rules: ORDER_REACTIONS });
 afterAll(() => app.remove());
 const TZ = 'Asia/Shanghai';
