@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Body } from '#test/support/api-body';
-import { assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
+import { assemblyWithDisabled } from '#test/support/assembly-variant';
 import { coin, type MembersClient, membersClient, startClockAt } from '#test/support/members-client';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -22,10 +22,9 @@ const cny = (amount: number) => ({ amount, currency: 'CNY' });
 const duplicates = coin(18, 0.3);
 // The app without the restock sweep's and the repricing run's clocks: nothing here asserts what
 // they start, and over the days this file advances through each ticks every quarter hour.
-const app = assemblyWithSchedulesDisabled(inject('appAssembly'), [
-  'RestockSweepSchedule',
-  'RepricingRunSchedule',
-]);
+const app = assemblyWithDisabled(inject('appAssembly'), {
+  schedules: ['RestockSweepSchedule', 'RepricingRunSchedule'],
+});
 const start = () => startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
 
 beforeAll(async () => {

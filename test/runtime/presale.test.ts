@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { BALANCE_GRACE_SECONDS } from '#domain/presale/run';
-import { APP_CLOCKS, assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
+import { APP_CLOCKS, assemblyWithDisabled } from '#test/support/assembly-variant';
 import {
   BALANCE_DUE,
   DAY,
@@ -22,7 +22,7 @@ import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
  */
 let runtime: Runtime;
 let dataDir: string;
-let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
+let app: ReturnType<typeof assemblyWithDisabled>;
 let sf: PresaleClient;
 const lines: string[] = [];
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
   // presale runs wait on their own workflows' timers, and nothing here asserts what those clocks
   // start; over the weeks of virtual time this file advances through they are ~550 Lambda
   // invocations a day (each clock's tick every quarter hour, a daily sweep), most of its work.
-  app = assemblyWithSchedulesDisabled(inject('appAssembly'), APP_CLOCKS);
+  app = assemblyWithDisabled(inject('appAssembly'), { schedules: APP_CLOCKS });
   runtime = await startRuntime({
     assemblyDir: app.dir,
     dataDir,

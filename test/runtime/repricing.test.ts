@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
+import { assemblyWithDisabled } from '#test/support/assembly-variant';
 import { oneBucket, type RepricingClient, repricingClient } from '#test/support/repricing-client';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -14,7 +14,7 @@ import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 let runtime: Runtime;
 let dataDir: string;
 let sf: RepricingClient;
-let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
+let app: ReturnType<typeof assemblyWithDisabled>;
 const HOUR = 3_600_000;
 /** Few SKUs, in one bucket: a run is one child execution (a week of runs stays short). */
 const [LOW, NEAR, CHARM, LOCKED, LATE] = oneBucket(['LOW', 'NEAR', 'CHARM', 'LOCKED', 'LATE']);
@@ -37,11 +37,9 @@ beforeAll(async () => {
   // The app without the restock sweep's and the members' clocks: this file advances through a week
   // of hourly runs, and those clocks' ticks (every quarter hour, a sweep over the catalog each night)
   // were two thirds of its Lambda invocations; nothing here asserts what they start.
-  app = assemblyWithSchedulesDisabled(inject('appAssembly'), [
-    'RestockSweepSchedule',
-    'MembersNightlySchedule',
-    'MembersAnnualSchedule',
-  ]);
+  app = assemblyWithDisabled(inject('appAssembly'), {
+    schedules: ['RestockSweepSchedule', 'MembersNightlySchedule', 'MembersAnnualSchedule'],
+  });
   runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
   sf = repricingClient(runtime.url, dataDir);
   // Half past nine in Shanghai: the 10:00 run is ahead.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
+import { assemblyWithDisabled } from '#test/support/assembly-variant';
 import { type RestockClient, restockClient } from '#test/support/restock-client';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 
@@ -14,7 +14,7 @@ import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
 let runtime: Runtime;
 let dataDir: string;
 let sf: RestockClient;
-let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
+let app: ReturnType<typeof assemblyWithDisabled>;
 const DAY = 86_400_000;
 let t0 = 0;
 let firstSweepDate = '';
@@ -25,11 +25,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'storeflow-restock-'));
   // The app without the repricing run's and the members' clocks: nothing here asserts what they
   // start, and over the days this file advances through each ticks every quarter hour.
-  app = assemblyWithSchedulesDisabled(inject('appAssembly'), [
-    'RepricingRunSchedule',
-    'MembersNightlySchedule',
-    'MembersAnnualSchedule',
-  ]);
+  app = assemblyWithDisabled(inject('appAssembly'), {
+    schedules: ['RepricingRunSchedule', 'MembersNightlySchedule', 'MembersAnnualSchedule'],
+  });
   runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
   sf = restockClient(runtime.url, dataDir);
   // Half past midnight in Shanghai: tonight's 02:00 sweep is ahead (any sweep of an earlier night

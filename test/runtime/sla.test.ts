@@ -10,7 +10,7 @@ import {
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { assemblyWithSchedulesDisabled } from '#test/support/assembly-variant';
+import { assemblyWithDisabled } from '#test/support/assembly-variant';
 import { BALANCE_DUE, DEPOSIT, presaleBody } from '#test/support/presale-client';
 import { dispatchedPayload, orderPaidPayload, type SlaClient, slaClient } from '#test/support/sla-client';
 import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
@@ -23,7 +23,7 @@ import { type Runtime, startRuntime } from '../../local/runtime/runtime.ts';
  */
 let runtime: Runtime;
 let dataDir: string;
-let app: ReturnType<typeof assemblyWithSchedulesDisabled>;
+let app: ReturnType<typeof assemblyWithDisabled>;
 let sf: SlaClient;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -39,10 +39,9 @@ beforeAll(async () => {
   // own Scheduler timers, and nothing here asserts what those clocks start (over the days this
   // file advances through, a tick of each every quarter hour and a daily sweep). The members'
   // clocks stay: a compensation reads the customer's member tier.
-  app = assemblyWithSchedulesDisabled(inject('appAssembly'), [
-    'RestockSweepSchedule',
-    'RepricingRunSchedule',
-  ]);
+  app = assemblyWithDisabled(inject('appAssembly'), {
+    schedules: ['RestockSweepSchedule', 'RepricingRunSchedule'],
+  });
   runtime = await startRuntime({ assemblyDir: app.dir, dataDir, port: 0, clock: 'virtual' });
   sf = slaClient(runtime.url, dataDir);
   await sf.ok('PUT', '/api/suppliers/S1', { name: 'One', tier: 'core', leadTimeDays: 5, currency: 'CNY' });

@@ -66,11 +66,3 @@ export function assemblyWithDisabled(
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
-
-/** `assemblyWithDisabled` for schedules only. */
-export function assemblyWithSchedulesDisabled(
-  assemblyDir: string,
-  schedules: readonly string[],
-): { dir: string; remove(): void } {
-  return assemblyWithDisabled(assemblyDir, { schedules });
-}

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { inject } from 'vitest';
 import { createApp } from '#lib/app';
 import {
@@ -29,15 +28,9 @@ export function appTemplate(stack: 'app' | 'stateful' = 'app'): Template {
     const built = createApp({ context: { 'aws:cdk:bundling-stacks': [] } });
     template = Template.fromStack(stack === 'app' ? built.application : built.stateful);
   } else {
-    const manifest = JSON.parse(readFileSync(join(assembly, 'manifest.json'), 'utf8')) as {
-      artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
-    };
-    const found = Object.entries(manifest.artifacts).filter(
-      ([id, a]) => a.type === 'aws:cloudformation:stack' && id.endsWith(`-${stack}`),
-    );
+    const found = new CloudAssembly(assembly).stacks.filter((a) => a.stackName.endsWith(`-${stack}`));
     if (found.length !== 1) throw new Error(`expected one ${stack} stack in ${assembly}`);
-    const file = found[0]![1].properties!.templateFile!;
-    template = Template.fromJSON(JSON.parse(readFileSync(join(assembly, file), 'utf8')));
+    template = Template.fromJSON(found[0]!.template);
   }
   cached.set(stack, template);
   return template;
