@@ -5,6 +5,7 @@ import { crc32 } from 'node:zlib';
 import { type DynaliteDb, type TxStore, transactWrites } from './dynalite-transactions.ts';
 import { checkTypes } from './dynalite-types.ts';
 import { cacheParses, type Parser } from './expression-cache.ts';
+import { readLevelDbTablesWithPread } from './leveldb-reads.ts';
 
 /**
  * dynalite's store and actions driven directly, in-process, without its HTTP server: one
@@ -35,6 +36,8 @@ import { cacheParses, type Parser } from './expression-cache.ts';
  *   destroys them once a Query has its Limit).
  * - LevelDB's tables are written in blocks of 16 KiB, not 4 KiB (`LEVEL_OPTIONS`): the index
  *   blocks LevelDB keeps in memory for every open table are a quarter of the size.
+ * - LevelDB reads its table files with `pread` instead of mapping them (leveldb-reads.ts): the
+ *   pages a read touches stay in the kernel's page cache, not in the runtime's RSS.
  */
 export interface DynamoResponse {
   readonly status: number;
@@ -231,6 +234,8 @@ export function openDynaliteStore(options: {
   /** LevelDB's options over `LEVEL_OPTIONS` (tests compare them). */
   level?: LevelOptions;
 }): DynaliteStore {
+  // Before any LevelDB opens in this process: its table files are read, not mapped (decision 66).
+  if (options.path) readLevelDbTablesWithPread();
   const store = db.create({
     ...(options.path ? { path: options.path } : {}),
     createTableMs: 0,

@@ -14,6 +14,7 @@ import {
   type LevelOptions,
   openDynaliteStore,
 } from '../../local/runtime/dynalite-store.ts';
+import { readLevelDbTablesWithPread } from '../../local/runtime/leveldb-reads.ts';
 import { table, withIndex } from '../support/store-tables.ts';
 
 let dir: string;
@@ -570,4 +571,42 @@ describe('the embedded store (dynalite driven in-process)', () => {
     const leveldbDefault = await indexBytes('blocks-4k', { blockSize: 4096 });
     expect(ours * 2.5).toBeLessThan(leveldbDefault);
   });
+
+  // /proc/self/maps is Linux's; the setting itself applies wherever LevelDB's POSIX env runs.
+  it.runIf(process.platform === 'linux')(
+    'reads LevelDB’s table files with pread: none is mapped into the process, so none counts in its RSS',
+    async () => {
+      const path = join(dir, 'pread');
+      const store = openDynaliteStore({ path });
+      const random = prng(66);
+      try {
+        await call(store, 'CreateTable', table('reads'));
+        await active(store, 'reads');
+        // ~8 MB of items that barely compress: past LevelDB's 4 MiB write buffer, so tables are
+        // written, opened (and, with mmap, mapped) and read back below.
+        const noise = () =>
+          Array.from({ length: 120 }, () => Math.floor(random() * 2 ** 32).toString(36)).join('');
+        for (let b = 0; b < 400; b++) {
+          const items = Array.from({ length: 25 }, (_, i) => ({
+            PutRequest: { Item: { pk: { S: `K#${b * 25 + i}` }, v: { S: noise() } } },
+          }));
+          expect((await call(store, 'BatchWriteItem', { RequestItems: { reads: items } })).status).toBe(200);
+        }
+        for (let i = 0; i < 500; i++) {
+          const key = `K#${Math.floor(random() * 10_000)}`;
+          const got = await call(store, 'GetItem', { TableName: 'reads', Key: { pk: { S: key } } });
+          expect((got.body.Item as { pk: { S: string } }).pk.S).toBe(key);
+        }
+        expect(readdirSync(path).filter((f) => f.endsWith('.ldb')).length).toBeGreaterThan(0);
+        const mapped = readFileSync('/proc/self/maps', 'utf8')
+          .split('\n')
+          .filter((line) => line.includes(path));
+        expect(mapped).toEqual([]);
+        // set by the first store this process opened, and once for all
+        expect(readLevelDbTablesWithPread()).toBe('pread');
+      } finally {
+        await store.close();
+      }
+    },
+  );
 });
